@@ -12,6 +12,7 @@ describe('package root entry points', () => {
     expect(roots.map((r) => r.packageName)).toEqual(
       expect.arrayContaining([
         '@nodeagent/cri-client',
+        '@nodeagent/csi-client',
         '@nodeagent/informer',
         '@nodeagent/ipvs',
         '@nodeagent/kube-proxy',

@@ -55,6 +55,8 @@ export function startNodeStatusReporter(w: NodeStatusWiring): NodeStatusReporter
     // status.images: CRI ListImages, largest first, up to nodeStatusMaxImages.
     images: async () => nodeImagesFromCri((await client.listImages({})).images),
     extendedResources: w.extendedResources,
+    // status.volumesInUse: the CSI claims' volumes the pods use (upstream's VolumesInUse setter).
+    volumesInUse: () => kubelet.volumes.volumesInUse(),
     // Downward API limits.* of containers without limits resolve to the allocatable reported.
     // The first status follows registration: the Node exists, mirror pods can be created.
     onStatusUpdate: (status) => {

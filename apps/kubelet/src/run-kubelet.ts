@@ -54,6 +54,7 @@ import {
 } from '@nodeagent/kubelet/runtime';
 import { type ApiEventSink, MirrorPodSync, nodeEventReasons } from '@nodeagent/kubelet/sources';
 import { parseDuration, systemClock } from '@nodeagent/primitives';
+import { apiCsi } from './api-csi';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
 import { activePods, deviceManagerForConfig, startPodResourcesServer } from './device-manager-wiring';
 import { connectCri } from './image-service-client';
@@ -489,6 +490,8 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       recordNodeEvent: events?.node,
       // runtimeClassName: the RuntimeClass's handler goes to CRI RunPodSandbox.
       runtimeHandler: kubeConfig ? runtimeClassHandlerLookup(apiRuntimeClassGetter(kubeConfig)) : undefined,
+      // Registered CSI drivers go to the CSINode; pods' CSI volumes and claims mount through them.
+      csi: kubeConfig && core ? apiCsi(kubeConfig, nodeName, core) : undefined,
     },
     images: {
       credentialProviders,

@@ -23,10 +23,9 @@ export const checkpointsDirMode = 0o700;
 /**
  * The directories under --root-dir (and podLogsDir) this kubelet uses, created at start as
  * upstream's setupDataDirs does, in its order and with its mode: the root, the pod logs root and
- * `pods/` (0750), then `checkpoints/` (0700) when feature gate ContainerCheckpoint is on (its
- * default: absent from `featureGates`). Existing directories keep their mode. Upstream's
- * plugins/, plugins_registry/ and pod-resources/ are not made: nothing here serves plugins or
- * the pod-resources API.
+ * `pods/`, `plugins/`, `plugins_registry/` and `pod-resources/` (0750), then `checkpoints/`
+ * (0700) when feature gate ContainerCheckpoint is on (its default: absent from `featureGates`).
+ * Existing directories keep their mode.
  */
 export async function setupDataDirs(
   rootDir: string,
@@ -37,6 +36,9 @@ export async function setupDataDirs(
     ['rootDir', rootDir, 'error creating root directory', dataDirMode],
     ['podLogsDir', podLogsDir, `error creating pod logs root directory "${podLogsDir}"`, dataDirMode],
     ['rootDir', join(rootDir, 'pods'), 'error creating pods directory', dataDirMode],
+    ['rootDir', join(rootDir, 'plugins'), 'error creating plugins directory', dataDirMode],
+    ['rootDir', join(rootDir, 'plugins_registry'), 'error creating plugins registry directory', dataDirMode],
+    ['rootDir', join(rootDir, 'pod-resources'), 'error creating podresources directory', dataDirMode],
   ];
   if (featureGates.ContainerCheckpoint ?? true)
     dirs.push([

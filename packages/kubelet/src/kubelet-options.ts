@@ -19,6 +19,8 @@ import type { KubeletMetrics } from './metrics';
 import type { ProbeState } from './probes/probe-state';
 import type { FsStats, Summary } from './stats/summary-types';
 import type { PodStatusWriter } from './status/status-manager';
+import type { CsiNodeInfo } from './volumes/csi/csi-node-info';
+import type { CsiStorageObjects } from './volumes/csi/csi-storage-objects';
 import type { Mounter } from './volumes/mounter';
 import type { TokenSource } from './volumes/volume-payloads';
 
@@ -66,6 +68,13 @@ export interface KubeletApi {
   recordNodeEvent?: NodeEventRecorder;
   /** A RuntimeClass's CRI handler (e.g. runtimeClassHandlerLookup over the API); default: '' for every pod. */
   runtimeHandler?: (runtimeClassName: string | undefined) => Promise<string>;
+  /**
+   * CSI through the API (apiCsiNodeInfo, apiCsiStorageObjects): registered drivers written to the
+   * CSINode and the Node's labels, and pods' inline CSI volumes and claims mounted through them.
+   * None: drivers still register with the plugin manager, nothing is written, and a CSI volume
+   * waits as for a driver that never registered.
+   */
+  csi?: { nodeInfo: CsiNodeInfo; objects: CsiStorageObjects };
 }
 
 /** Image credentials, verified pulls and image GC. */

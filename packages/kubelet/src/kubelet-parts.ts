@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@nodeagent/primitives';
+import { type Clock, parseDuration, systemClock } from '@nodeagent/primitives';
 import { podName } from './api/pod-name';
 import { featureGateEnabled } from './config/feature-gate-rules';
 import type { PodRuntime } from './cri/pod-runtime';
@@ -14,9 +14,12 @@ import {
 } from './kubelet-part-options';
 import { createKubeletMetrics, type KubeletMetrics } from './metrics';
 import { forgetProbeRuns, recordProbeRun } from './metrics-collectors/prober-metrics';
+import { registerVolumeStatsMetrics } from './metrics-collectors/volume-stats-metrics';
 import { EventedRelist } from './pleg/evented-relist';
 import { GenericPLEG } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
+import { CSI_PLUGIN } from './pluginmanager/plugin-handler';
+import { PluginManager } from './pluginmanager/plugin-manager';
 import { MirrorPods } from './pod/mirror-pods';
 import { PodProber } from './probes/pod-prober';
 import { podRuntimeStack } from './runtime-stack';
@@ -32,6 +35,10 @@ import { PodRuntimeView } from './sync/pod-runtime-view';
 import { PodStateStore } from './sync/pod-state-store';
 import { PodSyncer } from './sync/pod-syncer';
 import { PodWorkRequests } from './sync/pod-work-requests';
+import { CsiDrivers } from './volumes/csi/csi-drivers';
+import type { CsiNodeInfo } from './volumes/csi/csi-node-info';
+import { CsiRegistrationHandler } from './volumes/csi/csi-registration-handler';
+import { CsiVolumes } from './volumes/csi/csi-volumes';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
 import type { PodWorkers } from './workers/pod-workers';
 
@@ -58,6 +65,9 @@ export interface KubeletParts {
   eventedRelist: EventedRelist;
   runtimeView: PodRuntimeView;
   volumes: PodVolumeManager;
+  /** The plugin manager (plugins_registry) and the CSI drivers registered through it. */
+  pluginManager: PluginManager;
+  csiDrivers: CsiDrivers;
   prober: PodProber;
   statusManager: StatusManager;
   requests: PodWorkRequests;
@@ -91,11 +101,45 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   const logger = options.logger ?? silent;
   const metrics = options.metrics ?? createKubeletMetrics();
   const node = new NodeFacts(options.node.allocatable);
+  const csiDrivers = new CsiDrivers();
+  const pluginManager = new PluginManager({
+    rootDir: options.node.rootDir,
+    clock,
+    logger,
+    registry: metrics.registry,
+  });
+  pluginManager.addHandler(
+    CSI_PLUGIN,
+    new CsiRegistrationHandler(
+      csiDrivers,
+      options.api?.csi?.nodeInfo ?? standaloneCsiNodeInfo(logger),
+      logger,
+    ),
+  );
+  const csiApi = options.api?.csi;
+  const csiVolumes = csiApi
+    ? new CsiVolumes({
+        rootDir: options.node.rootDir,
+        nodeName: options.node.name,
+        drivers: csiDrivers,
+        objects: csiApi.objects,
+      })
+    : undefined;
+  // volumeStatsAggPeriod 0 turns volume stats off, as upstream.
+  const volumeStatsPeriodMs = parseDuration(options.config.volumeStatsAggPeriod);
+  if (csiVolumes && volumeStatsPeriodMs > 0)
+    registerVolumeStatsMetrics(
+      metrics.registry,
+      () => csiVolumes.claimVolumeStats(),
+      clock,
+      volumeStatsPeriodMs,
+    );
   // Mount back-offs run on the kubelet's clock.
   const volumes = new PodVolumeManager({
     rootDir: options.node.rootDir,
     mounter: options.mounter,
     now: () => new Date(clock.now()),
+    csi: csiVolumes,
   });
   const prober = new PodProber({
     runtime,
@@ -171,6 +215,8 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     eventedRelist,
     runtimeView,
     volumes,
+    pluginManager,
+    csiDrivers,
     prober,
     statusManager,
     requests,
@@ -181,6 +227,16 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     cleanup,
     intake,
     containerGC,
+  };
+}
+
+/** Without an API server there is no CSINode to write (upstream's standalone kubelet skips it too). */
+function standaloneCsiNodeInfo(logger: KubeletLogger): CsiNodeInfo {
+  return {
+    async installDriver(driver) {
+      logger.info({ driver: driver.name }, 'Skipping CSINode update, kubelet running in standalone mode');
+    },
+    async uninstallDriver() {},
   };
 }
 

@@ -13,6 +13,7 @@ import { buildKubeletParts, type KubeletParts } from './kubelet-parts';
 import type { KubeletMetrics } from './metrics';
 import type { GenericPLEG } from './pleg/generic-pleg';
 import type { PodCache } from './pleg/pod-cache';
+import type { PluginManager } from './pluginmanager/plugin-manager';
 import type { MirrorPods } from './pod/mirror-pods';
 import type { PodProber } from './probes/pod-prober';
 import type { StatusManager } from './status/status-manager';
@@ -50,6 +51,8 @@ export class Kubelet {
   readonly workers: PodWorkers;
   readonly syncer: PodSyncer;
   readonly volumes: PodVolumeManager;
+  /** The plugin manager: CSI (and later DRA) drivers register through `<root-dir>/plugins_registry`. */
+  readonly pluginManager: PluginManager;
   readonly metrics: KubeletMetrics;
   /** Runs liveness/readiness/startup probes of running containers (@nodeagent/probes). */
   readonly prober: PodProber;
@@ -81,6 +84,7 @@ export class Kubelet {
     this.workers = parts.workers;
     this.syncer = parts.syncer;
     this.volumes = parts.volumes;
+    this.pluginManager = parts.pluginManager;
     this.prober = parts.prober;
     this.housekeeping = parts.housekeeping;
     this.containerGC = parts.containerGC;
@@ -116,6 +120,8 @@ export class Kubelet {
       this.options.config.podLogsDir,
       this.options.config.featureGates,
     );
+    // Upstream starts the plugin manager once the runtime is up: drivers register from here on.
+    await this.parts.pluginManager.start();
     await this.resizer.start((error) =>
       this.logger.warn({ err: String(error) }, 'Allocation checkpoint unreadable; starting over'),
     );
@@ -156,6 +162,7 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.started = false;
     this.parts.cleanup.stopRetries();
+    this.parts.pluginManager.stop();
     this.stopResync?.();
     this.stopResync = undefined;
     this.stopStatusReconcile?.();

@@ -18,6 +18,9 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
   // The Kubernetes API shapes and what is derived from a Pod alone (QoS class).
   ['api'],
   ['data-dirs.ts'],
+  // The plugin manager (upstream pkg/kubelet/pluginmanager): the registration directory watched,
+  // plugins registered with the handler for their type (CSI drivers, DRA drivers).
+  ['pluginmanager'],
   ['events'],
   ['certificates'],
   // Container log files and the CRI log format.

@@ -23,10 +23,11 @@ describe('setupDataDirs (upstream kubelet setupDataDirs)', () => {
       const logs = join(base, 'var', 'log', 'pods');
       await setupDataDirs(root, logs);
       for (const dir of [root, join(root, 'pods'), logs]) expect(await modeOf(dir)).toBe(0o750);
+      // The CSI volume plugin's, the plugin manager's and the pod-resources API's directories.
+      for (const dir of ['plugins', 'plugins_registry', 'pod-resources'])
+        expect(await modeOf(join(root, dir))).toBe(0o750);
       // ContainerCheckpoint is on by default: the server's /checkpoint archives go there.
       expect(await modeOf(join(root, 'checkpoints'))).toBe(0o700);
-      // Nothing here serves plugins or pod-resources: those are not made.
-      await expect(stat(join(root, 'plugins'))).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       process.umask(previous);
     }

@@ -1,3 +1,4 @@
+import { systemClock } from '@nodeagent/primitives';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { markCriLosingSupport } from '../src/cri/cri-losing-support';
@@ -9,6 +10,10 @@ import {
 import { imagePullManagerMetrics } from '../src/images/image-pull-manager-metrics';
 import { collectProcessMetrics, createKubeletMetrics, kubeletMetricStability } from '../src/metrics';
 import { renderExposition } from '../src/metrics-collectors/exposition-text';
+import { registerVolumeStatsMetrics } from '../src/metrics-collectors/volume-stats-metrics';
+import { ActualStateOfWorld } from '../src/pluginmanager/actual-state';
+import { DesiredStateOfWorld } from '../src/pluginmanager/desired-state';
+import { registerPluginManagerMetrics } from '../src/pluginmanager/plugin-manager-metrics';
 
 /** The HELP line of `name` in an exposition text, or undefined. */
 function helpLine(text: string, name: string): string | undefined {
@@ -25,6 +30,8 @@ function fullKubeletMetrics() {
   imagePullManagerMetrics(metrics.registry);
   markCriLosingSupport(metrics.registry);
   collectProcessMetrics(metrics.registry);
+  registerVolumeStatsMetrics(metrics.registry, async () => [], systemClock, 60_000);
+  registerPluginManagerMetrics(metrics.registry, new DesiredStateOfWorld(Date.now), new ActualStateOfWorld());
   return metrics;
 }
 

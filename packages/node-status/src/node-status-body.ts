@@ -78,6 +78,11 @@ export interface NodeStatusWire {
   runtimeHandlers?: NodeRuntimeHandlerWire[];
   /** The runtime's features (CRI Status); left out when it sends none (containerd 1.6). */
   features?: { supplementalGroupsPolicy: boolean };
+  /**
+   * The attachable volumes the kubelet's pods use (`kubernetes.io/csi/<driver>^<handle>`), sorted;
+   * left out when there are none (omitempty), `[]` only to clear a list the server still has.
+   */
+  volumesInUse?: string[];
 }
 
 /** Everything a Node status is assembled from. */
@@ -96,6 +101,8 @@ export interface StatusBodyInputs {
   declaredFeatures?: readonly string[];
   /** The runtime's handlers and features from CRI Status; undefined: not known (left out). */
   runtimeStatus?: RuntimeStatusFeatures;
+  /** The volumes in use (upstream's VolumesInUse setter); none when omitted. */
+  volumesInUse?: readonly string[];
 }
 
 /** Assembles the status sent to the API server. */
@@ -130,6 +137,7 @@ export function buildNodeStatus(inp: StatusBodyInputs): NodeStatusWire {
     images: topImages(inp.images, inp.maxImages),
     ...(inp.declaredFeatures?.length ? { declaredFeatures: [...inp.declaredFeatures].sort() } : {}),
     ...runtimeStatusFields(inp.runtimeStatus),
+    ...(inp.volumesInUse?.length ? { volumesInUse: [...inp.volumesInUse].sort() } : {}),
   };
 }
 

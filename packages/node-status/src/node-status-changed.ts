@@ -24,8 +24,19 @@ export function nodeStatusHasChanged(server: ServerStatus, status: NodeStatusWir
     nodeInfoChanged(server.nodeInfo, status.nodeInfo) ||
     imagesChanged(server.images, status.images) ||
     declaredFeaturesChanged(server, status.declaredFeatures) ||
-    runtimeStatusChanged(server, status)
+    runtimeStatusChanged(server, status) ||
+    volumesInUseChanged(server, status.volumesInUse)
   );
+}
+
+/**
+ * Whether the server's volumesInUse differs from the kubelet's (both sorted). A status without
+ * the field says none are in use; the reporter sends `[]` to clear a list the server still has.
+ */
+function volumesInUseChanged(server: NonNullable<ServerStatus>, ours: string[] | undefined): boolean {
+  const have = server.volumesInUse ?? [];
+  const want = ours ?? [];
+  return have.length !== want.length || have.some((name, i) => name !== want[i]);
 }
 
 /**

@@ -79,6 +79,11 @@ export interface NodeStatusReporterOptions {
   extendedResources?: () => { capacity: ResourceList; allocatable: ResourceList };
   /** Images on the node (CRI ListImages). */
   images?: () => Promise<NodeImage[]>;
+  /**
+   * The attachable volumes the node's pods use, for status.volumesInUse (upstream's volume
+   * manager GetVolumesInUse: `kubernetes.io/csi/<driver>^<handle>`); default none.
+   */
+  volumesInUse?: () => readonly string[];
   /** Machine facts, asked at every status update; defaults to reading them from `machineSource`. */
   machineInfo?: () => Promise<MachineInfo>;
   /** Where the default machine facts are read (default this host's /proc, /sys, cgroups and statfs). */
@@ -190,6 +195,9 @@ export class NodeStatusReporter {
       const serverConditions = current?.status?.conditions;
       if (serverConditions && serverConditions.length > 0) this.conditions = serverConditions;
       const status = await this.computeStatus();
+      // A list the server still has and the kubelet no longer uses is cleared with an empty one:
+      // a patch without the field would leave it (upstream's two-way patch sends null).
+      if (!status.volumesInUse && (current?.status?.volumesInUse?.length ?? 0) > 0) status.volumesInUse = [];
       const now = this.clock.now();
       if (
         !nodeStatusHasChanged(current?.status, status) &&
@@ -343,6 +351,7 @@ export class NodeStatusReporter {
       kubeletVersion: this.config.kubeletVersion,
       declaredFeatures: this.config.declaredFeatures,
       runtimeStatus: this.runtimeFeatures,
+      volumesInUse: this.opts.volumesInUse?.(),
     });
   }
 }

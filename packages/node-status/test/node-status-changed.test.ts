@@ -146,3 +146,42 @@ describe('nodeStatusHasChanged (server copy against what the kubelet would send)
     }
   });
 });
+
+describe('volumesInUse (upstream VolumesInUse setter)', () => {
+  const a = 'kubernetes.io/csi/hostpath.csi.k8s.io^vol-a';
+  const b = 'kubernetes.io/csi/hostpath.csi.k8s.io^vol-b';
+  const withVolumes = (volumes: string[]): NodeStatusWire => {
+    const base = ours();
+    const { volumesInUse: _none, ...rest } = base;
+    return { ...rest, ...(volumes.length ? { volumesInUse: [...volumes].sort() } : {}) };
+  };
+
+  it('is sorted and left out when empty', () => {
+    const built = buildNodeStatus({
+      ...{ capacity: {}, allocatable: {}, conditions: [], addresses: [] },
+      machine: {
+        ...stored(ours()).nodeInfo,
+        numCores: 1,
+        memoryCapacityBytes: 1,
+        ephemeralStorageBytes: 0,
+        hostname: 'h',
+        hugePages: [],
+      } as never,
+      runtime: undefined,
+      images: [],
+      maxImages: 50,
+      kubeletPort: 10250,
+      kubeletVersion: 'v1.36.3',
+      volumesInUse: [b, a],
+    });
+    expect(built.volumesInUse).toEqual([a, b]);
+    expect('volumesInUse' in ours()).toBe(false);
+  });
+
+  it('is a change when the server lists other volumes, or some where the kubelet uses none', () => {
+    expect(nodeStatusHasChanged(stored(withVolumes([a])), withVolumes([a]))).toBe(false);
+    expect(nodeStatusHasChanged(stored(withVolumes([a])), withVolumes([a, b]))).toBe(true);
+    expect(nodeStatusHasChanged(stored(withVolumes([a])), withVolumes([]))).toBe(true);
+    expect(nodeStatusHasChanged(stored(withVolumes([])), withVolumes([]))).toBe(false);
+  });
+});

@@ -508,3 +508,20 @@ describe('NodeStatusReporter against the in-process API server', () => {
     expect(conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
 });
+
+describe('status.volumesInUse', () => {
+  it("reports the kubelet's volumes in use and clears the server's list when none are left", async () => {
+    let inUse: string[] = ['kubernetes.io/csi/d.example.com^vol-2', 'kubernetes.io/csi/d.example.com^vol-1'];
+    const { r } = reporter({}, { volumesInUse: () => inUse });
+    expect(await r.syncStatus()).toBe(true);
+    expect((await core.readNode({ name: 'node-a' })).status?.volumesInUse).toEqual([
+      'kubernetes.io/csi/d.example.com^vol-1',
+      'kubernetes.io/csi/d.example.com^vol-2',
+    ]);
+    inUse = [];
+    expect(await r.syncStatus()).toBe(true);
+    expect((await core.readNode({ name: 'node-a' })).status?.volumesInUse ?? []).toEqual([]);
+    // Nothing left to change: no patch until the report interval.
+    expect(await r.syncStatus()).toBe(false);
+  });
+});

@@ -7,6 +7,26 @@ export {
   writeAtomically,
 } from '../volumes/atomic-writer';
 export {
+  apiCsiNodeInfo,
+  type CsiNodeRequests,
+  TopologyLabelCollisionError,
+} from '../volumes/csi/api-csi-node-info';
+export { apiCsiStorageObjects, type CsiStorageRequests } from '../volumes/csi/api-csi-storage-objects';
+export type { CsiNodeDriver, CsiNodeInfo } from '../volumes/csi/csi-node-info';
+export type {
+  ClaimObject,
+  CsiDriverObject,
+  CsiStorageObjects,
+  PersistentVolumeObject,
+  VolumeAttachmentObject,
+} from '../volumes/csi/csi-storage-objects';
+export {
+  CSI_POD_VOLUME_DIR,
+  csiPublishPath,
+  csiStagingPath,
+  inlineVolumeHandle,
+} from '../volumes/csi/csi-volume-paths';
+export {
   type FSGroupChangePolicy,
   fsGroupMode,
   podFSGroup,

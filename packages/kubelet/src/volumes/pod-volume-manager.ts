@@ -5,6 +5,7 @@ import type { Pod, Volume } from '../api/pod-types';
 import type { MountedVolume } from '../cri/container-config';
 import { KubeletError, VolumeSetupError } from '../errors';
 import { writeAtomically } from './atomic-writer';
+import type { CsiVolumes } from './csi/csi-volumes';
 import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
 import { MountBackOff, mountKey } from './mount-backoff';
@@ -39,6 +40,12 @@ export interface PodVolumeManagerOptions {
   now?: () => Date;
   /** Runs the mount(8) of nfs volumes where that is safe (default {@link systemNfsMounter}). */
   nfs?: NfsMounter;
+  /**
+   * Inline CSI volumes and claims bound to CSI PersistentVolumes, through the registered drivers.
+   * None: a CSI volume waits as upstream's does for a driver that never registers, and a claim
+   * fails its set-up.
+   */
+  csi?: CsiVolumes;
 }
 
 /**
@@ -52,12 +59,19 @@ export class PodVolumeManager {
   private readonly now: () => Date;
   private readonly nfs: NfsMounter;
   private readonly backOff = new MountBackOff();
+  private readonly csi: CsiVolumes | undefined;
 
   constructor(options: PodVolumeManagerOptions) {
+    this.csi = options.csi;
     this.rootDir = options.rootDir;
     this.mounter = options.mounter ?? systemMounter;
     this.now = options.now ?? (() => new Date());
     this.nfs = options.nfs ?? systemNfsMounter;
+  }
+
+  /** The attachable volumes in use for node.status.volumesInUse (CSI claims' volumes). */
+  volumesInUse(): string[] {
+    return this.csi?.volumesInUse() ?? [];
   }
 
   /** `<rootDir>/pods/<uid>`, the pod's directory. */
@@ -90,7 +104,9 @@ export class PodVolumeManager {
     for (const volume of pod.spec.volumes ?? []) {
       const [source] = volumeSources(volume);
       const handling = source ? volumeSourceHandling(source) : 'plugin';
-      if (handling === 'plugin' || handling === 'refused') {
+      // A claim is mounted by the CSI plugin when CSI volumes are set up here.
+      const viaCsi = this.csi !== undefined && (handling === 'csi' || source === 'persistentVolumeClaim');
+      if (!viaCsi && (handling === 'plugin' || handling === 'refused')) {
         out.set(volume.name, await this.setUpPluginVolume(pod, uid, volume, context));
         continue;
       }
@@ -103,7 +119,7 @@ export class PodVolumeManager {
       } else if (handling === 'attach') {
         unattached.push(volume.name);
       } else {
-        const attempt = await this.mountWithBackOff(uid, volume);
+        const attempt = await this.mountWithBackOff(pod, uid, volume);
         if (attempt.mounted) {
           out.set(volume.name, attempt.mounted);
           unmounted.pop();
@@ -148,6 +164,7 @@ export class PodVolumeManager {
    * FailedMount message (none inside the back-off) and how long until the next try.
    */
   private async mountWithBackOff(
+    pod: Pod,
     uid: string,
     volume: Volume,
   ): Promise<{ mounted?: MountedVolume; failure?: string; retryAfterMs: number }> {
@@ -155,7 +172,7 @@ export class PodVolumeManager {
     const now = this.now().getTime();
     if (this.backOff.remainingMs(key, now) > 0) return { retryAfterMs: this.backOff.remainingMs(key, now) };
     try {
-      const mounted = await this.mountExternal(uid, volume);
+      const mounted = await this.mountExternal(pod, uid, volume);
       this.backOff.succeeded(key);
       return { mounted, retryAfterMs: 0 };
     } catch (error) {
@@ -167,8 +184,10 @@ export class PodVolumeManager {
     }
   }
 
-  /** A csi or nfs volume: what upstream's plugin does on a host without the driver or NFS helper. */
-  private async mountExternal(uid: string, volume: Volume): Promise<MountedVolume> {
+  /** A csi, claim or nfs volume (without CSI volumes here: what upstream's plugin does on a host without the driver). */
+  private async mountExternal(pod: Pod, uid: string, volume: Volume): Promise<MountedVolume> {
+    if (this.csi && volume.csi) return this.csi.setUpInline(pod, volume);
+    if (this.csi && volume.persistentVolumeClaim) return this.csi.setUpClaim(pod, volume);
     if (volume.csi) throw new Error(csiDriverMissingMessage(volume.csi.driver));
     const nfs = volume.nfs!;
     const dir = this.volumeDir(uid, 'nfs', volume.name);
@@ -240,6 +259,8 @@ export class PodVolumeManager {
   /** Unmounts the pod's mounted volumes, removes the pod's directory and forgets its mount back-offs. */
   async tearDown(uid: string): Promise<void> {
     this.backOff.forgetPod(uid);
+    // CSI volumes first: a failed unpublish keeps the pod's directory (its vol_data.json) for the next try.
+    await this.csi?.tearDownPod(uid);
     const volumesDir = join(this.podDir(uid), 'volumes');
     const plugins = await readdir(volumesDir).catch(() => [] as string[]);
     for (const plugin of plugins) {

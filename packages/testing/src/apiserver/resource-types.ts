@@ -108,6 +108,16 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
       'type',
     ],
   }),
+  core('PersistentVolume', 'persistentvolumes', false, {
+    shortNames: ['pv'],
+    subresources: ['status'],
+    hasStatus: true,
+  }),
+  core('PersistentVolumeClaim', 'persistentvolumeclaims', true, {
+    shortNames: ['pvc'],
+    subresources: ['status'],
+    hasStatus: true,
+  }),
   {
     group: 'discovery.k8s.io',
     version: 'v1',
@@ -173,6 +183,21 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     hasStatus: true,
     nameIsLabel: false,
   },
+  ...(['CSIDriver', 'CSINode', 'VolumeAttachment'] as const).map(
+    (kind): ResourceType => ({
+      group: 'storage.k8s.io',
+      version: 'v1',
+      kind,
+      plural: `${kind.toLowerCase()}s`,
+      singular: kind.toLowerCase(),
+      namespaced: false,
+      shortNames: [],
+      subresources: kind === 'VolumeAttachment' ? ['status'] : [],
+      fieldLabels: [],
+      hasStatus: kind === 'VolumeAttachment',
+      nameIsLabel: false,
+    }),
+  ),
 ];
 
 export function apiVersionOf(rt: ResourceType): string {

@@ -1,0 +1,41 @@
+import { httpStatusCode } from '../../api/http-status-code';
+import type {
+  ClaimObject,
+  CsiDriverObject,
+  CsiStorageObjects,
+  PersistentVolumeObject,
+  VolumeAttachmentObject,
+} from './csi-storage-objects';
+
+/** The reads CSI volumes make, under client-node's method names (CoreV1Api, StorageV1Api). */
+export interface CsiStorageRequests {
+  readNamespacedPersistentVolumeClaim(param: { name: string; namespace: string }): Promise<unknown>;
+  readPersistentVolume(param: { name: string }): Promise<unknown>;
+  readCSIDriver(param: { name: string }): Promise<unknown>;
+  readVolumeAttachment(param: { name: string }): Promise<unknown>;
+}
+
+async function orUndefined<T>(read: () => Promise<unknown>): Promise<T | undefined> {
+  try {
+    return (await read()) as T;
+  } catch (e) {
+    if (httpStatusCode(e) === 404) return undefined;
+    throw e;
+  }
+}
+
+/** CSI volumes' API objects read through the API server (claims, volumes, CSIDrivers); a 404 reads as missing. */
+export function apiCsiStorageObjects(
+  core: Pick<CsiStorageRequests, 'readNamespacedPersistentVolumeClaim' | 'readPersistentVolume'>,
+  storage: Pick<CsiStorageRequests, 'readCSIDriver' | 'readVolumeAttachment'>,
+): CsiStorageObjects {
+  return {
+    claim: (namespace, name) =>
+      orUndefined<ClaimObject>(() => core.readNamespacedPersistentVolumeClaim({ name, namespace })),
+    persistentVolume: (name) =>
+      orUndefined<PersistentVolumeObject>(() => core.readPersistentVolume({ name })),
+    csiDriver: (name) => orUndefined<CsiDriverObject>(() => storage.readCSIDriver({ name })),
+    volumeAttachment: async (name) =>
+      (await storage.readVolumeAttachment({ name })) as VolumeAttachmentObject,
+  };
+}

@@ -1,0 +1,31 @@
+import type { NodeGetInfoResponse } from '@nodeagent/csi-client';
+
+/** One entry of CSINode.spec.drivers, as upstream's nodeinfomanager writes it. */
+export interface CsiNodeDriver {
+  name: string;
+  nodeID: string;
+  /** The driver's topology segment keys, sorted. */
+  topologyKeys: string[];
+  /** Present only when the driver reports max_volumes_per_node > 0. */
+  allocatable?: { count: number };
+}
+
+/**
+ * Where a registered driver's node facts go (upstream pkg/volume/csi/nodeinfomanager): its entry
+ * in this node's CSINode object, and its topology segments as labels on the Node.
+ */
+export interface CsiNodeInfo {
+  installDriver(driver: CsiNodeDriver, topology: Readonly<Record<string, string>>): Promise<void>;
+  uninstallDriver(name: string): Promise<void>;
+}
+
+/** A driver's CSINode entry from its NodeGetInfo answer. */
+export function csiNodeDriver(name: string, info: NodeGetInfoResponse): CsiNodeDriver {
+  const segments = info.accessibleTopology?.segments ?? {};
+  return {
+    name,
+    nodeID: info.nodeId,
+    topologyKeys: Object.keys(segments).sort(),
+    ...(info.maxVolumesPerNode > 0 ? { allocatable: { count: info.maxVolumesPerNode } } : {}),
+  };
+}

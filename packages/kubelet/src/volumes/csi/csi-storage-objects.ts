@@ -1,0 +1,56 @@
+/** The parts of a PersistentVolumeClaim the kubelet reads. */
+export interface ClaimObject {
+  metadata?: { name?: string; namespace?: string; uid?: string };
+  spec?: { volumeName?: string; accessModes?: string[] };
+  status?: { phase?: string };
+}
+
+/** The parts of a PersistentVolume with a CSI source the kubelet reads. */
+export interface PersistentVolumeObject {
+  metadata?: { name?: string };
+  spec?: {
+    accessModes?: string[];
+    claimRef?: { namespace?: string; name?: string; uid?: string };
+    mountOptions?: string[];
+    csi?: {
+      driver: string;
+      volumeHandle: string;
+      readOnly?: boolean;
+      fsType?: string;
+      volumeAttributes?: Record<string, string>;
+    };
+  };
+}
+
+/** The parts of a CSIDriver object that change how the kubelet calls the driver. */
+export interface CsiDriverObject {
+  spec?: {
+    attachRequired?: boolean;
+    podInfoOnMount?: boolean;
+    volumeLifecycleModes?: string[];
+    fsGroupPolicy?: string;
+    requiresRepublish?: boolean;
+  };
+}
+
+/** The parts of a VolumeAttachment the kubelet reads (the external attacher writes its status). */
+export interface VolumeAttachmentObject {
+  status?: {
+    attached?: boolean;
+    attachmentMetadata?: Record<string, string>;
+    attachError?: { message?: string };
+  };
+}
+
+/**
+ * The API objects CSI volumes need (upstream reads them through the Node authorizer's view): a
+ * pod's claim, the volume bound to it, the driver's CSIDriver object. Each resolves undefined for
+ * an object that does not exist.
+ */
+export interface CsiStorageObjects {
+  claim(namespace: string, name: string): Promise<ClaimObject | undefined>;
+  persistentVolume(name: string): Promise<PersistentVolumeObject | undefined>;
+  csiDriver(name: string): Promise<CsiDriverObject | undefined>;
+  /** A VolumeAttachment by name; rejects with the API's error (upstream reports the GET error). */
+  volumeAttachment(name: string): Promise<VolumeAttachmentObject>;
+}

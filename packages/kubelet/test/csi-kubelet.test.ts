@@ -1,0 +1,257 @@
+import { join } from 'node:path';
+import { CoreV1Api, StorageV1Api } from '@kubernetes/client-node';
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { type DriverRegistrar, FakeCsiPlugin, startDriverRegistrar } from '@nodeagent/testing/csi';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Pod } from '../src/api/pod-types';
+import { apiCsiNodeInfo } from '../src/volumes/csi/api-csi-node-info';
+import { apiCsiStorageObjects } from '../src/volumes/csi/api-csi-storage-objects';
+import { csiStagingPath } from '../src/volumes/csi/csi-volume-paths';
+import { busybox, type EngineHarness, startEngine } from './helpers/engine';
+import { waitFor } from './helpers/wait-for';
+
+const NODE = 'node-a';
+const DRIVER = 'hostpath.csi.k8s.io';
+
+let server: ApiServer;
+let core: CoreV1Api;
+let storage: StorageV1Api;
+let h: EngineHarness;
+let plugin: FakeCsiPlugin;
+let registrar: DriverRegistrar;
+
+beforeEach(async () => {
+  server = await startApiServer();
+  core = server.kubeConfig().makeApiClient(CoreV1Api);
+  storage = server.kubeConfig().makeApiClient(StorageV1Api);
+  await core.createNode({ body: { metadata: { name: NODE } } });
+  await storage.createCSIDriver({
+    body: {
+      metadata: { name: DRIVER },
+      spec: {
+        attachRequired: false,
+        podInfoOnMount: true,
+        volumeLifecycleModes: ['Persistent', 'Ephemeral'],
+      },
+    },
+  });
+  h = await startEngine({
+    api: {
+      csi: { nodeInfo: apiCsiNodeInfo(NODE, core, storage), objects: apiCsiStorageObjects(core, storage) },
+    },
+  });
+  plugin = await FakeCsiPlugin.start({
+    driverName: DRIVER,
+    nodeId: NODE,
+    topology: { 'topology.hostpath.csi/node': NODE },
+  });
+  registrar = await startDriverRegistrar({
+    registrationDir: join(h.dir, 'root', 'plugins_registry'),
+    driverName: DRIVER,
+    endpoint: plugin.socketPath,
+  });
+  // The kubelet runs on a fake clock: drive the plugin manager's reconcile by hand.
+  await waitFor(
+    'the driver registered',
+    () => {
+      h.kubelet.pluginManager.reconcile();
+      return registrar.statuses.length > 0;
+    },
+    30_000,
+  );
+});
+
+afterEach(async () => {
+  await h.close();
+  await registrar.stop();
+  await plugin.stop();
+  await server.close();
+});
+
+describe('kubelet with a CSI driver', () => {
+  it('registers it from <root-dir>/plugins_registry, runs a pod on its inline volume and unpublishes it when the pod is deleted', async () => {
+    expect(registrar.statuses).toEqual([{ pluginRegistered: true, error: '' }]);
+    expect((await storage.readCSINode({ name: NODE })).spec.drivers?.map((d) => d.name)).toEqual([DRIVER]);
+    expect(
+      await h.kubelet.metrics.registry.getSingleMetricAsString('plugin_manager_total_plugins'),
+    ).toContain(
+      `plugin_manager_total_plugins{socket_path="${registrar.socketPath}",state="actual_state_of_world"} 1`,
+    );
+
+    const pod: Pod = {
+      metadata: {
+        name: 'inline',
+        namespace: 'default',
+        uid: 'uid-inline',
+        creationTimestamp: new Date().toISOString(),
+      },
+      spec: {
+        serviceAccountName: 'default',
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'c',
+            image: busybox,
+            command: ['sleep', '3600'],
+            volumeMounts: [{ name: 'v', mountPath: '/data' }],
+          },
+        ],
+        volumes: [{ name: 'v', csi: { driver: DRIVER, volumeAttributes: { size: '1Mi' } } }],
+      },
+    };
+    h.kubelet.addPod(pod);
+    await h.settleThroughRelists();
+    const target = join(h.dir, 'root', 'pods', 'uid-inline', 'volumes', 'kubernetes.io~csi', 'v', 'mount');
+    const { containers } = await h.client.listContainers({});
+    expect(containers).toHaveLength(1);
+    const status = await h.client.containerStatus({ containerId: containers[0]!.id, verbose: false });
+    expect(status.status?.mounts.find((m) => m.containerPath === '/data')?.hostPath).toBe(target);
+    expect(plugin.published.get(target)).toMatch(/^csi-[0-9a-f]{64}$/);
+    expect(h.writer.last('uid-inline')?.phase).toBe('Running');
+
+    h.kubelet.updatePod({
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        deletionTimestamp: new Date().toISOString(),
+        deletionGracePeriodSeconds: 1,
+      },
+    });
+    await h.settleThroughRelists();
+    expect((await h.client.listContainers({})).containers).toHaveLength(0);
+    expect(plugin.published.size).toBe(0);
+    const unpublish = plugin.calls.findIndex((c) => c.method.endsWith('/NodeUnpublishVolume'));
+    expect(unpublish).toBeGreaterThan(0);
+  });
+
+  it('runs a pod on a claim bound to a CSI PersistentVolume: stages, publishes, and on deletion unpublishes and unstages', async () => {
+    const claim = await core.createNamespacedPersistentVolumeClaim({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'data' },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          resources: { requests: { storage: '1Mi' } },
+          volumeName: 'pv-data',
+        },
+      },
+    });
+    await core.replaceNamespacedPersistentVolumeClaimStatus({
+      name: 'data',
+      namespace: 'default',
+      body: { ...claim, status: { phase: 'Bound' } },
+    });
+    await core.createPersistentVolume({
+      body: {
+        metadata: { name: 'pv-data' },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          capacity: { storage: '1Mi' },
+          claimRef: { namespace: 'default', name: 'data', uid: claim.metadata?.uid },
+          csi: { driver: DRIVER, volumeHandle: 'vol-data' },
+        },
+      },
+    });
+    const pod: Pod = {
+      metadata: {
+        name: 'claimer',
+        namespace: 'default',
+        uid: 'uid-claimer',
+        creationTimestamp: new Date().toISOString(),
+      },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'c',
+            image: busybox,
+            command: ['sleep', '3600'],
+            volumeMounts: [{ name: 'd', mountPath: '/data' }],
+          },
+        ],
+        volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }],
+      },
+    };
+    h.kubelet.addPod(pod);
+    await h.settleThroughRelists();
+    const target = join(
+      h.dir,
+      'root',
+      'pods',
+      'uid-claimer',
+      'volumes',
+      'kubernetes.io~csi',
+      'pv-data',
+      'mount',
+    );
+    const { containers } = await h.client.listContainers({});
+    const status = await h.client.containerStatus({ containerId: containers[0]!.id, verbose: false });
+    expect(status.status?.mounts.find((m) => m.containerPath === '/data')?.hostPath).toBe(target);
+    expect(plugin.staged.get('vol-data')).toBe(csiStagingPath(join(h.dir, 'root'), DRIVER, 'vol-data'));
+    expect(h.writer.last('uid-claimer')?.phase).toBe('Running');
+    h.kubelet.updatePod({
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        deletionTimestamp: new Date().toISOString(),
+        deletionGracePeriodSeconds: 1,
+      },
+    });
+    await h.settleThroughRelists();
+    expect(plugin.published.size).toBe(0);
+    expect(plugin.staged.size).toBe(0);
+    const order = plugin.calls
+      .map((c) => c.method.split('/').at(-1))
+      .filter((m) => m !== 'NodeGetCapabilities');
+    expect(order).toEqual([
+      'NodeGetInfo',
+      'NodeStageVolume',
+      'NodePublishVolume',
+      'NodeUnpublishVolume',
+      'NodeUnstageVolume',
+    ]);
+  });
+
+  it("keeps a pod on a driver that is not registered, or has no CSIDriver object, waiting with upstream's messages", async () => {
+    const events: string[] = [];
+    await storage.createCSIDriver({
+      body: { metadata: { name: 'absent.csi.example.com' }, spec: { volumeLifecycleModes: ['Ephemeral'] } },
+    });
+    const pod: Pod = {
+      metadata: {
+        name: 'other',
+        namespace: 'default',
+        uid: 'uid-other',
+        creationTimestamp: new Date().toISOString(),
+      },
+      spec: {
+        containers: [
+          {
+            name: 'c',
+            image: busybox,
+            command: ['sleep', '3600'],
+            volumeMounts: [{ name: 'v', mountPath: '/data' }],
+          },
+        ],
+        volumes: [{ name: 'v', csi: { driver: 'absent.csi.example.com' } }],
+      },
+    };
+    const error = await h.kubelet.volumes.setUp(pod, { objects: {} as never }).catch((e: unknown) => e);
+    events.push(...((error as { events?: string[] }).events ?? []));
+    expect(events).toEqual([
+      'MountVolume.SetUp failed for volume "v" : kubernetes.io/csi: mounter.SetUpAt failed to get CSI client: driver name absent.csi.example.com not found in the list of registered CSI drivers',
+    ]);
+    const noObject: Pod = {
+      metadata: { ...pod.metadata, uid: 'uid-no-object' },
+      spec: { ...pod.spec, volumes: [{ name: 'v', csi: { driver: 'unknown.csi.example.com' } }] },
+    };
+    const second = (await h.kubelet.volumes
+      .setUp(noObject, { objects: {} as never })
+      .catch((e: unknown) => e)) as {
+      events: string[];
+    };
+    expect(second.events).toEqual([
+      'MountVolume.SetUp failed for volume "v" : kubernetes.io/csi: volume mode "Ephemeral" not supported by driver unknown.csi.example.com (no CSIDriver object)',
+    ]);
+  });
+});
