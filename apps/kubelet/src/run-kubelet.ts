@@ -53,6 +53,7 @@ import {
 import { type ApiEventSink, MirrorPodSync, nodeEventReasons } from '@nodeagent/kubelet/sources';
 import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
+import { imageFsAsImageGCSeesIt } from './image-gc-first-pass';
 import { connectCri } from './image-service-client';
 import { startIptablesUtilChains } from './iptables-util-chains';
 import { type KubeletApiClients, kubeletApiClients } from './kubelet-api-clients';
@@ -464,7 +465,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       credentialProviders,
       pullManager: imagePullManager,
       service: criImageService(client),
-      fs: () => summary.imageFs(),
+      fs: imageFsAsImageGCSeesIt(() => summary.imageFs()),
     },
     // The executable's memory trim (tools/sea/heap-trim.cjs) collects a deletion burst's
     // garbage at its next opportunity instead of at its 30 s check; nothing listens under node.
