@@ -203,7 +203,10 @@ async function startKubeletParts(
     { config, client, core, kubeConfig, metrics },
     logger,
   );
-  const events = clients ? eventSink(clients.events, nodeName, config, logger) : undefined;
+  // Events made before TLS bootstrapping has issued the client certificate wait for it.
+  const events = clients
+    ? eventSink(clients.events, nodeName, config, logger, certificates.clientCertificate)
+    : undefined;
   // Graceful node shutdown (node-shutdown.ts): its admission goes into the Kubelet; it starts after.
   const shutdown = nodeShutdownForConfig({
     config,
@@ -635,9 +638,11 @@ function eventSink(
   nodeName: string,
   config: ResolvedKubeletOptions['config'],
   logger: KubeletLogger,
+  writableAfter: Promise<void>,
 ): ApiEventSink {
   return apiEventSink(coreV1Requests(eventClient), {
     nodeName,
+    writableAfter,
     eventRecordQPS: config.eventRecordQPS,
     eventBurst: config.eventBurst,
     // Upstream logs each at error level, with its own wording (the queued event waits and retries).
