@@ -57,6 +57,7 @@ import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiCsi } from './api-csi';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
 import { activePods, deviceManagerForConfig, startPodResourcesServer } from './device-manager-wiring';
+import { imageFsAsImageGCSeesIt } from './image-gc-first-pass';
 import { connectCri } from './image-service-client';
 import { startIptablesUtilChains } from './iptables-util-chains';
 import { type KubeletApiClients, kubeletApiClients } from './kubelet-api-clients';
@@ -214,7 +215,10 @@ async function startKubeletParts(
     { config, client, core, kubeConfig, metrics },
     logger,
   );
-  const events = clients ? eventSink(clients.events, nodeName, config, logger) : undefined;
+  // Events made before TLS bootstrapping has issued the client certificate wait for it.
+  const events = clients
+    ? eventSink(clients.events, nodeName, config, logger, certificates.clientCertificate)
+    : undefined;
   // Graceful node shutdown (node-shutdown.ts): its admission goes into the Kubelet; it starts after.
   const shutdown = nodeShutdownForConfig({
     config,
@@ -497,7 +501,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       credentialProviders,
       pullManager: imagePullManager,
       service: criImageService(client),
-      fs: () => summary.imageFs(),
+      fs: imageFsAsImageGCSeesIt(() => summary.imageFs()),
     },
     logger,
     metrics,
@@ -667,9 +671,11 @@ function eventSink(
   nodeName: string,
   config: ResolvedKubeletOptions['config'],
   logger: KubeletLogger,
+  writableAfter: Promise<void>,
 ): ApiEventSink {
   return apiEventSink(coreV1Requests(eventClient), {
     nodeName,
+    writableAfter,
     eventRecordQPS: config.eventRecordQPS,
     eventBurst: config.eventBurst,
     // Upstream logs each at error level, with its own wording (the queued event waits and retries).

@@ -78,6 +78,11 @@ function embeddedClientCertificate(kubeConfig: KubeConfig): { certPem: string; k
 }
 
 export interface KubeletCertificates {
+  /**
+   * Resolves once the client certificate the kubeconfig names exists: at once, unless
+   * rotateCertificates is bootstrapping it in the background (then when it is issued).
+   */
+  clientCertificate: Promise<void>;
   /** The serving certificate manager when serverTLSBootstrap is on. */
   serving?: CertificateManager;
   /** The kubelet server's TLS material at start: the serving manager's pair, or none yet. */
@@ -137,7 +142,12 @@ export async function startCertificateManagers(
         }
       : api;
 
+  let clientCertificate = Promise.resolve();
   if (kubeConfig && config.rotateCertificates) {
+    let issued = () => {};
+    clientCertificate = new Promise<void>((resolve) => {
+      issued = resolve;
+    });
     const user = kubeConfig.getCurrentUser();
     const store = new CertificateFileStore({
       pairNamePrefix: 'kubelet-client',
@@ -158,9 +168,12 @@ export async function startCertificateManagers(
       logger,
       // New requests read the kubeconfig's files each time: pointing them at the current symlink
       // is the credential swap (a bootstrapped kubeconfig already names it).
-      onRotated: () => useClientCertificateFile(kubeConfig, store.currentPath()),
+      onRotated: () => {
+        useClientCertificateFile(kubeConfig, store.currentPath());
+        issued();
+      },
     });
-    await client.load();
+    if (await client.load()) issued();
     client.start();
     managers.push(client);
   }
@@ -194,6 +207,7 @@ export async function startCertificateManagers(
   }
 
   return {
+    clientCertificate,
     serving,
     servingTls() {
       const pair = serving?.current();

@@ -106,6 +106,7 @@ describe('nodeagent-kubelet binary: upstream events through the API server', () 
         ['Node', nodeName, 'Starting'],
         ['Node', nodeName, 'NodeHasSufficientMemory'],
         ['Node', nodeName, 'NodeReady'],
+        ['Node', nodeName, 'InvalidDiskCapacity'],
         ['Pod', 'probed', 'Created'],
         ['Pod', 'probed', 'Started'],
         ['Pod', 'probed', 'Unhealthy'],
@@ -133,6 +134,18 @@ describe('nodeagent-kubelet binary: upstream events through the API server', () 
         type: 'Normal',
         message: `Node ${nodeName} status is now: ${reason}`,
       });
+    // Image GC's first pass, at start, before the image filesystem was measured (as upstream's);
+    // once, and no ImageGCFailed: that is for a failure after a failure.
+    expect(all.filter((e) => e.reason === 'InvalidDiskCapacity')).toMatchObject([
+      {
+        type: 'Warning',
+        message: 'invalid capacity 0 on image filesystem',
+        involvedObject: { kind: 'Node', name: nodeName, uid: nodeName },
+        source,
+        count: 1,
+      },
+    ]);
+    expect(find(all, 'Node', nodeName, 'ImageGCFailed')).toBeUndefined();
     // --cgroups-per-qos=false: no kubepods cgroup, so no NodeAllocatableEnforced (as upstream).
     expect(find(all, 'Node', nodeName, 'NodeAllocatableEnforced')).toBeUndefined();
 

@@ -45,6 +45,7 @@ async function getFromBinaryServers(
   path: string,
 ): Promise<[number, string]> {
   const certificates: KubeletCertificates = {
+    clientCertificate: Promise.resolve(),
     servingTls: () => undefined,
     attachServer: () => undefined,
     stop: () => undefined,

@@ -188,6 +188,7 @@ export function housekeepingOptions(
     images: options.images?.service,
     imageFs: options.images?.fs,
     imagePullManager: options.images?.pullManager,
+    recordNodeEvent: options.api?.recordNodeEvent,
     cgroups: options.cgroups,
     evictionMonitoringPeriodMs: options.pacing?.evictionMonitoringPeriodMs,
     registry: parts.metrics.registry,

@@ -245,6 +245,48 @@ describe('apiEventSink while the API server cannot be reached (client-go broadca
     );
   });
 
+  it('holds events made before the client certificate exists, spending no tries, and writes them after', async () => {
+    const failures: EventWriteFailure[] = [];
+    const sleeps: number[] = [];
+    let issue = () => {};
+    const certificate = new Promise<void>((resolve) => {
+      issue = resolve;
+    });
+    const attempts: string[] = [];
+    const sink = apiEventSink(
+      {
+        createNamespacedEvent: (p, o) => {
+          attempts.push(p.body.reason ?? '');
+          return core.createNamespacedEvent(p, o);
+        },
+      },
+      {
+        nodeName: 'node-b',
+        clock: new FakeClock(Date.UTC(2026, 10, 25, 8, 30, 0)),
+        sleep: async (ms) => {
+          sleeps.push(ms);
+        },
+        onError: (_e, failure) => failures.push(failure),
+        writableAfter: certificate,
+      },
+    );
+    sink.node('Normal', 'Starting', 'Starting kubelet.');
+    sink.node('Warning', 'CgroupV1', 'cgroup v1 support is in maintenance mode, please migrate to cgroup v2');
+    // However long the certificate takes: nothing is attempted, nothing fails.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(attempts).toEqual([]);
+    issue();
+    await sink.flush();
+    expect(attempts).toEqual(['Starting', 'CgroupV1']);
+    expect(failures).toEqual([]);
+    expect(sleeps).toEqual([]);
+    const items = (await core.listNamespacedEvent({ namespace: 'default' })).items;
+    expect(items.filter((e) => e.involvedObject.name === 'node-b').map((e) => e.reason)).toEqual([
+      'Starting',
+      'CgroupV1',
+    ]);
+  });
+
   it('gives an event up after maxTriesPerEvent and goes on to the next', async () => {
     const failures: EventWriteFailure[] = [];
     const sleeps: number[] = [];

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '@nodeagent/primitives';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
 import { CgroupV1Filesystem } from '../src/cgroups/cgroup-filesystem';
 import { PodCgroupManager } from '../src/cgroups/pod-cgroup-manager';
@@ -126,6 +126,66 @@ describe('KubeletHousekeeping', () => {
     });
     await housekeeping.evictionManager!.synchronize();
     expect(removed.sort()).toEqual(['dead-1', 'dead-2']);
+  });
+
+  it('runs image GC at start as upstream: InvalidDiskCapacity first, ImageGCFailed only for a repeated failure', async () => {
+    const clock = new FakeClock();
+    const events: string[][] = [];
+    const warnings: string[] = [];
+    const imageService: ImageService = { listImages: async () => [], removeImage: async () => {} };
+    let capacityBytes: number | undefined;
+    let passes = 0;
+    const make = (config: Parameters<typeof parseKubeletConfiguration>[0]) =>
+      new KubeletHousekeeping({
+        config: parseKubeletConfiguration(config).config,
+        runtime: fakeRuntime(makePod()).runtime,
+        clock,
+        logger: { info() {}, warn: (_fields: unknown, message: string) => warnings.push(message) },
+        images: imageService,
+        imageFs: async () => {
+          passes += 1;
+          return { time, capacityBytes, availableBytes: capacityBytes };
+        },
+        activePods: () => [],
+        knownPodUids: () => [],
+        evictPod: () => true,
+        recordNodeEvent: (type, reason, message) => events.push([type, reason, message]),
+      });
+    const housekeeping = make({});
+    await housekeeping.start();
+    // The first pass runs at start, not a period later (upstream's wait.Until).
+    await vi.waitFor(() => expect(events).toHaveLength(1));
+    expect(events[0]).toEqual(['Warning', 'InvalidDiskCapacity', 'invalid capacity 0 on image filesystem']);
+    expect(warnings).toEqual([
+      'Image garbage collection failed once. Stats initialization may not have completed yet',
+    ]);
+    clock.advance(5 * 60_000);
+    await vi.waitFor(() => expect(events).toHaveLength(3));
+    expect(events.slice(1)).toEqual([
+      ['Warning', 'InvalidDiskCapacity', 'invalid capacity 0 on image filesystem'],
+      ['Warning', 'ImageGCFailed', 'invalid capacity 0 on image filesystem'],
+    ]);
+    // Measured: the pass succeeds, and the next failure is a first one again (no ImageGCFailed).
+    capacityBytes = 100 * Gi;
+    clock.advance(5 * 60_000);
+    await vi.waitFor(() => expect(passes).toBe(3));
+    capacityBytes = undefined;
+    clock.advance(5 * 60_000);
+    await vi.waitFor(() => expect(events).toHaveLength(4));
+    await housekeeping.stop();
+    expect(events[3]).toEqual(['Warning', 'InvalidDiskCapacity', 'invalid capacity 0 on image filesystem']);
+    expect(warnings.slice(2)).toEqual([
+      'Image garbage collection failed once. Stats initialization may not have completed yet',
+    ]);
+
+    // imageGCHighThresholdPercent 100 without imageMaximumGCAge: no periodic image GC at all.
+    capacityBytes = undefined;
+    const off = make({ imageGCHighThresholdPercent: 100, imageGCLowThresholdPercent: 80 });
+    await off.start();
+    clock.advance(10 * 60_000);
+    await off.stop();
+    expect(passes).toBe(4);
+    expect(events).toHaveLength(4);
   });
 
   it('without inputs has no managers, admits everything and reports no pressure', async () => {

@@ -129,13 +129,61 @@ describe('ImageGCManager', () => {
     expect((await manager.deleteUnusedImages()).removed.sort()).toEqual(['x', 'y']);
   });
 
-  it('refuses to run on a filesystem without capacity', async () => {
+  it('refuses to run on a filesystem without capacity, recording InvalidDiskCapacity on the Node', async () => {
+    const events: string[][] = [];
+    let capacityBytes: number | undefined;
+    const images = new FakeImages();
     const manager = new ImageGCManager({
-      images: new FakeImages(),
+      images,
       imagesInUse: async () => [],
-      imageFs: async () => undefined,
-      policy: imageGCPolicyFromConfig(parseKubeletConfiguration({}).config),
+      // What the stats report before the image filesystem was measured: no capacity.
+      imageFs: async () => ({ time: '', capacityBytes, availableBytes: capacityBytes }),
+      policy: imageGCPolicyFromConfig(parseKubeletConfiguration({ imageMaximumGCAge: '1h' }).config),
+      recordNodeEvent: (type, reason, message) => events.push([type, reason, message]),
     });
-    await expect(manager.garbageCollect()).rejects.toThrow(/invalid capacity 0/);
+    await expect(manager.garbageCollect()).rejects.toThrow(ImageGCError);
+    await expect(manager.garbageCollect()).rejects.toThrow(/invalid capacity 0 on image filesystem/);
+    expect(events).toEqual([
+      ['Warning', 'InvalidDiskCapacity', 'invalid capacity 0 on image filesystem'],
+      ['Warning', 'InvalidDiskCapacity', 'invalid capacity 0 on image filesystem'],
+    ]);
+    // A measured filesystem: no event.
+    capacityBytes = 100 * Gi;
+    await manager.garbageCollect();
+    expect(events).toHaveLength(2);
+    // An unreadable filesystem is an error of its own, no event (upstream returns ImageFsStats' error).
+    const failing = new ImageGCManager({
+      images,
+      imagesInUse: async () => [],
+      imageFs: async () => {
+        throw new Error('ImageFsInfo: unavailable');
+      },
+      policy: imageGCPolicyFromConfig(parseKubeletConfiguration({}).config),
+      recordNodeEvent: (type, reason, message) => events.push([type, reason, message]),
+    });
+    await expect(failing.garbageCollect()).rejects.toThrow(/unavailable/);
+    expect(events).toHaveLength(2);
+  });
+
+  it('records FreeDiskSpaceFailed when it cannot free what the thresholds ask for', async () => {
+    const { images, fs, clock } = setup();
+    const events: string[][] = [];
+    const manager = new ImageGCManager({
+      images,
+      imagesInUse: async () => [],
+      imageFs: async () => ({ time: '', capacityBytes: 100 * Gi, availableBytes: 100 * Gi - fs.base }),
+      policy: imageGCPolicyFromConfig(parseKubeletConfiguration({}).config),
+      clock,
+      recordNodeEvent: (type, reason, message) => events.push([type, reason, message]),
+    });
+    fs.base = 90 * Gi; // nothing to remove; 10 Gi wanted
+    await expect(manager.garbageCollect()).rejects.toThrow(ImageGCError);
+    expect(events).toEqual([
+      [
+        'Warning',
+        'FreeDiskSpaceFailed',
+        `Failed to garbage collect required amount of images. Attempted to free ${10 * Gi} bytes, but only found 0 bytes eligible to free.`,
+      ],
+    ]);
   });
 });

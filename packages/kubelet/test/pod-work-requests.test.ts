@@ -62,12 +62,29 @@ describe('PodWorkRequests: what the PLEG, prober, resizer, eviction and resync a
     pods.reject('refused', { reason: 'OutOfcpu', message: 'no cpu' });
     expect(requests.activePods().map((pod) => pod.metadata.uid)).toEqual(['run']);
     phases.set('stopping', 'terminated');
-    expect([requests.isActive('run'), requests.isActive('stopping'), requests.isActive('gone')]).toEqual([
-      true,
-      false,
-      false,
-    ]);
     expect([requests.isKnown('stopping'), requests.isKnown('gone')]).toEqual([true, false]);
+  });
+
+  it('lets the container GC remove all of a pod only once it is gone, or terminated and deleted or evicted', () => {
+    const { pods, requests, phases } = requestsOver({ done: { phase: 'Succeeded' } });
+    for (const uid of ['run', 'done', 'deleted', 'evicted'])
+      pods.set(
+        makePod(
+          {},
+          { uid, name: uid, ...(uid === 'deleted' ? { deletionTimestamp: '2026-11-29T10:00:00Z' } : {}) },
+        ),
+        0,
+      );
+    pods.evict('evicted', { reason: 'Evicted', message: 'low memory' });
+    phases.set('run', 'syncing');
+    phases.set('deleted', 'terminating');
+    for (const uid of ['done', 'evicted']) phases.set(uid, 'terminated');
+    const removable = () =>
+      ['run', 'done', 'deleted', 'evicted', 'gone'].map((uid) => requests.contentRemovable(uid));
+    // A finished pod keeps its last containers (their logs); one being deleted too, until terminated.
+    expect(removable()).toEqual([false, false, false, true, true]);
+    phases.set('deleted', 'terminated');
+    expect(removable()).toEqual([false, false, true, true, true]);
   });
 
   it('evicts a syncing pod with the eviction grace period and records why; other pods are left alone', () => {

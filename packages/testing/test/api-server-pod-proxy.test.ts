@@ -346,6 +346,25 @@ describe('pods/log, exec, attach and portforward proxied to the kubelet', { time
     );
     expect(forward.status).toBe(101);
     expect(seen.at(-1)?.url).toBe('/portForward/default/web?port=8080');
+    // Both went to the kubelet unchanged: this server negotiated nothing itself.
+    expect(api.podStreams.slice(-2)).toEqual([
+      {
+        subresource: 'exec',
+        namespace: 'default',
+        pod: 'web',
+        transport: 'spdy',
+        clientProtocol: undefined,
+        kubeletProtocol: undefined,
+      },
+      {
+        subresource: 'portforward',
+        namespace: 'default',
+        pod: 'web',
+        transport: 'spdy',
+        clientProtocol: undefined,
+        kubeletProtocol: undefined,
+      },
+    ]);
   });
 
   it("translates kubectl's v5 WebSocket exec into SPDY for the kubelet, stdin half-close included", async () => {
@@ -368,6 +387,15 @@ describe('pods/log, exec, attach and portforward proxied to the kubelet', { time
     expect(JSON.parse(status!.subarray(1).toString())).toMatchObject({ status: 'Success' });
     // The stand-in saw the streams kubectl's flags ask for, in client-go's order.
     expect(spdyStreams.at(-1)).toEqual(['error', 'stdin', 'stdout']);
+    // What this server negotiated on each side, as the kubelet answered it.
+    expect(api.podStreams.at(-1)).toEqual({
+      subresource: 'exec',
+      namespace: 'default',
+      pod: 'web',
+      transport: 'websocket',
+      clientProtocol: 'v5.channel.k8s.io',
+      kubeletProtocol: 'v4.channel.k8s.io',
+    });
   });
 
   it('passes a kubelet refusal of a v5 exec back before upgrading (kubectl then retries over SPDY)', async () => {
@@ -375,8 +403,11 @@ describe('pods/log, exec, attach and portforward proxied to the kubelet', { time
       ...wsHeaders,
       'Sec-WebSocket-Protocol': 'v5.channel.k8s.io',
     });
+    const served = api.podStreams.length;
     expect(refused.status).toBe(404);
     expect(JSON.parse(refused.body).message).toBe('pod does not exist');
+    // A refused upgrade is no stream.
+    expect(api.podStreams.length).toBe(served);
   });
 
   it("carries port-forward's SPDY tunnel over WebSocket to the kubelet's SPDY upgrade", async () => {
@@ -389,6 +420,11 @@ describe('pods/log, exec, attach and portforward proxied to the kubelet', { time
     expect(last?.url).toBe('/portForward/default/web?port=80');
     expect(last?.headers.upgrade).toBe('SPDY/3.1');
     expect(last?.headers['x-stream-protocol-version']).toBe('portforward.k8s.io');
+    expect(api.podStreams.at(-1)).toMatchObject({
+      subresource: 'portforward',
+      transport: 'websocket',
+      clientProtocol: 'SPDY/3.1+portforward.k8s.io',
+    });
     // The stand-in echoes raw bytes upper-cased: they travel as binary messages both ways.
     tunnel.send(Buffer.from('spdy-bytes'));
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -5,7 +5,9 @@ import type { PodCgroupManager } from '../cgroups/pod-cgroup-manager';
 import { everyOn } from '../clock-timers';
 import type { KubeletConfiguration } from '../config/kubelet-configuration';
 import type { PodRuntime } from '../cri/pod-runtime';
-import { ImageGCManager } from '../images/image-gc-manager';
+import type { NodeEventRecorder } from '../events/event-reasons';
+import { ImageGCError } from '../images/image-gc-errors';
+import { ImageGCManager, imageGCFailedReason } from '../images/image-gc-manager';
 import { imageGCPeriodMs, imageGCPolicyFromConfig } from '../images/image-gc-policy';
 import type { ImagePullManager } from '../images/image-pull-manager';
 import type { ImageService } from '../images/image-service';
@@ -58,6 +60,8 @@ export interface KubeletHousekeepingOptions {
   registry?: Registry;
   /** Verified image pulls: image GC prunes the records of images it no longer finds. */
   imagePullManager?: ImagePullManager;
+  /** Node events of image GC (InvalidDiskCapacity, FreeDiskSpaceFailed, ImageGCFailed). */
+  recordNodeEvent?: NodeEventRecorder;
 }
 
 /**
@@ -93,7 +97,26 @@ export class KubeletHousekeeping {
           metrics?.imageGarbageCollected.inc({ reason });
           logger.info({ image: image.id, reason }, 'Removed unused image');
         },
-        onError: (error) => logger.warn({ err: String(error) }, 'Image garbage collection failed'),
+        recordNodeEvent: options.recordNodeEvent,
+        // Upstream StartGarbageCollection: only a failure after a failure is an event.
+        onError: (error, failedBefore) => {
+          // Upstream's err.Error(): the reason alone, without our field and value.
+          const message =
+            error instanceof ImageGCError
+              ? error.reason
+              : error instanceof Error
+                ? error.message
+                : String(error);
+          if (!failedBefore) {
+            logger.warn(
+              { err: message },
+              'Image garbage collection failed once. Stats initialization may not have completed yet',
+            );
+            return;
+          }
+          logger.warn({ err: message }, 'Image garbage collection failed multiple times in a row');
+          options.recordNodeEvent?.('Warning', imageGCFailedReason, message);
+        },
         afterFreeSpace: pullRecords
           ? (remaining, began) => pullRecords.pruneUnknownRecords(remaining, began)
           : undefined,
@@ -147,7 +170,11 @@ export class KubeletHousekeeping {
       );
     }
     this.evictionManager?.start();
-    this.imageGC?.start(this.options.imageGCPeriodMs ?? imageGCPeriodMs);
+    // Upstream StartGarbageCollection: no periodic image GC at imageGCHighThresholdPercent 100 with
+    // no imageMaximumGCAge (eviction's disk reclaim still removes unused images).
+    const policy = imageGCPolicyFromConfig(this.options.config);
+    if (policy.highThresholdPercent < 100 || policy.maxAgeMs > 0)
+      this.imageGC?.start(this.options.imageGCPeriodMs ?? imageGCPeriodMs);
   }
 
   /**

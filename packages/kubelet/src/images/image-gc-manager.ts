@@ -1,9 +1,18 @@
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import { unrefTimer } from '../clock-timers';
+import type { NodeEventRecorder } from '../events/event-reasons';
 import type { FsStats } from '../stats/summary-types';
 import { ImageGCError } from './image-gc-errors';
 import { type ImageGCPolicy, imageGCPeriodMs } from './image-gc-policy';
 import type { ImageService, RuntimeImage } from './image-service';
+
+/** Upstream events.InvalidDiskCapacity and its message: the image filesystem reported no capacity. */
+export const invalidDiskCapacityReason = 'InvalidDiskCapacity';
+export const invalidDiskCapacityMessage = 'invalid capacity 0 on image filesystem';
+/** Upstream events.FreeDiskSpaceFailed: a pass could not free what the thresholds asked for. */
+export const freeDiskSpaceFailedReason = 'FreeDiskSpaceFailed';
+/** Upstream events.ImageGCFailed: recorded by the periodic loop for a failure following a failure. */
+export const imageGCFailedReason = 'ImageGCFailed';
 
 interface ImageRecord {
   firstDetected: number;
@@ -27,8 +36,13 @@ export interface ImageGCManagerOptions {
   clock?: Clock;
   /** Called for each removed image: unused past imageMaximumGCAge (`age`) or freed for disk usage (`space`). */
   onRemoved?: (image: RuntimeImage, reason: 'age' | 'space') => void;
-  /** Called when a periodic pass fails; the next period runs anyway. */
-  onError?: (error: unknown) => void;
+  /**
+   * Called when a periodic pass fails, with whether the pass before failed too; the next period
+   * runs anyway.
+   */
+  onError?: (error: unknown, failedBefore: boolean) => void;
+  /** Records the image manager's Node events (InvalidDiskCapacity, FreeDiskSpaceFailed). */
+  recordNodeEvent?: NodeEventRecorder;
   /**
    * Upstream postGCHooks, run after each freeing of space with the ids of the images the runtime
    * still holds and the time the pass began (before the images were listed): the verified-pull
@@ -57,23 +71,33 @@ export class ImageGCManager {
   private readonly images = new Map<string, RuntimeImage>();
   private timer: unknown;
   private running: Promise<unknown> | undefined;
+  private lastPassFailed = false;
 
   constructor(options: ImageGCManagerOptions) {
     this.options = options;
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Runs a GC pass every `periodMs` (upstream: 5 min), the first one a period from now; a second call does nothing. */
+  /**
+   * Runs a GC pass now and then every `periodMs` (upstream's wait.Until in
+   * StartGarbageCollection, 5 min); a second call does nothing.
+   */
   start(periodMs = imageGCPeriodMs): void {
     if (this.timer) return;
     const tick = () => {
-      this.running = this.garbageCollect().catch((error) => this.options.onError?.(error));
+      this.running = this.garbageCollect().then(
+        () => {
+          this.lastPassFailed = false;
+        },
+        (error) => {
+          this.options.onError?.(error, this.lastPassFailed);
+          this.lastPassFailed = true;
+        },
+      );
       this.timer = this.clock.setTimeout(tick, periodMs);
       unrefTimer(this.timer);
     };
-    // Upstream waits one period before the first run so freshly started pods can claim their images.
-    this.timer = this.clock.setTimeout(tick, periodMs);
-    unrefTimer(this.timer);
+    tick();
   }
 
   /** Stops the periodic passes and resolves once a pass under way has finished. */
@@ -166,8 +190,10 @@ export class ImageGCManager {
     }
     const fs = await this.options.imageFs();
     const capacity = fs?.capacityBytes ?? 0;
-    if (capacity <= 0)
-      throw new ImageGCError('imageFs.capacityBytes', capacity, 'invalid capacity 0 on image filesystem');
+    if (capacity <= 0) {
+      this.options.recordNodeEvent?.('Warning', invalidDiskCapacityReason, invalidDiskCapacityMessage);
+      throw new ImageGCError('imageFs.capacityBytes', capacity, invalidDiskCapacityMessage);
+    }
     const available = Math.min(fs?.availableBytes ?? 0, capacity);
     const usagePercent = 100 - Math.trunc((available * 100) / capacity);
     if (usagePercent >= policy.highThresholdPercent) {
@@ -176,11 +202,9 @@ export class ImageGCManager {
       result.removed.push(...freed.removed);
       result.freedBytes += freed.freedBytes;
       if (freed.freedBytes < amountToFree) {
-        throw new ImageGCError(
-          'imageGCLowThresholdPercent',
-          policy.lowThresholdPercent,
-          `Failed to garbage collect required amount of images. Attempted to free ${amountToFree} bytes, but only found ${freed.freedBytes} bytes eligible to free.`,
-        );
+        const message = `Failed to garbage collect required amount of images. Attempted to free ${amountToFree} bytes, but only found ${freed.freedBytes} bytes eligible to free.`;
+        this.options.recordNodeEvent?.('Warning', freeDiskSpaceFailedReason, message);
+        throw new ImageGCError('imageGCLowThresholdPercent', policy.lowThresholdPercent, message);
       }
     }
     return result;

@@ -50,6 +50,32 @@ export function notStartedMessage(
   return `container "${container}" in pod "${pod}" is waiting to start - no logs yet`;
 }
 
+/**
+ * The container instance whose log upstream's validateContainerLogStatus picks from the pod's
+ * status: with `previous` the last termination's; else the running one, the terminated one (or,
+ * terminated without an ID, the one before), or a waiting container's last termination. So the
+ * log of the attempt that just ended is read, not that of the next attempt the runtime has
+ * created and not yet started (no log file yet). The runtime's ID without the `<runtime>://`.
+ */
+export function containerIdFromStatus(
+  status: ContainerStatus | undefined,
+  previous: boolean,
+): string | undefined {
+  if (!status) return undefined;
+  const last = status.lastState.terminated?.containerID;
+  const { running, terminated } = status.state;
+  const id = previous
+    ? last
+    : running
+      ? status.containerID
+      : terminated
+        ? terminated.containerID || last
+        : last;
+  if (!id) return undefined;
+  const scheme = id.indexOf('://');
+  return scheme < 0 ? id : id.slice(scheme + 3);
+}
+
 /** A log file the reader may not read: planted as a symlink, or resolving outside podLogsDir. */
 class LogFileRefusedError extends Error {
   readonly code: string | undefined;
@@ -154,7 +180,14 @@ export async function serveContainerLogs(
     return send(response, 400, `${message}\n`);
   }
   const previous = url.searchParams.get('previous') === 'true';
-  const restartCount = previous ? current.restartCount - 1 : current.restartCount;
+  // The instance the pod's status names, when the runtime still holds it; else the newest one.
+  const namedId = containerIdFromStatus(statusOf(kubelet.getPodStatus(uid), containerName), previous);
+  const named = namedId ? runtime?.containers.find((c) => c.id === namedId) : undefined;
+  const restartCount = named
+    ? named.restartCount
+    : previous
+      ? current.restartCount - 1
+      : current.restartCount;
   if (restartCount < 0)
     return send(
       response,

@@ -59,6 +59,11 @@ export interface ApiEventRecorderOptions {
   sleep?: (ms: number) => Promise<void>;
   /** The first retry's share of eventRetrySleepMs, in [0, 1) (default Math.random). */
   random?: () => number;
+  /**
+   * No write before this resolves (the client certificate TLS bootstrapping is still to issue):
+   * events made meanwhile are kept, up to maxQueuedEvents, without spending their tries.
+   */
+  writableAfter?: Promise<unknown>;
 }
 
 /** Pod and node events through one correlator and one rate-limited write queue. */
@@ -76,8 +81,9 @@ export interface ApiEventSink {
  * through upstream's EventCorrelator (an identical event bumps count and lastTimestamp of the
  * Event written first, through a strategic merge patch) and writes are limited to
  * eventRecordQPS/eventBurst as upstream's event client is. Events made while the API server is
- * unreachable are kept and retried as client-go's broadcaster does (maxTriesPerEvent).
- * Never throws: failures go to onError.
+ * unreachable are kept and retried as client-go's broadcaster does (maxTriesPerEvent); those made
+ * before the client certificate exists wait for it (writableAfter). Never throws: failures go to
+ * onError.
  */
 export function apiEventSink(core: EventApi, options: ApiEventRecorderOptions): ApiEventSink {
   const clock = options.clock ?? systemClock;
@@ -86,7 +92,7 @@ export function apiEventSink(core: EventApi, options: ApiEventRecorderOptions): 
   const bucket =
     qps > 0 ? new TokenBucket(qps, options.eventBurst ?? defaultEventBurst, clock.now()) : undefined;
   const sleep = options.sleep ?? ((ms: number) => sleepOn(clock, ms));
-  let queue: Promise<void> = Promise.resolve();
+  let queue: Promise<void> = (options.writableAfter ?? Promise.resolve()).then(() => undefined);
   // Upstream names Events by Unix nanoseconds; the clock here counts milliseconds, so events of
   // one millisecond (Created and Started often are) get the following nanoseconds instead of
   // the same name (which the API server would refuse as AlreadyExists).

@@ -9,8 +9,8 @@ export const containerGCPeriodMs = 60_000;
 
 /** What the container GC asks of the kubelet's pods. */
 export interface PodLiveness {
-  /** Pods still running (keep the newest dead instance of each container, for lastState). */
-  isActive(uid: string): boolean;
+  /** Pods that lose every dead container (deleted, or evicted, and terminated); the rest keep the newest of each. */
+  contentRemovable(uid: string): boolean;
   /** Pods the kubelet knows at all; the rest were deleted and lose every dead object. */
   isKnown(uid: string): boolean;
 }
@@ -31,9 +31,10 @@ export interface ContainerGarbageCollectorOptions {
 
 /**
  * Upstream's periodic container GC (kubeGenericRuntimeManager.GarbageCollect, policy
- * MaxPerPodContainer 1): dead containers beyond the newest per container, dead sandboxes, and
- * everything dead of pods the kubelet no longer knows, e.g. what a RemoveContainer refused while
- * the pod was cleaned up. A failing round is reported and the next one retries; it never throws.
+ * MaxPerPodContainer 1, evictNonDeletedPods false): dead containers beyond the newest per
+ * container, dead sandboxes, and everything dead of pods whose content may go (no longer known,
+ * e.g. what a RemoveContainer refused while the pod was cleaned up; deleted or evicted). A pod
+ * that finished keeps its last containers and their logs. A failing round is reported and the next one retries; it never throws.
  */
 export class ContainerGarbageCollector {
   private stopTimer: (() => void) | undefined;
@@ -60,7 +61,7 @@ export class ContainerGarbageCollector {
     const { pods } = this.options;
     this.running ??= garbageCollectAllPods(
       this.options.runtime,
-      (uid) => pods.isActive(uid),
+      (uid) => !pods.contentRemovable(uid),
       (uid) => pods.isKnown(uid),
     )
       .catch((error) => {

@@ -75,18 +75,19 @@ export async function garbageCollectPod(
 }
 
 /**
- * Upstream DeleteAllUnusedContainers (disk-pressure reclaim): dead containers and dead old
- * sandboxes of every pod the runtime holds. Pods still running keep the newest dead instance of
- * each container (its lastState); pods that finished or are unknown to the kubelet keep none.
+ * Dead containers and dead old sandboxes of every pod the runtime holds; pods `keepsNewest`
+ * answers true for keep the newest dead instance of each container, the others none. Upstream
+ * DeleteAllUnusedContainers (disk-pressure reclaim) keeps them for pods still running only; its
+ * periodic GC for every pod whose content is not to be removed.
  */
 export async function garbageCollectAllPods(
   runtime: PodRuntime,
-  isActive: (uid: string) => boolean,
+  keepsNewest: (uid: string) => boolean,
   isKnown: (uid: string) => boolean = () => true,
 ): Promise<number> {
   let removed = 0;
   for (const status of await runtime.listPods()) {
-    const keep = isActive(status.uid) ? maxPerPodContainer : 0;
+    const keep = keepsNewest(status.uid) ? maxPerPodContainer : 0;
     removed += await garbageCollectPod(runtime, status, keep, isKnown(status.uid));
   }
   return removed;

@@ -72,9 +72,16 @@ export class PodWorkRequests implements ResizerPods, PodLiveness {
     });
   }
 
-  /** Whether the pod is held and not yet terminated (the container GC keeps its newest dead containers). */
-  isActive(uid: string): boolean {
-    return this.pods.has(uid) && !this.workers.isTerminated(uid);
+  /**
+   * Upstream ShouldPodContentBeRemoved: every dead container of the pod may go when the kubelet
+   * no longer holds it, or has terminated it and it was deleted or evicted. A pod that merely
+   * finished keeps its newest dead instances, and their logs (`kubectl logs` of a finished Job).
+   */
+  contentRemovable(uid: string): boolean {
+    const pod = this.pods.pod(uid);
+    if (!pod) return true;
+    const deleted = Boolean(pod.metadata.deletionTimestamp);
+    return this.workers.isTerminated(uid) && (deleted || this.pods.eviction(uid) !== undefined);
   }
 
   /** Whether the kubelet holds the pod at all (the container GC removes everything of the rest). */

@@ -3,6 +3,7 @@ import type { FaultInjector } from './fault-injector';
 import type { KubeletClientOptions } from './kubelet-connection';
 import type { ObjectStore } from './object-store';
 import type { PaginatedLists } from './paginated-list';
+import type { PodStreamUpgrade } from './pod-proxy-subresources';
 import type { UserInfo } from './request-authentication';
 import type { ResourceRegistry } from './resource-registry';
 import type { WatchHub } from './watch-hub';
@@ -27,6 +28,8 @@ export interface ApiRequestContext {
   readonly defaultWatchTimeoutSeconds: number;
   /** Called with the authenticated user of every request. */
   readonly audit: ((user: UserInfo, method: string, path: string) => void) | undefined;
+  /** Each exec/attach/portforward upgrade served, in order: what the client and the kubelet negotiated. */
+  readonly podStreams: PodStreamUpgrade[];
   /** The server's own URL (known once it listens; discovery names its address). */
   url(): string;
   /** Whether a garbage collector runs: Foreground and Orphan deletes need one. */

@@ -23,6 +23,7 @@ import { kubeConfigFor, writeKubeconfigFile } from './kubeconfig';
 import type { KubeletClientOptions } from './kubelet-connection';
 import { ObjectStore } from './object-store';
 import { PaginatedLists } from './paginated-list';
+import type { PodStreamUpgrade } from './pod-proxy-subresources';
 import type { UserInfo } from './request-authentication';
 import { serveRequest, serveUpgrade } from './request-routing';
 import { ResourceRegistry } from './resource-registry';
@@ -113,6 +114,11 @@ export interface ApiServer {
   readonly accessReviews: AccessReviews;
   /** Number of open watch connections. */
   readonly openWatches: number;
+  /**
+   * Each pods/exec, /attach and /portforward upgrade served, in order: the client's transport,
+   * the WebSocket subprotocol accepted from it and the stream protocol the kubelet answered.
+   */
+  readonly podStreams: readonly PodStreamUpgrade[];
   /** The WatchList feature gate, switchable while running, and what each stream cost to send. */
   readonly watchStreams: WatchStreamSettings;
   /** A KubeConfig for this server (client-node). */
@@ -189,6 +195,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     kubelet: options.kubelet ?? {},
     defaultWatchTimeoutSeconds: options.defaultWatchTimeoutSeconds ?? 1800,
     audit: options.audit,
+    podStreams: [],
     url: () => url,
     garbageCollectorRunning: () => controlPlane?.garbageCollector !== undefined,
   };
@@ -271,6 +278,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       return watches.size;
     },
     watchStreams: watches,
+    podStreams: ctx.podStreams,
     kubeConfig: () => kubeConfigFor(url, servingCert?.cert),
     writeKubeconfig: (path: string) => writeKubeconfigFile(url, path, servingCert?.cert),
     resource: resourceByApiVersion,

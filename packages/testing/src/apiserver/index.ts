@@ -59,7 +59,12 @@ export { NODE_LIFECYCLE_DEFAULTS, type NodeLifecycleController } from './node-li
 export type { ObjectStore, StoredEvent, StoreListener } from './object-store';
 export type { FieldValidation } from './object-validation';
 export type { PodGarbageCollector } from './pod-garbage-collector';
-export { kubeletPathFor, POD_PROXY_SUBRESOURCES, type PodProxySubresource } from './pod-proxy-subresources';
+export {
+  kubeletPathFor,
+  POD_PROXY_SUBRESOURCES,
+  type PodProxySubresource,
+  type PodStreamUpgrade,
+} from './pod-proxy-subresources';
 export { ProtobufEncodingError } from './protobuf-encoding';
 export { encodeProtobufObject, encodeProtobufWatchEvent, PROTOBUF_MAGIC } from './protobuf-envelope';
 export type { ReplicaSetController } from './replicaset-controller';

@@ -47,6 +47,22 @@ const passThroughWebSocketProtocols: Record<string, string[]> = {
   portforward: ['portforward.k8s.io', 'v4.channel.k8s.io', 'channel.k8s.io'],
 };
 
+/** How this server answered one pods/exec, /attach or /portforward upgrade (ApiServer.podStreams). */
+export interface PodStreamUpgrade {
+  readonly subresource: Exclude<PodProxySubresource, 'log'>;
+  readonly namespace: string;
+  readonly pod: string;
+  /** What the client asked to upgrade to. */
+  readonly transport: 'websocket' | 'spdy';
+  /**
+   * The WebSocket subprotocol this server accepted from the client (it then speaks SPDY/3.1 to
+   * the kubelet itself); undefined when the upgrade was proxied to the kubelet unchanged.
+   */
+  readonly clientProtocol: string | undefined;
+  /** The stream protocol the kubelet answered this server over SPDY/3.1; undefined when proxied unchanged. */
+  readonly kubeletProtocol: string | undefined;
+}
+
 interface PodSpecView {
   containers?: { name: string }[];
   initContainers?: { name: string }[];
@@ -200,6 +216,7 @@ const dropped = new Set(['host', 'authorization', 'proxy-authorization', 'conten
  * pods/{name}/exec, /attach, /portforward: an upgrade request (SPDY/3.1, or WebSocket with a
  * subprotocol the kubelet side speaks) proxied byte for byte to the kubelet's streaming
  * endpoint; the kubelet's answer (101 and the stream, or an error) goes back unchanged.
+ * Returns how the upgrade was answered.
  */
 export async function servePodStream(
   registry: ResourceRegistry,
@@ -210,8 +227,17 @@ export async function servePodStream(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-): Promise<void> {
-  if (String(req.headers.upgrade ?? '').toLowerCase() === 'websocket') {
+): Promise<PodStreamUpgrade> {
+  const websocket = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+  const upgrade = (clientProtocol?: string, kubeletProtocol?: string): PodStreamUpgrade => ({
+    subresource,
+    namespace: String(pod.metadata.namespace ?? ''),
+    pod: String(pod.metadata.name ?? ''),
+    transport: websocket ? 'websocket' : 'spdy',
+    clientProtocol,
+    kubeletProtocol,
+  });
+  if (websocket) {
     const offered = String(req.headers['sec-websocket-protocol'] ?? '')
       .split(',')
       .map((p) => p.trim())
@@ -225,14 +251,14 @@ export async function servePodStream(
         stderr: isTrue(q, 'stderr'),
         tty: isTrue(q, 'tty'),
       };
-      await translateWebSocketToSpdy(req, socket, head, location, kubelet, path, flags);
-      return;
+      const answered = await translateWebSocketToSpdy(req, socket, head, location, kubelet, path, flags);
+      return upgrade(webSocketV5Protocol, answered);
     }
     if (subresource === 'portforward' && offered.includes(spdyTunnelProtocol)) {
       const path = kubeletPathFor(pod, subresource, q);
       const location = kubeletLocationForPod(registry, pod, kubelet);
-      await tunnelSpdyOverWebSocket(req, socket, head, location, kubelet, path);
-      return;
+      const answered = await tunnelSpdyOverWebSocket(req, socket, head, location, kubelet, path);
+      return upgrade(spdyTunnelProtocol, answered);
     }
     if (!offered.some((p) => passThroughWebSocketProtocols[subresource]?.includes(p))) {
       throw badRequest(
@@ -269,4 +295,5 @@ export async function servePodStream(
       if (!socket.destroyed) socket.end();
     });
   });
+  return upgrade();
 }

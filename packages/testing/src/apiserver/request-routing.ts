@@ -135,5 +135,7 @@ async function routeUpgrade(
     await servePodLogWebSocket(ctx.registry, ctx.kubelet, pod, u.searchParams, req, socket);
     return;
   }
-  await servePodStream(ctx.registry, ctx.kubelet, pod, subresource, u.searchParams, req, socket, head);
+  ctx.podStreams.push(
+    await servePodStream(ctx.registry, ctx.kubelet, pod, subresource, u.searchParams, req, socket, head),
+  );
 }

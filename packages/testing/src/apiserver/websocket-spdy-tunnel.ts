@@ -12,6 +12,7 @@ export const spdyTunnelProtocol = 'SPDY/3.1+portforward.k8s.io';
  * (portforward.k8s.io) towards the kubelet, accept the WebSocket, and carry the SPDY bytes
  * unchanged — each binary message from the client onto the kubelet connection, everything the
  * kubelet sends back as binary messages. A kubelet refusal is returned before the upgrade.
+ * Returns the stream protocol the kubelet answered.
  */
 export async function tunnelSpdyOverWebSocket(
   req: IncomingMessage,
@@ -20,8 +21,8 @@ export async function tunnelSpdyOverWebSocket(
   location: KubeletLocation,
   kubelet: KubeletClientOptions,
   path: string,
-): Promise<void> {
-  const { socket, rest } = await dialSpdy(location, kubelet, path, 'portforward.k8s.io');
+): Promise<string> {
+  const { socket, rest, protocol } = await dialSpdy(location, kubelet, path, 'portforward.k8s.io');
   const ws = acceptWebSocket(req, client, spdyTunnelProtocol, head);
   if (rest.length > 0) ws.send(rest);
   socket.on('data', (chunk: Buffer) => ws.send(chunk));
@@ -32,4 +33,5 @@ export async function tunnelSpdyOverWebSocket(
   });
   ws.on('close', () => socket.destroy());
   socket.resume();
+  return protocol;
 }

@@ -18,13 +18,16 @@ export interface StreamFlags {
   tty: boolean;
 }
 
-/** Connects to the kubelet and upgrades to SPDY/3.1 with the given stream protocol. */
+/**
+ * Connects to the kubelet and upgrades to SPDY/3.1 with the given stream protocol; `protocol` is
+ * the X-Stream-Protocol-Version the kubelet answered ('' when it named none).
+ */
 export function dialSpdy(
   location: KubeletLocation,
   options: KubeletClientOptions,
   path: string,
   streamProtocol: string,
-): Promise<{ socket: Duplex; rest: Buffer }> {
+): Promise<{ socket: Duplex; rest: Buffer; protocol: string }> {
   return new Promise((resolve, reject) => {
     const socket = kubeletSocket(location, options);
     let response = Buffer.alloc(0);
@@ -47,7 +50,8 @@ export function dialSpdy(
         );
         return;
       }
-      resolve({ socket, rest: response.subarray(end + 4) });
+      const protocol = /^x-stream-protocol-version:[ \t]*(.*)$/im.exec(head)?.[1]?.trim() ?? '';
+      resolve({ socket, rest: response.subarray(end + 4), protocol });
     };
     socket.on('data', onData);
     socket.once('error', (error) =>
@@ -73,7 +77,8 @@ export function dialSpdy(
  * v5.channel.k8s.io from the client and speak SPDY/3.1 (v4.channel.k8s.io) to the kubelet,
  * relaying channel messages to and from the error/stdin/stdout/stderr/resize streams. A v5
  * close-channel message half-closes stdin. If the kubelet refuses, the client gets that refusal
- * before any upgrade (kubectl then retries over SPDY itself).
+ * before any upgrade (kubectl then retries over SPDY itself). Returns the stream protocol the
+ * kubelet answered.
  */
 export async function translateWebSocketToSpdy(
   req: IncomingMessage,
@@ -83,8 +88,8 @@ export async function translateWebSocketToSpdy(
   kubelet: KubeletClientOptions,
   path: string,
   flags: StreamFlags,
-): Promise<void> {
-  const { socket, rest } = await dialSpdy(location, kubelet, path, 'v4.channel.k8s.io');
+): Promise<string> {
+  const { socket, rest, protocol } = await dialSpdy(location, kubelet, path, 'v4.channel.k8s.io');
   const ws = acceptWebSocket(req, client, webSocketV5Protocol, head);
   const session = new SpdyClientSession(socket);
   const open = (type: string): SpdyStream => session.openStream({ streamType: type });
@@ -126,4 +131,5 @@ export async function translateWebSocketToSpdy(
   });
   session.feed(rest);
   socket.resume();
+  return protocol;
 }
