@@ -5,16 +5,17 @@ import {
   ApiPodSource,
   ApiServiceLister,
   apiEventSink,
-  apiObjectSource,
   apiPodStatusWriter,
   apiTokenSource,
   criPodRuntime,
   Kubelet,
   type KubeletConfiguration,
   nodeStatusEventMessage,
+  PodObjectManager,
 } from '@nodeagent/kubelet';
 import { contentTypeIsProtobuf } from '@nodeagent/kubelet/config';
 import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
+import { parseDuration } from '@nodeagent/primitives';
 import type { HollowLogger } from './hollow-logger';
 import { hollowMounter } from './hollow-mounter';
 import type { HollowRuntime } from './hollow-runtime';
@@ -50,6 +51,14 @@ async function buildKubelet(p: HollowKubeletParts, services: ApiServiceLister) {
     eventBurst: p.config.eventBurst,
     onError: (error, failure) => p.logger.error(error === undefined ? {} : { err: String(error) }, failure),
   });
+  // The configuration's strategy (Watch by default): one watch per referenced ConfigMap and Secret.
+  const objects = new PodObjectManager({
+    strategy: p.config.configMapAndSecretChangeDetectionStrategy,
+    kubeConfig: p.kubeConfig,
+    core,
+    resyncIntervalMs: parseDuration(p.config.syncFrequency),
+    onError: (error) => p.logger.warn({ err: String(error) }, 'configmap/secret watch'),
+  });
   const kubelet = new Kubelet({
     node: {
       name: p.nodeName,
@@ -61,7 +70,7 @@ async function buildKubelet(p: HollowKubeletParts, services: ApiServiceLister) {
     runtime: criPodRuntime(p.runtime.client),
     config: p.config,
     api: {
-      objects: apiObjectSource(core),
+      objects,
       services,
       tokens: apiTokenSource(core),
       statusWriter: apiPodStatusWriter(core),
@@ -71,7 +80,7 @@ async function buildKubelet(p: HollowKubeletParts, services: ApiServiceLister) {
     mounter: hollowMounter(),
     logger: p.logger,
   });
-  return { kubelet, events };
+  return { kubelet, events, objects };
 }
 
 /** Registration, status and the Lease, as apps/kubelet's node-status wiring does it. */
@@ -134,7 +143,7 @@ export async function startHollowKubelet(p: HollowKubeletParts): Promise<HollowK
     protobuf: contentTypeIsProtobuf(p.config.contentType),
   });
   services.start();
-  const { kubelet, events } = await buildKubelet(p, services);
+  const { kubelet, events, objects } = await buildKubelet(p, services);
   await kubelet.start();
   const reporter = nodeStatusReporter(p, kubelet, events.node);
   void reporter.start().catch(onWatchError('node status'));
@@ -158,6 +167,7 @@ export async function startHollowKubelet(p: HollowKubeletParts): Promise<HollowK
       await reporter.stop();
       await services.stop();
       await kubelet.stop();
+      await objects.stop();
     },
   };
 }

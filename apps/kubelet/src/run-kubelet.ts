@@ -9,7 +9,6 @@ import {
   ApiPodSource,
   ApiServiceLister,
   apiEventSink,
-  apiObjectSource,
   apiPodStatusWriter,
   apiTokenSource,
   CriSummaryProvider,
@@ -19,6 +18,7 @@ import {
   Kubelet,
   type KubeletLogger,
   nodeAllocatableEnforcedMessage,
+  PodObjectManager,
   type PodRuntime,
   runtimeClassHandlerLookup,
   setupDataDirs,
@@ -197,6 +197,17 @@ async function startKubeletParts(
       })
     : undefined;
   services?.start();
+  // ConfigMaps and Secrets by configMapAndSecretChangeDetectionStrategy (Watch: one watch per object).
+  const objects =
+    kubeConfig && core
+      ? new PodObjectManager({
+          strategy: config.configMapAndSecretChangeDetectionStrategy,
+          kubeConfig,
+          core,
+          resyncIntervalMs: parseDuration(config.syncFrequency),
+          onError: (error) => logger.warn({ err: String(error) }, 'configmap/secret watch'),
+        })
+      : undefined;
   const { credentialProviders, imagePullManager } = await imageDependencies(
     options,
     { config, client, core, kubeConfig, metrics },
@@ -225,6 +236,7 @@ async function startKubeletParts(
     core,
     kubeConfig,
     services,
+    objects,
     credentialProviders,
     imagePullManager,
     events,
@@ -325,6 +337,7 @@ async function startKubeletParts(
       for (const stop of stops.reverse()) await stop();
       for (const server of servers) await server.close();
       await kubelet.stop();
+      await objects?.stop();
       client.close();
     },
   };
@@ -408,6 +421,8 @@ interface KubeletParts {
   core: ReturnType<typeof coreV1Requests> | undefined;
   kubeConfig: KubeConfig | undefined;
   services: ApiServiceLister | undefined;
+  /** The pods' ConfigMaps and Secrets; none when standalone. */
+  objects: PodObjectManager | undefined;
   credentialProviders: Awaited<ReturnType<typeof imageCredentialProvidersFromFlags>>;
   imagePullManager: Awaited<ReturnType<typeof imagePullManagerFromConfig>>;
   events: ApiEventSink | undefined;
@@ -451,7 +466,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
     config: { ...config, maxPods: podCapacity(config, cpus().length) },
     userNamespaces,
     api: {
-      objects: core ? apiObjectSource(core) : undefined,
+      objects: parts.objects,
       services,
       tokens: core ? apiTokenSource(core) : undefined,
       statusWriter: core ? apiPodStatusWriter(core) : undefined,

@@ -252,6 +252,8 @@ export class PodSyncer {
     beforeContainers?: Promise<void>,
   ): Promise<SyncOutcome> {
     const outcome: SyncOutcome = { waitingReasons: new Map(), changedRuntime: false, started: new Set() };
+    // Upstream SyncPod registers the pod's ConfigMaps and Secrets before its volumes and containers read them.
+    this.options.cluster.objects.registerPod?.(pod);
     const context = this.payloadContext(pod, status);
     let volumes: PodVolumes;
     try {
@@ -847,6 +849,11 @@ export class PodSyncer {
       pod.metadata.namespace ?? 'default',
       pod.spec.enableServiceLinks ?? true,
     );
+  }
+
+  /** Upstream SyncTerminatedPod: the terminated pod's ConfigMaps and Secrets are let go. */
+  releaseObjects(pod: Pod): void {
+    this.options.cluster.objects.unregisterPod?.(pod);
   }
 
   private async pullSecrets(pod: Pod): Promise<Secret[]> {
