@@ -9,6 +9,7 @@ export {
   PodObjectManager,
   type PodObjectManagerOptions,
 } from '../objects/pod-object-manager';
+export { podConfigMapNames, podSecretNames } from '../objects/referenced-objects';
 export { isMirrorPodOf } from '../pod/mirror-pod';
 export { MirrorPods } from '../pod/mirror-pods';
 export { isPodFromSource } from '../pod/pod-source';
