@@ -11,6 +11,7 @@ import {
   Kubelet,
   type KubeletConfiguration,
   nodeStatusEventMessage,
+  objectTtlFromNode,
   PodObjectManager,
 } from '@nodeagent/kubelet';
 import { contentTypeIsProtobuf } from '@nodeagent/kubelet/config';
@@ -43,7 +44,11 @@ export interface HollowKubelet {
 }
 
 /** The engine as apps/kubelet builds it, on the node's fake runtime, with the API-backed seams. */
-async function buildKubelet(p: HollowKubeletParts, services: ApiServiceLister) {
+async function buildKubelet(
+  p: HollowKubeletParts,
+  services: ApiServiceLister,
+  watchedNode: () => Parameters<typeof objectTtlFromNode>[0],
+) {
   const core = coreV1Requests(p.kubeConfig);
   const events = apiEventSink(core, {
     nodeName: p.nodeName,
@@ -57,6 +62,8 @@ async function buildKubelet(p: HollowKubeletParts, services: ApiServiceLister) {
     kubeConfig: p.kubeConfig,
     core,
     resyncIntervalMs: parseDuration(p.config.syncFrequency),
+    // Cache: the TTL the Node's annotation sets, as the node status's watch has it.
+    nodeTtlMs: () => objectTtlFromNode(watchedNode()),
     onError: (error) => p.logger.warn({ err: String(error) }, 'configmap/secret watch'),
   });
   const kubelet = new Kubelet({
@@ -143,9 +150,11 @@ export async function startHollowKubelet(p: HollowKubeletParts): Promise<HollowK
     protobuf: contentTypeIsProtobuf(p.config.contentType),
   });
   services.start();
-  const { kubelet, events, objects } = await buildKubelet(p, services);
+  let watchedNode: () => Parameters<typeof objectTtlFromNode>[0] = () => undefined;
+  const { kubelet, events, objects } = await buildKubelet(p, services, () => watchedNode());
   await kubelet.start();
   const reporter = nodeStatusReporter(p, kubelet, events.node);
+  watchedNode = () => reporter.watchedNode;
   void reporter.start().catch(onWatchError('node status'));
   const source = new ApiPodSource(
     p.kubeConfig,

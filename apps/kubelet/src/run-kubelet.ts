@@ -18,6 +18,7 @@ import {
   Kubelet,
   type KubeletLogger,
   nodeAllocatableEnforcedMessage,
+  objectTtlFromNode,
   PodObjectManager,
   type PodRuntime,
   runtimeClassHandlerLookup,
@@ -197,7 +198,9 @@ async function startKubeletParts(
       })
     : undefined;
   services?.start();
-  // ConfigMaps and Secrets by configMapAndSecretChangeDetectionStrategy (Watch: one watch per object).
+  // ConfigMaps and Secrets by configMapAndSecretChangeDetectionStrategy (Watch: one watch per
+  // object; Cache: the TTL the Node's annotation sets, read from the node status's watch).
+  let watchedNode: () => Parameters<typeof objectTtlFromNode>[0] = () => undefined;
   const objects =
     kubeConfig && core
       ? new PodObjectManager({
@@ -205,6 +208,7 @@ async function startKubeletParts(
           kubeConfig,
           core,
           resyncIntervalMs: parseDuration(config.syncFrequency),
+          nodeTtlMs: () => objectTtlFromNode(watchedNode()),
           onError: (error) => logger.warn({ err: String(error) }, 'configmap/secret watch'),
         })
       : undefined;
@@ -294,6 +298,7 @@ async function startKubeletParts(
       logger,
     });
     const started = reporter;
+    watchedNode = () => started.watchedNode;
     stops.push(() => started.stop());
   }
   if (shutdown) {
