@@ -61,13 +61,6 @@ export class WatchObjectStore<T extends InformerObject> implements ObjectStore<T
     this.stopRecycle = everyOn(options.clock, recyclePeriodMs, () => this.recycleIdle());
   }
 
-  /** How many objects are watched now (a watch stopped as idle or immutable is not). */
-  get watching(): number {
-    let count = 0;
-    for (const item of this.items.values()) if (!item.stopped) count++;
-    return count;
-  }
-
   private newInformer(namespace: string, name: string): Informer<T> {
     const informer = new Informer<T>({
       kubeConfig: this.options.kubeConfig,
