@@ -4,8 +4,10 @@
  * comma-separated). Each run: start, every Node Ready, an idle window of NA_HOLLOW_IDLE_WINDOW_S
  * seconds (default 60: the nodes' requests with no pods), then NA_HOLLOW_PODS pods per node
  * (default 30, each with a ConfigMap, a Secret, a projected and a downward-API volume, and the
- * kube-api-access volume the ServiceAccount admission adds) created bound to their nodes (NA_HOLLOW_POD_RATE a second, default 300) and all Running, NA_HOLLOW_SETTLE_S seconds (default 15) to settle, then a steady window of NA_HOLLOW_WINDOW_S
- * seconds (default 60) in which the hollow process's CPU (/proc/<pid>/stat) and the requests the
+ * kube-api-access volume the ServiceAccount admission adds) created bound to their nodes
+ * (NA_HOLLOW_POD_RATE a second, default 300) and all Running, NA_HOLLOW_SETTLE_S seconds (default
+ * 15; also before the idle window) to settle, then a steady window of NA_HOLLOW_WINDOW_S seconds
+ * (default 60) in which the hollow process's CPU (/proc/<pid>/stat) and the requests the
  * API server receives from each node (counted where they arrive, by the node's user agent, by
  * verb and resource as apiserver_request_total would) are measured, with the bytes on each node's
  * connections (counted on the server's sockets) and the API server's CPU (this bench process's:
@@ -16,6 +18,8 @@
  * without a hollow node's user agent is its), reported as `realNode` with a `comparison`; its
  * fake runtime is served from this process, so its CRI calls are in the API server's CPU too.
  * NA_HOLLOW_REAL_NODE=0 leaves it out (requests nobody's are then `unattributedRequestsPerMinute`).
+ * Each window's `apiCostProfile` sets a hollow node's requests by kind, watches and bytes beside
+ * what upstream's kubelet and kube-proxy would make on the same node (upstream-api-profile.ts).
  * Results: bench-results/hollow-node.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
