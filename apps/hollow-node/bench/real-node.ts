@@ -62,11 +62,24 @@ function kubeletConfig(home: string): string {
   ].join('\n');
 }
 
-/** Spawns `args` with node in `ns`, keeping the tail of its stderr. */
-function spawnAgent(ns: Netns, args: string[], tails: Map<string, string>, name: string): ChildProcess {
+/**
+ * Spawns `args` with node in `ns`, keeping the tail of its stderr. With `privateMounts` it runs in
+ * a mount namespace of its own (unshare execs it: the pid is the agent's): the tmpfs of its pods'
+ * secret, projected and downward-API volumes never reach the host's mounts, and go with it.
+ */
+function spawnAgent(
+  ns: Netns,
+  args: string[],
+  tails: Map<string, string>,
+  name: string,
+  privateMounts = false,
+): ChildProcess {
   // The kubelet's kernel tunables from upstream's values in the repository, never the host's /proc/sys.
   const env = { ...process.env, NODEAGENT_KUBELET_SYSCTL_ROOT: upstreamSysctlRoot };
-  const child = ns.spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const [file, argv] = privateMounts
+    ? ['unshare', ['--mount', '--propagation', 'private', process.execPath, ...args]]
+    : [process.execPath, args];
+  const child = ns.spawn(file, argv, { stdio: ['ignore', 'ignore', 'pipe'], env });
   tails.set(name, '');
   child.stderr?.on('data', (b: Buffer) => tails.set(name, ((tails.get(name) ?? '') + b).slice(-4000)));
   return child;
@@ -122,6 +135,7 @@ export async function startRealNode(
       ],
       tails,
       'kubelet',
+      true,
     );
     stops.push(() => stopAgent(kubelet));
     const proxy = spawnAgent(

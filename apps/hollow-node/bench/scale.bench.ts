@@ -1,9 +1,13 @@
 /**
  * What N hollow nodes cost, in one nodeagent-hollow-node process (the bundled entry) against the
  * in-process API server of @nodeagent/testing over HTTP, for N = 10 and 100 (NA_HOLLOW_NODES,
- * comma-separated). Each run: start, every Node Ready, NA_HOLLOW_PODS pods per node (default 10)
- * created bound to their nodes (NA_HOLLOW_POD_RATE a second, default 300) and all Running, NA_HOLLOW_SETTLE_S seconds (default 15) to settle, then a steady window of NA_HOLLOW_WINDOW_S
- * seconds (default 60) in which the hollow process's CPU (/proc/<pid>/stat) and the requests the
+ * comma-separated). Each run: start, every Node Ready, an idle window of NA_HOLLOW_IDLE_WINDOW_S
+ * seconds (default 60: the nodes' requests with no pods), then NA_HOLLOW_PODS pods per node
+ * (default 30, each with a ConfigMap, a Secret, a projected and a downward-API volume, and the
+ * kube-api-access volume the ServiceAccount admission adds) created bound to their nodes
+ * (NA_HOLLOW_POD_RATE a second, default 300) and all Running, NA_HOLLOW_SETTLE_S seconds (default
+ * 15; also before the idle window) to settle, then a steady window of NA_HOLLOW_WINDOW_S seconds
+ * (default 60) in which the hollow process's CPU (/proc/<pid>/stat) and the requests the
  * API server receives from each node (counted where they arrive, by the node's user agent, by
  * verb and resource as apiserver_request_total would) are measured, with the bytes on each node's
  * connections (counted on the server's sockets) and the API server's CPU (this bench process's:
@@ -14,6 +18,8 @@
  * without a hollow node's user agent is its), reported as `realNode` with a `comparison`; its
  * fake runtime is served from this process, so its CRI calls are in the API server's CPU too.
  * NA_HOLLOW_REAL_NODE=0 leaves it out (requests nobody's are then `unattributedRequestsPerMinute`).
+ * Each window's `apiCostProfile` sets a hollow node's requests by kind, watches and bytes beside
+ * what upstream's kubelet and kube-proxy would make on the same node (upstream-api-profile.ts).
  * Results: bench-results/hollow-node.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -21,13 +27,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
+import { apiCostProfile } from '../src/api-cost-profile';
 import { type NodeRequests, RequestCounter } from '../src/request-counter';
+import { type NodeWorkload, upstreamApiProfile } from '../src/upstream-api-profile';
 import { runBundled } from './bundled-runs';
 import { type RealNode, startRealNode } from './real-node';
 
 const { cpuSeconds, mib, sleep, statusField, waitFor } = processMemory;
 const sizes = (process.env.NA_HOLLOW_NODES ?? '10,100').split(',').map(Number);
-const podsPerNode = Number(process.env.NA_HOLLOW_PODS ?? 10);
+const podsPerNode = Number(process.env.NA_HOLLOW_PODS ?? 30);
+/** The window with every node Ready and no pods (0: none). */
+const idleWindowSeconds = Number(process.env.NA_HOLLOW_IDLE_WINDOW_S ?? 60);
+/** The app ConfigMaps and Secrets pods use (pod i: number i % APPS): how many distinct objects a node's pods reference. */
+const APPS = 3;
 const windowSeconds = Number(process.env.NA_HOLLOW_WINDOW_S ?? 60);
 /**
  * After every pod is Running, before the window: the nodes' first status after their image pulls
@@ -66,18 +78,90 @@ function runningPods(api: ApiServer): number {
  */
 const podRate = Number(process.env.NA_HOLLOW_POD_RATE ?? 300);
 
+/** The ConfigMaps and Secrets the pods reference, one pair per app. */
+function createAppObjects(api: ApiServer): void {
+  for (let k = 0; k < APPS; k++) {
+    api.registry.create(api.resource('v1', 'configmaps'), 'default', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `app-config-${k}`, namespace: 'default' },
+      data: { mode: `mode-${k}`, 'app.conf': 'x'.repeat(512) },
+    });
+    api.registry.create(api.resource('v1', 'secrets'), 'default', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `app-secret-${k}`, namespace: 'default' },
+      data: { token: Buffer.from(`secret-${k}`).toString('base64') },
+    });
+  }
+}
+
+/**
+ * Pod `i` of `node`: its app's ConfigMap and Secret as volumes, both again with the pod's labels
+ * in a projected volume, a downward-API volume, and the app's mode in its environment.
+ */
+function benchPod(node: string, i: number) {
+  const app = i % APPS;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `${node}-pod-${i}`, namespace: 'default', labels: { app: `app-${app}` } },
+    spec: {
+      nodeName: node,
+      containers: [
+        {
+          name: 'app',
+          image: IMAGE,
+          env: [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: `app-config-${app}`, key: 'mode' } } }],
+          volumeMounts: ['config', 'secret', 'projected', 'podinfo'].map((name) => ({
+            name,
+            mountPath: `/${name}`,
+          })),
+        },
+      ],
+      volumes: [
+        { name: 'config', configMap: { name: `app-config-${app}` } },
+        { name: 'secret', secret: { secretName: `app-secret-${app}` } },
+        {
+          name: 'projected',
+          projected: {
+            sources: [
+              { configMap: { name: `app-config-${app}`, items: [{ key: 'mode', path: 'mode' }] } },
+              { secret: { name: `app-secret-${app}` } },
+              { downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+            ],
+          },
+        },
+        {
+          name: 'podinfo',
+          downwardAPI: {
+            items: [
+              { path: 'name', fieldRef: { fieldPath: 'metadata.name' } },
+              { path: 'cpu_limit', resourceFieldRef: { containerName: 'app', resource: 'limits.cpu' } },
+            ],
+          },
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * What runs on one node once its pods are there: each has the kube-api-access token, and the
+ * node's pods reference the namespace's kube-root-ca.crt and min(pods, APPS) app ConfigMaps and Secrets.
+ */
+function nodeWorkload(pods: number): NodeWorkload {
+  const apps = Math.min(pods, APPS);
+  return { pods, tokenPods: pods, configMaps: pods > 0 ? apps + 1 : 0, secrets: apps };
+}
+
 /** Creates each node's pods, node after node, `podRate` a second. */
 async function createPods(api: ApiServer, nodes: string[]): Promise<void> {
   const batch = Math.max(1, Math.round(podRate / 10));
   let made = 0;
   for (const node of nodes)
     for (let i = 0; i < podsPerNode; i++) {
-      api.registry.create(api.resource('v1', 'pods'), 'default', {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: `${node}-pod-${i}`, namespace: 'default' },
-        spec: { nodeName: node, containers: [{ name: 'app', image: IMAGE }] },
-      });
+      api.registry.create(api.resource('v1', 'pods'), 'default', benchPod(node, i));
       if (++made % batch === 0) await sleep(100);
     }
 }
@@ -177,6 +261,49 @@ function comparison(
   };
 }
 
+/** The hollow nodes' requests, watches and bytes counted since the last reset, a node a minute. */
+function hollowFigures(counter: RequestCounter, names: string[], minutes: number) {
+  const n = names.length;
+  const byKind = new Map<string, number>();
+  let total = 0;
+  let openWatches = 0;
+  const bytes = { sent: 0, received: 0 };
+  for (const name of names) {
+    const c = counter.perNode.get(name) as NodeRequests;
+    total += c.total;
+    openWatches += c.openWatches;
+    // The server's sockets: what it received is what the node sent.
+    const carried = c.bytes.totals();
+    bytes.sent += carried.received;
+    bytes.received += carried.sent;
+    for (const [k, v] of c.byKind) byKind.set(k, (byKind.get(k) ?? 0) + v);
+  }
+  return {
+    requestsPerNodePerMinute: round(total / n / minutes),
+    requestsPerNodePerMinuteByKind: perMinute(byKind, n, minutes),
+    watchesPerNode: round(openWatches / n),
+    bytesSentPerNodePerMinute: Math.round(bytes.sent / n / minutes),
+    bytesReceivedPerNodePerMinute: Math.round(bytes.received / n / minutes),
+  };
+}
+
+/** One window's figures beside what upstream's agents would make on the same node. */
+function costProfile(figures: ReturnType<typeof hollowFigures>, workload: NodeWorkload, seconds: number) {
+  return apiCostProfile(
+    {
+      byKind: figures.requestsPerNodePerMinuteByKind,
+      watches: figures.watchesPerNode,
+      windowSeconds: seconds,
+      bytesPerMinute: {
+        sent: figures.bytesSentPerNodePerMinute,
+        received: figures.bytesReceivedPerNodePerMinute,
+      },
+    },
+    upstreamApiProfile(workload),
+    workload,
+  );
+}
+
 /** Rethrows `error` with the real node's agents' stderr. */
 function withLogs(real: RealNode | undefined) {
   return (error: Error): never => {
@@ -186,7 +313,9 @@ function withLogs(real: RealNode | undefined) {
 
 /** One run of `n` nodes: start-up time, then the steady window's figures. */
 async function measure(cli: string, n: number) {
-  const api = await startApiServer();
+  // As a real cluster stores pods: the kube-api-access volume, kube-root-ca.crt in every namespace.
+  const api = await startApiServer({ serviceAccountTokenVolume: true });
+  createAppObjects(api);
   const dir = mkdtempSync(join(tmpdir(), `na-hollow-bench-${process.pid}-`));
   const kubeconfig = join(dir, 'kubeconfig');
   api.writeKubeconfig(kubeconfig);
@@ -213,6 +342,17 @@ async function measure(cli: string, n: number) {
       'every node Ready',
     ).catch(withLogs(real));
     const readySeconds = (Date.now() - started) / 1000;
+    let idle:
+      | (ReturnType<typeof hollowFigures> & { apiCostProfile: ReturnType<typeof costProfile> })
+      | undefined;
+    if (idleWindowSeconds > 0) {
+      // The start-up writes (registration, first status, images) are not steady state.
+      await sleep(settleSeconds * 1000);
+      counter.resetCounts();
+      await sleep(idleWindowSeconds * 1000);
+      const figures = hollowFigures(counter, names, idleWindowSeconds / 60);
+      idle = { ...figures, apiCostProfile: costProfile(figures, nodeWorkload(0), idleWindowSeconds) };
+    }
     await createPods(api, podNodes);
     await waitFor(
       async () => runningPods(api) === podNodes.length * podsPerNode || undefined,
@@ -236,21 +376,8 @@ async function measure(cli: string, n: number) {
     let realRss = 0;
     for (const p of real?.pids ?? []) realRss += await rssBytes(p);
     const minutes = windowSeconds / 60;
-    const byKind = new Map<string, number>();
-    let total = 0;
-    let openWatches = 0;
-    const bytes = { sent: 0, received: 0 };
-    for (const name of names) {
-      const c = counter.perNode.get(name) as NodeRequests;
-      total += c.total;
-      openWatches += c.openWatches;
-      // The server's sockets: what it received is what the node sent.
-      const carried = c.bytes.totals();
-      bytes.sent += carried.received;
-      bytes.received += carried.sent;
-      for (const [k, v] of c.byKind) byKind.set(k, (byKind.get(k) ?? 0) + v);
-    }
-    const hollowByKind = perMinute(byKind, n, minutes);
+    const figures = hollowFigures(counter, names, minutes);
+    const hollowByKind = figures.requestsPerNodePerMinuteByKind;
     const otherRequests = counter.perNode.get(others) as NodeRequests;
     const realNode = real ? realNodeFigures(otherRequests, minutes, realCpu, realRss) : undefined;
     const result = {
@@ -265,17 +392,15 @@ async function measure(cli: string, n: number) {
       rssMiBPerNode: round(rss / n / 1048576),
       cpuSecondsPerNodePerMinute: round(cpu / n / minutes),
       cpuCoresUsed: round(cpu / windowSeconds),
-      requestsPerNodePerMinute: round(total / n / minutes),
-      requestsPerNodePerMinuteByKind: hollowByKind,
-      watchesPerNode: round(openWatches / n),
+      ...figures,
       apiServerWatches: api.openWatches,
-      bytesSentPerNodePerMinute: Math.round(bytes.sent / n / minutes),
-      bytesReceivedPerNodePerMinute: Math.round(bytes.received / n / minutes),
+      apiCostProfile: costProfile(figures, nodeWorkload(podsPerNode), windowSeconds),
+      idle,
       apiServerCpuCores: round((serverCpu.user + serverCpu.system) / 1e6 / windowSeconds),
       apiServerCpuSecondsPerNodePerMinute: round((serverCpu.user + serverCpu.system) / 1e6 / n / minutes),
       eventsInWindow,
       ...(realNode
-        ? { realNode, comparison: comparison(hollowByKind, round(total / n / minutes), realNode) }
+        ? { realNode, comparison: comparison(hollowByKind, figures.requestsPerNodePerMinute, realNode) }
         : { unattributedRequestsPerMinute: round(otherRequests.total / minutes) }),
     };
     console.log(JSON.stringify(result));

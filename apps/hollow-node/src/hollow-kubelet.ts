@@ -5,16 +5,18 @@ import {
   ApiPodSource,
   ApiServiceLister,
   apiEventSink,
-  apiObjectSource,
   apiPodStatusWriter,
   apiTokenSource,
   criPodRuntime,
   Kubelet,
   type KubeletConfiguration,
   nodeStatusEventMessage,
+  objectTtlFromNode,
+  PodObjectManager,
 } from '@nodeagent/kubelet';
 import { contentTypeIsProtobuf } from '@nodeagent/kubelet/config';
 import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
+import { parseDuration } from '@nodeagent/primitives';
 import type { HollowLogger } from './hollow-logger';
 import { hollowMounter } from './hollow-mounter';
 import type { HollowRuntime } from './hollow-runtime';
@@ -42,13 +44,27 @@ export interface HollowKubelet {
 }
 
 /** The engine as apps/kubelet builds it, on the node's fake runtime, with the API-backed seams. */
-async function buildKubelet(p: HollowKubeletParts, services: ApiServiceLister) {
+async function buildKubelet(
+  p: HollowKubeletParts,
+  services: ApiServiceLister,
+  watchedNode: () => Parameters<typeof objectTtlFromNode>[0],
+) {
   const core = coreV1Requests(p.kubeConfig);
   const events = apiEventSink(core, {
     nodeName: p.nodeName,
     eventRecordQPS: p.config.eventRecordQPS,
     eventBurst: p.config.eventBurst,
     onError: (error, failure) => p.logger.error(error === undefined ? {} : { err: String(error) }, failure),
+  });
+  // The configuration's strategy (Watch by default): one watch per referenced ConfigMap and Secret.
+  const objects = new PodObjectManager({
+    strategy: p.config.configMapAndSecretChangeDetectionStrategy,
+    kubeConfig: p.kubeConfig,
+    core,
+    resyncIntervalMs: parseDuration(p.config.syncFrequency),
+    // Cache: the TTL the Node's annotation sets, as the node status's watch has it.
+    nodeTtlMs: () => objectTtlFromNode(watchedNode()),
+    onError: (error) => p.logger.warn({ err: String(error) }, 'configmap/secret watch'),
   });
   const kubelet = new Kubelet({
     node: {
@@ -61,7 +77,7 @@ async function buildKubelet(p: HollowKubeletParts, services: ApiServiceLister) {
     runtime: criPodRuntime(p.runtime.client),
     config: p.config,
     api: {
-      objects: apiObjectSource(core),
+      objects,
       services,
       tokens: apiTokenSource(core),
       statusWriter: apiPodStatusWriter(core),
@@ -71,7 +87,7 @@ async function buildKubelet(p: HollowKubeletParts, services: ApiServiceLister) {
     mounter: hollowMounter(),
     logger: p.logger,
   });
-  return { kubelet, events };
+  return { kubelet, events, objects };
 }
 
 /** Registration, status and the Lease, as apps/kubelet's node-status wiring does it. */
@@ -134,9 +150,11 @@ export async function startHollowKubelet(p: HollowKubeletParts): Promise<HollowK
     protobuf: contentTypeIsProtobuf(p.config.contentType),
   });
   services.start();
-  const { kubelet, events } = await buildKubelet(p, services);
+  let watchedNode: () => Parameters<typeof objectTtlFromNode>[0] = () => undefined;
+  const { kubelet, events, objects } = await buildKubelet(p, services, () => watchedNode());
   await kubelet.start();
   const reporter = nodeStatusReporter(p, kubelet, events.node);
+  watchedNode = () => reporter.watchedNode;
   void reporter.start().catch(onWatchError('node status'));
   const source = new ApiPodSource(
     p.kubeConfig,
@@ -158,6 +176,7 @@ export async function startHollowKubelet(p: HollowKubeletParts): Promise<HollowK
       await reporter.stop();
       await services.stop();
       await kubelet.stop();
+      await objects.stop();
     },
   };
 }

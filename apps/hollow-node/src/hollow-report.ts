@@ -1,7 +1,10 @@
+import { type ApiCostProfile, apiCostProfile } from './api-cost-profile';
 import type { ApiServerUsage, ApiServerUsageSource } from './api-server-usage';
 import type { HollowNode } from './hollow-node';
+import { addWorkloads, nodeWorkload } from './node-workload';
 import type { RequestCounter } from './request-counter';
 import type { RestartWaveReport } from './restart-waves';
+import { type NodeWorkload, upstreamApiProfile } from './upstream-api-profile';
 
 /** The API server's share of the run, or why it could not be read. */
 export type ApiServerReport =
@@ -46,6 +49,11 @@ export interface HollowReport {
     cpuSecondsPerNodePerMinute: number;
   };
   apiServer: ApiServerReport;
+  /**
+   * A node's requests by kind, watches and bytes since the start beside what upstream's kubelet
+   * and kube-proxy would ask for the same pods (the mean node's pods, ConfigMaps and Secrets).
+   */
+  apiCostProfile: ApiCostProfile;
   restartWaves: RestartWaveReport[];
 }
 
@@ -74,6 +82,8 @@ export interface CountsSnapshot {
   /** By node name. */
   nodes: Record<string, NodeCounts>;
   podsRunning: number;
+  /** The nodes' pods, summed (what upstream's profile is computed for). */
+  workload: NodeWorkload;
 }
 
 /** The run's start: now, this process's CPU, and the API server's usage (or why it was not read). */
@@ -122,15 +132,23 @@ export function countsSnapshot(nodes: readonly HollowNode[], counter: RequestCou
       bytesReceived: carried.received,
     };
   }
-  return { nodes: counts, podsRunning: podsRunning(nodes) };
+  let workload: NodeWorkload = { pods: 0, tokenPods: 0, configMaps: 0, secrets: 0 };
+  for (const node of nodes)
+    workload = addWorkloads(workload, nodeWorkload(node.kubelet?.kubelet.getPods() ?? []));
+  return { nodes: counts, podsRunning: podsRunning(nodes), workload };
 }
 
 /** Several threads' snapshots as one (each node is in exactly one). */
 export function mergeSnapshots(snapshots: readonly CountsSnapshot[]): CountsSnapshot {
-  const merged: CountsSnapshot = { nodes: {}, podsRunning: 0 };
+  const merged: CountsSnapshot = {
+    nodes: {},
+    podsRunning: 0,
+    workload: { pods: 0, tokenPods: 0, configMaps: 0, secrets: 0 },
+  };
   for (const snapshot of snapshots) {
     Object.assign(merged.nodes, snapshot.nodes);
     merged.podsRunning += snapshot.podsRunning;
+    merged.workload = addWorkloads(merged.workload, snapshot.workload);
   }
   return merged;
 }
@@ -193,6 +211,17 @@ export async function hollowReport(inputs: ReportInputs, nowMs: number = Date.no
     };
   }
   const byKind = [...sumByKind(perNode)].sort(([a], [b]) => a.localeCompare(b));
+  const perNodePerMinuteByKind = Object.fromEntries(byKind.map(([k, c]) => [k, round(c / n / minutes)]));
+  const sentPerNodePerMinute = Math.round(bytes.sent / n / minutes);
+  const receivedPerNodePerMinute = Math.round(bytes.received / n / minutes);
+  // The mean node's workload (rounded: the profile is per node).
+  const mean = (value: number) => Math.round(value / n);
+  const workload: NodeWorkload = {
+    pods: mean(counts.workload.pods),
+    tokenPods: mean(counts.workload.tokenPods),
+    configMaps: mean(counts.workload.configMaps),
+    secrets: mean(counts.workload.secrets),
+  };
   return {
     nodes: inputs.nodeCount,
     morph: inputs.morph,
@@ -201,13 +230,13 @@ export async function hollowReport(inputs: ReportInputs, nowMs: number = Date.no
     requests: {
       total,
       perNodePerMinute: round(total / n / minutes),
-      perNodePerMinuteByKind: Object.fromEntries(byKind.map(([k, c]) => [k, round(c / n / minutes)])),
+      perNodePerMinuteByKind,
       byNode,
     },
     bytes: {
       ...bytes,
-      sentPerNodePerMinute: Math.round(bytes.sent / n / minutes),
-      receivedPerNodePerMinute: Math.round(bytes.received / n / minutes),
+      sentPerNodePerMinute,
+      receivedPerNodePerMinute,
     },
     watches: { open, perNode: round(open / n, 2) },
     process: {
@@ -217,6 +246,16 @@ export async function hollowReport(inputs: ReportInputs, nowMs: number = Date.no
       cpuSecondsPerNodePerMinute: round(cpuSeconds / n / minutes, 4),
     },
     apiServer: await apiServerReport(inputs.apiServer, start.apiServer, n, minutes),
+    apiCostProfile: apiCostProfile(
+      {
+        byKind: perNodePerMinuteByKind,
+        watches: round(open / n, 2),
+        windowSeconds: minutes * 60,
+        bytesPerMinute: { sent: sentPerNodePerMinute, received: receivedPerNodePerMinute },
+      },
+      upstreamApiProfile(workload),
+      workload,
+    ),
     restartWaves: [...inputs.restartWaves],
   };
 }

@@ -127,6 +127,10 @@ describe('three hollow nodes against the in-process API server', () => {
     // Per node: pods, services (kubelet and proxy), endpointslices, its Node.
     expect(report.watches.open).toBeGreaterThanOrEqual(3 * 5);
     expect(report.requests.perNodePerMinute).toBeGreaterThan(0);
+    // Beside upstream's profile for the same pods: the Lease renewed by both, no GET of the Node.
+    expect(report.apiCostProfile.byKind['PUT leases']).toMatchObject({ upstream: 6 });
+    expect(report.apiCostProfile.byKind['PUT leases']?.ours).toBeGreaterThan(0);
+    expect(report.apiCostProfile.watches.upstream).toBe(9);
     expect(report.process.rssBytes).toBeGreaterThan(0);
     // Bytes on each node's own connections, both ways, as the server counted them on its sockets.
     for (const name of names) {

@@ -9,7 +9,6 @@ import {
   ApiPodSource,
   ApiServiceLister,
   apiEventSink,
-  apiObjectSource,
   apiPodStatusWriter,
   apiTokenSource,
   CriSummaryProvider,
@@ -19,6 +18,8 @@ import {
   Kubelet,
   type KubeletLogger,
   nodeAllocatableEnforcedMessage,
+  objectTtlFromNode,
+  PodObjectManager,
   type PodRuntime,
   runtimeClassHandlerLookup,
   setupDataDirs,
@@ -210,6 +211,20 @@ async function startKubeletParts(
       })
     : undefined;
   services?.start();
+  // ConfigMaps and Secrets by configMapAndSecretChangeDetectionStrategy (Watch: one watch per
+  // object; Cache: the TTL the Node's annotation sets, read from the node status's watch).
+  let watchedNode: () => Parameters<typeof objectTtlFromNode>[0] = () => undefined;
+  const objects =
+    kubeConfig && core
+      ? new PodObjectManager({
+          strategy: config.configMapAndSecretChangeDetectionStrategy,
+          kubeConfig,
+          core,
+          resyncIntervalMs: parseDuration(config.syncFrequency),
+          nodeTtlMs: () => objectTtlFromNode(watchedNode()),
+          onError: (error) => logger.warn({ err: String(error) }, 'configmap/secret watch'),
+        })
+      : undefined;
   const { credentialProviders, imagePullManager } = await imageDependencies(
     options,
     { config, client, core, kubeConfig, metrics },
@@ -241,6 +256,7 @@ async function startKubeletParts(
     core,
     kubeConfig,
     services,
+    objects,
     credentialProviders,
     imagePullManager,
     events,
@@ -312,6 +328,7 @@ async function startKubeletParts(
       logger,
     });
     const started = reporter;
+    watchedNode = () => started.watchedNode;
     stops.push(() => started.stop());
   }
   if (shutdown) {
@@ -358,6 +375,7 @@ async function startKubeletParts(
       for (const stop of stops.reverse()) await stop();
       for (const server of servers) await server.close();
       await kubelet.stop();
+      await objects?.stop();
       client.close();
     },
   };
@@ -441,6 +459,8 @@ interface KubeletParts {
   core: ReturnType<typeof coreV1Requests> | undefined;
   kubeConfig: KubeConfig | undefined;
   services: ApiServiceLister | undefined;
+  /** The pods' ConfigMaps and Secrets; none when standalone. */
+  objects: PodObjectManager | undefined;
   credentialProviders: Awaited<ReturnType<typeof imageCredentialProvidersFromFlags>>;
   imagePullManager: Awaited<ReturnType<typeof imagePullManagerFromConfig>>;
   events: ApiEventSink | undefined;
@@ -486,7 +506,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
     config: { ...config, maxPods: podCapacity(config, cpus().length) },
     userNamespaces,
     api: {
-      objects: core ? apiObjectSource(core) : undefined,
+      objects: parts.objects,
       services,
       tokens: core ? apiTokenSource(core) : undefined,
       statusWriter: core ? apiPodStatusWriter(core) : undefined,

@@ -30,10 +30,10 @@ import { computePodActions, containerHash, generatePodStatus } from '../src/entr
 import { defaultMaxParallelPodStarts, type PodRuntimeStatus } from '../src/entries/runtime';
 import {
   ApiPodSource,
-  apiObjectSource,
   apiPodStatusWriter,
   criPodRuntime,
   Kubelet,
+  PodObjectManager,
   parseKubeletConfiguration,
 } from '../src/index';
 import { removeAllSandboxes, startPodsThroughCri } from './cri-floor';
@@ -231,6 +231,7 @@ async function podStartOnContainerd(): Promise<void> {
     const prefix = `k${++round}`;
     const pods = podsFor(count, prefix, readiness);
     const recorder = new PhaseRecorder();
+    const objects = new PodObjectManager({ kubeConfig: api.kubeConfig(), core, resyncIntervalMs: 60_000 });
     const kubelet = new Kubelet({
       node: {
         name: 'bench-node',
@@ -241,7 +242,7 @@ async function podStartOnContainerd(): Promise<void> {
       runtime: recorder.wrapRuntime(criPodRuntime(client)),
       config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
       api: {
-        objects: apiObjectSource(core),
+        objects,
         statusWriter: recorder.wrapWriter(apiPodStatusWriter(core)),
       },
       pacing: {
@@ -299,6 +300,7 @@ async function podStartOnContainerd(): Promise<void> {
       await source.stop();
       await kubelet.settle().catch(() => undefined);
       await kubelet.stop();
+      await objects.stop();
       await removeAllSandboxes(client);
     }
   };

@@ -36,10 +36,10 @@ import { startApiServer } from '@nodeagent/testing';
 import type { Pod } from '../src/entries/api';
 import {
   ApiPodSource,
-  apiObjectSource,
   apiPodStatusWriter,
   criPodRuntime,
   Kubelet,
+  PodObjectManager,
   parseKubeletConfiguration,
 } from '../src/index';
 import { removeAllSandboxes, startProbedPodsThroughCri } from './cri-floor';
@@ -301,6 +301,7 @@ async function maxPods(): Promise<Record<string, unknown>> {
     statusWriter.patchStatus = timeStep('statusWrite', patchStatus);
     if (statusWriter.deletePod)
       statusWriter.deletePod = timeStep('apiDelete', statusWriter.deletePod.bind(statusWriter));
+    const objects = new PodObjectManager({ kubeConfig: api.kubeConfig(), core, resyncIntervalMs: 60_000 });
     const kubelet = new Kubelet({
       node: {
         name: 'bench-node',
@@ -311,7 +312,7 @@ async function maxPods(): Promise<Record<string, unknown>> {
       runtime,
       config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
       api: {
-        objects: apiObjectSource(core),
+        objects,
         statusWriter,
       },
     });
@@ -498,6 +499,7 @@ async function maxPods(): Promise<Record<string, unknown>> {
     } finally {
       await source.stop();
       await kubelet.stop();
+      await objects.stop();
       await removeAllSandboxes(client);
     }
   } finally {

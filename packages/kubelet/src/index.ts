@@ -34,6 +34,8 @@ export { criImageService, type ImageService } from './images/image-service';
 export { Kubelet, type KubeletOptions } from './kubelet';
 export type { KubeletLogger } from './kubelet-logger';
 export { collectProcessMetrics, createKubeletMetrics, type KubeletMetrics } from './metrics';
+export { objectTtlFromNode } from './objects/object-ttl-annotation';
+export { PodObjectManager } from './objects/pod-object-manager';
 export { rfc3339 } from './rfc3339';
 export {
   createHealthzServer,
@@ -50,7 +52,7 @@ export {
   subjectAccessReviewAuthorizer,
 } from './server/server-auth';
 export { criStreamingRuntime, type StreamingRuntime } from './server/streaming-runtime';
-export { apiObjectSource, apiTokenSource, syncMirrorPods } from './sources/api-clients';
+export { apiTokenSource, syncMirrorPods } from './sources/api-clients';
 export { apiEventRecorder, apiEventSink } from './sources/api-event-recorder';
 export { ApiPodSource } from './sources/api-pod-source';
 export { ApiServiceLister } from './sources/api-service-lister';

@@ -2,7 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Secret } from '../src/api/pod-types';
-import { apiObjectSource, apiTokenSource } from '../src/sources/api-clients';
+import { apiTokenSource } from '../src/sources/api-clients';
 import { effectivePullPolicy } from '../src/sync/image-puller';
 import { imageRegistry, pullCredentials } from '../src/sync/pull-secrets';
 
@@ -38,17 +38,6 @@ describe('API clients', () => {
     expect(await tokens.getToken({ ...request, boundPod: { name: 'q', uid: 'u-2' } })).not.toBe(
       await tokens.getToken(request),
     );
-  });
-
-  it('reads configMaps and secrets, undefined when missing', async () => {
-    await core.createNamespacedConfigMap({
-      namespace: 'default',
-      body: { metadata: { name: 'cm1' }, data: { a: '1' } },
-    });
-    const objects = apiObjectSource(core, { ttlMs: 0 });
-    expect((await objects.getConfigMap('default', 'cm1'))?.data).toEqual({ a: '1' });
-    expect(await objects.getConfigMap('default', 'missing')).toBeUndefined();
-    expect(await objects.getSecret('default', 'missing')).toBeUndefined();
   });
 });
 

@@ -27,6 +27,8 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
   ['logs'],
   // Environment variables, field and resource references a container is started with.
   ['env'],
+  // The ConfigMap and Secret managers (Watch, Cache, Get) that env and volumes read through.
+  ['objects'],
   // Everything that builds CRI requests: the PodRuntime seam and its CRI implementation,
   // sandbox and container configs, security context, sysctl namespaces, AppArmor and seccomp.
   ['cri'],

@@ -12,7 +12,8 @@ import type { Pod } from '../src/api/pod-types';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { criPodRuntime } from '../src/cri/cri-pod-runtime';
 import { Kubelet } from '../src/kubelet';
-import { apiObjectSource, apiTokenSource, syncMirrorPods } from '../src/sources/api-clients';
+import { PodObjectManager } from '../src/objects/pod-object-manager';
+import { apiTokenSource, syncMirrorPods } from '../src/sources/api-clients';
 import { ApiPodSource } from '../src/sources/api-pod-source';
 import { StaticPodSource } from '../src/sources/static-pod-source';
 import { apiPodStatusWriter } from '../src/status/api-pod-status-writer';
@@ -44,6 +45,7 @@ let core: CoreV1Api;
 let fake: FakeRuntime;
 let client: CriClient;
 let kubelet: Kubelet;
+let objects: PodObjectManager;
 let source: ApiPodSource;
 let staticSource: StaticPodSource;
 let dir: string;
@@ -56,6 +58,7 @@ beforeAll(async () => {
   core = server.kubeConfig().makeApiClient(CoreV1Api);
   fake = await FakeRuntime.start({ images: [{ ref: busybox }] });
   client = await createCriClient({ endpoint: fake.endpoint });
+  objects = new PodObjectManager({ kubeConfig: server.kubeConfig(), core, resyncIntervalMs: 60_000 });
   kubelet = new Kubelet({
     node: {
       name: nodeName,
@@ -70,7 +73,7 @@ beforeAll(async () => {
       clusterDomain: 'cluster.local',
     }).config,
     api: {
-      objects: apiObjectSource(core, { ttlMs: 0 }),
+      objects,
       tokens: apiTokenSource(core),
       statusWriter: apiPodStatusWriter(core),
     },
@@ -105,6 +108,7 @@ afterAll(async () => {
   staticSource?.stop();
   await source?.stop();
   await kubelet?.stop();
+  await objects?.stop();
   client?.close();
   await fake?.stop();
   await server?.close();

@@ -5,7 +5,12 @@ import {
   type V1Lease,
   type V1Node,
 } from '@kubernetes/client-node';
-import { type CoreV1WireRequests, coordinationV1Requests, coreV1Requests } from '@nodeagent/informer';
+import {
+  type CoreV1WireRequests,
+  coordinationV1Requests,
+  coreV1Requests,
+  Informer,
+} from '@nodeagent/informer';
 import { errorMessage, isNotFound } from '@nodeagent/informer/errors';
 import { type Clock, systemClock, type Wire } from '@nodeagent/primitives';
 import { computeCapacity, type ResourceList } from './capacity';
@@ -113,6 +118,11 @@ export class NodeStatusReporter {
   private readonly core: CoreV1WireRequests;
   private readonly registrationCore: CoreV1WireRequests;
   private readonly lease: NodeLeaseController;
+  /**
+   * Upstream's node informer (fieldSelector metadata.name=<node>): each status round compares
+   * with its copy instead of GETting the Node (tryUpdateNodeStatus reads nodeLister first).
+   */
+  private readonly node: Informer<Wire<V1Node>>;
   private readonly clock: Clock;
   private readonly sleeper: Sleeper;
   private loop: Promise<void> | undefined;
@@ -143,6 +153,19 @@ export class NodeStatusReporter {
       onError: opts.onError,
       onRenew: opts.onLeaseRenew,
     });
+    // On the heartbeat client (upstream's node informer is on kubeClient): its watch then never
+    // waits behind the main client's QPS, and the rounds' comparisons stay current.
+    this.node = new Informer<Wire<V1Node>>({
+      kubeConfig: heartbeat,
+      resource: { apiVersion: 'v1', plural: 'nodes' },
+      fieldSelector: `metadata.name=${this.config.nodeName}`,
+      onError: (err) => opts.onError?.(err, 'node watch'),
+    });
+  }
+
+  /** The Node as the node watch last delivered it (undefined before its first list, or once deleted). */
+  get watchedNode(): Wire<V1Node> | undefined {
+    return this.node.get(this.config.nodeName);
   }
 
   /** How the last registration went (Created, Reconciled an existing Node, or Unchanged). */
@@ -159,6 +182,7 @@ export class NodeStatusReporter {
     if (this.loop) return;
     await this.ensureRegistered();
     if (this.sleeper.isStopped) return;
+    this.node.start();
     await this.syncStatus();
     this.lease.start();
     this.loop = this.run();
@@ -167,7 +191,7 @@ export class NodeStatusReporter {
   /** Stops the status and lease loops; resolves when both have ended. */
   async stop(): Promise<void> {
     this.sleeper.stop();
-    await Promise.all([this.loop, this.lease.stop()]);
+    await Promise.all([this.loop, this.lease.stop(), this.node.stop()]);
   }
 
   private async run(): Promise<void> {
@@ -225,11 +249,14 @@ export class NodeStatusReporter {
   }
 
   /**
-   * The kubelet's GET before each update: the server's copy to compare with, and a deleted
-   * Node noticed so it is registered again (undefined then).
+   * The server's copy to compare with: the node watch's (no request), or, before its first list
+   * or once the Node left it, a GET, which notices a deleted Node so it is registered again
+   * (undefined then).
    */
   private async readRegisteredNode(): Promise<Wire<V1Node> | undefined> {
     if (!this.registered) return undefined;
+    const watched = this.node.hasSynced() ? this.watchedNode : undefined;
+    if (watched) return watched;
     try {
       return await this.core.readNode({ name: this.config.nodeName });
     } catch (err) {

@@ -72,6 +72,15 @@ function reporter(
   return { r, errors, updates };
 }
 
+/** Polls `check` (a watch delivering in real time) until it holds; fails after 20 s. */
+async function waitUntil(check: () => boolean | undefined): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in 20 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 const readLease = () => coordination.readNamespacedLease({ name: 'node-a', namespace: NODE_LEASE_NAMESPACE });
 const renewMs = (l: V1Lease) => new Date(l.spec!.renewTime!).getTime();
 
@@ -313,11 +322,13 @@ describe('NodeStatusReporter against the in-process API server', () => {
     const readyCond = async () =>
       (await core.readNode({ name: 'node-a' })).status!.conditions!.find((c) => c.type === 'Ready')!;
 
-    // Nothing differs: six rounds read the Node (one GET each) and patch nothing.
+    // Nothing differs: six rounds compare with the node watch's copy (upstream's node lister:
+    // no GET) and patch nothing.
+    await waitUntil(() => r.watchedNode !== undefined);
     const getsBefore = seen.gets;
     await clock.advanceAsync(60_000, () => clock.whenPending(2));
     expect(seen.patches).toBe(1);
-    expect(seen.gets - getsBefore).toBe(6);
+    expect(seen.gets - getsBefore).toBe(0);
 
     // What the node lifecycle controller writes when the kubelet stopped renewing.
     await core.patchNodeStatus(
@@ -340,6 +351,8 @@ describe('NodeStatusReporter against the in-process API server', () => {
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
     expect((await readyCond()).status).toBe('Unknown');
+    // The next round compares with the watch's copy, once the write has reached it.
+    await waitUntil(() => r.watchedNode?.status?.conditions?.some((c) => c.status === 'Unknown'));
     const afterControllerWrite = seen.patches; // the test's own patch above counts too
     await clock.advanceAsync(10_000, () => clock.whenPending(2));
     expect(seen.patches).toBe(afterControllerWrite + 1);
@@ -372,11 +385,14 @@ describe('NodeStatusReporter against the in-process API server', () => {
       );
     // The same amount printed differently (an API server's canonical form may differ): no patch.
     await setCpu('4000m');
+    // Each round compares with the node watch's copy: the write must have reached it.
+    await waitUntil(() => r.watchedNode?.status?.capacity?.cpu === '4000m');
     const afterOwnWrite = seen.patches;
     await clock.advanceAsync(10_000, () => clock.whenPending(2));
     expect(seen.patches).toBe(afterOwnWrite);
     // A different amount: put back within one round.
     await setCpu('2');
+    await waitUntil(() => r.watchedNode?.status?.capacity?.cpu === '2');
     await clock.advanceAsync(10_000, () => clock.whenPending(2));
     expect(seen.patches).toBe(afterOwnWrite + 2);
     expect((await core.readNode({ name: 'node-a' })).status?.capacity?.cpu).toBe('4');

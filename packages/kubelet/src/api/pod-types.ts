@@ -662,6 +662,8 @@ export interface Pod {
  */
 export interface ConfigMap {
   metadata: ObjectMeta;
+  /** Its data can no longer change: the kubelet stops watching it. */
+  immutable?: boolean;
   data?: Record<string, string>;
   binaryData?: Record<string, string>;
 }
@@ -672,6 +674,8 @@ export interface ConfigMap {
  */
 export interface Secret {
   metadata: ObjectMeta;
+  /** Its data can no longer change: the kubelet stops watching it. */
+  immutable?: boolean;
   /** base64-encoded values, as on the wire. */
   data?: Record<string, string>;
   stringData?: Record<string, string>;

@@ -162,7 +162,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   containerLogMaxFiles: applied('container log rotation (CRI ReopenContainerLog)'),
   containerLogMaxWorkers: applied('container log rotation (CRI ReopenContainerLog)'),
   containerLogMonitorInterval: applied('container log rotation (CRI ReopenContainerLog)'),
-  configMapAndSecretChangeDetectionStrategy: unsupported,
+  configMapAndSecretChangeDetectionStrategy: applied(
+    'ConfigMaps and Secrets of volumes, env and image pull secrets: Watch, Cache or Get (objects/pod-object-manager.ts)',
+  ),
   systemReserved: applied('Node allocatable'),
   kubeReserved: applied('Node allocatable'),
   reservedSystemCPUs: applied(

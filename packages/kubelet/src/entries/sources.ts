@@ -3,15 +3,17 @@
 
 export { isMirrorPod, isStaticPod } from '../api/config-source';
 export { nodeEventReasons } from '../events/event-reasons';
+export { objectTtlAnnotation, objectTtlFromNode } from '../objects/object-ttl-annotation';
+export {
+  type ChangeDetectionStrategy,
+  PodObjectManager,
+  type PodObjectManagerOptions,
+} from '../objects/pod-object-manager';
+export { podConfigMapNames, podSecretNames } from '../objects/referenced-objects';
 export { isMirrorPodOf } from '../pod/mirror-pod';
 export { MirrorPods } from '../pod/mirror-pods';
 export { isPodFromSource } from '../pod/pod-source';
-export {
-  apiObjectSource,
-  apiTokenSource,
-  mirrorPodFor,
-  syncMirrorPods,
-} from '../sources/api-clients';
+export { apiTokenSource, mirrorPodFor, syncMirrorPods } from '../sources/api-clients';
 export {
   type ApiEventRecorderOptions,
   type ApiEventSink,

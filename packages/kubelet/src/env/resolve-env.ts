@@ -10,6 +10,13 @@ export interface ObjectSource {
   getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   /** The named Secret, or undefined when it does not exist. */
   getSecret(namespace: string, name: string): Promise<Secret | undefined>;
+  /**
+   * The pod is about to read the objects it references (upstream RegisterPod: a manager that
+   * watches or caches them starts to); optional for sources that keep nothing per pod.
+   */
+  registerPod?(pod: Pod): void;
+  /** The pod has terminated: the objects only it referenced are let go (upstream UnregisterPod). */
+  unregisterPod?(pod: Pod): void;
 }
 
 /** One resolved environment variable of a container, in the order the runtime gets them (CRI KeyValue). */

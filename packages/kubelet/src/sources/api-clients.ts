@@ -2,48 +2,9 @@ import type { CoreV1Requests } from '@nodeagent/informer';
 import { configHashAnnotation, configMirrorAnnotation, isMirrorPod } from '../api/config-source';
 import { httpStatusCode } from '../api/http-status-code';
 import { podName } from '../api/pod-name';
-import type { ConfigMap, Pod, Secret } from '../api/pod-types';
-import type { ObjectSource } from '../env/resolve-env';
+import type { Pod } from '../api/pod-types';
 import { isMirrorPodOf } from '../pod/mirror-pod';
 import type { TokenSource } from '../volumes/volume-payloads';
-
-/**
- * configMaps and secrets straight from the API server, cached for `ttlMs` (upstream's TTL
- * cache strategy), so a sync storm does not turn into a GET storm.
- */
-export function apiObjectSource(
-  core: Pick<CoreV1Requests, 'readNamespacedConfigMap' | 'readNamespacedSecret'>,
-  options: { ttlMs?: number; now?: () => number } = {},
-): ObjectSource {
-  const ttl = options.ttlMs ?? 10_000;
-  const now = options.now ?? Date.now;
-  const cache = new Map<string, { at: number; value: unknown }>();
-  async function cached<T>(key: string, load: () => Promise<T>): Promise<T | undefined> {
-    const hit = cache.get(key);
-    if (hit && now() - hit.at < ttl) return hit.value as T | undefined;
-    let value: T | undefined;
-    try {
-      value = await load();
-    } catch (error) {
-      if (httpStatusCode(error) !== 404) throw error;
-      value = undefined;
-    }
-    cache.set(key, { at: now(), value });
-    return value;
-  }
-  return {
-    getConfigMap: (namespace, name) =>
-      cached(
-        `cm/${namespace}/${name}`,
-        async () => (await core.readNamespacedConfigMap({ name, namespace })) as unknown as ConfigMap,
-      ),
-    getSecret: (namespace, name) =>
-      cached(
-        `secret/${namespace}/${name}`,
-        async () => (await core.readNamespacedSecret({ name, namespace })) as unknown as Secret,
-      ),
-  };
-}
 
 /**
  * Service account tokens through the TokenRequest API (serviceaccounts/token), bound to the pod.

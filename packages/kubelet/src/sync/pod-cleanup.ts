@@ -23,7 +23,7 @@ export interface PodCleanupOptions {
   /** The kubelet's pod state: read (removed from its source?), and the pod forgotten at the end. */
   pods: PodStateStore;
   runtimeView: PodRuntimeView;
-  /** Its ReasonCache forgets the pod. */
+  /** Its ReasonCache forgets the pod; the pod's ConfigMaps and Secrets are let go through it. */
   syncer: PodSyncer;
   resizer: PodResizer;
   reclaimer: PodResourceReclaimer;
@@ -71,6 +71,7 @@ export class PodCleanup {
   async syncTerminatedPod(pod: Pod): Promise<void> {
     const uid = pod.metadata.uid ?? '';
     await this.options.volumes.tearDown(uid);
+    this.options.syncer.releaseObjects(pod);
     const current = this.options.pods.pod(uid) ?? pod;
     if (current.metadata.deletionTimestamp !== undefined || this.options.pods.wasRemoved(uid))
       await this.cleanUp(current);
@@ -145,6 +146,8 @@ export class PodCleanup {
     await options.reclaimer.podStopped(uid);
     await options.volumes.tearDown(uid);
     if (!reclaimedBeforeRemoval) await deleteObject();
+    // Released at its terminated sync already; a pod cleaned up without one lets go here (a no-op otherwise).
+    options.syncer.releaseObjects(pod);
     await this.forget(uid);
   }
 

@@ -43,6 +43,7 @@ import {
 import type { ImageCredentialProviders } from '../images/credential-provider/image-credential-providers';
 import type { ImagePullManager } from '../images/image-pull-manager';
 import type { KubeletMetrics } from '../metrics';
+import { ObjectCacheSyncError } from '../objects/object-errors';
 import { computePodActions } from '../pod/compute-pod-actions';
 import { CrashLoopBackOff, containerBackOffKey } from '../pod/crash-loop-backoff';
 import type { ProbeState } from '../probes/probe-state';
@@ -174,6 +175,9 @@ export interface SyncOutcome {
   restartingAllContainers?: boolean;
 }
 
+/** How soon a sync whose object watch had not listed yet is tried again. */
+const objectCacheSyncRetryMs = 1_000;
+
 /** Waiting reasons of a back-off: the pod is synced again when it ends, not after a failure's retry delay. */
 const IN_BACK_OFF = new Set(['CrashLoopBackOff', 'ImagePullBackOff']);
 
@@ -252,6 +256,8 @@ export class PodSyncer {
     beforeContainers?: Promise<void>,
   ): Promise<SyncOutcome> {
     const outcome: SyncOutcome = { waitingReasons: new Map(), changedRuntime: false, started: new Set() };
+    // Upstream SyncPod registers the pod's ConfigMaps and Secrets before its volumes and containers read them.
+    this.options.cluster.objects.registerPod?.(pod);
     const context = this.payloadContext(pod, status);
     let volumes: PodVolumes;
     try {
@@ -306,6 +312,10 @@ export class PodSyncer {
       return { error, retryAfterMs: error.retryAfterMs };
     }
     this.event(pod, 'Warning', 'FailedMount', failedMountMessage(error));
+    // A watch whose first list came late is read again soon (upstream's reconciler retries a
+    // failed SetUp after 500 ms, doubling), not after a failed sync's delay: it keeps syncing.
+    if ((error as { cause?: unknown }).cause instanceof ObjectCacheSyncError)
+      return { error: error as Error, retryAfterMs: objectCacheSyncRetryMs };
     return { error: error as Error };
   }
 
@@ -847,6 +857,11 @@ export class PodSyncer {
       pod.metadata.namespace ?? 'default',
       pod.spec.enableServiceLinks ?? true,
     );
+  }
+
+  /** Upstream SyncTerminatedPod: the terminated pod's ConfigMaps and Secrets are let go. */
+  releaseObjects(pod: Pod): void {
+    this.options.cluster.objects.unregisterPod?.(pod);
   }
 
   private async pullSecrets(pod: Pod): Promise<Secret[]> {

@@ -149,10 +149,14 @@ export class PodVolumeManager {
       return await this.setUpVolume(pod, uid, volume, context);
     } catch (error) {
       if (error instanceof KubeletError) {
-        throw new VolumeSetupError(
-          `spec.volumes[${volume.name}]`,
-          error.value,
-          `MountVolume.SetUp failed: ${error.message}`,
+        // The cause stays readable: the sync retries some (a late object watch) sooner.
+        throw Object.assign(
+          new VolumeSetupError(
+            `spec.volumes[${volume.name}]`,
+            error.value,
+            `MountVolume.SetUp failed: ${error.message}`,
+          ),
+          { cause: error },
         );
       }
       throw error;

@@ -12,12 +12,12 @@ import type { Pod } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
 import { Kubelet } from '../../src/kubelet';
+import { PodObjectManager } from '../../src/objects/pod-object-manager';
 import { createKubeletServer, listen, type RunningServer } from '../../src/server/kubelet-server';
 import { alwaysAllow, kubeletAuthenticator } from '../../src/server/server-auth';
 import { criStreamingRuntime } from '../../src/server/streaming-runtime';
 import { selfSignedCertificate } from '../../src/server/tls-material';
 import type { StreamConnector } from '../../src/server/upgrade-proxy';
-import { apiObjectSource } from '../../src/sources/api-clients';
 import { ApiPodSource } from '../../src/sources/api-pod-source';
 import { ApiServiceLister } from '../../src/sources/api-service-lister';
 import { apiPodStatusWriter } from '../../src/status/api-pod-status-writer';
@@ -164,7 +164,12 @@ export async function startNodeHarness(
       {
         api: {
           statusWriter: apiPodStatusWriter(core),
-          objects: apiObjectSource(core, { ttlMs: 0 }),
+          objects: new PodObjectManager({
+            strategy: 'Get',
+            kubeConfig: api.kubeConfig(),
+            core,
+            resyncIntervalMs: 60_000,
+          }),
           services,
         },
         node: {

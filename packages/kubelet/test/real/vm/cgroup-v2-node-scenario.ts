@@ -37,7 +37,7 @@ import { Kubelet } from '../../../src/kubelet';
 import { cadvisorMetricFamilies } from '../../../src/metrics-collectors/cadvisor-metrics';
 import { renderExposition } from '../../../src/metrics-collectors/exposition-text';
 import { hostKernelPsiEnabled } from '../../../src/metrics-collectors/kernel-psi';
-import { apiObjectSource } from '../../../src/sources/api-clients';
+import { PodObjectManager } from '../../../src/objects/pod-object-manager';
 import { ApiPodSource } from '../../../src/sources/api-pod-source';
 import { readCgroupV2Stats } from '../../../src/stats/cgroup-v2-stats';
 import { CriSummaryProvider } from '../../../src/stats/summary-provider';
@@ -192,7 +192,12 @@ async function runNode(input: {
   const kubelet = new Kubelet({
     api: {
       statusWriter: apiPodStatusWriter(core),
-      objects: apiObjectSource(core, { ttlMs: 0 }),
+      objects: new PodObjectManager({
+        strategy: 'Get',
+        kubeConfig: api.kubeConfig(),
+        core,
+        resyncIntervalMs: 60_000,
+      }),
     },
     node: {
       name: nodeName,

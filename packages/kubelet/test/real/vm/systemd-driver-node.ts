@@ -30,7 +30,7 @@ import { criPodRuntime } from '../../../src/cri/cri-pod-runtime';
 import { type CgroupDriverSetting, cgroupDriverFromRuntime } from '../../../src/cri/runtime-cgroup-driver';
 import { UserNamespaceAllocator, userNamespaceMappingsFile } from '../../../src/cri/user-namespaces';
 import { Kubelet } from '../../../src/kubelet';
-import { apiObjectSource } from '../../../src/sources/api-clients';
+import { PodObjectManager } from '../../../src/objects/pod-object-manager';
 import { ApiPodSource } from '../../../src/sources/api-pod-source';
 import { apiPodStatusWriter } from '../../../src/status/api-pod-status-writer';
 import { recordingClient, recordMemory } from './systemd-driver-memory';
@@ -239,7 +239,12 @@ async function startNode(options: NodeOptions, record: Record<string, unknown>):
   const kubelet = new Kubelet({
     api: {
       statusWriter: apiPodStatusWriter(api.kubeConfig().makeApiClient(CoreV1Api)),
-      objects: apiObjectSource(api.kubeConfig().makeApiClient(CoreV1Api), { ttlMs: 0 }),
+      objects: new PodObjectManager({
+        strategy: 'Get',
+        kubeConfig: api.kubeConfig(),
+        core: api.kubeConfig().makeApiClient(CoreV1Api),
+        resyncIntervalMs: 60_000,
+      }),
     },
     node: {
       name: nodeName,
