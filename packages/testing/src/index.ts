@@ -14,6 +14,8 @@ export {
   startApiServer,
   startControlPlane,
 } from './apiserver/index';
+/** Memory of a process as its own memory cgroup is charged (usage, working set, anon, file), with PSS and VmRSS. */
+export * as cgroupMemory from './cgroup-memory';
 export {
   addRoute,
   assertNoHostLeaks,
