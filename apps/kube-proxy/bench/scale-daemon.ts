@@ -48,6 +48,12 @@ export interface DaemonOptions {
   cpuTicks?: boolean;
   /** `--kube-api-content-type` (KP_SCALE_CONTENT_TYPE); absent: the daemon's default, protobuf. */
   contentType?: string;
+  /** A kubeconfig to use (the soak's, over HTTPS); absent: one for http://127.0.0.1:API_PORT. */
+  kubeconfig?: string;
+  /** Runs setpriv (which execs the executable) through another command that execs it (a memory cgroup's). */
+  wrap?: (command: string, args: string[]) => { command: string; args: string[] };
+  /** Environment beside NODE_OPTIONS (the unit's Environment= lines). */
+  env?: Record<string, string>;
 }
 
 function args(kubeconfig: string, mode: string): string[] {
@@ -69,8 +75,8 @@ function args(kubeconfig: string, mode: string): string[] {
 
 /** Starts the daemon in `ns` against the API server the namespace reaches at 127.0.0.1:API_PORT. */
 export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
-  const kubeconfig = join(o.dir, 'kubeconfig');
-  writeFileSync(kubeconfig, kubeconfigYaml(`http://127.0.0.1:${API_PORT}`));
+  const kubeconfig = o.kubeconfig ?? join(o.dir, 'kubeconfig');
+  if (!o.kubeconfig) writeFileSync(kubeconfig, kubeconfigYaml(`http://127.0.0.1:${API_PORT}`));
   // --trace-gc is not allowed in NODE_OPTIONS: a preload turns it on (V8 reads trace flags at run time).
   const gcPreload = join(o.dir, 'trace-gc.cjs');
   if (o.gcTrace) writeFileSync(gcPreload, "require('node:v8').setFlagsFromString('--trace-gc');\n");
@@ -86,20 +92,21 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
   ]
     .filter(Boolean)
     .join(' ');
-  const env = { ...process.env, NODE_OPTIONS: nodeOptions };
+  const env = { ...process.env, ...o.env, NODE_OPTIONS: nodeOptions };
   const trace = process.env.KP_SCALE_TRACE ? `${process.env.KP_SCALE_TRACE}.daemon` : undefined;
   const extra = [...(trace || o.stages ? ['--v=4'] : []), ...(o.stages ? ['--logging-format', 'json'] : [])];
   const contentType = o.contentType ? ['--kube-api-content-type', o.contentType] : [];
   const execAt = Date.now();
   if (trace) appendFileSync(trace, `${execAt} exec\n`);
-  const child = ns.spawn(
-    'setpriv',
-    ['--pdeathsig', 'KILL', '--', o.binary, ...args(kubeconfig, o.mode), ...contentType, ...extra],
-    {
-      stdio: ['ignore', o.gcTrace ? 'pipe' : 'ignore', 'pipe'],
-      env,
-    },
-  );
+  const direct = {
+    command: 'setpriv',
+    args: ['--pdeathsig', 'KILL', '--', o.binary, ...args(kubeconfig, o.mode), ...contentType, ...extra],
+  };
+  const { command, args: argv } = o.wrap ? o.wrap(direct.command, direct.args) : direct;
+  const child = ns.spawn(command, argv, {
+    stdio: ['ignore', o.gcTrace ? 'pipe' : 'ignore', 'pipe'],
+    env,
+  });
   const gc = o.gcTrace ? new GcTraceTally() : undefined;
   if (gc) {
     child.stdout?.setEncoding('utf8');

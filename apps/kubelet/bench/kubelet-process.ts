@@ -46,12 +46,17 @@ export interface KubeletStart {
   env?: Record<string, string>;
   /** The configuration's maxPods (default MAX_PODS). */
   maxPods?: number;
+  /** Runs the executable through another command that execs it (a memory cgroup's, prlimit). */
+  wrap?: (command: string, args: string[]) => { command: string; args: string[] };
 }
+
+/** What the benches need of an API server: a kubeconfig for the kubelet, a client for themselves. */
+export type ApiAccess = Pick<ApiServer, 'writeKubeconfig' | 'kubeConfig'>;
 
 /** Starts the kubelet against `endpoint` and waits until it registered its Node. */
 export async function startKubelet(
   binary: string,
-  api: ApiServer,
+  api: ApiAccess,
   endpoint: string,
   nodeName: string,
   options: KubeletStart,
@@ -64,9 +69,9 @@ export async function startKubelet(
   );
   const env = options.env ?? {};
   let stderr = '';
-  const child = spawn(
-    binary,
-    [
+  const direct = {
+    command: binary,
+    args: [
       '--config',
       join(home, 'config.yaml'),
       '--kubeconfig',
@@ -92,6 +97,11 @@ export async function startKubelet(
       // network and must leave its iptables alone.
       '--make-iptables-util-chains=false',
     ],
+  };
+  const { command, args } = options.wrap ? options.wrap(direct.command, direct.args) : direct;
+  const child = spawn(
+    command,
+    args,
     // Its kernel tunables from upstream's values in the repository, never the bench host's /proc/sys.
     {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -162,7 +172,7 @@ export class PodWatch {
   private readonly ready = new Set<string>();
   private readonly present = new Set<string>();
 
-  constructor(api: ApiServer) {
+  constructor(api: ApiAccess) {
     this.informer = new Informer<Wire<V1Pod>>({
       kubeConfig: api.kubeConfig(),
       resource: { apiVersion: 'v1', plural: 'pods' },

@@ -161,31 +161,8 @@ export class MemoryCgroup {
   }
 
   /** The cgroup's memory now, and its processes' PSS and VmRSS. */
-  async read(): Promise<CgroupMemory> {
-    const file = (name: string) => readFile(join(this.dir, name), 'utf8');
-    const [usage, stat] = await Promise.all([
-      file(this.version === 'v2' ? 'memory.current' : 'memory.usage_in_bytes'),
-      file('memory.stat'),
-    ]);
-    const usageBytes = Number(usage.trim());
-    const { anonBytes, fileBytes, inactiveFileBytes } = parseMemoryStat(stat, this.version);
-    const pids = this.pids();
-    let pssBytes = 0;
-    let vmRssBytes = 0;
-    for (const pid of pids) {
-      pssBytes += await procKb(`/proc/${pid}/smaps_rollup`, 'Pss');
-      vmRssBytes += await procKb(`/proc/${pid}/status`, 'VmRSS');
-    }
-    return {
-      usageBytes,
-      workingSetBytes: workingSet(usageBytes, inactiveFileBytes),
-      anonBytes,
-      fileBytes,
-      inactiveFileBytes,
-      pssBytes,
-      vmRssBytes,
-      pids,
-    };
+  read(): Promise<CgroupMemory> {
+    return readCgroup(this.dir, this.version);
   }
 
   /**
@@ -213,6 +190,55 @@ export class MemoryCgroup {
       }
     }
   }
+}
+
+/** A memory cgroup's figures (its directory and the hierarchy's version). */
+export async function readCgroup(dir: string, version: CgroupVersion): Promise<CgroupMemory> {
+  const file = (name: string) => readFile(join(dir, name), 'utf8');
+  const [usage, stat, procs] = await Promise.all([
+    file(version === 'v2' ? 'memory.current' : 'memory.usage_in_bytes'),
+    file('memory.stat'),
+    file('cgroup.procs'),
+  ]);
+  const usageBytes = Number(usage.trim());
+  const { anonBytes, fileBytes, inactiveFileBytes } = parseMemoryStat(stat, version);
+  const pids = procs.split('\n').filter(Boolean).map(Number);
+  let pssBytes = 0;
+  let vmRssBytes = 0;
+  for (const pid of pids) {
+    pssBytes += await procKb(`/proc/${pid}/smaps_rollup`, 'Pss');
+    vmRssBytes += await procKb(`/proc/${pid}/status`, 'VmRSS');
+  }
+  return {
+    usageBytes,
+    workingSetBytes: workingSet(usageBytes, inactiveFileBytes),
+    anonBytes,
+    fileBytes,
+    inactiveFileBytes,
+    pssBytes,
+    vmRssBytes,
+    pids,
+  };
+}
+
+/**
+ * The memory cgroup `pid` runs in when a bench made it (MemoryCgroup: `nodeagent-bench-*`), read;
+ * undefined for a process in any other cgroup (its figures would be its neighbours' too).
+ */
+export async function readBenchCgroupOf(pid: number, root = ROOT): Promise<CgroupMemory | undefined> {
+  const text = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
+  for (const version of ['v2', 'v1'] as const) {
+    let path: string;
+    try {
+      path = ownCgroupPath(text, version);
+    } catch {
+      continue;
+    }
+    if (!(path.split('/').pop() ?? '').startsWith(NAME_PREFIX)) continue;
+    const dir = version === 'v2' ? join(root, path) : join(root, 'memory', path);
+    if (existsSync(join(dir, 'memory.stat'))) return readCgroup(dir, version);
+  }
+  return undefined;
 }
 
 /** Removes empty `nodeagent-bench-*-<pid>-*` cgroups whose bench process is gone. */
