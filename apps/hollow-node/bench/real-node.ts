@@ -15,6 +15,7 @@ import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import {
   type ApiServer,
   bridgeIntoNetns,
+  cgroupMemory,
   createNetns,
   kubeconfigYaml,
   type Netns,
@@ -62,11 +63,25 @@ function kubeletConfig(home: string): string {
   ].join('\n');
 }
 
-/** Spawns `args` with node in `ns`, keeping the tail of its stderr. */
-function spawnAgent(ns: Netns, args: string[], tails: Map<string, string>, name: string): ChildProcess {
+/**
+ * Spawns `args` with node in `ns`, in a memory cgroup of its own (removed with `stops`), keeping
+ * the tail of its stderr.
+ */
+function spawnAgent(
+  ns: Netns,
+  args: string[],
+  tails: Map<string, string>,
+  name: string,
+  stops: (() => Promise<void>)[],
+): ChildProcess {
   // The kubelet's kernel tunables from upstream's values in the repository, never the host's /proc/sys.
   const env = { ...process.env, NODEAGENT_KUBELET_SYSCTL_ROOT: upstreamSysctlRoot };
-  const child = ns.spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const cgroup = cgroupMemory.tryCreate(`real-${name}`);
+  if (cgroup) stops.push(() => cgroup.remove());
+  const { command, args: argv } = cgroup
+    ? cgroup.wrap(process.execPath, args)
+    : { command: process.execPath, args };
+  const child = ns.spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], env });
   tails.set(name, '');
   child.stderr?.on('data', (b: Buffer) => tails.set(name, ((tails.get(name) ?? '') + b).slice(-4000)));
   return child;
@@ -122,6 +137,7 @@ export async function startRealNode(
       ],
       tails,
       'kubelet',
+      stops,
     );
     stops.push(() => stopAgent(kubelet));
     const proxy = spawnAgent(
@@ -133,6 +149,7 @@ export async function startRealNode(
       ],
       tails,
       'kube-proxy',
+      stops,
     );
     stops.push(() => stopAgent(proxy));
     return {

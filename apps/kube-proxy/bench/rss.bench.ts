@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type ApiServer,
+  cgroupMemory,
   createNetns,
   kubeconfigYaml,
   type Netns,
@@ -241,15 +242,19 @@ async function runDaemon(
   // The API server answers on 127.0.0.1:6443 inside the namespace itself (no forwarder).
   const listener = await listenInNetns(ns, 6443);
   api.serve(listener);
+  // Its own memory cgroup: the readings carry the working set and anon the node charges.
+  const cgroup = cgroupMemory.tryCreate('kube-proxy');
+  // Its executable's pages then count in its cgroup, as on a node that just booted.
+  if (cgroup) cgroupMemory.dropFromPageCache(binary);
   try {
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml('http://127.0.0.1:6443'));
     const env = reporterEnv(dir, `kube-proxy-${mode}-${services}`, join(repoRoot, 'bench-results', 'heap'));
     const loadAverage = Math.round((loadavg()[0] ?? 0) * 10) / 10;
     const started = performance.now();
-    daemon = ns.spawn(
-      binary,
-      [
+    const direct = {
+      command: binary,
+      args: [
         '--kubeconfig',
         kubeconfig,
         '--hostname-override',
@@ -263,8 +268,12 @@ async function runDaemon(
         '--metrics-bind-address',
         '127.0.0.1:10249',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
-    );
+    };
+    const { command, args } = cgroup ? cgroup.wrap(direct.command, direct.args) : direct;
+    daemon = ns.spawn(command, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     daemon.stderr?.on('data', (b: Buffer) => {
       stderr = (stderr + b.toString()).slice(-4000);
     });
@@ -304,6 +313,7 @@ async function runDaemon(
   } finally {
     listener.close();
     await ns.delete();
+    await cgroup?.remove();
   }
 }
 

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kubeconfigYaml, type Netns } from '@nodeagent/testing';
+import { cgroupMemory, kubeconfigYaml, type Netns } from '@nodeagent/testing';
 import { CLUSTER_CIDR, NODE_NAME } from './scale-cluster';
 import { CPU_TICK_PRELOAD, CpuTickLog, withoutTicks } from './scale-cpu-ticks';
 import { GcTraceTally } from './scale-gc-trace';
@@ -28,6 +28,8 @@ export interface Daemon {
   stages?: StageLog;
   /** Its CPU ticks, when it runs with DaemonOptions.cpuTicks. */
   ticks?: CpuTickLog;
+  /** Its memory cgroup, when it runs in one of its own; stop() removes it. */
+  cgroup?: cgroupMemory.MemoryCgroup;
   /** Rejects once the process exits (a daemon that dies early fails the scenario). */
   exited: Promise<never>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it exited. */
@@ -50,7 +52,10 @@ export interface DaemonOptions {
   contentType?: string;
   /** A kubeconfig to use (the soak's, over HTTPS); absent: one for http://127.0.0.1:API_PORT. */
   kubeconfig?: string;
-  /** Runs setpriv (which execs the executable) through another command that execs it (a memory cgroup's). */
+  /**
+   * Runs setpriv (which execs the executable) through another command that execs it (a memory
+   * cgroup's). Absent: it runs in a memory cgroup of its own (cgroupMemory.tryCreate).
+   */
   wrap?: (command: string, args: string[]) => { command: string; args: string[] };
   /** Environment beside NODE_OPTIONS (the unit's Environment= lines). */
   env?: Record<string, string>;
@@ -102,7 +107,11 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
     command: 'setpriv',
     args: ['--pdeathsig', 'KILL', '--', o.binary, ...args(kubeconfig, o.mode), ...contentType, ...extra],
   };
-  const { command, args: argv } = o.wrap ? o.wrap(direct.command, direct.args) : direct;
+  const cgroup = o.wrap ? undefined : cgroupMemory.tryCreate('kube-proxy');
+  // Its executable's pages then count in its cgroup, as on a node that just booted.
+  if (cgroup) cgroupMemory.dropFromPageCache(o.binary);
+  const wrap = o.wrap ?? cgroup?.wrap.bind(cgroup);
+  const { command, args: argv } = wrap ? wrap(direct.command, direct.args) : direct;
   const child = ns.spawn(command, argv, {
     stdio: ['ignore', o.gcTrace ? 'pipe' : 'ignore', 'pipe'],
     env,
@@ -129,12 +138,14 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
   );
   exited.catch(() => {});
   const stop = async (graceMs = 15_000) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await gone;
-    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await gone;
+      clearTimeout(timer);
+    }
+    await cgroup?.remove();
   };
   return {
     child,
@@ -146,7 +157,17 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
     ...(ticks ? { ticks } : {}),
     exited,
     stop,
+    ...(cgroup ? { cgroup } : {}),
   };
+}
+
+/**
+ * The working set, anon and the rest of the daemon's memory cgroup in MiB (cgroupMemory), or
+ * undefined when it runs in none of its own: what the node charges, beside rss()'s VmRSS.
+ */
+export async function cgroupMiB(pid: number): Promise<cgroupMemory.CgroupMemorySummary | undefined> {
+  const m = await cgroupMemory.readBenchCgroupOf(pid);
+  return m ? cgroupMemory.cgroupSummary(m) : undefined;
 }
 
 /** VmRSS and VmHWM (peak) of `pid` in bytes. */

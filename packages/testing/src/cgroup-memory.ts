@@ -276,12 +276,13 @@ function enableMemoryController(dir: string): void {
 }
 
 /**
- * Drops `file`'s clean pages from the page cache (GNU dd's nocache), so the next process to read
- * it is charged for them as on a freshly booted node, not the build that wrote them.
+ * Drops `file`'s pages from the page cache (written back first: `sync FILE`, then GNU dd's
+ * nocache), so the next process to read it is charged for them as on a freshly booted node, not
+ * the build that wrote them. Pages a running process maps stay (and stay charged to its cgroup).
  */
 export function dropFromPageCache(file: string): void {
+  execFileSync('sync', [file]);
   execFileSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
-  execFileSync('dd', [`of=${file}`, 'oflag=nocache', 'conv=notrunc,fdatasync', 'count=0', 'status=none']);
 }
 
 /** MiB with one decimal, the benches' unit. */
@@ -308,4 +309,18 @@ export function cgroupSummary(m: CgroupMemory): CgroupMemorySummary {
     pssMiB: mib(m.pssBytes),
     vmRssMiB: mib(m.vmRssBytes),
   };
+}
+
+/**
+ * A MemoryCgroup for a bench's process where this host allows one; otherwise undefined, the
+ * reason on stderr (the bench then reports VmRSS alone, and its JSON shows no working set).
+ */
+export function tryCreate(purpose: string): MemoryCgroup | undefined {
+  try {
+    return MemoryCgroup.create(purpose);
+  } catch (err) {
+    if (!(err instanceof CgroupUnavailableError)) throw err;
+    process.stderr.write(`no memory cgroup for ${purpose}: ${err.message}\n`);
+    return undefined;
+  }
 }
