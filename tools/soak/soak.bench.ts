@@ -385,7 +385,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
   if (s.programming && s.programmingStart) {
     const d = histogramDelta(s.programming, s.programmingStart);
     summary.changeLatencyMs = {
-      what: 'network programming (trigger stamp → rules synced), from its histogram',
+      what: 'network programming (trigger stamp → rules synced), interpolated in its histogram (buckets 0.25 s wide below 1 s, 1 s wide to 60 s)',
       count: d.count,
       p50: ms(histogramQuantile(d, 0.5)),
       p99: ms(histogramQuantile(d, 0.99)),

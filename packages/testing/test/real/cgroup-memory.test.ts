@@ -67,13 +67,16 @@ describe('MemoryCgroup', () => {
     expect(existsSync(cgroup.dir)).toBe(false);
   }, 60_000);
 
-  it('removes the cgroup while a process is still in it, moving the process out without killing it', async () => {
+  it('reads a process by its pid, and removes the cgroup while the process is still in it, moving it out without killing it', async () => {
     const cgroup = MemoryCgroup.create('test');
     const { command, args } = cgroup.wrap('sleep', ['30']);
     const child = spawn(command, args, { stdio: 'ignore' });
     try {
       for (let i = 0; i < 100 && cgroup.pids().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(cgroup.pids()).toEqual([child.pid]);
+      // A process in a bench cgroup is read through its pid; one elsewhere (this one) is not.
+      expect((await cgroupMemory.readBenchCgroupOf(child.pid as number))?.pids).toEqual([child.pid]);
+      expect(await cgroupMemory.readBenchCgroupOf(process.pid)).toBeUndefined();
       await cgroup.remove();
       expect(existsSync(cgroup.dir)).toBe(false);
       expect(child.exitCode).toBeNull();
