@@ -504,7 +504,7 @@ async function main(): Promise<void> {
         // Room beside the 110 for pods still terminating while their successors start.
         maxPods: PODS + 10,
         // deploy/systemd/nodeagent-kubelet.service: Environment=MALLOC_ARENA_MAX=1, LimitNOFILE=1000000.
-        env: { MALLOC_ARENA_MAX: '1', NODE_OPTIONS: `--require ${preload}`, NA_SOAK_LOOP_REPORT: loopReport },
+        env: { MALLOC_ARENA_MAX: '1', NODE_OPTIONS: `--require ${preload}`, ...loopEnv(loopReport) },
         wrap: (command, args) =>
           cgroup.wrap('prlimit', [`--nofile=${nofile}:${nofile}`, '--', command, ...args]),
       });
@@ -544,7 +544,7 @@ async function main(): Promise<void> {
         dir: kpDir,
         kubeconfig: join(dir, 'kube-proxy.kubeconfig'),
         nodeOptions: `--require ${preload}`,
-        env: { NA_SOAK_LOOP_REPORT: loopReport },
+        env: loopEnv(loopReport),
         wrap: (command, args) => cgroup.wrap(command, args),
       });
       probe = await ScaleProbe.start(ns, API_PORT, METRICS_PORT);
@@ -622,6 +622,12 @@ async function main(): Promise<void> {
     process.exitCode = 1;
   }
 }
+
+/**
+ * The preload's settings: a line every sample period, so each minute gathers several whatever
+ * the phase between the agent's timer and the bench's minutes.
+ */
+const loopEnv = (file: string) => ({ NA_SOAK_LOOP_REPORT: file, NA_SOAK_LOOP_PERIOD_MS: String(SAMPLE_MS) });
 
 function withHistograms(
   text: string,
