@@ -168,6 +168,7 @@ class PodChurn {
   private readonly core: CoreV1Api;
   private readonly created = new Map<string, number>();
   private readonly ready = new Set<string>();
+  private readonly present = new Set<string>();
   private latencies: number[] = [];
   private next = 0;
   private oldest = 0;
@@ -191,9 +192,15 @@ class PodChurn {
       const at = this.created.get(name);
       if (at !== undefined) this.latencies.push(performance.now() - at);
     };
-    this.informer.onAdd(seen);
+    this.informer.onAdd((pod) => {
+      this.present.add(pod.metadata?.name ?? '');
+      seen(pod);
+    });
     this.informer.onUpdate((_old, pod) => seen(pod));
-    this.informer.onDelete((pod) => this.ready.delete(pod.metadata?.name ?? ''));
+    this.informer.onDelete((pod) => {
+      this.present.delete(pod.metadata?.name ?? '');
+      this.ready.delete(pod.metadata?.name ?? '');
+    });
   }
 
   async start(): Promise<void> {
@@ -229,6 +236,11 @@ class PodChurn {
     this.created.delete(gone);
     this.core.deleteNamespacedPod({ name: gone, namespace: 'default' }).catch(() => this.errors++);
     this.create().catch(() => this.errors++);
+  }
+
+  /** Pods the API server has, and of them Ready: whether the kubelet keeps up with the churn. */
+  counts(): { present: number; ready: number } {
+    return { present: this.present.size, ready: this.ready.size };
   }
 
   /** The create → Ready latencies (ms) since the last call. */
@@ -276,6 +288,7 @@ const PROGRAMMING = 'kubeproxy_network_programming_duration_seconds';
 const ms = (seconds: number | undefined) => round(seconds === undefined ? undefined : seconds * 1000);
 
 async function minuteRecord(
+  extra: Record<string, unknown>,
   s: Subject,
   minute: number,
   probe: ScaleProbe | undefined,
@@ -305,6 +318,7 @@ async function minuteRecord(
       max: round(loop.length ? Math.max(...loop.map((l) => l.maxMs)) : undefined),
     },
     gcMaxPauseMs: round(loop.length ? Math.max(...loop.map((l) => l.gcMaxMs)) : undefined),
+    ...extra,
   };
   s.cpuAt = cpu;
   if (probe) {
@@ -595,6 +609,7 @@ async function main(): Promise<void> {
           const latencies = churn?.take();
           for (const s of subjects)
             await minuteRecord(
+              s.agent === 'kubelet' && churn ? { pods: churn.counts() } : {},
               s,
               nextMinute,
               s.agent === 'kube-proxy' ? probe : undefined,
