@@ -23,7 +23,7 @@
  * NA_SOAK_KUBELET_BINARY / NA_SOAK_KUBE_PROXY_BINARY measure those executables instead of
  * building them (tools/sea). Needs root.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -36,18 +36,14 @@ import {
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { Informer } from '@nodeagent/informer';
-import type { Wire } from '@nodeagent/primitives';
+import { KubeConfig } from '@kubernetes/client-node';
 import { cgroupMemory, createNetns, type Netns } from '@nodeagent/testing';
 import { API_PORT, type Daemon, METRICS_PORT, startDaemon } from '../../apps/kube-proxy/bench/scale-daemon';
 import { ScaleProbe } from '../../apps/kube-proxy/bench/scale-probe';
 import {
   type ApiAccess,
-  benchPod,
   type Kubelet,
   startKubelet,
   stopKubelet,
@@ -55,13 +51,14 @@ import {
 import { type HistogramReading, histogramDelta, histogramQuantile, readHistogram } from './histogram-delta';
 import { type LeakFit, leakFit } from './leak-fit';
 import { LOOP_PRELOAD, type LoopReport } from './loop-preload';
+import { PODS, PodChurn } from './pod-churn';
+import { ServerProcess } from './server-process';
 import { plotSeries, type Series } from './svg-plot';
 
 const { MemoryCgroup, cgroupSummary, dropFromPageCache } = cgroupMemory;
 type MemoryCgroup = cgroupMemory.MemoryCgroup;
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const PODS = 110;
 const SERVICES = 5000;
 const ENDPOINTS = 50;
 const SAMPLE_MS = 10_000;
@@ -109,150 +106,6 @@ async function cpuSeconds(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
-}
-
-/** The API server process (api-server-process.ts) and its command channel. */
-class ServerProcess {
-  private readonly lines: ((line: string) => void)[] = [];
-  private constructor(readonly child: ChildProcess) {
-    createInterface({ input: child.stdout! }).on('line', (line) => this.lines.shift()?.(line));
-  }
-
-  static async start(config: Record<string, unknown>): Promise<ServerProcess> {
-    const child = spawn(
-      join(repoRoot, 'node_modules/.bin/tsx'),
-      [
-        '--conditions=@nodeagent/source',
-        join(repoRoot, 'tools/soak/api-server-process.ts'),
-        JSON.stringify(config),
-      ],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    const server = new ServerProcess(child);
-    await server.reply(900_000);
-    return server;
-  }
-
-  private reply(timeoutMs = 60_000): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the API server process did not answer')), timeoutMs);
-      const exit = (code: number | null) => reject(new Error(`the API server process exited (${code})`));
-      this.child.once('exit', exit);
-      this.lines.push((line) => {
-        clearTimeout(timer);
-        this.child.off('exit', exit);
-        resolve(JSON.parse(line));
-      });
-    });
-  }
-
-  command(line: 'restart' | 'churn'): Promise<Record<string, unknown>> {
-    const answer = this.reply();
-    this.child.stdin?.write(`${line}\n`);
-    return answer;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const gone = new Promise((r) => this.child.once('exit', r));
-    this.child.stdin?.end();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await gone;
-    clearTimeout(timer);
-  }
-}
-
-/** The kubelet's churn: pods deleted and created through the API server, each one's create → Ready timed. */
-class PodChurn {
-  private readonly informer: Informer<Wire<V1Pod>>;
-  private readonly core: CoreV1Api;
-  private readonly created = new Map<string, number>();
-  private readonly ready = new Set<string>();
-  private readonly present = new Set<string>();
-  private latencies: number[] = [];
-  private next = 0;
-  private oldest = 0;
-  errors = 0;
-
-  constructor(
-    kc: KubeConfig,
-    private readonly node: string,
-    private readonly image: string,
-  ) {
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.informer = new Informer<Wire<V1Pod>>({
-      kubeConfig: kc,
-      resource: { apiVersion: 'v1', plural: 'pods' },
-    });
-    const seen = (pod: Wire<V1Pod>) => {
-      const name = pod.metadata?.name ?? '';
-      if (this.ready.has(name)) return;
-      if (!pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return;
-      this.ready.add(name);
-      const at = this.created.get(name);
-      if (at !== undefined) this.latencies.push(performance.now() - at);
-    };
-    this.informer.onAdd((pod) => {
-      this.present.add(pod.metadata?.name ?? '');
-      seen(pod);
-    });
-    this.informer.onUpdate((_old, pod) => seen(pod));
-    this.informer.onDelete((pod) => {
-      this.present.delete(pod.metadata?.name ?? '');
-      this.ready.delete(pod.metadata?.name ?? '');
-    });
-  }
-
-  async start(): Promise<void> {
-    this.informer.start();
-    await this.informer.waitForSync();
-  }
-
-  private async create(): Promise<void> {
-    const i = this.next++;
-    this.created.set(`bench-${i}`, performance.now());
-    await this.core.createNamespacedPod({
-      namespace: 'default',
-      body: benchPod(this.node, this.image, i, true),
-    });
-  }
-
-  /** Creates the first PODS pods and waits until all are Ready (containerd-bound: minutes on 2 busy cores). */
-  async fill(signal: AbortSignal): Promise<void> {
-    await Promise.all(Array.from({ length: PODS }, () => this.create()));
-    const deadline = performance.now() + 1_200_000;
-    while (this.ready.size < PODS) {
-      signal.throwIfAborted();
-      if (performance.now() > deadline)
-        throw new Error(`only ${this.ready.size} of ${PODS} pods Ready after 20 min`);
-      await sleep(500);
-    }
-    this.latencies = [];
-  }
-
-  /** One step: the oldest pod deleted, a new one created. */
-  step(): void {
-    const gone = `bench-${this.oldest++}`;
-    this.created.delete(gone);
-    this.core.deleteNamespacedPod({ name: gone, namespace: 'default' }).catch(() => this.errors++);
-    this.create().catch(() => this.errors++);
-  }
-
-  /** Pods the API server has, and of them Ready: whether the kubelet keeps up with the churn. */
-  counts(): { present: number; ready: number } {
-    return { present: this.present.size, ready: this.ready.size };
-  }
-
-  /** The create → Ready latencies (ms) since the last call. */
-  take(): number[] {
-    const out = this.latencies;
-    this.latencies = [];
-    return out;
-  }
-
-  stop(): Promise<void> {
-    return this.informer.stop();
-  }
 }
 
 /** One agent under the soak: its process, cgroup, preload report and per-minute records. */
