@@ -7,7 +7,8 @@
  * API server receives from each node (counted where they arrive, by the node's user agent, by
  * verb and resource as apiserver_request_total would) are measured, with the bytes on each node's
  * connections (counted on the server's sockets) and the API server's CPU (this bench process's:
- * the server runs here, with the counting beside it); RSS at the window's end.
+ * the server runs here, with the counting beside it); at the window's end the working set and
+ * anon of the hollow process's memory cgroup (each agent of the real node has one too), then RSS.
  * Beside them, in the same run, one real node of ours (real-node.ts: the nodeagent-kubelet and
  * nodeagent-kube-proxy processes in a network namespace, the kubelet on the fake CRI runtime) with
  * as many pods, its requests counted by the same counter in the same window (every request

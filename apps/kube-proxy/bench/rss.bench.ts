@@ -5,8 +5,10 @@
  * 60 s after it (each Service: ClusterIP, one TCP port, one EndpointSlice with 10 ready
  * endpoints). Each run is in a throwaway network namespace, fed by the in-process API server of
  * @nodeagent/testing. Compared with baselines measured in the same run on the same node binary:
- * a bare `node -e` and a process that only imports @kubernetes/client-node. Each reading splits
- * RSS into anonymous and file-backed pages and gives the V8 heap.
+ * a bare `node -e` and a process that only imports @kubernetes/client-node. The daemon runs in a
+ * memory cgroup of its own (its executable dropped from the page cache first): each reading
+ * gives the cgroup's working set and anon first (what the node charges), then VmRSS split into
+ * anonymous and file-backed pages, and the V8 heap.
  * Results: bench-results/kube-proxy-rss.json.
  *
  * Environment: NA_RSS_CASES (`<mode>:<services>,...`, default
