@@ -225,6 +225,14 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     .filter((r) => (r.minute ?? 0) > leakFrom)
     .map((r) => [r.minute ?? 0, r.workingSetMiB ?? 0] as [number, number]);
   const leak = points.length >= 3 ? leakFit(points) : undefined;
+  // The same fit of anon and of file pages says where a rise of the working set is (the heap, or
+  // page cache the agent reads or writes); only the working set's fails the bench.
+  const fitOf = (k: 'anonMiB' | 'fileMiB') => {
+    const xs = m
+      .filter((r) => (r.minute ?? 0) > leakFrom)
+      .map((r) => [r.minute ?? 0, r[k] ?? 0] as [number, number]);
+    return xs.length >= 3 ? leakFit(xs) : undefined;
+  };
   const summary: Record<string, unknown> = {
     cpuSecondsPerMinute: stats('cpuSeconds'),
     cpuSecondsTotal: round(
@@ -240,6 +248,8 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     loopDelayMaxMs: round(loopMax.length ? Math.max(...loopMax) : undefined),
     gcMaxPauseMs: round(Math.max(...values('gcMaxPauseMs'))),
     leakCheck: leak ?? `too few minutes after minute ${leakFrom}`,
+    anonFit: fitOf('anonMiB'),
+    fileFit: fitOf('fileMiB'),
   };
   if (s.sync && s.syncStart) {
     const d = histogramDelta(s.sync, s.syncStart);
