@@ -8,6 +8,23 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 const only = process.argv.slice(2);
+// `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both]`: both agents for an
+// hour of churn (tools/soak/soak.bench.ts); never part of a plain `npm run bench`.
+if (only[0] === 'soak') {
+  const tsx = join(root, 'node_modules/.bin/tsx');
+  const soak = join(root, 'tools/soak/soak.bench.ts');
+  try {
+    execFileSync(tsx, ['--conditions=@nodeagent/source', soak, ...only.slice(1)], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+  } catch {
+    console.error('soak failed');
+    process.exit(1);
+  }
+  console.log(`\nresults in ${join(root, 'bench-results')}`);
+  process.exit(0);
+}
 const dirs = ['packages', 'apps'].flatMap((group) =>
   readdirSync(join(root, group)).map((dir) => join(root, group, dir)),
 );

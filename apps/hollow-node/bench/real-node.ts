@@ -15,6 +15,7 @@ import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import {
   type ApiServer,
   bridgeIntoNetns,
+  cgroupMemory,
   createNetns,
   kubeconfigYaml,
   type Netns,
@@ -63,23 +64,28 @@ function kubeletConfig(home: string): string {
 }
 
 /**
- * Spawns `args` with node in `ns`, keeping the tail of its stderr. With `privateMounts` it runs in
- * a mount namespace of its own (unshare execs it: the pid is the agent's): the tmpfs of its pods'
- * secret, projected and downward-API volumes never reach the host's mounts, and go with it.
+ * Spawns `args` with node in `ns`, in a memory cgroup of its own (removed with `stops`), keeping
+ * the tail of its stderr. With `privateMounts` it runs in a mount namespace of its own (unshare
+ * execs it: the pid is the agent's): the tmpfs of its pods' secret, projected and downward-API
+ * volumes never reach the host's mounts, and go with it.
  */
 function spawnAgent(
   ns: Netns,
   args: string[],
   tails: Map<string, string>,
   name: string,
+  stops: (() => Promise<void>)[],
   privateMounts = false,
 ): ChildProcess {
   // The kubelet's kernel tunables from upstream's values in the repository, never the host's /proc/sys.
   const env = { ...process.env, NODEAGENT_KUBELET_SYSCTL_ROOT: upstreamSysctlRoot };
-  const [file, argv] = privateMounts
+  const [file, fileArgs] = privateMounts
     ? ['unshare', ['--mount', '--propagation', 'private', process.execPath, ...args]]
     : [process.execPath, args];
-  const child = ns.spawn(file, argv, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const cgroup = cgroupMemory.tryCreate(`real-${name}`);
+  if (cgroup) stops.push(() => cgroup.remove());
+  const { command, args: argv } = cgroup ? cgroup.wrap(file, fileArgs) : { command: file, args: fileArgs };
+  const child = ns.spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], env });
   tails.set(name, '');
   child.stderr?.on('data', (b: Buffer) => tails.set(name, ((tails.get(name) ?? '') + b).slice(-4000)));
   return child;
@@ -135,6 +141,7 @@ export async function startRealNode(
       ],
       tails,
       'kubelet',
+      stops,
       true,
     );
     stops.push(() => stopAgent(kubelet));
@@ -147,6 +154,7 @@ export async function startRealNode(
       ],
       tails,
       'kube-proxy',
+      stops,
     );
     stops.push(() => stopAgent(proxy));
     return {

@@ -11,7 +11,8 @@
  * API server receives from each node (counted where they arrive, by the node's user agent, by
  * verb and resource as apiserver_request_total would) are measured, with the bytes on each node's
  * connections (counted on the server's sockets) and the API server's CPU (this bench process's:
- * the server runs here, with the counting beside it); RSS at the window's end.
+ * the server runs here, with the counting beside it); at the window's end the working set and
+ * anon of the hollow process's memory cgroup (each agent of the real node has one too), then RSS.
  * Beside them, in the same run, one real node of ours (real-node.ts: the nodeagent-kubelet and
  * nodeagent-kube-proxy processes in a network namespace, the kubelet on the fake CRI runtime) with
  * as many pods, its requests counted by the same counter in the same window (every request
@@ -26,7 +27,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
+import { type ApiServer, cgroupMemory, processMemory, startApiServer } from '@nodeagent/testing';
 import { apiCostProfile } from '../src/api-cost-profile';
 import { type NodeRequests, RequestCounter } from '../src/request-counter';
 import { type NodeWorkload, upstreamApiProfile } from '../src/upstream-api-profile';
@@ -170,6 +171,19 @@ async function rssBytes(pid: number): Promise<number> {
   return statusField(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
 }
 
+/** Working set and anon of the memory cgroups `pids` run in (each its own), summed; undefined without them. */
+async function cgroupsOf(pids: number[]): Promise<{ workingSet: number; anon: number } | undefined> {
+  let workingSet = 0;
+  let anon = 0;
+  for (const pid of pids) {
+    const m = await cgroupMemory.readBenchCgroupOf(pid);
+    if (!m) return undefined;
+    workingSet += m.workingSetBytes;
+    anon += m.anonBytes;
+  }
+  return { workingSet, anon };
+}
+
 async function cpuOf(pids: number[]): Promise<number> {
   let sum = 0;
   for (const pid of pids) sum += await cpuSeconds(pid);
@@ -223,7 +237,13 @@ function perMinute(byKind: Map<string, number>, n: number, minutes: number): Rec
 }
 
 /** The real node's window: its requests, watches and bytes, and its two processes' CPU and RSS. */
-function realNodeFigures(c: NodeRequests, minutes: number, cpu: number, rss: number) {
+function realNodeFigures(
+  c: NodeRequests,
+  minutes: number,
+  cpu: number,
+  rss: number,
+  charged: { workingSet: number; anon: number } | undefined,
+) {
   const carried = c.bytes.totals();
   return {
     name: REAL_NODE,
@@ -236,6 +256,7 @@ function realNodeFigures(c: NodeRequests, minutes: number, cpu: number, rss: num
       receivedPerMinute: Math.round(carried.sent / minutes),
     },
     cpuSecondsPerMinute: round(cpu / minutes),
+    ...(charged ? { workingSetMiB: mib(charged.workingSet), anonMiB: mib(charged.anon) } : {}),
     rssMiB: mib(rss),
   };
 }
@@ -326,14 +347,18 @@ async function measure(cli: string, n: number) {
   let stdout = '';
   let real: RealNode | undefined;
   let child: ChildProcess | undefined;
+  const cgroup = cgroupMemory.tryCreate('hollow-node');
   try {
     // First, so that the hollow nodes' start-up time is theirs alone.
     if (withRealNode) real = await startRealNode(api, dir, REAL_NODE, IMAGE);
     const started = Date.now();
     const workerFlag = workers === undefined ? [] : ['--workers', workers];
-    child = spawn(process.execPath, [cli, '--kubeconfig', kubeconfig, '--nodes', String(n), ...workerFlag], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const direct = {
+      command: process.execPath,
+      args: [cli, '--kubeconfig', kubeconfig, '--nodes', String(n), ...workerFlag],
+    };
+    const { command, args } = cgroup ? cgroup.wrap(direct.command, direct.args) : direct;
+    child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     child.stdout?.on('data', (c: Buffer) => (stdout += c));
     const podNodes = real ? [...names, real.name] : names;
     await waitFor(
@@ -371,15 +396,19 @@ async function measure(cli: string, n: number) {
     const cpu = (await cpuSeconds(pid)) - cpuBefore;
     const realCpu = real ? (await cpuOf(real.pids)) - realCpuBefore : 0;
     const serverCpu = process.cpuUsage(serverCpuBefore);
+    const charged = await cgroupsOf([pid]);
     const rss = await rssBytes(pid);
     const eventsInWindow = eventsCreatedSince(eventsBefore, allEvents(api));
+    const realCharged = real ? await cgroupsOf(real.pids) : undefined;
     let realRss = 0;
     for (const p of real?.pids ?? []) realRss += await rssBytes(p);
     const minutes = windowSeconds / 60;
     const figures = hollowFigures(counter, names, minutes);
     const hollowByKind = figures.requestsPerNodePerMinuteByKind;
     const otherRequests = counter.perNode.get(others) as NodeRequests;
-    const realNode = real ? realNodeFigures(otherRequests, minutes, realCpu, realRss) : undefined;
+    const realNode = real
+      ? realNodeFigures(otherRequests, minutes, realCpu, realRss, realCharged)
+      : undefined;
     const result = {
       nodes: n,
       workers: workers ?? 'default',
@@ -388,6 +417,14 @@ async function measure(cli: string, n: number) {
       settleSeconds,
       secondsToAllReady: round(readySeconds),
       secondsToAllPodsRunning: round(podsSeconds),
+      // What the node charges the hollow process (its memory cgroup), then VmRSS.
+      ...(charged
+        ? {
+            workingSetMiB: mib(charged.workingSet),
+            anonMiB: mib(charged.anon),
+            workingSetMiBPerNode: round(charged.workingSet / n / 1048576),
+          }
+        : {}),
       rssMiB: mib(rss),
       rssMiBPerNode: round(rss / n / 1048576),
       cpuSecondsPerNodePerMinute: round(cpu / n / minutes),
@@ -416,6 +453,7 @@ async function measure(cli: string, n: number) {
         child.kill('SIGTERM');
         await exited;
       }
+      await cgroup?.remove();
       counter.stop();
       await api.close();
       rmSync(dir, { recursive: true, force: true });

@@ -5,8 +5,10 @@
  * 60 s after it (each Service: ClusterIP, one TCP port, one EndpointSlice with 10 ready
  * endpoints). Each run is in a throwaway network namespace, fed by the in-process API server of
  * @nodeagent/testing. Compared with baselines measured in the same run on the same node binary:
- * a bare `node -e` and a process that only imports @kubernetes/client-node. Each reading splits
- * RSS into anonymous and file-backed pages and gives the V8 heap.
+ * a bare `node -e` and a process that only imports @kubernetes/client-node. The daemon runs in a
+ * memory cgroup of its own (its executable dropped from the page cache first): each reading
+ * gives the cgroup's working set and anon first (what the node charges), then VmRSS split into
+ * anonymous and file-backed pages, and the V8 heap.
  * Results: bench-results/kube-proxy-rss.json.
  *
  * Environment: NA_RSS_CASES (`<mode>:<services>,...`, default
@@ -25,6 +27,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type ApiServer,
+  cgroupMemory,
   createNetns,
   kubeconfigYaml,
   type Netns,
@@ -241,15 +244,19 @@ async function runDaemon(
   // The API server answers on 127.0.0.1:6443 inside the namespace itself (no forwarder).
   const listener = await listenInNetns(ns, 6443);
   api.serve(listener);
+  // Its own memory cgroup: the readings carry the working set and anon the node charges.
+  const cgroup = cgroupMemory.tryCreate('kube-proxy');
+  // Its executable's pages then count in its cgroup, as on a node that just booted.
+  if (cgroup) cgroupMemory.dropFromPageCache(binary);
   try {
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml('http://127.0.0.1:6443'));
     const env = reporterEnv(dir, `kube-proxy-${mode}-${services}`, join(repoRoot, 'bench-results', 'heap'));
     const loadAverage = Math.round((loadavg()[0] ?? 0) * 10) / 10;
     const started = performance.now();
-    daemon = ns.spawn(
-      binary,
-      [
+    const direct = {
+      command: binary,
+      args: [
         '--kubeconfig',
         kubeconfig,
         '--hostname-override',
@@ -263,8 +270,12 @@ async function runDaemon(
         '--metrics-bind-address',
         '127.0.0.1:10249',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
-    );
+    };
+    const { command, args } = cgroup ? cgroup.wrap(direct.command, direct.args) : direct;
+    daemon = ns.spawn(command, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     daemon.stderr?.on('data', (b: Buffer) => {
       stderr = (stderr + b.toString()).slice(-4000);
     });
@@ -304,6 +315,7 @@ async function runDaemon(
   } finally {
     listener.close();
     await ns.delete();
+    await cgroup?.remove();
   }
 }
 

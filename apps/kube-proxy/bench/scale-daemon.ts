@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kubeconfigYaml, type Netns } from '@nodeagent/testing';
+import { cgroupMemory, kubeconfigYaml, type Netns } from '@nodeagent/testing';
 import { CLUSTER_CIDR, NODE_NAME } from './scale-cluster';
 import { CPU_TICK_PRELOAD, CpuTickLog, withoutTicks } from './scale-cpu-ticks';
 import { GcTraceTally } from './scale-gc-trace';
@@ -28,6 +28,8 @@ export interface Daemon {
   stages?: StageLog;
   /** Its CPU ticks, when it runs with DaemonOptions.cpuTicks. */
   ticks?: CpuTickLog;
+  /** Its memory cgroup, when it runs in one of its own; stop() removes it. */
+  cgroup?: cgroupMemory.MemoryCgroup;
   /** Rejects once the process exits (a daemon that dies early fails the scenario). */
   exited: Promise<never>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it exited. */
@@ -48,6 +50,15 @@ export interface DaemonOptions {
   cpuTicks?: boolean;
   /** `--kube-api-content-type` (KP_SCALE_CONTENT_TYPE); absent: the daemon's default, protobuf. */
   contentType?: string;
+  /** A kubeconfig to use (the soak's, over HTTPS); absent: one for http://127.0.0.1:API_PORT. */
+  kubeconfig?: string;
+  /**
+   * Runs setpriv (which execs the executable) through another command that execs it (a memory
+   * cgroup's). Absent: it runs in a memory cgroup of its own (cgroupMemory.tryCreate).
+   */
+  wrap?: (command: string, args: string[]) => { command: string; args: string[] };
+  /** Environment beside NODE_OPTIONS (the unit's Environment= lines). */
+  env?: Record<string, string>;
 }
 
 function args(kubeconfig: string, mode: string): string[] {
@@ -69,8 +80,8 @@ function args(kubeconfig: string, mode: string): string[] {
 
 /** Starts the daemon in `ns` against the API server the namespace reaches at 127.0.0.1:API_PORT. */
 export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
-  const kubeconfig = join(o.dir, 'kubeconfig');
-  writeFileSync(kubeconfig, kubeconfigYaml(`http://127.0.0.1:${API_PORT}`));
+  const kubeconfig = o.kubeconfig ?? join(o.dir, 'kubeconfig');
+  if (!o.kubeconfig) writeFileSync(kubeconfig, kubeconfigYaml(`http://127.0.0.1:${API_PORT}`));
   // --trace-gc is not allowed in NODE_OPTIONS: a preload turns it on (V8 reads trace flags at run time).
   const gcPreload = join(o.dir, 'trace-gc.cjs');
   if (o.gcTrace) writeFileSync(gcPreload, "require('node:v8').setFlagsFromString('--trace-gc');\n");
@@ -86,20 +97,25 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
   ]
     .filter(Boolean)
     .join(' ');
-  const env = { ...process.env, NODE_OPTIONS: nodeOptions };
+  const env = { ...process.env, ...o.env, NODE_OPTIONS: nodeOptions };
   const trace = process.env.KP_SCALE_TRACE ? `${process.env.KP_SCALE_TRACE}.daemon` : undefined;
   const extra = [...(trace || o.stages ? ['--v=4'] : []), ...(o.stages ? ['--logging-format', 'json'] : [])];
   const contentType = o.contentType ? ['--kube-api-content-type', o.contentType] : [];
   const execAt = Date.now();
   if (trace) appendFileSync(trace, `${execAt} exec\n`);
-  const child = ns.spawn(
-    'setpriv',
-    ['--pdeathsig', 'KILL', '--', o.binary, ...args(kubeconfig, o.mode), ...contentType, ...extra],
-    {
-      stdio: ['ignore', o.gcTrace ? 'pipe' : 'ignore', 'pipe'],
-      env,
-    },
-  );
+  const direct = {
+    command: 'setpriv',
+    args: ['--pdeathsig', 'KILL', '--', o.binary, ...args(kubeconfig, o.mode), ...contentType, ...extra],
+  };
+  const cgroup = o.wrap ? undefined : cgroupMemory.tryCreate('kube-proxy');
+  // Its executable's pages then count in its cgroup, as on a node that just booted.
+  if (cgroup) cgroupMemory.dropFromPageCache(o.binary);
+  const wrap = o.wrap ?? cgroup?.wrap.bind(cgroup);
+  const { command, args: argv } = wrap ? wrap(direct.command, direct.args) : direct;
+  const child = ns.spawn(command, argv, {
+    stdio: ['ignore', o.gcTrace ? 'pipe' : 'ignore', 'pipe'],
+    env,
+  });
   const gc = o.gcTrace ? new GcTraceTally() : undefined;
   if (gc) {
     child.stdout?.setEncoding('utf8');
@@ -122,12 +138,14 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
   );
   exited.catch(() => {});
   const stop = async (graceMs = 15_000) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await gone;
-    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await gone;
+      clearTimeout(timer);
+    }
+    await cgroup?.remove();
   };
   return {
     child,
@@ -139,7 +157,17 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
     ...(ticks ? { ticks } : {}),
     exited,
     stop,
+    ...(cgroup ? { cgroup } : {}),
   };
+}
+
+/**
+ * The working set, anon and the rest of the daemon's memory cgroup in MiB (cgroupMemory), or
+ * undefined when it runs in none of its own: what the node charges, beside rss()'s VmRSS.
+ */
+export async function cgroupMiB(pid: number): Promise<cgroupMemory.CgroupMemorySummary | undefined> {
+  const m = await cgroupMemory.readBenchCgroupOf(pid);
+  return m ? cgroupMemory.cgroupSummary(m) : undefined;
 }
 
 /** VmRSS and VmHWM (peak) of `pid` in bytes. */

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { runQueueWaitMs } from '@nodeagent/kube-proxy/runtime';
-import { type ApiServer, createNetns, type Netns } from '@nodeagent/testing';
+import { type ApiServer, type cgroupMemory, createNetns, type Netns } from '@nodeagent/testing';
 import type { InitialEventsSent } from '@nodeagent/testing/apiserver';
 import { listenInNetns } from '@nodeagent/testing/netns';
 import { collectBenchGarbage } from './bench-gc';
@@ -15,6 +15,7 @@ import { profileInDir, type SelfTime } from './scale-cpu-profile';
 import type { PreSyncTimeline } from './scale-cpu-ticks';
 import {
   API_PORT,
+  cgroupMiB,
   cpuSeconds,
   type Daemon,
   METRICS_PORT,
@@ -40,6 +41,8 @@ import { type ServerWrites, tapServerWrites } from './server-writes';
 // daemon alone in a fresh namespace. Reads exec → first sync done from the sync metrics (the
 // end of the first sync as the daemon stamped it), then moves one endpoint at a time and reads
 // when the sync that wrote it ended, then the floors of the same work in the same namespace.
+
+type CgroupMiB = cgroupMemory.CgroupMemorySummary;
 
 export interface Scenario {
   mode: ProxyMode;
@@ -402,6 +405,10 @@ interface Measured {
   /** The daemon's minor page faults over the change loop. */
   faultsInChanges: number;
   list: BareList;
+  /** The daemon's memory cgroup (working set, anon, …) at the first sync, steady and late; undefined without one. */
+  cgroupFirst: CgroupMiB | undefined;
+  cgroupSteady: CgroupMiB | undefined;
+  cgroupLate: CgroupMiB | undefined;
   rssFirst: RssReading;
   rssSteady: RssReading;
   /** RSS steadyLateMs after rssSteady, when asked for. */
@@ -449,6 +456,12 @@ function report(s: Scenario, m: Measured): Record<string, unknown> {
     ...(m.stages ? { changeParts: summarizeParts(m.stages, m.changes.stamps) } : {}),
     ...(m.nftChangeFloor ? { changeFloor: m.nftChangeFloor } : {}),
     kernel: m.kernel ? { ...m.kernel, dumpMs: Math.round(m.dumpMs) } : null,
+    // What the node charges first (the memory cgroup's working set and anon, MiB), VmRSS beside it.
+    cgroupMiB: {
+      afterFirstSync: m.cgroupFirst ?? null,
+      steady: m.cgroupSteady ?? null,
+      ...(m.cgroupLate ? { steadyLate: m.cgroupLate } : {}),
+    },
     rssMB: {
       afterFirstSync: mb(m.rssFirst.rssBytes),
       peakAtFirstSync: mb(m.rssFirst.peakBytes),
@@ -529,6 +542,7 @@ async function measure(
   try {
     const first = await firstSync(probe, daemon, o.firstSyncTimeoutMs, o.pollMs);
     const server = cost.done();
+    const cgroupFirst = await cgroupMiB(daemon.pid);
     const rssFirst = rss(daemon.pid);
     const cpuFirst = cpuSeconds(daemon.pid);
     const gcFirst = daemon.gc?.snapshot();
@@ -544,8 +558,10 @@ async function measure(
     const cpu = { firstSync: cpuFirst, changes: cpuSeconds(daemon.pid) - cpuBefore };
     const faultsInChanges = minorFaults(daemon.pid) - faultsBefore;
     await sleep(o.steadyMs);
+    const cgroupSteady = await cgroupMiB(daemon.pid);
     const rssSteady = rss(daemon.pid);
     if (o.steadyLateMs > 0) await sleep(o.steadyLateMs);
+    const cgroupLate = o.steadyLateMs > 0 ? await cgroupMiB(daemon.pid) : undefined;
     const rssLate = o.steadyLateMs > 0 ? rss(daemon.pid) : undefined;
     const dumpStart = performance.now();
     const rules = o.kernelChecks ? await dumpRules(ns, s.mode, dir) : undefined;
@@ -576,6 +592,9 @@ async function measure(
       cpu,
       faultsInChanges,
       list,
+      cgroupFirst,
+      cgroupSteady,
+      cgroupLate,
       rssFirst,
       rssSteady,
       rssLate,

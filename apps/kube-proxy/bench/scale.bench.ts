@@ -7,8 +7,8 @@
  * kubeproxy_sync_proxy_rules_last_timestamp_seconds), that sync's own duration (the full-sync
  * histogram), one endpoint change → rules in the kernel p50/p99 (the API write to the end of the
  * sync that wrote it; and from the change's watch event entering the daemon's namespace, the
- * daemon's own share), kernel rule and element counts, RSS right after the first sync and
- * steady; and in the same run the floors: a bare HTTP list of the same Services and
+ * daemon's own share), kernel rule and element counts, the working set and anon of its memory cgroup
+ * (cgroupMiB) and RSS right after the first sync and steady; and in the same run the floors: a bare HTTP list of the same Services and
  * EndpointSlices (plain node:http GETs from inside the namespace, JSON.parse) and the kernel's own
  * tool loading the same rules (`nft -f` of `nft list ruleset`; `iptables-restore --noflush` of
  * `iptables-save`'s rules in the shape iptables-nft loads fastest, see

@@ -25,7 +25,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ApiServer, processMemory, startApiServer } from '@nodeagent/testing';
+import { type ApiServer, cgroupMemory, processMemory, startApiServer } from '@nodeagent/testing';
 import { criListReplySizes, type ListReplySize } from './cri-list-sizes';
 import { deletePods, type Kubelet, PodWatch, readyPods, startKubelet, stopKubelet } from './kubelet-process';
 
@@ -64,6 +64,12 @@ interface WindowCpu {
   /** CPU seconds per thread name (Node's main thread, V8's workers, libuv's pool). */
   threads: Record<string, number>;
   containerdCpuSeconds: number;
+  /**
+   * Means over the window of the process's memory cgroup (a kubelet runs in one of its own; the
+   * floor's process does not): the working set as cAdvisor computes it, and anon.
+   */
+  meanWorkingSetMiB?: number;
+  meanAnonMiB?: number;
   meanRssMiB: number;
 }
 
@@ -84,6 +90,8 @@ async function threadTimes(pid: number): Promise<Map<string, { user: number; sys
   return out;
 }
 
+const meanMiB = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length / 1048576;
+
 /** CPU of `pid` and containerd over WINDOW_MS, and `pid`'s mean RSS (sampled every second). */
 async function measureWindow(pid: number, containerdPid: number): Promise<WindowCpu> {
   const [cpu0, ctrd0, threads0] = [
@@ -92,9 +100,16 @@ async function measureWindow(pid: number, containerdPid: number): Promise<Window
     await threadTimes(pid),
   ];
   const rss: number[] = [];
+  const workingSet: number[] = [];
+  const anon: number[] = [];
   const end = performance.now() + WINDOW_MS;
   while (performance.now() < end) {
     await sleep(Math.min(1000, end - performance.now()));
+    const cgroup = await cgroupMemory.readBenchCgroupOf(pid);
+    if (cgroup) {
+      workingSet.push(cgroup.workingSetBytes);
+      anon.push(cgroup.anonBytes);
+    }
     rss.push(statusField(await readFile(`/proc/${pid}/status`, 'utf8'), 'VmRSS'));
   }
   const [cpu1, ctrd1, threads1] = [
@@ -115,6 +130,9 @@ async function measureWindow(pid: number, containerdPid: number): Promise<Window
     systemSeconds: round(systemSeconds),
     threads,
     containerdCpuSeconds: round(ctrd1 - ctrd0),
+    ...(workingSet.length > 0
+      ? { meanWorkingSetMiB: round(meanMiB(workingSet), 1), meanAnonMiB: round(meanMiB(anon), 1) }
+      : {}),
     meanRssMiB: round(rss.reduce((a, b) => a + b, 0) / rss.length / 1048576, 1),
   };
 }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { Informer } from '@nodeagent/informer';
 import type { Wire } from '@nodeagent/primitives';
-import { type ApiServer, processMemory } from '@nodeagent/testing';
+import { type ApiServer, cgroupMemory, processMemory } from '@nodeagent/testing';
 
 const { sleep, waitFor } = processMemory;
 
@@ -36,6 +36,8 @@ export interface Kubelet {
   child: ChildProcess;
   env: Record<string, string>;
   stderr: () => string;
+  /** The memory cgroup it runs in (processMemory readings then carry the working set); stopKubelet removes it. */
+  cgroup?: cgroupMemory.MemoryCgroup;
 }
 
 /** How to start the executable besides the binary, API server, runtime endpoint and node name. */
@@ -46,12 +48,20 @@ export interface KubeletStart {
   env?: Record<string, string>;
   /** The configuration's maxPods (default MAX_PODS). */
   maxPods?: number;
+  /**
+   * Runs the executable through another command that execs it (a memory cgroup's, prlimit).
+   * Absent: it runs in a memory cgroup of its own (cgroupMemory.tryCreate).
+   */
+  wrap?: (command: string, args: string[]) => { command: string; args: string[] };
 }
+
+/** What the benches need of an API server: a kubeconfig for the kubelet, a client for themselves. */
+export type ApiAccess = Pick<ApiServer, 'writeKubeconfig' | 'kubeConfig'>;
 
 /** Starts the kubelet against `endpoint` and waits until it registered its Node. */
 export async function startKubelet(
   binary: string,
-  api: ApiServer,
+  api: ApiAccess,
   endpoint: string,
   nodeName: string,
   options: KubeletStart,
@@ -64,9 +74,9 @@ export async function startKubelet(
   );
   const env = options.env ?? {};
   let stderr = '';
-  const child = spawn(
-    binary,
-    [
+  const direct = {
+    command: binary,
+    args: [
       '--config',
       join(home, 'config.yaml'),
       '--kubeconfig',
@@ -92,6 +102,15 @@ export async function startKubelet(
       // network and must leave its iptables alone.
       '--make-iptables-util-chains=false',
     ],
+  };
+  const cgroup = options.wrap ? undefined : cgroupMemory.tryCreate('kubelet');
+  // Its executable's pages then count in its cgroup, as on a node that just booted.
+  if (cgroup) cgroupMemory.dropFromPageCache(binary);
+  const wrap = options.wrap ?? cgroup?.wrap.bind(cgroup);
+  const { command, args } = wrap ? wrap(direct.command, direct.args) : direct;
+  const child = spawn(
+    command,
+    args,
     // Its kernel tunables from upstream's values in the repository, never the bench host's /proc/sys.
     {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -109,19 +128,23 @@ export async function startKubelet(
     },
     60_000,
     `Node ${nodeName}`,
-  ).catch((err: Error) => {
+  ).catch(async (err: Error) => {
+    await stopKubelet({ child, env, stderr: () => stderr, ...(cgroup ? { cgroup } : {}) });
     throw new Error(`${err.message}\n${stderr}`);
   });
-  return { child, env, stderr: () => stderr };
+  return { child, env, stderr: () => stderr, ...(cgroup ? { cgroup } : {}) };
 }
 
 /** Kills the kubelet (SIGKILL: a bench measures, it does not test shutdown) and waits for its exit. */
 export async function stopKubelet(k: Kubelet | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (!k) return;
   // Exited or killed already (a killed child has a signalCode and no exitCode).
-  if (!k || k.child.exitCode !== null || k.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => k.child.once('exit', resolve));
-  k.child.kill(signal);
-  await exited;
+  if (k.child.exitCode === null && k.child.signalCode === null) {
+    const exited = new Promise((resolve) => k.child.once('exit', resolve));
+    k.child.kill(signal);
+    await exited;
+  }
+  await k.cgroup?.remove();
 }
 
 /**
@@ -162,7 +185,7 @@ export class PodWatch {
   private readonly ready = new Set<string>();
   private readonly present = new Set<string>();
 
-  constructor(api: ApiServer) {
+  constructor(api: ApiAccess) {
     this.informer = new Informer<Wire<V1Pod>>({
       kubeConfig: api.kubeConfig(),
       resource: { apiVersion: 'v1', plural: 'pods' },

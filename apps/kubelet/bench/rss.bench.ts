@@ -11,8 +11,9 @@
  * @nodeagent/cri-client: idle 30 s after start, then 5 and 30 s after 100 plain pods reached
  * Running. Pods are created through the in-process API server of @nodeagent/testing. Compared with
  * baselines measured in the same run on the same node binary: a bare `node -e` and a process that
- * only imports @kubernetes/client-node. Each reading splits RSS into anonymous and file-backed
- * pages and gives the V8 heap. Results: bench-results/kubelet-rss.json.
+ * only imports @kubernetes/client-node. The kubelet runs in a memory cgroup of its own
+ * (kubelet-process.ts): each reading gives the cgroup's working set and anon first (what the node
+ * charges), then VmRSS split into anonymous and file-backed pages, and the V8 heap. Results: bench-results/kubelet-rss.json.
  *
  * Environment: NA_RSS_KUBELET (which runs, default "containerd,fake"), NA_RSS_BINARY (measure
  * this executable instead of building one), NA_RSS_NODE_OPTIONS (extra node/V8 flags for the

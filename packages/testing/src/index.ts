@@ -14,6 +14,8 @@ export {
   startApiServer,
   startControlPlane,
 } from './apiserver/index';
+/** Memory of a process as its own memory cgroup is charged (usage, working set, anon, file), with PSS and VmRSS. */
+export * as cgroupMemory from './cgroup-memory';
 export { devicePluginV1beta1Proto } from './deviceplugin/deviceplugin-proto';
 /** A device plugin (v1beta1, real gRPC over unix sockets) shaped after upstream's sample device plugin. */
 export {

@@ -1,6 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import {
+  type CgroupMemory,
+  type CgroupMemorySummary,
+  cgroupSummary,
+  readBenchCgroupOf,
+} from './cgroup-memory';
 
 // Memory of another process, as an operator sees it (/proc) plus its V8 heap as the process
 // itself reports it. The heap comes from a tiny preload (NODE_OPTIONS=--require) that answers
@@ -29,6 +35,11 @@ process.on('SIGUSR2', () => {
 
 /** A process's memory from /proc/<pid>/status, in bytes. */
 export interface ProcessMemory {
+  /**
+   * Its memory cgroup's figures (working set, anon, file, PSS…) when the bench started it in one
+   * of its own (cgroup-memory.ts's MemoryCgroup): what the node charges, read with the RSS.
+   */
+  cgroup?: CgroupMemory;
   /** VmRSS: what `ps`/`top` and the kubelet's container stats call memory. */
   rssBytes: number;
   /** VmHWM: the peak RSS so far (a full sync's transient allocations). */
@@ -81,6 +92,7 @@ export async function measureProcess(
   env: Record<string, string>,
   { last = false }: { last?: boolean } = {},
 ): Promise<ProcessMemory> {
+  const cgroup = await readBenchCgroupOf(pid);
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const cpu = await cpuSeconds(pid);
   const mappings = await readFileMappings(pid);
@@ -100,6 +112,7 @@ export async function measureProcess(
     spaces: Record<string, number>;
   };
   return {
+    ...(cgroup ? { cgroup } : {}),
     rssBytes: statusField(status, 'VmRSS'),
     peakRssBytes: statusField(status, 'VmHWM'),
     anonRssBytes: statusField(status, 'RssAnon'),
@@ -162,8 +175,11 @@ export async function readFileMappings(pid: number): Promise<FileMapping[]> {
 /** Bytes as MiB with one decimal. */
 export const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
 
-/** A process's memory in MiB, as the benchmarks report it. */
-export interface MemorySummary {
+/**
+ * A process's memory in MiB, as the benchmarks report it: first its cgroup's working set and anon
+ * (and the rest of CgroupMemorySummary) when it ran in a cgroup of its own, then VmRSS and its parts.
+ */
+export interface MemorySummary extends Partial<CgroupMemorySummary> {
   rssMiB: number;
   peakRssMiB: number;
   anonRssMiB: number;
@@ -183,6 +199,7 @@ export interface MemorySummary {
 /** The numbers a reader wants, in MiB. */
 export function summary(m: ProcessMemory): MemorySummary {
   return {
+    ...(m.cgroup ? cgroupSummary(m.cgroup) : {}),
     rssMiB: mib(m.rssBytes),
     peakRssMiB: mib(m.peakRssBytes),
     anonRssMiB: mib(m.anonRssBytes),

@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cgroupMemory } from '../../src/index';
+
+const { MemoryCgroup } = cgroupMemory;
+const MiB = 1048576;
+
+// A child that answers each stdin line ("anon <MiB>", "file <MiB>") once it has done it: anon
+// fills a Buffer that stays referenced; file writes and reads back a file of that size.
+const CHILD = `
+const fs = require('node:fs');
+const kept = [];
+require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
+  const [what, n] = line.split(' ');
+  const bytes = Number(n) * 1048576;
+  if (what === 'anon') kept.push(Buffer.alloc(bytes, 1));
+  if (what === 'file') { fs.writeFileSync(process.argv[1], Buffer.alloc(bytes, 2)); fs.readFileSync(process.argv[1]); }
+  process.stdout.write('done\\n');
+});
+process.stdout.write('ready\\n');
+`;
+
+const dir = mkdtempSync(join(tmpdir(), 'na-cgroup-memory-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('MemoryCgroup', () => {
+  it('charges a child from its first instruction: anon grows by what it allocates, a file it writes shows in file, and the cgroup is gone after remove()', async () => {
+    const cgroup = MemoryCgroup.create('test');
+    const { command, args } = cgroup.wrap(process.execPath, ['-e', CHILD, join(dir, 'data')]);
+    const child = spawn(command, args, {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    try {
+      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      const next = async () => (await lines.next()).value;
+      expect(await next()).toBe('ready');
+      expect(cgroup.pids()).toEqual([child.pid]);
+      const before = await cgroup.read();
+      expect(before.anonBytes).toBeGreaterThan(5 * MiB); // node's own heap and stacks
+      expect(before.vmRssBytes).toBeGreaterThan(before.anonBytes);
+
+      child.stdin!.write('anon 64\n');
+      expect(await next()).toBe('done');
+      const anon = await cgroup.read();
+      expect((anon.anonBytes - before.anonBytes) / MiB).toBeGreaterThan(56);
+      expect((anon.anonBytes - before.anonBytes) / MiB).toBeLessThan(80);
+      expect(anon.workingSetBytes).toBeLessThanOrEqual(anon.usageBytes);
+      expect(anon.workingSetBytes).toBeGreaterThanOrEqual(anon.anonBytes - 4 * MiB);
+      expect(anon.pssBytes).toBeGreaterThan(64 * MiB);
+
+      child.stdin!.write('file 32\n');
+      expect(await next()).toBe('done');
+      const file = await cgroup.read();
+      expect((file.fileBytes - anon.fileBytes) / MiB).toBeGreaterThan(28);
+      expect(file.usageBytes).toBeGreaterThanOrEqual(file.anonBytes + file.fileBytes - 4 * MiB);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      await cgroup.remove();
+    }
+    expect(existsSync(cgroup.dir)).toBe(false);
+  }, 60_000);
+
+  it('reads a process by its pid, and removes the cgroup while the process is still in it, moving it out without killing it', async () => {
+    const cgroup = MemoryCgroup.create('test');
+    const { command, args } = cgroup.wrap('sleep', ['30']);
+    const child = spawn(command, args, { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && cgroup.pids().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(cgroup.pids()).toEqual([child.pid]);
+      // A process in a bench cgroup is read through its pid; one elsewhere (this one) is not.
+      expect((await cgroupMemory.readBenchCgroupOf(child.pid as number))?.pids).toEqual([child.pid]);
+      expect(await cgroupMemory.readBenchCgroupOf(process.pid)).toBeUndefined();
+      await cgroup.remove();
+      expect(existsSync(cgroup.dir)).toBe(false);
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
+});
+
+describe('memory.stat and /proc/self/cgroup', () => {
+  it('reads v1 totals and v2 fields, and the working set floors at 0', () => {
+    const v1 = 'cache 10\nrss 20\ninactive_file 1\ntotal_cache 300\ntotal_rss 200\ntotal_inactive_file 100\n';
+    expect(cgroupMemory.parseMemoryStat(v1, 'v1')).toEqual({
+      anonBytes: 200,
+      fileBytes: 300,
+      inactiveFileBytes: 100,
+    });
+    const v2 = 'anon 7\nfile 9\nkernel 1\ninactive_file 4\nactive_file 5\n';
+    expect(cgroupMemory.parseMemoryStat(v2, 'v2')).toEqual({
+      anonBytes: 7,
+      fileBytes: 9,
+      inactiveFileBytes: 4,
+    });
+    expect(() => cgroupMemory.parseMemoryStat('anon 1\n', 'v2')).toThrow(/memory.stat has no file/);
+    expect(cgroupMemory.workingSet(100, 30)).toBe(70);
+    expect(cgroupMemory.workingSet(100, 130)).toBe(0);
+    const self = '12:pids:/a\n4:memory:/process_api/x\n0::/user.slice/y.scope\n';
+    expect(cgroupMemory.ownCgroupPath(self, 'v1')).toBe('/process_api/x');
+    expect(cgroupMemory.ownCgroupPath(self, 'v2')).toBe('/user.slice/y.scope');
+  });
+});

@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LOOP_PRELOAD, type LoopReport } from './loop-preload';
+
+const dir = mkdtempSync(join(tmpdir(), 'na-soak-preload-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the soak preload', () => {
+  it('reports a 200 ms stall of the main thread and the GC pauses of a forced collection, per period', () => {
+    const preload = join(dir, 'preload.cjs');
+    const report = join(dir, 'report.jsonl');
+    writeFileSync(preload, LOOP_PRELOAD);
+    // Stalls the loop for 200 ms, collects once, and exits after three 300 ms periods.
+    const script =
+      'setTimeout(() => { const t = Date.now(); while (Date.now() - t < 200); globalThis.gc(); }, 100);' +
+      'setTimeout(() => {}, 1000);';
+    const run = spawnSync(process.execPath, ['--expose-gc', '--require', preload, '-e', script], {
+      env: { ...process.env, NODE_OPTIONS: '', NA_SOAK_LOOP_REPORT: report, NA_SOAK_LOOP_PERIOD_MS: '300' },
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(0);
+    const lines = readFileSync(report, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LoopReport);
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...lines.map((l) => l.maxMs))).toBeGreaterThanOrEqual(150);
+    expect(lines.reduce((n, l) => n + l.gcCount, 0)).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...lines.map((l) => l.gcMaxMs))).toBeGreaterThan(0);
+  });
+
+  it('does nothing without a report file', () => {
+    const preload = join(dir, 'preload.cjs');
+    writeFileSync(preload, LOOP_PRELOAD);
+    const run = spawnSync(process.execPath, ['--require', preload, '-e', 'setTimeout(() => {}, 100)'], {
+      env: { ...process.env, NODE_OPTIONS: '', NA_SOAK_LOOP_REPORT: '' },
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(0);
+    expect(run.stderr.toString()).toBe('');
+  });
+});

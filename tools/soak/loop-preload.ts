@@ -1,0 +1,41 @@
+/**
+ * The soak's window into an agent's main thread, loaded with NODE_OPTIONS=--require (the
+ * executables carry nothing for it): event-loop delay (perf_hooks monitorEventLoopDelay, a 20 ms
+ * timer) and GC pauses (the `gc` performance entries), appended as one JSON line per period to
+ * NA_SOAK_LOOP_REPORT and reset. Delays are what the timer fired late beyond its 20 ms, in ms;
+ * the timer samples the loop, so a stall shows from about 20 ms on. Its own cost: 50 timer
+ * wake-ups a second.
+ */
+export const LOOP_RESOLUTION_MS = 20;
+
+export const LOOP_PRELOAD = `
+const { monitorEventLoopDelay, PerformanceObserver } = require('node:perf_hooks');
+const { appendFileSync } = require('node:fs');
+const file = process.env.NA_SOAK_LOOP_REPORT;
+const period = Number(process.env.NA_SOAK_LOOP_PERIOD_MS || 60000);
+if (file) {
+  const h = monitorEventLoopDelay({ resolution: ${LOOP_RESOLUTION_MS} });
+  h.enable();
+  let gcMaxMs = 0, gcCount = 0, gcTotalMs = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) { gcCount++; gcTotalMs += e.duration; if (e.duration > gcMaxMs) gcMaxMs = e.duration; }
+  }).observe({ entryTypes: ['gc'] });
+  const late = (ns) => Math.max(0, ns / 1e6 - ${LOOP_RESOLUTION_MS});
+  setInterval(() => {
+    appendFileSync(file, JSON.stringify({ at: Date.now(), p50Ms: late(h.percentile(50)), p99Ms: late(h.percentile(99)),
+      maxMs: late(h.max), gcMaxMs, gcCount, gcTotalMs }) + '\\n');
+    h.reset(); gcMaxMs = 0; gcCount = 0; gcTotalMs = 0;
+  }, period).unref();
+}
+`;
+
+/** One period's line of the preload's report. */
+export interface LoopReport {
+  at: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  gcMaxMs: number;
+  gcCount: number;
+  gcTotalMs: number;
+}

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { histogramDelta, histogramQuantile, readHistogram } from './histogram-delta';
+import { leakFit } from './leak-fit';
+import { plotSeries } from './svg-plot';
+
+const METRICS = (
+  n: number,
+  sum: number,
+) => `# HELP kubeproxy_sync_proxy_rules_duration_seconds [ALPHA] SyncProxyRules latency in seconds
+# TYPE kubeproxy_sync_proxy_rules_duration_seconds histogram
+kubeproxy_sync_proxy_rules_duration_seconds_bucket{ip_family="IPv4",le="0.001"} 0
+kubeproxy_sync_proxy_rules_duration_seconds_bucket{ip_family="IPv4",le="0.01"} ${n / 2}
+kubeproxy_sync_proxy_rules_duration_seconds_bucket{ip_family="IPv4",le="0.1"} ${n}
+kubeproxy_sync_proxy_rules_duration_seconds_bucket{ip_family="IPv4",le="+Inf"} ${n}
+kubeproxy_sync_proxy_rules_duration_seconds_sum{ip_family="IPv4"} ${sum}
+kubeproxy_sync_proxy_rules_duration_seconds_count{ip_family="IPv4"} ${n}
+kubeproxy_sync_proxy_rules_duration_seconds_bucket{ip_family="IPv6",le="+Inf"} 99
+kubeproxy_sync_proxy_rules_duration_seconds_sum{ip_family="IPv6"} 1
+kubeproxy_sync_proxy_rules_duration_seconds_count{ip_family="IPv6"} 99
+`;
+
+describe('Prometheus histograms between scrapes', () => {
+  it('reads one family, subtracts an earlier scrape and interpolates quantiles as histogram_quantile', () => {
+    const name = 'kubeproxy_sync_proxy_rules_duration_seconds';
+    const earlier = readHistogram(METRICS(10, 0.2), name, 'ip_family="IPv4"');
+    const later = readHistogram(METRICS(30, 1.0), name, 'ip_family="IPv4"');
+    expect(later?.count).toBe(30);
+    const d = histogramDelta(later!, earlier);
+    expect(d.count).toBe(20);
+    expect(d.sum).toBeCloseTo(0.8);
+    // 10 of 20 at or below 10 ms: the median is the bucket's top; p99 lies in (0.01, 0.1].
+    expect(histogramQuantile(d, 0.5)).toBeCloseTo(0.01);
+    expect(histogramQuantile(d, 0.99)).toBeCloseTo(0.01 + (0.09 * (19.8 - 10)) / 10);
+    expect(
+      histogramQuantile(
+        {
+          buckets: [
+            [1, 0],
+            [Number.POSITIVE_INFINITY, 0],
+          ],
+          sum: 0,
+          count: 0,
+        },
+        0.5,
+      ),
+    ).toBeUndefined();
+    expect(readHistogram('nothing 1\n', name)).toBeUndefined();
+  });
+});
+
+describe('leakFit', () => {
+  const flat = Array.from({ length: 40 }, (_, i) => [21 + i, 100 + ((i * 7) % 5) - 2] as [number, number]);
+  it('passes a flat series with a sawtooth and a step of a relist', () => {
+    const withStep = flat.map(([x, y]) => [x, y + (x === 40 ? 6 : 0)] as [number, number]);
+    expect(leakFit(flat).leak).toBe(false);
+    expect(leakFit(withStep).leak).toBe(false);
+  });
+  it('fails a steady rise of 0.2 MiB a minute under the same noise', () => {
+    const rising = flat.map(([x, y]) => [x, y + 0.2 * (x - 21)] as [number, number]);
+    const fit = leakFit(rising);
+    expect(fit.slopeMiBPerMin).toBeGreaterThan(0.15);
+    expect(fit.riseMiB).toBeGreaterThan(6);
+    expect(fit.leak).toBe(true);
+  });
+  it('refuses too few samples', () => {
+    expect(() =>
+      leakFit([
+        [1, 1],
+        [2, 2],
+      ]),
+    ).toThrow(/at least 3/);
+  });
+});
+
+describe('plotSeries', () => {
+  it('draws one panel per series, a gap where a value is missing, and the marks', () => {
+    const svg = plotSeries(
+      'kube-proxy <soak>',
+      [
+        {
+          name: 'working set',
+          unit: 'MiB',
+          points: [
+            [1, 10],
+            [2, 12],
+            [3, undefined],
+            [4, 11],
+          ],
+        },
+        {
+          name: 'CPU',
+          unit: 's',
+          points: [
+            [1, 1],
+            [2, 1],
+          ],
+        },
+      ],
+      [2],
+    );
+    expect(svg).toMatch(/^<svg /);
+    expect(svg).toContain('kube-proxy &lt;soak&gt;');
+    expect(svg.match(/<polyline/g)).toHaveLength(3);
+    expect(svg.match(/stroke-dasharray/g)).toHaveLength(2);
+    expect(svg.trim().endsWith('</svg>')).toBe(true);
+  });
+});

@@ -1,0 +1,574 @@
+/**
+ * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both]`: both agents' single
+ * executables as the units in deploy/ start them (the kubelet with MALLOC_ARENA_MAX=1 and
+ * LimitNOFILE=1000000), each in a memory cgroup of its own, against an API server over HTTPS in
+ * a process of its own (api-server-process.ts), for N minutes (60) of churn:
+ * - kubelet, on a real containerd (tools/containerd): 110 pods with an exec readiness probe
+ *   (period 10 s), one deleted and one created every 2 s;
+ * - kube-proxy, nftables mode in a network namespace the bench makes: 5,000 Services × 50
+ *   endpoints, 10 endpoint changes a second, a Service added and one removed every 10 s, a Node
+ *   label change every 30 s;
+ * - at N/3 and 2N/3 minutes the API server "restarts": every watch broken, its history gone,
+ *   so every informer relists.
+ * Each minute, per agent: CPU seconds (the process and its reaped children), the cgroup's working
+ * set (usage − inactive_file), anon, usage, file, PSS and VmRSS (means of 10 s samples),
+ * event-loop delay p50/p99/max and the longest GC pause (loop-preload.ts), kube-proxy's sync
+ * durations and network-programming latency (its /metrics histograms, the slices stamped with
+ * last-change-trigger-time as the EndpointSlice controller stamps them), the kubelet's pod
+ * create → Ready latency. Written to bench-results/soak.json after every minute, with an SVG of
+ * each agent's series (bench-results/soak-<agent>.svg). The leak check fits a line through the
+ * working set's minute means over the last 2N/3 minutes; a slope beyond noise (leak-fit.ts)
+ * fails the bench.
+ *
+ * NA_SOAK_KUBELET_BINARY / NA_SOAK_KUBE_PROXY_BINARY measure those executables instead of
+ * building them (tools/sea). Needs root.
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { cgroupMemory, createNetns, type Netns } from '@nodeagent/testing';
+import { API_PORT, type Daemon, METRICS_PORT, startDaemon } from '../../apps/kube-proxy/bench/scale-daemon';
+import { ScaleProbe } from '../../apps/kube-proxy/bench/scale-probe';
+import {
+  type ApiAccess,
+  type Kubelet,
+  startKubelet,
+  stopKubelet,
+} from '../../apps/kubelet/bench/kubelet-process';
+import { type HistogramReading, histogramDelta, histogramQuantile, readHistogram } from './histogram-delta';
+import { type LeakFit, leakFit } from './leak-fit';
+import { LOOP_PRELOAD, type LoopReport } from './loop-preload';
+import { PODS, PodChurn } from './pod-churn';
+import { ServerProcess } from './server-process';
+import { plotSeries, type Series } from './svg-plot';
+
+const { MemoryCgroup, cgroupSummary, dropFromPageCache } = cgroupMemory;
+type MemoryCgroup = cgroupMemory.MemoryCgroup;
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const SERVICES = 5000;
+const ENDPOINTS = 50;
+const SAMPLE_MS = 10_000;
+const MINUTE_MS = 60_000;
+/** What the run could not do as the units do, written into the JSON. */
+const notes: string[] = [];
+
+/** A bad command line: the flag and the value. */
+export class SoakArgumentError extends Error {
+  override readonly name = 'SoakArgumentError';
+  readonly code = 'SOAK_BAD_ARGUMENT';
+}
+
+type Agent = 'kubelet' | 'kube-proxy';
+
+function options(): { minutes: number; agents: Agent[] } {
+  const { values } = parseArgs({
+    options: { minutes: { type: 'string', default: '60' }, agent: { type: 'string', default: 'both' } },
+  });
+  const minutes = Number(values.minutes);
+  if (!Number.isInteger(minutes) || minutes < 3)
+    throw new SoakArgumentError(`--minutes ${values.minutes}: a whole number of minutes, at least 3`);
+  const agents: Record<string, Agent[]> = {
+    both: ['kubelet', 'kube-proxy'],
+    kubelet: ['kubelet'],
+    'kube-proxy': ['kube-proxy'],
+  };
+  const chosen = agents[values.agent as string];
+  if (!chosen) throw new SoakArgumentError(`--agent ${values.agent}: kubelet, kube-proxy or both`);
+  return { minutes, agents: chosen };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (v: number | undefined, digits = 1) =>
+  v === undefined ? undefined : Number(v.toFixed(digits));
+const mean = (xs: number[]) => (xs.length === 0 ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length);
+const quantile = (xs: number[], q: number) => {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+};
+
+/** CPU seconds of `pid` and of its children it has reaped (utime, stime, cutime, cstime of /proc/<pid>/stat). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+}
+
+/** One agent under the soak: its process, cgroup, preload report and per-minute records. */
+interface Subject {
+  agent: Agent;
+  pid: number;
+  cgroup: MemoryCgroup;
+  loopReport: string;
+  loopLinesRead: number;
+  samples: { minute: number; memory: cgroupMemory.CgroupMemory }[];
+  cpuAt: number;
+  minutes: Record<string, unknown>[];
+  /** kube-proxy: its metrics histograms at the last minute. */
+  sync?: HistogramReading;
+  programming?: HistogramReading;
+  /** kube-proxy: the histograms at the churn's start (the whole run's figures). */
+  syncStart?: HistogramReading;
+  programmingStart?: HistogramReading;
+  /** kubelet: every create → Ready latency (ms). */
+  podLatencies?: number[];
+}
+
+function newLoopLines(s: Subject): LoopReport[] {
+  if (!existsSync(s.loopReport)) return [];
+  const lines = readFileSync(s.loopReport, 'utf8').split('\n').filter(Boolean);
+  const fresh = lines.slice(s.loopLinesRead).map((l) => JSON.parse(l) as LoopReport);
+  s.loopLinesRead = lines.length;
+  return fresh;
+}
+
+const SYNC = 'kubeproxy_sync_proxy_rules_duration_seconds';
+const PROGRAMMING = 'kubeproxy_network_programming_duration_seconds';
+const ms = (seconds: number | undefined) => round(seconds === undefined ? undefined : seconds * 1000);
+
+async function minuteRecord(
+  extra: Record<string, unknown>,
+  s: Subject,
+  minute: number,
+  probe: ScaleProbe | undefined,
+  podLatencies: number[] | undefined,
+): Promise<Record<string, unknown>> {
+  const cpu = await cpuSeconds(s.pid);
+  const window = s.samples.filter((x) => x.minute > minute - 1 && x.minute <= minute).map((x) => x.memory);
+  const avg = (pick: (m: cgroupMemory.CgroupMemory) => number) => round(mean(window.map(pick)), 0);
+  const mem = cgroupSummary({
+    usageBytes: avg((m) => m.usageBytes) ?? 0,
+    workingSetBytes: avg((m) => m.workingSetBytes) ?? 0,
+    anonBytes: avg((m) => m.anonBytes) ?? 0,
+    fileBytes: avg((m) => m.fileBytes) ?? 0,
+    inactiveFileBytes: avg((m) => m.inactiveFileBytes) ?? 0,
+    pssBytes: avg((m) => m.pssBytes) ?? 0,
+    vmRssBytes: avg((m) => m.vmRssBytes) ?? 0,
+    pids: [],
+  });
+  const loop = newLoopLines(s);
+  const record: Record<string, unknown> = {
+    minute,
+    cpuSeconds: round(cpu - s.cpuAt, 2),
+    ...mem,
+    loopDelayMs: {
+      p50: round(mean(loop.map((l) => l.p50Ms))),
+      p99: round(loop.length ? Math.max(...loop.map((l) => l.p99Ms)) : undefined),
+      max: round(loop.length ? Math.max(...loop.map((l) => l.maxMs)) : undefined),
+    },
+    gcMaxPauseMs: round(loop.length ? Math.max(...loop.map((l) => l.gcMaxMs)) : undefined),
+    ...extra,
+  };
+  s.cpuAt = cpu;
+  if (probe) {
+    const text = await probe.scrape();
+    const sync = readHistogram(text, SYNC, 'ip_family="IPv4"') ?? readHistogram(text, SYNC);
+    const programming =
+      readHistogram(text, PROGRAMMING, 'ip_family="IPv4"') ?? readHistogram(text, PROGRAMMING);
+    if (sync) {
+      const d = histogramDelta(sync, s.sync);
+      record.syncs = {
+        count: d.count,
+        meanMs: ms(d.count > 0 ? d.sum / d.count : undefined),
+        p50Ms: ms(histogramQuantile(d, 0.5)),
+        p99Ms: ms(histogramQuantile(d, 0.99)),
+      };
+      s.sync = sync;
+    }
+    if (programming) {
+      const d = histogramDelta(programming, s.programming);
+      record.changeLatencyMs = {
+        count: d.count,
+        p50: ms(histogramQuantile(d, 0.5)),
+        p99: ms(histogramQuantile(d, 0.99)),
+      };
+      s.programming = programming;
+    }
+  }
+  if (podLatencies) {
+    s.podLatencies?.push(...podLatencies);
+    record.changeLatencyMs = {
+      count: podLatencies.length,
+      p50: round(quantile(podLatencies, 0.5)),
+      p99: round(quantile(podLatencies, 0.99)),
+    };
+  }
+  s.minutes.push(record);
+  process.stderr.write(`${s.agent} ${JSON.stringify(record)}\n`);
+  return record;
+}
+
+/** The whole run's figures for one agent, and its leak check over the minutes from `leakFrom` on. */
+function summarize(s: Subject, leakFrom: number): { summary: Record<string, unknown>; leak?: LeakFit } {
+  const m = s.minutes as Array<Record<string, number> & { loopDelayMs: Record<string, number> }>;
+  const values = (k: string) => m.map((r) => r[k]).filter((v): v is number => typeof v === 'number');
+  const stats = (k: string) => {
+    const v = values(k);
+    return { mean: round(mean(v)), max: round(Math.max(...v)), last: v.at(-1) };
+  };
+  const loopMax = m.map((r) => r.loopDelayMs.max).filter((v) => typeof v === 'number');
+  const points = m
+    .filter((r) => (r.minute ?? 0) > leakFrom)
+    .map((r) => [r.minute ?? 0, r.workingSetMiB ?? 0] as [number, number]);
+  const leak = points.length >= 3 ? leakFit(points) : undefined;
+  // The same fit of anon and of file pages says where a rise of the working set is (the heap, or
+  // page cache the agent reads or writes); only the working set's fails the bench.
+  const fitOf = (k: 'anonMiB' | 'fileMiB') => {
+    const xs = m
+      .filter((r) => (r.minute ?? 0) > leakFrom)
+      .map((r) => [r.minute ?? 0, r[k] ?? 0] as [number, number]);
+    return xs.length >= 3 ? leakFit(xs) : undefined;
+  };
+  const summary: Record<string, unknown> = {
+    cpuSecondsPerMinute: stats('cpuSeconds'),
+    cpuSecondsTotal: round(
+      values('cpuSeconds').reduce((a, b) => a + b, 0),
+      2,
+    ),
+    workingSetMiB: stats('workingSetMiB'),
+    anonMiB: stats('anonMiB'),
+    usageMiB: stats('usageMiB'),
+    fileMiB: stats('fileMiB'),
+    pssMiB: stats('pssMiB'),
+    vmRssMiB: stats('vmRssMiB'),
+    loopDelayMaxMs: round(loopMax.length ? Math.max(...loopMax) : undefined),
+    gcMaxPauseMs: round(Math.max(...values('gcMaxPauseMs'))),
+    leakCheck: leak ?? `too few minutes after minute ${leakFrom}`,
+    anonFit: fitOf('anonMiB'),
+    fileFit: fitOf('fileMiB'),
+  };
+  if (s.sync && s.syncStart) {
+    const d = histogramDelta(s.sync, s.syncStart);
+    summary.syncs = {
+      count: d.count,
+      meanMs: ms(d.count ? d.sum / d.count : undefined),
+      p99Ms: ms(histogramQuantile(d, 0.99)),
+    };
+  }
+  if (s.programming && s.programmingStart) {
+    const d = histogramDelta(s.programming, s.programmingStart);
+    summary.changeLatencyMs = {
+      what: 'network programming (trigger stamp → rules synced), interpolated in its histogram (buckets 0.25 s wide below 1 s, 1 s wide to 60 s)',
+      count: d.count,
+      p50: ms(histogramQuantile(d, 0.5)),
+      p99: ms(histogramQuantile(d, 0.99)),
+    };
+  }
+  if (s.podLatencies) {
+    summary.changeLatencyMs = {
+      what: 'pod create → Ready, as a watch on the API server sees it',
+      count: s.podLatencies.length,
+      p50: round(quantile(s.podLatencies, 0.5)),
+      p99: round(quantile(s.podLatencies, 0.99)),
+    };
+  }
+  return { summary, ...(leak ? { leak } : {}) };
+}
+
+function plot(s: Subject, restarts: number[]): string {
+  type Row = Record<string, unknown> & { minute: number };
+  const rows = s.minutes as Row[];
+  const pick = (f: (r: Row) => unknown): [number, number | undefined][] =>
+    rows.map((r) => {
+      const v = f(r);
+      return [r.minute, typeof v === 'number' ? v : undefined];
+    });
+  const nested = (k: string, j: string) => (r: Row) => (r[k] as Record<string, unknown> | undefined)?.[j];
+  const series: Series[] = [
+    { name: 'CPU', unit: 's per minute', points: pick((r) => r.cpuSeconds) },
+    { name: 'working set', unit: 'MiB', points: pick((r) => r.workingSetMiB) },
+    { name: 'anon', unit: 'MiB', points: pick((r) => r.anonMiB) },
+    { name: 'VmRSS', unit: 'MiB', points: pick((r) => r.vmRssMiB) },
+    { name: 'event-loop delay p99', unit: 'ms', points: pick(nested('loopDelayMs', 'p99')) },
+    { name: 'event-loop delay max', unit: 'ms', points: pick(nested('loopDelayMs', 'max')) },
+    { name: 'longest GC pause', unit: 'ms', points: pick((r) => r.gcMaxPauseMs) },
+    { name: 'change latency p50', unit: 'ms', points: pick(nested('changeLatencyMs', 'p50')) },
+    { name: 'change latency p99', unit: 'ms', points: pick(nested('changeLatencyMs', 'p99')) },
+  ];
+  if (s.agent === 'kube-proxy')
+    series.push({ name: 'sync duration mean', unit: 'ms', points: pick(nested('syncs', 'meanMs')) });
+  return plotSeries(`${s.agent} soak (dashed: API server restarts)`, series, restarts);
+}
+
+async function main(): Promise<void> {
+  const { minutes, agents } = options();
+  if (process.getuid?.() !== 0)
+    throw new Error('the soak bench needs root (containerd, network namespaces, cgroups)');
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+  const dir = mkdtempSync(join(tmpdir(), `na-soak-${process.pid}-`));
+  const results = join(repoRoot, 'bench-results');
+  mkdirSync(results, { recursive: true });
+  const cleanup: (() => Promise<unknown> | unknown)[] = [];
+  const subjects: Subject[] = [];
+  const restarts = [minutes / 3, (2 * minutes) / 3].map((m) => Math.round(m));
+  let failed = false;
+  try {
+    const binaries = await executables(agents, dir);
+    const preload = join(dir, 'loop-preload.cjs');
+    writeFileSync(preload, LOOP_PRELOAD);
+    let ns: Netns | undefined;
+    if (agents.includes('kube-proxy')) {
+      ns = await createNetns({ purpose: 'kpsoak' });
+      const made = ns;
+      cleanup.unshift(() => made.delete());
+    }
+    const kubeconfig = join(dir, 'kubeconfig');
+    const server = await ServerProcess.start({
+      kubeconfig,
+      ...(ns
+        ? {
+            kubeProxy: {
+              netns: ns.name,
+              kubeconfig: join(dir, 'kube-proxy.kubeconfig'),
+              services: SERVICES,
+              endpoints: ENDPOINTS,
+            },
+          }
+        : {}),
+    });
+    cleanup.unshift(() => server.stop());
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+
+    let churn: PodChurn | undefined;
+    let probe: ScaleProbe | undefined;
+    if (agents.includes('kubelet')) {
+      const { startContainerd } = (await import(join(repoRoot, 'tools/containerd/containerd.ts'))) as {
+        startContainerd(): Promise<{
+          endpoint: string;
+          images?: { busybox: { name: string } };
+          stop(): Promise<void>;
+        }>;
+      };
+      const containerd = await startContainerd();
+      cleanup.unshift(() => containerd.stop());
+      const busybox = containerd.images?.busybox.name;
+      if (!busybox) throw new Error('tools/containerd imported no busybox image');
+      const cgroup = MemoryCgroup.create('kubelet');
+      const loopReport = join(dir, 'kubelet.loop.jsonl');
+      const access: ApiAccess = { writeKubeconfig: (p) => copyFileSync(kubeconfig, p), kubeConfig: () => kc };
+      const binary = binaries.kubelet as string;
+      dropFromPageCache(binary);
+      // The unit's LimitNOFILE, or the most this bench may set (a container's hard limit).
+      const nofile = Math.min(
+        1_000_000,
+        Number(execFileSync('sh', ['-c', 'ulimit -Hn']).toString().trim()) || 1_000_000,
+      );
+      notes.push(`kubelet started with RLIMIT_NOFILE ${nofile} (the unit's LimitNOFILE is 1000000)`);
+      let kubelet: Kubelet | undefined;
+      cleanup.unshift(async () => {
+        await stopKubelet(kubelet);
+        await cgroup.remove();
+      });
+      stop.signal.throwIfAborted();
+      kubelet = await startKubelet(binary, access, containerd.endpoint, 'soak-node', {
+        dir,
+        // Room beside the 110 for pods still terminating while their successors start.
+        maxPods: PODS + 10,
+        // deploy/systemd/nodeagent-kubelet.service: Environment=MALLOC_ARENA_MAX=1, LimitNOFILE=1000000.
+        env: { MALLOC_ARENA_MAX: '1', NODE_OPTIONS: `--require ${preload}`, ...loopEnv(loopReport) },
+        wrap: (command, args) =>
+          cgroup.wrap('prlimit', [`--nofile=${nofile}:${nofile}`, '--', command, ...args]),
+      });
+      churn = new PodChurn(kc, 'soak-node', busybox);
+      const started = churn;
+      cleanup.unshift(() => started.stop());
+      await churn.start();
+      await churn.fill(stop.signal);
+      subjects.push({
+        agent: 'kubelet',
+        pid: kubelet.child.pid as number,
+        cgroup,
+        loopReport,
+        loopLinesRead: 0,
+        samples: [],
+        cpuAt: 0,
+        minutes: [],
+        podLatencies: [],
+      });
+    }
+    if (ns) {
+      const cgroup = MemoryCgroup.create('kube-proxy');
+      const loopReport = join(dir, 'kube-proxy.loop.jsonl');
+      const binary = binaries['kube-proxy'] as string;
+      dropFromPageCache(binary);
+      const kpDir = join(dir, 'kube-proxy');
+      mkdirSync(kpDir);
+      let daemon: Daemon | undefined;
+      cleanup.unshift(async () => {
+        await daemon?.stop(5000);
+        await cgroup.remove();
+      });
+      stop.signal.throwIfAborted();
+      daemon = startDaemon(ns, {
+        binary,
+        mode: 'nftables',
+        dir: kpDir,
+        kubeconfig: join(dir, 'kube-proxy.kubeconfig'),
+        nodeOptions: `--require ${preload}`,
+        env: loopEnv(loopReport),
+        wrap: (command, args) => cgroup.wrap(command, args),
+      });
+      probe = await ScaleProbe.start(ns, API_PORT, METRICS_PORT);
+      const started = probe;
+      cleanup.unshift(() => started.close());
+      const first = await Promise.race([probe.waitSync(0, 500, 900_000), daemon.exited]);
+      if (first.timeout) throw new Error(`kube-proxy did not sync in 15 min:\n${daemon.log()}`);
+      const text = await probe.scrape();
+      subjects.push({
+        agent: 'kube-proxy',
+        pid: daemon.pid,
+        cgroup,
+        loopReport,
+        loopLinesRead: 0,
+        samples: [],
+        cpuAt: 0,
+        minutes: [],
+        ...withHistograms(text),
+      });
+      await server.command('churn');
+    }
+
+    // Minute 0: the churn starts; everything before it (pods filling, the first sync) is not counted.
+    for (const s of subjects) {
+      s.cpuAt = await cpuSeconds(s.pid);
+      newLoopLines(s);
+    }
+    const t0 = performance.now();
+    const at = () => (performance.now() - t0) / MINUTE_MS;
+    const podTimer = churn ? setInterval(() => churn?.step(), 2000) : undefined;
+    const pending = new Set(restarts);
+    let nextMinute = 1;
+    try {
+      while (nextMinute <= minutes && !stop.signal.aborted) {
+        await sleep(Math.max(0, SAMPLE_MS - ((performance.now() - t0) % SAMPLE_MS)));
+        const now = at();
+        for (const s of subjects) {
+          if (!existsSync(`/proc/${s.pid}`)) throw new Error(`${s.agent} exited`);
+          s.samples.push({ minute: now, memory: await s.cgroup.read() });
+        }
+        for (const r of pending)
+          if (now + 1e-6 >= r) {
+            pending.delete(r);
+            await server.command('restart');
+            process.stderr.write(`API server restarted at minute ${now.toFixed(2)}\n`);
+          }
+        if (now + 1e-6 >= nextMinute) {
+          const latencies = churn?.take();
+          for (const s of subjects)
+            await minuteRecord(
+              s.agent === 'kubelet' && churn ? { pods: churn.counts() } : {},
+              s,
+              nextMinute,
+              s.agent === 'kube-proxy' ? probe : undefined,
+              s.agent === 'kubelet' ? latencies : undefined,
+            );
+          write(results, subjects, minutes, restarts, false);
+          nextMinute++;
+        }
+      }
+    } finally {
+      if (podTimer) clearInterval(podTimer);
+    }
+    failed = write(results, subjects, minutes, restarts, true);
+  } finally {
+    for (const step of cleanup)
+      await Promise.resolve()
+        .then(step)
+        .catch((e) => process.stderr.write(`cleanup: ${e}\n`));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (failed) {
+    process.stderr.write(
+      'soak: the working set grew over the leak check window (see leakCheck in bench-results/soak.json)\n',
+    );
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * The preload's settings: a line every sample period, so each minute gathers several whatever
+ * the phase between the agent's timer and the bench's minutes.
+ */
+const loopEnv = (file: string) => ({ NA_SOAK_LOOP_REPORT: file, NA_SOAK_LOOP_PERIOD_MS: String(SAMPLE_MS) });
+
+function withHistograms(
+  text: string,
+): Pick<Subject, 'sync' | 'syncStart' | 'programming' | 'programmingStart'> {
+  const sync = readHistogram(text, SYNC, 'ip_family="IPv4"') ?? readHistogram(text, SYNC);
+  const programming =
+    readHistogram(text, PROGRAMMING, 'ip_family="IPv4"') ?? readHistogram(text, PROGRAMMING);
+  return { sync, syncStart: sync, programming, programmingStart: programming };
+}
+
+/** Writes the JSON and the plots; returns whether a leak check failed. */
+function write(
+  results: string,
+  subjects: Subject[],
+  minutes: number,
+  restarts: number[],
+  done: boolean,
+): boolean {
+  const leakFrom = minutes - Math.round((2 * minutes) / 3);
+  let leaked = false;
+  const agents: Record<string, unknown> = {};
+  for (const s of subjects) {
+    const { summary, leak } = summarize(s, leakFrom);
+    if (done && leak?.leak) leaked = true;
+    agents[s.agent] = { summary, minutes: s.minutes };
+    writeFileSync(join(results, `soak-${s.agent}.svg`), plot(s, restarts));
+  }
+  const out = {
+    generatedAt: new Date().toISOString(),
+    complete: done,
+    minutes,
+    apiServerRestartsAtMinute: restarts,
+    leakCheckFromMinute: leakFrom,
+    notes,
+    shape: {
+      kubelet: `${PODS} pods, exec readiness probe every 10 s, one deleted and one created every 2 s, real containerd`,
+      'kube-proxy': `nftables, ${SERVICES} Services × ${ENDPOINTS} endpoints, 10 endpoint changes a second, a Service added and one removed every 10 s, a Node label change every 30 s`,
+    },
+    agents,
+  };
+  writeFileSync(join(results, 'soak.json'), `${JSON.stringify(out, null, 2)}\n`);
+  return leaked;
+}
+
+async function executables(agents: Agent[], dir: string): Promise<Partial<Record<Agent, string>>> {
+  const given: Partial<Record<Agent, string | undefined>> = {
+    kubelet: process.env.NA_SOAK_KUBELET_BINARY,
+    'kube-proxy': process.env.NA_SOAK_KUBE_PROXY_BINARY,
+  };
+  const missing = agents.filter((a) => !given[a]);
+  if (missing.length > 0) {
+    const { buildSea } = (await import(join(repoRoot, 'tools/sea/build.mjs'))) as {
+      buildSea(o: { outDir: string; names: string[] }): Promise<{ name: string; path: string }[]>;
+    };
+    const built = await buildSea({ outDir: join(dir, 'bin'), names: missing.map((a) => `nodeagent-${a}`) });
+    for (const b of built) given[b.name.replace(/^nodeagent-/, '') as Agent] = b.path;
+  }
+  for (const a of agents)
+    if (!given[a] || !existsSync(given[a] as string))
+      throw new SoakArgumentError(
+        `the ${a} executable ${given[a]} does not exist: build it (npm run build:sea) or unset NA_SOAK_*_BINARY`,
+      );
+  return given;
+}
+
+await main();
