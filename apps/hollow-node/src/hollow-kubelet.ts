@@ -11,10 +11,10 @@ import {
   Kubelet,
   type KubeletConfiguration,
   nodeStatusEventMessage,
-  objectTtlFromNode,
   PodObjectManager,
 } from '@nodeagent/kubelet';
 import { contentTypeIsProtobuf } from '@nodeagent/kubelet/config';
+import { objectTtlFromNode } from '@nodeagent/kubelet/sources';
 import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
 import { parseDuration } from '@nodeagent/primitives';
 import type { HollowLogger } from './hollow-logger';

@@ -18,7 +18,6 @@ import {
   Kubelet,
   type KubeletLogger,
   nodeAllocatableEnforcedMessage,
-  objectTtlFromNode,
   PodObjectManager,
   type PodRuntime,
   runtimeClassHandlerLookup,
@@ -53,7 +52,12 @@ import {
   withContainerCpusets,
   withContainerDevices,
 } from '@nodeagent/kubelet/runtime';
-import { type ApiEventSink, MirrorPodSync, nodeEventReasons } from '@nodeagent/kubelet/sources';
+import {
+  type ApiEventSink,
+  MirrorPodSync,
+  nodeEventReasons,
+  objectTtlFromNode,
+} from '@nodeagent/kubelet/sources';
 import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiCsi } from './api-csi';
 import { apiRuntimeClassGetter } from './api-runtime-classes';

@@ -1,5 +1,6 @@
 // Public surface of @nodeagent/csi-client: the CSI node client, the kubelet plugin registration
-// API (both sides), the gRPC service definitions for writing a plugin, and the typed errors.
+// API (both sides), the gRPC service definitions for writing a plugin, the typed errors, and the
+// precompiled-codec machinery the kubelet's other node-plugin APIs reuse.
 
 export {
   CsiError,
@@ -26,16 +27,19 @@ export type {
   VolumeUsage,
 } from './csi-types';
 export { pluginTarget } from './endpoint';
+export { type MessageType, precompiledMessageTypes } from './message-type';
 export {
   csiServiceDefinition,
   type PluginServer,
   registrationServiceDefinition,
   servePlugin,
 } from './plugin-server';
+export type { FieldInfo, PrecompiledCodec, PrecompiledCodecs } from './precompiled-codec';
 export {
   GET_INFO_TIMEOUT_MS,
   NOTIFY_TIMEOUT_MS,
   type PluginInfo,
   RegistrationClient,
 } from './registration-client';
+export { grpcServiceDefinition, type ServiceMethods, TO_OBJECT } from './service-definition';
 export { csiWireJson } from './wire-json';

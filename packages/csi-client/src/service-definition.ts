@@ -1,7 +1,7 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type protobuf from 'protobufjs/minimal.js';
 import { serviceMethods } from './generated/service-methods';
-import { messageType } from './message-type';
+import { type MessageType, messageType } from './message-type';
 
 /**
  * How messages are turned into objects: enums by name (`SINGLE_NODE_MULTI_WRITER`), 64-bit
@@ -16,30 +16,41 @@ export const TO_OBJECT: protobuf.IConversionOptions = {
   objects: true,
 };
 
-function codec(fullName: string) {
-  const type = messageType(fullName);
-  return {
-    serialize: (value: object): Buffer => Buffer.from(type.encode(type.fromObject(value)).finish()),
-    deserialize: (bytes: Buffer): object => type.toObject(type.decode(bytes), TO_OBJECT),
-  };
-}
+/** One service's methods as scripts/generate-codecs.ts writes them. */
+export type ServiceMethods = readonly {
+  name: string;
+  request: string;
+  response: string;
+  requestStream?: true;
+  responseStream?: true;
+}[];
 
 /**
- * A grpc-js service definition (`csi.v1.Node`, `pluginregistration.Registration`): the method
- * paths (`/csi.v1.Node/NodePublishVolume`) and the codecs, the same for the client and the
- * servers so both sides agree on every byte.
+ * A grpc-js service definition from generated codecs: the method paths (`/<service>/<method>`),
+ * each side's streaming, and the codecs (objects as TO_OBJECT makes them), the same for a client
+ * and a server so both sides agree on every byte. The kubelet's other node-plugin APIs (device
+ * plugins, pod resources) build theirs with it from codecs of their own.
  */
-export function serviceDefinition(service: string): ServiceDefinition {
-  const methods = serviceMethods[service];
-  if (!methods) throw new TypeError(`no service ${service}`);
+export function grpcServiceDefinition(
+  service: string,
+  methods: ServiceMethods,
+  messageTypeOf: (fullName: string) => MessageType,
+): ServiceDefinition {
+  const codec = (fullName: string) => {
+    const type = messageTypeOf(fullName);
+    return {
+      serialize: (value: object): Buffer => Buffer.from(type.encode(type.fromObject(value)).finish()),
+      deserialize: (bytes: Buffer): object => type.toObject(type.decode(bytes), TO_OBJECT),
+    };
+  };
   const def: Record<string, unknown> = {};
   for (const method of methods) {
     const req = codec(method.request);
     const res = codec(method.response);
     def[method.name] = {
       path: `/${service}/${method.name}`,
-      requestStream: false,
-      responseStream: false,
+      requestStream: method.requestStream === true,
+      responseStream: method.responseStream === true,
       requestSerialize: req.serialize,
       requestDeserialize: req.deserialize,
       responseSerialize: res.serialize,
@@ -48,4 +59,11 @@ export function serviceDefinition(service: string): ServiceDefinition {
     };
   }
   return def as ServiceDefinition;
+}
+
+/** A service of the CSI spec or the plugin registration API (`csi.v1.Node`, `pluginregistration.Registration`). */
+export function serviceDefinition(service: string): ServiceDefinition {
+  const methods = serviceMethods[service];
+  if (!methods) throw new TypeError(`no service ${service}`);
+  return grpcServiceDefinition(service, methods, messageType);
 }

@@ -34,7 +34,6 @@ export { criImageService, type ImageService } from './images/image-service';
 export { Kubelet, type KubeletOptions } from './kubelet';
 export type { KubeletLogger } from './kubelet-logger';
 export { collectProcessMetrics, createKubeletMetrics, type KubeletMetrics } from './metrics';
-export { objectTtlFromNode } from './objects/object-ttl-annotation';
 export { PodObjectManager } from './objects/pod-object-manager';
 export { rfc3339 } from './rfc3339';
 export {

@@ -1,7 +1,7 @@
 /**
  * Upstream's device plugin API v1beta1 (k8s.io/kubelet/pkg/apis/deviceplugin/v1beta1/api.proto),
- * vendored as the wire format it is: the message and service definitions only (comments dropped),
- * parsed with protobufjs at first use so the bundled package needs no .proto file beside it.
+ * vendored as the wire format it is: the message and service definitions only (comments dropped).
+ * scripts/generate-plugin-codecs.ts turns it into the codecs under generated/.
  */
 export const devicePluginV1beta1Proto = `syntax = "proto3";
 package v1beta1;

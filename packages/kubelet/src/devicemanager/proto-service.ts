@@ -1,13 +1,12 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import type protobuf from 'protobufjs';
+import { grpcServiceDefinition, precompiledMessageTypes, TO_OBJECT } from '@nodeagent/csi-client';
+import { codecFunctions, enumValues } from './generated/codec-functions';
+import { serviceMethods } from './generated/service-methods';
 
-// Defaults filled in and int64 as numbers: handlers and callers read plain objects.
-const decodeOptions: protobuf.IConversionOptions = {
-  defaults: true,
-  longs: Number,
-  arrays: true,
-  objects: true,
-};
+// The kubelet's node-plugin APIs (device plugins v1beta1, pod resources v1) from codecs generated
+// out of their vendored .proto texts (scripts/generate-plugin-codecs.ts), as the CRI and CSI
+// clients do theirs: protobufjs's minimal runtime, no reflection built at start.
+const messageType = precompiledMessageTypes(codecFunctions, enumValues, 'device plugin or pod-resources');
 
 /** A message type's protobuf bytes and back, as plain objects. */
 export interface MessageCodec {
@@ -15,40 +14,18 @@ export interface MessageCodec {
   decode(bytes: Uint8Array): Record<string, unknown>;
 }
 
-/** The codec of `type` (a resolved protobufjs message type). */
-export function messageCodec(type: protobuf.Type): MessageCodec {
+/** The codec of a message type by full name (`v1beta1.ContainerAllocateResponse`). */
+export function messageCodec(fullName: string): MessageCodec {
+  const type = messageType(fullName);
   return {
     encode: (value) => Buffer.from(type.encode(type.fromObject(value)).finish()),
-    decode: (bytes) => type.toObject(type.decode(bytes), decodeOptions),
+    decode: (bytes) => type.toObject(type.decode(bytes), TO_OBJECT),
   };
 }
 
-/**
- * A proto3 service of `root` (a parsed .proto) as @grpc/grpc-js serves and calls it: the kubelet's
- * node-plugin APIs (device plugins, pod resources) are small enough to be read from their
- * vendored .proto text at first use instead of generated code.
- */
-export function protoServiceDefinition(
-  root: protobuf.Root,
-  packageName: string,
-  name: string,
-): ServiceDefinition {
-  const service = root.lookupService(`${packageName}.${name}`);
-  const definition: Record<string, ServiceDefinition[string]> = {};
-  for (const method of Object.values(service.methods)) {
-    method.resolve();
-    const request = messageCodec(method.resolvedRequestType as protobuf.Type);
-    const response = messageCodec(method.resolvedResponseType as protobuf.Type);
-    definition[method.name] = {
-      path: `/${packageName}.${name}/${method.name}`,
-      requestStream: Boolean(method.requestStream),
-      responseStream: Boolean(method.responseStream),
-      requestSerialize: request.encode,
-      requestDeserialize: request.decode,
-      responseSerialize: response.encode,
-      responseDeserialize: response.decode,
-      originalName: method.name,
-    };
-  }
-  return definition;
+/** A service (`v1beta1.DevicePlugin`, `v1.PodResourcesLister`) as @grpc/grpc-js serves and calls it. */
+export function protoServiceDefinition(service: string): ServiceDefinition {
+  const methods = serviceMethods[service];
+  if (!methods) throw new TypeError(`no device plugin or pod-resources service ${service}`);
+  return grpcServiceDefinition(service, methods, messageType);
 }

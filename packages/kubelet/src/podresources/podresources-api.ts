@@ -1,6 +1,7 @@
 /**
  * Upstream's pod-resources API v1 (k8s.io/kubelet/pkg/apis/podresources/v1/api.proto), vendored
- * as the wire format it is (gogoproto options and comments dropped), parsed at first use.
+ * as the wire format it is (gogoproto options and comments dropped); scripts/generate-plugin-codecs.ts
+ * turns it into the codecs under devicemanager/generated/.
  */
 export const podResourcesV1Proto = `syntax = "proto3";
 package v1;
