@@ -62,7 +62,9 @@ export function barChart(spec) {
   const height = y + (spec.note ? 24 : 4);
   const note = spec.note ? `<text x="12" y="${height - 10}" fill="#555">${xmlText(spec.note)}</text>` : '';
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12" role="img">`,
+    // The chart's name for screen readers and tooltips, as an image's alternative text.
+    `<title>${xmlText(spec.title)}</title>`,
     `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
     `<text x="12" y="20" font-size="15" font-weight="bold">${xmlText(spec.title)}</text>`,
     ...legend,
