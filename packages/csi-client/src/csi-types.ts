@@ -19,6 +19,7 @@ export interface VolumeCapability {
   block?: Record<string, never>;
 }
 
+/** NodeStageVolume's request: the volume mounted once per node at `stagingTargetPath`. */
 export interface NodeStageVolumeRequest {
   volumeId: string;
   publishContext?: Record<string, string>;
@@ -28,11 +29,13 @@ export interface NodeStageVolumeRequest {
   volumeContext?: Record<string, string>;
 }
 
+/** NodeUnstageVolume's request: undoes NodeStageVolume. */
 export interface NodeUnstageVolumeRequest {
   volumeId: string;
   stagingTargetPath: string;
 }
 
+/** NodePublishVolume's request: the volume made available to one pod at `targetPath`. */
 export interface NodePublishVolumeRequest {
   volumeId: string;
   publishContext?: Record<string, string>;
@@ -44,11 +47,13 @@ export interface NodePublishVolumeRequest {
   volumeContext?: Record<string, string>;
 }
 
+/** NodeUnpublishVolume's request: undoes NodePublishVolume. */
 export interface NodeUnpublishVolumeRequest {
   volumeId: string;
   targetPath: string;
 }
 
+/** NodeGetVolumeStats's request: the volume by its id and the path it is published at. */
 export interface NodeGetVolumeStatsRequest {
   volumeId: string;
   volumePath: string;
@@ -63,11 +68,13 @@ export interface VolumeUsage {
   unit: 'UNKNOWN' | 'BYTES' | 'INODES';
 }
 
+/** NodeGetVolumeStats's answer: usage in bytes and inodes, and the volume's condition when the driver reports one. */
 export interface NodeGetVolumeStatsResponse {
   usage: VolumeUsage[];
   volumeCondition: { abnormal: boolean; message: string } | null;
 }
 
+/** NodeExpandVolume's request: grow the volume's filesystem on the node after the claim grew. */
 export interface NodeExpandVolumeRequest {
   volumeId: string;
   volumePath: string;
@@ -77,6 +84,7 @@ export interface NodeExpandVolumeRequest {
   secrets?: Record<string, string>;
 }
 
+/** NodeGetInfo's answer: the node id the driver knows this node by, its volume limit and topology. */
 export interface NodeGetInfoResponse {
   nodeId: string;
   /** 0: the driver sets no limit. */
@@ -84,6 +92,7 @@ export interface NodeGetInfoResponse {
   accessibleTopology: { segments: Record<string, string> } | null;
 }
 
+/** GetPluginInfo's answer: the driver's name and version. */
 export interface GetPluginInfoResponse {
   name: string;
   vendorVersion: string;

@@ -34,7 +34,7 @@ export {
   registrationServiceDefinition,
   servePlugin,
 } from './plugin-server';
-export type { FieldInfo, PrecompiledCodec, PrecompiledCodecs } from './precompiled-codec';
+export type { FieldInfo, GeneratedFunction, PrecompiledCodec, PrecompiledCodecs } from './precompiled-codec';
 export {
   GET_INFO_TIMEOUT_MS,
   NOTIFY_TIMEOUT_MS,

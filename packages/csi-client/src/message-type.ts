@@ -6,9 +6,13 @@ import { protobufRuntime } from './protobuf-runtime';
 /** One message type's codec, built from the generated functions without protobufjs's reflection. */
 export interface MessageType {
   readonly fullName: string;
+  /** Writes a message (made by fromObject) as protobuf bytes. */
   encode(message: object, writer?: protobuf.Writer): protobuf.Writer;
+  /** Reads a message from protobuf bytes. */
   decode(input: Uint8Array | protobuf.Reader, length?: number): object;
+  /** A message from a plain object (enums by name or number, 64-bit integers as numbers). */
   fromObject(value: object): object;
+  /** A plain object from a message, as `options` ask. */
   toObject(message: object, options?: protobuf.IConversionOptions): Record<string, unknown>;
 }
 

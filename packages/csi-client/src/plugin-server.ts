@@ -19,6 +19,7 @@ export function registrationServiceDefinition(): ServiceDefinition {
 export interface PluginServer {
   readonly socketPath: string;
   readonly server: Server;
+  /** Stops serving and removes the socket. */
   close(): Promise<void>;
 }
 

@@ -16,6 +16,7 @@ export interface PluginInfo {
  * call at once when the socket refuses, and the call's deadline bounds the rest.)
  */
 export const GET_INFO_TIMEOUT_MS = 1_000;
+/** NotifyRegistrationStatus's deadline (see GET_INFO_TIMEOUT_MS). */
 export const NOTIFY_TIMEOUT_MS = 5_000;
 
 /** The kubelet's side of the plugin registration API (pluginregistration.Registration). */
@@ -39,6 +40,7 @@ export class RegistrationClient {
     await this.unary.call('NotifyRegistrationStatus', status, timeoutMs);
   }
 
+  /** Closes the connection to the plugin's socket. */
   close(): void {
     this.unary.close();
   }

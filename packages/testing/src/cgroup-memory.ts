@@ -299,6 +299,7 @@ export interface CgroupMemorySummary {
   vmRssMiB: number;
 }
 
+/** A reading in MiB, the working set and anon first, as the benches report it. */
 export function cgroupSummary(m: CgroupMemory): CgroupMemorySummary {
   return {
     workingSetMiB: mib(m.workingSetBytes),

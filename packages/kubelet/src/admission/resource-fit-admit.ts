@@ -6,6 +6,7 @@ import { admitted, type PodAdmitHandler, type PodAdmitResult } from './admit-han
 
 /** What the device manager holds, by resource: the node's allocatable never counts for less (upstream sanitizeNodeAllocatable). */
 export interface PluginResourceAllocations {
+  /** The devices given out or reserved, counted by resource name. */
   allocatedCounts(): Record<string, number>;
 }
 

@@ -563,16 +563,16 @@ export interface ContainerState {
   terminated?: ContainerStateTerminated;
 }
 
-/**
- * What the kubelet reports for one container in pod status (core/v1 ContainerStatus); `lastState` holds the
- * previous run's termination after a restart.
- */
 /** One resource's devices and their health in a container's status (ResourceHealthStatus). */
 export interface ResourceStatus {
   name: string;
   resources: { resourceID: string; health: 'Healthy' | 'Unhealthy' | 'Unknown' }[];
 }
 
+/**
+ * What the kubelet reports for one container in pod status (core/v1 ContainerStatus); `lastState` holds the
+ * previous run's termination after a restart.
+ */
 export interface ContainerStatus {
   name: string;
   state: ContainerState;

@@ -81,6 +81,7 @@ export interface DeviceInstance {
 
 /** The health of the devices a container holds, for its status (ResourceHealthStatus). */
 export interface DeviceHealthStatus {
+  /** The health of each device the pod's container holds, by resource; undefined when it holds none. */
   allocatedResourcesStatus(podUid: string, container: string): ResourceStatus[] | undefined;
 }
 

@@ -3,6 +3,9 @@
 // containers, cpu_manager_state and memory_manager_state), the topology manager (NUMA-aligned
 // admission over the CPU manager's hints), and the node's iptables utility chains
 // (makeIPTablesUtilChains).
+
+export type { PendingAdmission } from '../admission/admit-handler';
+export type { PluginResourceAllocations } from '../admission/resource-fit-admit';
 export * from '../cpumanager/cpu-manager';
 export { cpuManagerAdmitHandler } from '../cpumanager/cpu-manager-admit';
 export type { CpuAssignments, CpuManagerState } from '../cpumanager/cpu-manager-state';
@@ -26,6 +29,8 @@ export * from '../cri/runtime-state';
 export { defaultMaxParallelPodStarts, StartLimiter, type StartStep } from '../cri/start-limiter';
 export {
   DeviceAllocationError,
+  type DeviceHealthStatus,
+  type DeviceInstance,
   DeviceManager,
   type DeviceManagerOptions,
   endpointStopGracePeriodMs,
@@ -47,7 +52,13 @@ export {
   KUBE_KUBELET_CANARY_CHAIN,
   syncIPTablesRules,
 } from '../network/iptables-util-chains';
+export type { RegisteredPlugin } from '../pluginmanager/actual-state';
+export type { PluginHandler } from '../pluginmanager/plugin-handler';
+export type { PluginManager } from '../pluginmanager/plugin-manager';
 export {
+  type ContainerDevicesAnswer,
+  type ContainerResourcesAnswer,
+  type PodResourcesAnswer,
   podResourcesDefaultBurstTokens,
   podResourcesDefaultQps,
   podResourcesSocketName,

@@ -8,6 +8,7 @@ export {
 } from '../volumes/atomic-writer';
 export {
   apiCsiNodeInfo,
+  type CsiNodeObject,
   type CsiNodeRequests,
   TopologyLabelCollisionError,
 } from '../volumes/csi/api-csi-node-info';
@@ -26,6 +27,7 @@ export {
   csiStagingPath,
   inlineVolumeHandle,
 } from '../volumes/csi/csi-volume-paths';
+export type { ClaimVolumeStats, CsiVolumes } from '../volumes/csi/csi-volumes';
 export {
   type FSGroupChangePolicy,
   fsGroupMode,

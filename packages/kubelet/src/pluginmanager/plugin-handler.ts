@@ -19,7 +19,10 @@ export const DRA_PLUGIN = 'DRAPlugin';
  * - `versions`: GetInfo's supported_versions.
  */
 export interface PluginHandler {
+  /** Checks a plugin before it is registered; a throw refuses it. */
   validatePlugin(name: string, endpoint: string, versions: readonly string[]): void | Promise<void>;
+  /** Registers a validated plugin; a throw fails its registration. */
   registerPlugin(name: string, endpoint: string, versions: readonly string[]): Promise<void>;
+  /** Deregisters a plugin whose socket is gone or was replaced. */
   deregisterPlugin(name: string, endpoint: string): void | Promise<void>;
 }

@@ -29,7 +29,9 @@ export interface PluginManagerOptions {
  * before `start()`.
  */
 export class PluginManager {
+  /** @internal The sockets that should be registered, as the watcher sees them. */
   readonly dsw: DesiredStateOfWorld;
+  /** @internal The plugins registered with their handlers. */
   readonly asw = new ActualStateOfWorld();
   readonly socketDir: string;
   private readonly watcher: PluginWatcher;
@@ -54,6 +56,7 @@ export class PluginManager {
     this.reconciler.start();
   }
 
+  /** Stop watching the directory and the reconcile loop. */
   stop(): void {
     this.watcher.stop();
     this.reconciler.stop();

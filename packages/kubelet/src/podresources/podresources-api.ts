@@ -77,6 +77,7 @@ export const podResourcesSocketName = 'kubelet.sock';
 
 /** Upstream's podresources/grpc DefaultQPS and DefaultBurstTokens: the server's rate limit. */
 export const podResourcesDefaultQps = 100;
+/** Upstream's podresources/grpc DefaultBurstTokens: the burst the server's rate limit allows. */
 export const podResourcesDefaultBurstTokens = 10;
 
 /** One container's devices of one resource, as the API answers them. */

@@ -175,6 +175,7 @@ export class PodResourcesServer {
     this.server = server;
   }
 
+  /** Shuts the gRPC server down at once, dropping open calls. */
   stop(): void {
     this.server?.forceShutdown();
     this.server = undefined;

@@ -20,6 +20,7 @@ export interface DriverRegistrarOptions {
 export interface DriverRegistrar {
   readonly socketPath: string;
   readonly statuses: { pluginRegistered: boolean; error: string }[];
+  /** Stops serving and removes the registration socket. */
   stop(): Promise<void>;
 }
 

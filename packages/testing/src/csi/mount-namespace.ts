@@ -17,6 +17,7 @@ export class MountNamespace {
     readonly pid: number,
   ) {}
 
+  /** A new private mount namespace, held open by a sleeping process until stop(). */
   static async start(): Promise<MountNamespace> {
     const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sleep', 'infinity'], {
       stdio: 'ignore',

@@ -61,20 +61,24 @@ export class PodResourcesClient {
     );
   }
 
+  /** List: every pod on the node with its containers' devices and CPUs. */
   async list(): Promise<PodResourcesPod[]> {
     return (await this.call<{ podResources: PodResourcesPod[] }>('List', {})).podResources;
   }
 
+  /** GetAllocatableResources: the devices and CPUs the node can hand out. */
   getAllocatableResources(): Promise<{ devices: PodResourcesDevices[]; cpuIds: number[] }> {
     return this.call('GetAllocatableResources', {});
   }
 
+  /** Get: one pod's resources. */
   async get(namespace: string, name: string): Promise<PodResourcesPod> {
     return (
       await this.call<{ podResources: PodResourcesPod }>('Get', { podName: name, podNamespace: namespace })
     ).podResources;
   }
 
+  /** Closes the connection to the kubelet's socket. */
   close(): void {
     this.client.close();
   }

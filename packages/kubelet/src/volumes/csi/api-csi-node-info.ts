@@ -5,7 +5,7 @@ import { httpStatusCode } from '../../api/http-status-code';
 import type { CsiNodeDriver, CsiNodeInfo } from './csi-node-info';
 
 /** The CSINode object as far as the kubelet writes it. */
-interface CsiNodeObject {
+export interface CsiNodeObject {
   apiVersion?: string;
   kind?: string;
   metadata: {
@@ -19,8 +19,11 @@ interface CsiNodeObject {
 
 /** The StorageV1Api calls the kubelet makes for CSINode (client-node's names and parameters). */
 export interface CsiNodeRequests {
+  /** Reads the named CSINode; rejects with the API's error (404 when missing). */
   readCSINode(param: { name: string }): Promise<unknown>;
+  /** Creates a CSINode. */
   createCSINode(param: { body: CsiNodeObject }): Promise<unknown>;
+  /** Replaces the named CSINode; the body's resourceVersion guards against conflicting writes. */
   replaceCSINode(param: { name: string; body: CsiNodeObject }): Promise<unknown>;
 }
 

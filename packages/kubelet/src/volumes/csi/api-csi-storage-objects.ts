@@ -9,9 +9,13 @@ import type {
 
 /** The reads CSI volumes make, under client-node's method names (CoreV1Api, StorageV1Api). */
 export interface CsiStorageRequests {
+  /** Reads a PersistentVolumeClaim by namespace and name. */
   readNamespacedPersistentVolumeClaim(param: { name: string; namespace: string }): Promise<unknown>;
+  /** Reads a PersistentVolume by name. */
   readPersistentVolume(param: { name: string }): Promise<unknown>;
+  /** Reads a CSIDriver by name. */
   readCSIDriver(param: { name: string }): Promise<unknown>;
+  /** Reads a VolumeAttachment by name. */
   readVolumeAttachment(param: { name: string }): Promise<unknown>;
 }
 

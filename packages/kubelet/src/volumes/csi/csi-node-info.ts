@@ -15,7 +15,9 @@ export interface CsiNodeDriver {
  * in this node's CSINode object, and its topology segments as labels on the Node.
  */
 export interface CsiNodeInfo {
+  /** Labels the Node with the driver's topology and adds the driver to this node's CSINode. */
   installDriver(driver: CsiNodeDriver, topology: Readonly<Record<string, string>>): Promise<void>;
+  /** Removes the named driver from this node's CSINode. */
   uninstallDriver(name: string): Promise<void>;
 }
 

@@ -48,8 +48,11 @@ export interface VolumeAttachmentObject {
  * an object that does not exist.
  */
 export interface CsiStorageObjects {
+  /** A PersistentVolumeClaim by namespace and name; undefined when it does not exist. */
   claim(namespace: string, name: string): Promise<ClaimObject | undefined>;
+  /** A PersistentVolume by name; undefined when it does not exist. */
   persistentVolume(name: string): Promise<PersistentVolumeObject | undefined>;
+  /** A CSIDriver by name; undefined when it does not exist. */
   csiDriver(name: string): Promise<CsiDriverObject | undefined>;
   /** A VolumeAttachment by name; rejects with the API's error (upstream reports the GET error). */
   volumeAttachment(name: string): Promise<VolumeAttachmentObject>;

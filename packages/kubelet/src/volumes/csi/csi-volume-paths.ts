@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 /** The CSI plugin's name and directory under pods/<uid>/volumes/ (upstream CSIPluginName, escaped). */
 export const CSI_PLUGIN_NAME = 'kubernetes.io/csi';
+/** The CSI plugin's directory name under pods/<uid>/volumes/ (its name with `/` escaped as `~`). */
 export const CSI_POD_VOLUME_DIR = 'kubernetes.io~csi';
 /** The file beside a pod's CSI mount that says how to tear it down (upstream volDataFileName). */
 export const VOL_DATA_FILE = 'vol_data.json';
