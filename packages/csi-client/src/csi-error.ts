@@ -1,4 +1,4 @@
-import { CodedError, FieldError } from '@nodeagent/primitives';
+import { CodedError, errorPredicate, FieldError } from '@nodeagent/primitives';
 import { status as GrpcStatus } from './grpc-js';
 
 const CODE_NAMES: Record<number, string> = Object.fromEntries(
@@ -76,7 +76,9 @@ function goCodeName(code: number): string {
     .replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
 }
 
-/** Whether `e` is a CsiError with the given status name (`'NOT_FOUND'`). */
+const isAnyCsiError = errorPredicate(CsiError);
+
+/** Whether `e` is a CsiError (from either build) with the given status name (`'NOT_FOUND'`). */
 export function isCsiError(e: unknown, code?: string): e is CsiError {
-  return e instanceof CsiError && (code === undefined || e.code === code);
+  return isAnyCsiError(e) && (code === undefined || e.code === code);
 }
