@@ -3,8 +3,10 @@ import { apiRequest, type CoreV1Requests } from '@nodeagent/informer';
 import {
   apiCsiNodeInfo,
   apiCsiStorageObjects,
+  apiCsiTokens,
   type CsiNodeInfo,
   type CsiStorageObjects,
+  type CsiTokenRequester,
 } from '@nodeagent/kubelet/volumes';
 
 const seg = encodeURIComponent;
@@ -18,7 +20,7 @@ export function apiCsi(
   kubeConfig: KubeConfig,
   nodeName: string,
   core: Pick<CoreV1Requests, 'readNode' | 'patchNode'>,
-): { nodeInfo: CsiNodeInfo; objects: CsiStorageObjects } {
+): { nodeInfo: CsiNodeInfo; objects: CsiStorageObjects; tokens: CsiTokenRequester } {
   const get = (path: string) => apiRequest<unknown>(kubeConfig, { method: 'GET', path });
   const csiNodes = '/apis/storage.k8s.io/v1/csinodes';
   return {
@@ -39,5 +41,13 @@ export function apiCsi(
         readVolumeAttachment: ({ name }) => get(`/apis/storage.k8s.io/v1/volumeattachments/${seg(name)}`),
       },
     ),
+    tokens: apiCsiTokens({
+      createNamespacedServiceAccountToken: ({ name, namespace, body }) =>
+        apiRequest(kubeConfig, {
+          method: 'POST',
+          path: `/api/v1/namespaces/${seg(namespace)}/serviceaccounts/${seg(name)}/token`,
+          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', ...body },
+        }),
+    }),
   };
 }

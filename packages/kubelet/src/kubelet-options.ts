@@ -20,6 +20,7 @@ import type { ProbeState } from './probes/probe-state';
 import type { FsStats, Summary } from './stats/summary-types';
 import type { PodStatusWriter } from './status/status-manager';
 import type { CsiNodeInfo } from './volumes/csi/csi-node-info';
+import type { CsiTokenRequester } from './volumes/csi/csi-service-account-tokens';
 import type { CsiStorageObjects } from './volumes/csi/csi-storage-objects';
 import type { Mounter } from './volumes/mounter';
 import type { TokenSource } from './volumes/volume-payloads';
@@ -74,7 +75,7 @@ export interface KubeletApi {
    * None: drivers still register with the plugin manager, nothing is written, and a CSI volume
    * waits as for a driver that never registered.
    */
-  csi?: { nodeInfo: CsiNodeInfo; objects: CsiStorageObjects };
+  csi?: { nodeInfo: CsiNodeInfo; objects: CsiStorageObjects; tokens?: CsiTokenRequester };
 }
 
 /** Image credentials, verified pulls and image GC. */

@@ -123,6 +123,8 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
         nodeName: options.node.name,
         drivers: csiDrivers,
         objects: csiApi.objects,
+        tokens: csiApi.tokens,
+        recordEvent: options.api?.recordEvent,
       })
     : undefined;
   // volumeStatsAggPeriod 0 turns volume stats off, as upstream.

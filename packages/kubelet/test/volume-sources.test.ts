@@ -75,7 +75,7 @@ async function notReady(promise: Promise<unknown>): Promise<PodVolumesNotReadyEr
 }
 
 describe('volume sources without a plugin here: admitted, the pod waits as upstream v1.36', () => {
-  it('validation admits every core/v1 source but gitRepo and ephemeral, and names the field of a bad one', () => {
+  it('validation admits every core/v1 source but gitRepo, and names the field of a bad one', () => {
     const minimal: Partial<Record<string, object>> = {
       csi: { driver: 'd' },
       nfs: { server: 's', path: '/x' },

@@ -13,9 +13,17 @@ export {
   TopologyLabelCollisionError,
 } from '../volumes/csi/api-csi-node-info';
 export { apiCsiStorageObjects, type CsiStorageRequests } from '../volumes/csi/api-csi-storage-objects';
+export { apiCsiTokens, type CsiTokenRequests } from '../volumes/csi/api-csi-tokens';
 export type { CsiNodeDriver, CsiNodeInfo } from '../volumes/csi/csi-node-info';
 export type {
+  CsiTokenRequest,
+  CsiTokenRequester,
+  CsiTokenStatus,
+} from '../volumes/csi/csi-service-account-tokens';
+export type {
+  ClaimCondition,
   ClaimObject,
+  ClaimStatus,
   CsiDriverObject,
   CsiStorageObjects,
   PersistentVolumeObject,

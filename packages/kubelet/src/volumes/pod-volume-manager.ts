@@ -104,8 +104,10 @@ export class PodVolumeManager {
     for (const volume of pod.spec.volumes ?? []) {
       const [source] = volumeSources(volume);
       const handling = source ? volumeSourceHandling(source) : 'plugin';
-      // A claim is mounted by the CSI plugin when CSI volumes are set up here.
-      const viaCsi = this.csi !== undefined && (handling === 'csi' || source === 'persistentVolumeClaim');
+      // A claim (a generic ephemeral volume's too) is mounted by the CSI plugin when CSI volumes are set up here.
+      const viaCsi =
+        this.csi !== undefined &&
+        (handling === 'csi' || source === 'persistentVolumeClaim' || source === 'ephemeral');
       if (!viaCsi && (handling === 'plugin' || handling === 'refused')) {
         out.set(volume.name, await this.setUpPluginVolume(pod, uid, volume, context));
         continue;
@@ -191,7 +193,8 @@ export class PodVolumeManager {
   /** A csi, claim or nfs volume (without CSI volumes here: what upstream's plugin does on a host without the driver). */
   private async mountExternal(pod: Pod, uid: string, volume: Volume): Promise<MountedVolume> {
     if (this.csi && volume.csi) return this.csi.setUpInline(pod, volume);
-    if (this.csi && volume.persistentVolumeClaim) return this.csi.setUpClaim(pod, volume);
+    if (this.csi && (volume.persistentVolumeClaim || volume.ephemeral))
+      return this.csi.setUpClaim(pod, volume);
     if (volume.csi) throw new Error(csiDriverMissingMessage(volume.csi.driver));
     const nfs = volume.nfs!;
     const dir = this.volumeDir(uid, 'nfs', volume.name);

@@ -8,7 +8,8 @@ import { type VolumeSourceKey, volumeSourceKeys } from '@nodeagent/primitives';
 /**
  * What this kubelet's volume manager does with a source, after upstream v1.36's:
  * - `plugin`: set up here (emptyDir, hostPath, configMap, secret, downwardAPI, projected, image,
- *   and persistentVolumeClaim, which fails its set-up: no claims are read here).
+ *   persistentVolumeClaim and generic ephemeral, which fail their set-up unless CSI volumes are
+ *   set up here: their claims are then mounted through the CSI plugin).
  * - `csi`: upstream's CSI plugin; no CSI driver ever registers with this kubelet, so every mount
  *   fails as upstream's does for an unregistered driver.
  * - `nfs`: upstream's nfs plugin runs mount(8) (see nfs-mount.ts).
@@ -19,7 +20,7 @@ import { type VolumeSourceKey, volumeSourceKeys } from '@nodeagent/primitives';
  *   cloud disks migrated to CSI, iscsi, fc): no attachment is ever reported to this kubelet, so
  *   the pod waits, as upstream's does for an attachment that never comes, without an event
  *   (upstream's kubelet records none when its wait for the mount times out, since v1.28).
- * - `refused`: not admitted here (gitRepo, ephemeral): the pod fails validation.
+ * - `refused`: not admitted here (gitRepo): the pod fails validation.
  */
 export type VolumeSourceHandling = 'plugin' | 'csi' | 'nfs' | 'noPlugin' | 'attach' | 'refused';
 
@@ -53,7 +54,7 @@ const handling: Record<VolumeSourceKey, VolumeSourceHandling> = {
   iscsi: 'attach',
   fc: 'attach',
   gitRepo: 'refused',
-  ephemeral: 'refused',
+  ephemeral: 'plugin',
 };
 
 /** The sources `volume` names (one for a valid volume). */

@@ -2,6 +2,10 @@ import { type ControllerClock, systemClock } from './controller-clock';
 import type { RunningController } from './controller-queue';
 import { type DeploymentController, startDeploymentController } from './deployment-controller';
 import {
+  type EphemeralVolumeController,
+  startEphemeralVolumeController,
+} from './ephemeral-volume-controller';
+import {
   type NodeLifecycleController,
   type NodeLifecycleControllerOptions,
   startNodeLifecycleController,
@@ -35,6 +39,8 @@ export interface ControlPlaneOptions {
   deployment?: boolean;
   /** The garbage collector for pods and ReplicaSets: background, foreground and orphan propagation. */
   garbageCollector?: boolean;
+  /** Generic ephemeral volumes: each pod's `<pod>-<volume>` claim created from its template. */
+  ephemeralVolume?: boolean;
 }
 
 /** The controllers running inside the server, by part, with their shared clock. */
@@ -46,6 +52,7 @@ export interface ControlPlane {
   readonly replicaSet: ReplicaSetController | undefined;
   readonly deployment: DeploymentController | undefined;
   readonly garbageCollector: PodGarbageCollector | undefined;
+  readonly ephemeralVolume: EphemeralVolumeController | undefined;
   /** Resolves once every controller has handled the changes seen so far (repeats while they cause more). */
   settled(): Promise<void>;
   /** Stops every controller. */
@@ -89,9 +96,19 @@ export function startControlPlane(
     options.deployment === false ? undefined : start(() => startDeploymentController(registry, clock));
   const garbageCollector =
     options.garbageCollector === false ? undefined : start(() => startPodGarbageCollector(registry, clock));
-  const parts = [nodeLifecycle, taintEviction, scheduler, replicaSet, deployment, garbageCollector].filter(
-    (p): p is NonNullable<typeof p> => p !== undefined,
-  );
+  const ephemeralVolume =
+    options.ephemeralVolume === false
+      ? undefined
+      : start(() => startEphemeralVolumeController(registry, clock));
+  const parts = [
+    nodeLifecycle,
+    taintEviction,
+    scheduler,
+    replicaSet,
+    deployment,
+    garbageCollector,
+    ephemeralVolume,
+  ].filter((p): p is NonNullable<typeof p> => p !== undefined);
   return {
     clock,
     nodeLifecycle,
@@ -100,6 +117,7 @@ export function startControlPlane(
     replicaSet,
     deployment,
     garbageCollector,
+    ephemeralVolume,
     async settled() {
       // One controller's write is another's event: go round until a full pass finds nothing queued.
       for (let i = 0; i < 50; i++) {

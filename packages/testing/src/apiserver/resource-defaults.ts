@@ -1,3 +1,4 @@
+import { defaultCsiDriver } from './csi-driver-defaults';
 import type { KubeObject } from './kube-object';
 
 import { type AdmissionOptions, admitPodCreate } from './pod-admission';
@@ -22,6 +23,9 @@ export function applyDefaults(
       break;
     case 'Service':
       defaultService(obj);
+      break;
+    case 'CSIDriver':
+      defaultCsiDriver(obj);
       break;
     case 'Namespace':
       // SetDefaults_Namespace labels every named namespace with its name.

@@ -10,6 +10,14 @@ const INVALID_ARGUMENT = 3;
 const NOT_FOUND = 5;
 const FAILED_PRECONDITION = 9;
 
+/** The hostpath driver's Node capabilities besides STAGE_UNSTAGE_VOLUME (the recorded exchange's). */
+const HOSTPATH_NODE_CAPABILITIES = [
+  'VOLUME_CONDITION',
+  'GET_VOLUME_STATS',
+  'SINGLE_NODE_MULTI_WRITER',
+  'EXPAND_VOLUME',
+];
+
 /** One call the plugin received: the method path and the request as Go drivers log it. */
 export interface RecordedCsiCall {
   /** `/csi.v1.Node/NodePublishVolume` */
@@ -29,6 +37,12 @@ export interface FakeCsiPluginOptions {
   maxVolumesPerNode?: number;
   /** Whether the Node service has STAGE_UNSTAGE_VOLUME (default true, as the hostpath driver). */
   stageUnstage?: boolean;
+  /**
+   * The Node service's capabilities besides STAGE_UNSTAGE_VOLUME; default the hostpath driver's
+   * (VOLUME_CONDITION, GET_VOLUME_STATS, SINGLE_NODE_MULTI_WRITER, EXPAND_VOLUME). Add
+   * VOLUME_MOUNT_GROUP for a driver that applies the pod's fsGroup itself.
+   */
+  nodeCapabilities?: string[];
   /** The socket's path; default `csi.sock` in a new temporary directory. */
   socketPath?: string;
   /** Where volumes keep their data; default a new temporary directory. */
@@ -158,10 +172,7 @@ export class FakeCsiPlugin {
       NodeGetCapabilities: this.handler('Node', 'NodeGetCapabilities', async () => ({
         capabilities: [
           ...(stage ? ['STAGE_UNSTAGE_VOLUME'] : []),
-          'VOLUME_CONDITION',
-          'GET_VOLUME_STATS',
-          'SINGLE_NODE_MULTI_WRITER',
-          'EXPAND_VOLUME',
+          ...(this.opts.nodeCapabilities ?? HOSTPATH_NODE_CAPABILITIES),
         ].map((type) => ({ rpc: { type } })),
       })),
       NodeStageVolume: this.handler('Node', 'NodeStageVolume', async (req) => {

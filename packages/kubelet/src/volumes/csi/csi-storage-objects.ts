@@ -1,8 +1,33 @@
 /** The parts of a PersistentVolumeClaim the kubelet reads. */
 export interface ClaimObject {
-  metadata?: { name?: string; namespace?: string; uid?: string };
-  spec?: { volumeName?: string; accessModes?: string[] };
-  status?: { phase?: string };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    deletionTimestamp?: string | Date;
+    ownerReferences?: { uid?: string; controller?: boolean }[];
+  };
+  spec?: { volumeName?: string; accessModes?: string[]; resources?: { requests?: Record<string, string> } };
+  status?: ClaimStatus;
+}
+
+/** A claim's status as the kubelet reads and writes it (phase, and the sizes of expansion). */
+export interface ClaimStatus {
+  phase?: string;
+  capacity?: Record<string, string>;
+  allocatedResources?: Record<string, string>;
+  allocatedResourceStatuses?: Record<string, string>;
+  conditions?: ClaimCondition[];
+}
+
+/** A PersistentVolumeClaimCondition (Resizing, FileSystemResizePending, NodeResizeError...). */
+export interface ClaimCondition {
+  type: string;
+  status: string;
+  lastProbeTime?: string | Date;
+  lastTransitionTime?: string | Date;
+  reason?: string;
+  message?: string;
 }
 
 /** The parts of a PersistentVolume with a CSI source the kubelet reads. */
@@ -30,6 +55,8 @@ export interface CsiDriverObject {
     volumeLifecycleModes?: string[];
     fsGroupPolicy?: string;
     requiresRepublish?: boolean;
+    tokenRequests?: { audience?: string; expirationSeconds?: number }[];
+    seLinuxMount?: boolean;
   };
 }
 

@@ -8,7 +8,11 @@ import type {
 } from '@nodeagent/csi-client';
 import type { Pod, Volume } from '../../api/pod-types';
 import type { MountedVolume } from '../../cri/container-config';
+import type { PodEventRecorder } from '../../events/event-reasons';
 import type { CsiDrivers } from './csi-drivers';
+import { applyCsiFsGroup, type CsiMountFields, csiMountFields } from './csi-mount-fields';
+import { hostSELinuxEnabled } from './csi-selinux';
+import type { CsiTokenRequester } from './csi-service-account-tokens';
 import type { CsiDriverObject, CsiStorageObjects } from './csi-storage-objects';
 import {
   attachmentName,
@@ -20,6 +24,7 @@ import {
   inlineVolumeHandle,
   VOL_DATA_FILE,
 } from './csi-volume-paths';
+import { checkClaimIsForPod, podClaimReference } from './generic-ephemeral-volumes';
 
 /** vol_data.json as upstream writes it (volDataKey's names). */
 interface VolData {
@@ -59,6 +64,12 @@ export interface CsiVolumesOptions {
   nodeName: string;
   drivers: CsiDrivers;
   objects: CsiStorageObjects;
+  /** Service account tokens for drivers with tokenRequests (the TokenRequest API); none in standalone mode. */
+  tokens?: CsiTokenRequester;
+  /** Pod events (FileSystemResizeSuccessful...); default none. */
+  recordEvent?: PodEventRecorder;
+  /** Whether the host runs SELinux (default: selinuxfs is mounted), for CSIDriver seLinuxMount. */
+  selinuxEnabled?: boolean;
 }
 
 function log(msg: string): string {
@@ -125,8 +136,10 @@ export class CsiVolumes {
         ),
       );
     const target = csiPublishPath(this.opts.rootDir, uid, volume.name);
-    // Published by an earlier sync: upstream's reconciler finds it mounted and leaves it.
-    if (this.publishedInline.has(target)) return { hostPath: target, readOnly: source.readOnly === true };
+    // Published by an earlier sync: upstream's reconciler finds it mounted and leaves it, unless
+    // the driver asks to be called again on every sync (requiresRepublish).
+    if (this.publishedInline.has(target) && driver.spec?.requiresRepublish !== true)
+      return { hostPath: target, readOnly: source.readOnly === true };
     const client = this.client(source.driver);
     const handle = inlineVolumeHandle(uid, volume.name);
     await this.writeVolData(uid, volume.name, {
@@ -139,32 +152,53 @@ export class CsiVolumes {
     });
     // Upstream's SetUpAt asks whether the driver takes a volume mount group, then NodePublishVolume
     // whether it has SINGLE_NODE_MULTI_WRITER (inline volumes are ReadWriteOnce).
-    await this.has(client, 'VOLUME_MOUNT_GROUP');
+    const fields = await this.mountFields(
+      pod,
+      driver,
+      client,
+      true,
+      source.fsType,
+      undefined,
+      source.readOnly,
+    );
     const multiWriter = await this.has(client, 'SINGLE_NODE_MULTI_WRITER');
     await mkdir(dirname(target), { recursive: true, mode: 0o750 });
     await client.nodePublishVolume({
       volumeId: handle,
       targetPath: target,
-      volumeCapability: this.capability(csiAccessMode('ReadWriteOnce', multiWriter), source.fsType),
+      volumeCapability: this.capability(
+        csiAccessMode('ReadWriteOnce', multiWriter),
+        source.fsType,
+        undefined,
+        fields.volumeMountGroup,
+      ),
       readonly: source.readOnly === true,
-      volumeContext: { ...source.volumeAttributes, ...podInfo(pod, driver, 'Ephemeral') },
+      volumeContext: {
+        ...source.volumeAttributes,
+        ...podInfo(pod, driver, 'Ephemeral'),
+        ...fields.tokenAttrs,
+      },
     });
     this.publishedInline.add(target);
+    await applyCsiFsGroup(target, handle, fields);
     return { hostPath: target, readOnly: source.readOnly === true };
   }
 
-  /** Set up a pod's claim (`volume.persistentVolumeClaim`) bound to a CSI PersistentVolume. */
+  /** Set up a pod's claim (`volume.persistentVolumeClaim`, or a generic `volume.ephemeral`'s) bound to a CSI PersistentVolume. */
   async setUpClaim(pod: Pod, volume: Volume): Promise<MountedVolume> {
-    const ref = volume.persistentVolumeClaim!;
+    const ref = podClaimReference(pod, volume);
     const namespace = pod.metadata.namespace ?? 'default';
     const claim = await this.opts.objects.claim(namespace, ref.claimName);
     if (!claim)
       throw new Error(
         `error processing PVC ${namespace}/${ref.claimName}: failed to fetch PVC from API server: persistentvolumeclaims "${ref.claimName}" not found`,
       );
+    if (claim.metadata?.deletionTimestamp)
+      throw new Error(`error processing PVC ${namespace}/${ref.claimName}: PVC is being deleted`);
     const pvName = claim.spec?.volumeName;
     if (!pvName || claim.status?.phase !== 'Bound')
       throw new Error(`error processing PVC ${namespace}/${ref.claimName}: PVC is not bound`);
+    if (ref.ephemeral) checkClaimIsForPod(pod, claim);
     const pv = await this.opts.objects.persistentVolume(pvName);
     if (!pv)
       throw new Error(
@@ -181,9 +215,11 @@ export class CsiVolumes {
     const target = csiPublishPath(this.opts.rootDir, uid, pvName);
     // In use from now until the pod's teardown, mounted or not (upstream's desired state).
     this.inUse.set(target, `${CSI_PLUGIN_NAME}/${csi.driver}^${csi.volumeHandle}`);
-    // Published by an earlier sync: upstream's reconciler finds it mounted and leaves it.
-    if (this.publishedClaims.has(target)) return { hostPath: target, readOnly };
     const driver = await this.opts.objects.csiDriver(csi.driver);
+    // Published by an earlier sync: upstream's reconciler finds it mounted and leaves it, unless
+    // the driver asks to be called again on every sync (requiresRepublish).
+    if (this.publishedClaims.has(target) && driver?.spec?.requiresRepublish !== true)
+      return { hostPath: target, readOnly };
     // Upstream's WaitForAttach: a driver that needs attaching (the default without a CSIDriver
     // object) is staged only once the external attacher marked its VolumeAttachment attached; the
     // attachment's metadata is the stage's and publish's publish_context.
@@ -195,7 +231,7 @@ export class CsiVolumes {
     // MountDevice (upstream csi_attacher): stage once per node when the driver stages.
     if (await this.has(client, 'STAGE_UNSTAGE_VOLUME')) {
       if (!(await this.isStaged(staging))) {
-        await this.has(client, 'VOLUME_MOUNT_GROUP');
+        const mountGroup = await this.stageMountGroup(pod, client);
         const multiWriter = await this.has(client, 'SINGLE_NODE_MULTI_WRITER');
         await mkdir(dirname(staging), { recursive: true, mode: 0o750 });
         try {
@@ -206,6 +242,7 @@ export class CsiVolumes {
               csiAccessMode(accessMode, multiWriter),
               csi.fsType,
               pv.spec?.mountOptions,
+              mountGroup,
             ),
             volumeContext: csi.volumeAttributes ?? {},
             ...(publishContext ? { publishContext } : {}),
@@ -234,7 +271,15 @@ export class CsiVolumes {
       volumeLifecycleMode: 'Persistent',
     });
     const stages = await this.has(client, 'STAGE_UNSTAGE_VOLUME');
-    await this.has(client, 'VOLUME_MOUNT_GROUP');
+    const fields = await this.mountFields(
+      pod,
+      driver,
+      client,
+      false,
+      csi.fsType,
+      pv.spec?.accessModes,
+      readOnly,
+    );
     const multiWriter = await this.has(client, 'SINGLE_NODE_MULTI_WRITER');
     await client.nodePublishVolume({
       volumeId: csi.volumeHandle,
@@ -245,10 +290,12 @@ export class CsiVolumes {
         csiAccessMode(accessMode, multiWriter),
         csi.fsType,
         pv.spec?.mountOptions,
+        fields.volumeMountGroup,
       ),
       readonly: readOnly,
-      volumeContext: { ...csi.volumeAttributes, ...podInfo(pod, driver, 'Persistent') },
+      volumeContext: { ...csi.volumeAttributes, ...podInfo(pod, driver, 'Persistent'), ...fields.tokenAttrs },
     });
+    await applyCsiFsGroup(target, csi.volumeHandle, fields);
     this.publishedClaims.set(target, {
       namespace,
       claim: ref.claimName,
@@ -389,11 +436,50 @@ export class CsiVolumes {
     return false;
   }
 
-  private capability(mode: AccessModeName, fsType?: string, mountFlags?: string[]): VolumeCapability {
+  private capability(
+    mode: AccessModeName,
+    fsType?: string,
+    mountFlags?: string[],
+    volumeMountGroup?: string,
+  ): VolumeCapability {
     return {
       accessMode: { mode },
-      mount: { ...(fsType ? { fsType } : {}), ...(mountFlags?.length ? { mountFlags } : {}) },
+      mount: {
+        ...(fsType ? { fsType } : {}),
+        ...(mountFlags?.length ? { mountFlags } : {}),
+        ...(volumeMountGroup ? { volumeMountGroup } : {}),
+      },
     };
+  }
+
+  /** The CSIDriver fields for one publish (csi-mount-fields.ts). */
+  private mountFields(
+    pod: Pod,
+    driver: CsiDriverObject | undefined,
+    client: CsiNodeClient,
+    inline: boolean,
+    fsType: string | undefined,
+    accessModes: string[] | undefined,
+    readOnly: boolean | undefined,
+  ): Promise<CsiMountFields> {
+    return csiMountFields({
+      pod,
+      driver,
+      client,
+      inline,
+      fsType,
+      accessModes,
+      readOnly: readOnly === true,
+      tokens: this.opts.tokens,
+      selinuxEnabled: this.opts.selinuxEnabled ?? hostSELinuxEnabled(),
+    });
+  }
+
+  /** Upstream MountDevice: a driver with VOLUME_MOUNT_GROUP stages with the pod's fsGroup. */
+  private async stageMountGroup(pod: Pod, client: CsiNodeClient): Promise<string | undefined> {
+    const takes = await this.has(client, 'VOLUME_MOUNT_GROUP');
+    const fsGroup = (pod.spec.securityContext as { fsGroup?: number } | undefined)?.fsGroup;
+    return takes && fsGroup !== undefined ? String(fsGroup) : undefined;
   }
 
   private async writeVolData(uid: string, name: string, data: VolData): Promise<void> {
