@@ -4,6 +4,8 @@ import {
   apiCsiNodeInfo,
   apiCsiStorageObjects,
   apiCsiTokens,
+  type ClaimObject,
+  type ClaimStatusWriter,
   type CsiNodeInfo,
   type CsiStorageObjects,
   type CsiTokenRequester,
@@ -20,7 +22,12 @@ export function apiCsi(
   kubeConfig: KubeConfig,
   nodeName: string,
   core: Pick<CoreV1Requests, 'readNode' | 'patchNode'>,
-): { nodeInfo: CsiNodeInfo; objects: CsiStorageObjects; tokens: CsiTokenRequester } {
+): {
+  nodeInfo: CsiNodeInfo;
+  objects: CsiStorageObjects;
+  tokens: CsiTokenRequester;
+  claimStatus: ClaimStatusWriter;
+} {
   const get = (path: string) => apiRequest<unknown>(kubeConfig, { method: 'GET', path });
   const csiNodes = '/apis/storage.k8s.io/v1/csinodes';
   return {
@@ -41,6 +48,16 @@ export function apiCsi(
         readVolumeAttachment: ({ name }) => get(`/apis/storage.k8s.io/v1/volumeattachments/${seg(name)}`),
       },
     ),
+    claimStatus: {
+      // Online expansion's status updates (persistentvolumeclaims/status, a JSON merge patch).
+      patchClaimStatus: (namespace, name, status) =>
+        apiRequest<ClaimObject>(kubeConfig, {
+          method: 'PATCH',
+          path: `/api/v1/namespaces/${seg(namespace)}/persistentvolumeclaims/${seg(name)}/status`,
+          body: { status },
+          contentType: 'application/merge-patch+json',
+        }),
+    },
     tokens: apiCsiTokens({
       createNamespacedServiceAccountToken: ({ name, namespace, body }) =>
         apiRequest(kubeConfig, {

@@ -19,6 +19,7 @@ import type { KubeletMetrics } from './metrics';
 import type { ProbeState } from './probes/probe-state';
 import type { FsStats, Summary } from './stats/summary-types';
 import type { PodStatusWriter } from './status/status-manager';
+import type { ClaimStatusWriter } from './volumes/csi/csi-node-expansion';
 import type { CsiNodeInfo } from './volumes/csi/csi-node-info';
 import type { CsiTokenRequester } from './volumes/csi/csi-service-account-tokens';
 import type { CsiStorageObjects } from './volumes/csi/csi-storage-objects';
@@ -75,7 +76,12 @@ export interface KubeletApi {
    * None: drivers still register with the plugin manager, nothing is written, and a CSI volume
    * waits as for a driver that never registered.
    */
-  csi?: { nodeInfo: CsiNodeInfo; objects: CsiStorageObjects; tokens?: CsiTokenRequester };
+  csi?: {
+    nodeInfo: CsiNodeInfo;
+    objects: CsiStorageObjects;
+    tokens?: CsiTokenRequester;
+    claimStatus?: ClaimStatusWriter;
+  };
 }
 
 /** Image credentials, verified pulls and image GC. */

@@ -124,6 +124,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
         drivers: csiDrivers,
         objects: csiApi.objects,
         tokens: csiApi.tokens,
+        claimStatus: csiApi.claimStatus,
         recordEvent: options.api?.recordEvent,
       })
     : undefined;

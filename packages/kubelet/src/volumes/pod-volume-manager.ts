@@ -183,8 +183,12 @@ export class PodVolumeManager {
       return { mounted, retryAfterMs: 0 };
     } catch (error) {
       this.backOff.failed(key, now);
+      // An expansion during the mount fails it in upstream's own words (MountVolume.Setup failed while expanding...).
+      const expanding = (error as { code?: unknown }).code === 'ExpandDuringMount';
       return {
-        failure: `MountVolume.SetUp failed for volume ${JSON.stringify(volume.name)} : ${(error as Error).message}`,
+        failure: expanding
+          ? (error as Error).message
+          : `MountVolume.SetUp failed for volume ${JSON.stringify(volume.name)} : ${(error as Error).message}`,
         retryAfterMs: this.backOff.remainingMs(key, now),
       };
     }

@@ -120,7 +120,7 @@ export async function bindClaim(
   core: CoreV1Api,
   namespace: string,
   claimName: string,
-  pv: { name: string; volumeHandle: string; capacity?: string } & Partial<V1PersistentVolumeSpec>,
+  pv: { name: string; volumeHandle: string; capacity?: string } & Omit<Partial<V1PersistentVolumeSpec>, 'capacity'>,
 ): Promise<void> {
   const { name, volumeHandle, capacity = '1Mi', ...spec } = pv;
   const claim = await core.readNamespacedPersistentVolumeClaim({ name: claimName, namespace });

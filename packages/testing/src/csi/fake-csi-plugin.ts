@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
@@ -76,6 +76,8 @@ export class FakeCsiPlugin {
   readonly staged = new Map<string, string>();
   /** Target path → volume ID, for volumes published now. */
   readonly published = new Map<string, string>();
+  /** Volume ID → the size in bytes of its last NodeExpandVolume. */
+  readonly expanded = new Map<string, number>();
   private readonly faults = new Map<string, CsiFault[]>();
   private server: PluginServer | undefined;
   private tempDir: string | undefined;
@@ -231,9 +233,21 @@ export class FakeCsiPlugin {
           volumeCondition: { abnormal: false, message: 'volume is healthy' },
         };
       }),
-      NodeExpandVolume: this.handler('Node', 'NodeExpandVolume', async (req) => ({
-        capacityBytes: (req.capacityRange as { requiredBytes?: number } | undefined)?.requiredBytes ?? 0,
-      })),
+      NodeExpandVolume: this.handler('Node', 'NodeExpandVolume', async (req) => {
+        required(req.volumeId, 'Volume ID not provided');
+        required(req.volumePath, 'volume path not provided');
+        const range = req.capacityRange as { requiredBytes?: number | string } | undefined;
+        required(range, 'Capacity range not provided');
+        await stat(req.volumePath as string).catch((e: Error) => {
+          throw Object.assign(
+            new Error(`Could not get file information from ${req.volumePath}: ${e.message}`),
+            { code: INVALID_ARGUMENT },
+          );
+        });
+        this.expanded.set(req.volumeId as string, Number(range?.requiredBytes ?? 0));
+        // The hostpath driver answers with no capacity (the kubelet takes the requested size).
+        return {};
+      }),
     };
   }
 }

@@ -35,6 +35,8 @@ export interface PersistentVolumeObject {
   metadata?: { name?: string };
   spec?: {
     accessModes?: string[];
+    capacity?: Record<string, string>;
+    volumeMode?: string;
     claimRef?: { namespace?: string; name?: string; uid?: string };
     mountOptions?: string[];
     csi?: {

@@ -11,6 +11,7 @@ import type { MountedVolume } from '../../cri/container-config';
 import type { PodEventRecorder } from '../../events/event-reasons';
 import type { CsiDrivers } from './csi-drivers';
 import { applyCsiFsGroup, type CsiMountFields, csiMountFields } from './csi-mount-fields';
+import { type ClaimStatusWriter, CsiNodeExpansion } from './csi-node-expansion';
 import { hostSELinuxEnabled } from './csi-selinux';
 import type { CsiTokenRequester } from './csi-service-account-tokens';
 import type { CsiDriverObject, CsiStorageObjects } from './csi-storage-objects';
@@ -70,6 +71,8 @@ export interface CsiVolumesOptions {
   recordEvent?: PodEventRecorder;
   /** Whether the host runs SELinux (default: selinuxfs is mounted), for CSIDriver seLinuxMount. */
   selinuxEnabled?: boolean;
+  /** Claim status updates of online expansion (NodeExpandVolume); none: claims are not expanded. */
+  claimStatus?: ClaimStatusWriter;
 }
 
 function log(msg: string): string {
@@ -101,7 +104,11 @@ function csiAccessMode(mode: string | undefined, multiWriter: boolean): AccessMo
  * its capabilities before each step, as upstream asks (one NodeGetCapabilities per question).
  */
 export class CsiVolumes {
-  constructor(private readonly opts: CsiVolumesOptions) {}
+  private readonly expansion: CsiNodeExpansion;
+
+  constructor(private readonly opts: CsiVolumesOptions) {
+    this.expansion = new CsiNodeExpansion(opts.nodeName, opts.claimStatus, opts.recordEvent);
+  }
 
   private client(driver: string): CsiNodeClient {
     const client = this.opts.drivers.client(driver);
@@ -218,8 +225,23 @@ export class CsiVolumes {
     const driver = await this.opts.objects.csiDriver(csi.driver);
     // Published by an earlier sync: upstream's reconciler finds it mounted and leaves it, unless
     // the driver asks to be called again on every sync (requiresRepublish).
-    if (this.publishedClaims.has(target) && driver?.spec?.requiresRepublish !== true)
+    const published = this.publishedClaims.get(target);
+    if (published && driver?.spec?.requiresRepublish !== true) {
+      // Upstream's populator looks for a grown claim on each sync (never for a read-only one).
+      if (!ref.readOnly)
+        await this.expansion.expandIfNeeded(
+          {
+            pod,
+            claim,
+            pv,
+            client: this.client(csi.driver),
+            targetPath: published.targetPath,
+            ...(published.stagingTargetPath ? { stagingTargetPath: published.stagingTargetPath } : {}),
+          },
+          false,
+        );
       return { hostPath: target, readOnly };
+    }
     // Upstream's WaitForAttach: a driver that needs attaching (the default without a CSIDriver
     // object) is staged only once the external attacher marked its VolumeAttachment attached; the
     // attachment's metadata is the stage's and publish's publish_context.
@@ -296,6 +318,20 @@ export class CsiVolumes {
       volumeContext: { ...csi.volumeAttributes, ...podInfo(pod, driver, 'Persistent'), ...fields.tokenAttrs },
     });
     await applyCsiFsGroup(target, csi.volumeHandle, fields);
+    // A claim grown while no pod used it is expanded as it is mounted (upstream's MountVolume);
+    // until it succeeds the volume does not count as set up, so the next sync tries both again.
+    if (!ref.readOnly)
+      await this.expansion.expandIfNeeded(
+        {
+          pod,
+          claim,
+          pv,
+          client,
+          targetPath: target,
+          ...(stages ? { stagingTargetPath: staging } : {}),
+        },
+        true,
+      );
     this.publishedClaims.set(target, {
       namespace,
       claim: ref.claimName,

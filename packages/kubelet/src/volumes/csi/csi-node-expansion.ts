@@ -1,0 +1,223 @@
+import { type AccessModeName, type CsiNodeClient, isCsiError } from '@nodeagent/csi-client';
+import { parseQuantity } from '@nodeagent/primitives';
+import type { Pod } from '../../api/pod-types';
+import type { EventType, PodEventRecorder } from '../../events/event-reasons';
+import type { ClaimCondition, ClaimObject, ClaimStatus, PersistentVolumeObject } from './csi-storage-objects';
+
+/** Writes a claim's status as upstream's kubelet patches it during expansion, and its events. */
+export interface ClaimStatusWriter {
+  /** A JSON merge patch of the claim's status subresource (null removes a key); the updated claim. */
+  patchClaimStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<ClaimObject>;
+  /** An event about the claim (FileSystemResizeSuccessful); none when omitted. */
+  recordClaimEvent?(claim: ClaimObject, type: EventType, reason: string, message: string): void;
+}
+
+/** A claim's volume published for a pod, as the expansion needs it. */
+export interface ExpandableVolume {
+  pod: Pod;
+  claim: ClaimObject;
+  pv: PersistentVolumeObject;
+  client: CsiNodeClient;
+  targetPath: string;
+  stagingTargetPath?: string;
+}
+
+/** The resize conditions upstream's MergeResizeConditionOnPVC replaces (the others are kept). */
+const RESIZE_CONDITIONS = ['Resizing', 'FileSystemResizePending', 'ControllerResizeError', 'NodeResizeError'];
+const STORAGE = 'storage';
+
+/** upstream asCSIAccessModeV1, as NodeExpandVolume sends it (no multi-writer refinement). */
+function expandAccessMode(mode: string | undefined): AccessModeName {
+  switch (mode) {
+    case 'ReadOnlyMany':
+      return 'MULTI_NODE_READER_ONLY';
+    case 'ReadWriteMany':
+      return 'MULTI_NODE_MULTI_WRITER';
+    case 'ReadWriteOncePod':
+      return 'SINGLE_NODE_SINGLE_WRITER';
+    default:
+      return 'SINGLE_NODE_WRITER';
+  }
+}
+
+/** gRPC codes upstream's CSI client treats as not final (the operation may still be running). */
+const UNCERTAIN_CODES = new Set([
+  'DEADLINE_EXCEEDED',
+  'UNAVAILABLE',
+  'CANCELLED',
+  'ABORTED',
+  'RESOURCE_EXHAUSTED',
+]);
+/** gRPC codes upstream's CSI client takes as an infeasible expansion (never retried). */
+const INFEASIBLE_CODES = new Set(['INVALID_ARGUMENT', 'OUT_OF_RANGE']);
+
+/** The gRPC status name of a driver's error (`FAILED_PRECONDITION`); none for other failures. */
+function grpcCode(e: unknown): string | undefined {
+  return isCsiError(e) ? e.code : undefined;
+}
+
+/** The driver lacks EXPAND_VOLUME (upstream's own message, without the driver-error prefix). */
+class NoNodeExpansionError extends Error {}
+
+/** Thrown when an expansion during the volume's first set-up fails: the mount fails with it. */
+export class ExpandDuringMountError extends Error {
+  readonly code = 'ExpandDuringMount';
+}
+
+/**
+ * Online volume expansion as upstream v1.36's kubelet does it (operation_generator's
+ * nodeExpandVolume and NodeExpander): when the PersistentVolume's capacity is above the claim's
+ * status.capacity, and the external resizer left the claim for the node (allocatedResourceStatuses
+ * storage NodeResizePending or NodeResizeInProgress; an old resizer that sets neither
+ * allocatedResources nor a status: FileSystemResizePending), mark the claim
+ * NodeResizeInProgress, call NodeExpandVolume (the driver must have EXPAND_VOLUME), then set
+ * status.capacity to the volume's size, drop the resize conditions and the resize status, and post
+ * FileSystemResizeSuccessful to the pod and the claim. A driver error adds NodeResizeError
+ * (INVALID_ARGUMENT and OUT_OF_RANGE also mark NodeResizeInfeasible); FAILED_PRECONDITION means
+ * the driver cannot expand in use, which is not retried on this node.
+ */
+export class CsiNodeExpansion {
+  /** Volumes whose driver refused in-use expansion (upstream MarkForInUseExpansionError). */
+  private readonly refusedInUse = new Set<string>();
+
+  constructor(
+    private readonly nodeName: string,
+    private readonly status: ClaimStatusWriter | undefined,
+    private readonly recordEvent: PodEventRecorder | undefined,
+  ) {}
+
+  /**
+   * Expands `volume` when its claim asks for it. `duringMount`: the volume was published by this
+   * set-up, and a failure fails the mount (ExpandDuringMountError); otherwise it is the volume in
+   * use, and a failure is the pod's VolumeResizeFailed event.
+   */
+  async expandIfNeeded(volume: ExpandableVolume, duringMount: boolean): Promise<void> {
+    const pvName = volume.pv.metadata?.name ?? '';
+    const newText = volume.pv.spec?.capacity?.[STORAGE];
+    const oldText = volume.claim.status?.capacity?.[STORAGE];
+    if (!newText || !oldText || !this.status) return;
+    if (parseQuantity(oldText, 'status.capacity') >= parseQuantity(newText, 'spec.capacity')) return;
+    const key = `${volume.pv.spec?.csi?.driver}^${volume.pv.spec?.csi?.volumeHandle}`;
+    if (this.refusedInUse.has(key)) return;
+    const resizeStatus = volume.claim.status?.allocatedResourceStatuses?.[STORAGE] ?? '';
+    const recovery = volume.claim.status?.allocatedResources !== undefined || resizeStatus !== '';
+    // NodeExpander.runPreCheck: only a claim the resizer left for the node.
+    if (recovery && resizeStatus !== 'NodeResizePending' && resizeStatus !== 'NodeResizeInProgress') return;
+    try {
+      await this.expand(volume, newText, recovery, key);
+    } catch (e) {
+      const message = (e as Error).message;
+      if (duringMount)
+        throw new ExpandDuringMountError(
+          `MountVolume.Setup failed while expanding volume for volume ${JSON.stringify(pvName)} : ${message}`,
+        );
+      this.recordEvent?.(
+        volume.pod,
+        'Warning',
+        'VolumeResizeFailed',
+        `NodeExpandVolume.NodeExpandVolume failed for volume ${JSON.stringify(pvName)} : ${message}`,
+      );
+    }
+  }
+
+  private async expand(
+    volume: ExpandableVolume,
+    newSize: string,
+    recovery: boolean,
+    key: string,
+  ): Promise<void> {
+    const status = this.status as ClaimStatusWriter;
+    const namespace = volume.claim.metadata?.namespace ?? '';
+    const name = volume.claim.metadata?.name ?? '';
+    let claim = volume.claim;
+    if (recovery)
+      claim = await status.patchClaimStatus(namespace, name, {
+        allocatedResourceStatuses: { [STORAGE]: 'NodeResizeInProgress' },
+      });
+    const driver = volume.pv.spec?.csi?.driver ?? '';
+    try {
+      if (!(await volume.client.nodeGetCapabilities()).includes('EXPAND_VOLUME'))
+        throw new NoNodeExpansionError(
+          `found CSI plugin kubernetes.io/csi/${driver} to not support node expansion`,
+        );
+      await volume.client.nodeExpandVolume({
+        volumeId: volume.pv.spec?.csi?.volumeHandle ?? '',
+        volumePath: volume.targetPath,
+        capacityRange: { requiredBytes: parseQuantity(newSize, 'spec.capacity') },
+        ...(volume.stagingTargetPath ? { stagingTargetPath: volume.stagingTargetPath } : {}),
+        volumeCapability: {
+          accessMode: { mode: expandAccessMode(volume.pv.spec?.accessModes?.[0]) },
+          mount: {
+            ...(volume.pv.spec?.csi?.fsType ? { fsType: volume.pv.spec.csi.fsType } : {}),
+            ...(volume.pv.spec?.mountOptions?.length ? { mountFlags: volume.pv.spec.mountOptions } : {}),
+          },
+        },
+      });
+    } catch (e) {
+      const code = grpcCode(e);
+      const error = new Error(
+        e instanceof NoNodeExpansionError
+          ? `Expander.NodeExpand ${e.message}`
+          : `Expander.NodeExpand failed to expand the volume : ${(e as Error).message}`,
+      );
+      // Upstream IsOperationFinishedError: all but a driver's uncertain answer (timeout, unavailable).
+      if (!code || !UNCERTAIN_CODES.has(code))
+        await status.patchClaimStatus(namespace, name, this.failedStatus(claim, error, code, recovery));
+      if (code === 'FAILED_PRECONDITION') {
+        // The driver cannot expand a volume in use: not retried here, and the mount goes on.
+        this.refusedInUse.add(key);
+        return;
+      }
+      throw error;
+    }
+    const pvName = volume.pv.metadata?.name ?? '';
+    const message = `MountVolume.NodeExpandVolume succeeded for volume ${JSON.stringify(pvName)} ${this.nodeName}`;
+    this.recordEvent?.(volume.pod, 'Normal', 'FileSystemResizeSuccessful', message);
+    status.recordClaimEvent?.(claim, 'Normal', 'FileSystemResizeSuccessful', message);
+    // MarkFSResizeFinished: the claim has the volume's size, no resize conditions, no resize status.
+    await status.patchClaimStatus(namespace, name, {
+      capacity: { ...claim.status?.capacity, [STORAGE]: newSize },
+      conditions: keptConditions(claim.status, []),
+      ...(claim.status?.allocatedResourceStatuses?.[STORAGE] !== undefined
+        ? { allocatedResourceStatuses: { [STORAGE]: null } }
+        : {}),
+    });
+  }
+
+  /** MarkNodeExpansionFailedCondition / MarkNodeExpansionInfeasible (old resizers: the condition only). */
+  private failedStatus(
+    claim: ClaimObject,
+    error: Error,
+    code: string | undefined,
+    recovery: boolean,
+  ): Record<string, unknown> {
+    const condition: ClaimCondition = {
+      type: 'NodeResizeError',
+      status: 'True',
+      lastTransitionTime: `${new Date().toISOString().slice(0, 19)}Z`,
+      message: `failed to expand pvc with ${error.message}`,
+    };
+    return {
+      conditions: keptConditions(claim.status, [condition], true),
+      ...(recovery && code && INFEASIBLE_CODES.has(code)
+        ? { allocatedResourceStatuses: { [STORAGE]: 'NodeResizeInfeasible' } }
+        : {}),
+    };
+  }
+}
+
+/**
+ * Upstream MergeResizeConditionOnPVC: the claim's non-resize conditions, then `added`; with
+ * keepOld, resize conditions of other types stay too.
+ */
+function keptConditions(
+  status: ClaimStatus | undefined,
+  added: ClaimCondition[],
+  keepOld = false,
+): ClaimCondition[] {
+  const addedTypes = new Set(added.map((c) => c.type));
+  const kept = (status?.conditions ?? []).filter(
+    (c) => !RESIZE_CONDITIONS.includes(c.type) || (keepOld && !addedTypes.has(c.type)),
+  );
+  return [...kept, ...added];
+}

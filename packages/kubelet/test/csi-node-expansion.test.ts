@@ -1,0 +1,230 @@
+import { join } from 'node:path';
+import { PatchStrategy, setHeaderOptions, type V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Pod } from '../src/api/pod-types';
+import type { ClaimStatusWriter } from '../src/volumes/csi/csi-node-expansion';
+import type { ClaimObject } from '../src/volumes/csi/csi-storage-objects';
+import {
+  bindClaim,
+  type CsiVolumeHarness,
+  type CsiVolumeHarnessOptions,
+  NODE,
+  setUpFailure,
+  startCsiVolumeHarness,
+} from './helpers/csi-volume-harness';
+
+let h: CsiVolumeHarness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+/** Status patches the kubelet sent, in order. */
+let patches: Record<string, unknown>[] = [];
+
+async function harness(opts: CsiVolumeHarnessOptions['plugin'] = {}): Promise<CsiVolumeHarness> {
+  patches = [];
+  let t: CsiVolumeHarness | undefined;
+  const claimStatus: ClaimStatusWriter = {
+    async patchClaimStatus(namespace, name, status) {
+      patches.push(status);
+      return (await t?.core.patchNamespacedPersistentVolumeClaimStatus(
+        { name, namespace, body: { status } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      )) as ClaimObject;
+    },
+  };
+  t = await startCsiVolumeHarness({
+    csiDriver: { attachRequired: false },
+    plugin: opts,
+    csi: { claimStatus },
+  });
+  h = t;
+  await t.core.createNamespacedPersistentVolumeClaim({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'data' },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } },
+    },
+  });
+  await bindClaim(t.core, 'default', 'data', { name: 'pv-data', volumeHandle: 'vol-data' });
+  return t;
+}
+
+const pod: Pod = {
+  metadata: { name: 'db', namespace: 'default', uid: 'uid-db' },
+  spec: {
+    containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'd', mountPath: '/data' }] }],
+    volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }],
+  },
+};
+
+/**
+ * What the external resizer leaves after ControllerExpandVolume asked for node expansion: the
+ * volume at the new size, the claim's allocatedResources and NodeResizePending, and its
+ * FileSystemResizePending condition (or only the condition, as resizers before recovery did).
+ */
+async function resize(t: CsiVolumeHarness, size: string, legacy = false): Promise<void> {
+  await t.core.patchPersistentVolume(
+    { name: 'pv-data', body: { spec: { capacity: { storage: size } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  await t.core.patchNamespacedPersistentVolumeClaim(
+    { name: 'data', namespace: 'default', body: { spec: { resources: { requests: { storage: size } } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  const pending = {
+    type: 'FileSystemResizePending',
+    status: 'True',
+    lastTransitionTime: '2026-01-01T00:00:00Z',
+    message: 'Waiting for user to (re-)start a pod to finish file system resize of volume on node.',
+  };
+  await t.core.patchNamespacedPersistentVolumeClaimStatus(
+    {
+      name: 'data',
+      namespace: 'default',
+      body: {
+        status: legacy
+          ? { conditions: [pending] }
+          : {
+              allocatedResources: { storage: size },
+              allocatedResourceStatuses: { storage: 'NodeResizePending' },
+              conditions: [pending],
+            },
+      },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+}
+
+const readClaim = (t: CsiVolumeHarness): Promise<V1PersistentVolumeClaim> =>
+  t.core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: 'default' });
+const expandCalls = (t: CsiVolumeHarness) =>
+  t.plugin.calls.filter((c) => c.method.endsWith('/NodeExpandVolume')).map((c) => c.request);
+const target = (t: CsiVolumeHarness) =>
+  join(t.root, 'pods', 'uid-db', 'volumes', 'kubernetes.io~csi', 'pv-data', 'mount');
+
+describe('NodeExpandVolume (online expansion)', () => {
+  it("expands a claim in use once the resizer leaves it to the node, and finishes the claim's status as upstream", async () => {
+    const t = await harness();
+    await t.volumes.setUp(pod, { objects: {} as never });
+    // Nothing to do while the claim has not grown.
+    await t.volumes.setUp(pod, { objects: {} as never });
+    expect(expandCalls(t)).toEqual([]);
+
+    await resize(t, '2Mi');
+    await t.volumes.setUp(pod, { objects: {} as never });
+    expect(expandCalls(t)).toEqual([
+      {
+        volume_id: 'vol-data',
+        volume_path: target(t),
+        capacity_range: { required_bytes: 2097152 },
+        staging_target_path: expect.stringMatching(
+          /\/plugins\/kubernetes\.io\/csi\/hostpath\.csi\.k8s\.io\/[0-9a-f]{64}\/globalmount$/,
+        ),
+        volume_capability: { access_mode: { mode: 'SINGLE_NODE_WRITER' }, mount: {} },
+      },
+    ]);
+    expect(t.plugin.expanded.get('vol-data')).toBe(2097152);
+    expect(patches[0]).toEqual({ allocatedResourceStatuses: { storage: 'NodeResizeInProgress' } });
+    const claim = await readClaim(t);
+    expect(claim.status?.capacity).toEqual({ storage: '2Mi' });
+    expect(claim.status?.conditions ?? []).toEqual([]);
+    expect(claim.status?.allocatedResourceStatuses ?? {}).toEqual({});
+    expect(claim.status?.allocatedResources).toEqual({ storage: '2Mi' });
+    expect(t.events).toEqual([
+      `FileSystemResizeSuccessful: MountVolume.NodeExpandVolume succeeded for volume "pv-data" ${NODE}`,
+    ]);
+    // Done: the next sync finds the claim at the volume's size.
+    await t.volumes.setUp(pod, { objects: {} as never });
+    expect(expandCalls(t)).toHaveLength(1);
+  });
+
+  it('leaves a claim the resizer has not handed to the node alone, and expands one of an older resizer (condition only)', async () => {
+    const t = await harness();
+    await t.volumes.setUp(pod, { objects: {} as never });
+    await t.core.patchPersistentVolume(
+      { name: 'pv-data', body: { spec: { capacity: { storage: '2Mi' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await t.core.patchNamespacedPersistentVolumeClaimStatus(
+      {
+        name: 'data',
+        namespace: 'default',
+        body: {
+          status: {
+            allocatedResources: { storage: '2Mi' },
+            allocatedResourceStatuses: { storage: 'ControllerResizeInProgress' },
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await t.volumes.setUp(pod, { objects: {} as never });
+    expect(expandCalls(t)).toEqual([]);
+
+    await t.core.patchNamespacedPersistentVolumeClaimStatus(
+      {
+        name: 'data',
+        namespace: 'default',
+        body: { status: { allocatedResources: null, allocatedResourceStatuses: null } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await resize(t, '3Mi', true);
+    await t.volumes.setUp(pod, { objects: {} as never });
+    expect(t.plugin.expanded.get('vol-data')).toBe(3 * 1048576);
+    // No resize status to mark in progress: only the finishing patch.
+    expect(patches).toHaveLength(1);
+    expect((await readClaim(t)).status?.capacity).toEqual({ storage: '3Mi' });
+  });
+
+  it("records a driver's failure on the claim and the pod, retries on the next sync, and gives up on a driver that cannot expand in use", async () => {
+    const t = await harness();
+    await t.volumes.setUp(pod, { objects: {} as never });
+    await resize(t, '2Mi');
+    t.plugin.failNext('NodeExpandVolume', { code: 13, message: 'disk busy' });
+    await t.volumes.setUp(pod, { objects: {} as never });
+    const failed = await readClaim(t);
+    expect(failed.status?.capacity).toEqual({ storage: '1Mi' });
+    expect(failed.status?.allocatedResourceStatuses).toEqual({ storage: 'NodeResizeInProgress' });
+    const error = `Expander.NodeExpand failed to expand the volume : NodeExpandVolume at ${t.plugin.socketPath}: rpc error: code = Internal desc = disk busy`;
+    expect(failed.status?.conditions?.map((c) => [c.type, c.status, c.message])).toEqual([
+      [
+        'FileSystemResizePending',
+        'True',
+        'Waiting for user to (re-)start a pod to finish file system resize of volume on node.',
+      ],
+      ['NodeResizeError', 'True', `failed to expand pvc with ${error}`],
+    ]);
+    expect(t.events).toEqual([
+      `VolumeResizeFailed: NodeExpandVolume.NodeExpandVolume failed for volume "pv-data" : ${error}`,
+    ]);
+
+    await t.volumes.setUp(pod, { objects: {} as never });
+    expect((await readClaim(t)).status?.capacity).toEqual({ storage: '2Mi' });
+    expect((await readClaim(t)).status?.conditions ?? []).toEqual([]);
+
+    await resize(t, '4Mi');
+    t.plugin.failNext('NodeExpandVolume', { code: 9, message: 'volume in use' });
+    await t.volumes.setUp(pod, { objects: {} as never });
+    await t.volumes.setUp(pod, { objects: {} as never });
+    expect(expandCalls(t)).toHaveLength(3);
+    expect((await readClaim(t)).status?.capacity).toEqual({ storage: '2Mi' });
+  });
+
+  it('fails the mount of a claim grown while unused when the driver has no EXPAND_VOLUME, in upstream words', async () => {
+    const t = await harness({ nodeCapabilities: ['GET_VOLUME_STATS'] });
+    await resize(t, '2Mi');
+    const error = await setUpFailure(t.volumes, pod);
+    expect(error.events).toEqual([
+      'MountVolume.Setup failed while expanding volume for volume "pv-data" : Expander.NodeExpand found CSI plugin kubernetes.io/csi/hostpath.csi.k8s.io to not support node expansion',
+    ]);
+    expect(expandCalls(t)).toEqual([]);
+    // Not set up until the expansion succeeds: the next sync still waits (inside the mount back-off).
+    const again = await setUpFailure(t.volumes, pod);
+    expect(again.retryAfterMs).toBeGreaterThan(0);
+    const claim = await readClaim(t);
+    expect(claim.status?.conditions?.at(-1)?.type).toBe('NodeResizeError');
+  });
+});
