@@ -289,6 +289,8 @@ export interface Container {
   envFrom?: EnvFromSource[];
   resources?: ResourceRequirements;
   volumeMounts?: VolumeMount[];
+  /** Block volumes (claims with volumeMode: Block) given to the container as devices at devicePath. */
+  volumeDevices?: { name: string; devicePath: string }[];
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   startupProbe?: Probe;

@@ -48,6 +48,8 @@ export interface MountedVolume {
    * path, and fails the container as it does under upstream's kubelet.
    */
   image?: { image: string; userSpecifiedImage: string };
+  /** A block volume (volumeMode: Block): `hostPath` is the device, given to containers as a CRI Device. */
+  block?: boolean;
 }
 
 /**
@@ -90,7 +92,8 @@ export function containerMounts(
 ): MessageInput<Mount>[] {
   return (container.volumeMounts ?? []).map((mount, index) => {
     const volume = volumes.get(mount.name);
-    if (!volume) {
+    // A block volume has no mounter (upstream makeMounts): it can only be a volumeDevice.
+    if (!volume || volume.block) {
       throw new CreateContainerConfigError(
         `volumeMounts[${index}].name`,
         mount.name,
@@ -110,6 +113,36 @@ export function containerMounts(
       readonly: mount.readOnly === true || volume.readOnly === true,
       propagation,
       ...(volume.image !== undefined ? { image: volume.image } : {}),
+    };
+  });
+}
+
+/**
+ * A container's volumeDevices → CRI devices (upstream makeBlockVolumes): the block volume's device
+ * at devicePath, `mrw`, or `r` for a read-only volume.
+ */
+export function containerDevices(
+  container: Container,
+  volumes: ReadonlyMap<string, MountedVolume>,
+): { containerPath: string; hostPath: string; permissions: string }[] {
+  return (container.volumeDevices ?? []).map((device, index) => {
+    if (!device.devicePath.startsWith('/'))
+      throw new CreateContainerConfigError(
+        `volumeDevices[${index}].devicePath`,
+        device.devicePath,
+        `error DevicePath \`${device.devicePath}\` must be an absolute path`,
+      );
+    const volume = volumes.get(device.name);
+    if (!volume?.block)
+      throw new CreateContainerConfigError(
+        `volumeDevices[${index}].name`,
+        device.name,
+        `cannot find volume ${JSON.stringify(device.name)} to pass into container ${JSON.stringify(container.name)}`,
+      );
+    return {
+      containerPath: device.devicePath,
+      hostPath: volume.hostPath,
+      permissions: volume.readOnly ? 'r' : 'mrw',
     };
   });
 }
@@ -193,6 +226,7 @@ export function buildContainerConfig(pod: Pod, container: Container, options: Co
     tty: container.tty ?? false,
     // In a pod user namespace every mount is ID-mapped like the pod (upstream
     // applyPlatformSpecificContainerConfig).
+    devices: containerDevices(container, options.volumes),
     mounts: options.userNamespace?.uids?.length
       ? mounts.map((mount) => ({
           ...mount,

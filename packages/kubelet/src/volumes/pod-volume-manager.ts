@@ -292,6 +292,9 @@ function mountedVolumeNames(pod: Pod): Set<string> {
     ...pod.spec.containers,
     ...(pod.spec.ephemeralContainers ?? []),
   ];
-  for (const container of containers) for (const mount of container.volumeMounts ?? []) names.add(mount.name);
+  for (const container of containers) {
+    for (const mount of container.volumeMounts ?? []) names.add(mount.name);
+    for (const device of container.volumeDevices ?? []) names.add(device.name);
+  }
   return names;
 }

@@ -1,9 +1,13 @@
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { csiServiceDefinition, csiWireJson, type PluginServer, servePlugin } from '@nodeagent/csi-client';
 import { type CsiVolumeMounter, directoryOnlyMounter } from './csi-volume-mounter';
+
+const run = promisify(execFile);
 
 /** gRPC status codes the plugin answers with (numbers as on the wire). */
 const INVALID_ARGUMENT = 3;
@@ -49,6 +53,13 @@ export interface FakeCsiPluginOptions {
   stateDir?: string;
   /** How volumes appear at their paths; default {@link directoryOnlyMounter}. */
   mounter?: CsiVolumeMounter;
+  /**
+   * The device number a block volume is published as: NodePublishVolume with a block capability
+   * makes a block device node (mknod, root only) with these numbers at the target path, a file in
+   * the test's directory and no mount. Default 7:0 (the first loop device's numbers); nothing is
+   * attached to it.
+   */
+  blockDevice?: { major: number; minor: number };
 }
 
 /** A fault for the next call of one method: an error status, or no answer at all. */
@@ -209,7 +220,13 @@ export class FakeCsiPlugin {
           });
         if (this.published.get(req.targetPath as string) === req.volumeId) return {};
         await mkdir(this.volumeDir(req.volumeId as string), { recursive: true });
-        await this.mounter.bind(this.volumeDir(req.volumeId as string), req.targetPath as string);
+        if ((req.volumeCapability as { block?: unknown }).block) {
+          // As the hostpath driver: the target's directory is the kubelet's, the device file the driver's.
+          const { major, minor } = this.opts.blockDevice ?? { major: 7, minor: 0 };
+          await run('mknod', ['-m', '0660', req.targetPath as string, 'b', String(major), String(minor)]);
+        } else {
+          await this.mounter.bind(this.volumeDir(req.volumeId as string), req.targetPath as string);
+        }
         this.published.set(req.targetPath as string, req.volumeId as string);
         return {};
       }),
@@ -217,7 +234,9 @@ export class FakeCsiPlugin {
         required(req.volumeId, 'Volume ID missing in request');
         required(req.targetPath, 'Target path missing in request');
         if (!this.published.has(req.targetPath as string)) return {};
-        await this.mounter.unbind(req.targetPath as string);
+        const info = await lstat(req.targetPath as string).catch(() => undefined);
+        if (info?.isBlockDevice()) await rm(req.targetPath as string, { force: true });
+        else await this.mounter.unbind(req.targetPath as string);
         this.published.delete(req.targetPath as string);
         return {};
       }),

@@ -9,6 +9,7 @@ import type {
 import type { Pod, Volume } from '../../api/pod-types';
 import type { MountedVolume } from '../../cri/container-config';
 import type { PodEventRecorder } from '../../events/event-reasons';
+import { CsiBlockVolumes } from './csi-block-volumes';
 import type { CsiDrivers } from './csi-drivers';
 import { applyCsiFsGroup, type CsiMountFields, csiMountFields } from './csi-mount-fields';
 import { type ClaimStatusWriter, CsiNodeExpansion } from './csi-node-expansion';
@@ -105,9 +106,11 @@ function csiAccessMode(mode: string | undefined, multiWriter: boolean): AccessMo
  */
 export class CsiVolumes {
   private readonly expansion: CsiNodeExpansion;
+  private readonly block: CsiBlockVolumes;
 
   constructor(private readonly opts: CsiVolumesOptions) {
     this.expansion = new CsiNodeExpansion(opts.nodeName, opts.claimStatus, opts.recordEvent);
+    this.block = new CsiBlockVolumes(opts.rootDir, (driver) => this.client(driver));
   }
 
   private client(driver: string): CsiNodeClient {
@@ -249,6 +252,17 @@ export class CsiVolumes {
       (driver?.spec?.attachRequired ?? true) ? await this.attached(csi.driver, csi.volumeHandle) : undefined;
     const client = this.client(csi.driver);
     const accessMode = pv.spec?.accessModes?.[0];
+    if (pv.spec?.volumeMode === 'Block')
+      return this.block.setUp({
+        pod,
+        pv,
+        client,
+        nodeName: this.opts.nodeName,
+        accessMode: csiAccessMode(accessMode, await this.has(client, 'SINGLE_NODE_MULTI_WRITER')),
+        readOnly,
+        ...(publishContext ? { publishContext } : {}),
+        volumeContext: { ...csi.volumeAttributes, ...podInfo(pod, driver, 'Persistent') },
+      });
     const staging = csiStagingPath(this.opts.rootDir, csi.driver, csi.volumeHandle);
     // MountDevice (upstream csi_attacher): stage once per node when the driver stages.
     if (await this.has(client, 'STAGE_UNSTAGE_VOLUME')) {
@@ -367,6 +381,7 @@ export class CsiVolumes {
    * for each, then NodeUnstageVolume for a staged volume no other pod publishes any more.
    */
   async tearDownPod(uid: string): Promise<void> {
+    await this.block.tearDownPod(uid);
     const dir = join(this.opts.rootDir, 'pods', uid, 'volumes', CSI_POD_VOLUME_DIR);
     for (const target of this.inUse.keys()) if (target.startsWith(`${dir}/`)) this.inUse.delete(target);
     const staged = new Set<string>();

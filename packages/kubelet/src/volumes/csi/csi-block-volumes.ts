@@ -1,0 +1,153 @@
+import { lstat, mkdir, readdir, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { AccessModeName, CsiNodeClient, VolumeCapability } from '@nodeagent/csi-client';
+import type { Pod } from '../../api/pod-types';
+import type { MountedVolume } from '../../cri/container-config';
+import type { PersistentVolumeObject } from './csi-storage-objects';
+import { attachmentName, CSI_PLUGIN_NAME, CSI_POD_VOLUME_DIR, VOL_DATA_FILE } from './csi-volume-paths';
+
+/** `<root>/plugins/kubernetes.io/csi/volumeDevices`: upstream's GetVolumeDevicePluginDir for CSI. */
+function deviceDir(rootDir: string): string {
+  return join(rootDir, 'plugins', CSI_PLUGIN_NAME, 'volumeDevices');
+}
+
+/** Upstream's block paths of one volume (csi_block.go), named after the PersistentVolume. */
+export function csiBlockPaths(rootDir: string, pvName: string, podUid: string) {
+  const dir = deviceDir(rootDir);
+  return {
+    /** NodeStageVolume's staging_target_path: `volumeDevices/staging/<pv>`. */
+    staging: join(dir, 'staging', pvName),
+    /** NodePublishVolume's target_path, a file the driver makes: `volumeDevices/publish/<pv>/<pod uid>`. */
+    publish: join(dir, 'publish', pvName, podUid),
+    /** vol_data.json of the volume: `volumeDevices/<pv>/data`. */
+    data: join(dir, pvName, 'data'),
+    /** The pod's link to the device: `pods/<uid>/volumeDevices/kubernetes.io~csi/<pv>`. */
+    podDevice: join(rootDir, 'pods', podUid, 'volumeDevices', CSI_POD_VOLUME_DIR, pvName),
+  };
+}
+
+/** What a block claim's set-up needs from the claim path of csi-volumes.ts. */
+export interface BlockVolumeSetUp {
+  pod: Pod;
+  pv: PersistentVolumeObject;
+  client: CsiNodeClient;
+  nodeName: string;
+  accessMode: AccessModeName;
+  readOnly: boolean;
+  publishContext?: Record<string, string>;
+  volumeContext: Record<string, string>;
+}
+
+/** One block volume mapped into a pod, for its teardown. */
+interface MappedBlock {
+  driver: string;
+  volumeHandle: string;
+}
+
+/**
+ * `volumeMode: Block` claims as upstream's csiBlockMapper maps them: NodeStageVolume with a block
+ * capability at `volumeDevices/staging/<pv>` (when the driver stages), NodePublishVolume to the
+ * file `volumeDevices/publish/<pv>/<pod uid>` (the driver puts the device there), and a symlink to
+ * it at `pods/<uid>/volumeDevices/kubernetes.io~csi/<pv>`, which the runtime gets as the
+ * container's device (CRI Device). Upstream also bind-mounts the device under
+ * `volumeDevices/<pv>/dev/<pod uid>` and holds it open through a loop device so it cannot go
+ * away under a running container; this kubelet makes no mounts of its own on the host and skips
+ * that lock.
+ */
+export class CsiBlockVolumes {
+  /** Pod device link → the mapped volume. */
+  private readonly mapped = new Map<string, MappedBlock>();
+  /** Staging paths of the volumes staged now. */
+  private readonly staged = new Set<string>();
+
+  constructor(
+    private readonly rootDir: string,
+    private readonly client: (driver: string) => CsiNodeClient,
+  ) {}
+
+  async setUp(input: BlockVolumeSetUp): Promise<MountedVolume> {
+    const csi = input.pv.spec?.csi as NonNullable<NonNullable<PersistentVolumeObject['spec']>['csi']>;
+    const pvName = input.pv.metadata?.name ?? '';
+    const uid = input.pod.metadata.uid ?? '';
+    const paths = csiBlockPaths(this.rootDir, pvName, uid);
+    if (this.mapped.has(paths.podDevice))
+      return { hostPath: paths.podDevice, readOnly: input.readOnly, block: true };
+    const capability: VolumeCapability = { accessMode: { mode: input.accessMode }, block: {} };
+    const stages = (await input.client.nodeGetCapabilities()).includes('STAGE_UNSTAGE_VOLUME');
+    // SetUpDevice: vol_data.json first, then the stage (once per node; a repeated one is a no-op).
+    await mkdir(paths.data, { recursive: true, mode: 0o750 });
+    await writeFile(
+      join(paths.data, VOL_DATA_FILE),
+      JSON.stringify({
+        specVolID: pvName,
+        volumeHandle: csi.volumeHandle,
+        driverName: csi.driver,
+        nodeName: input.nodeName,
+        attachmentID: attachmentName(csi.volumeHandle, csi.driver, input.nodeName),
+      }),
+    );
+    // Staged once per node (upstream's device state), however many pods map it.
+    if (stages && !this.staged.has(paths.staging)) {
+      await mkdir(paths.staging, { recursive: true, mode: 0o750 });
+      await input.client.nodeStageVolume({
+        volumeId: csi.volumeHandle,
+        stagingTargetPath: paths.staging,
+        volumeCapability: capability,
+        volumeContext: csi.volumeAttributes ?? {},
+        ...(input.publishContext ? { publishContext: input.publishContext } : {}),
+      });
+      this.staged.add(paths.staging);
+    }
+    // MapPodDevice: the publish path's directory is the kubelet's, the file the driver's.
+    await mkdir(dirname(paths.publish), { recursive: true, mode: 0o750 });
+    await input.client.nodePublishVolume({
+      volumeId: csi.volumeHandle,
+      ...(input.publishContext ? { publishContext: input.publishContext } : {}),
+      ...(stages ? { stagingTargetPath: paths.staging } : {}),
+      targetPath: paths.publish,
+      volumeCapability: capability,
+      readonly: input.readOnly,
+      volumeContext: input.volumeContext,
+    });
+    // The driver's device (or the file it bound one onto, in its own mount namespace) must be there.
+    if (!(await lstat(paths.publish).catch(() => undefined)))
+      throw new Error(`blockMapper.MapPodDevice: the driver published nothing at ${paths.publish}`);
+    await mkdir(dirname(paths.podDevice), { recursive: true, mode: 0o750 });
+    await rm(paths.podDevice, { force: true });
+    await symlink(paths.publish, paths.podDevice);
+    this.mapped.set(paths.podDevice, { driver: csi.driver, volumeHandle: csi.volumeHandle });
+    return { hostPath: paths.podDevice, readOnly: input.readOnly, block: true };
+  }
+
+  /**
+   * Unmaps every block volume of pod `uid` (after its containers stopped): the pod's link,
+   * NodeUnpublishVolume, and NodeUnstageVolume once no other pod has the volume published.
+   */
+  async tearDownPod(uid: string): Promise<void> {
+    const dir = join(this.rootDir, 'pods', uid, 'volumeDevices', CSI_POD_VOLUME_DIR);
+    for (const pvName of await readdir(dir).catch(() => [] as string[])) {
+      const paths = csiBlockPaths(this.rootDir, pvName, uid);
+      const data = await readFile(join(paths.data, VOL_DATA_FILE), 'utf8')
+        .then((t) => JSON.parse(t) as { driverName: string; volumeHandle: string })
+        .catch(() => undefined);
+      if (!data) {
+        await rm(paths.podDevice, { force: true });
+        continue;
+      }
+      const client = this.client(data.driverName);
+      await client.nodeUnpublishVolume({ volumeId: data.volumeHandle, targetPath: paths.publish });
+      await rm(paths.publish, { force: true });
+      await rm(paths.podDevice, { force: true });
+      this.mapped.delete(paths.podDevice);
+      const others = await readdir(dirname(paths.publish)).catch(() => [] as string[]);
+      if (others.length > 0) continue;
+      await rmdir(dirname(paths.publish)).catch(() => undefined);
+      if ((await client.nodeGetCapabilities()).includes('STAGE_UNSTAGE_VOLUME'))
+        await client.nodeUnstageVolume({ volumeId: data.volumeHandle, stagingTargetPath: paths.staging });
+      await rm(paths.staging, { recursive: true, force: true });
+      this.staged.delete(paths.staging);
+      await rm(dirname(paths.data), { recursive: true, force: true });
+    }
+    await rm(join(this.rootDir, 'pods', uid, 'volumeDevices'), { recursive: true, force: true });
+  }
+}
