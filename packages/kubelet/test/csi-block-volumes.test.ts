@@ -10,6 +10,7 @@ import {
   type CsiVolumeHarness,
   DRIVER,
   NODE,
+  setUpFailure,
   startCsiVolumeHarness,
 } from './helpers/csi-volume-harness';
 
@@ -135,6 +136,12 @@ describe('volumeMode: Block', () => {
     expect(() =>
       buildContainerConfig(pod, mounting, { restartCount: 0, env: [], volumes, memoryCapacity: 1024 ** 3 }),
     ).toThrow(CreateContainerConfigError);
+    // The claim's volume used the other way round waits with upstream's populator error.
+    const mounted: Pod = { ...pod, metadata: { ...pod.metadata, uid: 'uid-mounted' } };
+    mounted.spec = { ...pod.spec, containers: [mounting] };
+    expect((await setUpFailure(h.volumes, mounted)).events).toEqual([
+      'MountVolume.SetUp failed for volume "disk" : volume disk has volumeMode Block, but is specified in volumeMounts',
+    ]);
     const wrong = {
       name: 'c',
       image: 'busybox',

@@ -155,22 +155,25 @@ describe('fsGroupPolicy and volume_mount_group', () => {
 
 describe('podInfoOnMount, tokenRequests and requiresRepublish', () => {
   it("puts the pod's attributes and its service account tokens in volume_context, and publishes again on every sync", async () => {
+    // The kubelet's token source over the server's TokenRequest API, its requests recorded.
+    const requested: unknown[] = [];
     const t = await harness(
       {
         podInfoOnMount: true,
         requiresRepublish: true,
         tokenRequests: [{ audience: 'vault', expirationSeconds: 3600 }, { audience: '' }],
       },
-      {},
-    );
-    // The kubelet's token source over the server's TokenRequest API, its requests recorded.
-    const requested: unknown[] = [];
-    (t.csiVolumes as unknown as { opts: { tokens: unknown } }).opts.tokens = apiCsiTokens({
-      createNamespacedServiceAccountToken: (param) => {
-        requested.push(param);
-        return t.core.createNamespacedServiceAccountToken(param as never);
+      {
+        csi: (core) => ({
+          tokens: apiCsiTokens({
+            createNamespacedServiceAccountToken: (param) => {
+              requested.push(param);
+              return core.createNamespacedServiceAccountToken(param as never);
+            },
+          }),
+        }),
       },
-    });
+    );
     await claim(t, 'tokens');
     const pod = claimPod('tokens', 'tokens');
     await t.volumes.setUp(pod, { objects: {} as never });
@@ -241,7 +244,7 @@ describe('readOnly, access modes and SELinux', () => {
     ]);
   });
 
-  it('passes no SELinux context on a host without SELinux, and refuses by name where upstream would mount with one', async () => {
+  it('passes no SELinux context on a host without SELinux, even where the driver asks for SELinux mounts', async () => {
     const t = await harness({ seLinuxMount: true }, { csi: { selinuxEnabled: false } });
     await claim(t, 'selinux', { accessModes: ['ReadWriteOncePod'] });
     const labelled = claimPod('selinux', 'selinux', {
@@ -252,13 +255,21 @@ describe('readOnly, access modes and SELinux', () => {
       access_mode: { mode: 'SINGLE_NODE_SINGLE_WRITER' },
       mount: {},
     });
+  });
 
-    (t.csiVolumes as unknown as { opts: { selinuxEnabled: boolean } }).opts.selinuxEnabled = true;
-    const other = { ...labelled, metadata: { ...labelled.metadata, uid: 'uid-selinux-2' } };
-    const error = await setUpFailure(t.volumes, other);
-    expect(error.events?.[0]).toContain(
+  it('refuses by name where upstream would mount with an SELinux context, publishing nothing', async () => {
+    const t = await harness({ seLinuxMount: true }, { csi: { selinuxEnabled: true } });
+    await claim(t, 'selinux', { accessModes: ['ReadWriteOncePod'] });
+    const labelled = claimPod('selinux', 'selinux', {
+      securityContext: { seLinuxOptions: { level: 's0:c1,c2' } },
+    } as never);
+    const error = await setUpFailure(t.volumes, labelled);
+    expect(error.events[0]).toContain(
       'CSIDriver seLinuxMount: true asks for an SELinux context mount (level "s0:c1,c2")',
     );
+    expect(publishes(t)).toHaveLength(0);
+    // Without a level (the runtime picks one) upstream passes no context either: published.
+    await t.volumes.setUp(claimPod('unlabelled', 'selinux'), { objects: {} as never });
     expect(publishes(t)).toHaveLength(1);
   });
 });

@@ -24,20 +24,20 @@ let patches: Record<string, unknown>[] = [];
 
 async function harness(opts: CsiVolumeHarnessOptions['plugin'] = {}): Promise<CsiVolumeHarness> {
   patches = [];
-  let t: CsiVolumeHarness | undefined;
-  const claimStatus: ClaimStatusWriter = {
-    async patchClaimStatus(namespace, name, status) {
-      patches.push(status);
-      return (await t?.core.patchNamespacedPersistentVolumeClaimStatus(
-        { name, namespace, body: { status } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      )) as ClaimObject;
-    },
-  };
-  t = await startCsiVolumeHarness({
+  const t = await startCsiVolumeHarness({
     csiDriver: { attachRequired: false },
     plugin: opts,
-    csi: { claimStatus },
+    csi: (core) => ({
+      claimStatus: {
+        async patchClaimStatus(namespace, name, status) {
+          patches.push(status);
+          return (await core.patchNamespacedPersistentVolumeClaimStatus(
+            { name, namespace, body: { status } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          )) as ClaimObject;
+        },
+      } satisfies ClaimStatusWriter,
+    }),
   });
   h = t;
   await t.core.createNamespacedPersistentVolumeClaim({

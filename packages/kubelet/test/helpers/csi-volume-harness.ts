@@ -53,7 +53,8 @@ export interface CsiVolumeHarnessOptions {
   csiDriver?: V1CSIDriverSpec;
   plugin?: Partial<FakeCsiPluginOptions>;
   server?: ApiServerOptions;
-  csi?: Partial<CsiVolumesOptions>;
+  /** Extra CsiVolumes options, or a function making them from the server's core client. */
+  csi?: Partial<CsiVolumesOptions> | ((core: CoreV1Api) => Partial<CsiVolumesOptions>);
 }
 
 export async function startCsiVolumeHarness(opts: CsiVolumeHarnessOptions = {}): Promise<CsiVolumeHarness> {
@@ -89,7 +90,7 @@ export async function startCsiVolumeHarness(opts: CsiVolumeHarnessOptions = {}):
     drivers,
     objects: apiCsiStorageObjects(core, storage),
     recordEvent,
-    ...opts.csi,
+    ...(typeof opts.csi === 'function' ? opts.csi(core) : opts.csi),
   });
   const volumes = new PodVolumeManager({ rootDir: root, mounter: new RecordingMounter(), csi: csiVolumes });
   return {
@@ -120,7 +121,10 @@ export async function bindClaim(
   core: CoreV1Api,
   namespace: string,
   claimName: string,
-  pv: { name: string; volumeHandle: string; capacity?: string } & Omit<Partial<V1PersistentVolumeSpec>, 'capacity'>,
+  pv: { name: string; volumeHandle: string; capacity?: string } & Omit<
+    Partial<V1PersistentVolumeSpec>,
+    'capacity'
+  >,
 ): Promise<void> {
   const { name, volumeHandle, capacity = '1Mi', ...spec } = pv;
   const claim = await core.readNamespacedPersistentVolumeClaim({ name: claimName, namespace });

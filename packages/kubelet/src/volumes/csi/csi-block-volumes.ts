@@ -26,6 +26,21 @@ export function csiBlockPaths(rootDir: string, pvName: string, podUid: string) {
   };
 }
 
+/**
+ * Upstream's populator check of a claim's volume against how the pod's containers use it: a
+ * Filesystem volume (the default) only in volumeMounts, a Block one only in volumeDevices.
+ */
+export function checkVolumeMode(pod: Pod, volumeName: string, volumeMode: string | undefined): void {
+  const mode = volumeMode ?? 'Filesystem';
+  const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+  const mounted = containers.some((c) => (c.volumeMounts ?? []).some((m) => m.name === volumeName));
+  const mapped = containers.some((c) => (c.volumeDevices ?? []).some((d) => d.name === volumeName));
+  if (mounted && mode !== 'Filesystem')
+    throw new Error(`volume ${volumeName} has volumeMode ${mode}, but is specified in volumeMounts`);
+  if (mapped && mode !== 'Block')
+    throw new Error(`volume ${volumeName} has volumeMode ${mode}, but is specified in volumeDevices`);
+}
+
 /** What a block claim's set-up needs from the claim path of csi-volumes.ts. */
 export interface BlockVolumeSetUp {
   pod: Pod;

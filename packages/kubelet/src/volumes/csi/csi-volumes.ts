@@ -9,7 +9,7 @@ import type {
 import type { Pod, Volume } from '../../api/pod-types';
 import type { MountedVolume } from '../../cri/container-config';
 import type { PodEventRecorder } from '../../events/event-reasons';
-import { CsiBlockVolumes } from './csi-block-volumes';
+import { CsiBlockVolumes, checkVolumeMode } from './csi-block-volumes';
 import type { CsiDrivers } from './csi-drivers';
 import { applyCsiFsGroup, type CsiMountFields, csiMountFields } from './csi-mount-fields';
 import { type ClaimStatusWriter, CsiNodeExpansion } from './csi-node-expansion';
@@ -220,6 +220,7 @@ export class CsiVolumes {
       );
     const csi = pv.spec?.csi;
     if (!csi) throw new Error(`unsupported volume type: PersistentVolume ${pvName} has no CSI source`);
+    checkVolumeMode(pod, volume.name, pv.spec?.volumeMode);
     const uid = pod.metadata.uid ?? '';
     const readOnly = ref.readOnly === true || csi.readOnly === true;
     const target = csiPublishPath(this.opts.rootDir, uid, pvName);
