@@ -1,0 +1,117 @@
+/**
+ * A claim with volumeMode: Block in a real containerd pod: FakeCsiPlugin publishes the volume as
+ * a device node with the numbers of a loop device the test attaches to a file of its own (no
+ * mount anywhere), the kubelet links it under pods/<uid>/volumeDevices and hands it to the
+ * container as a CRI device at /dev/xvda; what the container writes there lands in the file.
+ * Deleting the pod unpublishes and unstages it. The loop device is detached after the test.
+ */
+import { execFile } from 'node:child_process';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { StorageV1Api } from '@kubernetes/client-node';
+import { type DriverRegistrar, FakeCsiPlugin, startDriverRegistrar } from '@nodeagent/testing/csi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiCsiNodeInfo } from '../../src/volumes/csi/api-csi-node-info';
+import { apiCsiStorageObjects } from '../../src/volumes/csi/api-csi-storage-objects';
+import type { CsiNodeInfo } from '../../src/volumes/csi/csi-node-info';
+import type { CsiStorageObjects } from '../../src/volumes/csi/csi-storage-objects';
+import { bindClaim, DRIVER } from '../helpers/csi-volume-harness';
+import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
+
+const run = promisify(execFile);
+let node: NodeHarness;
+let plugin: FakeCsiPlugin | undefined;
+let registrar: DriverRegistrar | undefined;
+let loopDevice: string | undefined;
+let backing: string;
+
+/** Calls go to `target()` once it exists: the CSI seam needs the harness's own API clients. */
+function late<T extends object>(target: () => T | undefined): T {
+  return new Proxy({} as T, {
+    get: (_t, property) => {
+      const value = Reflect.get(target() as T, property) as unknown;
+      return typeof value === 'function' ? value.bind(target()) : value;
+    },
+  });
+}
+
+beforeAll(async () => {
+  let nodeInfo: CsiNodeInfo | undefined;
+  let objects: CsiStorageObjects | undefined;
+  node = await startNodeHarness({
+    kubelet: { api: { csi: { nodeInfo: late(() => nodeInfo), objects: late(() => objects) } } },
+  });
+  const storage = node.api.kubeConfig().makeApiClient(StorageV1Api);
+  nodeInfo = apiCsiNodeInfo(node.nodeName, node.core, storage);
+  objects = apiCsiStorageObjects(node.core, storage);
+  await storage.createCSIDriver({ body: { metadata: { name: DRIVER }, spec: { attachRequired: false } } });
+  backing = join(node.dir, 'block.img');
+  await writeFile(backing, Buffer.alloc(1024 * 1024));
+  loopDevice = (await run('losetup', ['--find', '--show', backing])).stdout.trim();
+  const { rdev } = await stat(loopDevice);
+  plugin = await FakeCsiPlugin.start({
+    driverName: DRIVER,
+    nodeId: node.nodeName,
+    blockDevice: { major: Math.floor(rdev / 256) & 0xfff, minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) },
+  });
+  registrar = await startDriverRegistrar({
+    registrationDir: join(node.dir, 'root', 'plugins_registry'),
+    driverName: DRIVER,
+    endpoint: plugin.socketPath,
+  });
+  await waitFor('the driver registered', () => (registrar?.statuses.length ? true : undefined), 60_000);
+}, 180_000);
+
+afterAll(async () => {
+  await registrar?.stop();
+  await plugin?.stop();
+  await node?.stop();
+  if (loopDevice) await run('losetup', ['-d', loopDevice]);
+}, 120_000);
+
+describe('a block claim in a real containerd pod', () => {
+  it('is the container device at devicePath; its writes land in the volume; deleting the pod unmaps it', async () => {
+    expect(registrar?.statuses).toEqual([{ pluginRegistered: true, error: '' }]);
+    await node.core.createNamespacedPersistentVolumeClaim({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'raw' },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          volumeMode: 'Block',
+          resources: { requests: { storage: '1Mi' } },
+        },
+      },
+    });
+    await bindClaim(node.core, 'default', 'raw', { name: 'pv-raw', volumeHandle: 'vol-raw' });
+    node.createPod({
+      metadata: { name: 'blk' },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        volumes: [{ name: 'disk', persistentVolumeClaim: { claimName: 'raw' } }],
+        containers: [
+          {
+            name: 'app',
+            image: node.busybox,
+            command: ['sh', '-c', 'printf hello-block | dd of=/dev/xvda conv=notrunc,fsync && sleep 3600'],
+            volumeDevices: [{ name: 'disk', devicePath: '/dev/xvda' }],
+          },
+        ],
+      },
+    });
+    await node.waitPod('blk', 'Running', (p) => (p.status?.phase === 'Running' ? true : undefined), 90_000);
+    const listing = await node.exec('blk', 'app', ['ls', '-l', '/dev/xvda']);
+    expect(listing).toMatch(/^b/);
+    await waitFor(
+      'the write in the backing file',
+      async () => ((await readFile(backing)).subarray(0, 11).toString() === 'hello-block' ? true : undefined),
+      30_000,
+    );
+
+    node.deletePod('blk');
+    await waitFor('the pod gone', () => (node.getPod('blk') ? undefined : true), 90_000);
+    await waitFor('the volume unpublished', () => (plugin?.published.size === 0 ? true : undefined), 30_000);
+    await waitFor('the volume unstaged', () => (plugin?.staged.size === 0 ? true : undefined), 30_000);
+  });
+});
