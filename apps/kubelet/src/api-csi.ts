@@ -42,6 +42,8 @@ export function apiCsi(
         readNamespacedPersistentVolumeClaim: ({ name, namespace }) =>
           get(`/api/v1/namespaces/${seg(namespace)}/persistentvolumeclaims/${seg(name)}`),
         readPersistentVolume: ({ name }) => get(`/api/v1/persistentvolumes/${seg(name)}`),
+        readNamespacedSecret: ({ name, namespace }) =>
+          get(`/api/v1/namespaces/${seg(namespace)}/secrets/${seg(name)}`),
       },
       {
         readCSIDriver: ({ name }) => get(`/apis/storage.k8s.io/v1/csidrivers/${seg(name)}`),

@@ -273,3 +273,53 @@ describe('readOnly, access modes and SELinux', () => {
     expect(publishes(t)).toHaveLength(1);
   });
 });
+
+describe('secrets for the driver', () => {
+  it("passes the PV's stage and publish secrets and an inline volume's publish secret; a missing one fails the mount in upstream's words", async () => {
+    const t = await harness({ volumeLifecycleModes: ['Persistent', 'Ephemeral'] });
+    for (const [name, value] of [
+      ['stage-creds', 's1'],
+      ['publish-creds', 'p1'],
+    ] as const)
+      await t.core.createNamespacedSecret({
+        namespace: 'default',
+        body: { metadata: { name }, stringData: { key: value } },
+      });
+    await t.core.createNamespacedPersistentVolumeClaim({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'secret' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } },
+      },
+    });
+    await bindClaim(t.core, 'default', 'secret', {
+      name: 'pv-secret',
+      volumeHandle: 'vol-secret',
+      csi: {
+        driver: DRIVER,
+        volumeHandle: 'vol-secret',
+        nodeStageSecretRef: { namespace: 'default', name: 'stage-creds' },
+        nodePublishSecretRef: { namespace: 'default', name: 'publish-creds' },
+      },
+    });
+    await t.volumes.setUp(claimPod('secret', 'secret'), { objects: {} as never });
+    expect(t.plugin.secrets).toEqual([
+      { rpc: 'NodeStageVolume', secrets: { key: 's1' } },
+      { rpc: 'NodePublishVolume', secrets: { key: 'p1' } },
+    ]);
+    expect(publishes(t)[0]?.secrets).toBe('***stripped***');
+
+    const inline: Pod = {
+      metadata: { name: 'inline', namespace: 'default', uid: 'uid-inline' },
+      spec: {
+        containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'v', mountPath: '/v' }] }],
+        volumes: [{ name: 'v', csi: { driver: DRIVER, nodePublishSecretRef: { name: 'missing' } } }],
+      },
+    };
+    const error = await setUpFailure(t.volumes, inline);
+    expect(error.events).toEqual([
+      'MountVolume.SetUp failed for volume "v" : fetching NodePublishSecretRef default/missing failed: kubernetes.io/csi: failed to find the secret missing in the namespace default with error: secrets "missing" not found',
+    ]);
+    expect(publishes(t)).toHaveLength(1);
+  });
+});

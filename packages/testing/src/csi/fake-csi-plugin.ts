@@ -87,6 +87,8 @@ export class FakeCsiPlugin {
   readonly staged = new Map<string, string>();
   /** Target path → volume ID, for volumes published now. */
   readonly published = new Map<string, string>();
+  /** The secrets each call carried (the log shows them as `***stripped***`, as the drivers log). */
+  readonly secrets: { rpc: string; secrets: Record<string, string> }[] = [];
   /** Volume ID → the size in bytes of its last NodeExpandVolume. */
   readonly expanded = new Map<string, number>();
   private readonly faults = new Map<string, CsiFault[]>();
@@ -146,10 +148,13 @@ export class FakeCsiPlugin {
 
   private handler(service: string, rpc: string, answer: (req: Req) => Promise<object>) {
     return (call: ServerUnaryCall<Req, object>, done: sendUnaryData<object>) => {
-      this.calls.push({
-        method: `/csi.v1.${service}/${rpc}`,
-        request: csiWireJson(`${rpc}Request`, call.request),
-      });
+      const request = csiWireJson(`${rpc}Request`, call.request) as Record<string, unknown>;
+      // As the Go drivers log through protosanitizer: secrets never in the log, kept aside for tests.
+      if (request.secrets) {
+        this.secrets.push({ rpc, secrets: request.secrets as Record<string, string> });
+        request.secrets = '***stripped***';
+      }
+      this.calls.push({ method: `/csi.v1.${service}/${rpc}`, request });
       const fault = this.faults.get(rpc)?.shift();
       if (fault === 'hang') return;
       if (fault) return done({ code: fault.code, details: fault.message });

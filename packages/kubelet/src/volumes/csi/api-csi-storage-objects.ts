@@ -17,6 +17,8 @@ export interface CsiStorageRequests {
   readCSIDriver(param: { name: string }): Promise<unknown>;
   /** Reads a VolumeAttachment by name. */
   readVolumeAttachment(param: { name: string }): Promise<unknown>;
+  /** Reads a Secret a CSI source names (without it such volumes fail, naming the secret). */
+  readNamespacedSecret?(param: { name: string; namespace: string }): Promise<unknown>;
 }
 
 async function orUndefined<T>(read: () => Promise<unknown>): Promise<T | undefined> {
@@ -30,7 +32,10 @@ async function orUndefined<T>(read: () => Promise<unknown>): Promise<T | undefin
 
 /** CSI volumes' API objects read through the API server (claims, volumes, CSIDrivers); a 404 reads as missing. */
 export function apiCsiStorageObjects(
-  core: Pick<CsiStorageRequests, 'readNamespacedPersistentVolumeClaim' | 'readPersistentVolume'>,
+  core: Pick<
+    CsiStorageRequests,
+    'readNamespacedPersistentVolumeClaim' | 'readPersistentVolume' | 'readNamespacedSecret'
+  >,
   storage: Pick<CsiStorageRequests, 'readCSIDriver' | 'readVolumeAttachment'>,
 ): CsiStorageObjects {
   return {
@@ -41,5 +46,11 @@ export function apiCsiStorageObjects(
     csiDriver: (name) => orUndefined<CsiDriverObject>(() => storage.readCSIDriver({ name })),
     volumeAttachment: async (name) =>
       (await storage.readVolumeAttachment({ name })) as VolumeAttachmentObject,
+    ...(core.readNamespacedSecret
+      ? {
+          secret: async (namespace: string, name: string) =>
+            (await core.readNamespacedSecret?.({ name, namespace })) as { data?: Record<string, string> },
+        }
+      : {}),
   };
 }

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { AccessModeName, CsiNodeClient, VolumeCapability } from '@nodeagent/csi-client';
 import type { Pod } from '../../api/pod-types';
 import type { MountedVolume } from '../../cri/container-config';
+import { type CsiSecretReader, csiSecrets } from './csi-secrets';
 import type { PersistentVolumeObject } from './csi-storage-objects';
 import { attachmentName, CSI_PLUGIN_NAME, CSI_POD_VOLUME_DIR, VOL_DATA_FILE } from './csi-volume-paths';
 
@@ -51,6 +52,8 @@ export interface BlockVolumeSetUp {
   readOnly: boolean;
   publishContext?: Record<string, string>;
   volumeContext: Record<string, string>;
+  /** Reads the PV's stage and publish secrets. */
+  secret: CsiSecretReader | undefined;
 }
 
 /** One block volume mapped into a pod, for its teardown. */
@@ -104,8 +107,10 @@ export class CsiBlockVolumes {
     // Staged once per node (upstream's device state), however many pods map it.
     if (stages && !this.staged.has(paths.staging)) {
       await mkdir(paths.staging, { recursive: true, mode: 0o750 });
+      const stageSecrets = await csiSecrets(input.secret, csi.nodeStageSecretRef, 'NodeStageSecretRef');
       await input.client.nodeStageVolume({
         volumeId: csi.volumeHandle,
+        ...(stageSecrets ? { secrets: stageSecrets } : {}),
         stagingTargetPath: paths.staging,
         volumeCapability: capability,
         volumeContext: csi.volumeAttributes ?? {},
@@ -115,8 +120,10 @@ export class CsiBlockVolumes {
     }
     // MapPodDevice: the publish path's directory is the kubelet's, the file the driver's.
     await mkdir(dirname(paths.publish), { recursive: true, mode: 0o750 });
+    const secrets = await csiSecrets(input.secret, csi.nodePublishSecretRef, 'NodePublishSecretRef');
     await input.client.nodePublishVolume({
       volumeId: csi.volumeHandle,
+      ...(secrets ? { secrets } : {}),
       ...(input.publishContext ? { publishContext: input.publishContext } : {}),
       ...(stages ? { stagingTargetPath: paths.staging } : {}),
       targetPath: paths.publish,

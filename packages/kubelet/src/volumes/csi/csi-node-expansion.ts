@@ -2,6 +2,7 @@ import { type AccessModeName, type CsiNodeClient, isCsiError } from '@nodeagent/
 import { parseQuantity } from '@nodeagent/primitives';
 import type { Pod } from '../../api/pod-types';
 import type { EventType, PodEventRecorder } from '../../events/event-reasons';
+import { type CsiSecretReader, csiSecrets } from './csi-secrets';
 import type { ClaimCondition, ClaimObject, ClaimStatus, PersistentVolumeObject } from './csi-storage-objects';
 
 /** Writes a claim's status as upstream's kubelet patches it during expansion, and its events. */
@@ -56,8 +57,8 @@ function grpcCode(e: unknown): string | undefined {
   return isCsiError(e) ? e.code : undefined;
 }
 
-/** The driver lacks EXPAND_VOLUME (upstream's own message, without the driver-error prefix). */
-class NoNodeExpansionError extends Error {}
+/** A failure of the expander before the driver's call (no EXPAND_VOLUME, a missing secret): its message as is. */
+class ExpanderError extends Error {}
 
 /** Thrown when an expansion during the volume's first set-up fails: the mount fails with it. */
 export class ExpandDuringMountError extends Error {
@@ -84,6 +85,7 @@ export class CsiNodeExpansion {
     private readonly nodeName: string,
     private readonly status: ClaimStatusWriter | undefined,
     private readonly recordEvent: PodEventRecorder | undefined,
+    private readonly secret?: CsiSecretReader,
   ) {}
 
   /**
@@ -137,10 +139,18 @@ export class CsiNodeExpansion {
     const driver = volume.pv.spec?.csi?.driver ?? '';
     try {
       if (!(await volume.client.nodeGetCapabilities()).includes('EXPAND_VOLUME'))
-        throw new NoNodeExpansionError(
-          `found CSI plugin kubernetes.io/csi/${driver} to not support node expansion`,
+        throw new ExpanderError(
+          `Expander.NodeExpand found CSI plugin kubernetes.io/csi/${driver} to not support node expansion`,
         );
+      const secrets = await csiSecrets(
+        this.secret,
+        volume.pv.spec?.csi?.nodeExpandSecretRef,
+        'NodeExpandSecretRef',
+      ).catch((e: Error) => {
+        throw new ExpanderError(e.message);
+      });
       await volume.client.nodeExpandVolume({
+        ...(secrets ? { secrets } : {}),
         volumeId: volume.pv.spec?.csi?.volumeHandle ?? '',
         volumePath: volume.targetPath,
         capacityRange: { requiredBytes: parseQuantity(newSize, 'spec.capacity') },
@@ -156,8 +166,8 @@ export class CsiNodeExpansion {
     } catch (e) {
       const code = grpcCode(e);
       const error = new Error(
-        e instanceof NoNodeExpansionError
-          ? `Expander.NodeExpand ${e.message}`
+        e instanceof ExpanderError
+          ? e.message
           : `Expander.NodeExpand failed to expand the volume : ${(e as Error).message}`,
       );
       // Upstream IsOperationFinishedError: all but a driver's uncertain answer (timeout, unavailable).

@@ -1,3 +1,5 @@
+import type { CsiSecretReader, CsiSecretReference } from './csi-secrets';
+
 /** The parts of a PersistentVolumeClaim the kubelet reads. */
 export interface ClaimObject {
   metadata?: {
@@ -45,6 +47,9 @@ export interface PersistentVolumeObject {
       readOnly?: boolean;
       fsType?: string;
       volumeAttributes?: Record<string, string>;
+      nodeStageSecretRef?: CsiSecretReference;
+      nodePublishSecretRef?: CsiSecretReference;
+      nodeExpandSecretRef?: CsiSecretReference;
     };
   };
 }
@@ -85,4 +90,6 @@ export interface CsiStorageObjects {
   csiDriver(name: string): Promise<CsiDriverObject | undefined>;
   /** A VolumeAttachment by name; rejects with the API's error (upstream reports the GET error). */
   volumeAttachment(name: string): Promise<VolumeAttachmentObject>;
+  /** A Secret a CSI source names for the driver (its data base64); rejects with the API's error. None: such volumes fail. */
+  secret?: CsiSecretReader;
 }

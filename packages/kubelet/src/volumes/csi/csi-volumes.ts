@@ -13,6 +13,7 @@ import { CsiBlockVolumes, checkVolumeMode } from './csi-block-volumes';
 import type { CsiDrivers } from './csi-drivers';
 import { applyCsiFsGroup, type CsiMountFields, csiMountFields } from './csi-mount-fields';
 import { type ClaimStatusWriter, CsiNodeExpansion } from './csi-node-expansion';
+import { csiSecrets } from './csi-secrets';
 import { hostSELinuxEnabled } from './csi-selinux';
 import type { CsiTokenRequester } from './csi-service-account-tokens';
 import type { CsiDriverObject, CsiStorageObjects } from './csi-storage-objects';
@@ -109,7 +110,12 @@ export class CsiVolumes {
   private readonly block: CsiBlockVolumes;
 
   constructor(private readonly opts: CsiVolumesOptions) {
-    this.expansion = new CsiNodeExpansion(opts.nodeName, opts.claimStatus, opts.recordEvent);
+    this.expansion = new CsiNodeExpansion(
+      opts.nodeName,
+      opts.claimStatus,
+      opts.recordEvent,
+      opts.objects.secret,
+    );
     this.block = new CsiBlockVolumes(opts.rootDir, (driver) => this.client(driver));
   }
 
@@ -173,9 +179,18 @@ export class CsiVolumes {
     );
     const multiWriter = await this.has(client, 'SINGLE_NODE_MULTI_WRITER');
     await mkdir(dirname(target), { recursive: true, mode: 0o750 });
+    const secrets = await csiSecrets(
+      this.opts.objects.secret,
+      source.nodePublishSecretRef && {
+        namespace: pod.metadata.namespace,
+        name: source.nodePublishSecretRef.name,
+      },
+      'NodePublishSecretRef',
+    );
     await client.nodePublishVolume({
       volumeId: handle,
       targetPath: target,
+      ...(secrets ? { secrets } : {}),
       volumeCapability: this.capability(
         csiAccessMode('ReadWriteOnce', multiWriter),
         source.fsType,
@@ -263,6 +278,7 @@ export class CsiVolumes {
         readOnly,
         ...(publishContext ? { publishContext } : {}),
         volumeContext: { ...csi.volumeAttributes, ...podInfo(pod, driver, 'Persistent') },
+        secret: this.opts.objects.secret,
       });
     const staging = csiStagingPath(this.opts.rootDir, csi.driver, csi.volumeHandle);
     // MountDevice (upstream csi_attacher): stage once per node when the driver stages.
@@ -272,8 +288,14 @@ export class CsiVolumes {
         const multiWriter = await this.has(client, 'SINGLE_NODE_MULTI_WRITER');
         await mkdir(dirname(staging), { recursive: true, mode: 0o750 });
         try {
+          const stageSecrets = await csiSecrets(
+            this.opts.objects.secret,
+            csi.nodeStageSecretRef,
+            'NodeStageSecretRef',
+          );
           await client.nodeStageVolume({
             volumeId: csi.volumeHandle,
+            ...(stageSecrets ? { secrets: stageSecrets } : {}),
             stagingTargetPath: staging,
             volumeCapability: this.capability(
               csiAccessMode(accessMode, multiWriter),
@@ -318,10 +340,16 @@ export class CsiVolumes {
       readOnly,
     );
     const multiWriter = await this.has(client, 'SINGLE_NODE_MULTI_WRITER');
+    const secrets = await csiSecrets(
+      this.opts.objects.secret,
+      csi.nodePublishSecretRef,
+      'NodePublishSecretRef',
+    );
     await client.nodePublishVolume({
       volumeId: csi.volumeHandle,
       ...(publishContext ? { publishContext } : {}),
       ...(stages ? { stagingTargetPath: staging } : {}),
+      ...(secrets ? { secrets } : {}),
       targetPath: target,
       volumeCapability: this.capability(
         csiAccessMode(accessMode, multiWriter),
