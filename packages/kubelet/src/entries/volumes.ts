@@ -16,6 +16,7 @@ export { apiCsiStorageObjects, type CsiStorageRequests } from '../volumes/csi/ap
 export { apiCsiTokens, type CsiTokenRequests } from '../volumes/csi/api-csi-tokens';
 export type { ClaimStatusWriter } from '../volumes/csi/csi-node-expansion';
 export type { CsiNodeDriver, CsiNodeInfo } from '../volumes/csi/csi-node-info';
+export type { CsiSecretReader, CsiSecretReference } from '../volumes/csi/csi-secrets';
 export type {
   CsiTokenRequest,
   CsiTokenRequester,
