@@ -33,6 +33,7 @@ export function apiCsi(
         readNamespacedPersistentVolumeClaim: ({ name, namespace }) =>
           get(`/api/v1/namespaces/${seg(namespace)}/persistentvolumeclaims/${seg(name)}`),
         readPersistentVolume: ({ name }) => get(`/api/v1/persistentvolumes/${seg(name)}`),
+        readNode: ({ name }) => core.readNode({ name }),
       },
       {
         readCSIDriver: ({ name }) => get(`/apis/storage.k8s.io/v1/csidrivers/${seg(name)}`),

@@ -345,6 +345,7 @@ async function startKubeletParts(
   const sourcesReady = () => {
     cpus.cpuManager.markSourcesReady();
     devices.markSourcesReady();
+    void kubelet.markSourcesReady();
   };
   if (kubeConfig) {
     const source = startApiPodSource(kubeConfig, nodeName, kubelet, logger, sourcesReady);

@@ -1,16 +1,22 @@
 import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseQuantity } from '@nodeagent/primitives';
+import type { Registry } from 'prom-client';
 import type { Pod, Volume } from '../api/pod-types';
 import type { MountedVolume } from '../cri/container-config';
 import { KubeletError, VolumeSetupError } from '../errors';
+import type { KubeletLogger } from '../kubelet-logger';
 import { writeAtomically } from './atomic-writer';
+import { CsiVolumeOperationError } from './csi/csi-operation-error';
+import { CsiReconstruction } from './csi/csi-reconstruction';
+import { VolumeNotAttachedError } from './csi/csi-verify-attached';
 import type { CsiVolumes } from './csi/csi-volumes';
 import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
 import { MountBackOff, mountKey } from './mount-backoff';
 import { type Mounter, systemMounter } from './mounter';
 import { mountNfs, type NfsMounter, systemNfsMounter } from './nfs-mount';
+import { OrphanedPodDirs } from './orphaned-pod-dirs';
 import { type PayloadContext, volumePayload } from './volume-payloads';
 import {
   csiDriverMissingMessage,
@@ -46,6 +52,10 @@ export interface PodVolumeManagerOptions {
    * fails its set-up.
    */
   csi?: CsiVolumes;
+  /** Where reconstruction and orphaned pod directories are logged (default: nowhere). */
+  logger?: KubeletLogger;
+  /** Where kubelet_orphan_pod_cleaned_volumes{,_errors} are registered (default: none). */
+  registry?: Registry;
 }
 
 /**
@@ -60,9 +70,23 @@ export class PodVolumeManager {
   private readonly nfs: NfsMounter;
   private readonly backOff = new MountBackOff();
   private readonly csi: CsiVolumes | undefined;
+  private readonly reconstruction: CsiReconstruction | undefined;
+  private readonly orphans: OrphanedPodDirs;
 
   constructor(options: PodVolumeManagerOptions) {
     this.csi = options.csi;
+    const logger = options.logger ?? { info() {}, warn() {}, error() {} };
+    const isMountPoint = (path: string) => (options.mounter ?? systemMounter).isMountPoint(path);
+    this.reconstruction = options.csi
+      ? new CsiReconstruction(options.csi, options.rootDir, isMountPoint, logger)
+      : undefined;
+    this.orphans = new OrphanedPodDirs({
+      rootDir: options.rootDir,
+      isMountPoint,
+      podVolumesHeld: (uid) => this.csi?.holdsPod(uid) ?? false,
+      logger,
+      registry: options.registry,
+    });
     this.rootDir = options.rootDir;
     this.mounter = options.mounter ?? systemMounter;
     this.now = options.now ?? (() => new Date());
@@ -72,6 +96,21 @@ export class PodVolumeManager {
   /** The attachable volumes in use for node.status.volumesInUse (CSI claims' volumes). */
   volumesInUse(): string[] {
     return this.csi?.volumesInUse() ?? [];
+  }
+
+  /** After a restart, before pods sync: the CSI volumes mounted on disk are taken back (csi-reconstruction.ts). */
+  async reconstruct(): Promise<void> {
+    await this.reconstruction?.reconstruct();
+  }
+
+  /**
+   * Housekeeping once the pod sources are ready: reconstructed volumes of pods that are gone are
+   * torn down, then the directories of orphaned pods are removed (orphaned-pod-dirs.ts). `known`
+   * holds the uids of the kubelet's pods and of the runtime's.
+   */
+  async cleanUpOrphans(known: ReadonlySet<string>): Promise<void> {
+    await this.reconstruction?.cleanUp((uid) => known.has(uid));
+    await this.orphans.sweep(known);
   }
 
   /** `<rootDir>/pods/<uid>`, the pod's directory. */
@@ -125,6 +164,7 @@ export class PodVolumeManager {
           unmounted.pop();
           continue;
         }
+        if (attempt.unattached) unattached.push(volume.name);
         if (attempt.failure) mountFailures.push(attempt.failure);
         retryAfterMs = Math.min(retryAfterMs ?? attempt.retryAfterMs, attempt.retryAfterMs);
       }
@@ -171,7 +211,7 @@ export class PodVolumeManager {
     pod: Pod,
     uid: string,
     volume: Volume,
-  ): Promise<{ mounted?: MountedVolume; failure?: string; retryAfterMs: number }> {
+  ): Promise<{ mounted?: MountedVolume; failure?: string; unattached?: boolean; retryAfterMs: number }> {
     const key = mountKey(uid, volume.name);
     const now = this.now().getTime();
     if (this.backOff.remainingMs(key, now) > 0) return { retryAfterMs: this.backOff.remainingMs(key, now) };
@@ -181,10 +221,14 @@ export class PodVolumeManager {
       return { mounted, retryAfterMs: 0 };
     } catch (error) {
       this.backOff.failed(key, now);
-      return {
-        failure: `MountVolume.SetUp failed for volume ${JSON.stringify(volume.name)} : ${(error as Error).message}`,
-        retryAfterMs: this.backOff.remainingMs(key, now),
-      };
+      const retryAfterMs = this.backOff.remainingMs(key, now);
+      // Not attached yet: upstream's reconciler logs it and tries again, posting no event.
+      if (error instanceof VolumeNotAttachedError) return { unattached: true, retryAfterMs };
+      const failure =
+        error instanceof CsiVolumeOperationError
+          ? error.event
+          : `MountVolume.SetUp failed for volume ${JSON.stringify(volume.name)} : ${(error as Error).message}`;
+      return { failure, retryAfterMs };
     }
   }
 

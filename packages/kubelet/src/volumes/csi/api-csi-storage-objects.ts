@@ -3,6 +3,7 @@ import type {
   ClaimObject,
   CsiDriverObject,
   CsiStorageObjects,
+  NodeVolumesObject,
   PersistentVolumeObject,
   VolumeAttachmentObject,
 } from './csi-storage-objects';
@@ -17,6 +18,8 @@ export interface CsiStorageRequests {
   readCSIDriver(param: { name: string }): Promise<unknown>;
   /** Reads a VolumeAttachment by name. */
   readVolumeAttachment(param: { name: string }): Promise<unknown>;
+  /** Reads a Node by name. */
+  readNode(param: { name: string }): Promise<unknown>;
 }
 
 async function orUndefined<T>(read: () => Promise<unknown>): Promise<T | undefined> {
@@ -30,7 +33,8 @@ async function orUndefined<T>(read: () => Promise<unknown>): Promise<T | undefin
 
 /** CSI volumes' API objects read through the API server (claims, volumes, CSIDrivers); a 404 reads as missing. */
 export function apiCsiStorageObjects(
-  core: Pick<CsiStorageRequests, 'readNamespacedPersistentVolumeClaim' | 'readPersistentVolume'>,
+  core: Pick<CsiStorageRequests, 'readNamespacedPersistentVolumeClaim' | 'readPersistentVolume'> &
+    Partial<Pick<CsiStorageRequests, 'readNode'>>,
   storage: Pick<CsiStorageRequests, 'readCSIDriver' | 'readVolumeAttachment'>,
 ): CsiStorageObjects {
   return {
@@ -41,5 +45,8 @@ export function apiCsiStorageObjects(
     csiDriver: (name) => orUndefined<CsiDriverObject>(() => storage.readCSIDriver({ name })),
     volumeAttachment: async (name) =>
       (await storage.readVolumeAttachment({ name })) as VolumeAttachmentObject,
+    ...(core.readNode
+      ? { node: async (name: string) => (await core.readNode!({ name })) as NodeVolumesObject }
+      : {}),
   };
 }

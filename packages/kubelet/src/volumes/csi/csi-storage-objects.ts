@@ -42,6 +42,11 @@ export interface VolumeAttachmentObject {
   };
 }
 
+/** The parts of the kubelet's own Node that say which volumes the attach-detach controller attached. */
+export interface NodeVolumesObject {
+  status?: { volumesInUse?: string[]; volumesAttached?: { name: string; devicePath?: string }[] };
+}
+
 /**
  * The API objects CSI volumes need (upstream reads them through the Node authorizer's view): a
  * pod's claim, the volume bound to it, the driver's CSIDriver object. Each resolves undefined for
@@ -56,4 +61,10 @@ export interface CsiStorageObjects {
   csiDriver(name: string): Promise<CsiDriverObject | undefined>;
   /** A VolumeAttachment by name; rejects with the API's error (upstream reports the GET error). */
   volumeAttachment(name: string): Promise<VolumeAttachmentObject>;
+  /**
+   * The kubelet's Node (its status.volumesInUse and volumesAttached), for upstream's
+   * verifyControllerAttachedVolume; rejects with the API's error. Without it, a volume that needs
+   * attaching is checked on its VolumeAttachment only.
+   */
+  node?(name: string): Promise<NodeVolumesObject>;
 }
