@@ -210,7 +210,8 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   const eventedRelist = new EventedRelist(runtime, pleg, logger);
   const volumeHousekeeping = new VolumeHousekeeping(
     volumes,
-    () => [...podState.uids(), ...cache.all().map((status) => status.uid)],
+    () => podState.uids(),
+    () => cache.all().map((status) => status.uid),
     clock,
     logger,
   );

@@ -187,7 +187,7 @@ export class Kubelet {
   /**
    * Every pod source has delivered its pods (upstream's sourcesReady): from now on the volumes of
    * pods that are gone are torn down and orphaned pod directories removed, every housekeeping
-   * period (VolumeHousekeeping). Resolves when the first sweep ended.
+   * period (VolumeHousekeeping). Resolves when a sweep run now ended (called again, it sweeps again).
    */
   markSourcesReady(): Promise<void> {
     return this.started ? this.parts.volumeHousekeeping.start() : Promise.resolve();

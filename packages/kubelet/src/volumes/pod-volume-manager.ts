@@ -104,13 +104,13 @@ export class PodVolumeManager {
   }
 
   /**
-   * Housekeeping once the pod sources are ready: reconstructed volumes of pods that are gone are
-   * torn down, then the directories of orphaned pods are removed (orphaned-pod-dirs.ts). `known`
-   * holds the uids of the kubelet's pods and of the runtime's.
+   * Housekeeping once the pod sources are ready: reconstructed volumes of pods the kubelet no
+   * longer has (`pods`, upstream's desired state) are torn down, then the directories of pods
+   * neither there nor in the runtime (`runtimePods`) are removed (orphaned-pod-dirs.ts).
    */
-  async cleanUpOrphans(known: ReadonlySet<string>): Promise<void> {
-    await this.reconstruction?.cleanUp((uid) => known.has(uid));
-    await this.orphans.sweep(known);
+  async cleanUpOrphans(pods: ReadonlySet<string>, runtimePods: ReadonlySet<string>): Promise<void> {
+    await this.reconstruction?.cleanUp((uid) => pods.has(uid));
+    await this.orphans.sweep(new Set([...pods, ...runtimePods]));
   }
 
   /** `<rootDir>/pods/<uid>`, the pod's directory. */

@@ -17,15 +17,17 @@ export class VolumeHousekeeping {
 
   constructor(
     private readonly volumes: PodVolumeManager,
-    /** The uids of the kubelet's pods and of the runtime's pods now. */
-    private readonly knownPods: () => Iterable<string>,
+    /** The uids of the kubelet's pods now. */
+    private readonly pods: () => Iterable<string>,
+    /** The uids of the runtime's pods now. */
+    private readonly runtimePods: () => Iterable<string>,
     private readonly clock: Clock,
     private readonly logger: KubeletLogger,
   ) {}
 
-  /** The sources are ready: sweep now and every period after. Resolves when the first sweep ended. */
+  /** The sources are ready: sweep now and every period after. Resolves when this sweep ended. */
   start(): Promise<void> {
-    if (this.stopTicks) return this.inFlight ?? Promise.resolve();
+    if (this.stopTicks) return this.sweep();
     this.stopTicks = everyOn(this.clock, HOUSEKEEPING_PERIOD_MS, () => void this.sweep());
     return this.sweep();
   }
@@ -40,7 +42,7 @@ export class VolumeHousekeeping {
   sweep(): Promise<void> {
     if (this.inFlight) return this.inFlight;
     this.inFlight = this.volumes
-      .cleanUpOrphans(new Set(this.knownPods()))
+      .cleanUpOrphans(new Set(this.pods()), new Set(this.runtimePods()))
       .catch((error) =>
         this.logger.error({ err: String(error) }, 'Failed cleaning up orphaned pod directories'),
       )
