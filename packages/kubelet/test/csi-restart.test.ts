@@ -54,7 +54,10 @@ beforeEach(async () => {
   const storage = server.kubeConfig().makeApiClient(StorageV1Api);
   await core.createNode({ body: { metadata: { name: NODE } } });
   await storage.createCSIDriver({
-    body: { metadata: { name: DRIVER }, spec: { attachRequired: false, volumeLifecycleModes: ['Persistent'] } },
+    body: {
+      metadata: { name: DRIVER },
+      spec: { attachRequired: false, volumeLifecycleModes: ['Persistent'] },
+    },
   });
   await createBoundClaim(core, DRIVER, 'keep', 'pv-keep', 'vol-keep');
   await createBoundClaim(core, DRIVER, 'gone', 'pv-gone', 'vol-gone');
@@ -126,9 +129,9 @@ describe('CSI volumes across a kubelet restart', () => {
         { staging_target_path: csiStagingPath(root, DRIVER, 'vol-gone'), volume_id: 'vol-gone' },
       ],
     ]);
-    await expect(stat(join(root, 'pods', 'uid-gone', 'volumes', 'kubernetes.io~csi', 'pv-gone'))).rejects.toThrow(
-      /ENOENT/,
-    );
+    await expect(
+      stat(join(root, 'pods', 'uid-gone', 'volumes', 'kubernetes.io~csi', 'pv-gone')),
+    ).rejects.toThrow(/ENOENT/);
     // The pod still there: never unpublished or unstaged; staged and published again as upstream
     // does with a reconstructed (uncertain) volume, which the driver takes as a no-op.
     expect(after.filter(([, r]) => JSON.stringify(r).includes('vol-keep')).map(([m]) => m)).toEqual([
@@ -141,7 +144,9 @@ describe('CSI volumes across a kubelet restart', () => {
     // Its container kept running: the same one as before the restart.
     expect(await keepContainers()).toEqual(containersBefore);
     expect(next.getPodStatus('uid-keep')?.phase).toBe('Running');
-    expect(await readdir(join(root, 'pods', 'uid-keep', 'volumes', 'kubernetes.io~csi'))).toEqual(['pv-keep']);
+    expect(await readdir(join(root, 'pods', 'uid-keep', 'volumes', 'kubernetes.io~csi'))).toEqual([
+      'pv-keep',
+    ]);
 
     // The deleted pod's directory stays while the runtime still has the pod (upstream's
     // cleanupOrphanedPodDirs counts runtime pods as known); once its sandbox is gone, it goes.

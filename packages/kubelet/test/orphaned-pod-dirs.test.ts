@@ -63,7 +63,9 @@ describe("orphaned pod directories (upstream's cleanupOrphanedPodDirs)", () => {
       },
     ]);
     expect(
-      logs.filter((l) => l.msg === 'Orphaned pod found, but volumes are not cleaned up').map((l) => l.obj.podUID),
+      logs
+        .filter((l) => l.msg === 'Orphaned pod found, but volumes are not cleaned up')
+        .map((l) => l.obj.podUID),
     ).toEqual(['held', 'mounted']);
     expect(logs).toContainEqual({
       level: 'info',
