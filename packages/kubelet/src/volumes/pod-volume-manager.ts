@@ -10,6 +10,7 @@ import { writeAtomically } from './atomic-writer';
 import { CsiVolumeOperationError } from './csi/csi-operation-error';
 import { CsiReconstruction } from './csi/csi-reconstruction';
 import { VolumeNotAttachedError } from './csi/csi-verify-attached';
+import type { CsiVolumeUsage } from './csi/csi-volume-stats';
 import type { CsiVolumes } from './csi/csi-volumes';
 import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
@@ -111,6 +112,11 @@ export class PodVolumeManager {
   async cleanUpOrphans(pods: ReadonlySet<string>, runtimePods: ReadonlySet<string>): Promise<void> {
     await this.reconstruction?.cleanUp((uid) => pods.has(uid));
     await this.orphans.sweep(new Set([...pods, ...runtimePods]));
+  }
+
+  /** The pod's CSI volumes as their drivers measure them, by the pod's volume name (the summary's). */
+  async csiVolumeStats(uid: string): Promise<Map<string, CsiVolumeUsage>> {
+    return this.csi ? this.csi.podVolumeStats(uid) : new Map();
   }
 
   /** `<rootDir>/pods/<uid>`, the pod's directory. */
