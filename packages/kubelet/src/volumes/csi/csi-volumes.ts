@@ -335,6 +335,36 @@ export class CsiVolumes {
    * UnmountDevice error, and what is left stays on disk for the next try.
    */
   async tearDownPod(uid: string): Promise<void> {
+    const phase = this.unpublishPod(uid);
+    this.unpublishPhases.add(phase);
+    let devices: Set<string>;
+    try {
+      devices = await phase;
+    } finally {
+      this.unpublishPhases.delete(phase);
+    }
+    // Upstream's reconciler unmounts every pod volume due in one pass before it unmounts a
+    // device: pods torn down together are all unpublished before anything is unstaged (the
+    // order csi-hostpath-exchange.txt records). Only teardowns already running are waited for.
+    await Promise.allSettled([...this.unpublishPhases]);
+    for (const key of devices) {
+      const [driver, handle] = JSON.parse(key) as [string, string];
+      if (await this.publishedElsewhere(driver, handle)) continue;
+      if ([...this.podDevices.values()].some((set) => set.has(key))) continue;
+      // Another pod's teardown is unstaging it already.
+      const running = this.unstaging.get(key);
+      if (running) {
+        await running;
+        continue;
+      }
+      const work = this.unstage(driver, handle).finally(() => this.unstaging.delete(key));
+      this.unstaging.set(key, work);
+      await work;
+    }
+  }
+
+  /** NodeUnpublishVolume of each of the pod's CSI volumes; the `[driver, handle]` keys it staged or used. */
+  private async unpublishPod(uid: string): Promise<Set<string>> {
     const dir = join(this.opts.rootDir, 'pods', uid, 'volumes', CSI_POD_VOLUME_DIR);
     for (const target of this.inUse.keys()) if (target.startsWith(`${dir}/`)) this.inUse.delete(target);
     const devices = new Set(this.podDevices.get(uid) ?? []);
@@ -346,13 +376,13 @@ export class CsiVolumes {
         devices.add(JSON.stringify([data.driverName, data.volumeHandle]));
     }
     this.podDevices.delete(uid);
-    for (const key of devices) {
-      const [driver, handle] = JSON.parse(key) as [string, string];
-      if (await this.publishedElsewhere(driver, handle)) continue;
-      if ([...this.podDevices.values()].some((set) => set.has(key))) continue;
-      await this.unstage(driver, handle);
-    }
+    return devices;
   }
+
+  /** Pod teardowns still unpublishing. */
+  private readonly unpublishPhases = new Set<Promise<Set<string>>>();
+  /** `[driver, handle]` keys being unstaged now. */
+  private readonly unstaging = new Map<string, Promise<void>>();
 
   /** UnmountVolume.TearDown: NodeUnpublishVolume of one pod volume, then its directory goes. */
   async unpublish(uid: string, name: string, data: VolData): Promise<void> {
