@@ -37,11 +37,17 @@ export interface DiskUsage {
    * volume is not local ephemeral storage: the pod's ephemeral-storage leaves it out, as upstream.
    */
   ownFs?: {
+    /** The volume's size. */
     capacityBytes?: number;
+    /** Bytes free on it. */
     availableBytes?: number;
+    /** Its inodes in all. */
     inodes?: number;
+    /** Its inodes free. */
     inodesFree?: number;
+    /** The claim it belongs to (the summary's pvcRef). */
     pvcRef?: { name: string; namespace: string };
+    /** The driver's VolumeCondition said abnormal (volumeHealthStats). */
     abnormal?: boolean;
   };
 }

@@ -44,6 +44,7 @@ export interface VolumeAttachmentObject {
 
 /** The parts of the kubelet's own Node that say which volumes the attach-detach controller attached. */
 export interface NodeVolumesObject {
+  /** The kubelet's volumesInUse and the attach-detach controller's volumesAttached (unique volume names). */
   status?: { volumesInUse?: string[]; volumesAttached?: { name: string; devicePath?: string }[] };
 }
 

@@ -5,11 +5,17 @@ import type { CsiNodeClient } from '@nodeagent/csi-client';
  * csiMetricsProvider): bytes and inodes, the claim it belongs to, and the driver's VolumeCondition.
  */
 export interface CsiVolumeUsage {
+  /** The volume's size (BYTES total). */
   capacityBytes?: number;
+  /** Bytes free (BYTES available). */
   availableBytes?: number;
+  /** Bytes used (BYTES used). */
   usedBytes?: number;
+  /** Inodes in all (INODES total). */
   inodes?: number;
+  /** Inodes free (INODES available). */
   inodesFree?: number;
+  /** Inodes used (INODES used). */
   inodesUsed?: number;
   /** VolumeCondition.abnormal, when the driver reported a condition. */
   abnormal?: boolean;

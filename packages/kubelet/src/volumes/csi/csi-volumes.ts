@@ -27,11 +27,17 @@ import { type CsiVolumeUsage, readCsiVolumeStats } from './csi-volume-stats';
 
 /** vol_data.json as upstream writes it (volDataKey's names). */
 export interface VolData {
+  /** The volume's spec name (a claim's PersistentVolume, an inline volume's own name). */
   specVolumeID: string;
+  /** The driver's volume ID. */
   volumeHandle: string;
+  /** The CSI driver. */
   driverName: string;
+  /** The node it was published on. */
   nodeName: string;
+  /** Its VolumeAttachment's name. */
   attachmentID: string;
+  /** Inline (`Ephemeral`) or a PersistentVolume's (`Persistent`). */
   volumeLifecycleMode: 'Persistent' | 'Ephemeral';
 }
 
