@@ -2,20 +2,7 @@ import { lstat, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { KubeletLogger } from '../kubelet-logger';
-
-/** Go's text for the errno codes an rmdir meets here (upstream's messages carry Go's). */
-const GO_ERRNO: Record<string, string> = {
-  ENOTEMPTY: 'directory not empty',
-  EBUSY: 'device or resource busy',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  ENOTDIR: 'not a directory',
-};
-
-function goError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  return (code && GO_ERRNO[code]) ?? (error as Error).message;
-}
+import { goErrnoText } from './go-errno';
 
 /** What {@link OrphanedPodDirs} reads and reports through. */
 export interface OrphanedPodDirsOptions {
@@ -85,14 +72,14 @@ export class OrphanedPodDirs {
         await rm(join(podDir, sub), { recursive: true, force: true }).catch((error: unknown) => {
           failed = true;
           removalErrors.push(
-            `orphaned pod "${uid}" found, but error occurred when trying to remove subdir "${join(podDir, sub)}": ${goError(error)}`,
+            `orphaned pod "${uid}" found, but error occurred when trying to remove subdir "${join(podDir, sub)}": ${goErrnoText(error)}`,
           );
         });
       }
       await rmdir(podDir).catch((error: unknown) => {
         failed = true;
         removalErrors.push(
-          `orphaned pod "${uid}" found, but error occurred when trying to remove the pod directory: ${goError(error)}`,
+          `orphaned pod "${uid}" found, but error occurred when trying to remove the pod directory: ${goErrnoText(error)}`,
         );
       });
       if (failed) errorPods++;
@@ -136,7 +123,7 @@ export class OrphanedPodDirs {
         this.options.logger.info({ podUID: uid, path }, 'Cleaned up orphaned volume from pod');
       } catch (error) {
         errors.push(
-          `orphaned pod "${uid}" found, but failed to rmdir() volume at path ${path}: ${goError(error)}`,
+          `orphaned pod "${uid}" found, but failed to rmdir() volume at path ${path}: ${goErrnoText(error)}`,
         );
       }
     }
@@ -148,7 +135,7 @@ export class OrphanedPodDirs {
       this.options.logger.info({ podUID: uid, path: volumes }, 'Cleaned up orphaned pod volumes dir');
     } catch (error) {
       errors.push(
-        `orphaned pod "${uid}" found, but error occurred when trying to remove the volumes dir: ${goError(error)}`,
+        `orphaned pod "${uid}" found, but error occurred when trying to remove the volumes dir: ${goErrnoText(error)}`,
       );
     }
     return errors;

@@ -8,6 +8,7 @@ import type {
 } from '@nodeagent/csi-client';
 import type { Pod, Volume } from '../../api/pod-types';
 import type { MountedVolume } from '../../cri/container-config';
+import { goErrnoText } from '../go-errno';
 import type { CsiDrivers } from './csi-drivers';
 import { csiOperationError } from './csi-operation-error';
 import type { CsiDriverObject, CsiStorageObjects } from './csi-storage-objects';
@@ -264,7 +265,8 @@ export class CsiVolumes {
           // An unfinished one (timeout, driver gone) stays for teardown's NodeUnstageVolume.
           if (!error.uncertain) {
             this.devicesOf(uid).delete(device);
-            await removeMountDir(dirname(staging), 'globalmount');
+            // A staging directory the driver left populated stays (the error above is the news).
+            await removeMountDir(dirname(staging), 'globalmount').catch(() => undefined);
           }
           throw error;
         }
@@ -409,7 +411,12 @@ export class CsiVolumes {
     }
     this.publishedClaims.delete(target);
     this.publishedInline.delete(target);
-    await removeMountDir(volumeDir);
+    await removeMountDir(volumeDir).catch((e: unknown) => {
+      throw new Error(
+        `UnmountVolume.TearDown failed for volume ${JSON.stringify(name)} : ${log(`Unmounter.TearDownAt failed to clean mount dir [${target}]: ${(e as Error).message}`)}`,
+        { cause: e },
+      );
+    });
   }
 
   /** UnmountDevice: NodeUnstageVolume (when the driver stages), then the staging directory goes. */
@@ -587,14 +594,19 @@ export async function readVolData(dir: string): Promise<VolData | undefined> {
 
 /**
  * Upstream's removeMountDir: the (unmounted, empty) `mount` directory and vol_data.json go, then
- * the volume's directory; a directory still mounted or not empty stays, never removed with what
- * it holds (a driver that did not unmount keeps its data).
+ * the volume's directory. A directory still mounted or not empty is never removed with what it
+ * holds (a driver that did not unmount keeps its data): that is an error, vol_data.json stays,
+ * and the teardown is tried again.
  */
 async function removeMountDir(volumeDir: string, mountName = 'mount'): Promise<void> {
+  const mount = join(volumeDir, mountName);
   try {
-    await rmdir(join(volumeDir, mountName));
+    await rmdir(mount);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new Error(log(`failed to remove dir [${mount}]: remove ${mount}: ${goErrnoText(e)}`), {
+        cause: e,
+      });
   }
   await rm(join(volumeDir, VOL_DATA_FILE), { force: true });
   await rmdir(volumeDir).catch(() => undefined);
