@@ -76,4 +76,24 @@ describe("orphaned pod directories (upstream's cleanupOrphanedPodDirs)", () => {
     expect(metrics).toContain('kubelet_orphan_pod_cleaned_volumes 4');
     expect(metrics).toContain('kubelet_orphan_pod_cleaned_volumes_errors 3');
   });
+
+  it("never removes through a mount point left in an orphan's other directories: the data under it stays and the refusal is logged", async () => {
+    const mountedAt = join(root, 'pods', 'orphan', 'plugins', 'example.com~driver', 'data');
+    const orphans = new OrphanedPodDirs({
+      rootDir: root,
+      isMountPoint: async (p) => p === mountedAt,
+      podVolumesHeld: () => false,
+      logger,
+    });
+    await podWith('orphan', { 'etc-hosts': 'x', 'plugins/example.com~driver/data/precious': 'keep me' });
+
+    await orphans.sweep(new Set());
+
+    expect(await readdir(mountedAt)).toEqual(['precious']);
+    expect(await readdir(join(root, 'pods', 'orphan'))).toEqual(['plugins']);
+    const errors = logs.filter((l) => l.level === 'error').map((l) => l.obj.err);
+    expect(errors[0]).toBe(
+      `orphaned pod "orphan" found, but error occurred when trying to remove subdir "${join(root, 'pods', 'orphan', 'plugins')}": cannot delete directory ${mountedAt}: it is a mount point`,
+    );
+  });
 });

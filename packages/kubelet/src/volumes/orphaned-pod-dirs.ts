@@ -1,8 +1,9 @@
-import { lstat, readdir, rm, rmdir } from 'node:fs/promises';
+import { lstat, readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { KubeletLogger } from '../kubelet-logger';
 import { goErrnoText } from './go-errno';
+import { MountPointInTheWayError, removeAllOneFilesystem } from './remove-all-one-filesystem';
 
 /** What {@link OrphanedPodDirs} reads and reports through. */
 export interface OrphanedPodDirsOptions {
@@ -68,11 +69,12 @@ export class OrphanedPodDirs {
       let failed = false;
       for (const sub of await readdir(podDir).catch(() => [] as string[])) {
         // The volumes directory is gone by now; anything else (etc-hosts, containers, plugins)
-        // holds the kubelet's own files.
-        await rm(join(podDir, sub), { recursive: true, force: true }).catch((error: unknown) => {
+        // holds the kubelet's own files, but never crosses into a mount left inside it.
+        await removeAllOneFilesystem(join(podDir, sub), this.options.isMountPoint).catch((error: unknown) => {
           failed = true;
+          const why = error instanceof MountPointInTheWayError ? error.message : goErrnoText(error);
           removalErrors.push(
-            `orphaned pod "${uid}" found, but error occurred when trying to remove subdir "${join(podDir, sub)}": ${goErrnoText(error)}`,
+            `orphaned pod "${uid}" found, but error occurred when trying to remove subdir "${join(podDir, sub)}": ${why}`,
           );
         });
       }
