@@ -35,11 +35,17 @@ for (const dir of dirs) {
   const scripts = Object.keys(pkg.scripts ?? {}).filter((s) => s === 'bench' || s.startsWith('bench:'));
   if (scripts.length === 0) continue;
   // `npm run bench -- kubelet` runs a package's benches; `-- kubelet-executable` one of them
-  // (nodeagent-kubelet's bench:executable).
+  // (nodeagent-kubelet's bench:executable); `-- csi` a bench named so in whichever package
+  // (nodeagent-kubelet's bench:csi).
   const short = pkg.name.replace(/^@nodeagent\//, '').replace(/^nodeagent-/, '');
   const chosen = (script) =>
     only.length === 0 ||
-    only.some((name) => pkg.name.includes(name) || name === `${short}-${script.slice('bench:'.length)}`);
+    only.some(
+      (name) =>
+        pkg.name.includes(name) ||
+        name === `${short}-${script.slice('bench:'.length)}` ||
+        name === script.slice('bench:'.length),
+    );
   for (const script of scripts.filter(chosen)) {
     console.log(`\n=== ${script} ${pkg.name}`);
     try {

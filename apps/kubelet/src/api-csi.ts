@@ -44,6 +44,7 @@ export function apiCsi(
         readPersistentVolume: ({ name }) => get(`/api/v1/persistentvolumes/${seg(name)}`),
         readNamespacedSecret: ({ name, namespace }) =>
           get(`/api/v1/namespaces/${seg(namespace)}/secrets/${seg(name)}`),
+        readNode: ({ name }) => core.readNode({ name }),
       },
       {
         readCSIDriver: ({ name }) => get(`/apis/storage.k8s.io/v1/csidrivers/${seg(name)}`),

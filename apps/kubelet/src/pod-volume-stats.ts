@@ -1,5 +1,11 @@
 import type { KubeletConfiguration } from '@nodeagent/kubelet';
-import { PodVolumeStatsCache, type PodVolumeStatsSource, podVolumeUsage } from '@nodeagent/kubelet/stats';
+import {
+  type DiskUsage,
+  PodVolumeStatsCache,
+  type PodVolumeStatsSource,
+  podVolumeUsage,
+} from '@nodeagent/kubelet/stats';
+import type { CsiVolumeUsage } from '@nodeagent/kubelet/volumes';
 import { parseDuration, systemClock } from '@nodeagent/primitives';
 import type { Logger } from 'pino';
 
@@ -9,6 +15,25 @@ export interface PodVolumeStats {
   /** Upstream's fsResourceAnalyzer.Start: called where its initializeModules starts it. */
   start(): void;
   stop(): void;
+}
+
+/** A pod's CSI volumes as their drivers measure them, by the pod's volume name. */
+export type CsiVolumeStatsSource = (uid: string) => Promise<Map<string, CsiVolumeUsage>>;
+
+/** A CSI volume's figures as the summary's DiskUsage: on a filesystem of its own. */
+function csiDiskUsage(u: CsiVolumeUsage): DiskUsage {
+  return {
+    bytes: u.usedBytes ?? 0,
+    inodes: u.inodesUsed ?? 0,
+    ownFs: {
+      capacityBytes: u.capacityBytes,
+      availableBytes: u.availableBytes,
+      inodes: u.inodes,
+      inodesFree: u.inodesFree,
+      ...(u.pvcRef ? { pvcRef: u.pvcRef } : {}),
+      ...(u.abnormal !== undefined ? { abnormal: u.abnormal } : {}),
+    },
+  };
 }
 
 /**
@@ -21,6 +46,7 @@ export function podVolumeStats(
   rootDir: string,
   podUids: () => Iterable<string>,
   logger: Pick<Logger, 'info'>,
+  csiVolumes: CsiVolumeStatsSource = async () => new Map(),
 ): PodVolumeStats {
   const periodMs = parseDuration(config.volumeStatsAggPeriod);
   if (periodMs <= 0)
@@ -28,7 +54,13 @@ export function podVolumeStats(
   const cache = new PodVolumeStatsCache({
     periodMs,
     pods: podUids,
-    measure: (uid) => podVolumeUsage(rootDir, uid),
+    // The node-filesystem volumes walked, the CSI ones asked of their drivers (NodeGetVolumeStats).
+    measure: async (uid) => {
+      const [local, csi] = await Promise.all([podVolumeUsage(rootDir, uid), csiVolumes(uid)]);
+      const out = new Map<string, DiskUsage>(local);
+      for (const [name, usage] of csi) out.set(name, csiDiskUsage(usage));
+      return out;
+    },
     clock: systemClock,
   });
   return {

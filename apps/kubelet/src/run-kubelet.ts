@@ -73,7 +73,7 @@ import { nodeShutdownForConfig } from './node-shutdown';
 import { startNodeStatusReporter } from './node-status-wiring';
 import { podCgroupDirs } from './pod-cgroup-dirs';
 import { startPodCidrUpdates } from './pod-cidr-updates';
-import { podVolumeStats } from './pod-volume-stats';
+import { type CsiVolumeStatsSource, podVolumeStats } from './pod-volume-stats';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
 import { enforceReservedCgroups } from './reserved-cgroups';
 import { cpuManagerForConfig, startCpuAndMemoryManagers } from './resource-managers';
@@ -196,7 +196,14 @@ async function startKubeletParts(
   // The summary asks for pods by uid only once the kubelet below exists.
   let kubeletPods: ((uid: string) => Pod | undefined) | undefined;
   let kubeletPodUids: () => Iterable<string> = () => [];
-  const volumeStats = podVolumeStats(config, flags.rootDir, () => kubeletPodUids(), logger);
+  let kubeletCsiVolumes: CsiVolumeStatsSource = async () => new Map();
+  const volumeStats = podVolumeStats(
+    config,
+    flags.rootDir,
+    () => kubeletPodUids(),
+    logger,
+    (uid) => kubeletCsiVolumes(uid),
+  );
   // One stats source for the server's /stats/summary and the eviction manager.
   const summary = new CriSummaryProvider({
     nodeName,
@@ -286,6 +293,7 @@ async function startKubeletParts(
   );
   kubeletPods = (uid) => kubelet.getPod(uid);
   kubeletPodUids = () => kubelet.getPods().map((pod) => pod.metadata?.uid ?? '');
+  kubeletCsiVolumes = (uid) => kubelet.volumes.csiVolumeStats(uid);
   // podCIDR, then the Node's spec.podCIDRs, to the runtime (upstream's updatePodCIDR callers).
   const stopPodCidr = await startPodCidrUpdates({ config, client, kubeConfig, nodeName, logger });
   // Upstream's Run sets up the iptables util chains before its sync loop.
@@ -345,6 +353,7 @@ async function startKubeletParts(
   const sourcesReady = () => {
     cpus.cpuManager.markSourcesReady();
     devices.markSourcesReady();
+    void kubelet.markSourcesReady();
   };
   if (kubeConfig) {
     const source = startApiPodSource(kubeConfig, nodeName, kubelet, logger, sourcesReady);

@@ -125,6 +125,8 @@ export interface KubeletPacing {
    * instead of all near the end (lower p50, somewhat later last pod). Not an upstream setting.
    */
   maxParallelPodStarts?: number;
+  /** The deadline of each CSI driver call (upstream's csiTimeout, 2 min); tests shorten it. */
+  csiTimeoutMs?: number;
 }
 
 /**

@@ -40,6 +40,7 @@ import type { CsiNodeInfo } from './volumes/csi/csi-node-info';
 import { CsiRegistrationHandler } from './volumes/csi/csi-registration-handler';
 import { CsiVolumes } from './volumes/csi/csi-volumes';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
+import { VolumeHousekeeping } from './volumes/volume-housekeeping';
 import type { PodWorkers } from './workers/pod-workers';
 
 const silent: KubeletLogger = { info() {}, warn() {}, error() {} };
@@ -65,6 +66,8 @@ export interface KubeletParts {
   eventedRelist: EventedRelist;
   runtimeView: PodRuntimeView;
   volumes: PodVolumeManager;
+  /** Reconstructed volumes of pods that are gone, and orphaned pod directories, once sources are ready. */
+  volumeHousekeeping: VolumeHousekeeping;
   /** The plugin manager (plugins_registry) and the CSI drivers registered through it. */
   pluginManager: PluginManager;
   csiDrivers: CsiDrivers;
@@ -101,7 +104,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   const logger = options.logger ?? silent;
   const metrics = options.metrics ?? createKubeletMetrics();
   const node = new NodeFacts(options.node.allocatable);
-  const csiDrivers = new CsiDrivers();
+  const csiDrivers = new CsiDrivers(options.pacing?.csiTimeoutMs);
   const pluginManager = new PluginManager({
     rootDir: options.node.rootDir,
     clock,
@@ -126,6 +129,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
         tokens: csiApi.tokens,
         claimStatus: csiApi.claimStatus,
         recordEvent: options.api?.recordEvent,
+        volumeHealth: featureGateEnabled(options.config.featureGates, 'CSIVolumeHealth'),
       })
     : undefined;
   // volumeStatsAggPeriod 0 turns volume stats off, as upstream.
@@ -143,6 +147,8 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     mounter: options.mounter,
     now: () => new Date(clock.now()),
     csi: csiVolumes,
+    logger,
+    registry: metrics.registry,
   });
   const prober = new PodProber({
     runtime,
@@ -205,6 +211,13 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   });
   const containerGC = new ContainerGarbageCollector({ runtime, pods: requests, logger, clock });
   const eventedRelist = new EventedRelist(runtime, pleg, logger);
+  const volumeHousekeeping = new VolumeHousekeeping(
+    volumes,
+    () => podState.uids(),
+    () => cache.all().map((status) => status.uid),
+    clock,
+    logger,
+  );
   return {
     runtime,
     clock,
@@ -218,6 +231,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     eventedRelist,
     runtimeView,
     volumes,
+    volumeHousekeeping,
     pluginManager,
     csiDrivers,
     prober,

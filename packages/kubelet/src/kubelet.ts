@@ -125,6 +125,10 @@ export class Kubelet {
     await this.resizer.start((error) =>
       this.logger.warn({ err: String(error) }, 'Allocation checkpoint unreadable; starting over'),
     );
+    // Upstream's volume reconstruction runs before the pods are synced again.
+    await this.volumes
+      .reconstruct()
+      .catch((error) => this.logger.error({ err: String(error) }, 'Volume reconstruction failed'));
     this.started = true;
     this.parts.cleanup.resumeRetries();
     // Upstream records this on the Node before the pod workers start.
@@ -167,6 +171,7 @@ export class Kubelet {
     this.stopResync = undefined;
     this.stopStatusReconcile?.();
     this.stopStatusReconcile = undefined;
+    this.parts.volumeHousekeeping.stop();
     await this.housekeeping.stop();
     await this.containerGC.stop();
     this.parts.eventedRelist.stop();
@@ -177,6 +182,15 @@ export class Kubelet {
     await this.statusManager.flush();
     // Actuated-resource records are written behind the status (PodResizer.report).
     await this.resizer.store.settled();
+  }
+
+  /**
+   * Every pod source has delivered its pods (upstream's sourcesReady): from now on the volumes of
+   * pods that are gone are torn down and orphaned pod directories removed, every housekeeping
+   * period (VolumeHousekeeping). Resolves when a sweep run now ended (called again, it sweeps again).
+   */
+  markSourcesReady(): Promise<void> {
+    return this.started ? this.parts.volumeHousekeeping.start() : Promise.resolve();
   }
 
   /** A pod appeared in a source (upstream HandlePodAdditions); a mirror pod is only held, never run. */

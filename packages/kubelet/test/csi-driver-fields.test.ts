@@ -213,7 +213,7 @@ describe('podInfoOnMount, tokenRequests and requiresRepublish', () => {
     await claim(t, 'once');
     const error = await setUpFailure(t.volumes, claimPod('once', 'once'));
     expect(error.events).toEqual([
-      'MountVolume.SetUp failed for volume "data" : kubernetes.io/csi: mounter.SetUpAt failed to get service accoount token attributes: ServiceAccountTokenGetter is nil',
+      'MountVolume.SetUp failed for volume "pv-once" : kubernetes.io/csi: mounter.SetUpAt failed to get service accoount token attributes: ServiceAccountTokenGetter is nil',
     ]);
     expect(publishes(t)).toHaveLength(0);
     await t.storage.patchCSIDriver({ name: DRIVER, body: [{ op: 'remove', path: '/spec/tokenRequests' }] });

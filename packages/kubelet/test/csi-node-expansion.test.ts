@@ -188,7 +188,8 @@ describe('NodeExpandVolume (online expansion)', () => {
     const failed = await readClaim(t);
     expect(failed.status?.capacity).toEqual({ storage: '1Mi' });
     expect(failed.status?.allocatedResourceStatuses).toEqual({ storage: 'NodeResizeInProgress' });
-    const error = `Expander.NodeExpand failed to expand the volume : NodeExpandVolume at ${t.plugin.socketPath}: rpc error: code = Internal desc = disk busy`;
+    const error =
+      'Expander.NodeExpand failed to expand the volume : rpc error: code = Internal desc = disk busy';
     expect(failed.status?.conditions?.map((c) => [c.type, c.status, c.message])).toEqual([
       [
         'FileSystemResizePending',

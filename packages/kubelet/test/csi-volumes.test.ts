@@ -173,19 +173,23 @@ describe('CSI volumes', () => {
 
     // Only the claim's volume is attachable: the inline one is not in use as far as the Node says.
     expect(volumes.volumesInUse()).toEqual([`kubernetes.io/csi/${DRIVER}^${HANDLE}`]);
-    await volumes.tearDown(PV_UID);
+    // Both pods deleted together, as in the recording: both unpublished (in either order: upstream
+    // runs them at once), then the claim's volume unstaged, with the same requests.
+    await Promise.all([volumes.tearDown(PV_UID), volumes.tearDown(INLINE_UID)]);
     expect(volumes.volumesInUse()).toEqual([]);
-    await volumes.tearDown(INLINE_UID);
     const teardown = withRootDirPlaceholder(plugin.exchange().slice(setUpEnd), root);
-    // Upstream unpublished both before unstaging (its reconciler unmounts devices in a later
-    // pass); here each pod's teardown unstages right after its own unpublish. The calls and
-    // requests are the same, and each volume's unpublish precedes its unstage.
+    const expected = recorded.slice(setUpEnd);
     const sortKey = (c: unknown) => JSON.stringify(c);
-    expect([...teardown].sort((a, b) => sortKey(a).localeCompare(sortKey(b)))).toEqual(
-      [...recorded.slice(setUpEnd)].sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
+    expect([...teardown.slice(0, 2)].sort((a, b) => sortKey(a).localeCompare(sortKey(b)))).toEqual(
+      [...expected.slice(0, 2)].sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
     );
-    const methods = teardown.map(([m]) => m.split('/').at(-1));
-    expect(methods.indexOf('NodeUnstageVolume')).toBeGreaterThan(methods.indexOf('NodeUnpublishVolume'));
+    expect(teardown.slice(2)).toEqual(expected.slice(2));
+    expect(expected.map(([m]) => m.split('/').at(-1))).toEqual([
+      'NodeUnpublishVolume',
+      'NodeUnpublishVolume',
+      'NodeGetCapabilities',
+      'NodeUnstageVolume',
+    ]);
     expect(plugin.published.size).toBe(0);
     expect(plugin.staged.size).toBe(0);
     await expect(stat(join(root, 'pods', PV_UID))).rejects.toThrow(/ENOENT/);
@@ -212,9 +216,7 @@ describe('CSI volumes', () => {
     const error = await volumes.setUp(pvPod, { objects: {} as never }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PodVolumesNotReadyError);
     expect((error as PodVolumesNotReadyError).events).toEqual([
-      expect.stringMatching(
-        /^MountVolume\.SetUp failed for volume "data" : NodeStageVolume at .*: rpc error: code = Internal desc = disk on fire$/,
-      ),
+      `MountVolume.MountDevice failed for volume "${PV}" : rpc error: code = Internal desc = disk on fire`,
     ]);
     expect(plugin.published.size).toBe(0);
     expect(plugin.staged.size).toBe(0);
@@ -231,11 +233,40 @@ describe('CSI volumes', () => {
       { name: DRIVER, body: { spec: { attachRequired: true } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    const first = (await volumes
+    const unique = `kubernetes.io/csi/${DRIVER}^${HANDLE}`;
+    // Upstream's verifyControllerAttachedVolume first: reported in use, then listed as attached
+    // by the attach-detach controller; until then the volume is unattached and no event is posted.
+    const waiting = (await volumes
       .setUp(pvPod, { objects: {} as never })
       .catch((e: unknown) => e)) as PodVolumesNotReadyError;
+    expect(waiting).toBeInstanceOf(PodVolumesNotReadyError);
+    expect(waiting.events).toEqual([]);
+    const notInUse = await csiVolumes
+      .setUpClaim(pvPod, pvPod.spec.volumes?.[0] as never)
+      .catch((e: unknown) => e);
+    expect((notInUse as Error).message).toBe(
+      "Volume has not been added to the list of VolumesInUse in the node's volume status",
+    );
+    const node = await core.readNode({ name: NODE });
+    await core.replaceNodeStatus({
+      name: NODE,
+      body: { ...node, status: { ...node.status, volumesInUse: [unique] } },
+    });
+    const notAttached = await csiVolumes
+      .setUpClaim(pvPod, pvPod.spec.volumes?.[0] as never)
+      .catch((e: unknown) => e);
+    expect((notAttached as Error).message).toBe('Volume not attached according to node status');
+    const inUse = await core.readNode({ name: NODE });
+    await core.replaceNodeStatus({
+      name: NODE,
+      body: { ...inUse, status: { ...inUse.status, volumesAttached: [{ name: unique, devicePath: '' }] } },
+    });
+    expect(plugin.calls.filter((c) => c.method.endsWith('/NodeStageVolume'))).toEqual([]);
+    const first = (await csiVolumes
+      .setUpClaim(pvPod, pvPod.spec.volumes?.[0] as never)
+      .catch((e: unknown) => e)) as Error;
     const attachment = attachmentName(HANDLE, DRIVER, NODE);
-    expect(first.events[0]).toContain(`volume ${HANDLE} has GET error for volume attachment ${attachment}: `);
+    expect(first.message).toContain(`volume ${HANDLE} has GET error for volume attachment ${attachment}: `);
     const va = await storage.createVolumeAttachment({
       body: {
         metadata: { name: attachment },

@@ -37,6 +37,7 @@ export {
   csiStagingPath,
   inlineVolumeHandle,
 } from '../volumes/csi/csi-volume-paths';
+export type { CsiVolumeUsage } from '../volumes/csi/csi-volume-stats';
 export type { ClaimVolumeStats, CsiVolumes } from '../volumes/csi/csi-volumes';
 export {
   type FSGroupChangePolicy,

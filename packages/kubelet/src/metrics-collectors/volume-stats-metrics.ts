@@ -2,7 +2,7 @@ import type { Clock } from '@nodeagent/primitives';
 import { Gauge, type Registry } from 'prom-client';
 import type { ClaimVolumeStats } from '../volumes/csi/csi-volumes';
 
-type StatsField = Exclude<keyof ClaimVolumeStats, 'namespace' | 'claim'>;
+type StatsField = Exclude<keyof ClaimVolumeStats, 'namespace' | 'claim' | 'abnormal'>;
 
 /** Upstream's kubelet_volume_stats_* (pkg/kubelet/metrics/collectors/volume_stats.go), ALPHA. */
 const VOLUME_STATS_METRICS: readonly [name: string, help: string, field: StatsField][] = [
@@ -14,8 +14,11 @@ const VOLUME_STATS_METRICS: readonly [name: string, help: string, field: StatsFi
   ['kubelet_volume_stats_inodes_used', 'Number of used inodes in the volume', 'inodesUsed'],
 ];
 
+/** Upstream's volume health gauge: 1 when the driver's VolumeCondition says abnormal, 0 when not. */
+const HEALTH_ABNORMAL = 'kubelet_volume_stats_health_status_abnormal';
+
 /** The metric names registered by {@link registerVolumeStatsMetrics}. */
-export const volumeStatsMetricNames = VOLUME_STATS_METRICS.map(([name]) => name);
+export const volumeStatsMetricNames = [...VOLUME_STATS_METRICS.map(([name]) => name), HEALTH_ABNORMAL];
 
 /**
  * kubelet_volume_stats_*{namespace, persistentvolumeclaim} for each claim's volume, from
@@ -51,4 +54,17 @@ export function registerVolumeStatsMetrics(
       },
     });
   }
+  // Only volumes whose driver reported a VolumeCondition, as upstream's collector.
+  new Gauge({
+    name: HEALTH_ABNORMAL,
+    help: 'Abnormal volume health status. The count is either 1 or 0. 1 indicates the volume is unhealthy, 0 indicates volume is healthy',
+    labelNames: ['namespace', 'persistentvolumeclaim'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const s of await reading())
+        if (s.abnormal !== undefined)
+          this.set({ namespace: s.namespace, persistentvolumeclaim: s.claim }, s.abnormal ? 1 : 0);
+    },
+  });
 }

@@ -36,7 +36,11 @@ export async function directoryUsage(dir: string): Promise<{ bytes: number; inod
   return { bytes, inodes };
 }
 
-/** Usage of every volume directory of a pod: <rootDir>/pods/<uid>/volumes/<plugin>/<name>, by name. */
+/**
+ * Usage of every volume directory of a pod: <rootDir>/pods/<uid>/volumes/<plugin>/<name>, by
+ * name. CSI volumes (kubernetes.io~csi) are left out: they live on their drivers' storage, which
+ * NodeGetVolumeStats measures (PodVolumeManager.csiVolumeStats), never walked here.
+ */
 export async function podVolumeUsage(
   rootDir: string,
   uid: string,
@@ -44,6 +48,7 @@ export async function podVolumeUsage(
   const out = new Map<string, { bytes: number; inodes: number }>();
   const base = join(rootDir, 'pods', uid, 'volumes');
   for (const plugin of await readdir(base).catch(() => [] as string[])) {
+    if (plugin === 'kubernetes.io~csi') continue;
     for (const name of await readdir(join(base, plugin)).catch(() => [] as string[])) {
       out.set(name, await directoryUsage(join(base, plugin, name)));
     }

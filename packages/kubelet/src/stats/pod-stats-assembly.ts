@@ -31,6 +31,25 @@ export interface DiskUsage {
   inodes: number;
   /** When it was measured, where that is earlier than the summary (volumes read from a cache). */
   time?: string;
+  /**
+   * A volume on a filesystem of its own (a CSI volume, from its driver's NodeGetVolumeStats):
+   * its capacity and free space instead of the node filesystem's, its claim, its health. Such a
+   * volume is not local ephemeral storage: the pod's ephemeral-storage leaves it out, as upstream.
+   */
+  ownFs?: {
+    /** The volume's size. */
+    capacityBytes?: number;
+    /** Bytes free on it. */
+    availableBytes?: number;
+    /** Its inodes in all. */
+    inodes?: number;
+    /** Its inodes free. */
+    inodesFree?: number;
+    /** The claim it belongs to (the summary's pvcRef). */
+    pvcRef?: { name: string; namespace: string };
+    /** The driver's VolumeCondition said abnormal (volumeHealthStats). */
+    abnormal?: boolean;
+  };
 }
 
 /** Everything one round of pod stats is built from: CRI answers plus what was measured on disk. */
@@ -113,6 +132,18 @@ function usageOn(fs: FsStats | undefined, time: string, used: DiskUsage | undefi
   };
 }
 
+/** One pod volume's VolumeStats: on the node filesystem, or on its own (with pvcRef and health). */
+function volumeStats(name: string, used: DiskUsage, nodeFs: FsStats | undefined, time: string): VolumeStats {
+  if (!used.ownFs) return { name, ...usageOn(nodeFs, time, used) };
+  const { pvcRef, abnormal, ...fs } = used.ownFs;
+  return {
+    name,
+    ...usageOn({ time, ...fs }, time, used),
+    ...(pvcRef ? { pvcRef } : {}),
+    ...(abnormal !== undefined ? { volumeHealthStats: { abnormal } } : {}),
+  };
+}
+
 /** Code-point order: stable output without localeCompare's cost on a full node. */
 const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -184,7 +215,8 @@ export function assemblePodStats(inputs: PodStatsInputs): PodStats[] {
     containers.sort((a, b) => byKey(a.name, b.name));
     const volumes: VolumeStats[] = [...(inputs.volumeUsage.get(identity.uid) ?? new Map())]
       .sort(([a], [b]) => byKey(a, b))
-      .map(([name, used]) => ({ name, ...usageOn(inputs.nodeFs, used.time ?? time, used) }));
+      .map(([name, used]) => volumeStats(name, used, inputs.nodeFs, used.time ?? time));
+    const ephemeral = volumes.filter((v) => !inputs.volumeUsage.get(identity.uid)?.get(v.name)?.ownFs);
     const linux = sandboxStatsById.get(sandbox.id)?.linux;
     const pod: PodStats = {
       podRef: identity,
@@ -207,12 +239,12 @@ export function assemblePodStats(inputs: PodStatsInputs): PodStats[] {
         bytes:
           sum([
             ...containers.flatMap((c) => [c.rootfs?.usedBytes, c.logs?.usedBytes]),
-            ...volumes.map((v) => v.usedBytes),
+            ...ephemeral.map((v) => v.usedBytes),
           ]) ?? 0,
         inodes:
           sum([
             ...containers.flatMap((c) => [c.rootfs?.inodesUsed, c.logs?.inodesUsed]),
-            ...volumes.map((v) => v.inodesUsed),
+            ...ephemeral.map((v) => v.inodesUsed),
           ]) ?? 0,
       }),
     };

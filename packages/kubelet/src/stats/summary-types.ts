@@ -144,6 +144,10 @@ export interface ContainerStats {
 /** Use of one pod volume, named as in the pod spec (upstream VolumeStats). */
 export interface VolumeStats extends FsStats {
   name: string;
+  /** The claim a persistent volume comes from (upstream PVCReference). */
+  pvcRef?: { name: string; namespace: string };
+  /** The driver's VolumeCondition (with the CSIVolumeHealth gate). */
+  volumeHealthStats?: { abnormal: boolean };
 }
 
 /** How many processes a pod runs (upstream ProcessStats; the JSON name keeps its underscore). */

@@ -1,16 +1,23 @@
 import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseQuantity } from '@nodeagent/primitives';
+import type { Registry } from 'prom-client';
 import type { Pod, Volume } from '../api/pod-types';
 import type { MountedVolume } from '../cri/container-config';
 import { KubeletError, VolumeSetupError } from '../errors';
+import type { KubeletLogger } from '../kubelet-logger';
 import { writeAtomically } from './atomic-writer';
+import { CsiVolumeOperationError } from './csi/csi-operation-error';
+import { CsiReconstruction } from './csi/csi-reconstruction';
+import { VolumeNotAttachedError } from './csi/csi-verify-attached';
+import type { CsiVolumeUsage } from './csi/csi-volume-stats';
 import type { CsiVolumes } from './csi/csi-volumes';
 import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
 import { MountBackOff, mountKey } from './mount-backoff';
 import { type Mounter, systemMounter } from './mounter';
 import { mountNfs, type NfsMounter, systemNfsMounter } from './nfs-mount';
+import { OrphanedPodDirs } from './orphaned-pod-dirs';
 import { type PayloadContext, volumePayload } from './volume-payloads';
 import {
   csiDriverMissingMessage,
@@ -46,6 +53,10 @@ export interface PodVolumeManagerOptions {
    * fails its set-up.
    */
   csi?: CsiVolumes;
+  /** Where reconstruction and orphaned pod directories are logged (default: nowhere). */
+  logger?: KubeletLogger;
+  /** Where kubelet_orphan_pod_cleaned_volumes{,_errors} are registered (default: none). */
+  registry?: Registry;
 }
 
 /**
@@ -60,9 +71,23 @@ export class PodVolumeManager {
   private readonly nfs: NfsMounter;
   private readonly backOff = new MountBackOff();
   private readonly csi: CsiVolumes | undefined;
+  private readonly reconstruction: CsiReconstruction | undefined;
+  private readonly orphans: OrphanedPodDirs;
 
   constructor(options: PodVolumeManagerOptions) {
     this.csi = options.csi;
+    const logger = options.logger ?? { info() {}, warn() {}, error() {} };
+    const isMountPoint = (path: string) => (options.mounter ?? systemMounter).isMountPoint(path);
+    this.reconstruction = options.csi
+      ? new CsiReconstruction(options.csi, options.rootDir, isMountPoint, logger)
+      : undefined;
+    this.orphans = new OrphanedPodDirs({
+      rootDir: options.rootDir,
+      isMountPoint,
+      podVolumesHeld: (uid) => this.csi?.holdsPod(uid) ?? false,
+      logger,
+      registry: options.registry,
+    });
     this.rootDir = options.rootDir;
     this.mounter = options.mounter ?? systemMounter;
     this.now = options.now ?? (() => new Date());
@@ -72,6 +97,26 @@ export class PodVolumeManager {
   /** The attachable volumes in use for node.status.volumesInUse (CSI claims' volumes). */
   volumesInUse(): string[] {
     return this.csi?.volumesInUse() ?? [];
+  }
+
+  /** After a restart, before pods sync: the CSI volumes mounted on disk are taken back (csi-reconstruction.ts). */
+  async reconstruct(): Promise<void> {
+    await this.reconstruction?.reconstruct();
+  }
+
+  /**
+   * Housekeeping once the pod sources are ready: reconstructed volumes of pods the kubelet no
+   * longer has (`pods`, upstream's desired state) are torn down, then the directories of pods
+   * neither there nor in the runtime (`runtimePods`) are removed (orphaned-pod-dirs.ts).
+   */
+  async cleanUpOrphans(pods: ReadonlySet<string>, runtimePods: ReadonlySet<string>): Promise<void> {
+    await this.reconstruction?.cleanUp((uid) => pods.has(uid));
+    await this.orphans.sweep(new Set([...pods, ...runtimePods]));
+  }
+
+  /** The pod's CSI volumes as their drivers measure them, by the pod's volume name (the summary's). */
+  async csiVolumeStats(uid: string): Promise<Map<string, CsiVolumeUsage>> {
+    return this.csi ? this.csi.podVolumeStats(uid) : new Map();
   }
 
   /** `<rootDir>/pods/<uid>`, the pod's directory. */
@@ -127,6 +172,7 @@ export class PodVolumeManager {
           unmounted.pop();
           continue;
         }
+        if (attempt.unattached) unattached.push(volume.name);
         if (attempt.failure) mountFailures.push(attempt.failure);
         retryAfterMs = Math.min(retryAfterMs ?? attempt.retryAfterMs, attempt.retryAfterMs);
       }
@@ -173,7 +219,7 @@ export class PodVolumeManager {
     pod: Pod,
     uid: string,
     volume: Volume,
-  ): Promise<{ mounted?: MountedVolume; failure?: string; retryAfterMs: number }> {
+  ): Promise<{ mounted?: MountedVolume; failure?: string; unattached?: boolean; retryAfterMs: number }> {
     const key = mountKey(uid, volume.name);
     const now = this.now().getTime();
     if (this.backOff.remainingMs(key, now) > 0) return { retryAfterMs: this.backOff.remainingMs(key, now) };
@@ -183,14 +229,18 @@ export class PodVolumeManager {
       return { mounted, retryAfterMs: 0 };
     } catch (error) {
       this.backOff.failed(key, now);
+      const retryAfterMs = this.backOff.remainingMs(key, now);
+      // Not attached yet: upstream's reconciler logs it and tries again, posting no event.
+      if (error instanceof VolumeNotAttachedError) return { unattached: true, retryAfterMs };
       // An expansion during the mount fails it in upstream's own words (MountVolume.Setup failed while expanding...).
       const expanding = (error as { code?: unknown }).code === 'ExpandDuringMount';
-      return {
-        failure: expanding
-          ? (error as Error).message
-          : `MountVolume.SetUp failed for volume ${JSON.stringify(volume.name)} : ${(error as Error).message}`,
-        retryAfterMs: this.backOff.remainingMs(key, now),
-      };
+      const failure =
+        error instanceof CsiVolumeOperationError
+          ? error.event
+          : expanding
+            ? (error as Error).message
+            : `MountVolume.SetUp failed for volume ${JSON.stringify(volume.name)} : ${(error as Error).message}`;
+      return { failure, retryAfterMs };
     }
   }
 

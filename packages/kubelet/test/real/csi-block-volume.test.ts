@@ -30,8 +30,10 @@ let backing: string;
 function late<T extends object>(target: () => T | undefined): T {
   return new Proxy({} as T, {
     get: (_t, property) => {
-      const value = Reflect.get(target() as T, property) as unknown;
-      return typeof value === 'function' ? value.bind(target()) : value;
+      const current = target();
+      if (!current) return undefined;
+      const value = Reflect.get(current, property) as unknown;
+      return typeof value === 'function' ? value.bind(current) : value;
     },
   });
 }

@@ -3,7 +3,9 @@ import type { FeatureGateSpec } from './feature-gate-spec';
 /**
  * The gates whose value the agents' code reads: the one list of them. Every other gate set away
  * from its default is warned about by name (the agent behaves as with the default).
- * - kubelet: ContainerCheckpoint (the checkpoints directory and the /checkpoint endpoint), EventedPLEG
+ * - kubelet: ContainerCheckpoint (the checkpoints directory and the /checkpoint endpoint),
+ *   CSIVolumeHealth (a CSI volume's VolumeCondition in the summary and
+ *   kubelet_volume_stats_health_status_abnormal), EventedPLEG
  *   (CRI GetContainerEvents read, each event answered with a relist),
  *   KubeletEnsureSecretPulledImages (the image pull manager), KubeletInUserNamespace (a kernel tunable
  *   the kubelet cannot write in a user namespace is logged and skipped), KubeletServiceAccountTokenForCredentialProviders
@@ -17,6 +19,7 @@ import type { FeatureGateSpec } from './feature-gate-spec';
 export const HONOURED_FEATURE_GATES = {
   kubelet: [
     'ContainerCheckpoint',
+    'CSIVolumeHealth',
     'EventedPLEG',
     'ExtendWebSocketsToKubelet',
     'InPlacePodLevelResourcesVerticalScaling',

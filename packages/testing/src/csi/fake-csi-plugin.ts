@@ -92,6 +92,7 @@ export class FakeCsiPlugin {
   /** Volume ID → the size in bytes of its last NodeExpandVolume. */
   readonly expanded = new Map<string, number>();
   private readonly faults = new Map<string, CsiFault[]>();
+  private readonly conditions = new Map<string, { abnormal: boolean; message: string }>();
   private server: PluginServer | undefined;
   private tempDir: string | undefined;
 
@@ -128,6 +129,11 @@ export class FakeCsiPlugin {
     const list = this.faults.get(rpc) ?? [];
     list.push(fault);
     this.faults.set(rpc, list);
+  }
+
+  /** NodeGetVolumeStats of `volumeId` reports `condition` as its VolumeCondition from now on (default healthy). */
+  setVolumeCondition(volumeId: string, condition: { abnormal: boolean; message: string }): void {
+    this.conditions.set(volumeId, condition);
   }
 
   /** The calls of the Node and Identity services as `[method, request]`, for comparing. */
@@ -254,7 +260,10 @@ export class FakeCsiPlugin {
             { unit: 'BYTES', total: 1 << 30, used: 4096, available: (1 << 30) - 4096 },
             { unit: 'INODES', total: 65536, used: 2, available: 65534 },
           ],
-          volumeCondition: { abnormal: false, message: 'volume is healthy' },
+          volumeCondition: this.conditions.get(req.volumeId as string) ?? {
+            abnormal: false,
+            message: 'volume is healthy',
+          },
         };
       }),
       NodeExpandVolume: this.handler('Node', 'NodeExpandVolume', async (req) => {

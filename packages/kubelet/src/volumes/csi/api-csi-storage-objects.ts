@@ -3,6 +3,7 @@ import type {
   ClaimObject,
   CsiDriverObject,
   CsiStorageObjects,
+  NodeVolumesObject,
   PersistentVolumeObject,
   VolumeAttachmentObject,
 } from './csi-storage-objects';
@@ -19,6 +20,8 @@ export interface CsiStorageRequests {
   readVolumeAttachment(param: { name: string }): Promise<unknown>;
   /** Reads a Secret a CSI source names (without it such volumes fail, naming the secret). */
   readNamespacedSecret?(param: { name: string; namespace: string }): Promise<unknown>;
+  /** Reads a Node by name. */
+  readNode(param: { name: string }): Promise<unknown>;
 }
 
 async function orUndefined<T>(read: () => Promise<unknown>): Promise<T | undefined> {
@@ -35,7 +38,8 @@ export function apiCsiStorageObjects(
   core: Pick<
     CsiStorageRequests,
     'readNamespacedPersistentVolumeClaim' | 'readPersistentVolume' | 'readNamespacedSecret'
-  >,
+  > &
+    Partial<Pick<CsiStorageRequests, 'readNode'>>,
   storage: Pick<CsiStorageRequests, 'readCSIDriver' | 'readVolumeAttachment'>,
 ): CsiStorageObjects {
   return {
@@ -51,6 +55,9 @@ export function apiCsiStorageObjects(
           secret: async (namespace: string, name: string) =>
             (await core.readNamespacedSecret?.({ name, namespace })) as { data?: Record<string, string> },
         }
+      : {}),
+    ...(core.readNode
+      ? { node: async (name: string) => (await core.readNode!({ name })) as NodeVolumesObject }
       : {}),
   };
 }

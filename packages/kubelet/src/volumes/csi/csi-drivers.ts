@@ -14,9 +14,18 @@ export interface CsiDriver {
 export class CsiDrivers {
   private readonly drivers = new Map<string, { driver: CsiDriver; client: CsiNodeClient }>();
 
+  /** @param timeoutMs each call's deadline (default the client's, upstream's csiTimeout of 2 min). */
+  constructor(private readonly timeoutMs?: number) {}
+
   set(driver: CsiDriver): void {
     this.drivers.get(driver.name)?.client.close();
-    this.drivers.set(driver.name, { driver, client: new CsiNodeClient({ endpoint: driver.endpoint }) });
+    this.drivers.set(driver.name, {
+      driver,
+      client: new CsiNodeClient({
+        endpoint: driver.endpoint,
+        ...(this.timeoutMs ? { timeoutMs: this.timeoutMs } : {}),
+      }),
+    });
   }
 
   get(name: string): CsiDriver | undefined {

@@ -2,6 +2,7 @@ import { type AccessModeName, type CsiNodeClient, isCsiError } from '@nodeagent/
 import { parseQuantity } from '@nodeagent/primitives';
 import type { Pod } from '../../api/pod-types';
 import type { EventType, PodEventRecorder } from '../../events/event-reasons';
+import { csiOperationError } from './csi-operation-error';
 import { type CsiSecretReader, csiSecrets } from './csi-secrets';
 import type { ClaimCondition, ClaimObject, ClaimStatus, PersistentVolumeObject } from './csi-storage-objects';
 
@@ -51,6 +52,11 @@ const UNCERTAIN_CODES = new Set([
 ]);
 /** gRPC codes upstream's CSI client takes as an infeasible expansion (never retried). */
 const INFEASIBLE_CODES = new Set(['INVALID_ARGUMENT', 'OUT_OF_RANGE']);
+
+/** A driver's error as gRPC prints it (`rpc error: code = Internal desc = ...`), as upstream's messages carry it. */
+function grpcText(e: unknown): string {
+  return csiOperationError('MountVolume.SetUp', '', e).message;
+}
 
 /** The gRPC status name of a driver's error (`FAILED_PRECONDITION`); none for other failures. */
 function grpcCode(e: unknown): string | undefined {
@@ -168,7 +174,7 @@ export class CsiNodeExpansion {
       const error = new Error(
         e instanceof ExpanderError
           ? e.message
-          : `Expander.NodeExpand failed to expand the volume : ${(e as Error).message}`,
+          : `Expander.NodeExpand failed to expand the volume : ${grpcText(e)}`,
       );
       // Upstream IsOperationFinishedError: all but a driver's uncertain answer (timeout, unavailable).
       if (!code || !UNCERTAIN_CODES.has(code))

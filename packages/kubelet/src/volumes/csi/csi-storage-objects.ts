@@ -76,6 +76,12 @@ export interface VolumeAttachmentObject {
   };
 }
 
+/** The parts of the kubelet's own Node that say which volumes the attach-detach controller attached. */
+export interface NodeVolumesObject {
+  /** The kubelet's volumesInUse and the attach-detach controller's volumesAttached (unique volume names). */
+  status?: { volumesInUse?: string[]; volumesAttached?: { name: string; devicePath?: string }[] };
+}
+
 /**
  * The API objects CSI volumes need (upstream reads them through the Node authorizer's view): a
  * pod's claim, the volume bound to it, the driver's CSIDriver object. Each resolves undefined for
@@ -92,4 +98,10 @@ export interface CsiStorageObjects {
   volumeAttachment(name: string): Promise<VolumeAttachmentObject>;
   /** A Secret a CSI source names for the driver (its data base64); rejects with the API's error. None: such volumes fail. */
   secret?: CsiSecretReader;
+  /**
+   * The kubelet's Node (its status.volumesInUse and volumesAttached), for upstream's
+   * verifyControllerAttachedVolume; rejects with the API's error. Without it, a volume that needs
+   * attaching is checked on its VolumeAttachment only.
+   */
+  node?(name: string): Promise<NodeVolumesObject>;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { FieldError } from '@nodeagent/primitives';
 
 /** The CSI plugin's name and directory under pods/<uid>/volumes/ (upstream CSIPluginName, escaped). */
 export const CSI_PLUGIN_NAME = 'kubernetes.io/csi';
@@ -39,4 +40,38 @@ export function csiPublishPath(rootDir: string, podUid: string, volumeName: stri
  */
 export function csiStagingPath(rootDir: string, driver: string, volumeHandle: string): string {
   return join(rootDir, 'plugins', CSI_PLUGIN_NAME, driver, sha256(volumeHandle), 'globalmount');
+}
+
+/** A CSI publish target that would land outside its pod's volume directory. */
+export class CsiTargetOutsidePodError extends FieldError {
+  constructor(field: string, value: string, reason: string) {
+    super('CSI_TARGET_OUTSIDE_POD', field, value, reason);
+  }
+}
+
+/**
+ * Refuses a pod uid or volume directory name that is no single path segment (`..`, `a/b`, empty):
+ * the publish target `<root>/pods/<uid>/volumes/kubernetes.io~csi/<name>/mount` must stay inside
+ * the pod's own directory, so no driver is ever asked to mount over another path of the node.
+ */
+export function checkPodVolumeTarget(rootDir: string, podUid: string, name: string, specName: string): void {
+  const single = (segment: string) =>
+    segment !== '' &&
+    segment !== '.' &&
+    segment !== '..' &&
+    !segment.includes('/') &&
+    !segment.includes('\0');
+  const pods = resolve(rootDir, 'pods');
+  if (!single(podUid))
+    throw new CsiTargetOutsidePodError(
+      'metadata.uid',
+      podUid,
+      `the CSI volume ${JSON.stringify(specName)} would be published outside the pod's directory under ${pods}; refused`,
+    );
+  if (!single(name))
+    throw new CsiTargetOutsidePodError(
+      `spec.volumes[${specName}]`,
+      name,
+      `the CSI volume's target ${join(pods, podUid, 'volumes', CSI_POD_VOLUME_DIR, name, 'mount')} is outside the pod's volume directory; refused`,
+    );
 }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type {
   AccessModeName,
@@ -9,33 +9,44 @@ import type {
 import type { Pod, Volume } from '../../api/pod-types';
 import type { MountedVolume } from '../../cri/container-config';
 import type { PodEventRecorder } from '../../events/event-reasons';
+import { goErrnoText } from '../go-errno';
 import { CsiBlockVolumes, checkVolumeMode } from './csi-block-volumes';
 import type { CsiDrivers } from './csi-drivers';
 import { applyCsiFsGroup, type CsiMountFields, csiMountFields } from './csi-mount-fields';
 import { type ClaimStatusWriter, CsiNodeExpansion } from './csi-node-expansion';
+import { csiOperationError } from './csi-operation-error';
 import { csiSecrets } from './csi-secrets';
 import { hostSELinuxEnabled } from './csi-selinux';
 import type { CsiTokenRequester } from './csi-service-account-tokens';
 import type { CsiDriverObject, CsiStorageObjects } from './csi-storage-objects';
+import { verifyControllerAttached } from './csi-verify-attached';
 import {
   attachmentName,
   CSI_PLUGIN_NAME,
   CSI_POD_VOLUME_DIR,
+  checkPodVolumeTarget,
   csiPodVolumeDir,
   csiPublishPath,
   csiStagingPath,
   inlineVolumeHandle,
   VOL_DATA_FILE,
 } from './csi-volume-paths';
+import { type CsiVolumeUsage, readCsiVolumeStats } from './csi-volume-stats';
 import { checkClaimIsForPod, podClaimReference } from './generic-ephemeral-volumes';
 
 /** vol_data.json as upstream writes it (volDataKey's names). */
-interface VolData {
+export interface VolData {
+  /** The volume's spec name (a claim's PersistentVolume, an inline volume's own name). */
   specVolumeID: string;
+  /** The driver's volume ID. */
   volumeHandle: string;
+  /** The CSI driver. */
   driverName: string;
+  /** The node it was published on. */
   nodeName: string;
+  /** Its VolumeAttachment's name. */
   attachmentID: string;
+  /** Inline (`Ephemeral`) or a PersistentVolume's (`Persistent`). */
   volumeLifecycleMode: 'Persistent' | 'Ephemeral';
 }
 
@@ -49,12 +60,18 @@ export interface ClaimVolumeStats {
   inodes?: number;
   inodesFree?: number;
   inodesUsed?: number;
+  /** The driver's VolumeCondition said abnormal (kubelet_volume_stats_health_status_abnormal). */
+  abnormal?: boolean;
 }
 
-/** A claim's volume published here: what NodeGetVolumeStats needs. */
-interface PublishedClaim {
-  namespace: string;
-  claim: string;
+/** A volume published here: what NodeGetVolumeStats and the summary's pod volume stats need. */
+interface PublishedVolume {
+  podUid: string;
+  /** The pod's own name for the volume (spec.volumes[].name). */
+  podVolumeName: string;
+  /** The claim a persistent volume came from; none for an inline volume. */
+  namespace?: string;
+  claim?: string;
   driver: string;
   volumeHandle: string;
   targetPath: string;
@@ -75,6 +92,8 @@ export interface CsiVolumesOptions {
   selinuxEnabled?: boolean;
   /** Claim status updates of online expansion (NodeExpandVolume); none: claims are not expanded. */
   claimStatus?: ClaimStatusWriter;
+  /** The CSIVolumeHealth feature gate (alpha, off by default): whether VolumeCondition is read. */
+  volumeHealth?: boolean;
 }
 
 function log(msg: string): string {
@@ -114,7 +133,12 @@ export class CsiVolumes {
       opts.nodeName,
       opts.claimStatus,
       opts.recordEvent,
-      opts.objects.secret,
+      // Read when a secret is needed: the objects may come up after the volumes are built.
+      (namespace, name) => {
+        const read = this.opts.objects.secret;
+        if (!read) throw new Error('no API server to read it from (standalone mode)');
+        return read(namespace, name);
+      },
     );
     this.block = new CsiBlockVolumes(opts.rootDir, (driver) => this.client(driver));
   }
@@ -152,6 +176,7 @@ export class CsiVolumes {
         ),
       );
     const target = csiPublishPath(this.opts.rootDir, uid, volume.name);
+    checkPodVolumeTarget(this.opts.rootDir, uid, volume.name, volume.name);
     // Published by an earlier sync: upstream's reconciler finds it mounted and leaves it, unless
     // the driver asks to be called again on every sync (requiresRepublish).
     if (this.publishedInline.has(target) && driver.spec?.requiresRepublish !== true)
@@ -187,24 +212,34 @@ export class CsiVolumes {
       },
       'NodePublishSecretRef',
     );
-    await client.nodePublishVolume({
-      volumeId: handle,
+    await client
+      .nodePublishVolume({
+        volumeId: handle,
+        targetPath: target,
+        ...(secrets ? { secrets } : {}),
+        volumeCapability: this.capability(
+          csiAccessMode('ReadWriteOnce', multiWriter),
+          source.fsType,
+          undefined,
+          fields.volumeMountGroup,
+        ),
+        readonly: source.readOnly === true,
+        volumeContext: {
+          ...source.volumeAttributes,
+          ...podInfo(pod, driver, 'Ephemeral'),
+          ...fields.tokenAttrs,
+        },
+      })
+      .catch((e: unknown) => {
+        throw csiOperationError('MountVolume.SetUp', volume.name, e);
+      });
+    this.publishedInline.set(target, {
+      podUid: uid,
+      podVolumeName: volume.name,
+      driver: source.driver,
+      volumeHandle: handle,
       targetPath: target,
-      ...(secrets ? { secrets } : {}),
-      volumeCapability: this.capability(
-        csiAccessMode('ReadWriteOnce', multiWriter),
-        source.fsType,
-        undefined,
-        fields.volumeMountGroup,
-      ),
-      readonly: source.readOnly === true,
-      volumeContext: {
-        ...source.volumeAttributes,
-        ...podInfo(pod, driver, 'Ephemeral'),
-        ...fields.tokenAttrs,
-      },
     });
-    this.publishedInline.add(target);
     await applyCsiFsGroup(target, handle, fields);
     return { hostPath: target, readOnly: source.readOnly === true };
   }
@@ -239,8 +274,10 @@ export class CsiVolumes {
     const uid = pod.metadata.uid ?? '';
     const readOnly = ref.readOnly === true || csi.readOnly === true;
     const target = csiPublishPath(this.opts.rootDir, uid, pvName);
+    checkPodVolumeTarget(this.opts.rootDir, uid, pvName, pvName);
+    const uniqueName = `${CSI_PLUGIN_NAME}/${csi.driver}^${csi.volumeHandle}`;
     // In use from now until the pod's teardown, mounted or not (upstream's desired state).
-    this.inUse.set(target, `${CSI_PLUGIN_NAME}/${csi.driver}^${csi.volumeHandle}`);
+    this.inUse.set(target, uniqueName);
     const driver = await this.opts.objects.csiDriver(csi.driver);
     // Published by an earlier sync: upstream's reconciler finds it mounted and leaves it, unless
     // the driver asks to be called again on every sync (requiresRepublish).
@@ -264,8 +301,16 @@ export class CsiVolumes {
     // Upstream's WaitForAttach: a driver that needs attaching (the default without a CSIDriver
     // object) is staged only once the external attacher marked its VolumeAttachment attached; the
     // attachment's metadata is the stage's and publish's publish_context.
-    const publishContext =
-      (driver?.spec?.attachRequired ?? true) ? await this.attached(csi.driver, csi.volumeHandle) : undefined;
+    const attachRequired = driver?.spec?.attachRequired ?? true;
+    // Upstream's verifyControllerAttachedVolume: the attach-detach controller lists the volume in
+    // node.status.volumesAttached before anything is staged.
+    if (attachRequired && this.opts.objects.node)
+      await verifyControllerAttached(
+        this.opts.objects.node.bind(this.opts.objects),
+        this.opts.nodeName,
+        uniqueName,
+      );
+    const publishContext = attachRequired ? await this.attached(csi.driver, csi.volumeHandle) : undefined;
     const client = this.client(csi.driver);
     const accessMode = pv.spec?.accessModes?.[0];
     if (pv.spec?.volumeMode === 'Block')
@@ -281,12 +326,21 @@ export class CsiVolumes {
         secret: this.opts.objects.secret,
       });
     const staging = csiStagingPath(this.opts.rootDir, csi.driver, csi.volumeHandle);
+    const device = JSON.stringify([csi.driver, csi.volumeHandle]);
     // MountDevice (upstream csi_attacher): stage once per node when the driver stages.
     if (await this.has(client, 'STAGE_UNSTAGE_VOLUME')) {
-      if (!(await this.isStaged(staging))) {
+      if (!this.stagedVolumes.has(staging)) {
         const mountGroup = await this.stageMountGroup(pod, client);
         const multiWriter = await this.has(client, 'SINGLE_NODE_MULTI_WRITER');
         await mkdir(dirname(staging), { recursive: true, mode: 0o750 });
+        // Written before the stage, as upstream's MountDevice: teardown reads it to unstage.
+        await writeFile(
+          join(dirname(staging), VOL_DATA_FILE),
+          JSON.stringify({ driverName: csi.driver, volumeHandle: csi.volumeHandle }),
+        );
+        // From the first try on, this pod's teardown unstages the volume (a timed-out stage may
+        // have staged it after all).
+        this.devicesOf(uid).add(device);
         try {
           const stageSecrets = await csiSecrets(
             this.opts.objects.secret,
@@ -307,15 +361,16 @@ export class CsiVolumes {
             ...(publishContext ? { publishContext } : {}),
           });
         } catch (e) {
-          // Nothing is left that a later try or a restart could take for a staged volume.
-          await rm(dirname(staging), { recursive: true, force: true });
-          throw e;
+          const error = csiOperationError('MountVolume.MountDevice', pvName, e);
+          // A final failure staged nothing: nothing is left that could pass for a staged volume.
+          // An unfinished one (timeout, driver gone) stays for teardown's NodeUnstageVolume.
+          if (!error.uncertain) {
+            this.devicesOf(uid).delete(device);
+            // A staging directory the driver left populated stays (the error above is the news).
+            await removeMountDir(dirname(staging), 'globalmount').catch(() => undefined);
+          }
+          throw error;
         }
-        // Written once staged: after a restart it says the volume is staged (isStaged).
-        await writeFile(
-          join(dirname(staging), VOL_DATA_FILE),
-          JSON.stringify({ driverName: csi.driver, volumeHandle: csi.volumeHandle }),
-        );
         this.stagedVolumes.add(staging);
       }
     }
@@ -329,6 +384,7 @@ export class CsiVolumes {
       attachmentID: attachmentName(csi.volumeHandle, csi.driver, this.opts.nodeName),
       volumeLifecycleMode: 'Persistent',
     });
+    this.devicesOf(uid).add(device);
     const stages = await this.has(client, 'STAGE_UNSTAGE_VOLUME');
     const fields = await this.mountFields(
       pod,
@@ -338,28 +394,40 @@ export class CsiVolumes {
       csi.fsType,
       pv.spec?.accessModes,
       readOnly,
-    );
+    ).catch((e: unknown) => {
+      throw csiOperationError('MountVolume.SetUp', pvName, e);
+    });
     const multiWriter = await this.has(client, 'SINGLE_NODE_MULTI_WRITER');
     const secrets = await csiSecrets(
       this.opts.objects.secret,
       csi.nodePublishSecretRef,
       'NodePublishSecretRef',
-    );
-    await client.nodePublishVolume({
-      volumeId: csi.volumeHandle,
-      ...(publishContext ? { publishContext } : {}),
-      ...(stages ? { stagingTargetPath: staging } : {}),
-      ...(secrets ? { secrets } : {}),
-      targetPath: target,
-      volumeCapability: this.capability(
-        csiAccessMode(accessMode, multiWriter),
-        csi.fsType,
-        pv.spec?.mountOptions,
-        fields.volumeMountGroup,
-      ),
-      readonly: readOnly,
-      volumeContext: { ...csi.volumeAttributes, ...podInfo(pod, driver, 'Persistent'), ...fields.tokenAttrs },
+    ).catch((e: unknown) => {
+      throw csiOperationError('MountVolume.SetUp', pvName, e);
     });
+    await client
+      .nodePublishVolume({
+        volumeId: csi.volumeHandle,
+        ...(publishContext ? { publishContext } : {}),
+        ...(stages ? { stagingTargetPath: staging } : {}),
+        ...(secrets ? { secrets } : {}),
+        targetPath: target,
+        volumeCapability: this.capability(
+          csiAccessMode(accessMode, multiWriter),
+          csi.fsType,
+          pv.spec?.mountOptions,
+          fields.volumeMountGroup,
+        ),
+        readonly: readOnly,
+        volumeContext: {
+          ...csi.volumeAttributes,
+          ...podInfo(pod, driver, 'Persistent'),
+          ...fields.tokenAttrs,
+        },
+      })
+      .catch((e: unknown) => {
+        throw csiOperationError('MountVolume.SetUp', pvName, e);
+      });
     await applyCsiFsGroup(target, csi.volumeHandle, fields);
     // A claim grown while no pod used it is expanded as it is mounted (upstream's MountVolume);
     // until it succeeds the volume does not count as set up, so the next sync tries both again.
@@ -376,6 +444,8 @@ export class CsiVolumes {
         true,
       );
     this.publishedClaims.set(target, {
+      podUid: uid,
+      podVolumeName: volume.name,
       namespace,
       claim: ref.claimName,
       driver: csi.driver,
@@ -407,38 +477,147 @@ export class CsiVolumes {
 
   /**
    * Tear down every CSI volume of pod `uid` (after its containers stopped): NodeUnpublishVolume
-   * for each, then NodeUnstageVolume for a staged volume no other pod publishes any more.
+   * for each, then NodeUnstageVolume for a volume it staged (or tried to) that no other pod
+   * publishes or uses any more. A failure is thrown as upstream's UnmountVolume.TearDown /
+   * UnmountDevice error, and what is left stays on disk for the next try.
    */
   async tearDownPod(uid: string): Promise<void> {
     await this.block.tearDownPod(uid);
-    const dir = join(this.opts.rootDir, 'pods', uid, 'volumes', CSI_POD_VOLUME_DIR);
-    for (const target of this.inUse.keys()) if (target.startsWith(`${dir}/`)) this.inUse.delete(target);
-    const staged = new Set<string>();
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const data = await this.readVolData(join(dir, name));
-      if (!data) continue;
-      const client = this.client(data.driverName);
-      await client.nodeUnpublishVolume({ volumeId: data.volumeHandle, targetPath: join(dir, name, 'mount') });
-      this.publishedClaims.delete(join(dir, name, 'mount'));
-      this.publishedInline.delete(join(dir, name, 'mount'));
-      await rm(join(dir, name), { recursive: true, force: true });
-      if (data.volumeLifecycleMode === 'Persistent')
-        staged.add(JSON.stringify([data.driverName, data.volumeHandle]));
+    const phase = this.unpublishPod(uid);
+    this.unpublishPhases.add(phase);
+    let devices: Set<string>;
+    try {
+      devices = await phase;
+    } finally {
+      this.unpublishPhases.delete(phase);
     }
-    for (const key of staged) {
+    // Upstream's reconciler unmounts every pod volume due in one pass before it unmounts a
+    // device: pods torn down together are all unpublished before anything is unstaged (the
+    // order csi-hostpath-exchange.txt records). Only teardowns already running are waited for.
+    await Promise.allSettled([...this.unpublishPhases]);
+    for (const key of devices) {
       const [driver, handle] = JSON.parse(key) as [string, string];
       if (await this.publishedElsewhere(driver, handle)) continue;
-      const staging = csiStagingPath(this.opts.rootDir, driver, handle);
-      const client = this.client(driver);
-      if (await this.has(client, 'STAGE_UNSTAGE_VOLUME'))
-        await client.nodeUnstageVolume({ volumeId: handle, stagingTargetPath: staging });
-      await rm(dirname(staging), { recursive: true, force: true });
-      this.stagedVolumes.delete(staging);
+      if ([...this.podDevices.values()].some((set) => set.has(key))) continue;
+      // Another pod's teardown is unstaging it already.
+      const running = this.unstaging.get(key);
+      if (running) {
+        await running;
+        continue;
+      }
+      const work = this.unstage(driver, handle).finally(() => this.unstaging.delete(key));
+      this.unstaging.set(key, work);
+      await work;
     }
   }
 
+  /** NodeUnpublishVolume of each of the pod's CSI volumes; the `[driver, handle]` keys it staged or used. */
+  private async unpublishPod(uid: string): Promise<Set<string>> {
+    const dir = join(this.opts.rootDir, 'pods', uid, 'volumes', CSI_POD_VOLUME_DIR);
+    for (const target of this.inUse.keys()) if (target.startsWith(`${dir}/`)) this.inUse.delete(target);
+    const devices = new Set(this.podDevices.get(uid) ?? []);
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const data = await this.readVolData(join(dir, name));
+      if (!data) continue;
+      await this.unpublish(uid, name, data);
+      if (data.volumeLifecycleMode === 'Persistent')
+        devices.add(JSON.stringify([data.driverName, data.volumeHandle]));
+    }
+    this.podDevices.delete(uid);
+    return devices;
+  }
+
+  /** Pod teardowns still unpublishing. */
+  private readonly unpublishPhases = new Set<Promise<Set<string>>>();
+  /** `[driver, handle]` keys being unstaged now. */
+  private readonly unstaging = new Map<string, Promise<void>>();
+
+  /** UnmountVolume.TearDown: NodeUnpublishVolume of one pod volume, then its directory goes. */
+  async unpublish(uid: string, name: string, data: VolData): Promise<void> {
+    const volumeDir = csiPodVolumeDir(this.opts.rootDir, uid, name);
+    const target = join(volumeDir, 'mount');
+    const client = this.opts.drivers.client(data.driverName);
+    if (!client)
+      throw new Error(
+        `UnmountVolume.TearDown failed for volume ${JSON.stringify(name)} : ${log(`Unmounter.TearDownAt failed to get CSI client: driver name ${data.driverName} not found in the list of registered CSI drivers`)}`,
+      );
+    try {
+      await client.nodeUnpublishVolume({ volumeId: data.volumeHandle, targetPath: target });
+    } catch (e) {
+      throw new Error(
+        `UnmountVolume.TearDown failed for volume ${JSON.stringify(name)} : ${log(`Unmounter.TearDownAt failed: ${csiOperationError('MountVolume.SetUp', name, e).message}`)}`,
+        { cause: e },
+      );
+    }
+    this.publishedClaims.delete(target);
+    this.publishedInline.delete(target);
+    await removeMountDir(volumeDir).catch((e: unknown) => {
+      throw new Error(
+        `UnmountVolume.TearDown failed for volume ${JSON.stringify(name)} : ${log(`Unmounter.TearDownAt failed to clean mount dir [${target}]: ${(e as Error).message}`)}`,
+        { cause: e },
+      );
+    });
+  }
+
+  /** UnmountDevice: NodeUnstageVolume (when the driver stages), then the staging directory goes. */
+  async unstage(driver: string, handle: string): Promise<void> {
+    const staging = csiStagingPath(this.opts.rootDir, driver, handle);
+    const client = this.opts.drivers.client(driver);
+    if (!client)
+      throw new Error(
+        log(
+          `attacher.UnmountDevice failed to create newCsiDriverClient: driver name ${driver} not found in the list of registered CSI drivers`,
+        ),
+      );
+    if (await this.has(client, 'STAGE_UNSTAGE_VOLUME'))
+      await client.nodeUnstageVolume({ volumeId: handle, stagingTargetPath: staging }).catch((e: unknown) => {
+        throw new Error(
+          log(
+            `attacher.UnmountDevice failed: ${csiOperationError('MountVolume.MountDevice', handle, e).message}`,
+          ),
+          { cause: e },
+        );
+      });
+    await removeMountDir(dirname(staging), 'globalmount');
+    this.stagedVolumes.delete(staging);
+  }
+
+  /**
+   * Takes what a restarted kubelet found on disk (csi-reconstruction.ts) into its state: each
+   * pod's persistent volume is in use (node.status.volumesInUse keeps it) and its staging is
+   * this pod's to undo. Nothing counts as staged or published: as upstream marks reconstructed
+   * volumes uncertain, the next set-up of a pod still here stages and publishes again (drivers
+   * take both as no-ops), and nothing is unpublished.
+   */
+  adopt(uid: string, name: string, data: VolData): void {
+    if (data.volumeLifecycleMode !== 'Persistent') return;
+    this.inUse.set(
+      csiPublishPath(this.opts.rootDir, uid, name),
+      `${CSI_PLUGIN_NAME}/${data.driverName}^${data.volumeHandle}`,
+    );
+    this.devicesOf(uid).add(JSON.stringify([data.driverName, data.volumeHandle]));
+  }
+
+  /** Whether any CSI volume of pod `uid` is published, staged for it or being set up. */
+  holdsPod(uid: string): boolean {
+    if (this.podDevices.get(uid)?.size) return true;
+    return [...this.publishedClaims.values(), ...this.publishedInline.values()].some((p) => p.podUid === uid);
+  }
+
+  private devicesOf(uid: string): Set<string> {
+    let set = this.podDevices.get(uid);
+    if (!set) {
+      set = new Set();
+      this.podDevices.set(uid, set);
+    }
+    return set;
+  }
+
+  /** Staging paths staged by this kubelet since it started. */
   private readonly stagedVolumes = new Set<string>();
-  private readonly publishedClaims = new Map<string, PublishedClaim>();
+  /** Pod uid → the `[driver, handle]` keys of the volumes it staged or tried to. */
+  private readonly podDevices = new Map<string, Set<string>>();
+  private readonly publishedClaims = new Map<string, PublishedVolume>();
   /** Publish path → the claim volume's unique name (`kubernetes.io/csi/<driver>^<handle>`). */
   private readonly inUse = new Map<string, string>();
 
@@ -449,12 +628,8 @@ export class CsiVolumes {
   volumesInUse(): string[] {
     return [...new Set(this.inUse.values())].sort();
   }
-  /**
-   * Inline volumes published by this kubelet. In memory: after a restart a pod's volumes are
-   * published again, which CSI drivers must take as a no-op (NodePublishVolume is idempotent);
-   * upstream reconstructs them from the mount table instead.
-   */
-  private readonly publishedInline = new Set<string>();
+  /** Inline volumes published by this kubelet since it started. */
+  private readonly publishedInline = new Map<string, PublishedVolume>();
 
   /**
    * The usage of each claim's volume published here, from drivers with GET_VOLUME_STATS (one
@@ -466,41 +641,53 @@ export class CsiVolumes {
     for (const p of this.publishedClaims.values()) {
       const key = `${p.namespace}/${p.claim}`;
       if (out.has(key)) continue;
-      const client = this.opts.drivers.client(p.driver);
-      if (!client) continue;
-      try {
-        if (!(await this.has(client, 'GET_VOLUME_STATS'))) continue;
-        const res = await client.nodeGetVolumeStats({
-          volumeId: p.volumeHandle,
-          volumePath: p.targetPath,
-          ...(p.stagingTargetPath ? { stagingTargetPath: p.stagingTargetPath } : {}),
-        });
-        const stats: ClaimVolumeStats = { namespace: p.namespace, claim: p.claim };
-        for (const u of res.usage) {
-          if (u.unit === 'BYTES') {
-            stats.capacityBytes = u.total;
-            stats.availableBytes = u.available;
-            stats.usedBytes = u.used;
-          } else if (u.unit === 'INODES') {
-            stats.inodes = u.total;
-            stats.inodesFree = u.available;
-            stats.inodesUsed = u.used;
-          }
-        }
-        out.set(key, stats);
-      } catch {
-        // A driver that cannot answer now: its volumes are missing from this round only.
-      }
+      const usage = await this.volumeUsage(p);
+      if (!usage) continue;
+      out.set(key, {
+        namespace: p.namespace ?? '',
+        claim: p.claim ?? '',
+        capacityBytes: usage.capacityBytes,
+        availableBytes: usage.availableBytes,
+        usedBytes: usage.usedBytes,
+        inodes: usage.inodes,
+        inodesFree: usage.inodesFree,
+        inodesUsed: usage.inodesUsed,
+        ...(usage.abnormal !== undefined ? { abnormal: usage.abnormal } : {}),
+      });
     }
     return [...out.values()];
   }
 
-  private async isStaged(staging: string): Promise<boolean> {
-    if (this.stagedVolumes.has(staging)) return true;
-    // Staged before a restart: its vol_data.json beside globalmount says so.
-    return (
-      (await readFile(join(dirname(staging), VOL_DATA_FILE), 'utf8').catch(() => undefined)) !== undefined
-    );
+  /**
+   * The pod's CSI volumes as the summary's pod volume stats give them (upstream's
+   * volumeStatCalculator with the CSI mounter's metrics): by the pod's volume name, a claim's
+   * with its claim, from drivers with GET_VOLUME_STATS.
+   */
+  async podVolumeStats(uid: string): Promise<Map<string, CsiVolumeUsage>> {
+    const out = new Map<string, CsiVolumeUsage>();
+    for (const p of [...this.publishedClaims.values(), ...this.publishedInline.values()]) {
+      if (p.podUid !== uid) continue;
+      const usage = await this.volumeUsage(p);
+      if (usage) out.set(p.podVolumeName, usage);
+    }
+    return out;
+  }
+
+  private async volumeUsage(p: PublishedVolume): Promise<CsiVolumeUsage | undefined> {
+    const client = this.opts.drivers.client(p.driver);
+    if (!client) return undefined;
+    try {
+      if (!(await this.has(client, 'GET_VOLUME_STATS'))) return undefined;
+      const { abnormal, ...usage } = await readCsiVolumeStats(client, p);
+      return {
+        ...usage,
+        ...(this.opts.volumeHealth && abnormal !== undefined ? { abnormal } : {}),
+        ...(p.claim ? { pvcRef: { name: p.claim, namespace: p.namespace ?? '' } } : {}),
+      };
+    } catch {
+      // A driver that cannot answer now: its volume is missing from this round only.
+      return undefined;
+    }
   }
 
   /** Whether another pod's vol_data.json still names this volume. */
@@ -569,9 +756,39 @@ export class CsiVolumes {
   }
 
   private async readVolData(dir: string): Promise<VolData | undefined> {
-    const text = await readFile(join(dir, VOL_DATA_FILE), 'utf8').catch(() => undefined);
-    return text === undefined ? undefined : (JSON.parse(text) as VolData);
+    return readVolData(dir);
   }
+}
+
+/** A pod volume directory's vol_data.json, or undefined when it has none (or none that parses). */
+export async function readVolData(dir: string): Promise<VolData | undefined> {
+  const text = await readFile(join(dir, VOL_DATA_FILE), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as VolData;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Upstream's removeMountDir: the (unmounted, empty) `mount` directory and vol_data.json go, then
+ * the volume's directory. A directory still mounted or not empty is never removed with what it
+ * holds (a driver that did not unmount keeps its data): that is an error, vol_data.json stays,
+ * and the teardown is tried again.
+ */
+async function removeMountDir(volumeDir: string, mountName = 'mount'): Promise<void> {
+  const mount = join(volumeDir, mountName);
+  try {
+    await rmdir(mount);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new Error(log(`failed to remove dir [${mount}]: remove ${mount}: ${goErrnoText(e)}`), {
+        cause: e,
+      });
+  }
+  await rm(join(volumeDir, VOL_DATA_FILE), { force: true });
+  await rmdir(volumeDir).catch(() => undefined);
 }
 
 /**
