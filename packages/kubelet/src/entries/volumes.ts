@@ -28,6 +28,7 @@ export type {
   ClaimStatus,
   CsiDriverObject,
   CsiStorageObjects,
+  NodeVolumesObject,
   PersistentVolumeObject,
   VolumeAttachmentObject,
 } from '../volumes/csi/csi-storage-objects';
@@ -38,7 +39,7 @@ export {
   inlineVolumeHandle,
 } from '../volumes/csi/csi-volume-paths';
 export type { CsiVolumeUsage } from '../volumes/csi/csi-volume-stats';
-export type { ClaimVolumeStats, CsiVolumes } from '../volumes/csi/csi-volumes';
+export type { ClaimVolumeStats, CsiVolumes, VolData } from '../volumes/csi/csi-volumes';
 export {
   type FSGroupChangePolicy,
   fsGroupMode,
