@@ -22,6 +22,7 @@ export function apiCsi(
   kubeConfig: KubeConfig,
   nodeName: string,
   core: Pick<CoreV1Requests, 'readNode' | 'patchNode'>,
+  recordClaimEvent?: ClaimStatusWriter['recordClaimEvent'],
 ): {
   nodeInfo: CsiNodeInfo;
   objects: CsiStorageObjects;
@@ -52,6 +53,7 @@ export function apiCsi(
       },
     ),
     claimStatus: {
+      ...(recordClaimEvent ? { recordClaimEvent } : {}),
       // Online expansion's status updates (persistentvolumeclaims/status, a JSON merge patch).
       patchClaimStatus: (namespace, name, status) =>
         apiRequest<ClaimObject>(kubeConfig, {

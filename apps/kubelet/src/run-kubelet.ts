@@ -528,7 +528,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       // runtimeClassName: the RuntimeClass's handler goes to CRI RunPodSandbox.
       runtimeHandler: kubeConfig ? runtimeClassHandlerLookup(apiRuntimeClassGetter(kubeConfig)) : undefined,
       // Registered CSI drivers go to the CSINode; pods' CSI volumes and claims mount through them.
-      csi: kubeConfig && core ? apiCsi(kubeConfig, nodeName, core) : undefined,
+      csi: kubeConfig && core ? apiCsi(kubeConfig, nodeName, core, events?.claim) : undefined,
     },
     images: {
       credentialProviders,

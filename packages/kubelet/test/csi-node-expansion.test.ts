@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions, type V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
+import { type ApiEventSink, apiEventSink } from '../src/sources/api-event-recorder';
 import type { ClaimStatusWriter } from '../src/volumes/csi/csi-node-expansion';
 import type { ClaimObject } from '../src/volumes/csi/csi-storage-objects';
 import {
@@ -22,13 +23,22 @@ afterEach(async () => {
 /** Status patches the kubelet sent, in order. */
 let patches: Record<string, unknown>[] = [];
 
-async function harness(opts: CsiVolumeHarnessOptions['plugin'] = {}): Promise<CsiVolumeHarness> {
+/** The kubelet's event sink over the harness's server, when a test asks for claim events. */
+let sink: ApiEventSink | undefined;
+
+async function harness(
+  opts: CsiVolumeHarnessOptions['plugin'] = {},
+  claimEvents = false,
+): Promise<CsiVolumeHarness> {
   patches = [];
+  sink = undefined;
   const t = await startCsiVolumeHarness({
     csiDriver: { attachRequired: false },
     plugin: opts,
     csi: (core) => ({
       claimStatus: {
+        // Where the executable sends them (apiCsi's claimStatus.recordClaimEvent).
+        ...(claimEvents ? { recordClaimEvent: (sink = apiEventSink(core, { nodeName: NODE })).claim } : {}),
         async patchClaimStatus(namespace, name, status) {
           patches.push(status);
           return (await core.patchNamespacedPersistentVolumeClaimStatus(
@@ -227,5 +237,32 @@ describe('NodeExpandVolume (online expansion)', () => {
     expect(again.retryAfterMs).toBeGreaterThan(0);
     const claim = await readClaim(t);
     expect(claim.status?.conditions?.at(-1)?.type).toBe('NodeResizeError');
+  });
+
+  it("posts the success on the claim too, through the kubelet's event sink", async () => {
+    const t = await harness({}, true);
+    await t.volumes.setUp(pod, { objects: {} as never });
+    await resize(t, '2Mi');
+    await t.volumes.setUp(pod, { objects: {} as never });
+    await sink?.flush();
+    const events = (await t.core.listNamespacedEvent({ namespace: 'default' })).items;
+    const claim = await readClaim(t);
+    expect(
+      events.map((e) => [
+        e.involvedObject.kind,
+        e.involvedObject.name,
+        e.involvedObject.uid,
+        e.reason,
+        e.message,
+      ]),
+    ).toEqual([
+      [
+        'PersistentVolumeClaim',
+        'data',
+        claim.metadata?.uid,
+        'FileSystemResizeSuccessful',
+        `MountVolume.NodeExpandVolume succeeded for volume "pv-data" ${NODE}`,
+      ],
+    ]);
   });
 });

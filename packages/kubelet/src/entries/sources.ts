@@ -19,6 +19,7 @@ export {
   type ApiEventSink,
   apiEventRecorder,
   apiEventSink,
+  type ClaimEventRecorder,
   type EventApi,
   type EventWriteFailure,
   eventRetrySleepMs,

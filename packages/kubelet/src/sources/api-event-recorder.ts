@@ -66,10 +66,20 @@ export interface ApiEventRecorderOptions {
   writableAfter?: Promise<unknown>;
 }
 
+/** An event about a claim, named by its metadata (the kubelet's CSI volumes record these). */
+export type ClaimEventRecorder = (
+  claim: { metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string } },
+  type: EventType,
+  reason: string,
+  message: string,
+) => void;
+
 /** Pod and node events through one correlator and one rate-limited write queue. */
 export interface ApiEventSink {
   pod: PodEventRecorder;
   node: NodeEventRecorder;
+  /** Events about a PersistentVolumeClaim (online expansion's FileSystemResizeSuccessful). */
+  claim: ClaimEventRecorder;
   /** Resolves when every event recorded so far has been written (or failed). */
   flush(): Promise<void>;
 }
@@ -194,6 +204,20 @@ export function apiEventSink(core: EventApi, options: ApiEventRecorderOptions): 
         message,
       );
     },
+    claim: (claim, type, reason, message) =>
+      record(
+        {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          namespace: claim.metadata?.namespace ?? 'default',
+          name: claim.metadata?.name ?? '',
+          uid: claim.metadata?.uid,
+          ...(claim.metadata?.resourceVersion ? { resourceVersion: claim.metadata.resourceVersion } : {}),
+        },
+        type,
+        reason,
+        message,
+      ),
     // Upstream's nodeRef: kind Node, the node name as name and uid, no namespace (Events go to default).
     node: (type, reason, message) =>
       record({ kind: 'Node', name: options.nodeName, uid: options.nodeName }, type, reason, message),
