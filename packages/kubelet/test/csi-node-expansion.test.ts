@@ -35,19 +35,22 @@ async function harness(
   const t = await startCsiVolumeHarness({
     csiDriver: { attachRequired: false },
     plugin: opts,
-    csi: (core) => ({
-      claimStatus: {
-        // Where the executable sends them (apiCsi's claimStatus.recordClaimEvent).
-        ...(claimEvents ? { recordClaimEvent: (sink = apiEventSink(core, { nodeName: NODE })).claim } : {}),
-        async patchClaimStatus(namespace, name, status) {
-          patches.push(status);
-          return (await core.patchNamespacedPersistentVolumeClaimStatus(
-            { name, namespace, body: { status } },
-            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-          )) as ClaimObject;
-        },
-      } satisfies ClaimStatusWriter,
-    }),
+    csi: (core) => {
+      if (claimEvents) sink = apiEventSink(core, { nodeName: NODE });
+      return {
+        claimStatus: {
+          // Where the executable sends them (apiCsi's claimStatus.recordClaimEvent).
+          ...(sink ? { recordClaimEvent: sink.claim } : {}),
+          async patchClaimStatus(namespace, name, status) {
+            patches.push(status);
+            return (await core.patchNamespacedPersistentVolumeClaimStatus(
+              { name, namespace, body: { status } },
+              setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+            )) as ClaimObject;
+          },
+        } satisfies ClaimStatusWriter,
+      };
+    },
   });
   h = t;
   await t.core.createNamespacedPersistentVolumeClaim({
