@@ -202,6 +202,35 @@ describe('allocateClaim', () => {
     ]);
   });
 
+  it('refuses by name what it does not model: consumable capacity requests, devices consuming counters', () => {
+    expect(
+      allocateClaim(
+        claim({ requests: [exactly('r', { capacity: { requests: { memory: '1Gi' } } })] }),
+        n1,
+        local,
+        classes,
+        new Set(),
+      ),
+    ).toEqual({
+      reason:
+        'resource claim ns/c: spec.devices.requests[0].exactly.capacity is not supported by this scheduler',
+      unresolvable: true,
+    });
+    const partitioned = devicesForNode(
+      [
+        slice({
+          nodeName: 'n1',
+          devices: [dev('p', {}, { consumesCounters: [{ counterSet: 'gpu', counters: {} }] })],
+        }),
+      ],
+      n1,
+    );
+    expect(allocateClaim(claim({ requests: [exactly('r')] }), n1, partitioned, classes, new Set())).toEqual({
+      reason: `resource claim ns/c: device ${D}/pool/p has spec.devices[].consumesCounters in its ResourceSlice, which this scheduler does not support`,
+      unresolvable: true,
+    });
+  });
+
   it('refuses a missing class and a selector failing at run time, naming the claim, field and expression', () => {
     expect(
       allocateClaim(
