@@ -258,5 +258,19 @@ describe('resource.k8s.io/v1 on the in-process API server', { timeout: 60_000 },
       'name',
     ]);
     expect(claims.stdout).toContain('resourceclaim.resource.k8s.io/one');
+    const table = await run('kubectl', [
+      '--kubeconfig',
+      kubeconfig,
+      'get',
+      'resourceclaims',
+      '-n',
+      'default',
+    ]);
+    expect(table.stdout).toMatch(/^NAME\s+STATE\s+AGE\n/);
+    expect(table.stdout).toMatch(/\nfixed\s+allocated\s/);
+    expect(table.stdout).toMatch(/\none\s+pending\s/);
+    const slices = await run('kubectl', ['--kubeconfig', kubeconfig, 'get', 'resourceslices']);
+    expect(slices.stdout).toMatch(/^NAME\s+NODE\s+DRIVER\s+POOL\s+AGE\n/);
+    expect(slices.stdout).toMatch(/\na\s+n1\s+test-driver\.cdi\.k8s\.io\s+n1-pool\s/);
   });
 });
