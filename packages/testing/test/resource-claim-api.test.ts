@@ -1,8 +1,3 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, startApiServer } from '../src/index';
 
@@ -13,7 +8,6 @@ const R = '/apis/resource.k8s.io/v1';
 
 describe('resource.k8s.io/v1 on the in-process API server', { timeout: 60_000 }, () => {
   let server: ApiServer;
-  let dir: string;
   async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Wire }> {
     const init: RequestInit = { method, headers: { 'Content-Type': 'application/json' } };
     if (body !== undefined) init.body = JSON.stringify(body);
@@ -35,11 +29,9 @@ describe('resource.k8s.io/v1 on the in-process API server', { timeout: 60_000 },
 
   beforeAll(async () => {
     server = await startApiServer();
-    dir = await mkdtemp(join(tmpdir(), 'na-dra-api-'));
   });
   afterAll(async () => {
     await server.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('defaults a request to ExactCount with count 1 and its tolerations to Equal, as v1.36', async () => {
@@ -227,50 +219,5 @@ describe('resource.k8s.io/v1 on the in-process API server', { timeout: 60_000 },
     );
     expect(unknownFn.status).toBe(422);
     expect(unknownFn.body.details.causes[0].message).toContain('compilation failed');
-  });
-
-  it('is discoverable: kubectl lists the group and gets resourceclaims', async () => {
-    const kubeconfig = join(dir, 'kubeconfig');
-    await server.writeKubeconfig(kubeconfig);
-    const run = promisify(execFile);
-    const resources = await run('kubectl', [
-      '--kubeconfig',
-      kubeconfig,
-      'api-resources',
-      '--api-group=resource.k8s.io',
-      '-o',
-      'name',
-    ]);
-    expect(resources.stdout.trim().split('\n').sort()).toEqual([
-      'deviceclasses.resource.k8s.io',
-      'resourceclaims.resource.k8s.io',
-      'resourceclaimtemplates.resource.k8s.io',
-      'resourceslices.resource.k8s.io',
-    ]);
-    const claims = await run('kubectl', [
-      '--kubeconfig',
-      kubeconfig,
-      'get',
-      'resourceclaims',
-      '-n',
-      'default',
-      '-o',
-      'name',
-    ]);
-    expect(claims.stdout).toContain('resourceclaim.resource.k8s.io/one');
-    const table = await run('kubectl', [
-      '--kubeconfig',
-      kubeconfig,
-      'get',
-      'resourceclaims',
-      '-n',
-      'default',
-    ]);
-    expect(table.stdout).toMatch(/^NAME\s+STATE\s+AGE\n/);
-    expect(table.stdout).toMatch(/\nfixed\s+allocated\s/);
-    expect(table.stdout).toMatch(/\none\s+pending\s/);
-    const slices = await run('kubectl', ['--kubeconfig', kubeconfig, 'get', 'resourceslices']);
-    expect(slices.stdout).toMatch(/^NAME\s+NODE\s+DRIVER\s+POOL\s+AGE\n/);
-    expect(slices.stdout).toMatch(/\na\s+n1\s+test-driver\.cdi\.k8s\.io\s+n1-pool\s/);
   });
 });
