@@ -111,6 +111,7 @@ beforeEach(async () => {
     cdiDir: join(dir, 'cdi'),
     kubeConfig: server.kubeConfig(),
     devices: 2,
+    now: () => new Date(1_800_000_000_000),
   });
 });
 
@@ -299,6 +300,11 @@ describe('FakeDraPlugin', () => {
     health.on('error', () => undefined);
     await two;
     expect(answers[1]?.devices.map((d) => d.health)).toEqual(['HEALTHY', 'UNHEALTHY']);
+    expect(answers[1]?.devices[1]).toEqual({
+      device: { poolName: NODE, deviceName: 'device-01' },
+      health: 'UNHEALTHY',
+      lastUpdatedTime: 1_800_000_000,
+    });
     expect(() => plugin.markUnhealthy('device-99')).toThrow(RangeError);
   });
 });
