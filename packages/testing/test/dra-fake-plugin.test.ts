@@ -221,6 +221,20 @@ describe('FakeDraPlugin', () => {
       pool: { name: NODE, generation: 1, resourceSliceCount: 1 },
       devices: [{ name: 'device-00' }, { name: 'device-01' }],
     });
+    // A restarted driver takes its slice over (next generation) instead of publishing its devices twice.
+    await plugin.stop();
+    plugin = await FakeDraPlugin.start({
+      driverName: DRIVER,
+      nodeName: NODE,
+      rootDir: join(dir, 'kubelet'),
+      cdiDir: join(dir, 'cdi'),
+      kubeConfig: server.kubeConfig(),
+      devices: 3,
+    });
+    const again = await server.kubeConfig().makeApiClient(ResourceV1Api).listResourceSlice({});
+    expect(
+      again.items.map((s) => [s.metadata?.name, s.spec?.pool?.generation, s.spec?.devices?.length]),
+    ).toEqual([[slice?.metadata?.name, 2, 3]]);
     await plugin.unpublishSlice();
     expect((await server.kubeConfig().makeApiClient(ResourceV1Api).listResourceSlice({})).items).toEqual([]);
   });
