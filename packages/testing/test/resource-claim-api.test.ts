@@ -138,6 +138,73 @@ describe('resource.k8s.io/v1 on the in-process API server', { timeout: 60_000 },
     expect(unknownRequest.status).toBe(201);
   });
 
+  it("validates a pod's resourceClaims and its containers' references to them, as pkg/apis/core/validation", async () => {
+    const pod = (name: string, resourceClaims: Wire[], claims: Wire[]) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { containers: [{ name: 'c', image: 'i:1', resources: { claims } }], resourceClaims },
+    });
+    const bad = await call(
+      'POST',
+      '/api/v1/namespaces/default/pods',
+      pod(
+        'p',
+        [
+          { name: 'gpu' },
+          { name: 'gpu', resourceClaimName: 'x' },
+          { name: 'Bad', resourceClaimName: 'a', resourceClaimTemplateName: 'b' },
+        ],
+        [{ name: 'gpu' }, { name: 'gpu' }, { name: 'nic' }],
+      ),
+    );
+    expect(bad.status).toBe(422);
+    expect(bad.body.details.causes).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.resourceClaims[0]',
+        message:
+          'Invalid value: core.PodResourceClaim{Name:"gpu", ResourceClaimName:(*string)(nil), ResourceClaimTemplateName:(*string)(nil)}: must specify one of: `resourceClaimName`, `resourceClaimTemplateName`',
+      },
+      {
+        reason: 'FieldValueDuplicate',
+        field: 'spec.resourceClaims[1].name',
+        message: 'Duplicate value: "gpu"',
+      },
+      expect.objectContaining({ reason: 'FieldValueInvalid', field: 'spec.resourceClaims[2].name' }),
+      expect.objectContaining({
+        field: 'spec.resourceClaims[2]',
+        message: expect.stringContaining(
+          'at most one of `resourceClaimName` or `resourceClaimTemplateName` may be specified',
+        ),
+      }),
+      {
+        reason: 'FieldValueDuplicate',
+        field: 'spec.containers[0].resources.claims[1]',
+        message: 'Duplicate value: "gpu"',
+      },
+      {
+        reason: 'FieldValueNotFound',
+        field: 'spec.containers[0].resources.claims[2]',
+        message: 'Not found: "nic": must be one of the names in pod.spec.resourceClaims: Bad, gpu',
+      },
+    ]);
+    const long = await call(
+      'POST',
+      '/api/v1/namespaces/default/pods',
+      pod('a'.repeat(250), [{ name: 'gpu', resourceClaimTemplateName: 't' }], []),
+    );
+    expect(long.body.details.causes[0].message).toContain(
+      'final ResourceClaim name: must be no more than 253 characters',
+    );
+    const good = await call(
+      'POST',
+      '/api/v1/namespaces/default/pods',
+      pod('ok', [{ name: 'gpu', resourceClaimTemplateName: 't' }], [{ name: 'gpu' }]),
+    );
+    expect(good.status).toBe(201);
+  });
+
   it('validates a ResourceSlice: driver, pool, exactly one node scope, unique device names', async () => {
     const none = await call('POST', `${R}/resourceslices`, slice('s0', { devices: [{ name: 'device-00' }] }));
     expect(none.status).toBe(422);
