@@ -37,7 +37,7 @@ export class PluginConnection {
   /** Calls a unary `method` with `request`, failing with PluginCallError `DEADLINE_EXCEEDED` after `timeoutMs`. */
   async unary<Req, Res>(
     method: PluginMethod<Req, Res>,
-    request: MessageInit<Req>,
+    request: NoInfer<MessageInit<Req>>,
     timeoutMs: number,
   ): Promise<Res> {
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
@@ -71,7 +71,7 @@ export class PluginConnection {
   /** Opens a server-streaming `method` (ListAndWatch, NodeWatchResources); cancel the stream to end it. */
   async serverStream<Req, Res>(
     method: PluginMethod<Req, Res>,
-    request: MessageInit<Req>,
+    request: NoInfer<MessageInit<Req>>,
   ): Promise<ClientReadableStream<Res>> {
     const client = await this.channel();
     return client.makeServerStreamRequest(

@@ -1,3 +1,4 @@
+import type { MessageInit } from './message-init';
 import { PluginConnection } from './plugin-connection';
 import { type PluginInfo, type RegistrationStatus, registrationV1Service } from './registration-v1';
 
@@ -29,7 +30,7 @@ export class RegistrationV1Client {
 
   /** Tells the plugin whether it is registered, and why not. */
   async notifyRegistrationStatus(
-    registrationStatus: Partial<RegistrationStatus>,
+    registrationStatus: MessageInit<RegistrationStatus>,
     timeoutMs = NOTIFY_TIMEOUT_MS,
   ): Promise<void> {
     await this.connection.unary(
