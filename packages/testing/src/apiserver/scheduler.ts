@@ -207,6 +207,7 @@ export function startScheduler(
     }
     if (e.resource !== '/pods') return;
     const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
+    if (e.type === 'DELETED') waiting.delete(key);
     if (e.type === 'ADDED') {
       if (pending(e.object)) queue.add(key);
       return;
