@@ -16,6 +16,7 @@ import {
   type ReplicaSetControllerOptions,
   startReplicaSetController,
 } from './replicaset-controller';
+import { type ResourceClaimController, startResourceClaimController } from './resource-claim-controller';
 import type { ResourceRegistry } from './resource-registry';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './scheduler';
 import { startTaintEvictionController, type TaintEvictionController } from './taint-eviction-controller';
@@ -41,6 +42,8 @@ export interface ControlPlaneOptions {
   garbageCollector?: boolean;
   /** Generic ephemeral volumes: each pod's `<pod>-<volume>` claim created from its template. */
   ephemeralVolume?: boolean;
+  /** The resourceclaim controller (DRA): claims from templates, reservedFor cleanup, deallocation. */
+  resourceClaim?: boolean;
 }
 
 /** The controllers running inside the server, by part, with their shared clock. */
@@ -53,6 +56,7 @@ export interface ControlPlane {
   readonly deployment: DeploymentController | undefined;
   readonly garbageCollector: PodGarbageCollector | undefined;
   readonly ephemeralVolume: EphemeralVolumeController | undefined;
+  readonly resourceClaim: ResourceClaimController | undefined;
   /** Resolves once every controller has handled the changes seen so far (repeats while they cause more). */
   settled(): Promise<void>;
   /** Stops every controller. */
@@ -100,6 +104,8 @@ export function startControlPlane(
     options.ephemeralVolume === false
       ? undefined
       : start(() => startEphemeralVolumeController(registry, clock));
+  const resourceClaim =
+    options.resourceClaim === false ? undefined : start(() => startResourceClaimController(registry, clock));
   const parts = [
     nodeLifecycle,
     taintEviction,
@@ -108,6 +114,7 @@ export function startControlPlane(
     deployment,
     garbageCollector,
     ephemeralVolume,
+    resourceClaim,
   ].filter((p): p is NonNullable<typeof p> => p !== undefined);
   return {
     clock,
@@ -118,6 +125,7 @@ export function startControlPlane(
     deployment,
     garbageCollector,
     ephemeralVolume,
+    resourceClaim,
     async settled() {
       // One controller's write is another's event: go round until a full pass finds nothing queued.
       for (let i = 0; i < 50; i++) {

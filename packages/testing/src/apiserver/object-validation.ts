@@ -4,9 +4,11 @@ import {
   initContainerForbiddenCauses,
   isSidecar,
 } from './container-restart-validation';
+import { draCauses } from './dra-validation';
 import type { KubeObject } from './kube-object';
 import { containerCauses } from './pod-container-validation';
 import { podLevelResourceCauses } from './pod-level-validation';
+import { podResourceClaimCauses } from './pod-resource-claims-validation';
 import {
   containerFileKeyRefCauses,
   fileKeyRefVolumeCauses,
@@ -50,6 +52,10 @@ const TOP_FIELDS: Record<string, string[]> = {
   Lease: ['spec'],
   ReplicaSet: ['spec', 'status'],
   Deployment: ['spec', 'status'],
+  DeviceClass: ['spec'],
+  ResourceClaim: ['spec', 'status'],
+  ResourceClaimTemplate: ['spec'],
+  ResourceSlice: ['spec'],
 };
 
 const META_FIELDS = [
@@ -286,6 +292,7 @@ export function objectCauses(rt: ResourceType, obj: KubeObject): StatusCause[] {
     causes.push(...hostnameOverrideCauses(spec));
     causes.push(...fileKeyRefVolumeCauses(spec));
     causes.push(...seLinuxChangePolicyCauses(spec));
+    causes.push(...podResourceClaimCauses(name, spec));
   }
   if (rt.kind === 'Service' && spec.type !== 'ExternalName') {
     causes.push(...portCauses(spec.ports, 'spec.ports', 'port'));
@@ -299,6 +306,7 @@ export function objectCauses(rt: ResourceType, obj: KubeObject): StatusCause[] {
     }
   }
   if (rt.kind === 'ReplicaSet' || rt.kind === 'Deployment') causes.push(...replicaSetCauses(spec));
+  if (rt.group === 'resource.k8s.io') causes.push(...draCauses(obj));
   if (rt.kind === 'EndpointSlice') {
     if (!['IPv4', 'IPv6', 'FQDN'].includes(obj.addressType as string)) {
       causes.push({
