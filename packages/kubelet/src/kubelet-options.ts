@@ -8,6 +8,9 @@ import type { NodeSwapFacts } from './cri/container-swap';
 import type { PodRuntime } from './cri/pod-runtime';
 import type { UserNamespaceAllocator } from './cri/user-namespaces';
 import type { DeviceHealthStatus } from './devicemanager/device-manager';
+import type { ResourceClaimApi } from './dra/dra-manager';
+import type { DraPluginConnector } from './dra/dra-plugin';
+import type { ResourceSliceApi } from './dra/resource-slice-wiper';
 import type { ObjectSource } from './env/resolve-env';
 import type { ServiceLister } from './env/service-env';
 import type { NodeEventRecorder, PodEventRecorder } from './events/event-reasons';
@@ -75,6 +78,20 @@ export interface KubeletApi {
    * waits as for a driver that never registered.
    */
   csi?: { nodeInfo: CsiNodeInfo; objects: CsiStorageObjects };
+  /**
+   * Dynamic resource allocation (resource.k8s.io/v1): the ResourceClaims pods use, the node's
+   * ResourceSlices wiped when a driver is gone, and how a registered driver is called. Without
+   * it a pod with resourceClaims waits, as for a driver that never registered.
+   */
+  dra?: KubeletDraApi;
+}
+
+/** What the kubelet's DRA manager reads and calls (KubeletApi.dra). */
+export interface KubeletDraApi {
+  claims: ResourceClaimApi;
+  slices?: ResourceSliceApi;
+  /** Opens the gRPC connection to a registered DRA plugin. */
+  connector: DraPluginConnector;
 }
 
 /** Image credentials, verified pulls and image GC. */

@@ -2,6 +2,8 @@ import { type Clock, parseDuration, systemClock } from '@nodeagent/primitives';
 import { podName } from './api/pod-name';
 import { featureGateEnabled } from './config/feature-gate-rules';
 import type { PodRuntime } from './cri/pod-runtime';
+import { withContainerClaims } from './dra/dra-container-runtime';
+import { DraManager } from './dra/dra-manager';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { KubeletLogger } from './kubelet-logger';
 import type { KubeletOptions } from './kubelet-options';
@@ -18,7 +20,7 @@ import { registerVolumeStatsMetrics } from './metrics-collectors/volume-stats-me
 import { EventedRelist } from './pleg/evented-relist';
 import { GenericPLEG } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
-import { CSI_PLUGIN } from './pluginmanager/plugin-handler';
+import { CSI_PLUGIN, DRA_PLUGIN } from './pluginmanager/plugin-handler';
 import { PluginManager } from './pluginmanager/plugin-manager';
 import { MirrorPods } from './pod/mirror-pods';
 import { PodProber } from './probes/pod-prober';
@@ -67,6 +69,8 @@ export interface KubeletParts {
   volumes: PodVolumeManager;
   /** The plugin manager (plugins_registry) and the CSI drivers registered through it. */
   pluginManager: PluginManager;
+  /** The DRA manager, with an API server to read ResourceClaims from (KubeletApi.dra). */
+  dra: DraManager | undefined;
   csiDrivers: CsiDrivers;
   prober: PodProber;
   statusManager: StatusManager;
@@ -91,15 +95,18 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   // The pod half of the runtime stack (pod cgroups, image pull limit) over the PodRuntime given
   // (the executable's criRuntimeStack, or a test's runtime).
   const clock = kubeletOptions.pacing?.clock ?? systemClock;
-  const runtime = podRuntimeStack(kubeletOptions.runtime, {
+  const logger = kubeletOptions.logger ?? silent;
+  const metrics = kubeletOptions.metrics ?? createKubeletMetrics();
+  const dra = draManager(kubeletOptions, { clock, logger, metrics });
+  const stacked = podRuntimeStack(kubeletOptions.runtime, {
     config: kubeletOptions.config,
     cgroups: kubeletOptions.cgroups,
     podOf: podState.pod.bind(podState),
     now: () => clock.now(),
   });
+  // CreateContainer carries the CDI devices of the claims each container uses.
+  const runtime = dra ? withContainerClaims(stacked, dra, podState.pod.bind(podState)) : stacked;
   const options: KubeletOptions = { ...kubeletOptions, runtime };
-  const logger = options.logger ?? silent;
-  const metrics = options.metrics ?? createKubeletMetrics();
   const node = new NodeFacts(options.node.allocatable);
   const csiDrivers = new CsiDrivers();
   const pluginManager = new PluginManager({
@@ -116,6 +123,13 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
       logger,
     ),
   );
+  if (dra) {
+    pluginManager.addHandler(DRA_PLUGIN, dra.plugins);
+    // Upstream's sync loop syncs the pods whose claimed devices changed health.
+    dra.watchHealth((uids) => {
+      for (const uid of uids) requests.resync(uid);
+    });
+  }
   const csiApi = options.api?.csi;
   const csiVolumes = csiApi
     ? new CsiVolumes({
@@ -169,7 +183,9 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   });
   const runtimeView = new PodRuntimeView(pleg, cache, metrics);
   const requests = new PodWorkRequests(podState, statusManager, runtimeView);
-  const syncer = new PodSyncer(syncerOptions(options, { volumes, clock, logger, metrics, node, prober }));
+  const syncer = new PodSyncer(
+    syncerOptions(options, { volumes, clock, logger, metrics, node, prober, dra }),
+  );
   const resizer = new PodResizer(resizerOptions(options, { clock, logger, node, requests }));
   const housekeeping = new KubeletHousekeeping(
     housekeepingOptions(options, { clock, logger, metrics, pods: podState, requests }),
@@ -187,6 +203,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
       resizer,
       housekeeping,
       volumes,
+      dra,
     }),
   );
   requests.attach(workers);
@@ -216,6 +233,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     runtimeView,
     volumes,
     pluginManager,
+    dra,
     csiDrivers,
     prober,
     statusManager,
@@ -228,6 +246,31 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     intake,
     containerGC,
   };
+}
+
+/**
+ * Upstream's container manager creates the DRA manager (DynamicResourceAllocation is GA and locked
+ * on): here when the options give the API it reads claims through. Its checkpoint is read now; a
+ * corrupt one stops the kubelet, as upstream.
+ */
+function draManager(
+  options: KubeletOptions,
+  parts: { clock: Clock; logger: KubeletLogger; metrics: KubeletMetrics },
+): DraManager | undefined {
+  const api = options.api?.dra;
+  if (!api) return undefined;
+  return new DraManager({
+    rootDir: options.node.rootDir,
+    nodeName: options.node.name,
+    claims: api.claims,
+    slices: api.slices,
+    connector: api.connector,
+    clock: parts.clock,
+    logger: parts.logger,
+    registry: parts.metrics.registry,
+    resourceHealthStatus: featureGateEnabled(options.config.featureGates, 'ResourceHealthStatus'),
+    extendedResource: featureGateEnabled(options.config.featureGates, 'DRAExtendedResource'),
+  });
 }
 
 /** Without an API server there is no CSINode to write (upstream's standalone kubelet skips it too). */
