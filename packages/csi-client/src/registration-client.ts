@@ -1,14 +1,8 @@
+import type { PluginInfo } from '@nodeagent/plugin-api';
 import { UnaryClient } from './unary-client';
 
-/** What a plugin's registration socket answers to GetInfo. */
-export interface PluginInfo {
-  /** The plugin type: `CSIPlugin`, `DRAPlugin`. */
-  type: string;
-  name: string;
-  /** The plugin's service socket; empty means the registration socket itself. */
-  endpoint: string;
-  supportedVersions: string[];
-}
+/** What a plugin's registration socket answers to GetInfo (the registration API's PluginInfo). */
+export type { PluginInfo };
 
 /**
  * Upstream's plugin manager deadlines (pkg/kubelet/pluginmanager/operationexecutor): GetInfo 1 s,

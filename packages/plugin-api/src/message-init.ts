@@ -1,0 +1,11 @@
+/**
+ * What may be sent where a message `T` is expected: every field optional (unset is the proto3
+ * default), nested messages likewise. What is received is `T` itself, every field present.
+ */
+export type MessageInit<T> = T extends string | number | boolean
+  ? T
+  : T extends readonly (infer E)[]
+    ? readonly MessageInit<E>[]
+    : T extends object
+      ? { [K in keyof T]?: MessageInit<NonNullable<T[K]>> }
+      : T;
