@@ -90,8 +90,8 @@ export interface KubeletApi {
 export interface KubeletDraApi {
   claims: ResourceClaimApi;
   slices?: ResourceSliceApi;
-  /** Opens the gRPC connection to a registered DRA plugin. */
-  connector: DraPluginConnector;
+  /** Opens the connection to a registered DRA plugin (default: gRPC over its endpoint). */
+  connector?: DraPluginConnector;
 }
 
 /** Image credentials, verified pulls and image GC. */

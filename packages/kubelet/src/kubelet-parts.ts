@@ -4,6 +4,7 @@ import { featureGateEnabled } from './config/feature-gate-rules';
 import type { PodRuntime } from './cri/pod-runtime';
 import { withContainerClaims } from './dra/dra-container-runtime';
 import { DraManager } from './dra/dra-manager';
+import { grpcDraConnector } from './dra/grpc-dra-connection';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { KubeletLogger } from './kubelet-logger';
 import type { KubeletOptions } from './kubelet-options';
@@ -264,7 +265,7 @@ function draManager(
     nodeName: options.node.name,
     claims: api.claims,
     slices: api.slices,
-    connector: api.connector,
+    connector: api.connector ?? grpcDraConnector(),
     clock: parts.clock,
     logger: parts.logger,
     registry: parts.metrics.registry,

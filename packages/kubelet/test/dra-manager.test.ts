@@ -81,7 +81,9 @@ function claim(name: string, uid: string, podUid: string, opts: { allocated?: bo
         ? {}
         : {
             allocation: {
-              devices: { results: [{ request: 'dev', driver: DRIVER, pool: 'np-upstream', device: 'device-00' }] },
+              devices: {
+                results: [{ request: 'dev', driver: DRIVER, pool: 'np-upstream', device: 'device-00' }],
+              },
             },
           }),
       reservedFor: podUid ? [{ resource: 'pods', name: 'p', uid: podUid }] : [],
@@ -141,7 +143,10 @@ function newManager(overrides: Partial<DraManagerOptions> = {}): DraManager {
   return manager;
 }
 
-async function register(manager: DraManager, versions = ['v1.DRAPlugin', 'v1beta1.DRAPlugin']): Promise<void> {
+async function register(
+  manager: DraManager,
+  versions = ['v1.DRAPlugin', 'v1beta1.DRAPlugin'],
+): Promise<void> {
   manager.plugins.validatePlugin(DRIVER, ENDPOINT, versions);
   await manager.plugins.registerPlugin(DRIVER, ENDPOINT, versions);
 }
@@ -218,8 +223,12 @@ describe('PrepareResources', () => {
     claims.set('default/np-dra-upstream-r-z8n6w', claim('np-dra-upstream-r-z8n6w', 'e54af637', 'pod-1'));
     const p = pod('np-dra-upstream', 'pod-1');
     await manager.prepareResources(p);
-    expect(driver.prepareCalls).toEqual([[{ namespace: 'default', uid: 'e54af637', name: 'np-dra-upstream-r-z8n6w' }]]);
-    expect(manager.containerCdiDevices(p, p.spec.containers[0]!)).toEqual([`${DRIVER}/test=claim-e54af637-dev`]);
+    expect(driver.prepareCalls).toEqual([
+      [{ namespace: 'default', uid: 'e54af637', name: 'np-dra-upstream-r-z8n6w' }],
+    ]);
+    expect(manager.containerCdiDevices(p, p.spec.containers[0]!)).toEqual([
+      `${DRIVER}/test=claim-e54af637-dev`,
+    ]);
     expect(manager.containerCdiDevices(p, p.spec.containers[1]!)).toEqual([]);
     await manager.prepareResources(p);
     expect(driver.prepareCalls).toHaveLength(1);
@@ -252,7 +261,9 @@ describe('PrepareResources', () => {
       ],
     });
     const metrics = await registry.metrics();
-    expect(metrics).toContain('dra_operations_duration_seconds_count{operation_name="PrepareResources",is_error="false"} 2');
+    expect(metrics).toContain(
+      'dra_operations_duration_seconds_count{operation_name="PrepareResources",is_error="false"} 2',
+    );
     expect(metrics).toContain(
       `dra_grpc_operations_duration_seconds_count{driver_name="${DRIVER}",method_name="/k8s.io.kubelet.pkg.apis.dra.v1.DRAPlugin/NodePrepareResources",grpc_status_code="OK"} 1`,
     );
@@ -292,7 +303,10 @@ describe('PrepareResources', () => {
     await register(manager);
     const p: Pod = {
       metadata: { name: 'tpl', namespace: 'default', uid: 'pod-t' },
-      spec: { resourceClaims: [{ name: 'r', resourceClaimTemplateName: 'tmpl' }], containers: [{ name: 'c' }] },
+      spec: {
+        resourceClaims: [{ name: 'r', resourceClaimTemplateName: 'tmpl' }],
+        containers: [{ name: 'c' }],
+      },
     };
     await expect(manager.prepareResources(p)).rejects.toThrow(
       'prepare dynamic resources: pod "default/tpl": ResourceClaim not created yet',
@@ -308,7 +322,11 @@ describe('PrepareResources', () => {
     await manager.prepareResources(p);
     expect(driver.prepareCalls).toHaveLength(1);
     // A template the controller decided needs no claim: nothing to prepare.
-    const none: Pod = { ...p, metadata: { ...p.metadata, uid: 'pod-n' }, status: { resourceClaimStatuses: [{ name: 'r' }] } };
+    const none: Pod = {
+      ...p,
+      metadata: { ...p.metadata, uid: 'pod-n' },
+      status: { resourceClaimStatuses: [{ name: 'r' }] },
+    };
     await manager.prepareResources(none);
     expect(driver.prepareCalls).toHaveLength(1);
   });
@@ -332,11 +350,15 @@ describe('PrepareResources', () => {
     );
     driver.prepareError = undefined;
     driver.skipAnswers = true;
-    await expect(manager.prepareResources(p)).rejects.toThrow('NodePrepareResources skipped 1 ResourceClaims');
+    await expect(manager.prepareResources(p)).rejects.toThrow(
+      'NodePrepareResources skipped 1 ResourceClaims',
+    );
     driver.skipAnswers = false;
     await manager.prepareResources(p);
     expect(driver.prepareCalls).toHaveLength(4);
-    expect(manager.containerCdiDevices(p, p.spec.containers[0]!)).toEqual([`${DRIVER}/test=claim-e54af637-dev`]);
+    expect(manager.containerCdiDevices(p, p.spec.containers[0]!)).toEqual([
+      `${DRIVER}/test=claim-e54af637-dev`,
+    ]);
     expect(await registry.metrics()).toContain(
       `dra_grpc_operations_duration_seconds_count{driver_name="${DRIVER}",method_name="/k8s.io.kubelet.pkg.apis.dra.v1.DRAPlugin/NodePrepareResources",grpc_status_code="DeadlineExceeded"} 1`,
     );
@@ -377,7 +399,9 @@ describe('UnprepareResources', () => {
     const second = newManager();
     await register(second);
     // The running container's restart still gets its CDI devices, from the checkpoint.
-    expect(second.containerCdiDevices(p, p.spec.containers[0]!)).toEqual([`${DRIVER}/test=claim-e54af637-dev`]);
+    expect(second.containerCdiDevices(p, p.spec.containers[0]!)).toEqual([
+      `${DRIVER}/test=claim-e54af637-dev`,
+    ]);
     expect(driver.prepareCalls).toHaveLength(1);
     // Not before every source has delivered its pods.
     await second.reconcile([]);
@@ -386,12 +410,17 @@ describe('UnprepareResources', () => {
     await second.reconcile([p]);
     expect(driver.unprepareCalls).toHaveLength(0);
     await second.reconcile([]);
-    expect(driver.unprepareCalls).toEqual([[{ namespace: 'default', uid: 'e54af637', name: 'np-dra-upstream-r-z8n6w' }]]);
+    expect(driver.unprepareCalls).toEqual([
+      [{ namespace: 'default', uid: 'e54af637', name: 'np-dra-upstream-r-z8n6w' }],
+    ]);
     expect(second.podMightNeedToUnprepareResources('pod-1')).toBe(false);
   });
 
   it('refuses to start on a checkpoint whose checksum does not match', async () => {
-    await writeFile(join(dir, DRA_MANAGER_STATE_FILE), JSON.stringify({ Data: '{"Entries":null}', Checksum: 1 }));
+    await writeFile(
+      join(dir, DRA_MANAGER_STATE_FILE),
+      JSON.stringify({ Data: '{"Entries":null}', Checksum: 1 }),
+    );
     expect(() => newManager()).toThrow(/please drain node and remove dra state file.*checksum/);
   });
 });
@@ -407,11 +436,16 @@ describe('device health', () => {
     const p = pod('np-dra-upstream', 'pod-1');
     await manager.prepareResources(p);
     expect(manager.allocatedResourcesStatus(p, 'c')).toEqual([
-      { name: 'claim:r', resources: [{ resourceID: `${DRIVER}/test=claim-e54af637-dev`, health: 'Unknown' }] },
+      {
+        name: 'claim:r',
+        resources: [{ resourceID: `${DRIVER}/test=claim-e54af637-dev`, health: 'Unknown' }],
+      },
     ]);
     expect(manager.allocatedResourcesStatus(p, 'other')).toBeUndefined();
     const now = Math.floor(clock.now() / 1000);
-    driver.health?.([{ poolName: 'np-upstream', deviceName: 'device-00', health: 'UNHEALTHY', lastUpdatedTime: now }]);
+    driver.health?.([
+      { poolName: 'np-upstream', deviceName: 'device-00', health: 'UNHEALTHY', lastUpdatedTime: now },
+    ]);
     expect(changed).toEqual([['pod-1']]);
     expect(manager.allocatedResourcesStatus(p, 'c')?.[0]?.resources[0]?.health).toBe('Unhealthy');
     clock.advance(31_000);
