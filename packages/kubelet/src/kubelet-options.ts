@@ -79,14 +79,14 @@ export interface KubeletApi {
    */
   csi?: { nodeInfo: CsiNodeInfo; objects: CsiStorageObjects };
   /**
-   * Dynamic resource allocation (resource.k8s.io/v1): the ResourceClaims pods use, the node's
+   * @internal Dynamic resource allocation (resource.k8s.io/v1): the ResourceClaims pods use, the node's
    * ResourceSlices wiped when a driver is gone, and how a registered driver is called. Without
    * it a pod with resourceClaims waits, as for a driver that never registered.
    */
   dra?: KubeletDraApi;
 }
 
-/** What the kubelet's DRA manager reads and calls (KubeletApi.dra). */
+/** @internal What the kubelet's DRA manager reads and calls (KubeletApi.dra). */
 export interface KubeletDraApi {
   claims: ResourceClaimApi;
   slices?: ResourceSliceApi;

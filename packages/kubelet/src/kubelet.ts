@@ -54,7 +54,7 @@ export class Kubelet {
   readonly volumes: PodVolumeManager;
   /** The plugin manager: CSI and DRA drivers register through `<root-dir>/plugins_registry`. */
   readonly pluginManager: PluginManager;
-  /** The DRA manager (with KubeletApi.dra): pods' ResourceClaims prepared and unprepared through their drivers. */
+  /** @internal The DRA manager (with KubeletApi.dra): pods' ResourceClaims prepared and unprepared through their drivers. */
   readonly dra: DraManager | undefined;
   readonly metrics: KubeletMetrics;
   /** Runs liveness/readiness/startup probes of running containers (@nodeagent/probes). */

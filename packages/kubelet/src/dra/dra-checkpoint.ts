@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { readCheckpointFile, writeCheckpointFile } from '../cpumanager/checkpoint-file';
 import type { ClaimInfoState, PreparedDevice } from './claim-info';
@@ -166,6 +167,8 @@ export class DraCheckpoint {
   getOrCreate(): ClaimInfoState[] {
     const text = readCheckpointFile(this.path);
     if (text === undefined) {
+      // The manager is built before the kubelet's start makes --root-dir.
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o750 });
       this.store([]);
       return [];
     }

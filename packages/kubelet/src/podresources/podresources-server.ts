@@ -36,7 +36,7 @@ export interface PodResourcesServerOptions {
   pods: PodResourcesPods;
   devices: Pick<DeviceManager, 'containerDevices' | 'allocatableDevices'>;
   cpus?: Pick<CpuManager, 'exclusiveCpus' | 'allocatableCpus'>;
-  /** The DRA manager: each container's prepared ResourceClaims (KubeletPodResourcesDynamicResources, GA). */
+  /** @internal The DRA manager: each container's prepared ResourceClaims (KubeletPodResourcesDynamicResources, GA). */
   dynamicResources?: Pick<DraManager, 'containerClaims'>;
   /** @grpc/grpc-js (default: imported at start). */
   grpc?: typeof GrpcJs;
