@@ -12,6 +12,7 @@ import {
   type ReplicaSetControllerOptions,
   startReplicaSetController,
 } from './replicaset-controller';
+import { type ResourceClaimController, startResourceClaimController } from './resource-claim-controller';
 import type { ResourceRegistry } from './resource-registry';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './scheduler';
 import { startTaintEvictionController, type TaintEvictionController } from './taint-eviction-controller';
@@ -35,6 +36,8 @@ export interface ControlPlaneOptions {
   deployment?: boolean;
   /** The garbage collector for pods and ReplicaSets: background, foreground and orphan propagation. */
   garbageCollector?: boolean;
+  /** The resourceclaim controller (DRA): claims from templates, reservedFor cleanup, deallocation. */
+  resourceClaim?: boolean;
 }
 
 /** The controllers running inside the server, by part, with their shared clock. */
@@ -46,6 +49,7 @@ export interface ControlPlane {
   readonly replicaSet: ReplicaSetController | undefined;
   readonly deployment: DeploymentController | undefined;
   readonly garbageCollector: PodGarbageCollector | undefined;
+  readonly resourceClaim: ResourceClaimController | undefined;
   /** Resolves once every controller has handled the changes seen so far (repeats while they cause more). */
   settled(): Promise<void>;
   /** Stops every controller. */
@@ -89,9 +93,17 @@ export function startControlPlane(
     options.deployment === false ? undefined : start(() => startDeploymentController(registry, clock));
   const garbageCollector =
     options.garbageCollector === false ? undefined : start(() => startPodGarbageCollector(registry, clock));
-  const parts = [nodeLifecycle, taintEviction, scheduler, replicaSet, deployment, garbageCollector].filter(
-    (p): p is NonNullable<typeof p> => p !== undefined,
-  );
+  const resourceClaim =
+    options.resourceClaim === false ? undefined : start(() => startResourceClaimController(registry, clock));
+  const parts = [
+    nodeLifecycle,
+    taintEviction,
+    scheduler,
+    replicaSet,
+    deployment,
+    garbageCollector,
+    resourceClaim,
+  ].filter((p): p is NonNullable<typeof p> => p !== undefined);
   return {
     clock,
     nodeLifecycle,
@@ -100,6 +112,7 @@ export function startControlPlane(
     replicaSet,
     deployment,
     garbageCollector,
+    resourceClaim,
     async settled() {
       // One controller's write is another's event: go round until a full pass finds nothing queued.
       for (let i = 0; i < 50; i++) {

@@ -4,6 +4,7 @@ import {
   initContainerForbiddenCauses,
   isSidecar,
 } from './container-restart-validation';
+import { draCauses } from './dra-validation';
 import type { KubeObject } from './kube-object';
 import { containerCauses } from './pod-container-validation';
 import { podLevelResourceCauses } from './pod-level-validation';
@@ -50,6 +51,10 @@ const TOP_FIELDS: Record<string, string[]> = {
   Lease: ['spec'],
   ReplicaSet: ['spec', 'status'],
   Deployment: ['spec', 'status'],
+  DeviceClass: ['spec'],
+  ResourceClaim: ['spec', 'status'],
+  ResourceClaimTemplate: ['spec'],
+  ResourceSlice: ['spec'],
 };
 
 const META_FIELDS = [
@@ -299,6 +304,7 @@ export function objectCauses(rt: ResourceType, obj: KubeObject): StatusCause[] {
     }
   }
   if (rt.kind === 'ReplicaSet' || rt.kind === 'Deployment') causes.push(...replicaSetCauses(spec));
+  if (rt.group === 'resource.k8s.io') causes.push(...draCauses(obj));
   if (rt.kind === 'EndpointSlice') {
     if (!['IPv4', 'IPv6', 'FQDN'].includes(obj.addressType as string)) {
       causes.push({

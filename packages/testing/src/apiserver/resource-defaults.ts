@@ -1,3 +1,4 @@
+import { defaultDraObject } from './dra-defaults';
 import type { KubeObject } from './kube-object';
 
 import { type AdmissionOptions, admitPodCreate } from './pod-admission';
@@ -75,6 +76,12 @@ export function applyDefaults(
       obj.spec = spec;
       break;
     }
+    case 'DeviceClass':
+    case 'ResourceClaim':
+    case 'ResourceClaimTemplate':
+    case 'ResourceSlice':
+      defaultDraObject(obj);
+      break;
     case 'EndpointSlice':
       for (const ep of (obj.endpoints as Obj[] | undefined) ?? []) {
         // conditions is a struct, never omitted.

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound } from './api-error';
 import { CSR_KIND, csrStatusForUpdate } from './csr-strategy';
+import { draUpdateCauses } from './dra-validation';
 import { ephemeralContainersUpdate } from './ephemeral-containers';
 import { type FieldSelector, matchesFields } from './field-selector';
 import { sameJson } from './json-equality';
@@ -309,6 +310,10 @@ export class ResourceRegistry {
       }
       if (rt.kind === 'Service') this.allocateServiceAddresses(next);
       if (!sameSpec(next, old)) next.metadata.generation = (old.metadata.generation ?? 1) + 1;
+    }
+    if (rt.group === 'resource.k8s.io') {
+      const causes = draUpdateCauses(next, old);
+      if (causes.length > 0) throw invalid(rt.kind, rt.group, String(old.metadata.name), causes);
     }
     validateObject(rt, next);
     if (opts.dryRun) return next;

@@ -198,6 +198,29 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
       nameIsLabel: false,
     }),
   ),
+  // resource.k8s.io/v1 (dynamic resource allocation, GA in v1.34): no short names, as upstream.
+  ...(
+    [
+      ['DeviceClass', false, false, []],
+      ['ResourceClaim', true, true, []],
+      ['ResourceClaimTemplate', true, false, []],
+      ['ResourceSlice', false, false, ['spec.nodeName', 'spec.driver', 'spec.pool.name']],
+    ] as const
+  ).map(
+    ([kind, namespaced, hasStatus, fieldLabels]): ResourceType => ({
+      group: 'resource.k8s.io',
+      version: 'v1',
+      kind,
+      plural: kind === 'DeviceClass' ? 'deviceclasses' : `${kind.toLowerCase()}s`,
+      singular: kind.toLowerCase(),
+      namespaced,
+      shortNames: [],
+      subresources: hasStatus ? ['status'] : [],
+      fieldLabels: [...fieldLabels],
+      hasStatus,
+      nameIsLabel: false,
+    }),
+  ),
 ];
 
 export function apiVersionOf(rt: ResourceType): string {

@@ -1,10 +1,17 @@
 import type { ControllerClock } from './controller-clock';
 import { recordEvent } from './controller-events';
 import { ControllerQueue, type RunningController } from './controller-queue';
+import { startDraCycle } from './dra-scheduling';
 import type { KubeObject } from './kube-object';
 import type { ResourceRegistry } from './resource-registry';
 import { findResourceType, type ResourceType } from './resource-types';
-import { type FilterResult, filterNode, fitErrorMessage, leastAllocatedScore } from './scheduler-filters';
+import {
+  type FilterResult,
+  filterNode,
+  fitErrorMessage,
+  leastAllocatedScore,
+  preFilterMessage,
+} from './scheduler-filters';
 
 /** kube-scheduler (one profile, its filter plugins only). */
 export interface SchedulerOptions {
@@ -99,6 +106,17 @@ export function startScheduler(
     );
   }
 
+  function unschedulable(pod: KubeObject, message: string): void {
+    const updated = setScheduledCondition(pod, { status: 'False', reason: 'Unschedulable', message });
+    recordEvent(registry, clock.now(), {
+      object: updated ?? pod,
+      type: 'Warning',
+      reason: 'FailedScheduling',
+      message,
+      component: name,
+    });
+  }
+
   function scheduleOne(key: string): void {
     const [ns, podName] = key.split('/') as [string, string];
     const pod = registry.find(PODS, ns, podName);
@@ -107,24 +125,25 @@ export function startScheduler(
     const pods = registry.list(PODS, undefined).filter((p) => nodeNameOf(p) && !terminal(p));
     const results: FilterResult[] = [];
     const feasible: { node: KubeObject; score: number; pods: number }[] = [];
+    // DynamicResources: the pod's ResourceClaims must exist and be allocatable on the node.
+    const dra = startDraCycle(registry, pod);
+    if (typeof dra === 'string') {
+      unschedulable(pod, preFilterMessage(nodes.length, dra));
+      return;
+    }
     for (const node of nodes) {
       const assigned = pods.filter((p) => nodeNameOf(p) === node.metadata.name);
-      const r = filterNode(pod, node, assigned);
+      const fit = filterNode(pod, node, assigned);
+      const r = fit.reasons.length === 0 ? (dra?.filter(node) ?? fit) : fit;
       if (r.reasons.length === 0)
         feasible.push({ node, score: leastAllocatedScore(pod, node, assigned), pods: assigned.length });
       else results.push(r);
     }
     if (feasible.length === 0) {
-      const message =
-        nodes.length === 0 ? 'no nodes available to schedule pods' : fitErrorMessage(nodes.length, results);
-      const updated = setScheduledCondition(pod, { status: 'False', reason: 'Unschedulable', message });
-      recordEvent(registry, clock.now(), {
-        object: updated ?? pod,
-        type: 'Warning',
-        reason: 'FailedScheduling',
-        message,
-        component: name,
-      });
+      unschedulable(
+        pod,
+        nodes.length === 0 ? 'no nodes available to schedule pods' : fitErrorMessage(nodes.length, results),
+      );
       return;
     }
     // Ties (nodes without allocatable): fewest pods first, as the default topology spread over
@@ -136,6 +155,8 @@ export function startScheduler(
         String(a.node.metadata.name).localeCompare(String(b.node.metadata.name)),
     );
     const target = (feasible[0] as { node: KubeObject }).node.metadata.name as string;
+    // Reserve and PreBind: the claims are allocated and reserved for the pod before it is bound.
+    dra?.reserve(target);
     registry.bind(PODS, ns, podName, { target: { kind: 'Node', name: target } });
     // The binding REST storage sets PodScheduled True along with spec.nodeName.
     const bound = registry.get(PODS, ns, podName);
@@ -162,6 +183,11 @@ export function startScheduler(
         (e.type === 'MODIFIED' && schedulingView(e.object) !== schedulingView(e.oldObject))
       )
         retryAll();
+      return;
+    }
+    // Slices, classes and claims changing can make a waiting pod with claims schedulable.
+    if (e.resource.startsWith('resource.k8s.io/')) {
+      if (e.resource !== 'resource.k8s.io/resourceclaimtemplates') retryAll();
       return;
     }
     if (e.resource !== '/pods') return;
