@@ -5,7 +5,10 @@ import { FakeClock } from '@nodeagent/primitives';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
+import { containerNameLabel, podUidLabel } from '../src/cri/labels';
+import type { PodRuntime } from '../src/cri/pod-runtime';
 import { DRA_MANAGER_STATE_FILE, decodeDraCheckpoint } from '../src/dra/dra-checkpoint';
+import { withContainerClaims } from '../src/dra/dra-container-runtime';
 import { DraManager, type DraManagerOptions } from '../src/dra/dra-manager';
 import type { ResourceClaim } from '../src/dra/resource-claim';
 import { claim, DRIVER, FakeDriver } from './helpers/dra-fake-driver';
@@ -385,5 +388,37 @@ describe('device health', () => {
     const on = newManager();
     await register(on, ['v1.DRAPlugin']);
     expect(driver.streamsOpened).toBe(0);
+  });
+});
+
+describe('CreateContainer', () => {
+  it('carries the CDI devices of the claims the container uses, after those already there; none for others', async () => {
+    const manager = newManager();
+    await register(manager);
+    claims.set('default/np-dra-upstream-r-z8n6w', claim('np-dra-upstream-r-z8n6w', 'e54af637', 'pod-1'));
+    const p = pod('np-dra-upstream', 'pod-1');
+    await manager.prepareResources(p);
+    const seen: unknown[] = [];
+    const runtime = withContainerClaims(
+      {
+        createContainer: async (_sandbox: string, config: { CDIDevices?: { name: string }[] }) => {
+          seen.push(config.CDIDevices);
+          return 'id';
+        },
+      } as unknown as Pick<PodRuntime, 'createContainer'>,
+      manager,
+      (uid) => (uid === 'pod-1' ? p : undefined),
+    );
+    const config = (name: string) =>
+      ({
+        labels: { [podUidLabel]: 'pod-1', [containerNameLabel]: name },
+        CDIDevices: [{ name: 'example.com/resource=all' }],
+      }) as unknown as Parameters<PodRuntime['createContainer']>[1];
+    await runtime.createContainer('s', config('c'), {} as Parameters<PodRuntime['createContainer']>[2]);
+    await runtime.createContainer('s', config('other'), {} as Parameters<PodRuntime['createContainer']>[2]);
+    expect(seen).toEqual([
+      [{ name: 'example.com/resource=all' }, { name: `${DRIVER}/test=claim-e54af637-dev` }],
+      [{ name: 'example.com/resource=all' }],
+    ]);
   });
 });
