@@ -352,7 +352,7 @@ async function startKubeletParts(
   const sourcesReady = () => {
     cpus.cpuManager.markSourcesReady();
     devices.markSourcesReady();
-    kubelet.dra?.markSourcesReady();
+    kubelet.dra.markSourcesReady();
   };
   if (kubeConfig) {
     const source = startApiPodSource(kubeConfig, nodeName, kubelet, logger, sourcesReady);

@@ -81,7 +81,7 @@ export interface KubeletApi {
   /**
    * @internal Dynamic resource allocation (resource.k8s.io/v1): the ResourceClaims pods use, the node's
    * ResourceSlices wiped when a driver is gone, and how a registered driver is called. Without
-   * it a pod with resourceClaims waits, as for a driver that never registered.
+   * it a pod with resourceClaims waits: its claims cannot be read.
    */
   dra?: KubeletDraApi;
 }

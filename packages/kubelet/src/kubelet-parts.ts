@@ -3,7 +3,7 @@ import { podName } from './api/pod-name';
 import { featureGateEnabled } from './config/feature-gate-rules';
 import type { PodRuntime } from './cri/pod-runtime';
 import { withContainerClaims } from './dra/dra-container-runtime';
-import { DraManager } from './dra/dra-manager';
+import { DraManager, type ResourceClaimApi } from './dra/dra-manager';
 import { grpcDraConnector } from './dra/grpc-dra-connection';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { KubeletLogger } from './kubelet-logger';
@@ -70,8 +70,8 @@ export interface KubeletParts {
   volumes: PodVolumeManager;
   /** The plugin manager (plugins_registry) and the CSI drivers registered through it. */
   pluginManager: PluginManager;
-  /** The DRA manager, with an API server to read ResourceClaims from (KubeletApi.dra). */
-  dra: DraManager | undefined;
+  /** The DRA manager; it reads ResourceClaims through KubeletApi.dra. */
+  dra: DraManager;
   csiDrivers: CsiDrivers;
   prober: PodProber;
   statusManager: StatusManager;
@@ -106,7 +106,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     now: () => clock.now(),
   });
   // CreateContainer carries the CDI devices of the claims each container uses.
-  const runtime = dra ? withContainerClaims(stacked, dra, podState.pod.bind(podState)) : stacked;
+  const runtime = withContainerClaims(stacked, dra, podState.pod.bind(podState));
   const options: KubeletOptions = { ...kubeletOptions, runtime };
   const node = new NodeFacts(options.node.allocatable);
   const csiDrivers = new CsiDrivers();
@@ -124,13 +124,11 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
       logger,
     ),
   );
-  if (dra) {
-    pluginManager.addHandler(DRA_PLUGIN, dra.plugins);
-    // Upstream's sync loop syncs the pods whose claimed devices changed health.
-    dra.watchHealth((uids) => {
-      for (const uid of uids) requests.resync(uid);
-    });
-  }
+  pluginManager.addHandler(DRA_PLUGIN, dra.plugins);
+  // Upstream's sync loop syncs the pods whose claimed devices changed health.
+  dra.watchHealth((uids) => {
+    for (const uid of uids) requests.resync(uid);
+  });
   const csiApi = options.api?.csi;
   const csiVolumes = csiApi
     ? new CsiVolumes({
@@ -251,21 +249,21 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
 
 /**
  * Upstream's container manager creates the DRA manager (DynamicResourceAllocation is GA and locked
- * on): here when the options give the API it reads claims through. Its checkpoint is read now; a
- * corrupt one stops the kubelet, as upstream.
+ * on), with or without an API server: without one (KubeletApi.dra) no claim can be read, so a pod
+ * with resourceClaims waits instead of running unprepared. Its checkpoint is read now; a corrupt
+ * one stops the kubelet, as upstream.
  */
 function draManager(
   options: KubeletOptions,
   parts: { clock: Clock; logger: KubeletLogger; metrics: KubeletMetrics },
-): DraManager | undefined {
+): DraManager {
   const api = options.api?.dra;
-  if (!api) return undefined;
   return new DraManager({
     rootDir: options.node.rootDir,
     nodeName: options.node.name,
-    claims: api.claims,
-    slices: api.slices,
-    connector: api.connector ?? grpcDraConnector(),
+    claims: api?.claims ?? standaloneClaims,
+    slices: api?.slices,
+    connector: api?.connector ?? grpcDraConnector(),
     clock: parts.clock,
     logger: parts.logger,
     registry: parts.metrics.registry,
@@ -273,6 +271,13 @@ function draManager(
     extendedResource: featureGateEnabled(options.config.featureGates, 'DRAExtendedResource'),
   });
 }
+
+/** Claims without an API server: none can be read (the pod's event says so). */
+const standaloneClaims: ResourceClaimApi = {
+  async getResourceClaim() {
+    throw new Error('no API server to read it from (standalone mode)');
+  },
+};
 
 /** Without an API server there is no CSINode to write (upstream's standalone kubelet skips it too). */
 function standaloneCsiNodeInfo(logger: KubeletLogger): CsiNodeInfo {

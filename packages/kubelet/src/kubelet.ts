@@ -54,8 +54,8 @@ export class Kubelet {
   readonly volumes: PodVolumeManager;
   /** The plugin manager: CSI and DRA drivers register through `<root-dir>/plugins_registry`. */
   readonly pluginManager: PluginManager;
-  /** @internal The DRA manager (with KubeletApi.dra): pods' ResourceClaims prepared and unprepared through their drivers. */
-  readonly dra: DraManager | undefined;
+  /** @internal The DRA manager: pods' ResourceClaims prepared and unprepared through their drivers. */
+  readonly dra: DraManager;
   readonly metrics: KubeletMetrics;
   /** Runs liveness/readiness/startup probes of running containers (@nodeagent/probes). */
   readonly prober: PodProber;
@@ -126,7 +126,7 @@ export class Kubelet {
     );
     // Upstream's container manager starts the DRA manager (its start-up ResourceSlice wipe, its
     // reconcile loop) before the plugin manager lets drivers register.
-    this.dra?.start(() => this.parts.requests.activePods());
+    this.dra.start(() => this.parts.requests.activePods());
     // Upstream starts the plugin manager once the runtime is up: drivers register from here on.
     await this.parts.pluginManager.start();
     await this.resizer.start((error) =>
@@ -170,7 +170,7 @@ export class Kubelet {
     this.started = false;
     this.parts.cleanup.stopRetries();
     this.parts.pluginManager.stop();
-    this.dra?.stop();
+    this.dra.stop();
     this.stopResync?.();
     this.stopResync = undefined;
     this.stopStatusReconcile?.();

@@ -161,3 +161,23 @@ describe('a pod with a ResourceClaim', () => {
     ]);
   });
 });
+
+describe('a pod with a ResourceClaim on a kubelet without an API server', () => {
+  it('waits with FailedPrepareDynamicResources instead of running unprepared', async () => {
+    const seen: string[] = [];
+    const standalone = await startEngine({
+      api: { recordEvent: (_pod, type, reason, message) => seen.push(`${type} ${reason} ${message}`) },
+    });
+    try {
+      standalone.kubelet.addPod(draPod('uid-dra-s'));
+      await standalone.settleThroughRelists();
+      expect(seen).toContain(
+        'Warning FailedPrepareDynamicResources Failed to prepare dynamic resources: prepare dynamic resources: fetch ResourceClaim np-dra-upstream-r-z8n6w: no API server to read it from (standalone mode)',
+      );
+      expect((await standalone.client.listPodSandbox({})).items).toHaveLength(0);
+      expect(standalone.writer.last('uid-dra-s')?.phase).toBe('Pending');
+    } finally {
+      await standalone.close();
+    }
+  });
+});

@@ -349,6 +349,8 @@ export class DraManager {
       checked.push({ claim, info, plugins });
     }
 
+    // A pod without claims changes nothing (no checkpoint write on every pod start).
+    if (checked.length === 0) return;
     // Every claim to prepare is tracked (and checkpointed) with this pod before a driver is called.
     const batches = new Map<DraPlugin, DraClaimRef[]>();
     const toPrepare: ClaimInfo[] = [];
@@ -423,9 +425,11 @@ export class DraManager {
   private async unprepare(podUid: string, namespace: string, claimNames: readonly string[]): Promise<void> {
     const batches = new Map<string, DraClaimRef[]>();
     const toDelete: ClaimInfo[] = [];
+    let changed = false;
     for (const name of claimNames) {
       const info = this.cache.get(name, namespace);
       if (!info) continue;
+      changed = true;
       // Still used by another pod: only this pod's reference goes (checkpointed below).
       if (info.podUids.size > 1) {
         info.podUids.delete(podUid);
@@ -457,7 +461,7 @@ export class DraManager {
       if (unfinished !== 0) throw new Error(`NodeUnprepareResources skipped ${unfinished} ResourceClaims`);
     }
     for (const info of toDelete) this.cache.delete(info.claimName, info.namespace);
-    this.syncToCheckpoint();
+    if (changed) this.syncToCheckpoint();
   }
 
   private syncToCheckpoint(): void {
