@@ -198,6 +198,25 @@ describe('kubelet with a DRA driver (upstream test driver answers)', () => {
       podResources.stop();
     }
 
+    // The health stream (ResourceHealthStatus, on by default): an unhealthy device reaches the
+    // container's allocatedResourcesStatus at the pod's next sync, which the change asks for.
+    const health = () =>
+      h.writer.last(pod.metadata.uid ?? '')?.containerStatuses?.[0]?.allocatedResourcesStatus?.[0]
+        ?.resources[0]?.health;
+    expect(health()).toBe('Healthy');
+    plugin.markUnhealthy('device-00');
+    await waitFor(
+      'the device unhealthy in the container status',
+      async () => {
+        await h.kubelet.settle();
+        return health() === 'Unhealthy' ? true : undefined;
+      },
+      30_000,
+    );
+    expect(h.writer.last(pod.metadata.uid ?? '')?.containerStatuses?.[0]?.allocatedResourcesStatus).toEqual([
+      { name: 'claim:r', resources: [{ resourceID: cdiId, health: 'Unhealthy' }] },
+    ]);
+
     // dra-unprepare: NodeUnprepareResources once after the containers stopped, the spec removed.
     h.kubelet.updatePod(deleting(pod));
     await h.settleThroughRelists();
