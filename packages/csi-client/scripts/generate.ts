@@ -11,10 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const protoDir = join(here, '..', 'proto');
 const outDir = join(here, '..', 'src', 'generated');
 
-for (const [proto, out, name] of [
-  ['csi.proto', 'csi-v1-descriptor.ts', 'csiV1Descriptor'],
-  ['pluginregistration-v1.proto', 'pluginregistration-v1-descriptor.ts', 'pluginRegistrationV1Descriptor'],
-] as const) {
+for (const [proto, out, name] of [['csi.proto', 'csi-v1-descriptor.ts', 'csiV1Descriptor']] as const) {
   const json = descriptorOf(join(protoDir, proto));
   writeFileSync(
     join(outDir, out),

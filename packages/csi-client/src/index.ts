@@ -1,7 +1,25 @@
-// Public surface of @nodeagent/csi-client: the CSI node client, the kubelet plugin registration
-// API (both sides), the gRPC service definitions for writing a plugin, the typed errors, and the
-// precompiled-codec machinery the kubelet's other node-plugin APIs reuse.
+// Public surface of @nodeagent/csi-client: the CSI node client, the gRPC service definitions for
+// writing a plugin, the typed errors, and (from @nodeagent/plugin-api, re-exported so existing
+// imports keep working) the kubelet plugin registration API and the precompiled-codec machinery.
 
+export {
+  GET_INFO_TIMEOUT_MS,
+  NOTIFY_TIMEOUT_MS,
+  type PluginInfo,
+  /** The kubelet's side of plugin registration: @nodeagent/plugin-api's RegistrationV1Client. */
+  RegistrationV1Client as RegistrationClient,
+} from '@nodeagent/plugin-api';
+export {
+  type FieldInfo,
+  type GeneratedFunction,
+  grpcServiceDefinition,
+  type MessageType,
+  type PrecompiledCodec,
+  type PrecompiledCodecs,
+  precompiledMessageTypes,
+  type ServiceMethods,
+  TO_OBJECT,
+} from '@nodeagent/plugin-api/codec';
 export {
   CsiError,
   InvalidCsiArgumentError,
@@ -27,19 +45,10 @@ export type {
   VolumeUsage,
 } from './csi-types';
 export { pluginTarget } from './endpoint';
-export { type MessageType, precompiledMessageTypes } from './message-type';
 export {
   csiServiceDefinition,
   type PluginServer,
   registrationServiceDefinition,
   servePlugin,
 } from './plugin-server';
-export type { FieldInfo, GeneratedFunction, PrecompiledCodec, PrecompiledCodecs } from './precompiled-codec';
-export {
-  GET_INFO_TIMEOUT_MS,
-  NOTIFY_TIMEOUT_MS,
-  type PluginInfo,
-  RegistrationClient,
-} from './registration-client';
-export { grpcServiceDefinition, type ServiceMethods, TO_OBJECT } from './service-definition';
 export { csiWireJson } from './wire-json';

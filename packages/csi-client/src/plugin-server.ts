@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { Server, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { registrationV1Service } from '@nodeagent/plugin-api';
 import { loadGrpcJs } from './grpc-js';
 import { serviceDefinition } from './service-definition';
 
@@ -10,9 +11,9 @@ export function csiServiceDefinition(
   return serviceDefinition(`csi.v1.${name}`);
 }
 
-/** The grpc-js definition of the kubelet plugin registration service. */
+/** The grpc-js definition of the kubelet plugin registration service (@nodeagent/plugin-api's `registrationV1Service`). */
 export function registrationServiceDefinition(): ServiceDefinition {
-  return serviceDefinition('pluginregistration.Registration');
+  return registrationV1Service;
 }
 
 /** A gRPC server listening on a unix socket; `close()` stops it and removes the socket. */

@@ -1,7 +1,6 @@
 import Long from 'long';
 import protobuf from 'protobufjs';
 import { csiV1Descriptor } from './generated/csi-v1-descriptor';
-import { pluginRegistrationV1Descriptor } from './generated/pluginregistration-v1-descriptor';
 
 let configured = false;
 const roots = new Map<string, protobuf.Root>();
@@ -32,9 +31,4 @@ function rootOf(key: string, descriptor: unknown): protobuf.Root {
 /** The CSI spec v1 messages and services (package `csi.v1`), built once. */
 export function csiV1Root(): protobuf.Root {
   return rootOf('csi.v1', csiV1Descriptor);
-}
-
-/** The kubelet plugin registration API (package `pluginregistration`), built once. */
-export function pluginRegistrationRoot(): protobuf.Root {
-  return rootOf('pluginregistration', pluginRegistrationV1Descriptor);
 }

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TO_OBJECT } from '@nodeagent/plugin-api/codec';
 import { describe, expect, it } from 'vitest';
 import { generatedModules } from '../scripts/generate-codecs';
 import { messageType } from '../src/message-type';
 import { csiV1Root } from '../src/proto-roots';
-import { TO_OBJECT } from '../src/service-definition';
 
 const generated = (name: string) =>
   readFileSync(join(import.meta.dirname, '..', 'src', 'generated', name), 'utf8');

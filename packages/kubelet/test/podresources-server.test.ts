@@ -2,18 +2,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import {
-  formatPodResourcesAnswers,
-  PodResourcesClient,
-  SampleDevicePlugin,
-  podResourcesV1Proto as testingProto,
-} from '@nodeagent/testing';
+import { formatPodResourcesAnswers, PodResourcesClient, SampleDevicePlugin } from '@nodeagent/testing';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
 import { CpuSet } from '../src/cpumanager/cpu-set';
 import { DeviceManager } from '../src/devicemanager/device-manager';
-import { podResourcesV1Proto } from '../src/podresources/podresources-api';
 import { PodResourcesServer } from '../src/podresources/podresources-server';
 import { TopologyManager } from '../src/topologymanager/topology-manager';
 import { waitFor } from './helpers/wait-for';
@@ -87,10 +81,6 @@ async function admit(p: Pod): Promise<void> {
 }
 
 describe('pod-resources API v1', () => {
-  it('speaks the one wire format our client speaks', () => {
-    expect(testingProto).toBe(podResourcesV1Proto);
-  });
-
   it("answers List, GetAllocatableResources and Get as upstream's recording shows for device pods", async () => {
     await admit(pod('np-dp-upstream', 1));
     await admit(pod('np-plain', 0));

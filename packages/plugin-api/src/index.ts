@@ -32,6 +32,8 @@ export {
 } from './dra-v1';
 export type { MessageInit } from './message-init';
 export { isPluginApiError, PluginApiError, type PluginApiErrorCode } from './plugin-api-error';
+export { isPluginCallError, PluginCallError } from './plugin-call-error';
+export { PluginConnection } from './plugin-connection';
 export {
   messageCodec,
   pluginMessageType,
@@ -48,4 +50,5 @@ export {
   type RegistrationV1Server,
   registrationV1Service,
 } from './registration-v1';
+export { GET_INFO_TIMEOUT_MS, NOTIFY_TIMEOUT_MS, RegistrationV1Client } from './registration-v1-client';
 export type { MessageCodec, PluginMethod } from './service-definition';

@@ -1,12 +1,17 @@
 import { CodedError, errorPredicate } from '@nodeagent/primitives';
 
-/** What went wrong: a name that is no service or message of these APIs, or a message that cannot be encoded. */
-export type PluginApiErrorCode = 'UNKNOWN_SERVICE' | 'UNKNOWN_MESSAGE_TYPE' | 'INVALID_MESSAGE';
+/** What went wrong: a name that is no service or message of these APIs, a message that cannot be encoded, a socket path or timeout a connection cannot use. */
+export type PluginApiErrorCode =
+  | 'UNKNOWN_SERVICE'
+  | 'UNKNOWN_MESSAGE_TYPE'
+  | 'INVALID_MESSAGE'
+  | 'INVALID_ENDPOINT'
+  | 'INVALID_TIMEOUT';
 
 /**
- * A node-plugin API used wrongly: `code` says how, `name` is the service or message type's full
- * name (`k8s.io.kubelet.pkg.apis.dra.v1.Claim`). A gRPC call that fails keeps grpc-js's own
- * error (with its status `code`); this is for what never reaches the wire.
+ * A node-plugin API used wrongly: `code` says how, `typeName` is the service or message type's
+ * full name (`k8s.io.kubelet.pkg.apis.dra.v1.Claim`), the socket path or the method's path. A
+ * call that fails on the wire is a PluginCallError instead; this is for what never reaches it.
  */
 export class PluginApiError extends CodedError {
   declare readonly code: PluginApiErrorCode;

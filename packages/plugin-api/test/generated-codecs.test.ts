@@ -2,7 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROTO_FILES, protoRoot } from '../scripts/generate-codecs';
-import { messageCodec, pluginMessageType, pluginServiceNames } from '../src/plugin-services';
+import {
+  messageCodec,
+  pluginMessageType,
+  pluginServiceDefinition,
+  pluginServiceNames,
+} from '../src/plugin-services';
 import { TO_OBJECT } from '../src/service-definition';
 
 const packageDir = join(import.meta.dirname, '..');
@@ -113,6 +118,17 @@ describe('the generated codecs', () => {
         Buffer.from(type.encode(type.fromObject(value)).finish()),
       );
     }
+  });
+
+  it("keep each method's streaming side: ListAndWatch and NodeWatchResources stream their answers", () => {
+    const plugin = pluginServiceDefinition('v1beta1.DevicePlugin');
+    expect(plugin.ListAndWatch?.responseStream).toBe(true);
+    expect(plugin.Allocate?.responseStream).toBe(false);
+    expect(pluginServiceDefinition('v1.PodResourcesLister').List?.path).toBe('/v1.PodResourcesLister/List');
+    expect(pluginServiceDefinition('v1alpha1.DRAResourceHealth').NodeWatchResources?.responseStream).toBe(
+      true,
+    );
+    expect(pluginServiceDefinition('v1beta1.Registration').Register?.requestStream).toBe(false);
   });
 
   it('make each message type once', () => {

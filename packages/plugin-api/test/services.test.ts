@@ -60,7 +60,7 @@ let server: grpc.Server;
 let client: grpc.Client;
 const received: { method: string; request: unknown }[] = [];
 
-function unary<Req, Res>(method: PluginMethod<Req, Res>, request: MessageInit<Req>): Promise<Res> {
+function unary<Req, Res>(method: PluginMethod<Req, Res>, request: NoInfer<MessageInit<Req>>): Promise<Res> {
   return new Promise((resolve, reject) =>
     client.makeUnaryRequest(
       method.path,

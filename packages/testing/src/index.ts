@@ -16,7 +16,6 @@ export {
 } from './apiserver/index';
 /** Memory of a process as its own memory cgroup is charged (usage, working set, anon, file), with PSS and VmRSS. */
 export * as cgroupMemory from './cgroup-memory';
-export { devicePluginV1beta1Proto } from './deviceplugin/deviceplugin-proto';
 /** A device plugin (v1beta1, real gRPC over unix sockets) shaped after upstream's sample device plugin. */
 export {
   type SampleAllocateExtras,
@@ -58,6 +57,5 @@ export {
   type PodResourcesDevices,
   type PodResourcesPod,
 } from './podresources/podresources-client';
-export { podResourcesV1Proto } from './podresources/podresources-proto';
 /** Memory and CPU of another process (RSS from /proc, V8 heap via a preload), for RSS benchmarks. */
 export * as processMemory from './process-memory';

@@ -1,6 +1,6 @@
 import type * as GrpcJs from '@grpc/grpc-js';
+import { devicePluginV1beta1Service } from '@nodeagent/plugin-api/deviceplugin';
 import type { ContainerAllocateResponse, DevicePluginOptions, PluginDevice } from './deviceplugin-api';
-import { devicePluginService } from './deviceplugin-services';
 
 type UnaryCall = (
   request: object,
@@ -69,7 +69,7 @@ export class PluginEndpoint {
     socketPath: string,
     timeoutMs = pluginDialTimeoutMs,
   ): Promise<PluginEndpoint> {
-    const Client = grpc.makeGenericClientConstructor(devicePluginService(), 'DevicePlugin');
+    const Client = grpc.makeGenericClientConstructor(devicePluginV1beta1Service, 'DevicePlugin');
     const client = new Client(`unix://${socketPath}`, grpc.credentials.createInsecure());
     await new Promise<void>((resolve, reject) =>
       client.waitForReady(Date.now() + timeoutMs, (error) => {

@@ -1,7 +1,7 @@
 import type * as GrpcJs from '@grpc/grpc-js';
+import { devicePluginRegistrationV1beta1Service } from '@nodeagent/plugin-api/deviceplugin';
 import { isExtendedResourceName } from '../api/extended-resource-name';
 import { devicePluginApiVersion } from './deviceplugin-api';
-import { registrationService } from './deviceplugin-services';
 
 /** A RegisterRequest as the Registration service receives it. */
 export interface RegisterRequest {
@@ -38,7 +38,7 @@ export class RegistrationServer {
   async start(socketPath: string): Promise<void> {
     const grpc = this.grpc;
     const server = new grpc.Server();
-    server.addService(registrationService(), {
+    server.addService(devicePluginRegistrationV1beta1Service, {
       Register: (
         call: GrpcJs.ServerUnaryCall<RegisterRequest, object>,
         callback: GrpcJs.sendUnaryData<object>,

@@ -1,4 +1,4 @@
-import { RegistrationClient } from '@nodeagent/csi-client';
+import { RegistrationV1Client } from '@nodeagent/plugin-api';
 import { CodedError } from '@nodeagent/primitives';
 import type { ActualStateOfWorld, RegisteredPlugin } from './actual-state';
 import type { PluginToRegister } from './desired-state';
@@ -31,9 +31,9 @@ export async function registerPlugin(
   asw: ActualStateOfWorld,
 ): Promise<void> {
   const { socketPath } = plugin;
-  const client = new RegistrationClient(socketPath);
+  const client = new RegistrationV1Client(socketPath);
   try {
-    let info: Awaited<ReturnType<RegistrationClient['getInfo']>>;
+    let info: Awaited<ReturnType<RegistrationV1Client['getInfo']>>;
     try {
       info = await client.getInfo();
     } catch (e) {

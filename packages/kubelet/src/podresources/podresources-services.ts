@@ -1,10 +1,7 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { protoServiceDefinition } from '../devicemanager/proto-service';
+import { podResourcesV1Service } from '@nodeagent/plugin-api/podresources';
 
-let service: ServiceDefinition | undefined;
-
-/** v1.PodResourcesLister as @grpc/grpc-js serves it. */
+/** v1.PodResourcesLister as @grpc/grpc-js serves it (@nodeagent/plugin-api's definition). */
 export function podResourcesListerService(): ServiceDefinition {
-  service ??= protoServiceDefinition('v1.PodResourcesLister');
-  return service;
+  return podResourcesV1Service;
 }

@@ -1,8 +1,10 @@
 import { type FSWatcher, mkdirSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { devicePluginV1beta1Proto } from './deviceplugin-proto';
-import { grpcService } from './grpc-services';
+import {
+  devicePluginRegistrationV1beta1Service,
+  devicePluginV1beta1Service,
+} from '@nodeagent/plugin-api/deviceplugin';
 
 /** One device the plugin offers; `numaNode` becomes its topology. */
 export interface SampleDevice {
@@ -143,7 +145,7 @@ export class SampleDevicePlugin {
   private async serve(): Promise<void> {
     rmSync(this.socketPath, { force: true });
     const server = new grpc.Server();
-    server.addService(grpcService(devicePluginV1beta1Proto, 'v1beta1', 'DevicePlugin'), {
+    server.addService(devicePluginV1beta1Service, {
       GetDevicePluginOptions: (_call: unknown, callback: grpc.sendUnaryData<object>) =>
         callback(null, {
           preStartRequired: this.options.preStartRequired ?? false,
@@ -234,10 +236,7 @@ export class SampleDevicePlugin {
 
   /** Upstream's Register: a RegisterRequest on the kubelet's socket. */
   async register(): Promise<void> {
-    const Client = grpc.makeGenericClientConstructor(
-      grpcService(devicePluginV1beta1Proto, 'v1beta1', 'Registration'),
-      'Registration',
-    );
+    const Client = grpc.makeGenericClientConstructor(devicePluginRegistrationV1beta1Service, 'Registration');
     const client = new Client(
       `unix://${join(this.options.pluginDir, 'kubelet.sock')}`,
       grpc.credentials.createInsecure(),

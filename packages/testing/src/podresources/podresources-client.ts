@@ -1,38 +1,19 @@
 import * as grpc from '@grpc/grpc-js';
-import { grpcService } from '../deviceplugin/grpc-services';
-import { podResourcesV1Proto } from './podresources-proto';
+import {
+  type ContainerDevices,
+  type ContainerResources,
+  type PodResources,
+  podResourcesV1Service,
+} from '@nodeagent/plugin-api/podresources';
 
 /** ContainerDevices as the API answers it. */
-export interface PodResourcesDevices {
-  resourceName: string;
-  deviceIds: string[];
-  topology?: { nodes: { ID: number }[] } | null;
-}
+export type PodResourcesDevices = ContainerDevices;
 
 /** ContainerResources as the API answers it. */
-export interface PodResourcesContainer {
-  name: string;
-  devices: PodResourcesDevices[];
-  cpuIds: number[];
-  memory: { memoryType: string; size: number }[];
-  dynamicResources: {
-    claimName: string;
-    claimNamespace: string;
-    claimResources: {
-      driverName: string;
-      poolName: string;
-      deviceName: string;
-      cdiDevices: { name: string }[];
-    }[];
-  }[];
-}
+export type PodResourcesContainer = ContainerResources;
 
 /** PodResources as the API answers it. */
-export interface PodResourcesPod {
-  name: string;
-  namespace: string;
-  containers: PodResourcesContainer[];
-}
+export type PodResourcesPod = PodResources;
 
 type Unary = (
   request: object,
@@ -47,10 +28,7 @@ export class PodResourcesClient {
   private readonly client: grpc.Client;
 
   constructor(socketPath: string) {
-    const Client = grpc.makeGenericClientConstructor(
-      grpcService(podResourcesV1Proto, 'v1', 'PodResourcesLister'),
-      'PodResourcesLister',
-    );
+    const Client = grpc.makeGenericClientConstructor(podResourcesV1Service, 'PodResourcesLister');
     this.client = new Client(`unix://${socketPath}`, grpc.credentials.createInsecure());
   }
 
