@@ -111,6 +111,7 @@ beforeEach(async () => {
     cdiDir: join(dir, 'cdi'),
     kubeConfig: server.kubeConfig(),
     devices: 2,
+    now: () => new Date(1_800_000_000_000),
   });
 });
 
@@ -220,6 +221,20 @@ describe('FakeDraPlugin', () => {
       pool: { name: NODE, generation: 1, resourceSliceCount: 1 },
       devices: [{ name: 'device-00' }, { name: 'device-01' }],
     });
+    // A restarted driver takes its slice over (next generation) instead of publishing its devices twice.
+    await plugin.stop();
+    plugin = await FakeDraPlugin.start({
+      driverName: DRIVER,
+      nodeName: NODE,
+      rootDir: join(dir, 'kubelet'),
+      cdiDir: join(dir, 'cdi'),
+      kubeConfig: server.kubeConfig(),
+      devices: 3,
+    });
+    const again = await server.kubeConfig().makeApiClient(ResourceV1Api).listResourceSlice({});
+    expect(
+      again.items.map((s) => [s.metadata?.name, s.spec?.pool?.generation, s.spec?.devices?.length]),
+    ).toEqual([[slice?.metadata?.name, 2, 3]]);
     await plugin.unpublishSlice();
     expect((await server.kubeConfig().makeApiClient(ResourceV1Api).listResourceSlice({})).items).toEqual([]);
   });
@@ -299,6 +314,11 @@ describe('FakeDraPlugin', () => {
     health.on('error', () => undefined);
     await two;
     expect(answers[1]?.devices.map((d) => d.health)).toEqual(['HEALTHY', 'UNHEALTHY']);
+    expect(answers[1]?.devices[1]).toEqual({
+      device: { poolName: NODE, deviceName: 'device-01' },
+      health: 'UNHEALTHY',
+      lastUpdatedTime: 1_800_000_000,
+    });
     expect(() => plugin.markUnhealthy('device-99')).toThrow(RangeError);
   });
 });

@@ -1,8 +1,3 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, startApiServer } from '../src/index';
 
@@ -13,7 +8,6 @@ const R = '/apis/resource.k8s.io/v1';
 
 describe('resource.k8s.io/v1 on the in-process API server', { timeout: 60_000 }, () => {
   let server: ApiServer;
-  let dir: string;
   async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Wire }> {
     const init: RequestInit = { method, headers: { 'Content-Type': 'application/json' } };
     if (body !== undefined) init.body = JSON.stringify(body);
@@ -35,11 +29,9 @@ describe('resource.k8s.io/v1 on the in-process API server', { timeout: 60_000 },
 
   beforeAll(async () => {
     server = await startApiServer();
-    dir = await mkdtemp(join(tmpdir(), 'na-dra-api-'));
   });
   afterAll(async () => {
     await server.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('defaults a request to ExactCount with count 1 and its tolerations to Equal, as v1.36', async () => {
@@ -146,6 +138,73 @@ describe('resource.k8s.io/v1 on the in-process API server', { timeout: 60_000 },
     expect(unknownRequest.status).toBe(201);
   });
 
+  it("validates a pod's resourceClaims and its containers' references to them, as pkg/apis/core/validation", async () => {
+    const pod = (name: string, resourceClaims: Wire[], claims: Wire[]) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { containers: [{ name: 'c', image: 'i:1', resources: { claims } }], resourceClaims },
+    });
+    const bad = await call(
+      'POST',
+      '/api/v1/namespaces/default/pods',
+      pod(
+        'p',
+        [
+          { name: 'gpu' },
+          { name: 'gpu', resourceClaimName: 'x' },
+          { name: 'Bad', resourceClaimName: 'a', resourceClaimTemplateName: 'b' },
+        ],
+        [{ name: 'gpu' }, { name: 'gpu' }, { name: 'nic' }],
+      ),
+    );
+    expect(bad.status).toBe(422);
+    expect(bad.body.details.causes).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.resourceClaims[0]',
+        message:
+          'Invalid value: core.PodResourceClaim{Name:"gpu", ResourceClaimName:(*string)(nil), ResourceClaimTemplateName:(*string)(nil)}: must specify one of: `resourceClaimName`, `resourceClaimTemplateName`',
+      },
+      {
+        reason: 'FieldValueDuplicate',
+        field: 'spec.resourceClaims[1].name',
+        message: 'Duplicate value: "gpu"',
+      },
+      expect.objectContaining({ reason: 'FieldValueInvalid', field: 'spec.resourceClaims[2].name' }),
+      expect.objectContaining({
+        field: 'spec.resourceClaims[2]',
+        message: expect.stringContaining(
+          'at most one of `resourceClaimName` or `resourceClaimTemplateName` may be specified',
+        ),
+      }),
+      {
+        reason: 'FieldValueDuplicate',
+        field: 'spec.containers[0].resources.claims[1]',
+        message: 'Duplicate value: "gpu"',
+      },
+      {
+        reason: 'FieldValueNotFound',
+        field: 'spec.containers[0].resources.claims[2]',
+        message: 'Not found: "nic": must be one of the names in pod.spec.resourceClaims: Bad, gpu',
+      },
+    ]);
+    const long = await call(
+      'POST',
+      '/api/v1/namespaces/default/pods',
+      pod('a'.repeat(250), [{ name: 'gpu', resourceClaimTemplateName: 't' }], []),
+    );
+    expect(long.body.details.causes[0].message).toContain(
+      'final ResourceClaim name: must be no more than 253 characters',
+    );
+    const good = await call(
+      'POST',
+      '/api/v1/namespaces/default/pods',
+      pod('ok', [{ name: 'gpu', resourceClaimTemplateName: 't' }], [{ name: 'gpu' }]),
+    );
+    expect(good.status).toBe(201);
+  });
+
   it('validates a ResourceSlice: driver, pool, exactly one node scope, unique device names', async () => {
     const none = await call('POST', `${R}/resourceslices`, slice('s0', { devices: [{ name: 'device-00' }] }));
     expect(none.status).toBe(422);
@@ -227,36 +286,5 @@ describe('resource.k8s.io/v1 on the in-process API server', { timeout: 60_000 },
     );
     expect(unknownFn.status).toBe(422);
     expect(unknownFn.body.details.causes[0].message).toContain('compilation failed');
-  });
-
-  it('is discoverable: kubectl lists the group and gets resourceclaims', async () => {
-    const kubeconfig = join(dir, 'kubeconfig');
-    await server.writeKubeconfig(kubeconfig);
-    const run = promisify(execFile);
-    const resources = await run('kubectl', [
-      '--kubeconfig',
-      kubeconfig,
-      'api-resources',
-      '--api-group=resource.k8s.io',
-      '-o',
-      'name',
-    ]);
-    expect(resources.stdout.trim().split('\n').sort()).toEqual([
-      'deviceclasses.resource.k8s.io',
-      'resourceclaims.resource.k8s.io',
-      'resourceclaimtemplates.resource.k8s.io',
-      'resourceslices.resource.k8s.io',
-    ]);
-    const claims = await run('kubectl', [
-      '--kubeconfig',
-      kubeconfig,
-      'get',
-      'resourceclaims',
-      '-n',
-      'default',
-      '-o',
-      'name',
-    ]);
-    expect(claims.stdout).toContain('resourceclaim.resource.k8s.io/one');
   });
 });

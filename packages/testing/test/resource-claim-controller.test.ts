@@ -145,15 +145,22 @@ describe('DRA in the in-process control plane: resourceclaim controller and the 
     expect((await core.readNamespacedPod({ name: 'p', namespace: 'default' })).spec?.nodeName).toBe('n2');
   });
 
-  it('waits for a missing template and for a missing claim, naming each', async () => {
-    const { addNode, publish, template, createPod, scheduledMessage, core, settle, claims } = await setup();
+  it('keeps a pod whose claim is missing or not created yet out of the queue (PreEnqueue: no condition, no event), naming why', async () => {
+    const { addNode, publish, template, createPod, core, settle, claims } = await setup();
     await addNode('n1');
     await publish('n1', 1);
     const direct = await createPod('direct', [{ name: 'r', resourceClaimName: 'shared' }]);
-    expect(scheduledMessage(direct)).toContain('0/1 nodes are available: resourceclaim "shared" not found.');
     const waiting = await createPod('waiting', [{ name: 'r', resourceClaimTemplateName: 'later' }]);
-    expect(scheduledMessage(waiting)).toContain(
-      'waiting for dynamic resource controller to create the resourceclaim "r"',
+    for (const p of [direct, waiting]) {
+      expect(p.spec?.nodeName).toBeUndefined();
+      expect(p.status?.conditions ?? []).toEqual([]);
+    }
+    expect((await core.listNamespacedEvent({ namespace: 'default' })).items).toEqual([]);
+    expect(server?.controlPlane?.scheduler?.waiting()).toEqual(
+      new Map([
+        ['default/direct', 'resourceclaim.resource.k8s.io "shared" not found'],
+        ['default/waiting', 'pod "default/waiting": ResourceClaim not created yet'],
+      ]),
     );
     expect(await claims()).toEqual([]);
     await template('later');
@@ -161,6 +168,7 @@ describe('DRA in the in-process control plane: resourceclaim controller and the 
     expect((await core.readNamespacedPod({ name: 'waiting', namespace: 'default' })).spec?.nodeName).toBe(
       'n1',
     );
+    expect([...(server?.controlPlane?.scheduler?.waiting().keys() ?? [])]).toEqual(['default/direct']);
   });
 
   it('does not hand one device to two claims; a shared claim is reserved for both pods', async () => {

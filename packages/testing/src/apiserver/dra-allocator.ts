@@ -18,7 +18,30 @@ export interface CandidateDevice extends SelectorDevice {
   taints?: Taint[];
   /** The node selector an allocation of it carries (undefined: reachable from every node). */
   nodeSelector?: Obj;
+  /** A field of the device this allocator does not model (partitionable, shared or bound devices). */
+  unsupported?: string;
 }
+
+/** The device fields this allocator honours; a device with any other is refused by name, never half used. */
+const DEVICE_FIELDS = new Set([
+  'name',
+  'attributes',
+  'capacity',
+  'taints',
+  'nodeName',
+  'nodeSelector',
+  'allNodes',
+]);
+/** The request fields this allocator honours (besides `name`). */
+const REQUEST_FIELDS = new Set([
+  'name',
+  'deviceClassName',
+  'selectors',
+  'allocationMode',
+  'count',
+  'adminAccess',
+  'tolerations',
+]);
 
 /** `driver/pool/device`, the identity of a device across the cluster. */
 export const deviceKey = (d: { driver: string; pool: string; device?: string; name?: string }) =>
@@ -89,6 +112,7 @@ export function devicesForNode(slices: readonly KubeObject[], node: KubeObject):
           allowMultipleAllocations: d.allowMultipleAllocations === true,
           taints: list(d.taints) as unknown as Taint[],
           nodeSelector: selector,
+          unsupported: Object.keys(d).find((k) => !DEVICE_FIELDS.has(k) && d[k] !== false && d[k] !== null),
         });
       }
     }
@@ -162,6 +186,12 @@ export function allocateClaim(
 
   /** Devices for one request (or subrequest) named `name`; a failure text when there are not enough. */
   function pick(r: Obj, name: string, field: string): Obj[] | AllocationFailure {
+    const unknown = Object.keys(r).find((k) => !REQUEST_FIELDS.has(k));
+    if (unknown)
+      return {
+        reason: `resource claim ${claimName}: ${field}.${unknown} is not supported by this scheduler`,
+        unresolvable: true,
+      };
     const className = String(r.deviceClassName ?? '');
     const cls = classes.get(className);
     if (!cls)
@@ -214,6 +244,11 @@ export function allocateClaim(
         throw err;
       }
       if (!matches || untolerated) continue;
+      if (d.unsupported)
+        return {
+          reason: `resource claim ${claimName}: device ${key} has spec.devices[].${d.unsupported} in its ResourceSlice, which this scheduler does not support`,
+          unresolvable: true,
+        };
       // A device an "All" request matches but another claim holds makes the request unsatisfiable.
       if (busy) {
         if (all) return { reason: 'cannot allocate all claims', unresolvable: false };

@@ -52,8 +52,9 @@ export interface DraCycle {
 }
 
 /**
- * Start the DRA part of a cycle: `undefined` for a pod without claims; a PreFilter rejection
- * message (upstream's texts) when a claim is missing or going away; else the cycle.
+ * Start the DRA part of a cycle: `undefined` for a pod without claims; DynamicResources'
+ * PreEnqueue rejection (upstream's texts, in its order) when a claim is not created yet, missing,
+ * going away or not the pod's; else the cycle.
  */
 export function startDraCycle(registry: ResourceRegistry, pod: KubeObject): DraCycle | string | undefined {
   const names = podClaimNames(pod);
@@ -62,15 +63,14 @@ export function startDraCycle(registry: ResourceRegistry, pod: KubeObject): DraC
   const claims: KubeObject[] = [];
   for (const { podClaim, claim } of names) {
     if (claim === null) continue;
-    if (claim === undefined)
-      return `waiting for dynamic resource controller to create the resourceclaim "${podClaim}"`;
+    if (claim === undefined) return `pod "${ns}/${pod.metadata.name}": ResourceClaim not created yet`;
     const found = registry.find(CLAIMS, ns, claim);
-    if (!found) return `resourceclaim "${claim}" not found`;
+    if (!found) return `resourceclaim.resource.k8s.io "${claim}" not found`;
+    if (found.metadata.deletionTimestamp) return `resourceclaim "${claim}" is being deleted`;
     const generated = !list((pod.spec as Obj).resourceClaims).find((pc) => pc.name === podClaim)
       ?.resourceClaimName;
     if (generated && !claimIsForPod(found, pod))
       return `ResourceClaim ${ns}/${claim} was not created for pod ${ns}/${pod.metadata.name} (pod is not owner)`;
-    if (found.metadata.deletionTimestamp) return `resourceclaim "${claim}" is being deleted`;
     claims.push(found);
   }
   const slices = registry.list(SLICES, undefined);

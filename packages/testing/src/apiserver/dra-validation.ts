@@ -1,5 +1,15 @@
 import type { StatusCause } from './api-error';
 import { compileDeviceSelector, isDeviceSelectorError } from './dra-cel';
+import {
+  dns1123LabelErrors,
+  dns1123SubdomainErrors,
+  forbiddenCause,
+  invalidCause,
+  notSupportedCause,
+  requiredCause,
+  tooLongCause,
+  tooManyCause,
+} from './field-errors';
 import { sameJson } from './json-equality';
 import type { KubeObject } from './kube-object';
 
@@ -18,67 +28,42 @@ export const DRA_LIMITS = {
   driverNameLength: 63,
 } as const;
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_MSG =
-  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
-const SUBDOMAIN_MSG =
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-
-const required = (field: string, detail = ''): StatusCause => ({
-  reason: 'FieldValueRequired',
-  message: detail ? `Required value: ${detail}` : 'Required value',
-  field,
-});
-const invalidCause = (field: string, value: unknown, detail: string): StatusCause => ({
-  reason: 'FieldValueInvalid',
-  message: `Invalid value: ${JSON.stringify(value ?? null)}: ${detail}`,
-  field,
-});
-const forbidden = (field: string, detail: string): StatusCause => ({
-  reason: 'FieldValueForbidden',
-  message: `Forbidden: ${detail}`,
-  field,
-});
-const tooMany = (field: string, n: number, max: number): StatusCause => ({
-  reason: 'FieldValueTooMany',
-  message: `Too many: ${n}: must have at most ${max} items`,
-  field,
-});
+/** field.Invalid for values that are not strings (objects printed as JSON, as close to Go's %v as a test needs). */
+const invalidValue = (field: string, value: unknown, detail: string): StatusCause =>
+  typeof value === 'object' && value !== null
+    ? { reason: 'FieldValueInvalid', field, message: `Invalid value: ${JSON.stringify(value)}: ${detail}` }
+    : invalidCause(field, value ?? '', detail);
 const duplicate = (field: string, value: unknown): StatusCause => ({
   reason: 'FieldValueDuplicate',
-  message: `Duplicate value: ${JSON.stringify(value)}`,
   field,
+  message: `Duplicate value: ${JSON.stringify(value)}`,
 });
 
 function labelCauses(value: unknown, field: string): StatusCause[] {
-  if (typeof value !== 'string' || value === '') return [required(field)];
-  const out: StatusCause[] = [];
-  if (value.length > 63) out.push(invalidCause(field, value, 'must be no more than 63 bytes'));
-  if (!DNS1123_LABEL.test(value)) out.push(invalidCause(field, value, LABEL_MSG));
-  return out;
+  if (typeof value !== 'string' || value === '') return [requiredCause(field)];
+  return dns1123LabelErrors(value).map((m) => invalidCause(field, value, m));
 }
 
-function subdomainCauses(value: unknown, field: string, max = 253): StatusCause[] {
-  if (typeof value !== 'string' || value === '') return [required(field)];
-  const out: StatusCause[] = [];
-  if (value.length > max) out.push(invalidCause(field, value, `must be no more than ${max} bytes`));
-  if (!DNS1123_SUBDOMAIN.test(value)) out.push(invalidCause(field, value, SUBDOMAIN_MSG));
-  return out;
+function subdomainCauses(value: unknown, field: string): StatusCause[] {
+  if (typeof value !== 'string' || value === '') return [requiredCause(field)];
+  return dns1123SubdomainErrors(value).map((m) => invalidCause(field, value, m));
 }
 
-/** A driver name: what a CSI driver's name may be (upstream reuses ValidateCSIDriverName). */
+/** A driver name: what a CSI driver's name may be (upstream reuses ValidateCSIDriverName: 63 bytes, a subdomain). */
 function driverCauses(value: unknown, field: string): StatusCause[] {
-  return subdomainCauses(value, field, DRA_LIMITS.driverNameLength);
+  if (typeof value !== 'string' || value === '') return [requiredCause(field)];
+  const out: StatusCause[] = [];
+  if (value.length > DRA_LIMITS.driverNameLength) out.push(tooLongCause(field, DRA_LIMITS.driverNameLength));
+  out.push(...dns1123SubdomainErrors(value.toLowerCase()).map((m) => invalidCause(field, value, m)));
+  return out;
 }
 
 function poolNameCauses(value: unknown, field: string): StatusCause[] {
-  if (typeof value !== 'string' || value === '') return [required(field)];
+  if (typeof value !== 'string' || value === '') return [requiredCause(field)];
   const out: StatusCause[] = [];
-  if (value.length > DRA_LIMITS.poolNameLength)
-    out.push(invalidCause(field, value, `must be no more than ${DRA_LIMITS.poolNameLength} bytes`));
+  if (value.length > DRA_LIMITS.poolNameLength) out.push(tooLongCause(field, DRA_LIMITS.poolNameLength));
   for (const part of value.split('/'))
-    if (!DNS1123_SUBDOMAIN.test(part)) out.push(invalidCause(field, part, SUBDOMAIN_MSG));
+    out.push(...dns1123SubdomainErrors(part).map((m) => invalidCause(field, part, m)));
   return out;
 }
 
@@ -87,23 +72,23 @@ const list = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 function selectorCauses(selectors: unknown, field: string): StatusCause[] {
   const all = list(selectors);
   const out: StatusCause[] = [];
-  if (all.length > DRA_LIMITS.selectors) out.push(tooMany(field, all.length, DRA_LIMITS.selectors));
+  if (all.length > DRA_LIMITS.selectors) out.push(tooManyCause(field, all.length, DRA_LIMITS.selectors));
   all.forEach((s, i) => {
     const cel = s?.cel as Obj | undefined;
     const exprField = `${field}[${i}].cel.expression`;
     if (!cel) {
-      out.push(required(`${field}[${i}].cel`));
+      out.push(requiredCause(`${field}[${i}].cel`));
       return;
     }
     if (typeof cel.expression !== 'string' || cel.expression === '') {
-      out.push(required(exprField));
+      out.push(requiredCause(exprField));
       return;
     }
     try {
       compileDeviceSelector(cel.expression, exprField);
     } catch (err) {
       if (!isDeviceSelectorError(err)) throw err;
-      out.push(invalidCause(exprField, cel.expression, err.reason));
+      out.push(invalidValue(exprField, cel.expression, err.reason));
     }
   });
   return out;
@@ -114,30 +99,26 @@ function deviceRequestCauses(r: Obj, field: string): StatusCause[] {
   const out: StatusCause[] = [];
   const cls = r.deviceClassName;
   out.push(
-    ...(cls ? subdomainCauses(cls, `${field}.deviceClassName`) : [required(`${field}.deviceClassName`)]),
+    ...(cls ? subdomainCauses(cls, `${field}.deviceClassName`) : [requiredCause(`${field}.deviceClassName`)]),
   );
   out.push(...selectorCauses(r.selectors, `${field}.selectors`));
   const count = typeof r.count === 'number' ? r.count : 0;
   if (r.allocationMode === 'All') {
     if (count !== 0)
-      out.push(invalidCause(`${field}.count`, count, "must not be specified when allocationMode is 'All'"));
+      out.push(invalidValue(`${field}.count`, count, "must not be specified when allocationMode is 'All'"));
   } else if (r.allocationMode === 'ExactCount') {
-    if (count <= 0) out.push(invalidCause(`${field}.count`, count, 'must be greater than zero'));
+    if (count <= 0) out.push(invalidValue(`${field}.count`, count, 'must be greater than zero'));
   } else {
-    out.push({
-      reason: 'FieldValueNotSupported',
-      message: `Unsupported value: ${JSON.stringify(r.allocationMode ?? '')}: supported values: "All", "ExactCount"`,
-      field: `${field}.allocationMode`,
-    });
+    out.push(
+      notSupportedCause(`${field}.allocationMode`, String(r.allocationMode ?? ''), ['All', 'ExactCount']),
+    );
   }
   list(r.tolerations).forEach((t, i) => {
     const op = t?.operator;
     if (op !== 'Equal' && op !== 'Exists')
-      out.push({
-        reason: 'FieldValueNotSupported',
-        message: `Unsupported value: ${JSON.stringify(op ?? '')}: supported values: "Equal", "Exists"`,
-        field: `${field}.tolerations[${i}].operator`,
-      });
+      out.push(
+        notSupportedCause(`${field}.tolerations[${i}].operator`, String(op ?? ''), ['Equal', 'Exists']),
+      );
   });
   return out;
 }
@@ -168,7 +149,7 @@ function requestRefCauses(
   return known
     ? []
     : [
-        invalidCause(
+        invalidValue(
           field,
           ref,
           "must be the name of a request in the claim or the name of a request and a subrequest separated by '/'",
@@ -178,7 +159,7 @@ function requestRefCauses(
 
 function uniqueNameCauses(items: Obj[], field: string, max: number): StatusCause[] {
   const out: StatusCause[] = [];
-  if (items.length > max) out.push(tooMany(field, items.length, max));
+  if (items.length > max) out.push(tooManyCause(field, items.length, max));
   const seen = new Set<string>();
   items.forEach((it, i) => {
     const n = String(it?.name ?? '');
@@ -199,10 +180,10 @@ function deviceClaimCauses(devices: Obj | undefined, field: string): StatusCause
     const subs = list(r?.firstAvailable);
     const hasExactly = r?.exactly !== undefined && r?.exactly !== null;
     if (!hasExactly && subs.length === 0)
-      out.push(required(rf, 'exactly one of `exactly` or `firstAvailable` is required'));
+      out.push(requiredCause(rf, 'exactly one of `exactly` or `firstAvailable` is required'));
     else if (hasExactly && subs.length > 0)
       out.push(
-        invalidCause(
+        invalidValue(
           rf,
           null,
           'exactly one of `exactly` or `firstAvailable` is required, but multiple fields are set',
@@ -220,17 +201,17 @@ function deviceClaimCauses(devices: Obj | undefined, field: string): StatusCause
   const names = requestNames(devices);
   const constraints = list(devices?.constraints);
   if (constraints.length > DRA_LIMITS.constraints)
-    out.push(tooMany(`${field}.constraints`, constraints.length, DRA_LIMITS.constraints));
+    out.push(tooManyCause(`${field}.constraints`, constraints.length, DRA_LIMITS.constraints));
   constraints.forEach((c, i) => {
     list(c?.requests).forEach((ref, j) => {
       out.push(...requestRefCauses(ref, `${field}.constraints[${i}].requests[${j}]`, names));
     });
     if (!c?.matchAttribute && !c?.distinctAttribute)
-      out.push(required(`${field}.constraints[${i}].matchAttribute`));
+      out.push(requiredCause(`${field}.constraints[${i}].matchAttribute`));
   });
   const config = list(devices?.config);
   if (config.length > DRA_LIMITS.config)
-    out.push(tooMany(`${field}.config`, config.length, DRA_LIMITS.config));
+    out.push(tooManyCause(`${field}.config`, config.length, DRA_LIMITS.config));
   config.forEach((c, i) => {
     list(c?.requests).forEach((ref, j) => {
       out.push(...requestRefCauses(ref, `${field}.config[${i}].requests[${j}]`, names));
@@ -242,14 +223,15 @@ function deviceClaimCauses(devices: Obj | undefined, field: string): StatusCause
 
 function opaqueCauses(config: Obj | undefined, field: string): StatusCause[] {
   const opaque = config?.opaque as Obj | undefined;
-  if (!opaque) return [required(`${field}.opaque`)];
+  if (!opaque) return [requiredCause(`${field}.opaque`)];
   return driverCauses(opaque.driver, `${field}.opaque.driver`);
 }
 
 function deviceClassCauses(spec: Obj): StatusCause[] {
   const out = selectorCauses(spec.selectors, 'spec.selectors');
   const config = list(spec.config);
-  if (config.length > DRA_LIMITS.config) out.push(tooMany('spec.config', config.length, DRA_LIMITS.config));
+  if (config.length > DRA_LIMITS.config)
+    out.push(tooManyCause('spec.config', config.length, DRA_LIMITS.config));
   config.forEach((c, i) => {
     out.push(...opaqueCauses(c, `spec.config[${i}]`));
   });
@@ -264,14 +246,14 @@ function resourceSliceCauses(spec: Obj): StatusCause[] {
   out.push(...poolNameCauses(pool.name, 'spec.pool.name'));
   if (typeof pool.resourceSliceCount !== 'number' || pool.resourceSliceCount <= 0)
     out.push(
-      invalidCause('spec.pool.resourceSliceCount', pool.resourceSliceCount ?? 0, 'must be greater than zero'),
+      invalidValue('spec.pool.resourceSliceCount', pool.resourceSliceCount ?? 0, 'must be greater than zero'),
     );
   if (typeof pool.generation === 'number' && pool.generation < 0)
-    out.push(invalidCause('spec.pool.generation', pool.generation, 'must be greater than or equal to zero'));
+    out.push(invalidValue('spec.pool.generation', pool.generation, 'must be greater than or equal to zero'));
   const set: string[] = [];
   if (spec.nodeName !== undefined && spec.nodeName !== null) {
     if (spec.nodeName === '')
-      out.push(invalidCause('spec.nodeName', '', 'must be either unset or set to a non-empty string'));
+      out.push(invalidValue('spec.nodeName', '', 'must be either unset or set to a non-empty string'));
     else {
       set.push('`nodeName`');
       out.push(...subdomainCauses(spec.nodeName, 'spec.nodeName'));
@@ -281,7 +263,7 @@ function resourceSliceCauses(spec: Obj): StatusCause[] {
     set.push('`nodeSelector`');
     if (list((spec.nodeSelector as Obj).nodeSelectorTerms).length !== 1)
       out.push(
-        invalidCause(
+        invalidValue(
           'spec.nodeSelector.nodeSelectorTerms',
           (spec.nodeSelector as Obj).nodeSelectorTerms,
           'must have exactly one node selector term',
@@ -291,13 +273,13 @@ function resourceSliceCauses(spec: Obj): StatusCause[] {
   for (const flag of ['allNodes', 'perDeviceNodeSelection'] as const) {
     if (spec[flag] === undefined || spec[flag] === null) continue;
     if (spec[flag] === true) set.push(`\`${flag}\``);
-    else out.push(invalidCause(`spec.${flag}`, spec[flag], 'must be either unset or set to true'));
+    else out.push(invalidValue(`spec.${flag}`, spec[flag], 'must be either unset or set to true'));
   }
   const scopes = NODE_SCOPES.map((s) => `\`${s}\``).join(', ');
-  if (set.length === 0) out.push(required('spec', `exactly one of ${scopes} is required`));
+  if (set.length === 0) out.push(requiredCause('spec', `exactly one of ${scopes} is required`));
   else if (set.length > 1)
     out.push(
-      invalidCause(
+      invalidValue(
         'spec',
         `{${set.join(', ')}}`,
         `exactly one of ${scopes} is required, but multiple fields are set`,
@@ -316,17 +298,17 @@ function claimStatusCauses(claim: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
   const reserved = list(status.reservedFor);
   if (reserved.length > DRA_LIMITS.reservedFor)
-    out.push(tooMany('status.reservedFor', reserved.length, DRA_LIMITS.reservedFor));
+    out.push(tooManyCause('status.reservedFor', reserved.length, DRA_LIMITS.reservedFor));
   const uids = new Set<string>();
   reserved.forEach((r, i) => {
     for (const k of ['resource', 'name', 'uid'])
-      if (!r?.[k]) out.push(required(`status.reservedFor[${i}].${k}`));
+      if (!r?.[k]) out.push(requiredCause(`status.reservedFor[${i}].${k}`));
     if (r?.uid && uids.has(String(r.uid))) out.push(duplicate(`status.reservedFor[${i}]`, r));
     uids.add(String(r?.uid));
   });
   const allocation = status.allocation as Obj | undefined;
   if (reserved.length > 0 && !allocation)
-    out.push(forbidden('status.reservedFor', 'may not be specified when `allocated` is not set'));
+    out.push(forbiddenCause('status.reservedFor', 'may not be specified when `allocated` is not set'));
   if (allocation) {
     const names = requestNames((claim.spec as Obj | undefined)?.devices as Obj | undefined);
     list((allocation.devices as Obj | undefined)?.results).forEach((r, i) => {
@@ -369,7 +351,7 @@ export function draCauses(obj: KubeObject): StatusCause[] {
 }
 
 const immutable = (field: string, value: unknown): StatusCause =>
-  invalidCause(field, value, 'field is immutable');
+  invalidValue(field, value, 'field is immutable');
 
 /**
  * What an update may not change: a claim's and a template's spec, a slice's driver, pool name
@@ -402,7 +384,7 @@ export function draUpdateCauses(next: KubeObject, old: KubeObject): StatusCause[
       const before = new Set(list(oldStatus.reservedFor).map((r) => String(r?.uid)));
       if (list(status.reservedFor).some((r) => !before.has(String(r?.uid))))
         out.push(
-          forbidden(
+          forbiddenCause(
             'status.reservedFor',
             'new entries may not be added while `deallocationRequested` or `deletionTimestamp` are set',
           ),

@@ -32,6 +32,8 @@ export type { RunningController } from './controller-queue';
 export type { CertificateControllerOptions, CertificateControllers } from './csr-controllers';
 export type { SigningCA } from './csr-signing-ca';
 export { type DeploymentController, podTemplateHash } from './deployment-controller';
+export { DeviceSelectorError, isDeviceSelectorError } from './dra-cel';
+export { CLAIM_PROTECTION_FINALIZER } from './dra-scheduling';
 export {
   CONTROLLER_NAME,
   type EndpointSliceController,
@@ -69,6 +71,10 @@ export { ProtobufEncodingError } from './protobuf-encoding';
 export { encodeProtobufObject, encodeProtobufWatchEvent, PROTOBUF_MAGIC } from './protobuf-envelope';
 export type { ReplicaSetController } from './replicaset-controller';
 export { ADMIN_USER, type UserInfo } from './request-authentication';
+export {
+  POD_CLAIM_NAME_ANNOTATION,
+  type ResourceClaimController,
+} from './resource-claim-controller';
 export type { DeleteOptions, ResourceRegistry, WriteOptions } from './resource-registry';
 export { RESOURCE_TYPES, type ResourceType } from './resource-types';
 export { DEFAULT_SCHEDULER_NAME, type Scheduler } from './scheduler';

@@ -8,6 +8,7 @@ import { draCauses } from './dra-validation';
 import type { KubeObject } from './kube-object';
 import { containerCauses } from './pod-container-validation';
 import { podLevelResourceCauses } from './pod-level-validation';
+import { podResourceClaimCauses } from './pod-resource-claims-validation';
 import {
   containerFileKeyRefCauses,
   fileKeyRefVolumeCauses,
@@ -291,6 +292,7 @@ export function objectCauses(rt: ResourceType, obj: KubeObject): StatusCause[] {
     causes.push(...hostnameOverrideCauses(spec));
     causes.push(...fileKeyRefVolumeCauses(spec));
     causes.push(...seLinuxChangePolicyCauses(spec));
+    causes.push(...podResourceClaimCauses(name, spec));
   }
   if (rt.kind === 'Service' && spec.type !== 'ExternalName') {
     causes.push(...portCauses(spec.ports, 'spec.ports', 'port'));

@@ -207,11 +207,3 @@ export function fitErrorMessage(total: number, results: FilterResult[]): string 
   msg += ` no new claims to deallocate, preemption: 0/${total} nodes are available: ${pre.join(', ')}.`;
   return msg;
 }
-
-/** FitError's text when a PreFilter plugin rejected the pod (every node counts as unresolvable). */
-export function preFilterMessage(total: number, reason: string): string {
-  return fitErrorMessage(total, []).replace(
-    `0/${total} nodes are available:`,
-    `0/${total} nodes are available: ${reason}.`,
-  );
-}

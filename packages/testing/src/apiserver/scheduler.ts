@@ -5,13 +5,7 @@ import { startDraCycle } from './dra-scheduling';
 import type { KubeObject } from './kube-object';
 import type { ResourceRegistry } from './resource-registry';
 import { findResourceType, type ResourceType } from './resource-types';
-import {
-  type FilterResult,
-  filterNode,
-  fitErrorMessage,
-  leastAllocatedScore,
-  preFilterMessage,
-} from './scheduler-filters';
+import { type FilterResult, filterNode, fitErrorMessage, leastAllocatedScore } from './scheduler-filters';
 
 /** kube-scheduler (one profile, its filter plugins only). */
 export interface SchedulerOptions {
@@ -28,6 +22,8 @@ const PODS = findResourceType('', 'v1', 'pods') as ResourceType;
 export interface Scheduler extends RunningController {
   /** Try every pending pod again now (what a cluster event does upstream). */
   retryAll(): void;
+  /** Pods (`namespace/name`) a PreEnqueue check keeps out of the queue, with its reason (DRA claims not ready). */
+  waiting(): ReadonlyMap<string, string>;
 }
 
 type Obj = Record<string, unknown>;
@@ -106,6 +102,9 @@ export function startScheduler(
     );
   }
 
+  /** Pods DynamicResources' PreEnqueue keeps out of the queue, with the reason. */
+  const waiting = new Map<string, string>();
+
   function unschedulable(pod: KubeObject, message: string): void {
     const updated = setScheduledCondition(pod, { status: 'False', reason: 'Unschedulable', message });
     recordEvent(registry, clock.now(), {
@@ -120,17 +119,23 @@ export function startScheduler(
   function scheduleOne(key: string): void {
     const [ns, podName] = key.split('/') as [string, string];
     const pod = registry.find(PODS, ns, podName);
-    if (!pod || !pending(pod)) return;
+    if (!pod || !pending(pod)) {
+      waiting.delete(key);
+      return;
+    }
     const nodes = registry.list(NODES, undefined);
     const pods = registry.list(PODS, undefined).filter((p) => nodeNameOf(p) && !terminal(p));
     const results: FilterResult[] = [];
     const feasible: { node: KubeObject; score: number; pods: number }[] = [];
-    // DynamicResources: the pod's ResourceClaims must exist and be allocatable on the node.
+    // DynamicResources: the pod's ResourceClaims must exist and be allocatable on the node. A
+    // PreEnqueue rejection keeps the pod out of the scheduling queue: no attempt, so no
+    // condition or event, until a claim changes.
     const dra = startDraCycle(registry, pod);
     if (typeof dra === 'string') {
-      unschedulable(pod, preFilterMessage(nodes.length, dra));
+      waiting.set(key, dra);
       return;
     }
+    waiting.delete(key);
     for (const node of nodes) {
       const assigned = pods.filter((p) => nodeNameOf(p) === node.metadata.name);
       const fit = filterNode(pod, node, assigned);
@@ -209,6 +214,7 @@ export function startScheduler(
 
   return {
     retryAll,
+    waiting: () => new Map(waiting),
     settled: () => queue.settled(),
     idle: () => queue.idle(),
     stop() {

@@ -48,6 +48,18 @@ function servicePorts(o: KubeObject): string {
   return ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
 }
 
+function resourceClaimState(o: KubeObject): string {
+  const states: string[] = [];
+  if (o.metadata.deletionTimestamp) states.push('deleted');
+  if (!status(o).allocation) {
+    if (!o.metadata.deletionTimestamp) states.push('pending');
+  } else {
+    states.push('allocated');
+    if (((status(o).reservedFor as unknown[] | undefined) ?? []).length > 0) states.push('reserved');
+  }
+  return states.join(',');
+}
+
 /** The columns the real server's printers show for the kinds node agents care about. */
 const COLUMNS: Record<string, Column[]> = {
   Pod: [
@@ -243,6 +255,15 @@ const COLUMNS: Record<string, Column[]> = {
       },
     },
     { name: 'Message', priority: 0, cell: (o) => String(o.message ?? '') },
+  ],
+  // printers.go: a claim's State is deleted/pending/allocated[,reserved].
+  ResourceClaim: [NAME, { name: 'State', priority: 0, cell: (o) => resourceClaimState(o) }, AGE],
+  ResourceSlice: [
+    NAME,
+    { name: 'Node', priority: 0, cell: (o) => none(spec(o).nodeName) },
+    { name: 'Driver', priority: 0, cell: (o) => String(spec(o).driver ?? '') },
+    { name: 'Pool', priority: 0, cell: (o) => String((spec(o).pool as Obj | undefined)?.name ?? '') },
+    AGE,
   ],
   Namespace: [NAME, { name: 'Status', priority: 0, cell: (o) => String(status(o).phase ?? 'Active') }, AGE],
   Lease: [NAME, { name: 'Holder', priority: 0, cell: (o) => String(spec(o).holderIdentity ?? '') }, AGE],

@@ -44,6 +44,8 @@ export interface FakeDraPluginOptions {
   publishSlice?: boolean;
   /** GetInfo's supported_versions; default {@link DRA_SUPPORTED_VERSIONS}. */
   supportedVersions?: readonly string[];
+  /** The clock of the health stream's `last_updated_time`; default the wall clock. */
+  now?: () => Date;
 }
 
 /** A fault for the next call of one method: a gRPC error status, no answer at all, or an error inside the answer for every claim. */
@@ -110,7 +112,7 @@ export class FakeDraPlugin {
       typeof devices === 'number'
         ? Array.from({ length: devices }, (_, i) => ({ name: `device-${String(i).padStart(2, '0')}` }))
         : devices.map((d) => ({ ...d }));
-    const now = Math.floor(Date.now() / 1000);
+    const now = this.seconds();
     for (const d of this.devices) this.health.set(d.name, { health: 'HEALTHY', at: now });
   }
 
@@ -164,7 +166,7 @@ export class FakeDraPlugin {
   setHealth(deviceName: string, health: HealthStatus): void {
     if (!this.health.has(deviceName))
       throw new RangeError(`FakeDraPlugin: no device ${JSON.stringify(deviceName)}`);
-    this.health.set(deviceName, { health, at: Math.floor(Date.now() / 1000) });
+    this.health.set(deviceName, { health, at: this.seconds() });
     const answer = this.healthAnswer();
     for (const s of this.streams) s.write(answer);
   }
@@ -346,6 +348,10 @@ export class FakeDraPlugin {
     }));
     this.prepared.set(c.uid, devices);
     return devices;
+  }
+
+  private seconds(): number {
+    return Math.floor((this.opts.now?.() ?? new Date()).getTime() / 1000);
   }
 
   private healthAnswer(): NodeWatchResourcesResponse {

@@ -34,8 +34,14 @@ export class ResourceSlicePublisher {
     return this.name;
   }
 
-  /** Create the slice, or replace its devices (the pool's generation goes up, as upstream's helper does). */
+  /**
+   * Create the slice, or replace its devices (the pool's generation goes up, as upstream's helper
+   * does). A slice of this driver for this node left by an earlier run is taken over (the newest
+   * generation kept counting) and any further ones deleted, so a restarted driver never
+   * publishes its devices twice.
+   */
   async publish(devices: readonly PublishedDevice[]): Promise<V1ResourceSlice> {
+    if (!this.name) await this.adopt();
     this.generation++;
     const spec = {
       driver: this.driver,
@@ -67,6 +73,24 @@ export class ResourceSlicePublisher {
     });
     this.name = created.metadata?.name;
     return created;
+  }
+
+  private async adopt(): Promise<void> {
+    const existing = (
+      await this.api.listResourceSlice({
+        fieldSelector: `spec.nodeName=${this.nodeName},spec.driver=${this.driver}`,
+      })
+    ).items.sort((a, b) => (b.spec?.pool?.generation ?? 0) - (a.spec?.pool?.generation ?? 0));
+    const [kept, ...extra] = existing;
+    if (!kept) return;
+    this.name = kept.metadata?.name;
+    this.generation = kept.spec?.pool?.generation ?? 0;
+    for (const s of extra)
+      await this.api
+        .deleteResourceSlice({ name: s.metadata?.name as string })
+        .catch((e: { code?: number }) => {
+          if (e.code !== 404) throw e;
+        });
   }
 
   /** Delete the slice (what the kubelet does for a driver that went away); a missing one is fine. */
