@@ -11,7 +11,10 @@ export const DRA_MANAGER_STATE_FILE = 'dra_manager_state';
 const CHECKPOINT_KIND = 'DRACheckpoint';
 const CHECKPOINT_API_VERSION = 'checkpoint.dra.kubelet.k8s.io/v1';
 
-/** The DRA checkpoint does not parse or its checksum does not match (upstream CorruptCheckpointError). */
+/**
+ * The DRA checkpoint does not parse or its checksum does not match (upstream's
+ * CorruptCheckpointError, as NewManager wraps it); `path` names the file to remove after draining.
+ */
 export class CorruptDraCheckpointError extends Error {
   readonly code = 'DRA_CHECKPOINT_CORRUPT';
   constructor(
@@ -19,7 +22,7 @@ export class CorruptDraCheckpointError extends Error {
     detail: string,
   ) {
     super(
-      `could not initialize checkpoint manager, please drain node and remove dra state file, err: ${path}: ${detail}`,
+      `create ResourceClaim cache: GetOrCreate() on checkpoint state: failed to get checkpoint ${DRA_MANAGER_STATE_FILE}: ${detail}`,
     );
     this.name = 'CorruptDraCheckpointError';
   }
@@ -138,11 +141,7 @@ export function decodeDraCheckpoint(path: string, text: string): ClaimInfoState[
     throw new CorruptDraCheckpointError(path, (error as Error).message);
   }
   const expected = crc32(Buffer.from(outer.Data, 'utf8'));
-  if (expected !== outer.Checksum)
-    throw new CorruptDraCheckpointError(
-      path,
-      `checkpoint is corrupted: actual checksum ${String(outer.Checksum)}, expected ${expected}`,
-    );
+  if (expected !== outer.Checksum) throw new CorruptDraCheckpointError(path, 'checkpoint is corrupted');
   try {
     data = JSON.parse(outer.Data) as WireData;
   } catch (error) {

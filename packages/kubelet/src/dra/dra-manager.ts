@@ -261,11 +261,14 @@ export class DraManager {
     return statuses.length > 0 ? statuses : undefined;
   }
 
-  /** dra_resource_claims_in_use: claims some pod uses, by driver and over all (`<any>`). */
+  /**
+   * dra_resource_claims_in_use (upstream claimsInUse): the claims prepared in this run, by driver,
+   * and over all drivers (`<any>`, always present).
+   */
   claimsInUse(): Map<string, number> {
-    const counts = new Map<string, number>();
+    const counts = new Map<string, number>([[ANY_DRIVER, 0]]);
     for (const info of this.cache.all()) {
-      if (info.podUids.size === 0) continue;
+      if (!info.prepared) continue;
       counts.set(ANY_DRIVER, (counts.get(ANY_DRIVER) ?? 0) + 1);
       for (const driver of info.driverState.keys()) counts.set(driver, (counts.get(driver) ?? 0) + 1);
     }
