@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { CodedError } from '@nodeagent/primitives';
 import { readCheckpointFile, writeCheckpointFile } from '../cpumanager/checkpoint-file';
 import type { ClaimInfoState, PreparedDevice } from './claim-info';
 
@@ -15,16 +16,15 @@ const CHECKPOINT_API_VERSION = 'checkpoint.dra.kubelet.k8s.io/v1';
  * The DRA checkpoint does not parse or its checksum does not match (upstream's
  * CorruptCheckpointError, as NewManager wraps it); `path` names the file to remove after draining.
  */
-export class CorruptDraCheckpointError extends Error {
-  readonly code = 'DRA_CHECKPOINT_CORRUPT';
+export class CorruptDraCheckpointError extends CodedError {
   constructor(
     readonly path: string,
     detail: string,
   ) {
     super(
+      'DRA_CHECKPOINT_CORRUPT',
       `create ResourceClaim cache: GetOrCreate() on checkpoint state: failed to get checkpoint ${DRA_MANAGER_STATE_FILE}: ${detail}`,
     );
-    this.name = 'CorruptDraCheckpointError';
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Clock } from '@nodeagent/primitives';
+import { type Clock, CodedError } from '@nodeagent/primitives';
 import type { Registry } from 'prom-client';
 import { httpStatusCode } from '../api/http-status-code';
 import type { Container, Pod, ResourceStatus } from '../api/pod-types';
@@ -60,11 +60,9 @@ export interface DraManagerOptions {
 }
 
 /** Preparing or unpreparing a pod's claims failed; the message is upstream's (the event's text). */
-export class DynamicResourcesError extends Error {
-  readonly code = 'DRA_RESOURCES_FAILED';
+export class DynamicResourcesError extends CodedError {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'DynamicResourcesError';
+    super('DRA_RESOURCES_FAILED', message, options);
   }
 }
 

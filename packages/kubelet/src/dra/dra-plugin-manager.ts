@@ -1,4 +1,4 @@
-import type { Clock } from '@nodeagent/primitives';
+import { type Clock, CodedError } from '@nodeagent/primitives';
 import { unrefTimer } from '../clock-timers';
 import type { KubeletLogger } from '../kubelet-logger';
 import type { PluginHandler } from '../pluginmanager/plugin-handler';
@@ -18,11 +18,12 @@ import { DRA_WIPING_DELAY_MS, type ResourceSliceWiper } from './resource-slice-w
 export const DRA_HEALTH_STREAM_RETRY_MS = 5000;
 
 /** A driver is not registered: its pods wait (upstream GetPlugin's error, also the event's text). */
-export class DraDriverNotRegisteredError extends Error {
-  readonly code = 'DRA_DRIVER_NOT_REGISTERED';
+export class DraDriverNotRegisteredError extends CodedError {
   constructor(readonly driverName: string) {
-    super(driverName ? `DRA driver ${driverName} is not registered` : 'DRA driver name is empty');
-    this.name = 'DraDriverNotRegisteredError';
+    super(
+      'DRA_DRIVER_NOT_REGISTERED',
+      driverName ? `DRA driver ${driverName} is not registered` : 'DRA driver name is empty',
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Clock } from '@nodeagent/primitives';
+import { type Clock, CodedError } from '@nodeagent/primitives';
 import type { DraMetrics } from './dra-metrics';
 
 /** The DRAPlugin services this kubelet speaks, newest first (upstream servicesSupportedByKubelet). */
@@ -104,15 +104,13 @@ export function grpcCodeName(error: unknown): string {
 }
 
 /** A failed call as Go's status error prints it: `rpc error: code = DeadlineExceeded desc = …`. */
-export class DraCallError extends Error {
-  readonly code = 'DRA_CALL_FAILED';
+export class DraCallError extends CodedError {
   constructor(
     readonly grpcCode: string,
     readonly details: string,
     options?: ErrorOptions,
   ) {
-    super(`rpc error: code = ${grpcCode} desc = ${details}`, options);
-    this.name = 'DraCallError';
+    super('DRA_CALL_FAILED', `rpc error: code = ${grpcCode} desc = ${details}`, options);
   }
 }
 

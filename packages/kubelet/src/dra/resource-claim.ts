@@ -1,3 +1,4 @@
+import { CodedError } from '@nodeagent/primitives';
 import type { ObjectMeta, Pod, PodResourceClaim } from '../api/pod-types';
 
 /** One allocated device of a claim (resource.k8s.io/v1 DeviceRequestAllocationResult), as the kubelet reads it. */
@@ -25,11 +26,9 @@ export interface ResourceClaim {
  * A claim the pod cannot use (yet): not created, not the pod's, not reserved for it, not
  * allocated. Its message is upstream's, as it appears in the FailedPrepareDynamicResources event.
  */
-export class ResourceClaimUseError extends Error {
-  readonly code = 'DRA_CLAIM_UNUSABLE';
+export class ResourceClaimUseError extends CodedError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ResourceClaimUseError';
+    super('DRA_CLAIM_UNUSABLE', message);
   }
 }
 
