@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, ResourceV1Api, type V1Pod } from '@kubernetes/client-node';
@@ -238,5 +238,39 @@ describe('nodeagent-kubelet binary with a DRA driver', { timeout: 180_000 }, () 
     expect(
       `pods left=${left} NodeUnprepareResources calls=${calls('NodeUnprepareResources')} CDI spec=${removed}`,
     ).toBe(await upstreamCase('dra-unprepare'));
+  });
+
+  it('refuses to start on a dra_manager_state whose checksum does not match, in one line', async () => {
+    const rootDir = join(dir, 'root-corrupt');
+    await mkdir(rootDir, { recursive: true });
+    await writeFile(
+      join(rootDir, 'dra_manager_state'),
+      JSON.stringify({ Data: '{"Entries":null}', Checksum: 1 }),
+    );
+    const started = spawn(
+      node,
+      [
+        cli,
+        '--config',
+        join(dir, 'config.yaml'),
+        ...fakeNodeFlags({
+          nodeName: 'np-corrupt',
+          rootDir,
+          endpoint: fake.endpoint,
+          port: await freePort(),
+        }),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    started.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => started.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      'Error: create ResourceClaim cache: GetOrCreate() on checkpoint state: failed to get checkpoint dra_manager_state: checkpoint is corrupted\n',
+    );
+    expect(stderr).not.toMatch(/^\s+at /m);
   });
 });
