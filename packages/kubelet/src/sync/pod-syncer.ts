@@ -153,7 +153,7 @@ export interface PodSyncerOptions {
    */
   ephemeralContainerCheck?: EphemeralContainerCheck;
   /**
-   * The DRA manager: a pod's ResourceClaims are prepared before its sandbox is created; a failure
+   * @internal The DRA manager: a pod's ResourceClaims are prepared before its sandbox is created; a failure
    * is a FailedPrepareDynamicResources event and the pod waits for the next sync.
    */
   dynamicResources?: Pick<DraManager, 'prepareResources'>;
