@@ -384,6 +384,44 @@ describe('device health', () => {
     expect(driver.streamsOpened).toBe(2);
   });
 
+  it('keeps the reported health in dra_health_state across a restart, until its timeout', async () => {
+    const first = newManager();
+    await register(first, ['v1.DRAPlugin', 'v1alpha1.DRAResourceHealth']);
+    claims.set('default/np-dra-upstream-r-z8n6w', claim('np-dra-upstream-r-z8n6w', 'e54af637', 'pod-1'));
+    const p = pod('np-dra-upstream', 'pod-1');
+    await first.prepareResources(p);
+    driver.health?.([
+      {
+        poolName: 'np-upstream',
+        deviceName: 'device-00',
+        health: 'UNHEALTHY',
+        lastUpdatedTime: 0,
+        healthCheckTimeoutSeconds: 60,
+      },
+    ]);
+    const file = JSON.parse(await readFile(join(dir, 'dra_health_state'), 'utf8'));
+    expect(file).toEqual({
+      [DRIVER]: {
+        Devices: {
+          'np-upstream/device-00': {
+            PoolName: 'np-upstream',
+            DeviceName: 'device-00',
+            Health: 'Unhealthy',
+            LastUpdated: '2026-01-01T00:00:00Z',
+            HealthCheckTimeout: 60_000_000_000,
+            Message: '',
+          },
+        },
+      },
+    });
+    first.stop();
+    clock.advance(45_000);
+    const second = newManager();
+    expect(second.allocatedResourcesStatus(p, 'c')?.[0]?.resources[0]?.health).toBe('Unhealthy');
+    clock.advance(16_000);
+    expect(second.allocatedResourcesStatus(p, 'c')?.[0]?.resources[0]?.health).toBe('Unknown');
+  });
+
   it('opens no health stream with ResourceHealthStatus off, nor for a driver that does not offer it', async () => {
     const off = newManager({ resourceHealthStatus: false });
     await register(off, ['v1.DRAPlugin', 'v1alpha1.DRAResourceHealth']);

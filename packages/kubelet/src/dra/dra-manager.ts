@@ -88,7 +88,7 @@ export class DraManager {
   private readonly cache: ClaimInfoCache;
   private readonly checkpoint: DraCheckpoint;
   private readonly metrics: DraMetrics;
-  private readonly health = new DraHealthCache(() => this.options.clock.now());
+  private readonly health: DraHealthCache;
   private readonly wiper: ResourceSliceWiper | undefined;
   private readonly healthListeners: ((podUids: string[]) => void)[] = [];
   private sourcesReady = false;
@@ -98,6 +98,7 @@ export class DraManager {
   constructor(private readonly options: DraManagerOptions) {
     this.checkpoint = new DraCheckpoint(options.rootDir);
     this.cache = new ClaimInfoCache(this.checkpoint.getOrCreate());
+    this.health = new DraHealthCache(options.rootDir, () => options.clock.now(), options.logger);
     this.metrics = draMetrics(options.registry, () => this.claimsInUse());
     this.wiper =
       options.slices &&
