@@ -30,8 +30,8 @@ function draPod(uid: string): Pod {
 }
 
 async function register(kubelet = h.kubelet): Promise<void> {
-  kubelet.dra!.plugins.validatePlugin(DRIVER, ENDPOINT, ['v1.DRAPlugin']);
-  await kubelet.dra!.plugins.registerPlugin(DRIVER, ENDPOINT, ['v1.DRAPlugin']);
+  kubelet.dra.plugins.validatePlugin(DRIVER, ENDPOINT, ['v1.DRAPlugin']);
+  await kubelet.dra.plugins.registerPlugin(DRIVER, ENDPOINT, ['v1.DRAPlugin']);
 }
 
 beforeEach(async () => {
@@ -95,7 +95,7 @@ describe('a pod with a ResourceClaim', () => {
     expect(driver.unprepareCalls).toEqual([
       [{ namespace: 'default', uid: 'e54af637', name: 'np-dra-upstream-r-z8n6w' }],
     ]);
-    expect(h.kubelet.dra!.podMightNeedToUnprepareResources('uid-dra-1')).toBe(false);
+    expect(h.kubelet.dra.podMightNeedToUnprepareResources('uid-dra-1')).toBe(false);
   });
 
   it('waits on a claim the scheduler has not allocated, and on a failed prepare, which the next sync retries', async () => {
@@ -124,6 +124,38 @@ describe('a pod with a ResourceClaim', () => {
     await h.settleThroughRelists();
     expect(driver.prepareCalls).toHaveLength(2);
     expect(h.writer.last('uid-dra-2')?.phase).toBe('Running');
+  });
+
+  it('keeps a pod terminating while its unprepare fails, and finishes it when a retry succeeds', async () => {
+    await register();
+    claims.set('default/np-dra-upstream-r-z8n6w', claim('np-dra-upstream-r-z8n6w', 'e54af637', 'uid-dra-4'));
+    const pod = draPod('uid-dra-4');
+    h.kubelet.addPod(pod);
+    await h.settleThroughRelists();
+    expect(h.writer.last('uid-dra-4')?.phase).toBe('Running');
+    driver.unprepareError = Object.assign(new Error('14 UNAVAILABLE: connection refused'), {
+      code: 14,
+      details: 'connection refused',
+    });
+    h.kubelet.updatePod({
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        deletionTimestamp: new Date().toISOString(),
+        deletionGracePeriodSeconds: 1,
+      },
+    });
+    await h.settleThroughRelists();
+    const failed = driver.unprepareCalls.length;
+    expect(failed).toBeGreaterThanOrEqual(1);
+    expect(h.kubelet.dra.podMightNeedToUnprepareResources('uid-dra-4')).toBe(true);
+    expect(h.writer.last('uid-dra-4')?.phase).toBe('Running');
+    driver.unprepareError = undefined;
+    h.clock.advance(3_600_000);
+    await h.settleThroughRelists();
+    expect(driver.unprepareCalls).toHaveLength(failed + 1);
+    expect(h.kubelet.dra.podMightNeedToUnprepareResources('uid-dra-4')).toBe(false);
+    expect(['Succeeded', 'Failed']).toContain(h.writer.last('uid-dra-4')?.phase);
   });
 
   it('keeps a prepared claim across a kubelet restart (no second NodePrepareResources) and unprepares it after', async () => {

@@ -19,6 +19,7 @@ export class FakeDriver {
   readonly unprepareCalls: DraClaimRef[][] = [];
   readonly connections: { endpoint: string; service: DraService; closed: boolean }[] = [];
   prepareError: Error | undefined;
+  unprepareError: Error | undefined;
   claimError: string | undefined;
   skipAnswers = false;
   health: ((devices: DraDeviceHealthAnswer[]) => void) | undefined;
@@ -51,6 +52,7 @@ export class FakeDriver {
       },
       nodeUnprepareResources: async (claims) => {
         this.unprepareCalls.push(claims);
+        if (this.unprepareError) throw this.unprepareError;
         return { claims: Object.fromEntries(claims.map((c) => [c.uid, {}])) };
       },
       watchResources: (onAnswer, onEnd) => {
