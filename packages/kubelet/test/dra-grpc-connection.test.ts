@@ -164,4 +164,16 @@ describe('DRA plugin over gRPC', () => {
     expect(ended).toBe(true);
     connection.close();
   });
+
+  it('reports the connection up once it is READY and down when the driver goes away', async () => {
+    const connection = grpcDraConnector(grpc)(socket, 'v1.DRAPlugin');
+    const seen: boolean[] = [];
+    connection.watchConnected?.((connected) => seen.push(connected));
+    for (let i = 0; i < 300 && !seen.includes(true); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(seen.at(-1)).toBe(true);
+    server.forceShutdown();
+    for (let i = 0; i < 300 && seen.at(-1) !== false; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(seen.at(-1)).toBe(false);
+    connection.close();
+  });
 });

@@ -141,6 +141,39 @@ describe('DRA plugin registration', () => {
   });
 });
 
+describe('DRA plugin connection', () => {
+  it('wipes the slices of a driver whose connection stays down 30 s, keeps them when it comes back, and prefers a connected plugin', async () => {
+    const links: ((connected: boolean) => void)[] = [];
+    const manager = newManager({
+      connector: (endpoint, service) => ({
+        ...driver.connect(endpoint, service),
+        watchConnected(listener) {
+          links.push(listener);
+          listener(false);
+        },
+      }),
+    });
+    await register(manager);
+    links[0]!(true);
+    links[0]!(false);
+    clock.advance(29_000);
+    links[0]!(true);
+    clock.advance(5_000);
+    await flush();
+    expect(deletes).toEqual([]);
+    links[0]!(false);
+    clock.advance(30_000);
+    await flush();
+    expect(deletes).toEqual([`spec.nodeName=np-upstream,spec.driver=${DRIVER}`]);
+    // A second plugin of the driver: the connected one is used even when it is older.
+    links[0]!(true);
+    await manager.plugins.registerPlugin(DRIVER, `${ENDPOINT}.2`, ['v1.DRAPlugin']);
+    expect(manager.plugins.getPlugin(DRIVER).endpoint).toBe(ENDPOINT);
+    links[1]!(true);
+    expect(manager.plugins.getPlugin(DRIVER).endpoint).toBe(`${ENDPOINT}.2`);
+  });
+});
+
 describe('PrepareResources', () => {
   it('prepares an allocated, reserved claim once, records its CDI devices and checkpoints them', async () => {
     const manager = newManager();

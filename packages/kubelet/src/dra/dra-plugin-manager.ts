@@ -73,6 +73,8 @@ export interface DraPluginManagerOptions {
 
 interface RegisteredDraPlugin {
   plugin: DraPlugin;
+  /** Whether its gRPC connection is up (upstream monitoredPlugin.connected). */
+  connected: boolean;
   stream?: DraHealthStream;
   retry?: unknown;
   removed: boolean;
@@ -129,14 +131,21 @@ export class DraPluginManager implements PluginHandler {
       clock,
       this.options.callTimeoutMs,
     );
-    const entry: RegisteredDraPlugin = { plugin, removed: false };
+    const connection = plugin.connection;
+    const entry: RegisteredDraPlugin = { plugin, connected: !connection.watchConnected, removed: false };
     plugins.push(entry);
     this.store.set(name, plugins);
+    connection.watchConnected?.((connected) => {
+      if (entry.removed || entry.connected === connected) return;
+      entry.connected = connected;
+      this.options.logger.info({ driverName: name, endpoint, connected }, 'Connection changed');
+      this.sync(name);
+    });
     this.options.logger.info(
       { driverName: name, endpoint, chosenService: service, numPlugins: plugins.length },
       'Registered DRA plugin',
     );
-    this.options.wiper?.cancel(name);
+    this.sync(name);
     if (this.options.health && versions.includes(DRA_HEALTH_SERVICE)) this.openHealthStream(entry);
   }
 
@@ -146,23 +155,35 @@ export class DraPluginManager implements PluginHandler {
     if (index === -1) return;
     const [entry] = plugins.splice(index, 1);
     this.close(entry!);
-    if (plugins.length === 0) {
-      this.store.delete(name);
-      // The driver may only be restarting: its slices go only if it stays away.
-      this.options.wiper?.schedule(name, this.options.wipingDelayMs ?? DRA_WIPING_DELAY_MS);
-    }
+    if (plugins.length === 0) this.store.delete(name);
+    this.sync(name);
     this.options.logger.info(
       { driverName: name, endpoint, numPlugins: plugins.length },
       'Unregistered DRA plugin',
     );
   }
 
-  /** The driver's newest plugin (upstream GetPlugin); throws DraDriverNotRegisteredError. */
+  /**
+   * The driver's newest connected plugin, else its newest (upstream GetPlugin); throws
+   * DraDriverNotRegisteredError.
+   */
   getPlugin(driverName: string): DraPlugin {
-    const plugins = driverName ? this.store.get(driverName) : undefined;
-    const newest = plugins?.[plugins.length - 1];
-    if (!newest) throw new DraDriverNotRegisteredError(driverName);
-    return newest.plugin;
+    const plugins = (driverName ? this.store.get(driverName) : undefined) ?? [];
+    const chosen = plugins.findLast((p) => p.connected) ?? plugins[plugins.length - 1];
+    if (!chosen) throw new DraDriverNotRegisteredError(driverName);
+    return chosen.plugin;
+  }
+
+  /**
+   * Upstream sync: a driver with a connected plugin keeps its ResourceSlices (a pending wipe is
+   * cancelled); one without gets them wiped after the wiping delay (it may only be restarting),
+   * a wipe already pending keeping its time.
+   */
+  private sync(driverName: string): void {
+    const wiper = this.options.wiper;
+    if (!wiper) return;
+    if ((this.store.get(driverName) ?? []).some((p) => p.connected)) wiper.cancel(driverName);
+    else wiper.schedule(driverName, this.options.wipingDelayMs ?? DRA_WIPING_DELAY_MS);
   }
 
   /** The drivers registered now. */

@@ -70,6 +70,11 @@ export interface DraPluginConnection {
     onAnswer: (devices: DraDeviceHealthAnswer[]) => void,
     onEnd: (error?: Error) => void,
   ): DraHealthStream;
+  /**
+   * Hears whether the connection is up (gRPC READY), at once and on every change; a connection
+   * that went down is asked to connect again. Without it the plugin counts as connected.
+   */
+  watchConnected?(listener: (connected: boolean) => void): void;
   close(): void;
 }
 

@@ -109,6 +109,22 @@ export function grpcDraConnector(grpc?: typeof GrpcJs): DraPluginConnector {
           },
         };
       },
+      watchConnected(listener) {
+        void connect().then(({ dra }) => {
+          const channel = dra.getChannel();
+          const READY = 2;
+          const SHUTDOWN = 4;
+          // Asking for the state with tryToConnect starts a connection (again), as upstream's Connect().
+          const follow = (state: number) => {
+            if (closed || state === SHUTDOWN) return;
+            listener(state === READY);
+            channel.watchConnectivityState(state, Number.POSITIVE_INFINITY, () =>
+              follow(channel.getConnectivityState(true)),
+            );
+          };
+          follow(channel.getConnectivityState(true));
+        });
+      },
       close() {
         closed = true;
         void clients?.then(({ dra }) => dra.close());
