@@ -4,13 +4,8 @@ import { httpStatusCode } from '../api/http-status-code';
 import type { Container, Pod, ResourceStatus } from '../api/pod-types';
 import { everyOn } from '../clock-timers';
 import type { KubeletLogger } from '../kubelet-logger';
-import {
-  type ClaimInfo,
-  ClaimInfoCache,
-  type ClaimInfoState,
-  cdiDevicesFor,
-  newClaimInfo,
-} from './claim-info';
+import { type ClaimInfo, ClaimInfoCache, type ClaimInfoState, newClaimInfo } from './claim-info';
+import { claimResourcesStatus, containerCdiDevices, containerClaims } from './container-claims';
 import { DraCheckpoint } from './dra-checkpoint';
 import { DraHealthCache } from './dra-health';
 import { ANY_DRIVER, type DraMetrics, draMetrics } from './dra-metrics';
@@ -92,6 +87,7 @@ export class DraManager {
   private readonly wiper: ResourceSliceWiper | undefined;
   private readonly healthListeners: ((podUids: string[]) => void)[] = [];
   private sourcesReady = false;
+  private readonly lookup = (name: string, namespace: string) => this.cache.get(name, namespace);
   private stopReconcile: (() => void) | undefined;
 
   /** Reads the checkpoint; throws CorruptDraCheckpointError for one that cannot be used (the kubelet does not start). */
@@ -177,87 +173,19 @@ export class DraManager {
    * CreateContainer's CDI_devices. Throws for a claim the kubelet has not prepared.
    */
   containerCdiDevices(pod: Pod, container: Container): string[] {
-    const requests = new Map<string, string[]>();
-    for (const claim of container.resources?.claims ?? []) {
-      const podClaim = pod.spec.resourceClaims?.find((c) => c.name === claim.name);
-      if (!podClaim) continue;
-      const { name } = claimName(pod, podClaim);
-      if (name === undefined) continue;
-      requests.set(name, [...(requests.get(name) ?? []), claim.request ?? '']);
-    }
-    const extended = this.options.extendedResource ? pod.status?.extendedResourceClaimStatus : undefined;
-    if (extended) {
-      const names = extended.requestMappings
-        .filter((m) => m.containerName === container.name && hasRequest(container, m.resourceName))
-        .map((m) => m.requestName);
-      if (names.length > 0)
-        requests.set(extended.resourceClaimName, [
-          ...(requests.get(extended.resourceClaimName) ?? []),
-          ...names,
-        ]);
-    }
-    const namespace = pod.metadata.namespace ?? '';
-    const devices: string[] = [];
-    for (const [name, requestNames] of requests) {
-      const info = this.cache.get(name, namespace);
-      if (!info)
-        throw new DynamicResourcesError(
-          `internal error: unable to get claim info for ResourceClaim ${name} in namespace ${namespace}`,
-        );
-      for (const request of requestNames) devices.push(...cdiDevicesFor(info, request));
-    }
-    return devices;
+    return containerCdiDevices(pod, container, this.lookup, this.options.extendedResource);
   }
 
   /** The prepared claims `container` uses (upstream GetContainerClaimInfos): the pod-resources API's answer. */
   containerClaims(pod: Pod, container: Container): ClaimInfoState[] {
-    const used = new Set((container.resources?.claims ?? []).map((c) => c.name));
-    const out: ClaimInfoState[] = [];
-    for (const podClaim of pod.spec.resourceClaims ?? []) {
-      if (!used.has(podClaim.name)) continue;
-      const { name } = claimName(pod, podClaim);
-      if (name === undefined) continue;
-      const info = this.cache.get(name, pod.metadata.namespace ?? '');
-      if (!info) throw new DynamicResourcesError(`unable to get information for ResourceClaim ${name}`);
-      out.push(info);
-    }
-    return out;
+    return containerClaims(pod, container, this.lookup);
   }
 
-  /**
-   * The health of the devices of the claims a container uses (upstream
-   * UpdateAllocatedResourcesStatus): one entry per `claim:<name>[/<request>]`, each device by its
-   * first CDI device ID (or driver/pool/device). Undefined for a container without claims.
-   */
+  /** The health of the devices of the claims a container uses (upstream UpdateAllocatedResourcesStatus). */
   allocatedResourcesStatus(pod: Pod, containerName: string): ResourceStatus[] | undefined {
-    const container = pod.spec.containers.find((c) => c.name === containerName);
-    if (!container?.resources?.claims?.length) return undefined;
-    const statuses: ResourceStatus[] = [];
-    for (const claim of container.resources.claims) {
-      const actual = this.actualClaimName(pod, claim.name);
-      const info = actual === undefined ? undefined : this.cache.get(actual, pod.metadata.namespace ?? '');
-      if (!info) continue;
-      const seen = new Set<string>();
-      const resources: ResourceStatus['resources'] = [];
-      for (const [driver, devices] of info.driverState)
-        for (const device of devices) {
-          const base = claim.request?.split('/')[0];
-          if (base && device.requestNames.length > 0 && !device.requestNames.includes(base)) continue;
-          const resourceID = device.cdiDeviceIds[0] ?? `${driver}/${device.poolName}/${device.deviceName}`;
-          if (seen.has(resourceID)) continue;
-          seen.add(resourceID);
-          resources.push({
-            resourceID,
-            health: this.health.health(driver, device.poolName, device.deviceName),
-          });
-        }
-      if (resources.length > 0)
-        statuses.push({
-          name: claim.request ? `claim:${claim.name}/${claim.request}` : `claim:${claim.name}`,
-          resources,
-        });
-    }
-    return statuses.length > 0 ? statuses : undefined;
+    return claimResourcesStatus(pod, containerName, this.lookup, (driver, pool, device) =>
+      this.health.health(driver, pool, device),
+    );
   }
 
   /**
@@ -474,21 +402,6 @@ export class DraManager {
     }
   }
 
-  /** The claim's name for a container's claim entry: the status' record, else resolved from the spec. */
-  private actualClaimName(pod: Pod, podClaimName: string): string | undefined {
-    const recorded = pod.status?.resourceClaimStatuses?.find(
-      (s) => s.name === podClaimName,
-    )?.resourceClaimName;
-    if (recorded) return recorded;
-    const podClaim = pod.spec.resourceClaims?.find((c) => c.name === podClaimName);
-    if (!podClaim) return undefined;
-    try {
-      return claimName(pod, podClaim).name;
-    } catch {
-      return undefined;
-    }
-  }
-
   private onHealth(driver: string, devices: DraDeviceHealthAnswer[]): void {
     const changed = this.health.update(driver, devices);
     if (changed.length === 0) return;
@@ -502,10 +415,4 @@ export class DraManager {
     this.options.logger.info({ pods: [...pods] }, 'Sending health update notification for pods');
     for (const listener of this.healthListeners) listener([...pods]);
   }
-}
-
-/** Whether the container asks for a non-zero amount of an extended resource. */
-function hasRequest(container: Container, resourceName: string): boolean {
-  const value = container.resources?.requests?.[resourceName];
-  return value !== undefined && value !== '0';
 }
