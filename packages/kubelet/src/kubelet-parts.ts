@@ -110,21 +110,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   const options: KubeletOptions = { ...kubeletOptions, runtime };
   const node = new NodeFacts(options.node.allocatable);
   const csiDrivers = new CsiDrivers();
-  const pluginManager = new PluginManager({
-    rootDir: options.node.rootDir,
-    clock,
-    logger,
-    registry: metrics.registry,
-  });
-  pluginManager.addHandler(
-    CSI_PLUGIN,
-    new CsiRegistrationHandler(
-      csiDrivers,
-      options.api?.csi?.nodeInfo ?? standaloneCsiNodeInfo(logger),
-      logger,
-    ),
-  );
-  pluginManager.addHandler(DRA_PLUGIN, dra.plugins);
+  const pluginManager = pluginManagerWithHandlers(options, { clock, logger, metrics, csiDrivers, dra });
   // Upstream's sync loop syncs the pods whose claimed devices changed health.
   dra.watchHealth((uids) => {
     for (const uid of uids) requests.resync(uid);
@@ -245,6 +231,30 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     intake,
     containerGC,
   };
+}
+
+/** The plugin manager (plugins_registry) with its CSIPlugin and DRAPlugin handlers. */
+function pluginManagerWithHandlers(
+  options: KubeletOptions,
+  parts: {
+    clock: Clock;
+    logger: KubeletLogger;
+    metrics: KubeletMetrics;
+    csiDrivers: CsiDrivers;
+    dra: DraManager;
+  },
+): PluginManager {
+  const { logger } = parts;
+  const pluginManager = new PluginManager({
+    rootDir: options.node.rootDir,
+    clock: parts.clock,
+    logger,
+    registry: parts.metrics.registry,
+  });
+  const csiNodeInfo = options.api?.csi?.nodeInfo ?? standaloneCsiNodeInfo(logger);
+  pluginManager.addHandler(CSI_PLUGIN, new CsiRegistrationHandler(parts.csiDrivers, csiNodeInfo, logger));
+  pluginManager.addHandler(DRA_PLUGIN, parts.dra.plugins);
+  return pluginManager;
 }
 
 /**
