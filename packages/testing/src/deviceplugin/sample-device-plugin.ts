@@ -1,9 +1,14 @@
 import { type FSWatcher, mkdirSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import type { MessageInit } from '@nodeagent/plugin-api';
 import {
+  type ContainerAllocateResponse,
+  type DevicePluginV1beta1Server,
   devicePluginRegistrationV1beta1Service,
   devicePluginV1beta1Service,
+  type Empty,
+  type ListAndWatchResponse,
 } from '@nodeagent/plugin-api/deviceplugin';
 
 /** One device the plugin offers; `numaNode` becomes its topology. */
@@ -64,7 +69,7 @@ export class SampleDevicePlugin {
   readonly allocations: string[][] = [];
   private devices: SampleDevice[];
   private server: grpc.Server | undefined;
-  private readonly streams = new Set<grpc.ServerWritableStream<object, object>>();
+  private readonly streams = new Set<grpc.ServerWritableStream<Empty, MessageInit<ListAndWatchResponse>>>();
   private watcher: FSWatcher | undefined;
   private dieOnAllocate = false;
   private restarting: Promise<void> = Promise.resolve();
@@ -145,25 +150,19 @@ export class SampleDevicePlugin {
   private async serve(): Promise<void> {
     rmSync(this.socketPath, { force: true });
     const server = new grpc.Server();
-    server.addService(devicePluginV1beta1Service, {
-      GetDevicePluginOptions: (_call: unknown, callback: grpc.sendUnaryData<object>) =>
+    const handlers: DevicePluginV1beta1Server = {
+      GetDevicePluginOptions: (_call, callback) =>
         callback(null, {
           preStartRequired: this.options.preStartRequired ?? false,
           getPreferredAllocationAvailable: this.options.preferred !== undefined,
         }),
-      ListAndWatch: (call: grpc.ServerWritableStream<object, object>) => {
+      ListAndWatch: (call) => {
         this.log.push('ListAndWatch');
         this.streams.add(call);
         call.on('cancelled', () => this.streams.delete(call));
         call.write(this.listResponse());
       },
-      GetPreferredAllocation: (
-        call: grpc.ServerUnaryCall<
-          { containerRequests: { availableDeviceIDs: string[]; allocationSize: number }[] },
-          object
-        >,
-        callback: grpc.sendUnaryData<object>,
-      ) => {
+      GetPreferredAllocation: (call, callback) => {
         this.log.push('GetPreferredAllocation');
         callback(null, {
           containerResponses: call.request.containerRequests.map((request) => ({
@@ -173,10 +172,7 @@ export class SampleDevicePlugin {
           })),
         });
       },
-      Allocate: (
-        call: grpc.ServerUnaryCall<{ containerRequests: { devicesIds: string[] }[] }, object>,
-        callback: grpc.sendUnaryData<object>,
-      ) => {
+      Allocate: (call, callback) => {
         const requests = call.request.containerRequests;
         this.log.push(
           `Allocate request="${requests.map((r) => `container_requests:{${r.devicesIds.map((id) => `devices_ids:\\"${id}\\"`).join(' ')}}`).join(' ')}"`,
@@ -192,14 +188,12 @@ export class SampleDevicePlugin {
           containerResponses: requests.map((request) => this.containerResponse(request.devicesIds)),
         });
       },
-      PreStartContainer: (
-        call: grpc.ServerUnaryCall<{ devicesIds: string[] }, object>,
-        callback: grpc.sendUnaryData<object>,
-      ) => {
+      PreStartContainer: (call, callback) => {
         this.log.push(`PreStartContainer devices=${call.request.devicesIds.join(',')}`);
         callback(null, {});
       },
-    });
+    };
+    server.addService(devicePluginV1beta1Service, handlers);
     await new Promise<void>((resolve, reject) =>
       server.bindAsync(`unix:${this.socketPath}`, grpc.ServerCredentials.createInsecure(), (error) =>
         error ? reject(error) : resolve(),
@@ -208,7 +202,7 @@ export class SampleDevicePlugin {
     this.server = server;
   }
 
-  private containerResponse(ids: readonly string[]): object {
+  private containerResponse(ids: readonly string[]): MessageInit<ContainerAllocateResponse> {
     const containerDir = this.options.containerDir ?? '/tmp';
     const extras = this.options.extras ?? {};
     return {
@@ -224,7 +218,7 @@ export class SampleDevicePlugin {
     };
   }
 
-  private listResponse(): object {
+  private listResponse(): MessageInit<ListAndWatchResponse> {
     return {
       devices: this.devices.map((device) => ({
         ID: device.id,
