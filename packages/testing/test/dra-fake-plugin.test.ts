@@ -273,6 +273,34 @@ describe('FakeDraPlugin', () => {
     ]);
   });
 
+  it('serves only the services it announces: a v1beta1-only driver answers v1 and health UNIMPLEMENTED', async () => {
+    await plugin.stop();
+    plugin = await FakeDraPlugin.start({
+      driverName: DRIVER,
+      nodeName: NODE,
+      rootDir: join(dir, 'kubelet'),
+      cdiDir: join(dir, 'cdi'),
+      kubeConfig: server.kubeConfig(),
+      supportedVersions: ['v1beta1.DRAPlugin'],
+    });
+    const info = await unary<PluginInfo>(dial(plugin.registrationSocket), registrationV1Service.GetInfo, {});
+    expect(info.supportedVersions).toEqual(['v1beta1.DRAPlugin']);
+    const dra = dial(plugin.endpoint);
+    const claim = { namespace: 'default', uid: '00000000-0000-0000-0000-000000000003', name: 'c' };
+    const v1 = await unary(dra, draV1Service.NodeUnprepareResources, { claims: [claim] }).catch(
+      (e: grpc.ServiceError) => e,
+    );
+    expect(v1).toMatchObject({ code: grpc.status.UNIMPLEMENTED });
+    const v1beta1 = await unary<NodeUnprepareResourcesResponse>(
+      dra,
+      draV1beta1Service.NodeUnprepareResources,
+      {
+        claims: [claim],
+      },
+    );
+    expect(v1beta1).toEqual({ claims: { [claim.uid]: { error: '' } } });
+  });
+
   it('fails, hangs or reports a per-claim error on demand, and streams a device turning unhealthy', async () => {
     const dra = dial(plugin.endpoint);
     const claim = { namespace: 'default', uid: '00000000-0000-0000-0000-000000000002', name: 'c' };

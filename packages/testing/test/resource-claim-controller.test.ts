@@ -169,6 +169,8 @@ describe('DRA in the in-process control plane: resourceclaim controller and the 
       'n1',
     );
     expect([...(server?.controlPlane?.scheduler?.waiting().keys() ?? [])]).toEqual(['default/direct']);
+    await core.deleteNamespacedPod({ name: 'direct', namespace: 'default' });
+    expect(server?.controlPlane?.scheduler?.waiting().size).toBe(0);
   });
 
   it('does not hand one device to two claims; a shared claim is reserved for both pods', async () => {

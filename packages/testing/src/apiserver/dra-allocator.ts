@@ -150,6 +150,157 @@ interface Constraint {
   seen: Set<unknown>;
 }
 
+/** One claim's allocation pass: what its requests draw from and what they took so far. */
+interface ClaimPass {
+  claimName: string;
+  devices: readonly CandidateDevice[];
+  classes: ReadonlyMap<string, KubeObject>;
+  inUse: Set<string>;
+  taken: Set<string>;
+  /** The class config of each request allocated so far (`_request` names it). */
+  classConfig: Obj[];
+  constraints: Constraint[];
+}
+
+/** The constraints that cover a request (a subrequest `req/sub` is covered by those naming `req`). */
+const covering = (constraints: Constraint[], request: string) =>
+  constraints.filter(
+    (c) =>
+      c.requests.length === 0 ||
+      c.requests.includes(request) ||
+      c.requests.includes(request.split('/')[0] as string),
+  );
+
+/** The class's and the request's selectors, compiled; the DeviceSelectorError of one that does not compile. */
+function compileSelectors(
+  cls: KubeObject,
+  className: string,
+  r: Obj,
+  field: string,
+): DeviceSelector[] | { message: string } {
+  try {
+    return [
+      ...list((cls.spec as Obj | undefined)?.selectors).map((s, i) =>
+        compileDeviceSelector(
+          String((s.cel as Obj | undefined)?.expression ?? ''),
+          `DeviceClass ${className} spec.selectors[${i}].cel.expression`,
+        ),
+      ),
+      ...list(r.selectors).map((s, i) =>
+        compileDeviceSelector(
+          String((s.cel as Obj | undefined)?.expression ?? ''),
+          `${field}.selectors[${i}].cel.expression`,
+        ),
+      ),
+    ];
+  } catch (err) {
+    if (isDeviceSelectorError(err)) return { message: err.message };
+    throw err;
+  }
+}
+
+/** Class config applies to the requests allocated from that class (`FromClass`); claim config as written (`FromClaim`). */
+function allocationConfig(classConfig: Obj[], claimConfig: Obj[]): Obj[] {
+  const byClass = new Map<string, { config: Obj; requests: string[] }>();
+  for (const c of classConfig) {
+    const { _request, ...config } = c;
+    const k = JSON.stringify(config);
+    const entry = byClass.get(k) ?? { config, requests: [] };
+    entry.requests.push(String(_request));
+    byClass.set(k, entry);
+  }
+  return [
+    ...[...byClass.values()].map((e) => ({ source: 'FromClass', requests: e.requests, ...e.config })),
+    ...claimConfig.map((c) => ({ source: 'FromClaim', ...c })),
+  ];
+}
+
+/** Devices for one request (or subrequest) named `name`; a failure text when there are not enough. */
+function pick(pass: ClaimPass, r: Obj, name: string, field: string): Obj[] | AllocationFailure {
+  const { claimName, classes, devices, inUse, taken } = pass;
+  const unknown = Object.keys(r).find((k) => !REQUEST_FIELDS.has(k));
+  if (unknown)
+    return {
+      reason: `resource claim ${claimName}: ${field}.${unknown} is not supported by this scheduler`,
+      unresolvable: true,
+    };
+  const className = String(r.deviceClassName ?? '');
+  const cls = classes.get(className);
+  if (!cls)
+    return {
+      reason: `resource claim ${claimName}, request ${name}: device class ${className} does not exist`,
+      unresolvable: true,
+    };
+  const selectors = compileSelectors(cls, className, r, field);
+  if (!Array.isArray(selectors))
+    return { reason: `resource claim ${claimName}: ${selectors.message}`, unresolvable: true };
+  const tolerations = list(r.tolerations) as unknown as Toleration[];
+  const admin = r.adminAccess === true;
+  const all = r.allocationMode === 'All';
+  const want = all ? Number.POSITIVE_INFINITY : Number(r.count ?? 1);
+  const chosen: CandidateDevice[] = [];
+  const myConstraints = covering(pass.constraints, name);
+  for (const d of devices) {
+    if (chosen.length >= want) break;
+    const key = deviceKey(d);
+    const busy = (inUse.has(key) && !admin) || taken.has(key);
+    const untolerated = (d.taints ?? []).some(
+      (t) =>
+        (t.effect === 'NoSchedule' || t.effect === 'NoExecute') &&
+        !tolerations.some((tol) => toleratesTaint(tol, t)),
+    );
+    let matches: boolean;
+    try {
+      matches = selectors.every((s) => s.matches(d));
+    } catch (err) {
+      if (isDeviceSelectorError(err))
+        return { reason: `resource claim ${claimName}: ${err.message}`, unresolvable: true };
+      throw err;
+    }
+    if (!matches || untolerated) continue;
+    if (d.unsupported)
+      return {
+        reason: `resource claim ${claimName}: device ${key} has spec.devices[].${d.unsupported} in its ResourceSlice, which this scheduler does not support`,
+        unresolvable: true,
+      };
+    // A device an "All" request matches but another claim holds makes the request unsatisfiable.
+    if (busy) {
+      if (all) return { reason: 'cannot allocate all claims', unresolvable: false };
+      continue;
+    }
+    const fits = myConstraints.every((c) => {
+      const v = attributeOf(d, c.attribute);
+      if (v === undefined) return false;
+      const pinned = c.pinned ?? chosen.map((x) => attributeOf(x, c.attribute))[0];
+      return c.distinct
+        ? !c.seen.has(v) && !chosen.some((x) => attributeOf(x, c.attribute) === v)
+        : pinned === undefined || pinned === v;
+    });
+    if (fits) chosen.push(d);
+  }
+  if (chosen.length === 0 || chosen.length < want) {
+    if (!(all && chosen.length > 0)) return { reason: 'cannot allocate all claims', unresolvable: false };
+  }
+  for (const d of chosen) {
+    taken.add(deviceKey(d));
+    for (const c of myConstraints) {
+      const v = attributeOf(d, c.attribute);
+      if (c.distinct) c.seen.add(v);
+      else c.pinned ??= v;
+    }
+  }
+  const classConfigs = list((cls.spec as Obj | undefined)?.config);
+  if (classConfigs.length > 0) pass.classConfig.push(...classConfigs.map((c) => ({ ...c, _request: name })));
+  return chosen.map((d) => ({
+    request: name,
+    driver: d.driver,
+    pool: d.pool,
+    device: d.name,
+    ...(admin ? { adminAccess: true } : {}),
+    _selector: d.nodeSelector,
+  }));
+}
+
 /**
  * Allocate one claim's requests on one node (kube-scheduler's DynamicResources plugin with the
  * structured-parameters allocator, greedily: the first fitting devices in slice order, no
@@ -176,125 +327,20 @@ export function allocateClaim(
     distinct: c.matchAttribute === undefined,
     seen: new Set(),
   }));
-  const covering = (request: string) =>
-    constraints.filter(
-      (c) =>
-        c.requests.length === 0 ||
-        c.requests.includes(request) ||
-        c.requests.includes(request.split('/')[0] as string),
-    );
-
-  /** Devices for one request (or subrequest) named `name`; a failure text when there are not enough. */
-  function pick(r: Obj, name: string, field: string): Obj[] | AllocationFailure {
-    const unknown = Object.keys(r).find((k) => !REQUEST_FIELDS.has(k));
-    if (unknown)
-      return {
-        reason: `resource claim ${claimName}: ${field}.${unknown} is not supported by this scheduler`,
-        unresolvable: true,
-      };
-    const className = String(r.deviceClassName ?? '');
-    const cls = classes.get(className);
-    if (!cls)
-      return {
-        reason: `resource claim ${claimName}, request ${name}: device class ${className} does not exist`,
-        unresolvable: true,
-      };
-    let selectors: DeviceSelector[];
-    try {
-      selectors = [
-        ...list((cls.spec as Obj | undefined)?.selectors).map((s, i) =>
-          compileDeviceSelector(
-            String((s.cel as Obj | undefined)?.expression ?? ''),
-            `DeviceClass ${className} spec.selectors[${i}].cel.expression`,
-          ),
-        ),
-        ...list(r.selectors).map((s, i) =>
-          compileDeviceSelector(
-            String((s.cel as Obj | undefined)?.expression ?? ''),
-            `${field}.selectors[${i}].cel.expression`,
-          ),
-        ),
-      ];
-    } catch (err) {
-      if (isDeviceSelectorError(err))
-        return { reason: `resource claim ${claimName}: ${err.message}`, unresolvable: true };
-      throw err;
-    }
-    const tolerations = list(r.tolerations) as unknown as Toleration[];
-    const admin = r.adminAccess === true;
-    const all = r.allocationMode === 'All';
-    const want = all ? Number.POSITIVE_INFINITY : Number(r.count ?? 1);
-    const chosen: CandidateDevice[] = [];
-    const myConstraints = covering(name);
-    for (const d of devices) {
-      if (chosen.length >= want) break;
-      const key = deviceKey(d);
-      const busy = (inUse.has(key) && !admin) || taken.has(key);
-      const untolerated = (d.taints ?? []).some(
-        (t) =>
-          (t.effect === 'NoSchedule' || t.effect === 'NoExecute') &&
-          !tolerations.some((tol) => toleratesTaint(tol, t)),
-      );
-      let matches: boolean;
-      try {
-        matches = selectors.every((s) => s.matches(d));
-      } catch (err) {
-        if (isDeviceSelectorError(err))
-          return { reason: `resource claim ${claimName}: ${err.message}`, unresolvable: true };
-        throw err;
-      }
-      if (!matches || untolerated) continue;
-      if (d.unsupported)
-        return {
-          reason: `resource claim ${claimName}: device ${key} has spec.devices[].${d.unsupported} in its ResourceSlice, which this scheduler does not support`,
-          unresolvable: true,
-        };
-      // A device an "All" request matches but another claim holds makes the request unsatisfiable.
-      if (busy) {
-        if (all) return { reason: 'cannot allocate all claims', unresolvable: false };
-        continue;
-      }
-      const fits = myConstraints.every((c) => {
-        const v = attributeOf(d, c.attribute);
-        if (v === undefined) return false;
-        const pinned = c.pinned ?? chosen.map((x) => attributeOf(x, c.attribute))[0];
-        return c.distinct
-          ? !c.seen.has(v) && !chosen.some((x) => attributeOf(x, c.attribute) === v)
-          : pinned === undefined || pinned === v;
-      });
-      if (fits) chosen.push(d);
-    }
-    if (chosen.length === 0 || chosen.length < want) {
-      if (!(all && chosen.length > 0)) return { reason: 'cannot allocate all claims', unresolvable: false };
-    }
-    for (const d of chosen) {
-      taken.add(deviceKey(d));
-      for (const c of myConstraints) {
-        const v = attributeOf(d, c.attribute);
-        if (c.distinct) c.seen.add(v);
-        else c.pinned ??= v;
-      }
-    }
-    const classConfigs = list((cls.spec as Obj | undefined)?.config);
-    if (classConfigs.length > 0) classConfig.push(...classConfigs.map((c) => ({ ...c, _request: name })));
-    return chosen.map((d) => ({
-      request: name,
-      driver: d.driver,
-      pool: d.pool,
-      device: d.name,
-      ...(admin ? { adminAccess: true } : {}),
-      _selector: d.nodeSelector,
-    }));
-  }
-
+  const pass: ClaimPass = { claimName, devices, classes, inUse, taken, classConfig, constraints };
   for (const [i, r] of list(spec.requests).entries()) {
     const name = String(r.name);
     let got: Obj[] | AllocationFailure;
-    if (r.exactly) got = pick(r.exactly as Obj, name, `spec.devices.requests[${i}].exactly`);
+    if (r.exactly) got = pick(pass, r.exactly as Obj, name, `spec.devices.requests[${i}].exactly`);
     else {
       got = { reason: 'cannot allocate all claims', unresolvable: false };
       for (const [j, sub] of list(r.firstAvailable).entries()) {
-        const attempt = pick(sub, `${name}/${sub.name}`, `spec.devices.requests[${i}].firstAvailable[${j}]`);
+        const attempt = pick(
+          pass,
+          sub,
+          `${name}/${sub.name}`,
+          `spec.devices.requests[${i}].firstAvailable[${j}]`,
+        );
         got = attempt;
         if (Array.isArray(attempt) || attempt.unresolvable) break;
       }
@@ -303,19 +349,7 @@ export function allocateClaim(
     results.push(...got);
   }
 
-  // Class config applies to the requests allocated from that class; claim config as written.
-  const byClass = new Map<string, { config: Obj; requests: string[] }>();
-  for (const c of classConfig) {
-    const { _request, ...config } = c;
-    const k = JSON.stringify(config);
-    const entry = byClass.get(k) ?? { config, requests: [] };
-    entry.requests.push(String(_request));
-    byClass.set(k, entry);
-  }
-  const config = [
-    ...[...byClass.values()].map((e) => ({ source: 'FromClass', requests: e.requests, ...e.config })),
-    ...list(spec.config).map((c) => ({ source: 'FromClaim', ...c })),
-  ];
+  const config = allocationConfig(classConfig, list(spec.config));
   const selectors = results.map((r) => r._selector as Obj | undefined);
   const nodeSelector =
     selectors.find(

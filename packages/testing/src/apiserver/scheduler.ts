@@ -48,6 +48,42 @@ function schedulingView(n: KubeObject | undefined): string {
   ]);
 }
 
+/** Set the pod's PodScheduled condition (a no-op when it already says the same); the updated pod, if written. */
+function setScheduledCondition(
+  registry: ResourceRegistry,
+  clock: ControllerClock,
+  pod: KubeObject,
+  condition: Obj,
+): KubeObject | undefined {
+  const status = (pod.status ?? {}) as { conditions?: Obj[] };
+  const conditions = status.conditions ?? [];
+  const old = conditions.find((c) => c.type === 'PodScheduled');
+  if (
+    old &&
+    old.status === condition.status &&
+    old.reason === condition.reason &&
+    old.message === condition.message
+  )
+    return undefined;
+  const next = {
+    type: 'PodScheduled',
+    ...condition,
+    lastProbeTime: null,
+    lastTransitionTime:
+      old && old.status === condition.status ? old.lastTransitionTime : rfc3339(clock.now()),
+  };
+  return registry.update(
+    PODS,
+    pod.metadata.namespace,
+    pod.metadata.name as string,
+    {
+      ...pod,
+      status: { ...status, conditions: [...conditions.filter((c) => c.type !== 'PodScheduled'), next] },
+    },
+    'status',
+  );
+}
+
 /**
  * A kube-scheduler with the default profile's filters (scheduler-filters.ts) and
  * LeastAllocated scoring (ties: fewest pods, then node name): pods with no spec.nodeName whose
@@ -72,41 +108,15 @@ export function startScheduler(
     !terminal(p) &&
     ((p.spec as { schedulerName?: string } | undefined)?.schedulerName ?? DEFAULT_SCHEDULER_NAME) === name;
 
-  function setScheduledCondition(pod: KubeObject, condition: Obj): KubeObject | undefined {
-    const status = (pod.status ?? {}) as { conditions?: Obj[] };
-    const conditions = status.conditions ?? [];
-    const old = conditions.find((c) => c.type === 'PodScheduled');
-    if (
-      old &&
-      old.status === condition.status &&
-      old.reason === condition.reason &&
-      old.message === condition.message
-    )
-      return undefined;
-    const next = {
-      type: 'PodScheduled',
-      ...condition,
-      lastProbeTime: null,
-      lastTransitionTime:
-        old && old.status === condition.status ? old.lastTransitionTime : rfc3339(clock.now()),
-    };
-    return registry.update(
-      PODS,
-      pod.metadata.namespace,
-      pod.metadata.name as string,
-      {
-        ...pod,
-        status: { ...status, conditions: [...conditions.filter((c) => c.type !== 'PodScheduled'), next] },
-      },
-      'status',
-    );
-  }
-
   /** Pods DynamicResources' PreEnqueue keeps out of the queue, with the reason. */
   const waiting = new Map<string, string>();
 
   function unschedulable(pod: KubeObject, message: string): void {
-    const updated = setScheduledCondition(pod, { status: 'False', reason: 'Unschedulable', message });
+    const updated = setScheduledCondition(registry, clock, pod, {
+      status: 'False',
+      reason: 'Unschedulable',
+      message,
+    });
     recordEvent(registry, clock.now(), {
       object: updated ?? pod,
       type: 'Warning',
@@ -165,7 +175,7 @@ export function startScheduler(
     registry.bind(PODS, ns, podName, { target: { kind: 'Node', name: target } });
     // The binding REST storage sets PodScheduled True along with spec.nodeName.
     const bound = registry.get(PODS, ns, podName);
-    const updated = setScheduledCondition(bound, { status: 'True' });
+    const updated = setScheduledCondition(registry, clock, bound, { status: 'True' });
     recordEvent(registry, clock.now(), {
       object: updated ?? bound,
       type: 'Normal',
@@ -197,6 +207,7 @@ export function startScheduler(
     }
     if (e.resource !== '/pods') return;
     const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
+    if (e.type === 'DELETED') waiting.delete(key);
     if (e.type === 'ADDED') {
       if (pending(e.object)) queue.add(key);
       return;

@@ -42,7 +42,10 @@ export interface FakeDraPluginOptions {
   devices?: number | readonly PublishedDevice[];
   /** Publish the ResourceSlice at start (default true). */
   publishSlice?: boolean;
-  /** GetInfo's supported_versions; default {@link DRA_SUPPORTED_VERSIONS}. */
+  /**
+   * GetInfo's supported_versions, and the services served (`v1.DRAPlugin`, `v1beta1.DRAPlugin`,
+   * `v1alpha1.DRAResourceHealth`; others are only announced); default {@link DRA_SUPPORTED_VERSIONS}.
+   */
   supportedVersions?: readonly string[];
   /** The clock of the health stream's `last_updated_time`; default the wall clock. */
   now?: () => Date;
@@ -138,13 +141,22 @@ export class FakeDraPlugin {
     await mkdir(join(opts.rootDir, 'plugins_registry'), { recursive: true });
     try {
       if (opts.publishSlice ?? true) await plugin.publishSlice();
-      plugin.servers.push(
-        await servePlugin(plugin.endpoint, [
-          { definition: draV1Service, implementation: plugin.draService(V1) },
-          { definition: draV1beta1Service, implementation: plugin.draService(V1BETA1) },
-          { definition: draHealthV1alpha1Service, implementation: { NodeWatchResources: plugin.watch() } },
-        ]),
-      );
+      // Only the services GetInfo announces are served, as a driver built for fewer versions.
+      const versions = new Set(opts.supportedVersions ?? DRA_SUPPORTED_VERSIONS);
+      const services = [
+        { version: 'v1.DRAPlugin', definition: draV1Service, implementation: plugin.draService(V1) },
+        {
+          version: 'v1beta1.DRAPlugin',
+          definition: draV1beta1Service,
+          implementation: plugin.draService(V1BETA1),
+        },
+        {
+          version: 'v1alpha1.DRAResourceHealth',
+          definition: draHealthV1alpha1Service,
+          implementation: { NodeWatchResources: plugin.watch() },
+        },
+      ].filter((s) => versions.has(s.version));
+      plugin.servers.push(await servePlugin(plugin.endpoint, services));
       plugin.servers.push(
         await servePlugin(plugin.registrationSocket, [
           { definition: registrationV1Service, implementation: plugin.registration() },
