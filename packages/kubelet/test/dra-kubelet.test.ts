@@ -280,4 +280,54 @@ describe('kubelet with a DRA driver (upstream test driver answers)', () => {
       30_000,
     );
   });
+
+  it('speaks v1beta1.DRAPlugin to a driver that offers only it, and refuses one offering neither, in upstream words', async () => {
+    await plugin.stop();
+    plugin = await FakeDraPlugin.start({
+      driverName: DRIVER,
+      nodeName: NODE,
+      rootDir: join(h.dir, 'root'),
+      cdiDir: join(h.dir, 'cdi'),
+      kubeConfig: server.kubeConfig(),
+      supportedVersions: ['v1beta1.DRAPlugin'],
+    });
+    await registered();
+    expect(plugin.registrationStatuses).toEqual([{ pluginRegistered: true, error: '' }]);
+    const pod = await scheduledPod('np-dra-v1beta1');
+    h.kubelet.addPod(pod);
+    await h.settleThroughRelists();
+    expect(h.writer.last(pod.metadata.uid ?? '')?.phase).toBe('Running');
+    expect(plugin.calls.map((c) => c.method)).toContain(
+      '/k8s.io.kubelet.pkg.apis.dra.v1beta1.DRAPlugin/NodePrepareResources',
+    );
+    expect(plugin.calls.filter((c) => c.method.includes('.v1.DRAPlugin/'))).toEqual([]);
+
+    const other = await FakeDraPlugin.start({
+      driverName: 'other.example.com',
+      nodeName: NODE,
+      rootDir: join(h.dir, 'root'),
+      cdiDir: join(h.dir, 'cdi'),
+      kubeConfig: server.kubeConfig(),
+      publishSlice: false,
+      supportedVersions: ['v1alpha4.Node'],
+    });
+    try {
+      await waitFor(
+        'the other driver refused',
+        () => {
+          h.kubelet.pluginManager.reconcile();
+          return other.registrationStatuses.length > 0;
+        },
+        30_000,
+      );
+      expect(other.registrationStatuses).toEqual([
+        {
+          pluginRegistered: false,
+          error: `RegisterPlugin error -- plugin validation failed with err: invalid supported gRPC versions of DRA driver plugin other.example.com at endpoint ${other.endpoint}: none of services supported by the plugin (["v1alpha4.Node"]) are supported by the kubelet (["v1.DRAPlugin" "v1beta1.DRAPlugin"])`,
+        },
+      ]);
+    } finally {
+      await other.stop();
+    }
+  });
 });
