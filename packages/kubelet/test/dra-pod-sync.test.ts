@@ -213,3 +213,51 @@ describe('a pod with a ResourceClaim on a kubelet without an API server', () => 
     }
   });
 });
+
+describe('a pod whose template claim was never created', () => {
+  it('terminates without calling a driver', async () => {
+    const seen: string[] = [];
+    const engine = await startEngine({
+      api: {
+        dra: {
+          claims: { getResourceClaim: async () => Promise.reject(new Error('unused')) },
+          connector: driver.connect,
+        },
+        recordEvent: (_pod, type, reason, message) => seen.push(`${type} ${reason} ${message}`),
+      },
+    });
+    try {
+      const pod: Pod = {
+        metadata: {
+          name: 'tpl',
+          namespace: 'default',
+          uid: 'uid-dra-t',
+          creationTimestamp: new Date().toISOString(),
+        },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          resourceClaims: [{ name: 'r', resourceClaimTemplateName: 'r' }],
+          containers: [{ name: 'c', image: busybox, resources: { claims: [{ name: 'r' }] } }],
+        },
+      };
+      engine.kubelet.addPod(pod);
+      await engine.settleThroughRelists();
+      expect(seen).toContain(
+        'Warning FailedPrepareDynamicResources Failed to prepare dynamic resources: prepare dynamic resources: pod "default/tpl": ResourceClaim not created yet',
+      );
+      engine.kubelet.updatePod({
+        ...pod,
+        metadata: {
+          ...pod.metadata,
+          deletionTimestamp: new Date().toISOString(),
+          deletionGracePeriodSeconds: 1,
+        },
+      });
+      await engine.settleThroughRelists();
+      expect(['Succeeded', 'Failed']).toContain(engine.writer.last('uid-dra-t')?.phase);
+      expect(driver.unprepareCalls).toEqual([]);
+    } finally {
+      await engine.close();
+    }
+  });
+});

@@ -343,11 +343,17 @@ export class DraManager {
   private async unprepareForPod(pod: Pod): Promise<void> {
     const uid = pod.metadata.uid ?? '';
     let names = this.cache.claimNamesForPod(uid);
-    // No claim recorded for the pod (a lost checkpoint): its spec names them.
+    // No claim recorded for the pod (a lost checkpoint): its spec names them. A name that cannot
+    // be resolved (a template's claim never created) names nothing that could be prepared, so it
+    // is skipped instead of failing the pod's termination for good.
     if (names.length === 0)
       names = podResourceClaims(pod, this.options.extendedResource).flatMap((podClaim) => {
-        const { name } = claimName(pod, podClaim);
-        return name === undefined ? [] : [name];
+        try {
+          const { name } = claimName(pod, podClaim);
+          return name === undefined ? [] : [name];
+        } catch {
+          return [];
+        }
       });
     await this.unprepare(uid, pod.metadata.namespace ?? '', names);
   }
