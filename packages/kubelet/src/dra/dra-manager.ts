@@ -65,7 +65,7 @@ function errText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The claim's key in request maps. */
+/** The claim as NodePrepareResources and NodeUnprepareResources name it to a driver. */
 function claimRef(info: ClaimInfoState): DraClaimRef {
   return { namespace: info.namespace, uid: info.claimUid, name: info.claimName };
 }
