@@ -9,7 +9,8 @@ import { type ContainerdConfigInput, instanceSections, runcOptionLines } from '.
  *   log line size, runtimes, and CNI with `bin_dirs` (2.1 deprecates `bin_dir`);
  * - io.containerd.grpc.v1.cri: only the streaming server now.
  * New in 2.x and switched off: NRI (on by default since 2.0), whose socket
- * /var/run/nri/nri.sock is one per machine and would be shared by every instance.
+ * /var/run/nri/nri.sock is one per machine and would be shared by every instance. CDI (on by
+ * default since 2.0) reads the instance's own spec directory instead of the machine's.
  */
 export function renderContainerdConfigV3(c: ContainerdConfigInput): string {
   const p = c.paths;
@@ -34,6 +35,8 @@ export function renderContainerdConfigV3(c: ContainerdConfigInput): string {
   netns_mounts_under_state_dir = true
   enable_selinux = false
   max_container_log_line_size = 16384
+  enable_cdi = true
+  cdi_spec_dirs = [${q(p.cdiSpecDir)}]
 
   [plugins."io.containerd.cri.v1.runtime".cni]
     bin_dirs = [${q(c.cniBinDir)}]

@@ -9,6 +9,11 @@ export interface ContainerdPaths {
   logFile: string;
   /** The CRI registry `config_path`: `<host:port>/hosts.toml` files, read by containerd on each pull. */
   registryHostsDir: string;
+  /**
+   * 2.x's CDI `cdi_spec_dirs`: the instance's own, not the machine's /etc/cdi and /var/run/cdi
+   * (the defaults), so DRA drivers under test write specs only here.
+   */
+  cdiSpecDir: string;
 }
 
 export function containerdPaths(baseDir: string): ContainerdPaths {
@@ -21,6 +26,7 @@ export function containerdPaths(baseDir: string): ContainerdPaths {
     cniDataDir: `${baseDir}/cni/ipam`,
     logFile: `${baseDir}/containerd.log`,
     registryHostsDir: `${baseDir}/certs.d`,
+    cdiSpecDir: `${baseDir}/cdi`,
   };
 }
 

@@ -200,6 +200,7 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
     await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
     await mkdir(paths.cniConfDir, { recursive: true });
     await mkdir(paths.cniDataDir, { recursive: true });
+    await mkdir(paths.cdiSpecDir, { recursive: true });
     await writeFile(
       join(paths.cniConfDir, '10-nodeagent.conflist'),
       renderCniConflist({

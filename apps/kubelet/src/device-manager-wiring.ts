@@ -6,6 +6,7 @@ import {
   DeviceManager,
   type DeviceManagerOptions,
   PodResourcesServer,
+  type PodResourcesServerOptions,
   podResourcesSocketName,
   readNumaNodes,
   type TopologyManager,
@@ -59,6 +60,8 @@ export async function startPodResourcesServer(
     pods: () => Pod[];
     devices: DeviceManager;
     cpus: CpuManager;
+    /** The DRA manager: containers' prepared ResourceClaims (DynamicResources). */
+    claims?: PodResourcesServerOptions['dynamicResources'];
     registry: DeviceManagerOptions['registry'];
   },
   logger: KubeletLogger,
@@ -67,6 +70,7 @@ export async function startPodResourcesServer(
     pods: { activePods: w.pods },
     devices: w.devices,
     cpus: w.cpus,
+    dynamicResources: w.claims,
     registry: w.registry,
   });
   const socket = join(rootDir, 'pod-resources', podResourcesSocketName);

@@ -60,6 +60,7 @@ import {
 } from '@nodeagent/kubelet/sources';
 import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiCsi } from './api-csi';
+import { apiDra } from './api-dra';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
 import { activePods, deviceManagerForConfig, startPodResourcesServer } from './device-manager-wiring';
 import { imageFsAsImageGCSeesIt } from './image-gc-first-pass';
@@ -288,7 +289,13 @@ async function startKubeletParts(
   devices.watchHealth((uids) => kubelet.resyncPods(uids.flatMap((uid) => kubelet.getPod(uid) ?? [])));
   const podResources = await startPodResourcesServer(
     flags.rootDir,
-    { pods: activePods(kubelet), devices, cpus: cpus.cpuManager, registry: metrics.registry },
+    {
+      pods: activePods(kubelet),
+      devices,
+      cpus: cpus.cpuManager,
+      claims: kubelet.dra,
+      registry: metrics.registry,
+    },
     logger,
   );
   kubeletPods = (uid) => kubelet.getPod(uid);
@@ -354,6 +361,7 @@ async function startKubeletParts(
     cpus.cpuManager.markSourcesReady();
     devices.markSourcesReady();
     void kubelet.markSourcesReady();
+    kubelet.dra.markSourcesReady();
   };
   if (kubeConfig) {
     const source = startApiPodSource(kubeConfig, nodeName, kubelet, logger, sourcesReady);
@@ -529,6 +537,8 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       runtimeHandler: kubeConfig ? runtimeClassHandlerLookup(apiRuntimeClassGetter(kubeConfig)) : undefined,
       // Registered CSI drivers go to the CSINode; pods' CSI volumes and claims mount through them.
       csi: kubeConfig && core ? apiCsi(kubeConfig, nodeName, core, events?.claim) : undefined,
+      // DynamicResourceAllocation (GA): pods' ResourceClaims prepared through registered DRA drivers.
+      dra: kubeConfig && core ? apiDra(kubeConfig, nodeName, core) : undefined,
     },
     images: {
       credentialProviders,

@@ -8,6 +8,9 @@ import type { NodeSwapFacts } from './cri/container-swap';
 import type { PodRuntime } from './cri/pod-runtime';
 import type { UserNamespaceAllocator } from './cri/user-namespaces';
 import type { DeviceHealthStatus } from './devicemanager/device-manager';
+import type { ResourceClaimApi } from './dra/dra-manager';
+import type { DraPluginConnector } from './dra/dra-plugin';
+import type { ResourceSliceApi } from './dra/resource-slice-wiper';
 import type { ObjectSource } from './env/resolve-env';
 import type { ServiceLister } from './env/service-env';
 import type { NodeEventRecorder, PodEventRecorder } from './events/event-reasons';
@@ -82,6 +85,20 @@ export interface KubeletApi {
     tokens?: CsiTokenRequester;
     claimStatus?: ClaimStatusWriter;
   };
+  /**
+   * @internal Dynamic resource allocation (resource.k8s.io/v1): the ResourceClaims pods use, the node's
+   * ResourceSlices wiped when a driver is gone, and how a registered driver is called. Without
+   * it a pod with resourceClaims waits: its claims cannot be read.
+   */
+  dra?: KubeletDraApi;
+}
+
+/** @internal What the kubelet's DRA manager reads and calls (KubeletApi.dra). */
+export interface KubeletDraApi {
+  claims: ResourceClaimApi;
+  slices?: ResourceSliceApi;
+  /** Opens the connection to a registered DRA plugin (default: gRPC over its endpoint). */
+  connector?: DraPluginConnector;
 }
 
 /** Image credentials, verified pulls and image GC. */

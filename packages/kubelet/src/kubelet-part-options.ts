@@ -8,6 +8,8 @@ import type { ContainerMemoryQoS } from './cri/container-memory-qos';
 import type { NodeSwapFacts } from './cri/container-swap';
 import { oomGroupKill } from './cri/linux-resources';
 import { defaultMaxParallelPodStarts, StartLimiter } from './cri/start-limiter';
+import { withClaimHealth } from './dra/claim-health-status';
+import type { DraManager } from './dra/dra-manager';
 import type { ObjectSource } from './env/resolve-env';
 import { warningLoggingRecorder } from './events/warning-logging-recorder';
 import { isCriticalPod } from './eviction/critical-pod';
@@ -78,6 +80,8 @@ export interface SyncerParts {
   metrics: KubeletMetrics;
   node: NodeFacts;
   prober: PodProber;
+  /** The DRA manager: a pod's claims are prepared before its sandbox starts. */
+  dra?: DraManager;
 }
 
 /** The runtime half of the pod sync, with the node facts its containers see. */
@@ -130,6 +134,7 @@ export function syncerOptions(options: KubeletOptions, parts: SyncerParts): PodS
         ),
     },
     userNamespaces: options.userNamespaces,
+    dynamicResources: parts.dra,
     // Ephemeral containers come after admission: the same security refusals, per container.
     ephemeralContainerCheck: ephemeralContainerChecks({
       seLinuxEnabled: options.node.seLinuxEnabled,
@@ -235,6 +240,8 @@ export interface LifecycleParts {
   resizer: PodResizer;
   housekeeping: PodLifecycleOptions['stopping']['reclaimer'];
   volumes: PodVolumeManager;
+  /** The DRA manager: a stopped pod's claims are unprepared; containers report their claims' health. */
+  dra?: DraManager;
 }
 
 /** The pod workers, dispatching the one pod sync and the terminating and terminated ones. */
@@ -263,7 +270,9 @@ export function lifecycleOptions(options: KubeletOptions, parts: LifecycleParts)
       recordEvent: options.api?.recordEvent,
       // ResourceHealthStatus (beta, on by default in v1.36): containers' allocatedResourcesStatus.
       deviceHealth: featureGateEnabled(options.config.featureGates, 'ResourceHealthStatus')
-        ? options.deviceHealth
+        ? parts.dra
+          ? withClaimHealth(options.deviceHealth, parts.dra, parts.podState.pod.bind(parts.podState))
+          : options.deviceHealth
         : undefined,
     },
     // Stopping a pod (sync/sync-terminating-pod.ts) reads and reports through this.
@@ -273,6 +282,7 @@ export function lifecycleOptions(options: KubeletOptions, parts: LifecycleParts)
       reclaimer: parts.housekeeping,
       hostIPs: options.node.hostIPs,
       runtimeType: options.runtimeType,
+      dynamicResources: parts.dra,
     },
     // What a terminated pod's cleanup removes the pod from (its worker: the lifecycle's own).
     cleanup: {

@@ -2,6 +2,9 @@ import { type Clock, parseDuration, systemClock } from '@nodeagent/primitives';
 import { podName } from './api/pod-name';
 import { featureGateEnabled } from './config/feature-gate-rules';
 import type { PodRuntime } from './cri/pod-runtime';
+import { withContainerClaims } from './dra/dra-container-runtime';
+import { DraManager, type ResourceClaimApi } from './dra/dra-manager';
+import { grpcDraConnector } from './dra/grpc-dra-connection';
 import { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { KubeletLogger } from './kubelet-logger';
 import type { KubeletOptions } from './kubelet-options';
@@ -18,7 +21,7 @@ import { registerVolumeStatsMetrics } from './metrics-collectors/volume-stats-me
 import { EventedRelist } from './pleg/evented-relist';
 import { GenericPLEG } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
-import { CSI_PLUGIN } from './pluginmanager/plugin-handler';
+import { CSI_PLUGIN, DRA_PLUGIN } from './pluginmanager/plugin-handler';
 import { PluginManager } from './pluginmanager/plugin-manager';
 import { MirrorPods } from './pod/mirror-pods';
 import { PodProber } from './probes/pod-prober';
@@ -70,6 +73,8 @@ export interface KubeletParts {
   volumeHousekeeping: VolumeHousekeeping;
   /** The plugin manager (plugins_registry) and the CSI drivers registered through it. */
   pluginManager: PluginManager;
+  /** The DRA manager; it reads ResourceClaims through KubeletApi.dra. */
+  dra: DraManager;
   csiDrivers: CsiDrivers;
   prober: PodProber;
   statusManager: StatusManager;
@@ -94,31 +99,25 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   // The pod half of the runtime stack (pod cgroups, image pull limit) over the PodRuntime given
   // (the executable's criRuntimeStack, or a test's runtime).
   const clock = kubeletOptions.pacing?.clock ?? systemClock;
-  const runtime = podRuntimeStack(kubeletOptions.runtime, {
+  const logger = kubeletOptions.logger ?? silent;
+  const metrics = kubeletOptions.metrics ?? createKubeletMetrics();
+  const dra = draManager(kubeletOptions, { clock, logger, metrics });
+  const stacked = podRuntimeStack(kubeletOptions.runtime, {
     config: kubeletOptions.config,
     cgroups: kubeletOptions.cgroups,
     podOf: podState.pod.bind(podState),
     now: () => clock.now(),
   });
+  // CreateContainer carries the CDI devices of the claims each container uses.
+  const runtime = withContainerClaims(stacked, dra, podState.pod.bind(podState));
   const options: KubeletOptions = { ...kubeletOptions, runtime };
-  const logger = options.logger ?? silent;
-  const metrics = options.metrics ?? createKubeletMetrics();
   const node = new NodeFacts(options.node.allocatable);
   const csiDrivers = new CsiDrivers(options.pacing?.csiTimeoutMs);
-  const pluginManager = new PluginManager({
-    rootDir: options.node.rootDir,
-    clock,
-    logger,
-    registry: metrics.registry,
+  const pluginManager = pluginManagerWithHandlers(options, { clock, logger, metrics, csiDrivers, dra });
+  // Upstream's sync loop syncs the pods whose claimed devices changed health.
+  dra.watchHealth((uids) => {
+    for (const uid of uids) requests.resync(uid);
   });
-  pluginManager.addHandler(
-    CSI_PLUGIN,
-    new CsiRegistrationHandler(
-      csiDrivers,
-      options.api?.csi?.nodeInfo ?? standaloneCsiNodeInfo(logger),
-      logger,
-    ),
-  );
   const csiApi = options.api?.csi;
   const csiVolumes = csiApi
     ? new CsiVolumes({
@@ -178,7 +177,9 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   });
   const runtimeView = new PodRuntimeView(pleg, cache, metrics);
   const requests = new PodWorkRequests(podState, statusManager, runtimeView);
-  const syncer = new PodSyncer(syncerOptions(options, { volumes, clock, logger, metrics, node, prober }));
+  const syncer = new PodSyncer(
+    syncerOptions(options, { volumes, clock, logger, metrics, node, prober, dra }),
+  );
   const resizer = new PodResizer(resizerOptions(options, { clock, logger, node, requests }));
   const housekeeping = new KubeletHousekeeping(
     housekeepingOptions(options, { clock, logger, metrics, pods: podState, requests }),
@@ -196,6 +197,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
       resizer,
       housekeeping,
       volumes,
+      dra,
     }),
   );
   requests.attach(workers);
@@ -233,6 +235,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     volumes,
     volumeHousekeeping,
     pluginManager,
+    dra,
     csiDrivers,
     prober,
     statusManager,
@@ -246,6 +249,62 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     containerGC,
   };
 }
+
+/** The plugin manager (plugins_registry) with its CSIPlugin and DRAPlugin handlers. */
+function pluginManagerWithHandlers(
+  options: KubeletOptions,
+  parts: {
+    clock: Clock;
+    logger: KubeletLogger;
+    metrics: KubeletMetrics;
+    csiDrivers: CsiDrivers;
+    dra: DraManager;
+  },
+): PluginManager {
+  const { logger } = parts;
+  const pluginManager = new PluginManager({
+    rootDir: options.node.rootDir,
+    clock: parts.clock,
+    logger,
+    registry: parts.metrics.registry,
+  });
+  const csiNodeInfo = options.api?.csi?.nodeInfo ?? standaloneCsiNodeInfo(logger);
+  pluginManager.addHandler(CSI_PLUGIN, new CsiRegistrationHandler(parts.csiDrivers, csiNodeInfo, logger));
+  pluginManager.addHandler(DRA_PLUGIN, parts.dra.plugins);
+  return pluginManager;
+}
+
+/**
+ * Upstream's container manager creates the DRA manager (DynamicResourceAllocation is GA and locked
+ * on), with or without an API server: without one (KubeletApi.dra) no claim can be read, so a pod
+ * with resourceClaims waits instead of running unprepared. Its checkpoint is read now; a corrupt
+ * one stops the kubelet, as upstream.
+ */
+function draManager(
+  options: KubeletOptions,
+  parts: { clock: Clock; logger: KubeletLogger; metrics: KubeletMetrics },
+): DraManager {
+  const api = options.api?.dra;
+  return new DraManager({
+    rootDir: options.node.rootDir,
+    nodeName: options.node.name,
+    claims: api?.claims ?? standaloneClaims,
+    slices: api?.slices,
+    connector: api?.connector ?? grpcDraConnector(),
+    clock: parts.clock,
+    logger: parts.logger,
+    registry: parts.metrics.registry,
+    resourceHealthStatus: featureGateEnabled(options.config.featureGates, 'ResourceHealthStatus'),
+    extendedResource: featureGateEnabled(options.config.featureGates, 'DRAExtendedResource'),
+  });
+}
+
+/** Claims without an API server: none can be read (the pod's event says so). */
+const standaloneClaims: ResourceClaimApi = {
+  async getResourceClaim() {
+    throw new Error('no API server to read it from (standalone mode)');
+  },
+};
 
 /** Without an API server there is no CSINode to write (upstream's standalone kubelet skips it too). */
 function standaloneCsiNodeInfo(logger: KubeletLogger): CsiNodeInfo {

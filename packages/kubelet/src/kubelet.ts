@@ -5,6 +5,7 @@ import { everyOn } from './clock-timers';
 import { featureGateEnabled } from './config/feature-gate-rules';
 import type { PodRuntimeStatus } from './cri/runtime-state';
 import { setupDataDirs } from './data-dirs';
+import type { DraManager } from './dra/dra-manager';
 import { nodeEventReasons, startingKubeletMessage } from './events/event-reasons';
 import type { KubeletHousekeeping } from './eviction/kubelet-housekeeping';
 import type { KubeletLogger } from './kubelet-logger';
@@ -51,8 +52,10 @@ export class Kubelet {
   readonly workers: PodWorkers;
   readonly syncer: PodSyncer;
   readonly volumes: PodVolumeManager;
-  /** The plugin manager: CSI (and later DRA) drivers register through `<root-dir>/plugins_registry`. */
+  /** The plugin manager: CSI and DRA drivers register through `<root-dir>/plugins_registry`. */
   readonly pluginManager: PluginManager;
+  /** @internal The DRA manager: pods' ResourceClaims prepared and unprepared through their drivers. */
+  readonly dra: DraManager;
   readonly metrics: KubeletMetrics;
   /** Runs liveness/readiness/startup probes of running containers (@nodeagent/probes). */
   readonly prober: PodProber;
@@ -85,6 +88,7 @@ export class Kubelet {
     this.syncer = parts.syncer;
     this.volumes = parts.volumes;
     this.pluginManager = parts.pluginManager;
+    this.dra = parts.dra;
     this.prober = parts.prober;
     this.housekeeping = parts.housekeeping;
     this.containerGC = parts.containerGC;
@@ -120,6 +124,9 @@ export class Kubelet {
       this.options.config.podLogsDir,
       this.options.config.featureGates,
     );
+    // Upstream's container manager starts the DRA manager (its start-up ResourceSlice wipe, its
+    // reconcile loop) before the plugin manager lets drivers register.
+    this.dra.start(() => this.parts.requests.activePods());
     // Upstream starts the plugin manager once the runtime is up: drivers register from here on.
     await this.parts.pluginManager.start();
     await this.resizer.start((error) =>
@@ -167,6 +174,7 @@ export class Kubelet {
     this.started = false;
     this.parts.cleanup.stopRetries();
     this.parts.pluginManager.stop();
+    this.dra.stop();
     this.stopResync?.();
     this.stopResync = undefined;
     this.stopStatusReconcile?.();

@@ -45,6 +45,9 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
   // The device manager (upstream cm/devicemanager): device plugins' registration, their devices
   // as Node capacity, allocation at admission (a topology hint provider), its checkpoint.
   ['devicemanager'],
+  // The DRA manager (upstream cm/dra): DRA drivers' registration, ResourceClaims prepared before
+  // a pod's sandbox and unprepared after its containers, their CDI devices, its checkpoint.
+  ['dra'],
   // The pod-resources API (upstream apis/podresources): what the device and CPU managers hold, by pod.
   ['podresources'],
   ['volumes'],

@@ -27,6 +27,15 @@ export type ResourceList = Record<string, string | number>;
 export interface ResourceRequirements {
   limits?: ResourceList;
   requests?: ResourceList;
+  /** The pod's ResourceClaims (spec.resourceClaims names) a container uses, optionally one request of each (DRA). */
+  claims?: { name: string; request?: string }[];
+}
+
+/** One entry of spec.resourceClaims: a ResourceClaim by name, or one made for the pod from a template (DRA). */
+export interface PodResourceClaim {
+  name: string;
+  resourceClaimName?: string;
+  resourceClaimTemplateName?: string;
 }
 
 /**
@@ -517,6 +526,8 @@ export interface PodSpec {
   ephemeralContainers?: EphemeralContainer[];
   /** Extra /etc/hosts entries (kubelet-managed hosts file). */
   hostAliases?: HostAlias[];
+  /** The ResourceClaims the pod's containers may use (DRA; prepared before the sandbox starts). */
+  resourceClaims?: PodResourceClaim[];
 }
 
 /** A container added to a running pod; with targetContainerName it joins that container's process namespace. */
@@ -647,6 +658,13 @@ export interface PodStatus {
   allocatedResources?: ResourceList;
   /** The pod's applied requests and limits (v1.34+, reported for every pod). */
   resources?: ResourceRequirements;
+  /** The ResourceClaims the resourceclaim controller made from spec.resourceClaims' templates (DRA). */
+  resourceClaimStatuses?: { name: string; resourceClaimName?: string }[];
+  /** The claim the scheduler made for extended resources backed by DRA (DRAExtendedResource). */
+  extendedResourceClaimStatus?: {
+    resourceClaimName: string;
+    requestMappings: { containerName: string; resourceName: string; requestName: string }[];
+  };
 }
 
 /** A core/v1 Pod in its JSON shape, as the kubelet gets it from the API server or a static-pod manifest. */

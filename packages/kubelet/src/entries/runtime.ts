@@ -58,6 +58,7 @@ export type { PluginManager } from '../pluginmanager/plugin-manager';
 export {
   type ContainerDevicesAnswer,
   type ContainerResourcesAnswer,
+  type DynamicResourceAnswer,
   type PodResourcesAnswer,
   podResourcesDefaultBurstTokens,
   podResourcesDefaultQps,

@@ -22,7 +22,19 @@ export interface ContainerResourcesAnswer {
   devices: ContainerDevicesAnswer[];
   cpuIds: number[];
   memory: { memoryType: string; size: number }[];
-  dynamicResources: unknown[];
+  dynamicResources: DynamicResourceAnswer[];
+}
+
+/** One ResourceClaim a container uses, with what its drivers prepared (DynamicResource). */
+export interface DynamicResourceAnswer {
+  claimName: string;
+  claimNamespace: string;
+  claimResources: {
+    cdiDevices: { name: string }[];
+    driverName: string;
+    poolName: string;
+    deviceName: string;
+  }[];
 }
 
 /** One pod's resources (PodResources). */

@@ -6,9 +6,11 @@ import type { Registry } from 'prom-client';
 import type { Container, Pod } from '../api/pod-types';
 import type { CpuManager } from '../cpumanager/cpu-manager';
 import type { DeviceInstance, DeviceManager } from '../devicemanager/device-manager';
+import type { DraManager } from '../dra/dra-manager';
 import {
   type ContainerDevicesAnswer,
   type ContainerResourcesAnswer,
+  type DynamicResourceAnswer,
   type PodResourcesAnswer,
   podResourcesDefaultBurstTokens,
   podResourcesDefaultQps,
@@ -34,6 +36,8 @@ export interface PodResourcesServerOptions {
   pods: PodResourcesPods;
   devices: Pick<DeviceManager, 'containerDevices' | 'allocatableDevices'>;
   cpus?: Pick<CpuManager, 'exclusiveCpus' | 'allocatableCpus'>;
+  /** @internal The DRA manager: each container's prepared ResourceClaims (KubeletPodResourcesDynamicResources, GA). */
+  dynamicResources?: Pick<DraManager, 'containerClaims'>;
   /** @grpc/grpc-js (default: imported at start). */
   grpc?: typeof GrpcJs;
   /** Default upstream's 100 a second, bursts of 10. */
@@ -59,6 +63,36 @@ function deviceAnswers(devices: readonly DeviceInstance[]): ContainerDevicesAnsw
   );
 }
 
+/**
+ * Upstream GetDynamicResources: each claim the container uses, one resource per prepared device
+ * with its driver, pool, device and CDI devices. A claim not prepared yet answers nothing.
+ */
+function dynamicResourceAnswers(
+  dra: Pick<DraManager, 'containerClaims'> | undefined,
+  pod: Pod,
+  container: Container,
+): DynamicResourceAnswer[] {
+  if (!dra) return [];
+  let claims: ReturnType<DraManager['containerClaims']>;
+  try {
+    claims = dra.containerClaims(pod, container);
+  } catch {
+    return [];
+  }
+  return claims.map((claim) => ({
+    claimName: claim.claimName,
+    claimNamespace: claim.namespace,
+    claimResources: [...claim.driverState.keys()].sort().flatMap((driverName) =>
+      (claim.driverState.get(driverName) ?? []).map((device) => ({
+        cdiDevices: device.cdiDeviceIds.map((name) => ({ name })),
+        driverName,
+        poolName: device.poolName,
+        deviceName: device.deviceName,
+      })),
+    ),
+  }));
+}
+
 /** Restartable init containers (sidecars) and the containers, as upstream lists them. */
 function listedContainers(pod: Pod): Container[] {
   return [
@@ -73,7 +107,7 @@ function listedContainers(pod: Pod): Container[] {
  * devices and exclusive CPUs), GetAllocatableResources, and Get (one pod), behind upstream's
  * rate limit (ResourceExhausted "rejected by rate limit" beyond it). Memory is empty: this
  * kubelet's memory manager has only the None policy, whose answers upstream leaves empty too;
- * dynamic resources are not reported (no DRA manager here yet).
+ * dynamic resources are the DRA manager's prepared claims.
  */
 export class PodResourcesServer {
   private server: GrpcJs.Server | undefined;
@@ -96,7 +130,7 @@ export class PodResourcesServer {
       devices: deviceAnswers(this.options.devices.containerDevices(uid, container.name)),
       cpuIds: [...(this.options.cpus?.exclusiveCpus(uid, container.name).list() ?? [])],
       memory: [],
-      dynamicResources: [],
+      dynamicResources: dynamicResourceAnswers(this.options.dynamicResources, pod, container),
     };
   }
 

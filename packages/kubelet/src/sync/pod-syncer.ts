@@ -31,6 +31,7 @@ import {
 import { buildSandboxConfig } from '../cri/sandbox-config';
 import type { StartLimiter, StartStep } from '../cri/start-limiter';
 import type { UserNamespaceAllocator } from '../cri/user-namespaces';
+import type { DraManager } from '../dra/dra-manager';
 import { type ObjectSource, resolveEnv } from '../env/resolve-env';
 import { type ServiceLister, serviceEnvVarMap } from '../env/service-env';
 import { CreateContainerConfigError, KubeletError } from '../errors';
@@ -151,6 +152,11 @@ export interface PodSyncerOptions {
    * a refused one waits with CreateContainerConfigError. None: every ephemeral container starts.
    */
   ephemeralContainerCheck?: EphemeralContainerCheck;
+  /**
+   * @internal The DRA manager: a pod's ResourceClaims are prepared before its sandbox is created; a failure
+   * is a FailedPrepareDynamicResources event and the pod waits for the next sync.
+   */
+  dynamicResources?: Pick<DraManager, 'prepareResources'>;
 }
 
 /** What one {@link PodSyncer.applyPodActions} round did and what the pod worker does next. */
@@ -367,6 +373,14 @@ export class PodSyncer {
       return { error: error as Error };
     }
     if (!actions.createSandbox) return { id: actions.sandboxId, config, ips: podIPs(status) };
+    try {
+      await this.options.dynamicResources?.prepareResources(pod);
+    } catch (error) {
+      // Upstream's kuberuntime SyncPod, before createPodSandbox.
+      const message = `Failed to prepare dynamic resources: ${(error as Error).message}`;
+      this.event(pod, 'Warning', 'FailedPrepareDynamicResources', message);
+      return { error: error as Error };
+    }
     outcome.changedRuntime = true;
     let created: Awaited<ReturnType<PodSyncer['runSandbox']>>;
     try {

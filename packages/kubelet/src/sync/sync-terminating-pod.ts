@@ -1,6 +1,7 @@
 import type { Clock } from '@nodeagent/primitives';
 import type { Pod, PodStatus } from '../api/pod-types';
 import { isAnythingRunning } from '../cri/runtime-state';
+import type { DraManager } from '../dra/dra-manager';
 import { applyActiveDeadline } from '../pod/active-deadline';
 import type { PodProber } from '../probes/pod-prober';
 import { rfc3339 } from '../rfc3339';
@@ -34,6 +35,8 @@ export interface PodTerminationContext {
   clock: Clock;
   hostIPs: string[];
   runtimeType?: string;
+  /** The DRA manager: the pod's ResourceClaims are unprepared once its containers have stopped. */
+  dynamicResources?: Pick<DraManager, 'unprepareResources'>;
 }
 
 /**
@@ -63,6 +66,9 @@ export async function syncTerminatingPod(
     stopped = await runtimeView.refresh(pod);
   }
   runtimeView.recountRunning();
+  // Upstream: after every container stopped and before the final status goes to the API server
+  // (which lets the claims be deallocated); a failure fails this sync, which is retried.
+  await context.dynamicResources?.unprepareResources(pod);
   const current = statuses.withLastStatus(pod);
   // A refused pod never ran: its status stays the refusal (upstream rejectPod), without the
   // waiting ContainerCreating statuses and conditions a regenerated one would add.

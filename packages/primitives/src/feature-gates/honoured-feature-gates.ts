@@ -11,7 +11,8 @@ import type { FeatureGateSpec } from './feature-gate-spec';
  *   the kubelet cannot write in a user namespace is logged and skipped), KubeletServiceAccountTokenForCredentialProviders
  *   (credential provider tokens), MemoryQoS (cgroup v2 memory.min / memory.low / memory.high),
  *   PLEGOnDemandRelist (a pod relisted, with its PLEG events, right after a successful sync),
- *   ResourceHealthStatus (containers' allocatedResourcesStatus from the device plugins' health),
+ *   ResourceHealthStatus (containers' allocatedResourcesStatus from the device plugins' and DRA
+ *   drivers' health), DRAExtendedResource (the scheduler's extended-resource claim prepared by DRA),
  *   NodeDeclaredFeatures and the declared-feature gates
  *   (status.declaredFeatures, @nodeagent/node-status declared-features.ts).
  * - kube-proxy: none (NFTablesProxyMode is GA and locked to true).
@@ -20,6 +21,7 @@ export const HONOURED_FEATURE_GATES = {
   kubelet: [
     'ContainerCheckpoint',
     'CSIVolumeHealth',
+    'DRAExtendedResource',
     'EventedPLEG',
     'ExtendWebSocketsToKubelet',
     'InPlacePodLevelResourcesVerticalScaling',
