@@ -19,6 +19,11 @@ export interface ElementMap<V, S = undefined> {
   delete(id: string): boolean;
   forEach(visit: (value: V, id: string) => void): void;
   /**
+   * forEach over at most `count` positions from `start` (0 first): returns the position to go
+   * on from, or -1 once the last was visited. Positions hold while the map is not changed.
+   */
+  forEachFrom(start: number, count: number, visit: (value: V, id: string) => void): number;
+  /**
    * Adds `id` from `source` without looking it up: for filling a new table, whose index is then
    * built once, at its final size, when next needed. An id held or appended before joins the
    * first one's entry then (the table's MergeAppended); it does not count in `size` till then.
@@ -216,6 +221,18 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
       const id = chunk[2 * (at % CHUNK)];
       if (id !== undefined) visit(chunk[2 * (at % CHUNK) + 1] as V, id as string);
     }
+  }
+
+  forEachFrom(start: number, count: number, visit: (value: V, id: string) => void): number {
+    this.indexAppended();
+    const { chunks, end } = this;
+    const stop = Math.min(end, start + count);
+    for (let at = start; at < stop; at++) {
+      const chunk = chunks[Math.floor(at / CHUNK)]!;
+      const id = chunk[2 * (at % CHUNK)];
+      if (id !== undefined) visit(chunk[2 * (at % CHUNK) + 1] as V, id as string);
+    }
+    return stop < end ? stop : -1;
   }
 
   /** The index slot holding `id` (whose hash is `hash`), or -1. */

@@ -3,6 +3,7 @@ import { NETLINK_NETFILTER } from './constants';
 import { NftNetlinkTransportError } from './errors';
 import { forceSendBuffer, preloadForceSendBuffer } from './force-send-buffer';
 import { loadNetlinkAddon } from './netlink-addon';
+import { OFF_THREAD_SEND_BYTES, preloadOffThreadSend, sendOffThread } from './off-thread-send';
 
 /**
  * A NETLINK_NETFILTER socket reduced to datagrams: what the session needs, so the socket can be
@@ -78,11 +79,22 @@ export class NetlinkChannel implements NfnetlinkChannel {
   }
 
   async prepareFit(): Promise<void> {
-    await preloadForceSendBuffer();
+    await Promise.all([preloadForceSendBuffer(), preloadOffThreadSend()]);
   }
 
-  send(datagram: Buffer): Promise<void> {
-    if (this.closed) return Promise.reject(new NftNetlinkTransportError('the socket is closed'));
+  /**
+   * One sendmsg of `datagram`; a large one (a full sync's batch) from a worker thread, since the
+   * kernel runs the batch inside that call (off-thread-send.ts), unless that cannot be done here.
+   */
+  async send(datagram: Buffer): Promise<void> {
+    if (this.closed) throw new NftNetlinkTransportError('the socket is closed');
+    if (datagram.length >= OFF_THREAD_SEND_BYTES && (await sendOffThread(this.socket, datagram))) return;
+    if (this.closed) throw new NftNetlinkTransportError('the socket is closed');
+    await this.sendOnLoop(datagram);
+  }
+
+  /** The addon's send: sendmsg on the main thread, queued behind its earlier sends. */
+  private sendOnLoop(datagram: Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
       this.socket.send(datagram, {}, (err) => {
         if (err) reject(new NftNetlinkTransportError(`send failed: ${err.message}`, Math.abs(err.errno)));
