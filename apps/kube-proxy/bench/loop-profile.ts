@@ -103,9 +103,44 @@ export function busyStretches(profile: CpuProfile, count = 3): BusyStretch[] {
     });
 }
 
-/** The busy stretches of the (one) profile a daemon wrote into `dir`, if any. */
-export function stretchesInDir(dir: string, count?: number): BusyStretch[] | undefined {
+/**
+ * What the main thread ran from `fromMonotonicMs` to `toMonotonicMs` (CLOCK_MONOTONIC, as the
+ * profile's times): the functions of one stall, by self time and time on the stack.
+ */
+export function profileWindow(
+  profile: CpuProfile,
+  fromMonotonicMs: number,
+  toMonotonicMs: number,
+): Omit<BusyStretch, 'startMonotonicMs'> {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const self = new Map<string, number>();
+  const onStack = new Map<string, number>();
+  let total = 0;
+  let t = profile.startTime;
+  profile.samples.forEach((sample, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    t += us;
+    if (t / 1000 < fromMonotonicMs || t / 1000 > toMonotonicMs) return;
+    let id: number | undefined = sample;
+    const leaf = byId.get(sample);
+    if (!leaf || IDLE.has(leaf.callFrame.functionName)) return;
+    total += us;
+    self.set(frameName(leaf), (self.get(frameName(leaf)) ?? 0) + us);
+    const names = new Set<string>();
+    while (id !== undefined) {
+      const node = byId.get(id);
+      if (node && !GENERIC.has(node.callFrame.functionName || '(anonymous)')) names.add(frameName(node));
+      id = parent.get(id);
+    }
+    for (const name of names) onStack.set(name, (onStack.get(name) ?? 0) + us);
+  });
+  return { ms: Math.round(total / 100) / 10, self: top(self, 10), onStack: top(onStack, 14) };
+}
+
+/** The (one) profile a daemon wrote into `dir`, if any. */
+export function profileInDir(dir: string): CpuProfile | undefined {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) return undefined;
-  return busyStretches(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, count);
+  return file ? (JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile) : undefined;
 }

@@ -70,6 +70,8 @@ export interface PhaseLoop {
   worst: { at: string; lateMs: number; cpuMs: number; waitMs: number } | null;
   /** The most main-thread CPU between two ticks: the longest single task, load aside. */
   longestTaskCpuMs: number;
+  /** That gap: when it ended (epoch ms) and how long it was (its lateness plus the tick). */
+  longestTaskGap: { endAt: number; ms: number } | null;
   /** Gaps over 100 ms, and of those the ones where the main thread ran over 100 ms of them. */
   over100Ms: number;
   cpuOver100Ms: number;
@@ -82,10 +84,10 @@ export function phaseLoop(ticks: LoopTick[], from: number, to: number): PhaseLoo
   const inside = ticks.filter((t) => t.at >= from && t.at <= to);
   const late = inside.map((t) => t.lateMs).sort((a, b) => a - b);
   let worst: LoopTick | undefined;
-  let longest = 0;
+  let longest: LoopTick | undefined;
   for (const t of inside) {
     if (!worst || t.lateMs > worst.lateMs) worst = t;
-    longest = Math.max(longest, t.cpuMs);
+    if (!longest || t.cpuMs > longest.cpuMs) longest = t;
   }
   return {
     ticks: inside.length,
@@ -102,7 +104,8 @@ export function phaseLoop(ticks: LoopTick[], from: number, to: number): PhaseLoo
           waitMs: round(worst.waitMs),
         }
       : null,
-    longestTaskCpuMs: round(longest),
+    longestTaskCpuMs: round(longest?.cpuMs ?? 0),
+    longestTaskGap: longest ? { endAt: longest.at, ms: longest.lateMs + LOOP_TICK_MS } : null,
     over100Ms: inside.filter((t) => t.lateMs > 100).length,
     cpuOver100Ms: inside.filter((t) => t.cpuMs > 100).length,
   };

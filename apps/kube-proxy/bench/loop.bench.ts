@@ -15,8 +15,9 @@
  *   and the retry one syncPeriod (30 s) later replaces the whole table, as a periodic full
  *   resync (hourly, kube-proxy's FullSyncPeriod) does;
  * churn goes on through all but `start`. KP_LOOP_CPU_PROF=1 runs the daemon with --cpu-prof and
- * names the functions of its longest busy stretches (bench/loop-profile.ts; the profiler's own
- * cost is in that run's figures). Results: bench-results/kube-proxy-loop.json (or
+ * names the functions of each phase's longest task (the profile's samples in that gap) and of the
+ * longest stretches without an idle sample (bench/loop-profile.ts; the profiler's own cost is in
+ * that run's figures). Results: bench-results/kube-proxy-loop.json (or
  * kube-proxy-loop-cpu-prof.json; KP_LOOP_OUT another name).
  *
  * Environment: KP_LOOP_SHAPE (`<services>x<endpoints>`, default 5000x50), KP_LOOP_BINARY (this
@@ -30,7 +31,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ApiServer, cleanupStaleNetns, createNetns, startApiServer } from '@nodeagent/testing';
 import { listenInNetns } from '@nodeagent/testing/netns';
-import { type BusyStretch, stretchesInDir } from './loop-profile';
+import { type BusyStretch, busyStretches, profileInDir, profileWindow } from './loop-profile';
 import { LOOP_SAMPLE_PRELOAD, type PhaseLoop, parseTicks, phaseLoop } from './loop-samples';
 import { wallMinusMonotonicMs } from './monotonic-clock';
 import { BENCH_NAMESPACE, moveEndpoint, podIP, populateCluster } from './scale-cluster';
@@ -227,13 +228,23 @@ async function main(): Promise<void> {
       listener.close();
     }
     const ticks = parseTicks(readFileSync(samples, 'utf8'));
-    const byPhase: Record<string, PhaseLoop & { notes?: Record<string, unknown> }> = {};
+    const byPhase: Record<
+      string,
+      PhaseLoop & { notes?: Record<string, unknown>; longestTaskProfile?: ReturnType<typeof profileWindow> }
+    > = {};
     for (const p of phases)
       byPhase[p.name] = { ...phaseLoop(ticks, p.from, p.to), ...(p.notes ? { notes: p.notes } : {}) };
     let stretches: (BusyStretch & { at: string })[] | undefined;
-    if (cpuProfile) {
+    const profile = cpuProfile ? profileInDir(profDir) : undefined;
+    if (profile) {
       const offset = wallMinusMonotonicMs();
-      stretches = stretchesInDir(profDir, 5)?.map((s) => ({
+      // Each phase's longest task, named: the profile's samples in that gap of the ticks.
+      for (const loop of Object.values(byPhase)) {
+        const gap = loop.longestTaskGap;
+        if (gap)
+          loop.longestTaskProfile = profileWindow(profile, gap.endAt - gap.ms - offset, gap.endAt - offset);
+      }
+      stretches = busyStretches(profile, 3).map((s) => ({
         at: new Date(s.startMonotonicMs + offset).toISOString(),
         ...s,
       }));

@@ -70,6 +70,30 @@ describe('a full table encoded in steps', () => {
     }
   });
 
+  it('IdTable.indexAppendedSome indexes appended ids in steps as one read does, duplicates merged', () => {
+    const fill = (t: IdTable<string, string>) => {
+      for (let i = 0; i < 300; i++) t.append(`id-${i % 250}`, `v${i}`, `owner-${i >> 4}`);
+    };
+    const joined = (held: string, value: string, source: string) => `${held}+${source}:${value}`;
+    const whole = new IdTable<string, string>(joined);
+    const stepped = new IdTable<string, string>(joined);
+    fill(whole);
+    fill(stepped);
+    let steps = 0;
+    while (!stepped.indexAppendedSome(7)) steps++;
+    expect(steps).toBe(Math.ceil(300 / 7) - 1);
+    const list = (t: IdTable<string, string>) => {
+      const out: string[] = [];
+      t.forEach((v, id) => {
+        out.push(`${id}=${v}`);
+      });
+      return out;
+    };
+    expect(list(stepped)).toEqual(list(whole));
+    expect(stepped.size).toBe(250);
+    expect(stepped.get('id-3')).toBe('v3+owner-15:v253');
+  });
+
   it('packedElementSteps gives forEachPackedElement’s elements, a slice per step', () => {
     const table = bigTable(10_000);
     const once: string[] = [];

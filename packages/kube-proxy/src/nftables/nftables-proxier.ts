@@ -26,6 +26,11 @@ export interface NftablesProxierOptions extends ProxierBaseOptions {
   serviceHealth?: ServiceHealthServer;
   /** Removes stale UDP flows after each sync (see clearStaleConntrack). */
   conntrack?: ConntrackCleaner;
+  /**
+   * How long a full sync's synchronous steps (the table's update) run before the event loop gets
+   * a turn, in ms (EventLoopSlices; default 8, 0: a turn at every check).
+   */
+  eventLoopSliceMs?: number;
 }
 
 /**
@@ -140,7 +145,7 @@ export class NftablesProxier extends ProxierBase {
     const start = this.clock.now();
     const stages = new SyncStages();
     // Counted from here: a big snapshot's CPU is in the first slice.
-    const slices = new EventLoopSlices();
+    const slices = new EventLoopSlices(this.opts.eventLoopSliceMs);
     const snapshot = this.checkoutSnapshot();
     stages.mark('snapshot');
     let result: SyncResult;

@@ -29,6 +29,11 @@ export interface ElementMap<V, S = undefined> {
    * first one's entry then (the table's MergeAppended); it does not count in `size` till then.
    */
   append(id: string, value: V, source: S): void;
+  /**
+   * Indexes up to `count` of the appended entries (what the first read after appends does for
+   * all of them), so a large fill's index can be built in steps; whether none is left.
+   */
+  indexAppendedSome(count: number): boolean;
 }
 
 /**
@@ -164,10 +169,15 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
 
   /** Indexes the entries appended since the index was last complete, merging held ids. */
   private indexAppended(): void {
-    if (this.indexedEnd === this.end) return;
+    this.indexAppendedSome(Number.POSITIVE_INFINITY);
+  }
+
+  indexAppendedSome(count: number): boolean {
+    if (this.indexedEnd === this.end) return true;
     const needed = this.live + (this.end - this.indexedEnd);
     if (2 * (needed + this.deleted) > this.index.length) this.rehash(needed, this.indexedEnd);
-    const { chunks, end, runStarts, runSources } = this;
+    const { chunks, runStarts, runSources } = this;
+    const end = Math.min(this.end, this.indexedEnd + count);
     let run = 0;
     for (let at = this.indexedEnd; at < end; at++) {
       const chunk = chunks[Math.floor(at / CHUNK)]!;
@@ -193,8 +203,10 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
       chunk[2 * (at % CHUNK) + 1] = undefined;
     }
     this.indexedEnd = end;
+    if (end < this.end) return false;
     this.runStarts = [];
     this.runSources = [];
+    return true;
   }
 
   delete(id: string): boolean {
