@@ -1,8 +1,9 @@
 /**
  * kube-proxy's event loop at scale (issue #85: delay max ≤ 100 ms at 250k endpoints, full
  * resyncs and relists included). The nodeagent-kube-proxy single executable as its own process in
- * a throwaway network namespace (nftables mode, as the scale bench starts it), against the
- * in-process API server of @nodeagent/testing, for 5,000 Services × 50 endpoints. A preload
+ * a throwaway network namespace (nftables mode unless KP_LOOP_MODE says iptables; as the scale
+ * bench starts it), against the in-process API server of @nodeagent/testing, for 5,000 Services
+ * × 50 endpoints. A preload
  * (bench/loop-samples.ts) notes every 10 ms how late the main thread's timer fired and how much
  * of that gap the thread ran on a core, so a stall reads as the daemon's own work or a wait for a
  * core on a loaded machine. Phases, each reported apart:
@@ -23,7 +24,9 @@
  * Environment: KP_LOOP_SHAPE (`<services>x<endpoints>`, default 5000x50), KP_LOOP_BINARY (this
  * executable instead of building one), KP_LOOP_CHURN_MS (the churn phase, default 30000),
  * KP_LOOP_RELIST_MS (each relist phase, default 30000), KP_LOOP_TIMEOUT_MS (first sync, default
- * 600000), KP_LOOP_KEEP (copy the raw ticks and profile into this directory). Needs root (network namespaces).
+ * 600000), KP_LOOP_MODE (nftables, the default, or iptables: no retryFullSync phase),
+ * KP_LOOP_KEEP (copy the raw ticks and profile into this directory). Needs root (network
+ * namespaces).
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -92,6 +95,9 @@ async function main(): Promise<void> {
   const relistMs = envNumber('KP_LOOP_RELIST_MS', 30_000);
   const timeoutMs = envNumber('KP_LOOP_TIMEOUT_MS', 600_000);
   const cpuProfile = process.env.KP_LOOP_CPU_PROF === '1';
+  const mode = process.env.KP_LOOP_MODE ?? 'nftables';
+  if (mode !== 'nftables' && mode !== 'iptables')
+    throw new Error(`KP_LOOP_MODE: "${mode}" is not nftables or iptables`);
   await cleanupStaleNetns();
   const dir = mkdtempSync(join(tmpdir(), `na-kp-loop-${process.pid}-`));
   const served = { sliceRequests: 0, streamedObjects: 0 };
@@ -128,7 +134,7 @@ async function main(): Promise<void> {
     const loadAverage = Math.round((loadavg()[0] ?? 0) * 10) / 10;
     const daemon = startDaemon(ns, {
       binary,
-      mode: 'nftables',
+      mode,
       dir,
       nodeOptions: [`--require ${preload}`, cpuProfile ? `--cpu-prof --cpu-prof-dir=${profDir}` : '']
         .filter(Boolean)
@@ -191,10 +197,22 @@ async function main(): Promise<void> {
       }
       api.watchStreams.watchList = true;
 
-      // retryFullSync: the table deleted; the next diff fails; the retry replaces the table.
+      // retryFullSync (nftables): the table deleted; the next diff fails; the retry replaces the table.
+      if (mode === 'nftables') await retryFullSync();
+      result.changesWritten = stopChurn();
+      stopChurn = undefined;
+      result.cpuSecondsTotal = cpuSeconds(daemon.pid);
+      result.cgroupMiBEnd = (await cgroupMiB(daemon.pid)) ?? null;
+    } finally {
+      stopChurn?.();
+      await daemon.stop();
+      probe.close();
+      listener.close();
+    }
+    async function retryFullSync(): Promise<void> {
       const before = await probe.scrape();
       const fullBefore = metricValue(before, FULL_COUNT) ?? 0;
-      from = Date.now();
+      const from = Date.now();
       await ns.exec('nft', ['delete', 'table', 'ip', 'kube-proxy']);
       const deadline = Date.now() + 180_000;
       let full = fullBefore;
@@ -217,15 +235,6 @@ async function main(): Promise<void> {
           ),
         },
       });
-      result.changesWritten = stopChurn();
-      stopChurn = undefined;
-      result.cpuSecondsTotal = cpuSeconds(daemon.pid);
-      result.cgroupMiBEnd = (await cgroupMiB(daemon.pid)) ?? null;
-    } finally {
-      stopChurn?.();
-      await daemon.stop();
-      probe.close();
-      listener.close();
     }
     const ticks = parseTicks(readFileSync(samples, 'utf8'));
     const byPhase: Record<
@@ -252,6 +261,7 @@ async function main(): Promise<void> {
     const out = {
       generatedAt: new Date().toISOString(),
       binary: process.env.KP_LOOP_BINARY ?? 'nodeagent-kube-proxy single executable, built by this run',
+      mode,
       services,
       endpointsPerService: endpoints,
       endpoints: services * endpoints,
