@@ -44,6 +44,8 @@ export const DEFAULT_SOCKET_BUFFER = 8 << 20;
 /** A NETLINK_NETFILTER socket of the `netlink` package, in this process's network namespace. */
 export class NetlinkChannel implements NfnetlinkChannel {
   private closed = false;
+  /** The last send handed over (or failed), which the next one waits for. */
+  private sending: Promise<unknown> = Promise.resolve();
   private failureListener: ((error: NftNetlinkTransportError) => void) | undefined;
   readonly ackCapacity: number;
 
@@ -86,7 +88,14 @@ export class NetlinkChannel implements NfnetlinkChannel {
    * One sendmsg of `datagram`; a large one (a full sync's batch) from a worker thread, since the
    * kernel runs the batch inside that call (off-thread-send.ts), unless that cannot be done here.
    */
-  async send(datagram: Buffer): Promise<void> {
+  send(datagram: Buffer): Promise<void> {
+    // In call order, as the interface promises, whichever way each goes.
+    const sent = this.sending.then(() => this.sendNow(datagram));
+    this.sending = sent.catch(() => undefined);
+    return sent;
+  }
+
+  private async sendNow(datagram: Buffer): Promise<void> {
     if (this.closed) throw new NftNetlinkTransportError('the socket is closed');
     if (datagram.length >= OFF_THREAD_SEND_BYTES && (await sendOffThread(this.socket, datagram))) return;
     if (this.closed) throw new NftNetlinkTransportError('the socket is closed');
