@@ -51,6 +51,8 @@ const FAILURES = 'kubeproxy_sync_proxy_rules_nftables_sync_failures_total';
 const CHURN_EVERY_MS = 100;
 /** After a phase's last event, how long its window stays open for what follows from it. */
 const SETTLE_MS = 5000;
+/** After the last phase, idle, before the late memory reading. */
+const LATE_MS = 20_000;
 
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -203,6 +205,9 @@ async function main(): Promise<void> {
       stopChurn = undefined;
       result.cpuSecondsTotal = cpuSeconds(daemon.pid);
       result.cgroupMiBEnd = (await cgroupMiB(daemon.pid)) ?? null;
+      // Churn stopped, idle: what the last phases' garbage left once collected.
+      await sleep(LATE_MS);
+      result.cgroupMiBIdleLate = (await cgroupMiB(daemon.pid)) ?? null;
     } finally {
       stopChurn?.();
       await daemon.stop();
