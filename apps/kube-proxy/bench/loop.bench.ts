@@ -25,7 +25,8 @@
  * executable instead of building one), KP_LOOP_CHURN_MS (the churn phase, default 30000),
  * KP_LOOP_RELIST_MS (each relist phase, default 30000), KP_LOOP_TIMEOUT_MS (first sync, default
  * 600000), KP_LOOP_MODE (nftables, the default, or iptables: no retryFullSync phase),
- * KP_LOOP_KEEP (copy the raw ticks and profile into this directory). Needs root (network
+ * KP_LOOP_INITIAL=list (the start's reads as LISTs: the server's WatchList gate off until the
+ * first sync), KP_LOOP_KEEP (copy the raw ticks and profile into this directory). Needs root (network
  * namespaces).
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -98,6 +99,8 @@ async function main(): Promise<void> {
   const timeoutMs = envNumber('KP_LOOP_TIMEOUT_MS', 600_000);
   const cpuProfile = process.env.KP_LOOP_CPU_PROF === '1';
   const mode = process.env.KP_LOOP_MODE ?? 'nftables';
+  // KP_LOOP_INITIAL=list: the server's WatchList gate off at start, so the first reads are LISTs.
+  const initialList = process.env.KP_LOOP_INITIAL === 'list';
   if (mode !== 'nftables' && mode !== 'iptables')
     throw new Error(`KP_LOOP_MODE: "${mode}" is not nftables or iptables`);
   await cleanupStaleNetns();
@@ -134,6 +137,7 @@ async function main(): Promise<void> {
     const profDir = join(dir, 'cpu-prof');
     mkdirSync(profDir, { recursive: true });
     const loadAverage = Math.round((loadavg()[0] ?? 0) * 10) / 10;
+    api.watchStreams.watchList = !initialList;
     const daemon = startDaemon(ns, {
       binary,
       mode,
@@ -160,6 +164,7 @@ async function main(): Promise<void> {
       await sleep(SETTLE_MS);
       phases.push({ name: 'start', from: daemon.execAt, to: Date.now() });
 
+      api.watchStreams.watchList = true;
       // churn: the soak's endpoint changes, steady.
       stopChurn = startChurn(api, services, endpoints);
       let from = Date.now();
@@ -267,6 +272,7 @@ async function main(): Promise<void> {
       generatedAt: new Date().toISOString(),
       binary: process.env.KP_LOOP_BINARY ?? 'nodeagent-kube-proxy single executable, built by this run',
       mode,
+      initialReads: initialList ? 'LIST' : 'watch-list stream',
       services,
       endpointsPerService: endpoints,
       endpoints: services * endpoints,
