@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { gatherPayload } from '../src/iptables/nft-netlink-restore';
 import {
   encodeRestoreTextBatch,
   encodeRestoreTextBatchSteps,
@@ -73,6 +74,28 @@ describe('iptables restore text read and encoded in steps', () => {
       expect(datagram(step.value.batch).equals(datagram(whole.batch))).toBe(true);
       if (text !== IPV4_FIRST) expect(count).toBeGreaterThan(2);
     }
+  });
+
+  it('gatherPayload gives the event loop turns while a producer that never waits renders', async () => {
+    async function* rendering() {
+      for (let i = 0; i < 40; i++) {
+        const until = performance.now() + 1;
+        while (performance.now() < until);
+        yield `chunk ${i}\n`;
+      }
+    }
+    let turns = 0;
+    let running = true;
+    const turn = () => {
+      turns++;
+      if (running) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const parts = await gatherPayload(rendering(), ['iptables-restore']);
+    running = false;
+    expect(parts).toHaveLength(40);
+    // 40 ms of rendering in slices of 8 ms.
+    expect(turns).toBeGreaterThanOrEqual(3);
   });
 
   it('a bad line is still refused with its line number', () => {

@@ -40,10 +40,10 @@ export interface NftNetlinkRestoreOptions {
 
 /** Why a payload is left to iptables-restore: the writer cannot take it, nothing was sent. */
 /**
- * How long a full payload's encoding runs before the event loop gets a turn (ms): 760,000 rules
- * were one 3.5 s task of kube-proxy's main thread (apps/kube-proxy/bench/loop.bench.ts).
+ * How long a full payload's rendering or encoding runs before the event loop gets a turn (ms):
+ * 760,000 rules were one 3.5 s task of kube-proxy's main thread (apps/kube-proxy/bench/loop.bench.ts).
  */
-const ENCODE_SLICE_MS = 8;
+const SLICE_MS = 8;
 
 export class NftNetlinkFallback {
   constructor(
@@ -102,7 +102,15 @@ export async function gatherPayload(
 ): Promise<string[]> {
   const produced: string[] = [];
   try {
-    for await (const chunk of chunks) produced.push(chunk);
+    // A producer that renders as it is pulled never waits for I/O: without a turn of the event
+    // loop now and then, its whole payload (760,000 rules) would be rendered in one task.
+    let sliceStart = performance.now();
+    for await (const chunk of chunks) {
+      produced.push(chunk);
+      if (performance.now() - sliceStart < SLICE_MS) continue;
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
   } catch (err) {
     throw new InputAbortedError(command, 0, err);
   }
@@ -135,7 +143,7 @@ export async function writeOverNetlink(
         stats = step.value.stats;
         break;
       }
-      if (performance.now() - sliceStart < ENCODE_SLICE_MS) continue;
+      if (performance.now() - sliceStart < SLICE_MS) continue;
       const pauseStart = performance.now();
       await new Promise((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
