@@ -4,8 +4,9 @@ import {
   encodeRestoreTextBatch,
   encodeRestoreTextBatchSteps,
 } from '../src/iptables/nft-wire/restore-text-batch';
+import { RulesetEncoder } from '../src/iptables/nft-wire/ruleset-batch';
 import { readRestore, readRestoreSteps } from '../src/iptables/restore-reader';
-import type { BatchBuffer } from '../src/nftables/netlink/batch-buffer';
+import { BatchBuffer } from '../src/nftables/netlink/batch-buffer';
 import { IPV4_FIRST } from './fixtures/iptables-nft-wire-shapes';
 
 // A full iptables payload is read and encoded in steps of a few thousand lines, so the netlink
@@ -96,6 +97,21 @@ describe('iptables restore text read and encoded in steps', () => {
     expect(parts).toHaveLength(40);
     // 40 ms of rendering in slices of 8 ms.
     expect(turns).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a table of many chains is begun in steps, with the same messages', () => {
+    const head = {
+      name: 'nat' as const,
+      chains: Array.from({ length: 10_000 }, (_, i) => ({ name: `KUBE-SVC-${i}` })),
+    };
+    const whole = new BatchBuffer();
+    new RulesetEncoder(whole, 'ipv4').beginTable(head);
+    const stepped = new BatchBuffer();
+    let steps = 0;
+    for (const _ of new RulesetEncoder(stepped, 'ipv4').beginTableSteps(head, 1000)) steps++;
+    // 10,000 declarations and 10,000 flushes, a step every 1,000.
+    expect(steps).toBe(20);
+    expect(datagram(stepped).equals(datagram(whole))).toBe(true);
   });
 
   it('a bad line is still refused with its line number', () => {

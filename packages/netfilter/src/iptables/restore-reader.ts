@@ -163,7 +163,8 @@ function readLines(
       state.table = name;
       declared?.clear();
       handler.table(name);
-      continue;
+      // A step ends at a table's start: its handler may have work to do in steps before the rules.
+      return from;
     }
     const table = state.table;
     if (!table) throw new ParseError(state.lineNumber, line, 'line outside a table');

@@ -96,6 +96,8 @@ function* encodeRules(
   let table: TableName = 'filter';
   const withRules = new Set<string>();
   let last = '';
+  /** A table begun by the reader whose chains are still to be declared (in steps, before its rules). */
+  let begun: TableHead | undefined;
   const redeclared = (chain: string) => {
     if (chain === last || withRules.has(chain))
       throw new IptablesNftUnsupportedError(
@@ -103,12 +105,12 @@ function* encodeRules(
         'a chain declared or deleted after its rules',
       );
   };
-  yield* readRestoreSteps(text, {
+  const reading = readRestoreSteps(text, {
     table(name) {
       table = name;
       withRules.clear();
       last = '';
-      encoder.beginTable(heads[next++] as TableHead);
+      begun = heads[next++] as TableHead;
     },
     chain: redeclared,
     deleteChain: redeclared,
@@ -123,6 +125,16 @@ function* encodeRules(
       encoder.endTable();
     },
   });
+  // The reader ends a step at each table's start: its chains are declared before its first rule.
+  for (let step = reading.next(); ; step = reading.next()) {
+    if (begun) {
+      const head = begun;
+      begun = undefined;
+      yield* encoder.beginTableSteps(head);
+    }
+    if (step.done) return;
+    yield;
+  }
 }
 
 /**
