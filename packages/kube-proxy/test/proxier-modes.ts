@@ -88,7 +88,10 @@ export function fakeNftables(beforeWrite: () => void = () => {}): FakeProxierNft
 }
 
 /** An nftables proxier on fakeNftables() (or on the given fake); `failNextWrite()` fails its next write. */
-export function fakeNftablesProxier(options: FakeProxierOptions = {}, nft = fakeNftables()) {
+export function fakeNftablesProxier(
+  options: FakeProxierOptions & { eventLoopSliceMs?: number } = {},
+  nft = fakeNftables(),
+) {
   const proxier = new NftablesProxier({
     family: 'IPv4',
     nodeName: 'node-a',

@@ -3,6 +3,7 @@ import { InvalidFieldError } from '../errors';
 import { runQueueWaitMs } from '../runtime/run-queue-wait';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
 import type { ConntrackCleaner } from '../shared/conntrack-cleaner';
+import { EventLoopSlices } from '../shared/event-loop-slices';
 import { ProxierBase, type ProxierBaseOptions, type SyncResult } from '../shared/proxier-base';
 import { syncServiceHealth } from '../shared/sync-service-health';
 import { SyncStages } from '../shared/sync-stages';
@@ -25,6 +26,11 @@ export interface NftablesProxierOptions extends ProxierBaseOptions {
   serviceHealth?: ServiceHealthServer;
   /** Removes stale UDP flows after each sync (see clearStaleConntrack). */
   conntrack?: ConntrackCleaner;
+  /**
+   * How long a full sync's synchronous steps (the table's update) run before the event loop gets
+   * a turn, in ms (EventLoopSlices; default 8, 0: a turn at every check).
+   */
+  eventLoopSliceMs?: number;
 }
 
 /**
@@ -34,10 +40,12 @@ export interface NftablesProxierOptions extends ProxierBaseOptions {
  * (pkg/proxy/nftables/proxier.go NewProxier, runner.NewBoundedFrequencyRunner).
  */
 const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
-/** A sync hands the event loop back after every this many Service ports it rewrites (issue #54). */
-const YIELD_EVERY_SERVICE_PORTS = 500;
-/** Lets signals, health checks and informer events run between a sync's CPU-bound steps. */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/**
+ * A full update looks at the clock after every this many Service ports, and hands the event loop
+ * back once EventLoopSlices' slice is spent: signals, health checks and informer events then
+ * wait a few ms, not the second of a 250k-endpoint table (apps/kube-proxy/bench/loop.bench.ts).
+ */
+const CHECK_EVERY_SERVICE_PORTS = 16;
 
 /** A batch's cost as the sync line shows it: ms rounded to 0.1, sizes as they are. */
 function batchStats(b: NftBatchStats | undefined): Record<string, number> | undefined {
@@ -136,6 +144,8 @@ export class NftablesProxier extends ProxierBase {
     if (!this.isInitialized()) return undefined;
     const start = this.clock.now();
     const stages = new SyncStages();
+    // Counted from here: a big snapshot's CPU is in the first slice.
+    const slices = new EventLoopSlices(this.opts.eventLoopSliceMs);
     const snapshot = this.checkoutSnapshot();
     stages.mark('snapshot');
     let result: SyncResult;
@@ -146,10 +156,9 @@ export class NftablesProxier extends ProxierBase {
       // A big snapshot took CPU; so does a full update of the table (handed back in steps). An
       // update of only the Services whose endpoints changed is short, and a turn of the event
       // loop before it only let other work (a metrics scrape) delay the change (issue #54).
-      if (snapshot.services.size > YIELD_EVERY_SERVICE_PORTS && this.ruleset.walksAll(snapshot))
-        await yieldToEventLoop();
+      if (this.ruleset.walksAll(snapshot)) await slices.next();
       stages.mark('yield');
-      await this.ruleset.updateInSteps(snapshot, yieldToEventLoop, YIELD_EVERY_SERVICE_PORTS);
+      await this.ruleset.updateInSteps(snapshot, () => slices.next(), CHECK_EVERY_SERVICE_PORTS);
       stages.mark('update');
       const diff =
         this.inSync && start - this.lastFullSync < FORCED_FULL_SYNC_INTERVAL_MS

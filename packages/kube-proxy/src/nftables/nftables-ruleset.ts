@@ -11,6 +11,9 @@ import { NFTABLES_TABLE } from './nftables-names';
 import { type NftablesBackendOptions, type NftFamilyContext, nftFamilyContext } from './nftables-options';
 import { servicePortRuleset } from './service-port-ruleset';
 
+/** Elements indexed per step of a first fill's indexing: about as long as writing one Service port. */
+const INDEX_STEP_ELEMENTS = 512;
+
 /** Owner name of the Service-independent part (service port keys always contain a "/"). */
 const BASE_OWNER = 'base';
 
@@ -113,6 +116,8 @@ export class NftablesRuleset {
       if (this.write(key, sp, snapshot)) rewritten++;
       yield;
     }
+    // A first fill's element indexes, in steps too (the sync's next read would build them at once).
+    for (const _ of this.table.indexSteps(INDEX_STEP_ELEMENTS)) yield;
     this.lastServices = snapshot.services;
     this.lastNodeLabels = snapshot.nodeLabels;
     return rewritten;

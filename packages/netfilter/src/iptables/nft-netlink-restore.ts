@@ -14,7 +14,7 @@ import { NftBatchTooLargeError } from '../nftables/netlink/errors';
 import type { IpFamily } from './model';
 import { IptablesNftUnsupportedError } from './nft-wire/errors';
 import { IptablesNftNetlinkWriter, type IptablesNftWriteStats } from './nft-wire/netlink-writer';
-import { encodeRestoreTextBatch } from './nft-wire/restore-text-batch';
+import { encodeRestoreTextBatchSteps } from './nft-wire/restore-text-batch';
 import type { IptablesNftBatchStats } from './nft-wire/ruleset-batch';
 
 /** Full restores over netlink: where the socket comes from, and who hears about fallbacks. */
@@ -39,6 +39,12 @@ export interface NftNetlinkRestoreOptions {
 }
 
 /** Why a payload is left to iptables-restore: the writer cannot take it, nothing was sent. */
+/**
+ * How long a full payload's rendering or encoding runs before the event loop gets a turn (ms):
+ * 760,000 rules were one 3.5 s task of kube-proxy's main thread (apps/kube-proxy/bench/loop.bench.ts).
+ */
+const SLICE_MS = 8;
+
 export class NftNetlinkFallback {
   constructor(
     readonly reason: string,
@@ -96,7 +102,15 @@ export async function gatherPayload(
 ): Promise<string[]> {
   const produced: string[] = [];
   try {
-    for await (const chunk of chunks) produced.push(chunk);
+    // A producer that renders as it is pulled never waits for I/O: without a turn of the event
+    // loop now and then, its whole payload (760,000 rules) would be rendered in one task.
+    let sliceStart = performance.now();
+    for await (const chunk of chunks) {
+      produced.push(chunk);
+      if (performance.now() - sliceStart < SLICE_MS) continue;
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
   } catch (err) {
     throw new InputAbortedError(command, 0, err);
   }
@@ -118,8 +132,23 @@ export async function writeOverNetlink(
   const batch = new BatchBuffer();
   const start = performance.now();
   let stats: IptablesNftBatchStats;
+  // What runs in the event loop's turns between the encoding's steps is not the encoding's.
+  let pausedMs = 0;
   try {
-    stats = encodeRestoreTextBatch(parts, family, batch).stats;
+    const steps = encodeRestoreTextBatchSteps(parts, family, batch);
+    let sliceStart = performance.now();
+    for (;;) {
+      const step = steps.next();
+      if (step.done) {
+        stats = step.value.stats;
+        break;
+      }
+      if (performance.now() - sliceStart < SLICE_MS) continue;
+      const pauseStart = performance.now();
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+      pausedMs += sliceStart - pauseStart;
+    }
   } catch (err) {
     batch.release();
     if (isParseError(err)) throw new NftNetlinkFallback('payload not in iptables-save form', err);
@@ -128,7 +157,7 @@ export async function writeOverNetlink(
       throw new NftNetlinkFallback('batch larger than the socket takes', err);
     throw err;
   }
-  const encodeMs = performance.now() - start;
+  const encodeMs = performance.now() - start - pausedMs;
   let writer: IptablesNftNetlinkWriter;
   try {
     writer = new IptablesNftNetlinkWriter(await options.openChannel());

@@ -79,6 +79,18 @@ const NEWLINE = 10;
  * are read as their concatenation, without making it (a full sync's is 100+ MB).
  */
 export function readRestore(text: string | readonly string[], handler: RestoreLineHandler): void {
+  for (const _ of readRestoreSteps(text, handler, Number.POSITIVE_INFINITY));
+}
+
+/**
+ * readRestore in steps of about `linesPerStep` lines: iterating it reads the next ones, so a
+ * caller can hand the event loop back between steps while a full sync's ~1M lines are read.
+ */
+export function* readRestoreSteps(
+  text: string | readonly string[],
+  handler: RestoreLineHandler,
+  linesPerStep = RESTORE_LINES_PER_STEP,
+): Generator<void> {
   const pieces = typeof text === 'string' ? [text] : text;
   const state: ReaderState = { table: undefined, declared: new DeclaredChains(), lineNumber: 0 };
   // A line cut between two pieces is carried whole into the next (producers cut at line ends).
@@ -91,7 +103,11 @@ export function readRestore(text: string | readonly string[], handler: RestoreLi
       carry = piece.slice(cut);
       piece = piece.slice(0, cut);
     }
-    readLines(piece, state, handler);
+    for (let from = 0; from < piece.length; ) {
+      from = readLines(piece, from, linesPerStep, state, handler);
+      if (from < piece.length) yield;
+    }
+    if (i < pieces.length - 1) yield;
   }
   // The line after a final newline counts, as the last (empty) line of the text.
   let last = '';
@@ -100,6 +116,9 @@ export function readRestore(text: string | readonly string[], handler: RestoreLi
   if (state.table) throw new ParseError(lastLine, '', `table ${state.table} has no COMMIT`);
 }
 
+/** Lines per step of readRestoreSteps: a few milliseconds of a full sync's encoding. */
+const RESTORE_LINES_PER_STEP = 4096;
+
 /** Where the reading is between pieces. */
 interface ReaderState {
   table: TableName | undefined;
@@ -107,14 +126,25 @@ interface ReaderState {
   lineNumber: number;
 }
 
-/** The lines of `text` (ending at a line's end, or the payload's last piece) into `handler`. */
-function readLines(text: string, state: ReaderState, handler: RestoreLineHandler): void {
+/**
+ * The lines of `text` (ending at a line's end, or the payload's last piece) from `start`, at most
+ * `count` of them, into `handler`; returns where the next line starts (text.length at the end).
+ */
+function readLines(
+  text: string,
+  start: number,
+  count: number,
+  state: ReaderState,
+  handler: RestoreLineHandler,
+): number {
   // Lines are read in place (indexOf, not split): a full sync's payload has ~1M of them.
   const skipRules = !handler.rule;
   // Only rules are checked against the declared chains: a pass without them keeps no set
   // (255k names at 5k Services x 50).
   const declared = skipRules ? undefined : state.declared;
-  for (let from = 0; from < text.length; ) {
+  const stopAt = state.lineNumber + count;
+  let from = start;
+  while (from < text.length && state.lineNumber < stopAt) {
     const newline = text.indexOf('\n', from);
     const to = newline < 0 ? text.length : newline;
     state.lineNumber++;
@@ -133,7 +163,8 @@ function readLines(text: string, state: ReaderState, handler: RestoreLineHandler
       state.table = name;
       declared?.clear();
       handler.table(name);
-      continue;
+      // A step ends at a table's start: its handler may have work to do in steps before the rules.
+      return from;
     }
     const table = state.table;
     if (!table) throw new ParseError(state.lineNumber, line, 'line outside a table');
@@ -146,6 +177,7 @@ function readLines(text: string, state: ReaderState, handler: RestoreLineHandler
     const reason = readTableLine(table, declared, line, handler);
     if (reason !== undefined) throw new ParseError(state.lineNumber, line, reason);
   }
+  return from;
 }
 
 /** `:NAME POLICY …`'s first two fields (a full sync declares 255,000 chains: no regex unless tabbed). */

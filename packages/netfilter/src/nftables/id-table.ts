@@ -19,11 +19,21 @@ export interface ElementMap<V, S = undefined> {
   delete(id: string): boolean;
   forEach(visit: (value: V, id: string) => void): void;
   /**
+   * forEach over at most `count` positions from `start` (0 first): returns the position to go
+   * on from, or -1 once the last was visited. Positions hold while the map is not changed.
+   */
+  forEachFrom(start: number, count: number, visit: (value: V, id: string) => void): number;
+  /**
    * Adds `id` from `source` without looking it up: for filling a new table, whose index is then
    * built once, at its final size, when next needed. An id held or appended before joins the
    * first one's entry then (the table's MergeAppended); it does not count in `size` till then.
    */
   append(id: string, value: V, source: S): void;
+  /**
+   * Indexes up to `count` of the appended entries (what the first read after appends does for
+   * all of them), so a large fill's index can be built in steps; whether none is left.
+   */
+  indexAppendedSome(count: number): boolean;
 }
 
 /**
@@ -159,10 +169,15 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
 
   /** Indexes the entries appended since the index was last complete, merging held ids. */
   private indexAppended(): void {
-    if (this.indexedEnd === this.end) return;
+    this.indexAppendedSome(Number.POSITIVE_INFINITY);
+  }
+
+  indexAppendedSome(count: number): boolean {
+    if (this.indexedEnd === this.end) return true;
     const needed = this.live + (this.end - this.indexedEnd);
     if (2 * (needed + this.deleted) > this.index.length) this.rehash(needed, this.indexedEnd);
-    const { chunks, end, runStarts, runSources } = this;
+    const { chunks, runStarts, runSources } = this;
+    const end = Math.min(this.end, this.indexedEnd + count);
     let run = 0;
     for (let at = this.indexedEnd; at < end; at++) {
       const chunk = chunks[Math.floor(at / CHUNK)]!;
@@ -188,8 +203,10 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
       chunk[2 * (at % CHUNK) + 1] = undefined;
     }
     this.indexedEnd = end;
+    if (end < this.end) return false;
     this.runStarts = [];
     this.runSources = [];
+    return true;
   }
 
   delete(id: string): boolean {
@@ -216,6 +233,18 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
       const id = chunk[2 * (at % CHUNK)];
       if (id !== undefined) visit(chunk[2 * (at % CHUNK) + 1] as V, id as string);
     }
+  }
+
+  forEachFrom(start: number, count: number, visit: (value: V, id: string) => void): number {
+    this.indexAppended();
+    const { chunks, end } = this;
+    const stop = Math.min(end, start + count);
+    for (let at = start; at < stop; at++) {
+      const chunk = chunks[Math.floor(at / CHUNK)]!;
+      const id = chunk[2 * (at % CHUNK)];
+      if (id !== undefined) visit(chunk[2 * (at % CHUNK) + 1] as V, id as string);
+    }
+    return stop < end ? stop : -1;
   }
 
   /** The index slot holding `id` (whose hash is `hash`), or -1. */

@@ -69,7 +69,11 @@ export type {
 } from './netlink/rule/types';
 export { NftablesClient, type NftablesClientOptions, nftErrorLine } from './nftables-client';
 export type { NftablesInterface } from './nftables-interface';
-export type { NftPackedElementSource, NftPackedElementVisitor } from './packed-element';
+export type {
+  NftPackedElementSource,
+  NftPackedElementSteps,
+  NftPackedElementVisitor,
+} from './packed-element';
 export type { PackedMark as NftPackedKeyPrefix } from './packed-parts';
 export { parseNftJson, ruleTextsByHandle } from './parse-json';
 export { parseScript } from './parse-script';

@@ -18,6 +18,13 @@ export type NftPackedElementVisitor = (container: string, id: string, keyAt: num
  */
 export type NftPackedElementSource = (visit: NftPackedElementVisitor) => void;
 
+/**
+ * NftPackedElementSource in slices: iterating it visits the elements a slice (a few thousand)
+ * per step, so the caller can hand the event loop back between steps while a full table is
+ * encoded. IncrementalNftTable.packedElementSteps is one.
+ */
+export type NftPackedElementSteps = (visit: NftPackedElementVisitor) => Iterable<void>;
+
 /** An element's texts, as NftElementTextVisitor takes them (one reused object: read it before the next call). */
 export interface PackedElementTexts extends PackedTail {
   key: string;

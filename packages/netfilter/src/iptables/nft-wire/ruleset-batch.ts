@@ -57,6 +57,9 @@ export interface TableHead {
  * `endTable` (the `-X` deletions). The model's rulesets and restore text read line by line
  * (restore-text-batch.ts) go through the same calls.
  */
+/** Chains per step of RulesetEncoder.beginTableSteps: a few ms of encoding. */
+const CHAINS_PER_STEP = 4096;
+
 export class RulesetEncoder {
   private readonly w = new AttributeWriter(4096);
   private readonly expressions: RuleExpressionEncoder;
@@ -95,6 +98,14 @@ export class RulesetEncoder {
 
   /** The table, its chains declared, the user chains flushed and the deleted ones too. */
   beginTable(table: TableHead): void {
+    for (const _ of this.beginTableSteps(table));
+  }
+
+  /**
+   * beginTable in steps of `every` chains: a full sync's nat table declares and flushes 255,000
+   * chains, a long task of the main thread in one go.
+   */
+  *beginTableSteps(table: TableHead, every = CHAINS_PER_STEP): Generator<void> {
     this.table = table;
     this.prefix = `${this.family === 'ipv6' ? 'ip6' : 'ip'} ${table.name}`;
     this.chain = '';
@@ -103,8 +114,13 @@ export class RulesetEncoder {
     this.w.string(NftaTable.NAME, table.name);
     this.append(NftMsg.NEWTABLE, NLM_F_CREATE, `add table ${prefix}`);
     this.stats.tables++;
-    for (const chain of table.chains) this.declareChain(table, chain);
+    let n = 0;
     for (const chain of table.chains) {
+      this.declareChain(table, chain);
+      if (++n % every === 0) yield;
+    }
+    for (const chain of table.chains) {
+      if (++n % every === 0) yield;
       if (isBuiltinChain(table.name, chain.name)) continue;
       this.w.string(NftaRule.TABLE, table.name).string(NftaRule.CHAIN, chain.name);
       this.append(NftMsg.DELRULE, 0, `flush chain ${prefix} ${chain.name}`);

@@ -3,6 +3,7 @@ import { NETLINK_NETFILTER } from './constants';
 import { NftNetlinkTransportError } from './errors';
 import { forceSendBuffer, preloadForceSendBuffer } from './force-send-buffer';
 import { loadNetlinkAddon } from './netlink-addon';
+import { OFF_THREAD_SEND_BYTES, preloadOffThreadSend, sendOffThread } from './off-thread-send';
 
 /**
  * A NETLINK_NETFILTER socket reduced to datagrams: what the session needs, so the socket can be
@@ -43,6 +44,8 @@ export const DEFAULT_SOCKET_BUFFER = 8 << 20;
 /** A NETLINK_NETFILTER socket of the `netlink` package, in this process's network namespace. */
 export class NetlinkChannel implements NfnetlinkChannel {
   private closed = false;
+  /** The last send handed over (or failed), which the next one waits for. */
+  private sending: Promise<unknown> = Promise.resolve();
   private failureListener: ((error: NftNetlinkTransportError) => void) | undefined;
   readonly ackCapacity: number;
 
@@ -78,11 +81,29 @@ export class NetlinkChannel implements NfnetlinkChannel {
   }
 
   async prepareFit(): Promise<void> {
-    await preloadForceSendBuffer();
+    await Promise.all([preloadForceSendBuffer(), preloadOffThreadSend()]);
   }
 
+  /**
+   * One sendmsg of `datagram`; a large one (a full sync's batch) from a worker thread, since the
+   * kernel runs the batch inside that call (off-thread-send.ts), unless that cannot be done here.
+   */
   send(datagram: Buffer): Promise<void> {
-    if (this.closed) return Promise.reject(new NftNetlinkTransportError('the socket is closed'));
+    // In call order, as the interface promises, whichever way each goes.
+    const sent = this.sending.then(() => this.sendNow(datagram));
+    this.sending = sent.catch(() => undefined);
+    return sent;
+  }
+
+  private async sendNow(datagram: Buffer): Promise<void> {
+    if (this.closed) throw new NftNetlinkTransportError('the socket is closed');
+    if (datagram.length >= OFF_THREAD_SEND_BYTES && (await sendOffThread(this.socket, datagram))) return;
+    if (this.closed) throw new NftNetlinkTransportError('the socket is closed');
+    await this.sendOnLoop(datagram);
+  }
+
+  /** The addon's send: sendmsg on the main thread, queued behind its earlier sends. */
+  private sendOnLoop(datagram: Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
       this.socket.send(datagram, {}, (err) => {
         if (err) reject(new NftNetlinkTransportError(`send failed: ${err.message}`, Math.abs(err.errno)));

@@ -7,7 +7,13 @@ import { InvalidFieldError, ObjectReferenceError } from '../../errors';
 import type { NftElementTextSource } from '../element-text';
 import type { NftChain, NftElement, NftFamily, NftMap, NftRule, NftSet, NftTable } from '../model';
 import { NFT_NAME_LENGTH_MAX } from '../model';
-import { type NftPackedElementSource, type PackedElementTexts, packedElementTexts } from '../packed-element';
+import {
+  type NftPackedElementSource,
+  type NftPackedElementSteps,
+  type NftPackedElementVisitor,
+  type PackedElementTexts,
+  packedElementTexts,
+} from '../packed-element';
 import { type PackedTail, readPackedTail } from '../packed-element-form';
 import { PACKED_END, Unpacker } from '../packed-parts';
 import { NFT_NAME_PATTERN } from '../references';
@@ -559,9 +565,18 @@ class Encoder {
    * strings (packedElement); the others, and any that would fail, from their texts.
    */
   packedElements(source: NftPackedElementSource, index: number): void {
+    const all = (visit: NftPackedElementVisitor): Iterable<void> => {
+      source(visit);
+      return [];
+    };
+    for (const _ of this.packedElementSteps(all, index));
+  }
+
+  /** packedElements from a source in steps, a step of this for each of the source's. */
+  *packedElementSteps(source: NftPackedElementSteps, index: number): Generator<void> {
     let run: ElementRun | undefined;
     const texts: PackedElementTexts = { key: '', value: '', comment: undefined, timeout: undefined };
-    source((container, id, keyAt, rest) => {
+    yield* source((container, id, keyAt, rest) => {
       if (run?.container !== container) {
         if (run) this.flushRun(run, index);
         run = this.startRun('add', container, index);
@@ -866,6 +881,23 @@ export function encodeOperations(
   encoder.encode(operations);
   if (elementTexts) encoder.elementTexts(elementTexts, operations.length);
   if (packedElements) encoder.packedElements(packedElements, operations.length);
+  return { batch: encoder.batch, nextSetId: encoder.setIdCursor };
+}
+
+/**
+ * encodeOperations with packed elements given in steps (NftPackedElementSteps): one step of this
+ * per step of the source, so a caller can hand the event loop back between them; the batch is
+ * the same, byte for byte. Returns what encodeOperations does.
+ */
+export function* encodeOperationsInSteps(
+  operations: readonly NftOperation[],
+  ctx: EncodeContext,
+  packedElements: NftPackedElementSteps,
+): Generator<void, { batch: BatchBuffer; nextSetId: number }> {
+  const encoder = new Encoder(ctx);
+  encoder.encode(operations);
+  yield;
+  yield* encoder.packedElementSteps(packedElements, operations.length);
   return { batch: encoder.batch, nextSetId: encoder.setIdCursor };
 }
 

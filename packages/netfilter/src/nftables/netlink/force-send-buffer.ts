@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { RawNetlinkSocket } from 'netlink';
+import { loadLibc } from './libc-ffi';
 
 // nf_tables commits a batch atomically only when BEGIN…END arrive in one skb, i.e. one sendmsg,
 // and netlink refuses a datagram longer than the socket's send buffer (sk_sndbuf - 32). SO_SNDBUF
@@ -14,26 +15,12 @@ const NETLINK_NETFILTER = 12;
 
 type SetSockOpt = (fd: number, level: number, name: number, value: Buffer, length: number) => number;
 
-/** What this file uses of koffi: its `load().func()`, the same on the package and on its raw addon. */
-interface Koffi {
-  load(path: string): { func(signature: string): SetSockOpt };
-}
-
 let setsockopt: Promise<SetSockOpt | null> | undefined;
 
-/**
- * koffi through a literal import(), which bundlers follow: the single executable
- * (tools/sea/native-addons.mjs) answers it with the koffi addon it embeds, where a require()
- * resolved at run time from the executable's directory found nothing.
- */
+/** setsockopt(2) through koffi (libc-ffi.ts), or null without koffi: SO_SNDBUF's cap stays. */
 async function loadSetSockOpt(): Promise<SetSockOpt | null> {
-  setsockopt ??= import('koffi').then(
-    (m: { default?: Koffi } & Partial<Koffi>) => {
-      const koffi = (m.default ?? m) as Koffi;
-      return koffi.load('libc.so.6').func('int setsockopt(int, int, int, const void *, uint32_t)');
-    },
-    // No koffi (not installed, or no prebuilt binary for this platform): SO_SNDBUF's cap stays.
-    () => null,
+  setsockopt ??= loadLibc().then((lib) =>
+    lib ? (lib.func('int setsockopt(int, int, int, const void *, uint32_t)') as SetSockOpt) : null,
   );
   return setsockopt;
 }
@@ -47,7 +34,7 @@ export async function preloadForceSendBuffer(): Promise<boolean> {
 }
 
 /** The descriptor of this process's NETLINK_NETFILTER socket bound to `port`, from /proc. */
-function socketDescriptor(port: number): number | undefined {
+export function socketDescriptor(port: number): number | undefined {
   const row = readFileSync('/proc/self/net/netlink', 'utf8')
     .split('\n')
     .slice(1)
