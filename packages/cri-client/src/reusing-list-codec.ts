@@ -2,6 +2,7 @@ import protobuf from 'protobufjs/minimal.js';
 import { DECODE_OPTIONS, type MessageCodec, messageCodec } from './codec';
 import type { MessageTypeName } from './generated/types';
 import { isMessageType, messageType } from './message-type';
+import { ownedBytes } from './owned-bytes';
 
 /** How many decodes a cached item survives unseen (two generations of this many calls each). */
 const GENERATION_CALLS = 32;
@@ -90,7 +91,7 @@ export function reusingListCodec<T>(typeName: MessageTypeName): MessageCodec<T> 
       return cached.value;
     }
     const value = deepFreeze(itemType.toObject(itemType.decode(bytes.subarray(start, end)), DECODE_OPTIONS));
-    current.set(hash, { bytes: Buffer.from(scratch.subarray(0, length)), value });
+    current.set(hash, { bytes: ownedBytes(scratch, length), value });
     return value;
   };
 
