@@ -4,6 +4,7 @@ import type { Pod } from '../api/pod-types';
 import { unrefTimer } from '../clock-timers';
 import { parseBoundedYaml } from '../config/bounded-yaml';
 import { InvalidPodSpecError } from '../errors';
+import { refuseStaticPodApiReferences } from './static-pod-api-references';
 import { staticPodDefaultsFrom } from './static-pod-source';
 
 /** Upstream maxConfigLength: a manifest URL's body is read up to 10 MB. */
@@ -108,6 +109,7 @@ export class HttpPodSource {
     }
     if (body === this.lastBody) return;
     const manifests = podsFromManifest(body, url);
+    for (const manifest of manifests) refuseStaticPodApiReferences(manifest);
     this.lastBody = body;
     const now = (this.options.now ?? (() => new Date()))().toISOString();
     this.options.onPods(

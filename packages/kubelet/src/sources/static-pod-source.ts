@@ -7,6 +7,7 @@ import type { Pod } from '../api/pod-types';
 import { unrefTimer } from '../clock-timers';
 import { parseBoundedYamlDocuments } from '../config/bounded-yaml';
 import { InvalidPodSpecError } from '../errors';
+import { refuseStaticPodApiReferences } from './static-pod-api-references';
 
 /** A manifest in the static pod directory that could not be read as a Pod; the other files still count. */
 export interface StaticPodFileError {
@@ -131,6 +132,7 @@ export async function readStaticPods(
             'a static pod manifest must be a Pod with metadata.name and spec',
           );
         }
+        refuseStaticPodApiReferences(object);
         pods.push(staticPodDefaults(object, nodeName, file, seenAt));
       }
     } catch (error) {
