@@ -71,6 +71,13 @@ beforeEach(async () => {
             health: 'HEALTHY',
             lastUpdatedTime: 1700000000,
           },
+          {
+            device: { poolName: 'pool', deviceName: 'dev-1' },
+            health: 'UNHEALTHY',
+            lastUpdatedTime: 1700000001,
+            healthCheckTimeoutSeconds: 120,
+            message: 'XID 79: fallen off the bus',
+          },
         ],
       });
     },
@@ -157,7 +164,24 @@ describe('DRA plugin over gRPC', () => {
     );
     for (let i = 0; i < 200 && answers.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(answers).toEqual([
-      [{ poolName: 'pool', deviceName: 'dev-0', health: 'HEALTHY', lastUpdatedTime: 1700000000 }],
+      [
+        {
+          poolName: 'pool',
+          deviceName: 'dev-0',
+          health: 'HEALTHY',
+          lastUpdatedTime: 1700000000,
+          healthCheckTimeoutSeconds: 0,
+          message: '',
+        },
+        {
+          poolName: 'pool',
+          deviceName: 'dev-1',
+          health: 'UNHEALTHY',
+          lastUpdatedTime: 1700000001,
+          healthCheckTimeoutSeconds: 120,
+          message: 'XID 79: fallen off the bus',
+        },
+      ],
     ]);
     healthCall?.end();
     for (let i = 0; i < 200 && !ended; i++) await new Promise((r) => setTimeout(r, 10));

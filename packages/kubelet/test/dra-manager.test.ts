@@ -455,6 +455,76 @@ describe('device health', () => {
     expect(second.allocatedResourcesStatus(p, 'c')?.[0]?.resources[0]?.health).toBe('Unknown');
   });
 
+  it("carries the driver's message into allocatedResourcesStatus (cut to 1024 characters), and a message change re-syncs the pod", async () => {
+    const manager = newManager();
+    const changed: string[][] = [];
+    manager.watchHealth((uids) => changed.push(uids));
+    await register(manager, ['v1.DRAPlugin', 'v1alpha1.DRAResourceHealth']);
+    claims.set('default/np-dra-upstream-r-z8n6w', claim('np-dra-upstream-r-z8n6w', 'e54af637', 'pod-1'));
+    const p = pod('np-dra-upstream', 'pod-1');
+    await manager.prepareResources(p);
+    const report = (message: string, healthCheckTimeoutSeconds?: number) =>
+      driver.health?.([
+        {
+          poolName: 'np-upstream',
+          deviceName: 'device-00',
+          health: 'UNHEALTHY',
+          lastUpdatedTime: 0,
+          message,
+          ...(healthCheckTimeoutSeconds === undefined ? {} : { healthCheckTimeoutSeconds }),
+        },
+      ]);
+    report('ECC errors', -5);
+    expect(manager.allocatedResourcesStatus(p, 'c')).toEqual([
+      {
+        name: 'claim:r',
+        resources: [
+          { resourceID: `${DRIVER}/test=claim-e54af637-dev`, health: 'Unhealthy', message: 'ECC errors' },
+        ],
+      },
+    ]);
+    // A negative timeout is the default one, recorded as upstream records it (30 s in nanoseconds).
+    const file = JSON.parse(await readFile(join(dir, 'dra_health_state'), 'utf8'));
+    expect(file[DRIVER].Devices['np-upstream/device-00']).toMatchObject({
+      HealthCheckTimeout: 30_000_000_000,
+      Message: 'ECC errors',
+    });
+    report('ECC errors', -5);
+    expect(changed).toEqual([['pod-1']]);
+    report('ECC errors: row remapping pending');
+    expect(changed).toEqual([['pod-1'], ['pod-1']]);
+    report('é'.repeat(2000));
+    const long = manager.allocatedResourcesStatus(p, 'c')?.[0]?.resources[0]?.message;
+    expect(long).toBe(`${'é'.repeat(1021)}...`);
+    // A stale report is Unknown and its message is gone.
+    clock.advance(31_000);
+    expect(manager.allocatedResourcesStatus(p, 'c')?.[0]?.resources[0]).toEqual({
+      resourceID: `${DRIVER}/test=claim-e54af637-dev`,
+      health: 'Unknown',
+    });
+  });
+
+  it('leaves the message out with ResourceHealthStatusMessage off', async () => {
+    const manager = newManager({ resourceHealthStatusMessage: false });
+    await register(manager, ['v1.DRAPlugin', 'v1alpha1.DRAResourceHealth']);
+    claims.set('default/np-dra-upstream-r-z8n6w', claim('np-dra-upstream-r-z8n6w', 'e54af637', 'pod-1'));
+    const p = pod('np-dra-upstream', 'pod-1');
+    await manager.prepareResources(p);
+    driver.health?.([
+      {
+        poolName: 'np-upstream',
+        deviceName: 'device-00',
+        health: 'UNHEALTHY',
+        lastUpdatedTime: 0,
+        message: 'x',
+      },
+    ]);
+    expect(manager.allocatedResourcesStatus(p, 'c')?.[0]?.resources[0]).toEqual({
+      resourceID: `${DRIVER}/test=claim-e54af637-dev`,
+      health: 'Unhealthy',
+    });
+  });
+
   it('opens no health stream with ResourceHealthStatus off, nor for a driver that does not offer it', async () => {
     const off = newManager({ resourceHealthStatus: false });
     await register(off, ['v1.DRAPlugin', 'v1alpha1.DRAResourceHealth']);

@@ -28,6 +28,10 @@ export interface DeviceHealth {
   health: HealthStatus;
   /** Unix seconds of when the driver last determined it. */
   lastUpdatedTime: number;
+  /** How long this report holds, in seconds; zero or negative: the kubelet's default (30 s). */
+  healthCheckTimeoutSeconds?: number;
+  /** Details of the device's health, for the container status (the kubelet keeps 1024 characters). */
+  message?: string;
 }
 
 /** One answer of the stream: every device of the driver; one left out turns Unknown after a timeout. */

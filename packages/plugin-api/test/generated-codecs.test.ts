@@ -73,8 +73,20 @@ describe('the generated codecs', () => {
     const codec = messageCodec('v1alpha1.NodeWatchResourcesResponse');
     const value = {
       devices: [
-        { device: { poolName: 'p', deviceName: 'd0' }, health: 'UNHEALTHY', lastUpdatedTime: 2 ** 33 + 1 },
-        { device: { poolName: 'p', deviceName: 'd1' }, health: 'HEALTHY', lastUpdatedTime: 1_700_000_000 },
+        {
+          device: { poolName: 'p', deviceName: 'd0' },
+          health: 'UNHEALTHY',
+          lastUpdatedTime: 2 ** 33 + 1,
+          healthCheckTimeoutSeconds: 0,
+          message: '',
+        },
+        {
+          device: { poolName: 'p', deviceName: 'd1' },
+          health: 'HEALTHY',
+          lastUpdatedTime: 1_700_000_000,
+          healthCheckTimeoutSeconds: 0,
+          message: '',
+        },
       ],
     };
     const type = reflected('dra-health-v1alpha1.proto', 'v1alpha1.NodeWatchResourcesResponse');
@@ -83,7 +95,31 @@ describe('the generated codecs', () => {
     expect(codec.decode(bytes)).toEqual(value);
     // An unset health is UNKNOWN, an unset device null, as the Go side reads zero values.
     expect(codec.decode(codec.encode({ devices: [{}] }))).toEqual({
-      devices: [{ device: null, health: 'UNKNOWN', lastUpdatedTime: 0 }],
+      devices: [
+        { device: null, health: 'UNKNOWN', lastUpdatedTime: 0, healthCheckTimeoutSeconds: 0, message: '' },
+      ],
+    });
+  });
+
+  it('carry DeviceHealth.health_check_timeout_seconds (4, int64) and message (5, string) as upstream numbers them', () => {
+    const codec = messageCodec('v1alpha1.DeviceHealth');
+    const value = {
+      device: { poolName: 'p', deviceName: 'd0' },
+      health: 'UNHEALTHY',
+      lastUpdatedTime: 7,
+      healthCheckTimeoutSeconds: 90,
+      message: 'ECC errors',
+    };
+    const bytes = codec.encode(value);
+    const type = reflected('dra-health-v1alpha1.proto', 'v1alpha1.DeviceHealth');
+    expect(bytes).toEqual(Buffer.from(type.encode(type.fromObject(value)).finish()));
+    // Field 4 varint: tag 0x20, 90; field 5 length-delimited: tag 0x2a, length, bytes.
+    const tail = Buffer.concat([Buffer.from([0x20, 90, 0x2a, 10]), Buffer.from('ECC errors')]);
+    expect(Buffer.from(bytes).subarray(bytes.length - tail.length)).toEqual(tail);
+    expect(codec.decode(bytes)).toEqual(value);
+    // A negative timeout travels as int64 (ten bytes), for the kubelet to replace with its default.
+    expect(codec.decode(codec.encode({ healthCheckTimeoutSeconds: -5 }))).toMatchObject({
+      healthCheckTimeoutSeconds: -5,
     });
   });
 

@@ -579,7 +579,8 @@ export interface ContainerState {
 /** One resource's devices and their health in a container's status (ResourceHealthStatus). */
 export interface ResourceStatus {
   name: string;
-  resources: { resourceID: string; health: 'Healthy' | 'Unhealthy' | 'Unknown' }[];
+  /** `message`: the driver's details of the device's health (ResourceHealthStatusMessage). */
+  resources: { resourceID: string; health: 'Healthy' | 'Unhealthy' | 'Unknown'; message?: string }[];
 }
 
 /**

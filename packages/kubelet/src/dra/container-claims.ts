@@ -1,7 +1,7 @@
 import { CodedError } from '@nodeagent/primitives';
 import type { Container, Pod, ResourceStatus } from '../api/pod-types';
 import { type ClaimInfoState, cdiDevicesFor } from './claim-info';
-import type { DeviceHealthState } from './dra-health';
+import type { DeviceHealthReport } from './dra-health';
 import { claimName } from './resource-claim';
 
 /** Finds a prepared claim by name in the pod's namespace (the claim info cache). */
@@ -102,13 +102,15 @@ function actualClaimName(pod: Pod, podClaimName: string): string | undefined {
 /**
  * The health of the devices of the claims a container uses (upstream
  * UpdateAllocatedResourcesStatus): one entry per `claim:<name>[/<request>]`, each device once, by
- * its first CDI device ID (or driver/pool/device). Undefined for a container without claims.
+ * its first CDI device ID (or driver/pool/device), with the driver's message when `withMessage`
+ * (ResourceHealthStatusMessage) and it has one. Undefined for a container without claims.
  */
 export function claimResourcesStatus(
   pod: Pod,
   containerName: string,
   lookup: PreparedClaimLookup,
-  health: (driver: string, poolName: string, deviceName: string) => DeviceHealthState,
+  health: (driver: string, poolName: string, deviceName: string) => DeviceHealthReport,
+  withMessage = true,
 ): ResourceStatus[] | undefined {
   const container = pod.spec.containers.find((c) => c.name === containerName);
   if (!container?.resources?.claims?.length) return undefined;
@@ -126,7 +128,12 @@ export function claimResourcesStatus(
         const resourceID = device.cdiDeviceIds[0] ?? `${driver}/${device.poolName}/${device.deviceName}`;
         if (seen.has(resourceID)) continue;
         seen.add(resourceID);
-        resources.push({ resourceID, health: health(driver, device.poolName, device.deviceName) });
+        const report = health(driver, device.poolName, device.deviceName);
+        resources.push({
+          resourceID,
+          health: report.health,
+          ...(withMessage && report.message ? { message: report.message } : {}),
+        });
       }
     if (resources.length > 0)
       statuses.push({

@@ -10,6 +10,16 @@ export type DeviceHealthState = 'Healthy' | 'Unhealthy' | 'Unknown';
 /** How long a device's reported health holds when the driver names no timeout (upstream DefaultHealthTimeout). */
 export const DRA_DEFAULT_HEALTH_TIMEOUT_MS = 30_000;
 
+/** The longest health message kept, in characters (the DRA health API's DeviceHealth.message). */
+export const DRA_HEALTH_MESSAGE_MAX_LENGTH = 1024;
+
+/** A device's health and the driver's message about it, as the container status reports them. */
+export interface DeviceHealthReport {
+  health: DeviceHealthState;
+  /** '' when the driver sent none or the report went stale. */
+  message: string;
+}
+
 /** The health file under --root-dir (upstream's `dra_health_state`). */
 export const DRA_HEALTH_STATE_FILE = 'dra_health_state';
 
@@ -34,6 +44,16 @@ function toState(health: DraDeviceHealthAnswer['health']): DeviceHealthState {
 /** Go's time.Time JSON (RFC 3339, fraction without trailing zeros). */
 function goTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.?0+Z$/, 'Z');
+}
+
+/**
+ * A message past the API's 1024 characters is cut to 1021 and "..." appended, as the DeviceHealth
+ * contract states, so a container status never carries an unbounded driver string.
+ */
+export function truncateHealthMessage(message: string): string {
+  const chars = Array.from(message);
+  if (chars.length <= DRA_HEALTH_MESSAGE_MAX_LENGTH) return message;
+  return `${chars.slice(0, DRA_HEALTH_MESSAGE_MAX_LENGTH - 3).join('')}...`;
 }
 
 function timeoutMs(device: WireDeviceHealth): number {
@@ -82,17 +102,23 @@ export class DraHealthCache {
     for (const device of devices) {
       const key = `${device.poolName}/${device.deviceName}`;
       reported.add(key);
+      // Upstream records the timeout in force: the driver's when positive, else the default.
       const seconds = device.healthCheckTimeoutSeconds ?? 0;
       const next: WireDeviceHealth = {
         PoolName: device.poolName,
         DeviceName: device.deviceName,
         Health: toState(device.health),
         LastUpdated: goTime(now),
-        HealthCheckTimeout: seconds > 0 ? seconds * 1e9 : 0,
-        Message: '',
+        HealthCheckTimeout: (seconds > 0 ? seconds * 1000 : DRA_DEFAULT_HEALTH_TIMEOUT_MS) * 1e6,
+        Message: truncateHealthMessage(device.message ?? ''),
       };
       const was = current[key];
-      if (!was || was.Health !== next.Health || was.HealthCheckTimeout !== next.HealthCheckTimeout)
+      if (
+        !was ||
+        was.Health !== next.Health ||
+        was.Message !== next.Message ||
+        was.HealthCheckTimeout !== next.HealthCheckTimeout
+      )
         changed.push({ poolName: device.poolName, deviceName: device.deviceName });
       current[key] = next;
     }
@@ -113,9 +139,15 @@ export class DraHealthCache {
   }
 
   health(driver: string, poolName: string, deviceName: string): DeviceHealthState {
+    return this.report(driver, poolName, deviceName).health;
+  }
+
+  /** The device's health with the driver's message; a stale report is Unknown without one (upstream getHealthInfo). */
+  report(driver: string, poolName: string, deviceName: string): DeviceHealthReport {
     const device = this.info[driver]?.Devices[`${poolName}/${deviceName}`];
-    if (!device) return 'Unknown';
-    return this.now() - Date.parse(device.LastUpdated) > timeoutMs(device) ? 'Unknown' : device.Health;
+    if (!device || this.now() - Date.parse(device.LastUpdated) > timeoutMs(device))
+      return { health: 'Unknown', message: '' };
+    return { health: device.Health, message: device.Message ?? '' };
   }
 
   /** A write that fails is logged: only the health known across a restart is lost, as upstream. */

@@ -45,6 +45,8 @@ export interface DraManagerOptions {
   registry?: Registry;
   /** ResourceHealthStatus (beta, on by default in v1.36): drivers' health streams feed container statuses. */
   resourceHealthStatus: boolean;
+  /** ResourceHealthStatusMessage (beta, on by default in v1.36): the drivers' device messages in those statuses. */
+  resourceHealthStatusMessage?: boolean;
   /** DRAExtendedResource (beta, on by default in v1.36): the scheduler's extended-resource claim is prepared too. */
   extendedResource: boolean;
   wipingDelayMs?: number;
@@ -183,8 +185,12 @@ export class DraManager {
 
   /** The health of the devices of the claims a container uses (upstream UpdateAllocatedResourcesStatus). */
   allocatedResourcesStatus(pod: Pod, containerName: string): ResourceStatus[] | undefined {
-    return claimResourcesStatus(pod, containerName, this.lookup, (driver, pool, device) =>
-      this.health.health(driver, pool, device),
+    return claimResourcesStatus(
+      pod,
+      containerName,
+      this.lookup,
+      (driver, pool, device) => this.health.report(driver, pool, device),
+      this.options.resourceHealthStatusMessage ?? true,
     );
   }
 

@@ -50,7 +50,10 @@ export interface DraDeviceHealthAnswer {
   health: 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY';
   /** Unix seconds. */
   lastUpdatedTime: number;
+  /** How long the report holds; zero or negative: the default (upstream DefaultHealthTimeout). */
   healthCheckTimeoutSeconds?: number;
+  /** The driver's details of the device's health (DeviceHealth.message). */
+  message?: string;
 }
 
 /** A running NodeWatchResources stream; `cancel` ends it. */

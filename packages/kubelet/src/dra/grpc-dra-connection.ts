@@ -38,6 +38,8 @@ function toHealthAnswer(device: DeviceHealth): DraDeviceHealthAnswer {
     deviceName: device.device?.deviceName ?? '',
     health: device.health,
     lastUpdatedTime: Number(device.lastUpdatedTime),
+    healthCheckTimeoutSeconds: Number(device.healthCheckTimeoutSeconds ?? 0),
+    message: device.message ?? '',
   };
 }
 

@@ -7362,7 +7362,7 @@ toObject:function(types,util){return function (m,o,q){
 }}
 },
 "v1alpha1.DeviceHealth":{
-fields:[{"name":"device","type":"v1alpha1.DeviceIdentifier"},{"name":"health","type":"v1alpha1.HealthStatus"},{"name":"lastUpdatedTime","type":"int64"}],
+fields:[{"name":"device","type":"v1alpha1.DeviceIdentifier"},{"name":"health","type":"v1alpha1.HealthStatus"},{"name":"lastUpdatedTime","type":"int64"},{"name":"healthCheckTimeoutSeconds","type":"int64"},{"name":"message","type":"string"}],
 ctor:function(){return function (p){
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
@@ -7379,6 +7379,10 @@ encode:function(Writer,types,util){return function (m,w,q){
   w.uint32(16).int32(m.health)
   if(m.lastUpdatedTime!=null&&Object.hasOwnProperty.call(m,"lastUpdatedTime")&&(typeof m.lastUpdatedTime==="object"?m.lastUpdatedTime.low||m.lastUpdatedTime.high:m.lastUpdatedTime!==0))
   w.uint32(24).int64(m.lastUpdatedTime)
+  if(m.healthCheckTimeoutSeconds!=null&&Object.hasOwnProperty.call(m,"healthCheckTimeoutSeconds")&&(typeof m.healthCheckTimeoutSeconds==="object"?m.healthCheckTimeoutSeconds.low||m.healthCheckTimeoutSeconds.high:m.healthCheckTimeoutSeconds!==0))
+  w.uint32(32).int64(m.healthCheckTimeoutSeconds)
+  if(m.message!=null&&Object.hasOwnProperty.call(m,"message")&&m.message!=="")
+  w.uint32(42).string(m.message)
   if(m.$unknowns!=null&&Object.hasOwnProperty.call(m,"$unknowns"))
   for(var i=0;i<m.$unknowns.length;++i)
   w.raw(m.$unknowns[i])
@@ -7432,6 +7436,24 @@ decode:function(Reader,types,util,C){return function (r,l,z,q,g){
   m.lastUpdatedTime=v
   else
   delete m.lastUpdatedTime
+  continue
+  }
+  case 4:{
+  if(u!==0)
+  break
+  if(typeof(v=r.int64())==="object"?v.low||v.high:v!==0)
+  m.healthCheckTimeoutSeconds=v
+  else
+  delete m.healthCheckTimeoutSeconds
+  continue
+  }
+  case 5:{
+  if(u!==2)
+  break
+  if((v=r.stringVerify()).length)
+  m.message=v
+  else
+  delete m.message
   continue
   }
   }
@@ -7495,6 +7517,23 @@ fromObject:function(types,util,C){return function (d,q){
   m.lastUpdatedTime=new util.LongBits(d.lastUpdatedTime.low>>>0,d.lastUpdatedTime.high>>>0).toNumber()
   }
   }
+  if(d.healthCheckTimeoutSeconds!=null){
+  if(typeof d.healthCheckTimeoutSeconds==="object"?d.healthCheckTimeoutSeconds.low||d.healthCheckTimeoutSeconds.high:Number(d.healthCheckTimeoutSeconds)!==0){
+  if(util.Long)
+  m.healthCheckTimeoutSeconds=util.Long.fromValue(d.healthCheckTimeoutSeconds,false)
+  else if(typeof d.healthCheckTimeoutSeconds==="string")
+  m.healthCheckTimeoutSeconds=parseInt(d.healthCheckTimeoutSeconds,10)
+  else if(typeof d.healthCheckTimeoutSeconds==="number")
+  m.healthCheckTimeoutSeconds=d.healthCheckTimeoutSeconds
+  else if(typeof d.healthCheckTimeoutSeconds==="object")
+  m.healthCheckTimeoutSeconds=new util.LongBits(d.healthCheckTimeoutSeconds.low>>>0,d.healthCheckTimeoutSeconds.high>>>0).toNumber()
+  }
+  }
+  if(d.message!=null){
+  if(typeof d.message!=="string"||d.message.length){
+  m.message=String(d.message)
+  }
+  }
   return m
 }},
 toObject:function(types,util){return function (m,o,q){
@@ -7512,6 +7551,12 @@ toObject:function(types,util){return function (m,o,q){
   d.lastUpdatedTime=o.longs===String?n.toString():o.longs===Number?n.toNumber():typeof BigInt!=="undefined"&&o.longs===BigInt?n.toBigInt():n
   }else
   d.lastUpdatedTime=o.longs===String?"0":typeof BigInt!=="undefined"&&o.longs===BigInt?BigInt("0"):0
+  if(util.Long){
+  var n=new util.Long(0,0,false)
+  d.healthCheckTimeoutSeconds=o.longs===String?n.toString():o.longs===Number?n.toNumber():typeof BigInt!=="undefined"&&o.longs===BigInt?n.toBigInt():n
+  }else
+  d.healthCheckTimeoutSeconds=o.longs===String?"0":typeof BigInt!=="undefined"&&o.longs===BigInt?BigInt("0"):0
+  d.message=""
   }
   if(m.device!=null&&Object.hasOwnProperty.call(m,"device")){
   d.device=types[0].toObject(m.device,o,q+1)
@@ -7526,6 +7571,17 @@ toObject:function(types,util){return function (m,o,q){
   d.lastUpdatedTime=o.longs===String?String(m.lastUpdatedTime):m.lastUpdatedTime
   else
   d.lastUpdatedTime=o.longs===String?util.Long.prototype.toString.call(m.lastUpdatedTime):o.longs===Number?new util.LongBits(m.lastUpdatedTime.low>>>0,m.lastUpdatedTime.high>>>0).toNumber():m.lastUpdatedTime
+  }
+  if(m.healthCheckTimeoutSeconds!=null&&Object.hasOwnProperty.call(m,"healthCheckTimeoutSeconds")){
+  if(typeof BigInt!=="undefined"&&o.longs===BigInt)
+  d.healthCheckTimeoutSeconds=typeof m.healthCheckTimeoutSeconds==="number"?BigInt(m.healthCheckTimeoutSeconds):util.Long.fromBits(m.healthCheckTimeoutSeconds.low>>>0,m.healthCheckTimeoutSeconds.high>>>0,false).toBigInt()
+  else if(typeof m.healthCheckTimeoutSeconds==="number")
+  d.healthCheckTimeoutSeconds=o.longs===String?String(m.healthCheckTimeoutSeconds):m.healthCheckTimeoutSeconds
+  else
+  d.healthCheckTimeoutSeconds=o.longs===String?util.Long.prototype.toString.call(m.healthCheckTimeoutSeconds):o.longs===Number?new util.LongBits(m.healthCheckTimeoutSeconds.low>>>0,m.healthCheckTimeoutSeconds.high>>>0).toNumber():m.healthCheckTimeoutSeconds
+  }
+  if(m.message!=null&&Object.hasOwnProperty.call(m,"message")){
+  d.message=m.message
   }
   return d
 }}
