@@ -346,6 +346,9 @@ describe('FakeDraPlugin', () => {
       device: { poolName: NODE, deviceName: 'device-01' },
       health: 'UNHEALTHY',
       lastUpdatedTime: 1_800_000_000,
+      // The fake names no timeout and no message: the kubelet's default timeout applies.
+      healthCheckTimeoutSeconds: 0,
+      message: '',
     });
     expect(() => plugin.markUnhealthy('device-99')).toThrow(RangeError);
   });
