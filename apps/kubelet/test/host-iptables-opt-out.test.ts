@@ -19,6 +19,7 @@ const ELSEWHERE: Record<string, string> = {
   'apps/kubelet/src/version.test.ts': '--version only',
   'apps/kubelet/bench/cpu.bench.ts': 'through kubelet-process.ts',
   'apps/kubelet/bench/rss.bench.ts': 'through kubelet-process.ts',
+  'apps/kubelet/bench/csi.bench.ts': 'through kubelet-process.ts',
   'apps/hollow-node/bench/real-node.ts': "inside the bench's own network namespace (ns.spawn)",
   'packages/kubelet/test/real/vm/guest-kubelet.ts': 'inside a micro-VM guest',
   'packages/kubelet/test/real/vm/kernel-tunables-scenario.ts': 'inside a micro-VM guest',

@@ -296,6 +296,10 @@ function draManager(
     registry: parts.metrics.registry,
     resourceHealthStatus: featureGateEnabled(options.config.featureGates, 'ResourceHealthStatus'),
     extendedResource: featureGateEnabled(options.config.featureGates, 'DRAExtendedResource'),
+    resourceHealthStatusMessage: featureGateEnabled(
+      options.config.featureGates,
+      'ResourceHealthStatusMessage',
+    ),
   });
 }
 

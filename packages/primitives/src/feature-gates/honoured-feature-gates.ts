@@ -33,6 +33,7 @@ export const HONOURED_FEATURE_GATES = {
     'NodeDeclaredFeatures',
     'PLEGOnDemandRelist',
     'ResourceHealthStatus',
+    'ResourceHealthStatusMessage',
     'RestartAllContainersOnContainerExits',
   ],
   'kube-proxy': [],
