@@ -122,6 +122,7 @@ export const kubeletMetricStability: MetricStabilityTable = {
   kubelet_volume_stats_inodes: 'ALPHA',
   kubelet_volume_stats_inodes_free: 'ALPHA',
   kubelet_volume_stats_inodes_used: 'ALPHA',
+  kubelet_volume_stats_health_status_abnormal: 'ALPHA',
   kubelet_volume_stats_used_bytes: 'ALPHA',
   kubelet_websocket_streaming_requests_total: 'ALPHA',
   plugin_manager_total_plugins: 'ALPHA',
