@@ -118,28 +118,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   dra.watchHealth((uids) => {
     for (const uid of uids) requests.resync(uid);
   });
-  const csiApi = options.api?.csi;
-  const csiVolumes = csiApi
-    ? new CsiVolumes({
-        rootDir: options.node.rootDir,
-        nodeName: options.node.name,
-        drivers: csiDrivers,
-        objects: csiApi.objects,
-        tokens: csiApi.tokens,
-        claimStatus: csiApi.claimStatus,
-        recordEvent: options.api?.recordEvent,
-        volumeHealth: featureGateEnabled(options.config.featureGates, 'CSIVolumeHealth'),
-      })
-    : undefined;
-  // volumeStatsAggPeriod 0 turns volume stats off, as upstream.
-  const volumeStatsPeriodMs = parseDuration(options.config.volumeStatsAggPeriod);
-  if (csiVolumes && volumeStatsPeriodMs > 0)
-    registerVolumeStatsMetrics(
-      metrics.registry,
-      () => csiVolumes.claimVolumeStats(),
-      clock,
-      volumeStatsPeriodMs,
-    );
+  const csiVolumes = csiVolumesOf(options, { csiDrivers, metrics, clock });
   // Mount back-offs run on the kubelet's clock.
   const volumes = new PodVolumeManager({
     rootDir: options.node.rootDir,
@@ -248,6 +227,40 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     intake,
     containerGC,
   };
+}
+
+/**
+ * The CSI volumes of pods' claims and inline volumes, when the kubelet has an API server (the
+ * CSIDriver, claim and attachment objects come from it), with their kubelet_volume_stats_* series.
+ */
+function csiVolumesOf(
+  options: KubeletOptions,
+  parts: { csiDrivers: CsiDrivers; metrics: KubeletMetrics; clock: Clock },
+): CsiVolumes | undefined {
+  const { csiDrivers, metrics, clock } = parts;
+  const csiApi = options.api?.csi;
+  const csiVolumes = csiApi
+    ? new CsiVolumes({
+        rootDir: options.node.rootDir,
+        nodeName: options.node.name,
+        drivers: csiDrivers,
+        objects: csiApi.objects,
+        tokens: csiApi.tokens,
+        claimStatus: csiApi.claimStatus,
+        recordEvent: options.api?.recordEvent,
+        volumeHealth: featureGateEnabled(options.config.featureGates, 'CSIVolumeHealth'),
+      })
+    : undefined;
+  // volumeStatsAggPeriod 0 turns volume stats off, as upstream.
+  const volumeStatsPeriodMs = parseDuration(options.config.volumeStatsAggPeriod);
+  if (csiVolumes && volumeStatsPeriodMs > 0)
+    registerVolumeStatsMetrics(
+      metrics.registry,
+      () => csiVolumes.claimVolumeStats(),
+      clock,
+      volumeStatsPeriodMs,
+    );
+  return csiVolumes;
 }
 
 /** The plugin manager (plugins_registry) with its CSIPlugin and DRAPlugin handlers. */

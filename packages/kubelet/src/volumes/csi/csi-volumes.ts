@@ -18,7 +18,7 @@ import { csiOperationError } from './csi-operation-error';
 import { csiSecrets } from './csi-secrets';
 import { hostSELinuxEnabled } from './csi-selinux';
 import type { CsiTokenRequester } from './csi-service-account-tokens';
-import type { CsiDriverObject, CsiStorageObjects } from './csi-storage-objects';
+import type { CsiDriverObject, CsiStorageObjects, PersistentVolumeObject } from './csi-storage-objects';
 import { verifyControllerAttached } from './csi-verify-attached';
 import {
   attachmentName,
@@ -245,7 +245,12 @@ export class CsiVolumes {
   }
 
   /** Set up a pod's claim (`volume.persistentVolumeClaim`, or a generic `volume.ephemeral`'s) bound to a CSI PersistentVolume. */
-  async setUpClaim(pod: Pod, volume: Volume): Promise<MountedVolume> {
+  /**
+   * The pod's claim, its bound PersistentVolume and the volume's CSI source, with upstream's
+   * errors for a claim missing, being deleted, unbound or not the pod's, and a PV that is not the
+   * claim's or not CSI.
+   */
+  private async boundClaim(pod: Pod, volume: Volume) {
     const ref = podClaimReference(pod, volume);
     const namespace = pod.metadata.namespace ?? 'default';
     const claim = await this.opts.objects.claim(namespace, ref.claimName);
@@ -271,6 +276,11 @@ export class CsiVolumes {
     const csi = pv.spec?.csi;
     if (!csi) throw new Error(`unsupported volume type: PersistentVolume ${pvName} has no CSI source`);
     checkVolumeMode(pod, volume.name, pv.spec?.volumeMode);
+    return { ref, namespace, claim, pv, pvName, csi };
+  }
+
+  async setUpClaim(pod: Pod, volume: Volume): Promise<MountedVolume> {
+    const { ref, namespace, claim, pv, pvName, csi } = await this.boundClaim(pod, volume);
     const uid = pod.metadata.uid ?? '';
     const readOnly = ref.readOnly === true || csi.readOnly === true;
     const target = csiPublishPath(this.opts.rootDir, uid, pvName);
@@ -298,19 +308,7 @@ export class CsiVolumes {
         );
       return { hostPath: target, readOnly };
     }
-    // Upstream's WaitForAttach: a driver that needs attaching (the default without a CSIDriver
-    // object) is staged only once the external attacher marked its VolumeAttachment attached; the
-    // attachment's metadata is the stage's and publish's publish_context.
-    const attachRequired = driver?.spec?.attachRequired ?? true;
-    // Upstream's verifyControllerAttachedVolume: the attach-detach controller lists the volume in
-    // node.status.volumesAttached before anything is staged.
-    if (attachRequired && this.opts.objects.node)
-      await verifyControllerAttached(
-        this.opts.objects.node.bind(this.opts.objects),
-        this.opts.nodeName,
-        uniqueName,
-      );
-    const publishContext = attachRequired ? await this.attached(csi.driver, csi.volumeHandle) : undefined;
+    const publishContext = await this.attachedContext(driver, csi.driver, csi.volumeHandle, uniqueName);
     const client = this.client(csi.driver);
     const accessMode = pv.spec?.accessModes?.[0];
     if (pv.spec?.volumeMode === 'Block')
@@ -328,52 +326,19 @@ export class CsiVolumes {
     const staging = csiStagingPath(this.opts.rootDir, csi.driver, csi.volumeHandle);
     const device = JSON.stringify([csi.driver, csi.volumeHandle]);
     // MountDevice (upstream csi_attacher): stage once per node when the driver stages.
-    if (await this.has(client, 'STAGE_UNSTAGE_VOLUME')) {
-      if (!this.stagedVolumes.has(staging)) {
-        const mountGroup = await this.stageMountGroup(pod, client);
-        const multiWriter = await this.has(client, 'SINGLE_NODE_MULTI_WRITER');
-        await mkdir(dirname(staging), { recursive: true, mode: 0o750 });
-        // Written before the stage, as upstream's MountDevice: teardown reads it to unstage.
-        await writeFile(
-          join(dirname(staging), VOL_DATA_FILE),
-          JSON.stringify({ driverName: csi.driver, volumeHandle: csi.volumeHandle }),
-        );
-        // From the first try on, this pod's teardown unstages the volume (a timed-out stage may
-        // have staged it after all).
-        this.devicesOf(uid).add(device);
-        try {
-          const stageSecrets = await csiSecrets(
-            this.opts.objects.secret,
-            csi.nodeStageSecretRef,
-            'NodeStageSecretRef',
-          );
-          await client.nodeStageVolume({
-            volumeId: csi.volumeHandle,
-            ...(stageSecrets ? { secrets: stageSecrets } : {}),
-            stagingTargetPath: staging,
-            volumeCapability: this.capability(
-              csiAccessMode(accessMode, multiWriter),
-              csi.fsType,
-              pv.spec?.mountOptions,
-              mountGroup,
-            ),
-            volumeContext: csi.volumeAttributes ?? {},
-            ...(publishContext ? { publishContext } : {}),
-          });
-        } catch (e) {
-          const error = csiOperationError('MountVolume.MountDevice', pvName, e);
-          // A final failure staged nothing: nothing is left that could pass for a staged volume.
-          // An unfinished one (timeout, driver gone) stays for teardown's NodeUnstageVolume.
-          if (!error.uncertain) {
-            this.devicesOf(uid).delete(device);
-            // A staging directory the driver left populated stays (the error above is the news).
-            await removeMountDir(dirname(staging), 'globalmount').catch(() => undefined);
-          }
-          throw error;
-        }
-        this.stagedVolumes.add(staging);
-      }
-    }
+    if ((await this.has(client, 'STAGE_UNSTAGE_VOLUME')) && !this.stagedVolumes.has(staging))
+      await this.stageClaim({
+        pod,
+        uid,
+        pvName,
+        csi,
+        client,
+        accessMode,
+        mountOptions: pv.spec?.mountOptions,
+        publishContext,
+        staging,
+        device,
+      });
     // SetUp (upstream csi_mounter).
     // The pod's directory is named after the PersistentVolume (upstream's spec name).
     await this.writeVolData(uid, pvName, {
@@ -454,6 +419,90 @@ export class CsiVolumes {
       ...(stages ? { stagingTargetPath: staging } : {}),
     });
     return { hostPath: target, readOnly };
+  }
+
+  /**
+   * Upstream's MountDevice: vol_data.json beside the global mount first (teardown reads it to
+   * unstage), then NodeStageVolume. A final failure leaves nothing that could pass for a staged
+   * volume; an unfinished one (timeout, driver gone) stays for teardown's NodeUnstageVolume.
+   */
+  private async stageClaim(args: {
+    pod: Pod;
+    uid: string;
+    pvName: string;
+    csi: NonNullable<NonNullable<PersistentVolumeObject['spec']>['csi']>;
+    client: CsiNodeClient;
+    accessMode: string | undefined;
+    mountOptions: string[] | undefined;
+    publishContext: Record<string, string> | undefined;
+    staging: string;
+    device: string;
+  }): Promise<void> {
+    const { pod, uid, pvName, csi, client, accessMode, mountOptions, publishContext, staging, device } = args;
+    const mountGroup = await this.stageMountGroup(pod, client);
+    const multiWriter = await this.has(client, 'SINGLE_NODE_MULTI_WRITER');
+    await mkdir(dirname(staging), { recursive: true, mode: 0o750 });
+    // Written before the stage, as upstream's MountDevice: teardown reads it to unstage.
+    await writeFile(
+      join(dirname(staging), VOL_DATA_FILE),
+      JSON.stringify({ driverName: csi.driver, volumeHandle: csi.volumeHandle }),
+    );
+    // From the first try on, this pod's teardown unstages the volume (a timed-out stage may
+    // have staged it after all).
+    this.devicesOf(uid).add(device);
+    try {
+      const stageSecrets = await csiSecrets(
+        this.opts.objects.secret,
+        csi.nodeStageSecretRef,
+        'NodeStageSecretRef',
+      );
+      await client.nodeStageVolume({
+        volumeId: csi.volumeHandle,
+        ...(stageSecrets ? { secrets: stageSecrets } : {}),
+        stagingTargetPath: staging,
+        volumeCapability: this.capability(
+          csiAccessMode(accessMode, multiWriter),
+          csi.fsType,
+          mountOptions,
+          mountGroup,
+        ),
+        volumeContext: csi.volumeAttributes ?? {},
+        ...(publishContext ? { publishContext } : {}),
+      });
+    } catch (e) {
+      const error = csiOperationError('MountVolume.MountDevice', pvName, e);
+      // A final failure staged nothing: nothing is left that could pass for a staged volume.
+      // An unfinished one (timeout, driver gone) stays for teardown's NodeUnstageVolume.
+      if (!error.uncertain) {
+        this.devicesOf(uid).delete(device);
+        // A staging directory the driver left populated stays (the error above is the news).
+        await removeMountDir(dirname(staging), 'globalmount').catch(() => undefined);
+      }
+      throw error;
+    }
+    this.stagedVolumes.add(staging);
+  }
+
+  /** The stage's and publish's publish_context once the volume is attached, if its driver attaches. */
+  private async attachedContext(
+    driver: CsiDriverObject | undefined,
+    driverName: string,
+    handle: string,
+    uniqueName: string,
+  ): Promise<Record<string, string> | undefined> {
+    // Upstream's WaitForAttach: a driver that needs attaching (the default without a CSIDriver
+    // object) is staged only once the external attacher marked its VolumeAttachment attached; the
+    // attachment's metadata is the stage's and publish's publish_context.
+    const attachRequired = driver?.spec?.attachRequired ?? true;
+    // Upstream's verifyControllerAttachedVolume: the attach-detach controller lists the volume in
+    // node.status.volumesAttached before anything is staged.
+    if (attachRequired && this.opts.objects.node)
+      await verifyControllerAttached(
+        this.opts.objects.node.bind(this.opts.objects),
+        this.opts.nodeName,
+        uniqueName,
+      );
+    return attachRequired ? await this.attached(driverName, handle) : undefined;
   }
 
   /** The attached volume's publish context, or upstream's WaitForAttach error. */
