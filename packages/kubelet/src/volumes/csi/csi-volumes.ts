@@ -244,7 +244,6 @@ export class CsiVolumes {
     return { hostPath: target, readOnly: source.readOnly === true };
   }
 
-  /** Set up a pod's claim (`volume.persistentVolumeClaim`, or a generic `volume.ephemeral`'s) bound to a CSI PersistentVolume. */
   /**
    * The pod's claim, its bound PersistentVolume and the volume's CSI source, with upstream's
    * errors for a claim missing, being deleted, unbound or not the pod's, and a PV that is not the
@@ -279,6 +278,7 @@ export class CsiVolumes {
     return { ref, namespace, claim, pv, pvName, csi };
   }
 
+  /** Set up a pod's claim (`volume.persistentVolumeClaim`, or a generic `volume.ephemeral`'s) bound to a CSI PersistentVolume. */
   async setUpClaim(pod: Pod, volume: Volume): Promise<MountedVolume> {
     const { ref, namespace, claim, pv, pvName, csi } = await this.boundClaim(pod, volume);
     const uid = pod.metadata.uid ?? '';
