@@ -12,8 +12,16 @@ import { type ImportGraph, importCycles, importGraphOf } from '../../../tools/ci
  */
 const KUBELET_LAYERS: readonly (readonly string[])[] = [
   // The base every part may use: the package's errors, timestamps, the logger shape, timers on the Clock, libc through koffi,
-  // a file replaced whole (temporary sibling, sync, rename).
-  ['errors.ts', 'rfc3339.ts', 'kubelet-logger.ts', 'clock-timers.ts', 'libc.ts', 'replace-file.ts'],
+  // a file replaced whole (temporary sibling, sync, rename), Go's gRPC code names.
+  [
+    'errors.ts',
+    'rfc3339.ts',
+    'kubelet-logger.ts',
+    'clock-timers.ts',
+    'libc.ts',
+    'replace-file.ts',
+    'go-grpc-codes.ts',
+  ],
   ['metrics.ts'],
   // The Kubernetes API shapes and what is derived from a Pod alone (QoS class).
   ['api'],

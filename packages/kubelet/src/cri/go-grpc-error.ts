@@ -1,29 +1,9 @@
 import { type CriError, isCriError } from '@nodeagent/cri-client';
-
-/** Go's gRPC status code names (codes.Code.String()), by number. */
-const goCodeNames = [
-  'OK',
-  'Canceled',
-  'Unknown',
-  'InvalidArgument',
-  'DeadlineExceeded',
-  'NotFound',
-  'AlreadyExists',
-  'PermissionDenied',
-  'ResourceExhausted',
-  'FailedPrecondition',
-  'Aborted',
-  'OutOfRange',
-  'Unimplemented',
-  'Internal',
-  'Unavailable',
-  'DataLoss',
-  'Unauthenticated',
-];
+import { goGrpcCodeName } from '../go-grpc-codes';
 
 /** A CRI error as Go's gRPC error prints: `rpc error: code = Unknown desc = <details>`. */
 export function goGrpcError(error: CriError): string {
-  return `rpc error: code = ${goCodeNames[error.grpcCode] ?? `Code(${error.grpcCode})`} desc = ${error.details}`;
+  return `rpc error: code = ${goGrpcCodeName(error.grpcCode)} desc = ${error.details}`;
 }
 
 /** An error as upstream's kubelet prints it: a CRI error in Go's gRPC form, anything else as is. */

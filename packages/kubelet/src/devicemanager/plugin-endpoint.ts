@@ -1,5 +1,6 @@
 import type * as GrpcJs from '@grpc/grpc-js';
 import { devicePluginV1beta1Service } from '@nodeagent/plugin-api/deviceplugin';
+import { goGrpcCodeName } from '../go-grpc-codes';
 import type { ContainerAllocateResponse, DevicePluginOptions, PluginDevice } from './deviceplugin-api';
 
 type UnaryCall = (
@@ -26,26 +27,7 @@ export class DevicePluginCallError extends Error {
 
 /** gRPC's own text for a failed call, as Go's status error prints it. */
 function rpcErrorText(error: GrpcJs.ServiceError): string {
-  const codes = [
-    'OK',
-    'Canceled',
-    'Unknown',
-    'InvalidArgument',
-    'DeadlineExceeded',
-    'NotFound',
-    'AlreadyExists',
-    'PermissionDenied',
-    'ResourceExhausted',
-    'FailedPrecondition',
-    'Aborted',
-    'OutOfRange',
-    'Unimplemented',
-    'Internal',
-    'Unavailable',
-    'DataLoss',
-    'Unauthenticated',
-  ];
-  return `rpc error: code = ${codes[error.code] ?? error.code} desc = ${error.details}`;
+  return `rpc error: code = ${goGrpcCodeName(error.code)} desc = ${error.details}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type Clock, CodedError } from '@nodeagent/primitives';
+import { goGrpcCodeName } from '../go-grpc-codes';
 import type { DraMetrics } from './dra-metrics';
 
 /** The DRAPlugin services this kubelet speaks, newest first (upstream servicesSupportedByKubelet). */
@@ -84,31 +85,10 @@ export interface DraPluginConnection {
 /** Opens the connection to a registered plugin (the gRPC client; tests give fakes). */
 export type DraPluginConnector = (endpoint: string, service: DraService) => DraPluginConnection;
 
-/** Go's codes.Code names, by number: what grpc_status_code and the error texts say. */
-const GRPC_CODE_NAMES = [
-  'OK',
-  'Canceled',
-  'Unknown',
-  'InvalidArgument',
-  'DeadlineExceeded',
-  'NotFound',
-  'AlreadyExists',
-  'PermissionDenied',
-  'ResourceExhausted',
-  'FailedPrecondition',
-  'Aborted',
-  'OutOfRange',
-  'Unimplemented',
-  'Internal',
-  'Unavailable',
-  'DataLoss',
-  'Unauthenticated',
-];
-
 /** A failed call's gRPC code name (Unknown for an error that carries none). */
 export function grpcCodeName(error: unknown): string {
   const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? (GRPC_CODE_NAMES[code] ?? 'Unknown') : 'Unknown';
+  return typeof code === 'number' ? goGrpcCodeName(code) : 'Unknown';
 }
 
 /** A failed call as Go's status error prints it: `rpc error: code = DeadlineExceeded desc = …`. */
