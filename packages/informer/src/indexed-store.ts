@@ -48,6 +48,18 @@ export class IndexedStore<T extends InformerObject> {
     return this.items.get(objectKey(obj));
   }
 
+  /**
+   * The stored copy of `obj` when it is stored at `obj`'s resourceVersion: the same version of
+   * the object, which a replace would leave as it is (upsert's rule), so a relist can hold this
+   * copy instead of the one it decoded.
+   */
+  storedAtVersion(obj: T): T | undefined {
+    const rv = obj.metadata?.resourceVersion;
+    if (rv === undefined) return undefined;
+    const stored = this.items.get(objectKey(obj));
+    return stored?.metadata?.resourceVersion === rv ? stored : undefined;
+  }
+
   /** Every stored key. */
   keys(): string[] {
     return [...this.items.keys()];

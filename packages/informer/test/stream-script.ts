@@ -24,7 +24,8 @@ export class StreamScript implements ListerWatcher<CM> {
   readonly watches: WatchOptions[] = [];
   constructor(
     private readonly watchSteps: ((emit: Emit, signal: AbortSignal) => Promise<void>)[],
-    private readonly listAnswer: ListPage<CM> = { items: [cm('listed', '3')], resourceVersion: '3' },
+    /** What each LIST answers (a copy); a test may change it between lists. */
+    public listAnswer: ListPage<CM> = { items: [cm('listed', '3')], resourceVersion: '3' },
   ) {}
 
   async list(options: ListOptions): Promise<ListPage<CM>> {

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { ApiStatusError, Informer } from '../src/index';
+import { eventually } from './helpers';
+import { type CM, cm, endBookmark, StreamScript } from './stream-script';
+
+// A relist (after a 410, as after an API server restart) brings back mostly what the store
+// holds at the same resourceVersion. Those objects are the store's own copies until the relist
+// replaces the store, so the decoded ones are dropped at once and the transform does not run
+// for them; what changed or is new goes through the transform as before, and the handlers hear
+// exactly what they heard before.
+
+/** The store's retained form of a ConfigMap: a new object, so identity tells which copy is stored. */
+const retain = (o: CM): CM => ({ metadata: { ...o.metadata }, data: { retained: 'yes' } });
+
+describe('a relist holds the stored copy of an unchanged object', { timeout: 30_000 }, () => {
+  it('watch-list stream: unchanged objects keep their stored copy, changed and new ones are transformed', async () => {
+    const expired = new ApiStatusError(410, 'Expired', 'too old');
+    const lw = new StreamScript([
+      async (emit) => {
+        emit({ type: 'ADDED', object: cm('a', '1') });
+        emit({ type: 'ADDED', object: cm('b', '2') });
+        emit({ type: 'ADDED', object: cm('c', '3') });
+        emit(endBookmark('5'));
+        throw expired;
+      },
+      async (emit) => {
+        emit({ type: 'ADDED', object: cm('a', '1') });
+        emit({ type: 'ADDED', object: cm('b', '7') });
+        emit({ type: 'ADDED', object: cm('d', '8') });
+        emit(endBookmark('9'));
+      },
+    ]);
+    const transformed: string[] = [];
+    const transform = (o: CM) => {
+      transformed.push(`${o.metadata?.name}@${o.metadata?.resourceVersion}`);
+      return o;
+    };
+    const inf = new Informer<CM>({
+      listerWatcher: lw,
+      transform,
+      retain,
+      backoff: { initialMs: 1, maxMs: 2 },
+    });
+    const heard: string[] = [];
+    inf.onAdd((o) => heard.push(`add ${o.metadata?.name}`));
+    inf.onUpdate((_o, n) => heard.push(`update ${n.metadata?.name}@${n.metadata?.resourceVersion}`));
+    inf.onDelete((o) => heard.push(`delete ${o.metadata?.name}`));
+    inf.start();
+    await inf.waitForSync();
+    const storedA = inf.get('ns/a');
+    expect(storedA?.data).toEqual({ retained: 'yes' });
+    await eventually(() => expect(inf.stats).toMatchObject({ streamedLists: 2 }));
+    // `a` came back at the same version: the store's object is the very one it held before.
+    expect(inf.get('ns/a')).toBe(storedA);
+    expect(inf.get('ns/b')?.metadata?.resourceVersion).toBe('7');
+    expect(inf.store.keys().sort()).toEqual(['ns/a', 'ns/b', 'ns/d']);
+    expect(transformed).toEqual(['a@1', 'b@2', 'c@3', 'b@7', 'd@8']);
+    expect(heard).toEqual(['add a', 'add b', 'add c', 'update b@7', 'add d', 'delete c']);
+    await inf.stop();
+  });
+
+  it('LIST: unchanged items keep their stored copy, changed and new ones are transformed', async () => {
+    const lw = new StreamScript(
+      [
+        async () => {
+          throw new ApiStatusError(422, 'Invalid', 'watch-list refused');
+        },
+        async (emit) => {
+          emit({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } as never });
+        },
+        async () => {
+          throw new ApiStatusError(422, 'Invalid', 'watch-list refused');
+        },
+      ],
+      { items: [cm('a', '1'), cm('b', '2')], resourceVersion: '3' },
+    );
+    const transformed: string[] = [];
+    const transform = (o: CM) => {
+      transformed.push(`${o.metadata?.name}@${o.metadata?.resourceVersion}`);
+      return o;
+    };
+    const inf = new Informer<CM>({
+      listerWatcher: lw,
+      transform,
+      retain,
+      onError: () => undefined,
+      backoff: { initialMs: 1, maxMs: 2 },
+    });
+    inf.start();
+    await inf.waitForSync();
+    const storedA = inf.get('ns/a');
+    lw.listAnswer = { items: [cm('a', '1'), cm('b', '6')], resourceVersion: '7' };
+    await eventually(() => expect(inf.stats.lists).toBe(2));
+    expect(inf.get('ns/a')).toBe(storedA);
+    expect(inf.get('ns/b')?.metadata?.resourceVersion).toBe('6');
+    expect(transformed).toEqual(['a@1', 'b@2', 'b@6']);
+    await inf.stop();
+  });
+});
