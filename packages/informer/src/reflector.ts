@@ -1,4 +1,4 @@
-import { Backoff, type BackoffOptions, InvalidOptionError } from '@nodeagent/primitives';
+import { Backoff, type BackoffOptions, EventLoopSlices, InvalidOptionError } from '@nodeagent/primitives';
 import { ApiStatusError, InformerStoppedError, WatchDroppedError } from './errors';
 import type { IndexedStore, StoreChange } from './indexed-store';
 import type { InformerObject } from './informer-object';
@@ -272,17 +272,16 @@ export class Reflector<T extends InformerObject> {
    * LIST_APPLY_SLICE_MS is spent. False when the reflector was stopped meanwhile.
    */
   private async applyInSlices(items: T[], transformed: boolean): Promise<boolean> {
-    let sliceStart = performance.now();
+    const slices = new EventLoopSlices({ sliceMs: LIST_APPLY_SLICE_MS });
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as T;
       // Dropped from the page as it goes: the consumer's retained form is all that stays.
       items[i] = undefined as unknown as T;
       const change = this.store.upsert(transformed ? item : this.transform(item));
       if (change) this.onChanges([change]);
-      if (performance.now() - sliceStart < LIST_APPLY_SLICE_MS) continue;
-      await new Promise((resolve) => setImmediate(resolve));
+      if (!slices.spent()) continue;
+      await slices.turn();
       if (this.stopped) return false;
-      sliceStart = performance.now();
     }
     return true;
   }

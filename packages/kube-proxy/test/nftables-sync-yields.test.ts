@@ -1,3 +1,4 @@
+import { isInvalidOptionError } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { snapshotFromObjects } from '../src/index';
 import { NftablesRuleset } from '../src/nftables/index';
@@ -83,5 +84,18 @@ describe('nftables full sync in steps', () => {
     expect(await p.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
     expect(ranBeforeWrite).toBe(true);
     await p.stop();
+  });
+
+  it('refuses a negative eventLoopSliceMs when the proxier is made, naming the option', () => {
+    let error: unknown;
+    try {
+      fakeNftablesProxier({ eventLoopSliceMs: -1 });
+    } catch (err) {
+      error = err;
+    }
+    expect(isInvalidOptionError(error)).toBe(true);
+    expect((error as Error).message).toBe(
+      'invalid eventLoopSliceMs -1: must be a number of milliseconds, 0 or more',
+    );
   });
 });

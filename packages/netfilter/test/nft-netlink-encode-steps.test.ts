@@ -1,3 +1,4 @@
+import { isInvalidOptionError } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { IdTable } from '../src/nftables/id-table';
 import { IncrementalNftTable } from '../src/nftables/incremental-table';
@@ -122,4 +123,20 @@ describe('a full table encoded in steps', () => {
     // 20,000 elements are 5 steps of 4096: the loop turned between them.
     expect(bigAlways.turns).toBeGreaterThanOrEqual(bigNever.turns + 4);
   });
+
+  it.each([-1, Number.NaN])(
+    'refuses encodeSliceMs %s when the client is made, naming the option',
+    (encodeSliceMs) => {
+      const channel = new RecordingChannel();
+      let error: unknown;
+      try {
+        new NetlinkNftablesClient({ family: 'ip', table: 'kube-proxy', channel, encodeSliceMs });
+      } catch (err) {
+        error = err;
+      }
+      expect(isInvalidOptionError(error)).toBe(true);
+      expect((error as Error).message).toMatch(/^invalid encodeSliceMs /);
+      expect(channel.datagrams).toEqual([]);
+    },
+  );
 });

@@ -1,9 +1,9 @@
 import { type NftBatchStats, type NftTransaction, renderScript } from '@nodeagent/netfilter/nftables';
+import { EventLoopSlices } from '@nodeagent/primitives';
 import { InvalidFieldError } from '../errors';
 import { runQueueWaitMs } from '../runtime/run-queue-wait';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
 import type { ConntrackCleaner } from '../shared/conntrack-cleaner';
-import { EventLoopSlices } from '../shared/event-loop-slices';
 import { ProxierBase, type ProxierBaseOptions, type SyncResult } from '../shared/proxier-base';
 import { syncServiceHealth } from '../shared/sync-service-health';
 import { SyncStages } from '../shared/sync-stages';
@@ -109,6 +109,7 @@ export class NftablesProxier extends ProxierBase {
       );
     if (opts.nftables.table !== NFTABLES_TABLE)
       throw new InvalidFieldError('nftables.table', opts.nftables.table, `must be ${NFTABLES_TABLE}`);
+    EventLoopSlices.checkSliceMs(opts.eventLoopSliceMs, 'eventLoopSliceMs');
     this.ruleset = new NftablesRuleset(opts.family, opts.backend);
   }
 
@@ -145,7 +146,7 @@ export class NftablesProxier extends ProxierBase {
     const start = this.clock.now();
     const stages = new SyncStages();
     // Counted from here: a big snapshot's CPU is in the first slice.
-    const slices = new EventLoopSlices(this.opts.eventLoopSliceMs);
+    const slices = new EventLoopSlices({ sliceMs: this.opts.eventLoopSliceMs });
     const snapshot = this.checkoutSnapshot();
     stages.mark('snapshot');
     let result: SyncResult;

@@ -6,7 +6,7 @@
 // creates, so the kernel's objects and `iptables-save` are identical
 // (test/real/iptables-nft-wire.test.ts proves it shape by shape).
 
-import { InputAbortedError } from '@nodeagent/primitives';
+import { EventLoopSlices, InputAbortedError } from '@nodeagent/primitives';
 import { isParseError } from '../errors';
 import { BatchBuffer } from '../nftables/netlink/batch-buffer';
 import type { NfnetlinkChannel } from '../nftables/netlink/channel';
@@ -104,12 +104,10 @@ export async function gatherPayload(
   try {
     // A producer that renders as it is pulled never waits for I/O: without a turn of the event
     // loop now and then, its whole payload (760,000 rules) would be rendered in one task.
-    let sliceStart = performance.now();
+    const slices = new EventLoopSlices({ sliceMs: SLICE_MS });
     for await (const chunk of chunks) {
       produced.push(chunk);
-      if (performance.now() - sliceStart < SLICE_MS) continue;
-      await new Promise((resolve) => setImmediate(resolve));
-      sliceStart = performance.now();
+      if (slices.spent()) await slices.turn();
     }
   } catch (err) {
     throw new InputAbortedError(command, 0, err);
@@ -133,21 +131,16 @@ export async function writeOverNetlink(
   const start = performance.now();
   let stats: IptablesNftBatchStats;
   // What runs in the event loop's turns between the encoding's steps is not the encoding's.
-  let pausedMs = 0;
+  const slices = new EventLoopSlices({ sliceMs: SLICE_MS });
   try {
     const steps = encodeRestoreTextBatchSteps(parts, family, batch);
-    let sliceStart = performance.now();
     for (;;) {
       const step = steps.next();
       if (step.done) {
         stats = step.value.stats;
         break;
       }
-      if (performance.now() - sliceStart < SLICE_MS) continue;
-      const pauseStart = performance.now();
-      await new Promise((resolve) => setImmediate(resolve));
-      sliceStart = performance.now();
-      pausedMs += sliceStart - pauseStart;
+      if (slices.spent()) await slices.turn();
     }
   } catch (err) {
     batch.release();
@@ -157,7 +150,7 @@ export async function writeOverNetlink(
       throw new NftNetlinkFallback('batch larger than the socket takes', err);
     throw err;
   }
-  const encodeMs = performance.now() - start - pausedMs;
+  const encodeMs = performance.now() - start - slices.pausedMs;
   let writer: IptablesNftNetlinkWriter;
   try {
     writer = new IptablesNftNetlinkWriter(await options.openChannel());

@@ -1,3 +1,4 @@
+import { EventLoopSlices } from '@nodeagent/primitives';
 import type { NftElementTextSource } from '../element-text';
 import type { IncrementalNftTable } from '../incremental-table';
 import type { NftChain, NftElement, NftFamily, NftRuleset } from '../model';
@@ -89,6 +90,7 @@ export class NetlinkNftablesClient implements NftablesInterface {
   private spareBatch: BatchBuffer | undefined;
 
   constructor(options: NetlinkNftablesClientOptions) {
+    EventLoopSlices.checkSliceMs(options.encodeSliceMs, 'encodeSliceMs');
     this.family = options.family;
     this.table = options.table;
     this.options = options;
@@ -179,31 +181,20 @@ export class NetlinkNftablesClient implements NftablesInterface {
         elementList: this.elementList,
         batch,
       };
-      let pausedMs = 0;
-      let pausedCpuMs = 0;
+      // What runs in the turns between the steps is not the encoding's: left out of its figures.
+      let slices: EventLoopSlices | undefined;
       if (elements?.steps) {
         const steps = encodeOperationsInSteps(tx.operations, ctx, elements.steps);
-        const sliceMs = this.options.encodeSliceMs ?? ENCODE_SLICE_MS;
-        let sliceStart = performance.now();
-        while (!steps.next().done) {
-          if (performance.now() - sliceStart < sliceMs) continue;
-          // What runs meanwhile is not the encoding's: left out of its figures.
-          const pauseStart = performance.now();
-          const pauseCpu = process.cpuUsage();
-          await new Promise((resolve) => setImmediate(resolve));
-          const cpu = process.cpuUsage(pauseCpu);
-          pausedCpuMs += (cpu.user + cpu.system) / 1000;
-          sliceStart = performance.now();
-          pausedMs += sliceStart - pauseStart;
-        }
+        slices = new EventLoopSlices({ sliceMs: this.options.encodeSliceMs ?? ENCODE_SLICE_MS });
+        while (!steps.next().done) if (slices.spent()) await slices.turn();
       } else encodeOperations(tx.operations, ctx, elements?.texts, elements?.packed);
       const encodeCpuUsage = process.cpuUsage(encodeCpu);
       this.lastBatch = {
         operations: tx.size,
         messages: batch.messages.length,
         bytes: batch.byteLength,
-        encodeMs: performance.now() - encodeStart - pausedMs,
-        encodeCpuMs: (encodeCpuUsage.user + encodeCpuUsage.system) / 1000 - pausedCpuMs,
+        encodeMs: performance.now() - encodeStart - (slices?.pausedMs ?? 0),
+        encodeCpuMs: (encodeCpuUsage.user + encodeCpuUsage.system) / 1000 - (slices?.pausedCpuMs ?? 0),
         sendMs: 0,
       };
       const sendStart = performance.now();
