@@ -1,0 +1,31 @@
+import { CoreV1Api, StorageV1Api, type V1CSIDriverSpec } from '@kubernetes/client-node';
+import { type ApiServer, type ApiServerOptions, startApiServer } from '@nodeagent/testing';
+
+/** The node the CSI tests run on (the engine's node too) and the driver they register. */
+export const NODE = 'node-a';
+export const DRIVER = 'hostpath.csi.k8s.io';
+
+/** The in-process API server a CSI test's node talks to, with the clients the kubelet's CSI code takes. */
+export interface CsiNodeApiServer {
+  server: ApiServer;
+  core: CoreV1Api;
+  storage: StorageV1Api;
+}
+
+/** The server with NODE's Node and, given its spec, DRIVER's CSIDriver object (none: no object). */
+export async function startCsiNodeApiServer(
+  opts: { server?: ApiServerOptions; csiDriver?: V1CSIDriverSpec } = {},
+): Promise<CsiNodeApiServer> {
+  const server = await startApiServer(opts.server);
+  const core = server.kubeConfig().makeApiClient(CoreV1Api);
+  const storage = server.kubeConfig().makeApiClient(StorageV1Api);
+  try {
+    await core.createNode({ body: { metadata: { name: NODE } } });
+    if (opts.csiDriver)
+      await storage.createCSIDriver({ body: { metadata: { name: DRIVER }, spec: opts.csiDriver } });
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return { server, core, storage };
+}
