@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import type { CoreV1Api, StorageV1Api } from '@kubernetes/client-node';
-import type { DriverRegistrar, FakeCsiPlugin } from '@nodeagent/testing/csi';
+import type { FakeCsiPlugin } from '@nodeagent/testing/csi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
 import { csiStagingPath } from '../src/volumes/csi/csi-volume-paths';
+import { claimPod, createBoundClaim } from './helpers/csi-claims';
 import { type CsiEngineHarness, startCsiEngineHarness } from './helpers/csi-engine-harness';
 import { DRIVER, NODE } from './helpers/csi-node-api-server';
 import { deleting } from './helpers/deleting-pod';
@@ -14,7 +15,6 @@ let core: CoreV1Api;
 let storage: StorageV1Api;
 let h: EngineHarness;
 let plugin: FakeCsiPlugin;
-let registrar: DriverRegistrar;
 
 beforeEach(async () => {
   csi = await startCsiEngineHarness({
@@ -25,7 +25,7 @@ beforeEach(async () => {
     },
     plugin: { topology: { 'topology.hostpath.csi/node': NODE } },
   });
-  ({ core, storage, h, plugin, registrar } = csi);
+  ({ core, storage, h, plugin } = csi);
 });
 
 afterEach(async () => {
@@ -34,12 +34,12 @@ afterEach(async () => {
 
 describe('kubelet with a CSI driver', () => {
   it('registers it from <root-dir>/plugins_registry, runs a pod on its inline volume and unpublishes it when the pod is deleted', async () => {
-    expect(registrar.statuses).toEqual([{ pluginRegistered: true, error: '' }]);
+    expect(csi.registrar.statuses).toEqual([{ pluginRegistered: true, error: '' }]);
     expect((await storage.readCSINode({ name: NODE })).spec.drivers?.map((d) => d.name)).toEqual([DRIVER]);
     expect(
       await h.kubelet.metrics.registry.getSingleMetricAsString('plugin_manager_total_plugins'),
     ).toContain(
-      `plugin_manager_total_plugins{socket_path="${registrar.socketPath}",state="actual_state_of_world"} 1`,
+      `plugin_manager_total_plugins{socket_path="${csi.registrar.socketPath}",state="actual_state_of_world"} 1`,
     );
 
     const pod: Pod = {
@@ -82,53 +82,8 @@ describe('kubelet with a CSI driver', () => {
   });
 
   it('runs a pod on a claim bound to a CSI PersistentVolume: stages, publishes, and on deletion unpublishes and unstages', async () => {
-    const claim = await core.createNamespacedPersistentVolumeClaim({
-      namespace: 'default',
-      body: {
-        metadata: { name: 'data' },
-        spec: {
-          accessModes: ['ReadWriteOnce'],
-          resources: { requests: { storage: '1Mi' } },
-          volumeName: 'pv-data',
-        },
-      },
-    });
-    await core.replaceNamespacedPersistentVolumeClaimStatus({
-      name: 'data',
-      namespace: 'default',
-      body: { ...claim, status: { phase: 'Bound' } },
-    });
-    await core.createPersistentVolume({
-      body: {
-        metadata: { name: 'pv-data' },
-        spec: {
-          accessModes: ['ReadWriteOnce'],
-          capacity: { storage: '1Mi' },
-          claimRef: { namespace: 'default', name: 'data', uid: claim.metadata?.uid },
-          csi: { driver: DRIVER, volumeHandle: 'vol-data' },
-        },
-      },
-    });
-    const pod: Pod = {
-      metadata: {
-        name: 'claimer',
-        namespace: 'default',
-        uid: 'uid-claimer',
-        creationTimestamp: new Date().toISOString(),
-      },
-      spec: {
-        terminationGracePeriodSeconds: 1,
-        containers: [
-          {
-            name: 'c',
-            image: busybox,
-            command: ['sleep', '3600'],
-            volumeMounts: [{ name: 'd', mountPath: '/data' }],
-          },
-        ],
-        volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }],
-      },
-    };
+    await createBoundClaim(core, DRIVER, 'data', 'pv-data', 'vol-data');
+    const pod = claimPod('claimer', 'uid-claimer', 'data');
     h.kubelet.addPod(pod);
     await h.settleThroughRelists();
     const target = join(

@@ -1,16 +1,15 @@
 import { join } from 'node:path';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
-import type { ApiServer } from '@nodeagent/testing';
 import type { FakeCsiPlugin } from '@nodeagent/testing/csi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
 import { type CsiEngineHarness, startCsiEngineHarness } from './helpers/csi-engine-harness';
-import { bindClaim, NODE } from './helpers/csi-volume-harness';
+import { ephemeralVolumeControllerOnly, NODE } from './helpers/csi-node-api-server';
+import { bindClaim, createBoundBlockClaim } from './helpers/csi-volume-harness';
 import { deleting } from './helpers/deleting-pod';
 import { busybox, type EngineHarness } from './helpers/engine';
 
 let csi: CsiEngineHarness;
-let server: ApiServer;
 let core: CoreV1Api;
 let h: EngineHarness;
 let plugin: FakeCsiPlugin;
@@ -18,18 +17,9 @@ let plugin: FakeCsiPlugin;
 beforeEach(async () => {
   csi = await startCsiEngineHarness({
     csiDriver: { attachRequired: false },
-    server: {
-      controlPlane: {
-        nodeLifecycle: false,
-        taintEviction: false,
-        scheduler: false,
-        replicaSet: false,
-        deployment: false,
-        garbageCollector: false,
-      },
-    },
+    server: ephemeralVolumeControllerOnly,
   });
-  ({ server, core, h, plugin } = csi);
+  ({ core, h, plugin } = csi);
 });
 
 afterEach(async () => {
@@ -38,18 +28,7 @@ afterEach(async () => {
 
 describe('kubelet with generic ephemeral and block volumes', () => {
   it('admits a pod with a generic ephemeral volume and a block claim, runs it, and tears both down', async () => {
-    await core.createNamespacedPersistentVolumeClaim({
-      namespace: 'default',
-      body: {
-        metadata: { name: 'raw' },
-        spec: {
-          accessModes: ['ReadWriteOnce'],
-          volumeMode: 'Block',
-          resources: { requests: { storage: '1Mi' } },
-        },
-      },
-    });
-    await bindClaim(core, 'default', 'raw', { name: 'pv-raw', volumeHandle: 'vol-raw' });
+    await createBoundBlockClaim(core, 'raw', { name: 'pv-raw', volumeHandle: 'vol-raw' });
     const body: V1Pod = {
       metadata: { name: 'app', namespace: 'default' },
       spec: {
@@ -78,7 +57,7 @@ describe('kubelet with generic ephemeral and block volumes', () => {
       },
     };
     const pod = (await core.createNamespacedPod({ namespace: 'default', body })) as unknown as Pod;
-    await server.controlPlane?.settled();
+    await csi.server.controlPlane?.settled();
     await bindClaim(core, 'default', 'app-scratch', { name: 'pv-scratch', volumeHandle: 'vol-scratch' });
     h.kubelet.addPod(pod);
     await h.settleThroughRelists();

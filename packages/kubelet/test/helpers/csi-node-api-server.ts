@@ -5,6 +5,21 @@ import { type ApiServer, type ApiServerOptions, startApiServer } from '@nodeagen
 export const NODE = 'node-a';
 export const DRIVER = 'hostpath.csi.k8s.io';
 
+/**
+ * Server options for tests of generic ephemeral volumes: of the control plane only the ephemeral
+ * volume controller runs, no scheduler, node lifecycle or collectors in the way.
+ */
+export const ephemeralVolumeControllerOnly: ApiServerOptions = {
+  controlPlane: {
+    nodeLifecycle: false,
+    taintEviction: false,
+    scheduler: false,
+    replicaSet: false,
+    deployment: false,
+    garbageCollector: false,
+  },
+};
+
 /** The in-process API server a CSI test's node talks to, with the clients the kubelet's CSI code takes. */
 export interface CsiNodeApiServer {
   server: ApiServer;

@@ -149,6 +149,26 @@ export async function bindClaim(
   });
 }
 
+/** A 1Mi ReadWriteOnce claim `name` in default with volumeMode Block, bound (bindClaim) to `pv`. */
+export async function createBoundBlockClaim(
+  core: CoreV1Api,
+  name: string,
+  pv: { name: string; volumeHandle: string },
+): Promise<void> {
+  await core.createNamespacedPersistentVolumeClaim({
+    namespace: 'default',
+    body: {
+      metadata: { name },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        volumeMode: 'Block',
+        resources: { requests: { storage: '1Mi' } },
+      },
+    },
+  });
+  await bindClaim(core, 'default', name, pv);
+}
+
 /** The TokenRequest API of the harness's server, as the kubelet's token source asks it. */
 export function authenticationApi(server: ApiServer): AuthenticationV1Api {
   return server.kubeConfig().makeApiClient(AuthenticationV1Api);
