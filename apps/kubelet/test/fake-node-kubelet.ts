@@ -28,8 +28,11 @@ export interface FakeNodeKubelet {
   api: ApiServer;
   core: CoreV1Api;
   fake: FakeRuntime;
-  /** Starts the binary as this node on a fresh port (fakeNodeFlags: no host iptables chains). */
-  startKubelet(): Promise<StartedKubelet>;
+  /**
+   * Starts the binary as this node on a fresh port (fakeNodeFlags: no host iptables chains), with
+   * `env` on top of this process's environment.
+   */
+  startKubelet(env?: Record<string, string>): Promise<StartedKubelet>;
   /** Kills every start still running, stops the runtime and the API server, removes the dir. */
   close(): Promise<void>;
 }
@@ -93,7 +96,7 @@ function running(
     api,
     core: api.kubeConfig().makeApiClient(CoreV1Api),
     fake,
-    async startKubelet() {
+    async startKubelet(env = {}) {
       const port = await freePort();
       const child = spawn(
         node,
@@ -106,7 +109,7 @@ function running(
           ...fakeNodeFlags({ nodeName: options.nodeName, rootDir, endpoint: fake.endpoint, port }),
           ...(options.flags ?? []),
         ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
+        { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
       );
       // Drained so that a chatty kubelet never blocks on a full pipe.
       child.stderr?.resume();

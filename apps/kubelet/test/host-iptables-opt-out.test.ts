@@ -42,7 +42,8 @@ const ELSEWHERE: Record<string, string> = {
  */
 const KUBELET_EXECUTABLE =
   /binary-harness'|fake-node-kubelet'|bundleAppCli\('kubelet'\)|nodeagent-kubelet|apps\/kubelet\/src\/cli\.ts|kubelet-process'|container-runtime-endpoint|kind: KubeletConfiguration/;
-const STARTS_A_PROCESS = /\b(spawn|spawnSync|execFile|execFileSync)\(|startChild\(|startKubelet\(/;
+const STARTS_A_PROCESS =
+  /\b(spawn|spawnSync|execFile|execFileSync)\(|startChild\(|startKubelet\(|runKubeletUntil\(/;
 /**
  * The opt-out: the flag, the configuration line, or the helpers that add them (fakeNodeFlags,
  * demoKubeletConfiguration, and fakeNodeKubelet, whose every start passes fakeNodeFlags).
@@ -78,6 +79,7 @@ describe('kubelet starts leave the host iptables alone', () => {
         'apps/kubelet/test/binary-events.test.ts',
         'apps/kubelet/test/device-plugin-binary.test.ts',
         'apps/kubelet/test/dra-binary.test.ts',
+        'apps/kubelet/test/cpu-manager-binary.test.ts',
         'apps/kubelet/bench/kubelet-process.ts',
         'apps/demo/src/node-agents.ts',
         'tools/sea/code-cache-training.ts',

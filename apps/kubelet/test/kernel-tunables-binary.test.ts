@@ -1,25 +1,24 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FakeRuntime } from '@nodeagent/cri-client/testing';
+import type { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, fakeNodeFlags, freePorts, node, upstreamSysctlRoot } from './binary-harness';
+import { type StandaloneFakeNode, standaloneFakeNode } from './standalone-fake-node';
 
 // The binary's container manager start on the fake runtime: a sysctl directory of the test's own
 // (NODEAGENT_KUBELET_SYSCTL_ROOT) standing in for /proc/sys, never the host's.
 
+let standalone: StandaloneFakeNode;
 let dir: string;
 let fake: FakeRuntime;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), `na-kubelet-sysctl-bin-${process.pid}-`));
-  fake = await FakeRuntime.start();
+  standalone = await standaloneFakeNode('na-kubelet-sysctl-bin');
+  ({ dir, fake } = standalone);
 });
-
 afterAll(async () => {
-  await fake?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await standalone?.close();
 });
 
 /** A /proc/sys stand-in for `name`: upstream's values, with vm/overcommit_memory 0 and kernel/panic 0. */
@@ -36,10 +35,10 @@ async function stockSysctls(name: string): Promise<string> {
  * (then SIGTERMs it) or exited by itself, with its exit code (null when it started) and stderr.
  */
 async function run(name: string, protect: boolean, sysctlRoot: string, port: number) {
-  const config = join(dir, `${name}.yaml`);
-  await writeFile(
-    config,
-    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nprotectKernelDefaults: ${protect}\nfailSwapOn: false\npodLogsDir: ${join(dir, `${name}-logs`)}\n`,
+  const config = await standalone.writeConfig(
+    `${name}.yaml`,
+    [`protectKernelDefaults: ${protect}`],
+    join(dir, `${name}-logs`),
   );
   const argv = [
     '--config',
