@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cli,
@@ -19,12 +18,9 @@ import { type StandaloneFakeNode, standaloneFakeNode } from './standalone-fake-n
 // configured driver stands and /metrics names kubelet_cri_losing_support; a
 // userNamespaces.idsPerPod upstream's user namespace manager refuses stops the start with its words.
 let standalone: StandaloneFakeNode;
-let dir: string;
-let fake: FakeRuntime;
 
 beforeAll(async () => {
   standalone = await standaloneFakeNode('na-kubelet-runtime-config');
-  ({ dir, fake } = standalone);
 });
 afterAll(async () => {
   await standalone?.close();
@@ -34,8 +30,8 @@ describe('the binary at start', { timeout: 120_000 }, () => {
   it("takes the runtime's cgroup driver (RuntimeConfig) over the configured one", async () => {
     const flags = fakeNodeFlags({
       nodeName: 'rc-node',
-      rootDir: join(dir, 'root-a'),
-      endpoint: fake.endpoint,
+      rootDir: join(standalone.dir, 'root-a'),
+      endpoint: standalone.fake.endpoint,
       port: await freePort(),
     });
     // Far enough once the driver is decided (before the kubelet is built).
@@ -50,15 +46,15 @@ describe('the binary at start', { timeout: 120_000 }, () => {
 
   it('keeps the configured driver on a runtime without RuntimeConfig and says so on /metrics, as upstream v1.36', async () => {
     // containerd 1.6's answer (its method table has no RuntimeConfig); the kubelet asks once.
-    fake.injectError('RuntimeConfig', {
+    standalone.fake.injectError('RuntimeConfig', {
       code: 12,
       details: 'unknown method RuntimeConfig for service runtime.v1.RuntimeService',
     });
     const [port, readOnlyPort] = await freePorts(2);
     const flags = fakeNodeFlags({
       nodeName: 'old-runtime',
-      rootDir: join(dir, 'root-c'),
-      endpoint: fake.endpoint,
+      rootDir: join(standalone.dir, 'root-c'),
+      endpoint: standalone.fake.endpoint,
       port,
     });
     const lines = ['cgroupDriver: cgroupfs', 'address: 127.0.0.1', `readOnlyPort: ${readOnlyPort}`];
@@ -98,8 +94,8 @@ describe('the binary at start', { timeout: 120_000 }, () => {
   it('refuses a userNamespaces.idsPerPod that is not a multiple of 65536, naming the field', async () => {
     const flags = fakeNodeFlags({
       nodeName: 'userns-node',
-      rootDir: join(dir, 'root-b'),
-      endpoint: fake.endpoint,
+      rootDir: join(standalone.dir, 'root-b'),
+      endpoint: standalone.fake.endpoint,
       port: await freePort(),
     });
     const bad = await standalone.writeConfig('userns.yaml', ['userNamespaces:', '  idsPerPod: 1000']);

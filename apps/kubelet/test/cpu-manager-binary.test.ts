@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeNodeFlags, freePort, runKubeletUntil } from './binary-harness';
 import { type StandaloneFakeNode, standaloneFakeNode } from './standalone-fake-node';
@@ -9,23 +8,25 @@ import { type StandaloneFakeNode, standaloneFakeNode } from './standalone-fake-n
 // a default start as upstream v1.36 writes them; a later start under the static policy refuses
 // the none checkpoint with upstream's text; static without reserved CPUs refuses to start.
 let standalone: StandaloneFakeNode;
-let dir: string;
-let fake: FakeRuntime;
 
 beforeAll(async () => {
   standalone = await standaloneFakeNode('na-kubelet-cpu-manager');
-  ({ dir, fake } = standalone);
 });
 afterAll(async () => {
   await standalone?.close();
 });
 
 async function flags(rootDir: string): Promise<string[]> {
-  return fakeNodeFlags({ nodeName: 'cpu-node', rootDir, endpoint: fake.endpoint, port: await freePort() });
+  return fakeNodeFlags({
+    nodeName: 'cpu-node',
+    rootDir,
+    endpoint: standalone.fake.endpoint,
+    port: await freePort(),
+  });
 }
 
 describe('the binary and its CPU manager', { timeout: 120_000 }, () => {
-  const rootDir = () => join(dir, 'root');
+  const rootDir = () => join(standalone.dir, 'root');
 
   it('writes cpu_manager_state (none) and memory_manager_state (None) at a default start', async () => {
     const { stderr } = await runKubeletUntil(
@@ -59,7 +60,7 @@ describe('the binary and its CPU manager', { timeout: 120_000 }, () => {
   });
 
   it('refuses the static policy without reserved CPUs before writing any checkpoint', async () => {
-    const fresh = join(dir, 'root-unreserved');
+    const fresh = join(standalone.dir, 'root-unreserved');
     const { code, stderr } = await runKubeletUntil(
       [
         '--config',

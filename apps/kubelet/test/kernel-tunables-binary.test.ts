@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, fakeNodeFlags, freePorts, node, upstreamSysctlRoot } from './binary-harness';
 import { type StandaloneFakeNode, standaloneFakeNode } from './standalone-fake-node';
@@ -10,12 +9,9 @@ import { type StandaloneFakeNode, standaloneFakeNode } from './standalone-fake-n
 // (NODEAGENT_KUBELET_SYSCTL_ROOT) standing in for /proc/sys, never the host's.
 
 let standalone: StandaloneFakeNode;
-let dir: string;
-let fake: FakeRuntime;
 
 beforeAll(async () => {
   standalone = await standaloneFakeNode('na-kubelet-sysctl-bin');
-  ({ dir, fake } = standalone);
 });
 afterAll(async () => {
   await standalone?.close();
@@ -23,7 +19,7 @@ afterAll(async () => {
 
 /** A /proc/sys stand-in for `name`: upstream's values, with vm/overcommit_memory 0 and kernel/panic 0. */
 async function stockSysctls(name: string): Promise<string> {
-  const root = join(dir, `${name}-sys`);
+  const root = join(standalone.dir, `${name}-sys`);
   await cp(upstreamSysctlRoot, root, { recursive: true });
   await writeFile(join(root, 'vm/overcommit_memory'), '0\n');
   await writeFile(join(root, 'kernel/panic'), '0\n');
@@ -38,13 +34,18 @@ async function run(name: string, protect: boolean, sysctlRoot: string, port: num
   const config = await standalone.writeConfig(
     `${name}.yaml`,
     [`protectKernelDefaults: ${protect}`],
-    join(dir, `${name}-logs`),
+    join(standalone.dir, `${name}-logs`),
   );
   const argv = [
     '--config',
     config,
     '-v=2',
-    ...fakeNodeFlags({ nodeName: name, rootDir: join(dir, `${name}-root`), endpoint: fake.endpoint, port }),
+    ...fakeNodeFlags({
+      nodeName: name,
+      rootDir: join(standalone.dir, `${name}-root`),
+      endpoint: standalone.fake.endpoint,
+      port,
+    }),
   ];
   const child = spawn(node, [cli, ...argv], {
     stdio: ['ignore', 'ignore', 'pipe'],

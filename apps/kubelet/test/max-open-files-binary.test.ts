@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { parseOpenFilesLimit } from '@nodeagent/kubelet/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, fakeNodeFlags, freePorts, node } from './binary-harness';
@@ -11,12 +10,9 @@ import { type StandaloneFakeNode, standaloneFakeNode } from './standalone-fake-n
 // the kubelet is built and before it starts, and logs a failure and goes on.
 
 let standalone: StandaloneFakeNode;
-let dir: string;
-let fake: FakeRuntime;
 
 beforeAll(async () => {
   standalone = await standaloneFakeNode('na-kubelet-nofile-bin');
-  ({ dir, fake } = standalone);
 });
 afterAll(async () => {
   await standalone?.close();
@@ -28,15 +24,15 @@ afterAll(async () => {
  */
 async function run(name: string, maxOpenFiles: number) {
   const [port] = await freePorts(1);
-  const config = await standalone.writeConfig(`${name}.yaml`, [], join(dir, `${name}-logs`));
+  const config = await standalone.writeConfig(`${name}.yaml`, [], join(standalone.dir, `${name}-logs`));
   const argv = [
     '--config',
     config,
     `--max-open-files=${maxOpenFiles}`,
     ...fakeNodeFlags({
       nodeName: name,
-      rootDir: join(dir, `${name}-root`),
-      endpoint: fake.endpoint,
+      rootDir: join(standalone.dir, `${name}-root`),
+      endpoint: standalone.fake.endpoint,
       port: port as number,
     }),
   ];

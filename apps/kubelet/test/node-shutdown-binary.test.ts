@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, fakeNodeFlags, freePorts, node } from './binary-harness';
 import { type StandaloneFakeNode, standaloneFakeNode } from './standalone-fake-node';
@@ -11,12 +10,9 @@ import { type StandaloneFakeNode, standaloneFakeNode } from './standalone-fake-n
 // exist, so the outcome does not depend on the machine running the suite having a bus.
 
 let standalone: StandaloneFakeNode;
-let dir: string;
-let fake: FakeRuntime;
 
 beforeAll(async () => {
   standalone = await standaloneFakeNode('na-kubelet-shutdown-bin');
-  ({ dir, fake } = standalone);
 });
 afterAll(async () => {
   await standalone?.close();
@@ -29,14 +25,14 @@ describe('nodeagent-kubelet shutdownGracePeriod', () => {
       'shutdownGracePeriod: 30s',
       'shutdownGracePeriodCriticalPods: 10s',
     ]);
-    const bus = join(dir, 'no-bus.sock');
+    const bus = join(standalone.dir, 'no-bus.sock');
     const argv = [
       '--config',
       config,
       ...fakeNodeFlags({
         nodeName: 'shutdown',
-        rootDir: join(dir, 'root'),
-        endpoint: fake.endpoint,
+        rootDir: join(standalone.dir, 'root'),
+        endpoint: standalone.fake.endpoint,
         port: port as number,
       }),
     ];
