@@ -8,14 +8,7 @@ import { collectProcessMetrics, createKubeletMetrics } from '../src/metrics';
 import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
 import { alwaysAllow, kubeletAuthenticator } from '../src/server/server-auth';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
-
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { waitFor } from './helpers/wait-for';
 
 /** The value of one sample line of a text exposition, or undefined. */
 function sample(text: string, series: string): number | undefined {
