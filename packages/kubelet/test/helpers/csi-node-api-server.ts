@@ -27,9 +27,12 @@ export interface CsiNodeApiServer {
   storage: StorageV1Api;
 }
 
-/** The server with NODE's Node and, given its spec, DRIVER's CSIDriver object (none: no object). */
+/**
+ * The server with NODE's Node and, given its spec, the CSIDriver object of `driverName` (DRIVER
+ * unless given; no spec: no object).
+ */
 export async function startCsiNodeApiServer(
-  opts: { server?: ApiServerOptions; csiDriver?: V1CSIDriverSpec } = {},
+  opts: { server?: ApiServerOptions; csiDriver?: V1CSIDriverSpec; driverName?: string } = {},
 ): Promise<CsiNodeApiServer> {
   const server = await startApiServer(opts.server);
   const core = server.kubeConfig().makeApiClient(CoreV1Api);
@@ -37,7 +40,9 @@ export async function startCsiNodeApiServer(
   try {
     await core.createNode({ body: { metadata: { name: NODE } } });
     if (opts.csiDriver)
-      await storage.createCSIDriver({ body: { metadata: { name: DRIVER }, spec: opts.csiDriver } });
+      await storage.createCSIDriver({
+        body: { metadata: { name: opts.driverName ?? DRIVER }, spec: opts.csiDriver },
+      });
   } catch (error) {
     await server.close();
     throw error;
