@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentCriClient } from '../src/cri/instrumented-cri';
 import { collectProcessMetrics, createKubeletMetrics } from '../src/metrics';
 import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
-import { alwaysAllow, kubeletAuthenticator } from '../src/server/server-auth';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+import { openServerOptions } from './helpers/open-kubelet-server';
 import { waitFor } from './helpers/wait-for';
 
 /** The value of one sample line of a text exposition, or undefined. */
@@ -99,11 +99,7 @@ describe('/metrics/probes and kubelet_pod_start_duration_seconds', () => {
     await h.kubelet.settle();
     server = await listen(
       createKubeletServer({
-        kubelet: h.kubelet,
-        nodeName: 'node-a',
-        podLogsDir: `${h.dir}/logs`,
-        authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
-        authorize: alwaysAllow,
+        ...openServerOptions(h),
       }),
       0,
       '127.0.0.1',
