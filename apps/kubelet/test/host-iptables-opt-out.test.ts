@@ -45,7 +45,7 @@ const KUBELET_EXECUTABLE =
 const STARTS_A_PROCESS =
   /\b(spawn|spawnSync|execFile|execFileSync)\(|startChild\(|startKubelet\(|runKubeletUntil\(/;
 /**
- * The opt-out: the flag, the configuration line, or the helpers that add them (fakeNodeFlags,
+ * The opt-out: the flag, the configuration line, or the functions that add them (fakeNodeFlags,
  * demoKubeletConfiguration, and fakeNodeKubelet, whose every start passes fakeNodeFlags).
  */
 const OPT_OUT =
