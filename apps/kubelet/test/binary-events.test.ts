@@ -1,66 +1,31 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
-import { FakeRuntime } from '@nodeagent/cri-client/testing';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, killChild, node, waitFor } from './binary-harness';
+import { waitFor } from './binary-harness';
+import { busybox, type FakeNodeKubelet, fakeNodeKubelet } from './fake-node-kubelet';
 
-const busybox = 'localhost/nodeagent/busybox:1.0';
 const nodeName = 'events-node';
 
-let dir: string;
-let api: ApiServer;
+let fakeNode: FakeNodeKubelet;
 let core: CoreV1Api;
-let fake: FakeRuntime;
-let child: ChildProcess | undefined;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), `na-kubelet-events-${process.pid}-`));
-  api = await startApiServer();
-  api.writeKubeconfig(join(dir, 'kubeconfig'));
-  core = api.kubeConfig().makeApiClient(CoreV1Api);
-  fake = await FakeRuntime.start({ images: [{ ref: busybox }] });
+  fakeNode = await fakeNodeKubelet({
+    nodeName,
+    dirPrefix: 'na-kubelet-events',
+    flags: ['--anonymous-auth=true'],
+  });
+  core = fakeNode.core;
   // The liveness probe's command fails with this output; anything else succeeds.
-  fake.onExecSync((_id, cmd) =>
+  fakeNode.fake.onExecSync((_id, cmd) =>
     cmd[0] === 'live'
       ? { stdout: 'not alive\n', stderr: '', exitCode: 1, blocks: false }
       : { stdout: '', stderr: '', exitCode: 0, blocks: false },
   );
-  await writeFile(
-    join(dir, 'config.yaml'),
-    [
-      'apiVersion: kubelet.config.k8s.io/v1beta1',
-      'kind: KubeletConfiguration',
-      `podLogsDir: ${join(dir, 'logs')}`,
-      'address: 127.0.0.1',
-    ].join('\n'),
-  );
-  const port = await freePort();
-  child = spawn(
-    node,
-    [
-      cli,
-      '--config',
-      join(dir, 'config.yaml'),
-      '--kubeconfig',
-      join(dir, 'kubeconfig'),
-      ...fakeNodeFlags({ nodeName, rootDir: join(dir, 'root'), endpoint: fake.endpoint, port }),
-      '--anonymous-auth=true',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout?.resume();
-  child.stderr?.resume();
+  await fakeNode.startKubelet();
 }, 60_000);
 
 afterAll(async () => {
-  await killChild(child);
-  await fake?.stop();
-  await api?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fakeNode?.close();
 });
 
 async function events(): Promise<CoreV1Event[]> {

@@ -1,8 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cli,
@@ -14,49 +11,32 @@ import {
   runKubeletUntil,
   waitFor,
 } from './binary-harness';
+import { type StandaloneFakeNode, standaloneFakeNode } from './standalone-fake-node';
 
 // The binary against the fake CRI runtime, whose RuntimeConfig answers CGROUPFS: the runtime's
 // driver replaces the configured systemd; answering Unimplemented (as containerd 1.6), the
 // configured driver stands and /metrics names kubelet_cri_losing_support; a
 // userNamespaces.idsPerPod upstream's user namespace manager refuses stops the start with its words.
-let dir: string;
-let fake: FakeRuntime;
+let standalone: StandaloneFakeNode;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), `na-kubelet-runtime-config-${process.pid}-`));
-  fake = await FakeRuntime.start({});
+  standalone = await standaloneFakeNode('na-kubelet-runtime-config');
 });
 afterAll(async () => {
-  await fake?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await standalone?.close();
 });
-
-async function config(name: string, lines: string[]): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(
-    path,
-    [
-      'apiVersion: kubelet.config.k8s.io/v1beta1',
-      'kind: KubeletConfiguration',
-      `podLogsDir: ${join(dir, 'logs')}`,
-      'failSwapOn: false',
-      ...lines,
-    ].join('\n'),
-  );
-  return path;
-}
 
 describe('the binary at start', { timeout: 120_000 }, () => {
   it("takes the runtime's cgroup driver (RuntimeConfig) over the configured one", async () => {
     const flags = fakeNodeFlags({
       nodeName: 'rc-node',
-      rootDir: join(dir, 'root-a'),
-      endpoint: fake.endpoint,
+      rootDir: join(standalone.dir, 'root-a'),
+      endpoint: standalone.fake.endpoint,
       port: await freePort(),
     });
     // Far enough once the driver is decided (before the kubelet is built).
     const { stderr } = await runKubeletUntil(
-      ['--config', await config('systemd.yaml', ['cgroupDriver: systemd']), ...flags],
+      ['--config', await standalone.writeConfig('systemd.yaml', ['cgroupDriver: systemd']), ...flags],
       90_000,
       'Using cgroup driver setting received from the CRI runtime',
     );
@@ -66,21 +46,25 @@ describe('the binary at start', { timeout: 120_000 }, () => {
 
   it('keeps the configured driver on a runtime without RuntimeConfig and says so on /metrics, as upstream v1.36', async () => {
     // containerd 1.6's answer (its method table has no RuntimeConfig); the kubelet asks once.
-    fake.injectError('RuntimeConfig', {
+    standalone.fake.injectError('RuntimeConfig', {
       code: 12,
       details: 'unknown method RuntimeConfig for service runtime.v1.RuntimeService',
     });
     const [port, readOnlyPort] = await freePorts(2);
     const flags = fakeNodeFlags({
       nodeName: 'old-runtime',
-      rootDir: join(dir, 'root-c'),
-      endpoint: fake.endpoint,
+      rootDir: join(standalone.dir, 'root-c'),
+      endpoint: standalone.fake.endpoint,
       port,
     });
     const lines = ['cgroupDriver: cgroupfs', 'address: 127.0.0.1', `readOnlyPort: ${readOnlyPort}`];
-    const child = spawn(node, [cli, '--config', await config('old-runtime.yaml', lines), ...flags], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      node,
+      [cli, '--config', await standalone.writeConfig('old-runtime.yaml', lines), ...flags],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
@@ -110,11 +94,11 @@ describe('the binary at start', { timeout: 120_000 }, () => {
   it('refuses a userNamespaces.idsPerPod that is not a multiple of 65536, naming the field', async () => {
     const flags = fakeNodeFlags({
       nodeName: 'userns-node',
-      rootDir: join(dir, 'root-b'),
-      endpoint: fake.endpoint,
+      rootDir: join(standalone.dir, 'root-b'),
+      endpoint: standalone.fake.endpoint,
       port: await freePort(),
     });
-    const bad = await config('userns.yaml', ['userNamespaces:', '  idsPerPod: 1000']);
+    const bad = await standalone.writeConfig('userns.yaml', ['userNamespaces:', '  idsPerPod: 1000']);
     const { code, stderr } = await runKubeletUntil(['--config', bad, ...flags], 90_000);
     expect(code).toBe(1);
     expect(stderr.trimEnd().split('\n').at(-1)).toBe(

@@ -1,76 +1,33 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
-import { FakeRuntime } from '@nodeagent/cri-client/testing';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, NO_HOST_IPTABLES, node, waitFor } from './binary-harness';
+import { cli, NO_HOST_IPTABLES, node, waitFor } from './binary-harness';
+import { busybox, type FakeNodeKubelet, fakeNodeKubelet } from './fake-node-kubelet';
 
-const busybox = 'localhost/nodeagent/busybox:1.0';
-
+let fakeNode: FakeNodeKubelet;
 let dir: string;
-let api: ApiServer;
 let core: CoreV1Api;
-let fake: FakeRuntime;
 let client: CriClient;
-const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), `na-kubelet-bin-${process.pid}-`));
-  api = await startApiServer();
-  api.writeKubeconfig(join(dir, 'kubeconfig'));
-  core = api.kubeConfig().makeApiClient(CoreV1Api);
-  fake = await FakeRuntime.start({ images: [{ ref: busybox }] });
-  client = await createCriClient({ endpoint: fake.endpoint });
-  await writeFile(
-    join(dir, 'config.yaml'),
-    [
-      'apiVersion: kubelet.config.k8s.io/v1beta1',
-      'kind: KubeletConfiguration',
-      `podLogsDir: ${join(dir, 'logs')}`,
-      'address: 127.0.0.1',
-    ].join('\n'),
-  );
+  fakeNode = await fakeNodeKubelet({
+    nodeName: 'bin-node',
+    dirPrefix: 'na-kubelet-bin',
+    flags: ['--anonymous-auth=true'],
+  });
+  ({ dir, core } = fakeNode);
+  client = await createCriClient({ endpoint: fakeNode.fake.endpoint });
 });
 
 afterAll(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-  }
   client?.close();
-  await fake?.stop();
-  await api?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fakeNode?.close();
 });
-
-async function startBinary(): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const child = spawn(
-    node,
-    [
-      cli,
-      '--config',
-      join(dir, 'config.yaml'),
-      '--kubeconfig',
-      join(dir, 'kubeconfig'),
-      ...fakeNodeFlags({ nodeName: 'bin-node', rootDir: join(dir, 'root'), endpoint: fake.endpoint, port }),
-      '--anonymous-auth=true',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(child);
-  child.stdout?.resume();
-  child.stderr?.resume();
-  return { child, port };
-}
 
 /** The DER certificate the kubelet server on `port` presents. */
 function servedCertificate(port: number): Promise<Buffer> {
@@ -98,7 +55,7 @@ describe('nodeagent-kubelet binary', () => {
   }, 30_000);
 
   it('registers the node, runs a pod, and after kill -9 a new process adopts its containers', async () => {
-    const first = await startBinary();
+    const first = await fakeNode.startKubelet();
     await waitFor(
       'node registered',
       async () => (await core.readNode({ name: 'bin-node' })).metadata?.name === 'bin-node',
@@ -168,7 +125,7 @@ describe('nodeagent-kubelet binary', () => {
 
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.on('exit', resolve));
-    const second = await startBinary();
+    const second = await fakeNode.startKubelet();
     // A restart serves the same pair, the files untouched.
     expect(await waitFor('second server', () => servedCertificate(second.port))).toEqual(
       new X509Certificate(pair.cert).raw,

@@ -1,45 +1,36 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeNodeFlags, freePort, runKubeletUntil } from './binary-harness';
+import { type StandaloneFakeNode, standaloneFakeNode } from './standalone-fake-node';
 
 // The binary's CPU and memory manager checkpoints against the fake CRI runtime (#88): written at
 // a default start as upstream v1.36 writes them; a later start under the static policy refuses
 // the none checkpoint with upstream's text; static without reserved CPUs refuses to start.
-let dir: string;
-let fake: FakeRuntime;
+let standalone: StandaloneFakeNode;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), `na-kubelet-cpu-manager-${process.pid}-`));
-  fake = await FakeRuntime.start({});
+  standalone = await standaloneFakeNode('na-kubelet-cpu-manager');
 });
 afterAll(async () => {
-  await fake?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await standalone?.close();
 });
 
-async function config(name: string, lines: string[]): Promise<string> {
-  const path = join(dir, name);
-  const header = ['apiVersion: kubelet.config.k8s.io/v1beta1', 'kind: KubeletConfiguration'];
-  await writeFile(
-    path,
-    [...header, `podLogsDir: ${join(dir, 'logs')}`, 'failSwapOn: false', ...lines].join('\n'),
-  );
-  return path;
-}
-
 async function flags(rootDir: string): Promise<string[]> {
-  return fakeNodeFlags({ nodeName: 'cpu-node', rootDir, endpoint: fake.endpoint, port: await freePort() });
+  return fakeNodeFlags({
+    nodeName: 'cpu-node',
+    rootDir,
+    endpoint: standalone.fake.endpoint,
+    port: await freePort(),
+  });
 }
 
 describe('the binary and its CPU manager', { timeout: 120_000 }, () => {
-  const rootDir = () => join(dir, 'root');
+  const rootDir = () => join(standalone.dir, 'root');
 
   it('writes cpu_manager_state (none) and memory_manager_state (None) at a default start', async () => {
     const { stderr } = await runKubeletUntil(
-      ['--config', await config('default.yaml', []), ...(await flags(rootDir()))],
+      ['--config', await standalone.writeConfig('default.yaml', []), ...(await flags(rootDir()))],
       90_000,
       'kubelet started',
     );
@@ -56,7 +47,11 @@ describe('the binary and its CPU manager', { timeout: 120_000 }, () => {
   });
 
   it("refuses the static policy over the none checkpoint with upstream's text, naming the file", async () => {
-    const path = await config('static.yaml', ['cpuManagerPolicy: static', 'kubeReserved:', '  cpu: "1"']);
+    const path = await standalone.writeConfig('static.yaml', [
+      'cpuManagerPolicy: static',
+      'kubeReserved:',
+      '  cpu: "1"',
+    ]);
     const { code, stderr } = await runKubeletUntil(['--config', path, ...(await flags(rootDir()))], 90_000);
     expect(code).toBe(1);
     expect(stderr).toContain(
@@ -65,9 +60,13 @@ describe('the binary and its CPU manager', { timeout: 120_000 }, () => {
   });
 
   it('refuses the static policy without reserved CPUs before writing any checkpoint', async () => {
-    const fresh = join(dir, 'root-unreserved');
+    const fresh = join(standalone.dir, 'root-unreserved');
     const { code, stderr } = await runKubeletUntil(
-      ['--config', await config('unreserved.yaml', ['cpuManagerPolicy: static']), ...(await flags(fresh))],
+      [
+        '--config',
+        await standalone.writeConfig('unreserved.yaml', ['cpuManagerPolicy: static']),
+        ...(await flags(fresh)),
+      ],
       90_000,
     );
     expect(code).toBe(1);

@@ -1,87 +1,38 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api } from '@kubernetes/client-node';
-import { FakeRuntime } from '@nodeagent/cri-client/testing';
-import {
-  type ApiServer,
-  formatPodResourcesAnswers,
-  PodResourcesClient,
-  SampleDevicePlugin,
-  startApiServer,
-} from '@nodeagent/testing';
+import type { CoreV1Api } from '@kubernetes/client-node';
+import { formatPodResourcesAnswers, PodResourcesClient, SampleDevicePlugin } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, killChild, node, waitFor } from './binary-harness';
+import { killChild, waitFor } from './binary-harness';
+import { busybox, type FakeNodeKubelet, fakeNodeKubelet } from './fake-node-kubelet';
+import { recordedPodResourcesAnswers, upstreamCase } from './node-plugins-recording';
 
 // The binary with upstream's sample device plugin's cases (fidelity/node-plugins-v1.36): our own
 // sample plugin registers on <root-dir>/device-plugins/kubelet.sock, the Node advertises its two
 // devices, a pod gets one, and a pod asking two while one is held fails as upstream's did.
-const busybox = 'localhost/nodeagent/busybox:1.0';
 const nodeName = 'np-ours';
-const fidelity = join(__dirname, '../../../fidelity/node-plugins-v1.36');
 
+let fakeNode: FakeNodeKubelet;
 let dir: string;
-let api: ApiServer;
 let core: CoreV1Api;
-let fake: FakeRuntime;
 let child: ChildProcess | undefined;
 let plugin: SampleDevicePlugin | undefined;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), `na-kubelet-dp-${process.pid}-`));
-  api = await startApiServer();
-  api.writeKubeconfig(join(dir, 'kubeconfig'));
-  core = api.kubeConfig().makeApiClient(CoreV1Api);
-  fake = await FakeRuntime.start({ images: [{ ref: busybox }] });
-  await writeFile(
-    join(dir, 'config.yaml'),
-    [
-      'apiVersion: kubelet.config.k8s.io/v1beta1',
-      'kind: KubeletConfiguration',
-      `podLogsDir: ${join(dir, 'logs')}`,
-      'address: 127.0.0.1',
-      'nodeStatusUpdateFrequency: 1s',
-    ].join('\n'),
-  );
-  child = await startKubelet();
+  fakeNode = await fakeNodeKubelet({
+    nodeName,
+    dirPrefix: 'na-kubelet-dp',
+    config: ['nodeStatusUpdateFrequency: 1s'],
+  });
+  ({ dir, core } = fakeNode);
+  ({ child } = await fakeNode.startKubelet());
 }, 60_000);
-
-/** The binary on the fake runtime, the API server and a root dir kept across restarts. */
-async function startKubelet(): Promise<ChildProcess> {
-  const port = await freePort();
-  const started = spawn(
-    node,
-    [
-      cli,
-      '--config',
-      join(dir, 'config.yaml'),
-      '--kubeconfig',
-      join(dir, 'kubeconfig'),
-      ...fakeNodeFlags({ nodeName, rootDir: join(dir, 'root'), endpoint: fake.endpoint, port }),
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  started.stderr?.resume();
-  return started;
-}
 
 afterAll(async () => {
   plugin?.stop();
-  await killChild(child);
-  await fake?.stop();
-  await api?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fakeNode?.close();
 });
-
-/** The line of upstream's recorded outcome for `name`, after "PASS <name>: ". */
-async function upstreamCase(name: string): Promise<string> {
-  const line = (await readFile(join(fidelity, 'cases-upstream.txt'), 'utf8'))
-    .split('\n')
-    .find((l) => l.startsWith(`PASS ${name}:`));
-  return line!.slice(`PASS ${name}: `.length);
-}
 
 function devicePod(name: string, count: number) {
   return {
@@ -160,8 +111,7 @@ describe('nodeagent-kubelet binary with a device plugin', { timeout: 120_000 }, 
         allocatable: await client.getAllocatableResources(),
         gets: [await client.get('default', 'np-dp-ours')],
       });
-      const recorded = (await readFile(join(fidelity, 'pod-resources-answers.txt'), 'utf8'))
-        .split('\n')
+      const recorded = (await recordedPodResourcesAnswers())
         .filter((l) => l.includes('np-dp-upstream') || l.startsWith('allocatable device'))
         .map((l) => l.replace('np-dp-upstream', 'np-dp-ours'));
       expect(lines).toEqual(recorded);
@@ -172,7 +122,7 @@ describe('nodeagent-kubelet binary with a device plugin', { timeout: 120_000 }, 
 
   it('keeps the allocation across a kill -9 and restart: the plugin re-registers, the pod keeps Dev-1, Dev-2 is still the only one free', async () => {
     await killChild(child);
-    child = await startKubelet();
+    ({ child } = await fakeNode.startKubelet());
     await waitFor(
       'the plugin registering again',
       async () =>

@@ -1,42 +1,46 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CoreV1Api, ResourceV1Api, type V1Pod } from '@kubernetes/client-node';
-import { FakeRuntime } from '@nodeagent/cri-client/testing';
+import { type CoreV1Api, ResourceV1Api, type V1Pod } from '@kubernetes/client-node';
 import { formatPodResourcesAnswers, PodResourcesClient } from '@nodeagent/testing';
-import { type ApiServer, ManualClock, startApiServer } from '@nodeagent/testing/apiserver';
+import { ManualClock } from '@nodeagent/testing/apiserver';
 import { FakeDraPlugin } from '@nodeagent/testing/dra';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, fakeNodeFlags, freePort, killChild, node, waitFor } from './binary-harness';
+import { busybox, type FakeNodeKubelet, fakeNodeKubelet } from './fake-node-kubelet';
+import { recordedPodResourcesAnswers, upstreamCase } from './node-plugins-recording';
 
 // The binary with upstream's DRA test driver's cases (fidelity/node-plugins-v1.36): FakeDraPlugin
 // registers in <root-dir>/plugins_registry, the control plane allocates a template claim on this
 // node, the pod runs after NodePrepareResources, the pod-resources API lists its claim, a kill -9
 // restart keeps the claim prepared, and deleting the pod unprepares it.
-const busybox = 'localhost/nodeagent/busybox:1.0';
 const nodeName = 'np-upstream';
 const DRIVER = 'test-driver.cdi.k8s.io';
-const fidelity = join(__dirname, '../../../fidelity/node-plugins-v1.36');
 
+let fakeNode: FakeNodeKubelet;
 let dir: string;
-let api: ApiServer;
 let core: CoreV1Api;
 let dra: ResourceV1Api;
-let fake: FakeRuntime;
 let child: ChildProcess | undefined;
 let plugin: FakeDraPlugin | undefined;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), `na-kubelet-dra-${process.pid}-`));
-  api = await startApiServer({
-    controlPlane: { clock: new ManualClock(), nodeLifecycle: false, taintEviction: false, replicaSet: false },
+  fakeNode = await fakeNodeKubelet({
+    nodeName,
+    dirPrefix: 'na-kubelet-dra',
+    api: {
+      controlPlane: {
+        clock: new ManualClock(),
+        nodeLifecycle: false,
+        taintEviction: false,
+        replicaSet: false,
+      },
+    },
+    config: ['nodeStatusUpdateFrequency: 1s'],
   });
-  api.writeKubeconfig(join(dir, 'kubeconfig'));
-  core = api.kubeConfig().makeApiClient(CoreV1Api);
-  dra = api.kubeConfig().makeApiClient(ResourceV1Api);
-  fake = await FakeRuntime.start({ images: [{ ref: busybox }] });
+  ({ dir, core } = fakeNode);
+  dra = fakeNode.api.kubeConfig().makeApiClient(ResourceV1Api);
   // A slice a driver left behind before the kubelet started: wiped at start-up once the Node exists.
   await dra.createResourceSlice({
     body: {
@@ -49,53 +53,13 @@ beforeAll(async () => {
       },
     },
   });
-  await writeFile(
-    join(dir, 'config.yaml'),
-    [
-      'apiVersion: kubelet.config.k8s.io/v1beta1',
-      'kind: KubeletConfiguration',
-      `podLogsDir: ${join(dir, 'logs')}`,
-      'address: 127.0.0.1',
-      'nodeStatusUpdateFrequency: 1s',
-    ].join('\n'),
-  );
-  child = await startKubelet();
+  ({ child } = await fakeNode.startKubelet());
 }, 60_000);
-
-/** The binary on the fake runtime, the API server and a root dir kept across restarts. */
-async function startKubelet(): Promise<ChildProcess> {
-  const port = await freePort();
-  const started = spawn(
-    node,
-    [
-      cli,
-      '--config',
-      join(dir, 'config.yaml'),
-      '--kubeconfig',
-      join(dir, 'kubeconfig'),
-      ...fakeNodeFlags({ nodeName, rootDir: join(dir, 'root'), endpoint: fake.endpoint, port }),
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  started.stderr?.resume();
-  return started;
-}
 
 afterAll(async () => {
   await plugin?.stop();
-  await killChild(child);
-  await fake?.stop();
-  await api?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fakeNode?.close();
 });
-
-/** The line of upstream's recorded outcome for `name`, after "PASS <name>: ". */
-async function upstreamCase(name: string): Promise<string> {
-  const line = (await readFile(join(fidelity, 'cases-upstream.txt'), 'utf8'))
-    .split('\n')
-    .find((l) => l.startsWith(`PASS ${name}:`));
-  return line!.slice(`PASS ${name}: `.length);
-}
 
 function calls(method: string): number {
   return plugin!.calls.filter((c) => c.method.endsWith(`/${method}`)).length;
@@ -126,7 +90,7 @@ describe('nodeagent-kubelet binary with a DRA driver', { timeout: 180_000 }, () 
       nodeName,
       rootDir: join(dir, 'root'),
       cdiDir: join(dir, 'cdi'),
-      kubeConfig: api.kubeConfig(),
+      kubeConfig: fakeNode.api.kubeConfig(),
     });
 
     // dra-register: ResourceSlices for the node: 1; GetInfo calls: 1
@@ -176,7 +140,7 @@ describe('nodeagent-kubelet binary with a DRA driver', { timeout: 180_000 }, () 
     const phase = await waitFor(
       'the pod running',
       async () => {
-        await api.controlPlane?.settled();
+        await fakeNode.api.controlPlane?.settled();
         const current = await podPhase('np-dra-ours');
         return current === 'Running' ? current : undefined;
       },
@@ -201,8 +165,7 @@ describe('nodeagent-kubelet binary with a DRA driver', { timeout: 180_000 }, () 
     const client = new PodResourcesClient(join(dir, 'root', 'pod-resources', 'kubelet.sock'));
     try {
       const lines = formatPodResourcesAnswers({ list: await client.list(), allocatable: { devices: [] } });
-      const recorded = (await readFile(join(fidelity, 'pod-resources-answers.txt'), 'utf8'))
-        .split('\n')
+      const recorded = (await recordedPodResourcesAnswers())
         .filter((l) => l.startsWith('pod default/np-dra-upstream '))
         .map((l) =>
           l
@@ -217,7 +180,7 @@ describe('nodeagent-kubelet binary with a DRA driver', { timeout: 180_000 }, () 
 
     // A kill -9 and restart: the claim stays prepared (no second NodePrepareResources).
     await killChild(child);
-    child = await startKubelet();
+    ({ child } = await fakeNode.startKubelet());
     await waitFor(
       'the driver registered again',
       async () => (plugin!.registrationStatuses.length > 1 ? true : undefined),
@@ -256,7 +219,7 @@ describe('nodeagent-kubelet binary with a DRA driver', { timeout: 180_000 }, () 
         ...fakeNodeFlags({
           nodeName: 'np-corrupt',
           rootDir,
-          endpoint: fake.endpoint,
+          endpoint: fakeNode.fake.endpoint,
           port: await freePort(),
         }),
       ],

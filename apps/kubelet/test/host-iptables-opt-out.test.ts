@@ -36,15 +36,20 @@ const ELSEWHERE: Record<string, string> = {
 };
 
 /**
- * What a file that starts the kubelet executable names: the binary harness, the bundle, the SEA
- * binary, the CLI, the benches' starter, a kubelet command line or configuration.
+ * What a file that starts the kubelet executable names: the binary harness, the fake node's
+ * starter, the bundle, the SEA binary, the CLI, the benches' starter, a kubelet command line or
+ * configuration.
  */
 const KUBELET_EXECUTABLE =
-  /binary-harness'|bundleAppCli\('kubelet'\)|nodeagent-kubelet|apps\/kubelet\/src\/cli\.ts|kubelet-process'|container-runtime-endpoint|kind: KubeletConfiguration/;
-const STARTS_A_PROCESS = /\b(spawn|spawnSync|execFile|execFileSync)\(|startChild\(|startKubelet\(/;
-/** The opt-out: the flag, the configuration line, or the helpers that add them (fakeNodeFlags, demoKubeletConfiguration). */
+  /binary-harness'|fake-node-kubelet'|bundleAppCli\('kubelet'\)|nodeagent-kubelet|apps\/kubelet\/src\/cli\.ts|kubelet-process'|container-runtime-endpoint|kind: KubeletConfiguration/;
+const STARTS_A_PROCESS =
+  /\b(spawn|spawnSync|execFile|execFileSync)\(|startChild\(|startKubelet\(|runKubeletUntil\(/;
+/**
+ * The opt-out: the flag, the configuration line, or the functions that add them (fakeNodeFlags,
+ * demoKubeletConfiguration, and fakeNodeKubelet, whose every start passes fakeNodeFlags).
+ */
 const OPT_OUT =
-  /NO_HOST_IPTABLES|--make-iptables-util-chains=false|makeIPTablesUtilChains: false|fakeNodeFlags\(|demoKubeletConfiguration\(/;
+  /NO_HOST_IPTABLES|--make-iptables-util-chains=false|makeIPTablesUtilChains: false|fakeNodeFlags\(|fakeNodeKubelet\(|demoKubeletConfiguration\(/;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
@@ -70,6 +75,11 @@ describe('kubelet starts leave the host iptables alone', () => {
       expect.arrayContaining([
         'apps/kubelet/test/binary.test.ts',
         'apps/kubelet/test/start-up-errors.test.ts',
+        'apps/kubelet/test/fake-node-kubelet.ts',
+        'apps/kubelet/test/binary-events.test.ts',
+        'apps/kubelet/test/device-plugin-binary.test.ts',
+        'apps/kubelet/test/dra-binary.test.ts',
+        'apps/kubelet/test/cpu-manager-binary.test.ts',
         'apps/kubelet/bench/kubelet-process.ts',
         'apps/demo/src/node-agents.ts',
         'tools/sea/code-cache-training.ts',
@@ -83,6 +93,11 @@ describe('kubelet starts leave the host iptables alone', () => {
       (path) => !(path in ELSEWHERE) && !OPT_OUT.test(readFileSync(join(repoRoot, path), 'utf8')),
     );
     expect(missing).toEqual([]);
+  });
+
+  it("the fake node's starter, an opt-out by name, passes fakeNodeFlags itself", () => {
+    const starter = readFileSync(join(repoRoot, 'apps/kubelet/test/fake-node-kubelet.ts'), 'utf8');
+    expect(starter).toMatch(/\.\.\.fakeNodeFlags\(/);
   });
 
   it('the flag the helpers pass turns the chains off in the configuration the binary runs with', async () => {

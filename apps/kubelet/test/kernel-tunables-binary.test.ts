@@ -1,30 +1,25 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, fakeNodeFlags, freePorts, node, upstreamSysctlRoot } from './binary-harness';
+import { type StandaloneFakeNode, standaloneFakeNode } from './standalone-fake-node';
 
 // The binary's container manager start on the fake runtime: a sysctl directory of the test's own
 // (NODEAGENT_KUBELET_SYSCTL_ROOT) standing in for /proc/sys, never the host's.
 
-let dir: string;
-let fake: FakeRuntime;
+let standalone: StandaloneFakeNode;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), `na-kubelet-sysctl-bin-${process.pid}-`));
-  fake = await FakeRuntime.start();
+  standalone = await standaloneFakeNode('na-kubelet-sysctl-bin');
 });
-
 afterAll(async () => {
-  await fake?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await standalone?.close();
 });
 
 /** A /proc/sys stand-in for `name`: upstream's values, with vm/overcommit_memory 0 and kernel/panic 0. */
 async function stockSysctls(name: string): Promise<string> {
-  const root = join(dir, `${name}-sys`);
+  const root = join(standalone.dir, `${name}-sys`);
   await cp(upstreamSysctlRoot, root, { recursive: true });
   await writeFile(join(root, 'vm/overcommit_memory'), '0\n');
   await writeFile(join(root, 'kernel/panic'), '0\n');
@@ -36,16 +31,21 @@ async function stockSysctls(name: string): Promise<string> {
  * (then SIGTERMs it) or exited by itself, with its exit code (null when it started) and stderr.
  */
 async function run(name: string, protect: boolean, sysctlRoot: string, port: number) {
-  const config = join(dir, `${name}.yaml`);
-  await writeFile(
-    config,
-    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nprotectKernelDefaults: ${protect}\nfailSwapOn: false\npodLogsDir: ${join(dir, `${name}-logs`)}\n`,
+  const config = await standalone.writeConfig(
+    `${name}.yaml`,
+    [`protectKernelDefaults: ${protect}`],
+    join(standalone.dir, `${name}-logs`),
   );
   const argv = [
     '--config',
     config,
     '-v=2',
-    ...fakeNodeFlags({ nodeName: name, rootDir: join(dir, `${name}-root`), endpoint: fake.endpoint, port }),
+    ...fakeNodeFlags({
+      nodeName: name,
+      rootDir: join(standalone.dir, `${name}-root`),
+      endpoint: standalone.fake.endpoint,
+      port,
+    }),
   ];
   const child = spawn(node, [cli, ...argv], {
     stdio: ['ignore', 'ignore', 'pipe'],

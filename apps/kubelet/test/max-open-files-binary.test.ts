@@ -1,26 +1,21 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { parseOpenFilesLimit } from '@nodeagent/kubelet/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, fakeNodeFlags, freePorts, node } from './binary-harness';
+import { type StandaloneFakeNode, standaloneFakeNode } from './standalone-fake-node';
 
 // --max-open-files in the binary: upstream's RunKubelet sets RLIMIT_NOFILE (soft and hard) once
 // the kubelet is built and before it starts, and logs a failure and goes on.
 
-let dir: string;
-let fake: FakeRuntime;
+let standalone: StandaloneFakeNode;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), `na-kubelet-nofile-bin-${process.pid}-`));
-  fake = await FakeRuntime.start();
+  standalone = await standaloneFakeNode('na-kubelet-nofile-bin');
 });
-
 afterAll(async () => {
-  await fake?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await standalone?.close();
 });
 
 /**
@@ -29,19 +24,15 @@ afterAll(async () => {
  */
 async function run(name: string, maxOpenFiles: number) {
   const [port] = await freePorts(1);
-  const config = join(dir, `${name}.yaml`);
-  await writeFile(
-    config,
-    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfailSwapOn: false\npodLogsDir: ${join(dir, `${name}-logs`)}\n`,
-  );
+  const config = await standalone.writeConfig(`${name}.yaml`, [], join(standalone.dir, `${name}-logs`));
   const argv = [
     '--config',
     config,
     `--max-open-files=${maxOpenFiles}`,
     ...fakeNodeFlags({
       nodeName: name,
-      rootDir: join(dir, `${name}-root`),
-      endpoint: fake.endpoint,
+      rootDir: join(standalone.dir, `${name}-root`),
+      endpoint: standalone.fake.endpoint,
       port: port as number,
     }),
   ];

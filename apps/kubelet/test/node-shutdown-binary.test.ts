@@ -1,53 +1,38 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, fakeNodeFlags, freePorts, node } from './binary-harness';
+import { type StandaloneFakeNode, standaloneFakeNode } from './standalone-fake-node';
 
 // Graceful node shutdown in the binary: with a grace period configured and no system bus,
 // upstream's kubelet logs "Failed to start node shutdown manager" with godbus's dial error and
 // runs on. DBUS_SYSTEM_BUS_ADDRESS (read as godbus reads it) points at a socket that does not
 // exist, so the outcome does not depend on the machine running the suite having a bus.
 
-let dir: string;
-let fake: FakeRuntime;
+let standalone: StandaloneFakeNode;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), `na-kubelet-shutdown-bin-${process.pid}-`));
-  fake = await FakeRuntime.start();
+  standalone = await standaloneFakeNode('na-kubelet-shutdown-bin');
 });
-
 afterAll(async () => {
-  await fake?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await standalone?.close();
 });
 
 describe('nodeagent-kubelet shutdownGracePeriod', () => {
   it("logs upstream's error without a system bus and starts anyway", async () => {
     const [port] = await freePorts(1);
-    const config = join(dir, 'kubelet.yaml');
-    await writeFile(
-      config,
-      [
-        'apiVersion: kubelet.config.k8s.io/v1beta1',
-        'kind: KubeletConfiguration',
-        'failSwapOn: false',
-        `podLogsDir: ${join(dir, 'logs')}`,
-        'shutdownGracePeriod: 30s',
-        'shutdownGracePeriodCriticalPods: 10s',
-        '',
-      ].join('\n'),
-    );
-    const bus = join(dir, 'no-bus.sock');
+    const config = await standalone.writeConfig('kubelet.yaml', [
+      'shutdownGracePeriod: 30s',
+      'shutdownGracePeriodCriticalPods: 10s',
+    ]);
+    const bus = join(standalone.dir, 'no-bus.sock');
     const argv = [
       '--config',
       config,
       ...fakeNodeFlags({
         nodeName: 'shutdown',
-        rootDir: join(dir, 'root'),
-        endpoint: fake.endpoint,
+        rootDir: join(standalone.dir, 'root'),
+        endpoint: standalone.fake.endpoint,
         port: port as number,
       }),
     ];

@@ -16,28 +16,13 @@ import { ApiPodSource } from '../src/sources/api-pod-source';
 import { apiPodStatusWriter } from '../src/status/api-pod-status-writer';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { busybox } from './helpers/engine';
+import { waitForDespiteErrors } from './helpers/wait-for';
 
 /**
  * A ConfigMap and a Secret changed under a running pod reach its volumes at the pod's periodic
  * resync (syncFrequency, 2 s here), through the Watch strategy's watches: no GET of either, and
  * the watches end when the pod is deleted.
  */
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const nodeName = 'node-objects';
 let server: ApiServer;
@@ -134,7 +119,10 @@ describe('configMap and secret volumes under the Watch strategy', () => {
     const uid = created.metadata.uid!;
     const configFile = join(kubelet.volumes.volumeDir(uid, 'configMap', 'config'), 'mode');
     const secretFile = join(kubelet.volumes.volumeDir(uid, 'projected', 'both'), 'token');
-    await waitFor('the volumes written', async () => (await readFile(secretFile, 'utf8')) === 'one');
+    await waitForDespiteErrors(
+      'the volumes written',
+      async () => (await readFile(secretFile, 'utf8')) === 'one',
+    );
     expect(await readFile(configFile, 'utf8')).toBe('slow');
     // One watch for the ConfigMap, one for the Secret.
     expect(server.openWatches - watchesBefore).toBe(2);
@@ -149,11 +137,11 @@ describe('configMap and secret volumes under the Watch strategy', () => {
       namespace: 'default',
       body: { metadata: { name: 'live-secret' }, stringData: { token: 'two' } },
     });
-    await waitFor(
+    await waitForDespiteErrors(
       'the configMap change in the volume',
       async () => (await readFile(configFile, 'utf8')) === 'fast',
     );
-    await waitFor(
+    await waitForDespiteErrors(
       'the secret change in the volume',
       async () => (await readFile(secretFile, 'utf8')) === 'two',
     );
@@ -162,7 +150,7 @@ describe('configMap and secret volumes under the Watch strategy', () => {
     );
 
     await core.deleteNamespacedPod({ name: 'live', namespace: 'default' });
-    await waitFor('the pod gone', async () => kubelet.getPods().length === 0);
-    await waitFor('the watches released', () => server.openWatches === watchesBefore);
+    await waitForDespiteErrors('the pod gone', async () => kubelet.getPods().length === 0);
+    await waitForDespiteErrors('the watches released', () => server.openWatches === watchesBefore);
   });
 });

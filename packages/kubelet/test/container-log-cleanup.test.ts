@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
 import { podLogDirectory } from '../src/cri/log-paths';
+import { deleting } from './helpers/deleting-pod';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
 
 let h: EngineHarness;
@@ -56,14 +57,7 @@ describe('container log files follow their container (upstream removeContainerLo
     h.kubelet.addPod(pod);
     await h.kubelet.settle();
     expect(await readdir(join(podLogs(pod), 'app'))).toEqual(['0.log']);
-    h.kubelet.updatePod({
-      ...pod,
-      metadata: {
-        ...pod.metadata,
-        deletionTimestamp: new Date().toISOString(),
-        deletionGracePeriodSeconds: 1,
-      },
-    });
+    h.kubelet.updatePod(deleting(pod));
     await h.kubelet.settle();
     expect(h.writer.deleted).toEqual([pod.metadata.uid]);
     expect((await h.client.listContainers({})).containers).toHaveLength(0);

@@ -13,6 +13,7 @@ import { ensureImage } from '../src/sync/image-puller';
 import { pullCredentialsFor } from '../src/sync/pull-secrets';
 import { startEngine, testPod } from './helpers/engine';
 import { writeFakeProvider } from './helpers/fake-credential-provider';
+import { type PullAuth, recordPullAuths } from './helpers/pull-auth-recorder';
 
 const image = 'registry.example.com/team/app:1';
 const sandboxConfig = { metadata: { name: 'web', namespace: 'team', uid: 'uid-web', attempt: 0 } };
@@ -22,7 +23,7 @@ let fake: FakeRuntime;
 let client: CriClient;
 let clock: FakeClock;
 /** The auth of every CRI PullImage request, as the fake runtime received it. */
-let pullAuths: unknown[];
+let pullAuths: PullAuth[];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), `na-credprov-pull-${process.pid}-`));
@@ -30,14 +31,7 @@ beforeEach(async () => {
   fake = await FakeRuntime.start({ images: [] });
   fake.addRegistryImage({ ref: image, auth: { username: 'robot', password: 'from-provider' } });
   client = await createCriClient({ endpoint: fake.endpoint });
-  pullAuths = [];
-  const pull = client.pullImage.bind(client);
-  client.pullImage = (request) => {
-    pullAuths.push(
-      request.auth ? { username: request.auth.username, password: request.auth.password } : null,
-    );
-    return pull(request);
-  };
+  pullAuths = recordPullAuths(client);
 });
 afterEach(async () => {
   client.close();

@@ -6,8 +6,8 @@ import { buildContainerConfig, containerDevices } from '../src/cri/container-con
 import { CreateContainerConfigError } from '../src/errors';
 import { csiBlockPaths } from '../src/volumes/csi/csi-block-volumes';
 import {
-  bindClaim,
   type CsiVolumeHarness,
+  createBoundBlockClaim,
   DRIVER,
   NODE,
   setUpFailure,
@@ -17,18 +17,7 @@ import {
 let h: CsiVolumeHarness;
 beforeEach(async () => {
   h = await startCsiVolumeHarness({ csiDriver: { attachRequired: false, podInfoOnMount: true } });
-  await h.core.createNamespacedPersistentVolumeClaim({
-    namespace: 'default',
-    body: {
-      metadata: { name: 'raw' },
-      spec: {
-        accessModes: ['ReadWriteOnce'],
-        volumeMode: 'Block',
-        resources: { requests: { storage: '1Mi' } },
-      },
-    },
-  });
-  await bindClaim(h.core, 'default', 'raw', { name: 'pv-raw', volumeHandle: 'vol-raw' });
+  await createBoundBlockClaim(h.core, 'raw', { name: 'pv-raw', volumeHandle: 'vol-raw' });
 });
 afterEach(async () => {
   await h.close();

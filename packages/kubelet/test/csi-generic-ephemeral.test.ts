@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
+import { ephemeralVolumeControllerOnly } from './helpers/csi-node-api-server';
 import {
   bindClaim,
   type CsiVolumeHarness,
@@ -15,17 +16,7 @@ let h: CsiVolumeHarness;
 beforeEach(async () => {
   h = await startCsiVolumeHarness({
     csiDriver: { attachRequired: false, volumeLifecycleModes: ['Persistent'] },
-    // Only the ephemeral volume controller: no scheduler, lifecycle or collectors in the way.
-    server: {
-      controlPlane: {
-        nodeLifecycle: false,
-        taintEviction: false,
-        scheduler: false,
-        replicaSet: false,
-        deployment: false,
-        garbageCollector: false,
-      },
-    },
+    server: ephemeralVolumeControllerOnly,
   });
 });
 

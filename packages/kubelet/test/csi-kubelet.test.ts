@@ -1,81 +1,45 @@
 import { join } from 'node:path';
-import { CoreV1Api, StorageV1Api } from '@kubernetes/client-node';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
-import { type DriverRegistrar, FakeCsiPlugin, startDriverRegistrar } from '@nodeagent/testing/csi';
+import type { CoreV1Api, StorageV1Api } from '@kubernetes/client-node';
+import type { FakeCsiPlugin } from '@nodeagent/testing/csi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
-import { apiCsiNodeInfo } from '../src/volumes/csi/api-csi-node-info';
-import { apiCsiStorageObjects } from '../src/volumes/csi/api-csi-storage-objects';
 import { csiStagingPath } from '../src/volumes/csi/csi-volume-paths';
-import { busybox, type EngineHarness, startEngine } from './helpers/engine';
-import { waitFor } from './helpers/wait-for';
+import { claimPod, createBoundClaim } from './helpers/csi-claims';
+import { type CsiEngineHarness, startCsiEngineHarness } from './helpers/csi-engine-harness';
+import { DRIVER, NODE } from './helpers/csi-node-api-server';
+import { deleting } from './helpers/deleting-pod';
+import { busybox, type EngineHarness } from './helpers/engine';
 
-const NODE = 'node-a';
-const DRIVER = 'hostpath.csi.k8s.io';
-
-let server: ApiServer;
+let csi: CsiEngineHarness;
 let core: CoreV1Api;
 let storage: StorageV1Api;
 let h: EngineHarness;
 let plugin: FakeCsiPlugin;
-let registrar: DriverRegistrar;
 
 beforeEach(async () => {
-  server = await startApiServer();
-  core = server.kubeConfig().makeApiClient(CoreV1Api);
-  storage = server.kubeConfig().makeApiClient(StorageV1Api);
-  await core.createNode({ body: { metadata: { name: NODE } } });
-  await storage.createCSIDriver({
-    body: {
-      metadata: { name: DRIVER },
-      spec: {
-        attachRequired: false,
-        podInfoOnMount: true,
-        volumeLifecycleModes: ['Persistent', 'Ephemeral'],
-      },
+  csi = await startCsiEngineHarness({
+    csiDriver: {
+      attachRequired: false,
+      podInfoOnMount: true,
+      volumeLifecycleModes: ['Persistent', 'Ephemeral'],
     },
+    plugin: { topology: { 'topology.hostpath.csi/node': NODE } },
   });
-  h = await startEngine({
-    api: {
-      csi: { nodeInfo: apiCsiNodeInfo(NODE, core, storage), objects: apiCsiStorageObjects(core, storage) },
-    },
-  });
-  plugin = await FakeCsiPlugin.start({
-    driverName: DRIVER,
-    nodeId: NODE,
-    topology: { 'topology.hostpath.csi/node': NODE },
-  });
-  registrar = await startDriverRegistrar({
-    registrationDir: join(h.dir, 'root', 'plugins_registry'),
-    driverName: DRIVER,
-    endpoint: plugin.socketPath,
-  });
-  // The kubelet runs on a fake clock: drive the plugin manager's reconcile by hand.
-  await waitFor(
-    'the driver registered',
-    () => {
-      h.kubelet.pluginManager.reconcile();
-      return registrar.statuses.length > 0;
-    },
-    30_000,
-  );
+  ({ core, storage, h, plugin } = csi);
 });
 
 afterEach(async () => {
-  await h.close();
-  await registrar.stop();
-  await plugin.stop();
-  await server.close();
+  await csi?.close();
 });
 
 describe('kubelet with a CSI driver', () => {
   it('registers it from <root-dir>/plugins_registry, runs a pod on its inline volume and unpublishes it when the pod is deleted', async () => {
-    expect(registrar.statuses).toEqual([{ pluginRegistered: true, error: '' }]);
+    expect(csi.registrar.statuses).toEqual([{ pluginRegistered: true, error: '' }]);
     expect((await storage.readCSINode({ name: NODE })).spec.drivers?.map((d) => d.name)).toEqual([DRIVER]);
     expect(
       await h.kubelet.metrics.registry.getSingleMetricAsString('plugin_manager_total_plugins'),
     ).toContain(
-      `plugin_manager_total_plugins{socket_path="${registrar.socketPath}",state="actual_state_of_world"} 1`,
+      `plugin_manager_total_plugins{socket_path="${csi.registrar.socketPath}",state="actual_state_of_world"} 1`,
     );
 
     const pod: Pod = {
@@ -109,14 +73,7 @@ describe('kubelet with a CSI driver', () => {
     expect(plugin.published.get(target)).toMatch(/^csi-[0-9a-f]{64}$/);
     expect(h.writer.last('uid-inline')?.phase).toBe('Running');
 
-    h.kubelet.updatePod({
-      ...pod,
-      metadata: {
-        ...pod.metadata,
-        deletionTimestamp: new Date().toISOString(),
-        deletionGracePeriodSeconds: 1,
-      },
-    });
+    h.kubelet.updatePod(deleting(pod));
     await h.settleThroughRelists();
     expect((await h.client.listContainers({})).containers).toHaveLength(0);
     expect(plugin.published.size).toBe(0);
@@ -125,53 +82,8 @@ describe('kubelet with a CSI driver', () => {
   });
 
   it('runs a pod on a claim bound to a CSI PersistentVolume: stages, publishes, and on deletion unpublishes and unstages', async () => {
-    const claim = await core.createNamespacedPersistentVolumeClaim({
-      namespace: 'default',
-      body: {
-        metadata: { name: 'data' },
-        spec: {
-          accessModes: ['ReadWriteOnce'],
-          resources: { requests: { storage: '1Mi' } },
-          volumeName: 'pv-data',
-        },
-      },
-    });
-    await core.replaceNamespacedPersistentVolumeClaimStatus({
-      name: 'data',
-      namespace: 'default',
-      body: { ...claim, status: { phase: 'Bound' } },
-    });
-    await core.createPersistentVolume({
-      body: {
-        metadata: { name: 'pv-data' },
-        spec: {
-          accessModes: ['ReadWriteOnce'],
-          capacity: { storage: '1Mi' },
-          claimRef: { namespace: 'default', name: 'data', uid: claim.metadata?.uid },
-          csi: { driver: DRIVER, volumeHandle: 'vol-data' },
-        },
-      },
-    });
-    const pod: Pod = {
-      metadata: {
-        name: 'claimer',
-        namespace: 'default',
-        uid: 'uid-claimer',
-        creationTimestamp: new Date().toISOString(),
-      },
-      spec: {
-        terminationGracePeriodSeconds: 1,
-        containers: [
-          {
-            name: 'c',
-            image: busybox,
-            command: ['sleep', '3600'],
-            volumeMounts: [{ name: 'd', mountPath: '/data' }],
-          },
-        ],
-        volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }],
-      },
-    };
+    await createBoundClaim(core, DRIVER, 'data', 'pv-data', 'vol-data');
+    const pod = claimPod('claimer', 'uid-claimer', 'data');
     h.kubelet.addPod(pod);
     await h.settleThroughRelists();
     const target = join(
@@ -189,14 +101,7 @@ describe('kubelet with a CSI driver', () => {
     expect(status.status?.mounts.find((m) => m.containerPath === '/data')?.hostPath).toBe(target);
     expect(plugin.staged.get('vol-data')).toBe(csiStagingPath(join(h.dir, 'root'), DRIVER, 'vol-data'));
     expect(h.writer.last('uid-claimer')?.phase).toBe('Running');
-    h.kubelet.updatePod({
-      ...pod,
-      metadata: {
-        ...pod.metadata,
-        deletionTimestamp: new Date().toISOString(),
-        deletionGracePeriodSeconds: 1,
-      },
-    });
+    h.kubelet.updatePod(deleting(pod));
     await h.settleThroughRelists();
     expect(plugin.published.size).toBe(0);
     expect(plugin.staged.size).toBe(0);

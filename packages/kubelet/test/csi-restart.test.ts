@@ -1,38 +1,18 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CoreV1Api, StorageV1Api } from '@kubernetes/client-node';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
-import { type DriverRegistrar, FakeCsiPlugin, startDriverRegistrar } from '@nodeagent/testing/csi';
+import type { FakeCsiPlugin } from '@nodeagent/testing/csi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Kubelet } from '../src/kubelet';
-import { apiCsiNodeInfo } from '../src/volumes/csi/api-csi-node-info';
-import { apiCsiStorageObjects } from '../src/volumes/csi/api-csi-storage-objects';
 import { csiPublishPath, csiStagingPath } from '../src/volumes/csi/csi-volume-paths';
 import { claimPod, createBoundClaim, pluginMountTable } from './helpers/csi-claims';
-import { type EngineHarness, startEngine } from './helpers/engine';
-import { waitFor } from './helpers/wait-for';
+import { type CsiEngineHarness, startCsiEngineHarness } from './helpers/csi-engine-harness';
+import { DRIVER } from './helpers/csi-node-api-server';
+import type { EngineHarness } from './helpers/engine';
 
-const NODE = 'node-a';
-const DRIVER = 'hostpath.csi.k8s.io';
-
-let server: ApiServer;
-let core: CoreV1Api;
+let csi: CsiEngineHarness;
 let h: EngineHarness;
 let plugin: FakeCsiPlugin;
-let registrar: DriverRegistrar;
 let root: string;
-
-/** Drives a kubelet's plugin manager (on a fake clock) until the registrar has seen `count` registrations. */
-async function registered(kubelet: Kubelet, count: number): Promise<void> {
-  await waitFor(
-    'the driver registered',
-    () => {
-      kubelet.pluginManager.reconcile();
-      return registrar.statuses.length >= count;
-    },
-    30_000,
-  );
-}
 
 async function settle(kubelet: Kubelet): Promise<void> {
   for (let i = 0; i < 3; i++) {
@@ -49,39 +29,18 @@ const methods = (from: number) =>
     .filter(([m]) => m !== 'NodeGetCapabilities' && m !== 'NodeGetInfo');
 
 beforeEach(async () => {
-  server = await startApiServer();
-  core = server.kubeConfig().makeApiClient(CoreV1Api);
-  const storage = server.kubeConfig().makeApiClient(StorageV1Api);
-  await core.createNode({ body: { metadata: { name: NODE } } });
-  await storage.createCSIDriver({
-    body: {
-      metadata: { name: DRIVER },
-      spec: { attachRequired: false, volumeLifecycleModes: ['Persistent'] },
-    },
+  csi = await startCsiEngineHarness({
+    csiDriver: { attachRequired: false, volumeLifecycleModes: ['Persistent'] },
+    overrides: (started) => ({ mounter: pluginMountTable(started) }),
   });
-  await createBoundClaim(core, DRIVER, 'keep', 'pv-keep', 'vol-keep');
-  await createBoundClaim(core, DRIVER, 'gone', 'pv-gone', 'vol-gone');
-  plugin = await FakeCsiPlugin.start({ driverName: DRIVER, nodeId: NODE });
-  h = await startEngine({
-    api: {
-      csi: { nodeInfo: apiCsiNodeInfo(NODE, core, storage), objects: apiCsiStorageObjects(core, storage) },
-    },
-    mounter: pluginMountTable(plugin),
-  });
+  ({ h, plugin } = csi);
   root = join(h.dir, 'root');
-  registrar = await startDriverRegistrar({
-    registrationDir: join(root, 'plugins_registry'),
-    driverName: DRIVER,
-    endpoint: plugin.socketPath,
-  });
-  await registered(h.kubelet, 1);
+  await createBoundClaim(csi.core, DRIVER, 'keep', 'pv-keep', 'vol-keep');
+  await createBoundClaim(csi.core, DRIVER, 'gone', 'pv-gone', 'vol-gone');
 });
 
 afterEach(async () => {
-  await h.close();
-  await registrar.stop();
-  await plugin.stop();
-  await server.close();
+  await csi?.close();
 });
 
 describe('CSI volumes across a kubelet restart', () => {
@@ -107,7 +66,7 @@ describe('CSI volumes across a kubelet restart', () => {
     await h.kubelet.stop();
     const before = plugin.calls.length;
     const next = await h.restart();
-    await registered(next, 2);
+    await csi.registered(next, 2);
     // Reconstructed from disk: both volumes are still reported in use before any pod is synced.
     expect(next.volumes.volumesInUse()).toEqual([
       `kubernetes.io/csi/${DRIVER}^vol-gone`,
@@ -174,7 +133,7 @@ describe('CSI volumes across a kubelet restart', () => {
     plugin.published.clear();
     const before = plugin.calls.length;
     const next = await h.restart();
-    await registered(next, 2);
+    await csi.registered(next, 2);
     expect(next.volumes.volumesInUse()).toEqual([]);
     await next.markSourcesReady();
     expect(methods(before).map(([m]) => m)).toEqual(['NodeUnpublishVolume']);

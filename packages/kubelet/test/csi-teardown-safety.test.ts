@@ -1,64 +1,50 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CoreV1Api, StorageV1Api } from '@kubernetes/client-node';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
-import { FakeCsiPlugin } from '@nodeagent/testing/csi';
+import type { FakeCsiPlugin } from '@nodeagent/testing/csi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiCsiStorageObjects } from '../src/volumes/csi/api-csi-storage-objects';
-import { CsiDrivers } from '../src/volumes/csi/csi-drivers';
+import type { CsiDrivers } from '../src/volumes/csi/csi-drivers';
 import { csiPublishPath } from '../src/volumes/csi/csi-volume-paths';
 import { CsiVolumes } from '../src/volumes/csi/csi-volumes';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { PodVolumeManager } from '../src/volumes/pod-volume-manager';
 import { claimPod, createBoundClaim } from './helpers/csi-claims';
+import { type CsiKnownDriver, startCsiKnownDriver } from './helpers/csi-known-driver';
 
 const DRIVER = 'sloppy.csi.test';
-let server: ApiServer;
+let known: CsiKnownDriver;
 let root: string;
 let plugin: FakeCsiPlugin;
 let drivers: CsiDrivers;
 
 beforeEach(async () => {
-  server = await startApiServer();
-  const core = server.kubeConfig().makeApiClient(CoreV1Api);
-  const storage = server.kubeConfig().makeApiClient(StorageV1Api);
-  await storage.createCSIDriver({
-    body: {
-      metadata: { name: DRIVER },
-      spec: { attachRequired: false, volumeLifecycleModes: ['Persistent'] },
-    },
-  });
-  await createBoundClaim(core, DRIVER, 'data', 'pv-data', 'vol-data');
-  root = await mkdtemp(join(tmpdir(), 'na-csi-sloppy-'));
-  // A driver that answers NodeUnpublishVolume but leaves the volume's files at the target (as
-  // one that forgot to unmount would): the kubelet must not remove them with the directory.
-  plugin = await FakeCsiPlugin.start({
+  known = await startCsiKnownDriver({
     driverName: DRIVER,
-    nodeId: 'node-t',
-    mounter: {
-      async bind(_source, target) {
-        await mkdir(target, { recursive: true });
-        await writeFile(join(target, 'precious'), 'data\n');
+    csiDriver: { attachRequired: false, volumeLifecycleModes: ['Persistent'] },
+    // A driver that answers NodeUnpublishVolume but leaves the volume's files at the target (as
+    // one that forgot to unmount would): the kubelet must not remove them with the directory.
+    plugin: {
+      nodeId: 'node-t',
+      mounter: {
+        async bind(_source, target) {
+          await mkdir(target, { recursive: true });
+          await writeFile(join(target, 'precious'), 'data\n');
+        },
+        async unbind() {},
       },
-      async unbind() {},
     },
+    dirPrefix: 'na-csi-sloppy',
   });
-  drivers = new CsiDrivers();
-  drivers.set({ name: DRIVER, endpoint: plugin.endpoint, highestSupportedVersion: '1.0.0' });
+  ({ root, plugin, drivers } = known);
+  await createBoundClaim(known.core, DRIVER, 'data', 'pv-data', 'vol-data');
 });
 
 afterEach(async () => {
-  drivers.delete(DRIVER);
-  await plugin.stop();
-  await server.close();
-  await rm(root, { recursive: true, force: true });
+  await known?.close();
 });
 
 describe('CSI teardown never removes what a driver left mounted', () => {
   it("fails the pod's teardown with upstream's words, keeping the files, vol_data.json and the pod directory", async () => {
-    const storage = server.kubeConfig().makeApiClient(StorageV1Api);
-    const core = server.kubeConfig().makeApiClient(CoreV1Api);
     const volumes = new PodVolumeManager({
       rootDir: root,
       mounter: new RecordingMounter(),
@@ -66,7 +52,7 @@ describe('CSI teardown never removes what a driver left mounted', () => {
         rootDir: root,
         nodeName: 'node-t',
         drivers,
-        objects: apiCsiStorageObjects(core, storage),
+        objects: apiCsiStorageObjects(known.core, known.storage),
       }),
     });
     await volumes.setUp(claimPod('p', 'uid-p', 'data'), { objects: {} as never });

@@ -1,78 +1,34 @@
 import { join } from 'node:path';
-import { CoreV1Api, StorageV1Api, type V1Pod } from '@kubernetes/client-node';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
-import { type DriverRegistrar, FakeCsiPlugin, startDriverRegistrar } from '@nodeagent/testing/csi';
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import type { FakeCsiPlugin } from '@nodeagent/testing/csi';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
-import { apiCsiNodeInfo } from '../src/volumes/csi/api-csi-node-info';
-import { apiCsiStorageObjects } from '../src/volumes/csi/api-csi-storage-objects';
-import { bindClaim, DRIVER, NODE } from './helpers/csi-volume-harness';
-import { busybox, type EngineHarness, startEngine } from './helpers/engine';
-import { waitFor } from './helpers/wait-for';
+import { type CsiEngineHarness, startCsiEngineHarness } from './helpers/csi-engine-harness';
+import { ephemeralVolumeControllerOnly, NODE } from './helpers/csi-node-api-server';
+import { bindClaim, createBoundBlockClaim } from './helpers/csi-volume-harness';
+import { deleting } from './helpers/deleting-pod';
+import { busybox, type EngineHarness } from './helpers/engine';
 
-let server: ApiServer;
+let csi: CsiEngineHarness;
 let core: CoreV1Api;
 let h: EngineHarness;
 let plugin: FakeCsiPlugin;
-let registrar: DriverRegistrar;
 
 beforeEach(async () => {
-  server = await startApiServer({
-    controlPlane: {
-      nodeLifecycle: false,
-      taintEviction: false,
-      scheduler: false,
-      replicaSet: false,
-      deployment: false,
-      garbageCollector: false,
-    },
+  csi = await startCsiEngineHarness({
+    csiDriver: { attachRequired: false },
+    server: ephemeralVolumeControllerOnly,
   });
-  core = server.kubeConfig().makeApiClient(CoreV1Api);
-  const storage = server.kubeConfig().makeApiClient(StorageV1Api);
-  await core.createNode({ body: { metadata: { name: NODE } } });
-  await storage.createCSIDriver({ body: { metadata: { name: DRIVER }, spec: { attachRequired: false } } });
-  h = await startEngine({
-    api: {
-      csi: { nodeInfo: apiCsiNodeInfo(NODE, core, storage), objects: apiCsiStorageObjects(core, storage) },
-    },
-  });
-  plugin = await FakeCsiPlugin.start({ driverName: DRIVER, nodeId: NODE });
-  registrar = await startDriverRegistrar({
-    registrationDir: join(h.dir, 'root', 'plugins_registry'),
-    driverName: DRIVER,
-    endpoint: plugin.socketPath,
-  });
-  await waitFor(
-    'the driver registered',
-    () => {
-      h.kubelet.pluginManager.reconcile();
-      return registrar.statuses.length > 0;
-    },
-    30_000,
-  );
+  ({ core, h, plugin } = csi);
 });
 
 afterEach(async () => {
-  await h.close();
-  await registrar.stop();
-  await plugin.stop();
-  await server.close();
+  await csi?.close();
 });
 
 describe('kubelet with generic ephemeral and block volumes', () => {
   it('admits a pod with a generic ephemeral volume and a block claim, runs it, and tears both down', async () => {
-    await core.createNamespacedPersistentVolumeClaim({
-      namespace: 'default',
-      body: {
-        metadata: { name: 'raw' },
-        spec: {
-          accessModes: ['ReadWriteOnce'],
-          volumeMode: 'Block',
-          resources: { requests: { storage: '1Mi' } },
-        },
-      },
-    });
-    await bindClaim(core, 'default', 'raw', { name: 'pv-raw', volumeHandle: 'vol-raw' });
+    await createBoundBlockClaim(core, 'raw', { name: 'pv-raw', volumeHandle: 'vol-raw' });
     const body: V1Pod = {
       metadata: { name: 'app', namespace: 'default' },
       spec: {
@@ -101,7 +57,7 @@ describe('kubelet with generic ephemeral and block volumes', () => {
       },
     };
     const pod = (await core.createNamespacedPod({ namespace: 'default', body })) as unknown as Pod;
-    await server.controlPlane?.settled();
+    await csi.server.controlPlane?.settled();
     await bindClaim(core, 'default', 'app-scratch', { name: 'pv-scratch', volumeHandle: 'vol-scratch' });
     h.kubelet.addPod(pod);
     await h.settleThroughRelists();
@@ -116,14 +72,7 @@ describe('kubelet with generic ephemeral and block volumes', () => {
     expect(h.writer.last(uid)?.phase).toBe('Running');
     expect([...plugin.published.values()].sort()).toEqual(['vol-raw', 'vol-scratch']);
 
-    h.kubelet.updatePod({
-      ...pod,
-      metadata: {
-        ...pod.metadata,
-        deletionTimestamp: new Date().toISOString(),
-        deletionGracePeriodSeconds: 1,
-      },
-    });
+    h.kubelet.updatePod(deleting(pod));
     await h.settleThroughRelists();
     expect((await h.client.listContainers({})).containers).toHaveLength(0);
     expect(plugin.published.size).toBe(0);

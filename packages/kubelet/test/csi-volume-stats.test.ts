@@ -1,11 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CoreV1Api, StorageV1Api } from '@kubernetes/client-node';
 import { PodSandboxState } from '@nodeagent/cri-client/types';
 import { FakeClock } from '@nodeagent/primitives';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
-import { FakeCsiPlugin } from '@nodeagent/testing/csi';
+import type { FakeCsiPlugin } from '@nodeagent/testing/csi';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
@@ -14,14 +9,15 @@ import { CpuRateTracker } from '../src/stats/cpu-rate';
 import { podVolumeUsage } from '../src/stats/fs-usage';
 import { assemblePodStats } from '../src/stats/pod-stats-assembly';
 import { apiCsiStorageObjects } from '../src/volumes/csi/api-csi-storage-objects';
-import { CsiDrivers } from '../src/volumes/csi/csi-drivers';
+import type { CsiDrivers } from '../src/volumes/csi/csi-drivers';
 import { CsiVolumes } from '../src/volumes/csi/csi-volumes';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { PodVolumeManager } from '../src/volumes/pod-volume-manager';
 import { claimPod, createBoundClaim } from './helpers/csi-claims';
+import { type CsiKnownDriver, startCsiKnownDriver } from './helpers/csi-known-driver';
 
 const DRIVER = 'hostpath.csi.k8s.io';
-let server: ApiServer;
+let known: CsiKnownDriver;
 let root: string;
 let plugin: FakeCsiPlugin;
 let drivers: CsiDrivers;
@@ -41,33 +37,24 @@ const inlinePod: Pod = {
 };
 
 beforeEach(async () => {
-  server = await startApiServer();
-  const core = server.kubeConfig().makeApiClient(CoreV1Api);
-  const storage = server.kubeConfig().makeApiClient(StorageV1Api);
-  await storage.createCSIDriver({
-    body: {
-      metadata: { name: DRIVER },
-      // podInfoOnMount: the hostpath driver tells an inline volume by csi.storage.k8s.io/ephemeral.
-      spec: {
-        attachRequired: false,
-        podInfoOnMount: true,
-        volumeLifecycleModes: ['Persistent', 'Ephemeral'],
-      },
+  known = await startCsiKnownDriver({
+    driverName: DRIVER,
+    // podInfoOnMount: the hostpath driver tells an inline volume by csi.storage.k8s.io/ephemeral.
+    csiDriver: {
+      attachRequired: false,
+      podInfoOnMount: true,
+      volumeLifecycleModes: ['Persistent', 'Ephemeral'],
     },
+    plugin: { nodeId: 'node-s' },
+    dirPrefix: 'na-csi-stats',
   });
-  await createBoundClaim(core, DRIVER, 'data', 'pv-data', 'vol-data');
-  objects = apiCsiStorageObjects(core, storage);
-  root = await mkdtemp(join(tmpdir(), 'na-csi-stats-'));
-  plugin = await FakeCsiPlugin.start({ driverName: DRIVER, nodeId: 'node-s' });
-  drivers = new CsiDrivers();
-  drivers.set({ name: DRIVER, endpoint: plugin.endpoint, highestSupportedVersion: '1.0.0' });
+  ({ root, plugin, drivers } = known);
+  await createBoundClaim(known.core, DRIVER, 'data', 'pv-data', 'vol-data');
+  objects = apiCsiStorageObjects(known.core, known.storage);
 });
 
 afterEach(async () => {
-  drivers.delete(DRIVER);
-  await plugin.stop();
-  await server.close();
-  await rm(root, { recursive: true, force: true });
+  await known?.close();
 });
 
 describe('CSI volume stats for /stats/summary and VolumeCondition', () => {

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
 import type { ResourceClaim } from '../src/dra/resource-claim';
 import { PodResourcesServer } from '../src/podresources/podresources-server';
+import { deleting } from './helpers/deleting-pod';
 import { busybox, type EngineHarness, startEngine } from './helpers/engine';
 import { waitFor } from './helpers/wait-for';
 
@@ -62,14 +63,6 @@ async function scheduledPod(name = 'np-dra-upstream'): Promise<Pod> {
 function claimOf(pod: Pod): Promise<ResourceClaim> {
   const name = pod.status?.resourceClaimStatuses?.[0]?.resourceClaimName ?? '';
   return dra.readNamespacedResourceClaim({ namespace: 'default', name }) as unknown as Promise<ResourceClaim>;
-}
-
-/** A pod the API deleted, as its next update reaches the kubelet. */
-function deleting(pod: Pod): Pod {
-  return {
-    ...pod,
-    metadata: { ...pod.metadata, deletionTimestamp: new Date().toISOString(), deletionGracePeriodSeconds: 1 },
-  };
 }
 
 function ourNamesAsRecorded(value: unknown, claim: ResourceClaim): unknown {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
 import type { ResourceClaim } from '../src/dra/resource-claim';
+import { deleting } from './helpers/deleting-pod';
 import { claim, DRIVER, FakeDriver } from './helpers/dra-fake-driver';
 import { busybox, type EngineHarness, startEngine } from './helpers/engine';
 
@@ -83,14 +84,7 @@ describe('a pod with a ResourceClaim', () => {
     expect((await h.client.listContainers({})).containers).toHaveLength(1);
     expect(driver.unprepareCalls).toHaveLength(0);
 
-    h.kubelet.updatePod({
-      ...pod,
-      metadata: {
-        ...pod.metadata,
-        deletionTimestamp: new Date().toISOString(),
-        deletionGracePeriodSeconds: 1,
-      },
-    });
+    h.kubelet.updatePod(deleting(pod));
     await h.settleThroughRelists();
     expect(driver.unprepareCalls).toEqual([
       [{ namespace: 'default', uid: 'e54af637', name: 'np-dra-upstream-r-z8n6w' }],
@@ -137,14 +131,7 @@ describe('a pod with a ResourceClaim', () => {
       code: 14,
       details: 'connection refused',
     });
-    h.kubelet.updatePod({
-      ...pod,
-      metadata: {
-        ...pod.metadata,
-        deletionTimestamp: new Date().toISOString(),
-        deletionGracePeriodSeconds: 1,
-      },
-    });
+    h.kubelet.updatePod(deleting(pod));
     await h.settleThroughRelists();
     const failed = driver.unprepareCalls.length;
     expect(failed).toBeGreaterThanOrEqual(1);
@@ -175,14 +162,7 @@ describe('a pod with a ResourceClaim', () => {
     await restarted.settle();
     expect(driver.prepareCalls).toHaveLength(1);
     expect((await h.client.listContainers({})).containers.filter((c) => c.state === 1)).toHaveLength(1);
-    restarted.updatePod({
-      ...pod,
-      metadata: {
-        ...pod.metadata,
-        deletionTimestamp: new Date().toISOString(),
-        deletionGracePeriodSeconds: 1,
-      },
-    });
+    restarted.updatePod(deleting(pod));
     for (let i = 0; i < 5; i++) {
       await restarted.settle();
       await restarted.pleg.relist();
@@ -245,14 +225,7 @@ describe('a pod whose template claim was never created', () => {
       expect(seen).toContain(
         'Warning FailedPrepareDynamicResources Failed to prepare dynamic resources: prepare dynamic resources: pod "default/tpl": ResourceClaim not created yet',
       );
-      engine.kubelet.updatePod({
-        ...pod,
-        metadata: {
-          ...pod.metadata,
-          deletionTimestamp: new Date().toISOString(),
-          deletionGracePeriodSeconds: 1,
-        },
-      });
+      engine.kubelet.updatePod(deleting(pod));
       await engine.settleThroughRelists();
       expect(['Succeeded', 'Failed']).toContain(engine.writer.last('uid-dra-t')?.phase);
       expect(driver.unprepareCalls).toEqual([]);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Pod } from '../src/api/pod-types';
 import { containerNameLabel, podNameLabel, podNamespaceLabel, podUidLabel } from '../src/cri/labels';
+import { deleting } from './helpers/deleting-pod';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
 
 let h: EngineHarness;
@@ -10,13 +10,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await h.close();
 });
-
-function deleting(pod: Pod): Pod {
-  return {
-    ...pod,
-    metadata: { ...pod.metadata, deletionTimestamp: new Date().toISOString(), deletionGracePeriodSeconds: 1 },
-  };
-}
 
 describe('killing a deleted pod from the pod cache', () => {
   it('stops the container before any runtime read: the cache already holds what the pod runs', async () => {

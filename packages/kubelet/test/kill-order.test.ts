@@ -4,6 +4,7 @@ import type { PodRuntime } from '../src/cri/pod-runtime';
 import { PodSyncer } from '../src/sync/pod-syncer';
 import type { PodVolumeManager } from '../src/volumes/pod-volume-manager';
 import { makePod, readySandbox, runtimeContainer, runtimeStatus } from './helpers/fixtures';
+import { noObjects, podSyncerHost } from './helpers/pod-syncer-host';
 
 function recordingRuntime(log: string[]): PodRuntime {
   const notUsed = async () => {
@@ -35,18 +36,9 @@ describe('killing a pod', () => {
     const syncer = new PodSyncer({
       runtime: recordingRuntime(log),
       volumes: {} as PodVolumeManager,
-      cluster: {
-        objects: { getConfigMap: async () => undefined, getSecret: async () => undefined },
-      },
+      cluster: { objects: noObjects },
       clock,
-      host: {
-        dns: { clusterDNS: [], clusterDomain: '' },
-        podLogsDir: '/tmp/unused',
-        rootDir: '/tmp/unused',
-        nodeName: 'n',
-        hostIPs: [],
-        memoryCapacity: 1e9,
-      },
+      host: podSyncerHost(),
       sleep: async (ms) => clock.advance(ms),
     });
     const sidecarA = { name: 'a', image: 'b', restartPolicy: 'Always' as const };
@@ -81,18 +73,9 @@ describe('killing a pod', () => {
     const syncer = new PodSyncer({
       runtime: recordingRuntime(log),
       volumes: {} as PodVolumeManager,
-      cluster: {
-        objects: { getConfigMap: async () => undefined, getSecret: async () => undefined },
-      },
+      cluster: { objects: noObjects },
       clock: new FakeClock(),
-      host: {
-        dns: { clusterDNS: [], clusterDomain: '' },
-        podLogsDir: '/tmp/unused',
-        rootDir: '/tmp/unused',
-        nodeName: 'n',
-        hostIPs: [],
-        memoryCapacity: 1e9,
-      },
+      host: podSyncerHost(),
     });
     const app = { name: 'app', image: 'b' };
     const pod = makePod({ containers: [app] });

@@ -19,26 +19,7 @@ import { StaticPodSource } from '../src/sources/static-pod-source';
 import { apiPodStatusWriter } from '../src/status/api-pod-status-writer';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { busybox } from './helpers/engine';
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { waitForDespiteErrors } from './helpers/wait-for';
 
 let server: ApiServer;
 let core: CoreV1Api;
@@ -135,7 +116,7 @@ describe('Kubelet with the in-process API server', () => {
         },
       },
     });
-    const pod = await waitFor('web Running', async () => {
+    const pod = await waitForDespiteErrors('web Running', async () => {
       const p = await apiPod('web');
       return p?.status?.phase === 'Running' && p.status.podIP ? p : undefined;
     });
@@ -203,7 +184,7 @@ describe('Kubelet with the in-process API server', () => {
         },
       },
     })) as unknown as Pod;
-    await waitFor(
+    await waitForDespiteErrors(
       'with-volumes Running',
       async () => (await apiPod('with-volumes'))?.status?.phase === 'Running',
     );
@@ -223,16 +204,16 @@ describe('Kubelet with the in-process API server', () => {
   });
 
   it('terminates a deleted pod, then removes the API object', async () => {
-    await waitFor('web Running', async () => (await apiPod('web'))?.status?.phase === 'Running');
+    await waitForDespiteErrors('web Running', async () => (await apiPod('web'))?.status?.phase === 'Running');
     await core.deleteNamespacedPod({ name: 'web', namespace: 'default' });
-    await waitFor('web gone', async () => (await apiPod('web')) === undefined);
+    await waitForDespiteErrors('web gone', async () => (await apiPod('web')) === undefined);
     // As upstream, the API object goes once the containers have stopped; removing them follows.
     const web = async () =>
       (await client.listContainers({})).containers.filter(
         (c) => c.labels['io.kubernetes.pod.name'] === 'web',
       );
     expect((await web()).filter((c) => c.state === ContainerState.CONTAINER_RUNNING)).toEqual([]);
-    await waitFor('web containers removed', async () => (await web()).length === 0);
+    await waitForDespiteErrors('web containers removed', async () => (await web()).length === 0);
   });
 
   it('runs static pods from the manifest directory and mirrors them into the API', async () => {
@@ -251,7 +232,7 @@ describe('Kubelet with the in-process API server', () => {
       ].join('\n'),
     );
     await writeFile(join(dir, 'manifests', 'broken.yaml'), 'kind: Deployment\n');
-    const mirror = await waitFor('mirror pod Running', async () => {
+    const mirror = await waitForDespiteErrors('mirror pod Running', async () => {
       const p = await apiPod(`static-web-${nodeName}`);
       return p?.status?.phase === 'Running' ? p : undefined;
     });
@@ -272,7 +253,7 @@ describe('Kubelet with the in-process API server', () => {
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     )) as unknown as Pod;
     expect(readyOf(replaced)).toBe('False');
-    await waitFor(
+    await waitForDespiteErrors(
       'the replaced mirror pod delivered by the watch',
       () => kubelet.mirrorPods.of(local)?.metadata.resourceVersion === replaced.metadata.resourceVersion,
     );
@@ -282,10 +263,13 @@ describe('Kubelet with the in-process API server', () => {
 
     // Removing the manifest stops the pod and removes the mirror.
     await rm(join(dir, 'manifests', 'static-web.yaml'));
-    await waitFor(
+    await waitForDespiteErrors(
       'static pod stopped',
       async () => !kubelet.getPods().some((p) => p.metadata.name === `static-web-${nodeName}`),
     );
-    await waitFor('mirror gone', async () => (await apiPod(`static-web-${nodeName}`)) === undefined);
+    await waitForDespiteErrors(
+      'mirror gone',
+      async () => (await apiPod(`static-web-${nodeName}`)) === undefined,
+    );
   });
 });

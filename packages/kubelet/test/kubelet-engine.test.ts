@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Pod } from '../src/api/pod-types';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
 import { podIdentityFromLabels } from '../src/cri/labels';
+import { deleting } from './helpers/deleting-pod';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
 
 let h: EngineHarness;
@@ -191,15 +191,7 @@ describe('Kubelet on the fake CRI runtime', () => {
     h.kubelet.addPod(pod);
     await h.settleThroughRelists();
     h.fake.calls.length = 0;
-    const deleting: Pod = {
-      ...pod,
-      metadata: {
-        ...pod.metadata,
-        deletionTimestamp: new Date().toISOString(),
-        deletionGracePeriodSeconds: 7,
-      },
-    };
-    h.kubelet.updatePod(deleting);
+    h.kubelet.updatePod(deleting(pod, 7));
     await h.settleThroughRelists();
     expect(execs).toEqual([['sh', '-c', 'echo bye']]);
     const stopIndex = h.fake.calls.indexOf('StopContainer');

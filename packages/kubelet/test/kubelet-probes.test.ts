@@ -1,6 +1,7 @@
 import { systemClock } from '@nodeagent/primitives';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+import { waitFor } from './helpers/wait-for';
 
 let h: EngineHarness;
 beforeEach(async () => {
@@ -10,16 +11,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await h.close();
 });
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** What `record` makes of each ExecSync the fake runtime gets; every one exits 0 at once. */
 function recordingExecs<T>(record: (cmd: string[]) => T): T[] {

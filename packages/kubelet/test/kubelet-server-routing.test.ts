@@ -9,9 +9,9 @@ import {
   type RunningServer,
 } from '../src/server/kubelet-server';
 import { matchesAccept } from '../src/server/restful-negotiation';
-import { alwaysAllow, kubeletAuthenticator } from '../src/server/server-auth';
 import { criStreamingRuntime } from '../src/server/streaming-runtime';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+import { openServerOptions } from './helpers/open-kubelet-server';
 import { upgradeStatus } from './helpers/upgrade-status';
 
 // How upstream v1.36's kubelet server routes a request before any handler runs
@@ -29,11 +29,7 @@ beforeAll(async () => {
   h.kubelet.addPod(pod);
   await h.kubelet.settle();
   const base: KubeletServerOptions = {
-    kubelet: h.kubelet,
-    nodeName: 'node-a',
-    podLogsDir: `${h.dir}/logs`,
-    authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
-    authorize: alwaysAllow,
+    ...openServerOptions(h),
     // Everything the debugging handlers would serve is offered: the setting must win.
     streaming: criStreamingRuntime(h.client),
     debugRuntime: criDebugRuntime(h.client),

@@ -1,12 +1,12 @@
 import { type CriClient, collectStream, createCriClient, openStream } from '@nodeagent/cri-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
-import { alwaysAllow, kubeletAuthenticator } from '../src/server/server-auth';
 import { parseStreamingPath, portForwardPorts, streamOptions } from '../src/server/streaming-routes';
 import { criStreamingRuntime, type StreamingRuntime } from '../src/server/streaming-runtime';
 import { CriSummaryProvider } from '../src/stats/summary-provider';
 import type { Summary } from '../src/stats/summary-types';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+import { openServerOptions } from './helpers/open-kubelet-server';
 import { upgradeStatus } from './helpers/upgrade-status';
 
 describe('streaming routes', () => {
@@ -92,16 +92,8 @@ beforeAll(async () => {
     podLogsDir: `${h.dir}/logs`,
     cri: client,
   });
-  const common = { kubelet: h.kubelet, nodeName: 'node-a', podLogsDir: `${h.dir}/logs`, streaming, summary };
-  server = await listen(
-    createKubeletServer({
-      ...common,
-      authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
-      authorize: alwaysAllow,
-    }),
-    0,
-    '127.0.0.1',
-  );
+  const common = { ...openServerOptions(h), streaming, summary };
+  server = await listen(createKubeletServer(common), 0, '127.0.0.1');
   guarded = await listen(
     createKubeletServer({
       ...common,
@@ -182,11 +174,7 @@ describe('kubelet server streaming and stats', () => {
   it('answers 502 when the runtime streaming server cannot be reached', async () => {
     const unreachable = await listen(
       createKubeletServer({
-        kubelet: h.kubelet,
-        nodeName: 'node-a',
-        podLogsDir: `${h.dir}/logs`,
-        authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
-        authorize: alwaysAllow,
+        ...openServerOptions(h),
         // Port 1 on loopback: nothing listens there, the connection is refused.
         streaming: {
           exec: async () => 'http://127.0.0.1:1/exec/token',

@@ -2,9 +2,10 @@ import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderCriLog } from '../src/logs/container-log-text';
 import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
-import { alwaysAllow, kubeletAuthenticator, subresourcesForPath } from '../src/server/server-auth';
+import { subresourcesForPath } from '../src/server/server-auth';
 import { selfSignedCertificate } from '../src/server/tls-material';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+import { openServerOptions } from './helpers/open-kubelet-server';
 
 let h: EngineHarness;
 let open: RunningServer;
@@ -29,11 +30,7 @@ beforeAll(async () => {
   const podLogsDir = `${h.dir}/logs`;
   open = await listen(
     createKubeletServer({
-      kubelet: h.kubelet,
-      nodeName: 'node-a',
-      podLogsDir,
-      authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
-      authorize: alwaysAllow,
+      ...openServerOptions(h),
       configz: () => ({ syncFrequency: '1m0s', maxPods: 110 }),
     }),
     0,
@@ -186,11 +183,7 @@ describe('kubelet server', () => {
     const tls = await selfSignedCertificate('node-a', ['127.0.0.1']);
     const server = await listen(
       createKubeletServer({
-        kubelet: h.kubelet,
-        nodeName: 'node-a',
-        podLogsDir: `${h.dir}/logs`,
-        authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
-        authorize: alwaysAllow,
+        ...openServerOptions(h),
         tls,
       }),
       0,

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cadvisorMetricFamilies } from '../src/metrics-collectors/cadvisor-metrics';
 import { renderExposition } from '../src/metrics-collectors/exposition-text';
 import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
-import { alwaysAllow, kubeletAuthenticator } from '../src/server/server-auth';
 import type { SummaryProvider } from '../src/stats/summary-provider';
 import type { Summary } from '../src/stats/summary-types';
 import { type EngineHarness, startEngine } from './helpers/engine';
+import { openServerOptions } from './helpers/open-kubelet-server';
 
 const at = '2025-06-23T19:09:34.670Z';
 const summary: Summary = {
@@ -129,11 +129,7 @@ beforeAll(async () => {
   h = await startEngine();
   server = await listen(
     createKubeletServer({
-      kubelet: h.kubelet,
-      nodeName: 'node-a',
-      podLogsDir: `${h.dir}/logs`,
-      authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
-      authorize: alwaysAllow,
+      ...openServerOptions(h),
       summary: {
         summary: async () => summary,
         nodeStats: async () => summary.node,

@@ -6,16 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentCriClient } from '../src/cri/instrumented-cri';
 import { collectProcessMetrics, createKubeletMetrics } from '../src/metrics';
 import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
-import { alwaysAllow, kubeletAuthenticator } from '../src/server/server-auth';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
-
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { openServerOptions } from './helpers/open-kubelet-server';
+import { waitFor } from './helpers/wait-for';
 
 /** The value of one sample line of a text exposition, or undefined. */
 function sample(text: string, series: string): number | undefined {
@@ -106,11 +99,7 @@ describe('/metrics/probes and kubelet_pod_start_duration_seconds', () => {
     await h.kubelet.settle();
     server = await listen(
       createKubeletServer({
-        kubelet: h.kubelet,
-        nodeName: 'node-a',
-        podLogsDir: `${h.dir}/logs`,
-        authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
-        authorize: alwaysAllow,
+        ...openServerOptions(h),
       }),
       0,
       '127.0.0.1',

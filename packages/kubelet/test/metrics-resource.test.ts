@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goFloat } from '../src/metrics-collectors/exposition-text';
 import { createKubeletServer, listen, type RunningServer } from '../src/server/kubelet-server';
-import { alwaysAllow, kubeletAuthenticator } from '../src/server/server-auth';
 import type { SummaryProvider } from '../src/stats/summary-provider';
 import type { Summary } from '../src/stats/summary-types';
 import { type EngineHarness, startEngine } from './helpers/engine';
+import { openServerOptions } from './helpers/open-kubelet-server';
 
 const at = '2025-06-23T19:09:34.670Z';
 const summary: Summary = {
@@ -43,13 +43,7 @@ const provider = (get: () => Promise<Summary>): SummaryProvider =>
 
 beforeAll(async () => {
   h = await startEngine();
-  const options = {
-    kubelet: h.kubelet,
-    nodeName: 'node-a',
-    podLogsDir: `${h.dir}/logs`,
-    authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
-    authorize: alwaysAllow,
-  };
+  const options = openServerOptions(h);
   server = await listen(
     createKubeletServer({ ...options, summary: provider(async () => summary) }),
     0,

@@ -9,6 +9,7 @@ import { PodSyncer } from '../src/sync/pod-syncer';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { PodVolumeManager } from '../src/volumes/pod-volume-manager';
 import { makePod, runtimeStatus } from './helpers/fixtures';
+import { podSyncerHost } from './helpers/pod-syncer-host';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -30,14 +31,7 @@ async function syncerReading(getConfigMap: () => Promise<undefined>) {
     volumes: new PodVolumeManager({ rootDir, mounter: new RecordingMounter() }),
     cluster: { objects: { getConfigMap, getSecret: async () => undefined } },
     clock: new FakeClock(),
-    host: {
-      dns: { clusterDNS: [], clusterDomain: '' },
-      podLogsDir: join(rootDir, 'logs'),
-      rootDir,
-      nodeName: 'n',
-      hostIPs: [],
-      memoryCapacity: 1e9,
-    },
+    host: podSyncerHost(rootDir),
     listeners: { onEvent: (_pod, _type, reason, message) => events.push({ reason, message }) },
   });
   return { syncer, events };

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VolumeSetupError } from '../src/errors';
 import { failedMountMessage } from '../src/sync/pod-syncer';
+import { deleting } from './helpers/deleting-pod';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
 
 type Recorded = { pod: string; type: string; reason: string; message: string; fieldPath?: string };
@@ -159,14 +160,7 @@ describe('pod events on the fake runtime (upstream v1.36 reasons, messages, fiel
     // Upstream waits for the volume before the sandbox: nothing was created in the runtime.
     expect(h.fake.calls).not.toContain('RunPodSandbox');
 
-    h.kubelet.updatePod({
-      ...pod,
-      metadata: {
-        ...pod.metadata,
-        deletionTimestamp: new Date().toISOString(),
-        deletionGracePeriodSeconds: 0,
-      },
-    });
+    h.kubelet.updatePod(deleting(pod, 0));
     await h.kubelet.settle();
     expect(h.writer.deleted).toEqual([uid]);
     expect((await h.client.listPodSandbox({})).items).toEqual([]);

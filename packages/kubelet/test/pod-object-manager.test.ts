@@ -8,6 +8,7 @@ import { ObjectNotRegisteredError } from '../src/objects/object-errors';
 import { objectTtlFromNode } from '../src/objects/object-ttl-annotation';
 import { type ChangeDetectionStrategy, PodObjectManager } from '../src/objects/pod-object-manager';
 import { podConfigMapNames, podSecretNames } from '../src/objects/referenced-objects';
+import { waitFor } from './helpers/wait-for';
 
 let server: ApiServer;
 /** Requests the server received, as "METHOD path" (no query: a collection path is a LIST or a WATCH). */
@@ -31,16 +32,6 @@ const admin = () => server.kubeConfig().makeApiClient(CoreV1Api);
 /** GETs of one named ConfigMap or Secret, the requests the Cache and Get strategies make. */
 function namedGets(resource: 'configmaps' | 'secrets', name: string): number {
   return requests.filter((r) => r === `GET /api/v1/namespaces/default/${resource}/${name}`).length;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 function manager(

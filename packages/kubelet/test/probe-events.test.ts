@@ -4,18 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Pod } from '../src/api/pod-types';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+import { waitFor } from './helpers/wait-for';
 
 type Recorded = { pod: string; type: string; reason: string; message: string; fieldPath?: string };
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('probe events (upstream prober: Warning Unhealthy "<Type> probe failed: <output>")', () => {
   let h: EngineHarness;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PodStatus } from '../src/api/pod-types';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
+import { waitFor } from './helpers/wait-for';
 
 let h: EngineHarness;
 beforeEach(async () => {
@@ -13,13 +14,6 @@ afterEach(async () => {
 });
 
 /** Hang guard only (the machine may be loaded): polls on real time, asserts nothing about it. */
-async function waitFor(what: string, done: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const readyOf = (status: PodStatus | undefined) =>
   status?.conditions?.find((c) => c.type === 'Ready')?.status;

@@ -26,6 +26,7 @@ import { SyncStepError } from '../src/sync/sync-errors';
 import type { PodVolumeManager } from '../src/volumes/pod-volume-manager';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
 import { makePod, runtimeStatus } from './helpers/fixtures';
+import { noObjects, podSyncerHost } from './helpers/pod-syncer-host';
 
 // CRI enum values, spelled out so the expectations read like the upstream request.
 const POD = 0;
@@ -593,18 +594,9 @@ describe('PodSyncer with a sandbox that cannot be built', () => {
     const syncer = new PodSyncer({
       runtime,
       volumes: { setUp: async () => new Map() } as unknown as PodVolumeManager,
-      cluster: {
-        objects: { getConfigMap: async () => undefined, getSecret: async () => undefined },
-      },
+      cluster: { objects: noObjects },
       clock: new FakeClock(),
-      host: {
-        dns: { clusterDNS: [], clusterDomain: '' },
-        podLogsDir: '/tmp/unused',
-        rootDir: '/tmp/unused',
-        nodeName: 'n',
-        hostIPs: [],
-        memoryCapacity: 1e9,
-      },
+      host: podSyncerHost(),
       listeners: {
         onWarning: (_pod, reason, message) => warnings.push(`${reason}: ${message}`),
       },

@@ -15,16 +15,7 @@ import { staticPodDefaults } from '../src/sources/static-pod-source';
 import { apiPodStatusWriter } from '../src/status/api-pod-status-writer';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { busybox, startEngine, testPod } from './helpers/engine';
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { waitFor } from './helpers/wait-for';
 
 describe('static pods before the Service informer has listed', () => {
   it('start a static pod; an API pod waits, as upstream serviceHasSynced', async () => {

@@ -17,6 +17,7 @@ import { createKubeletMetrics } from '../src/metrics';
 import { PodSyncer } from '../src/sync/pod-syncer';
 import type { PodVolumeManager } from '../src/volumes/pod-volume-manager';
 import { makePod, runtimeStatus } from './helpers/fixtures';
+import { noObjects, podSyncerHost } from './helpers/pod-syncer-host';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -236,19 +237,12 @@ describe('hostUsers: false in the pod sync', () => {
       runtime,
       volumes: { setUp: async () => new Map() } as unknown as PodVolumeManager,
       cluster: {
-        objects: { getConfigMap: async () => undefined, getSecret: async () => undefined },
+        objects: noObjects,
         // A RuntimeClass named X has the CRI handler X-handler.
         runtimeHandler: async (name) => (name ? `${name}-handler` : ''),
       },
       clock: new FakeClock(),
-      host: {
-        dns: { clusterDNS: [], clusterDomain: '' },
-        podLogsDir: join(dir, 'logs'),
-        rootDir: dir,
-        nodeName: 'n',
-        hostIPs: [],
-        memoryCapacity: 1e9,
-      },
+      host: podSyncerHost(dir),
       listeners: {
         onWarning: (_pod, reason, message) => warnings.push(`${reason}: ${message}`),
       },

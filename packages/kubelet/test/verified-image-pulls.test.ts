@@ -26,6 +26,7 @@ import { CrashLoopBackOff } from '../src/pod/crash-loop-backoff';
 import { ensureImage } from '../src/sync/image-puller';
 import { pullCredentialsFor } from '../src/sync/pull-secrets';
 import { writeFakeProvider } from './helpers/fake-credential-provider';
+import { type PullAuth, recordPullAuths } from './helpers/pull-auth-recorder';
 
 const privateImage = 'registry.example.com/team/app:1';
 const sandboxConfig = { metadata: { name: 'web', namespace: 'team', uid: 'uid-web', attempt: 0 } };
@@ -36,7 +37,7 @@ let fake: FakeRuntime;
 let client: CriClient;
 let clock: FakeClock;
 /** The auth of every CRI PullImage request, as the fake runtime received it. */
-let pullAuths: unknown[];
+let pullAuths: PullAuth[];
 
 beforeEach(async () => {
   rootDir = await mkdtemp(join(tmpdir(), `na-verified-pulls-${process.pid}-`));
@@ -48,14 +49,7 @@ beforeEach(async () => {
     auth: { username: 'robot', password: 's3cret' },
   });
   client = await createCriClient({ endpoint: fake.endpoint });
-  pullAuths = [];
-  const pull = client.pullImage.bind(client);
-  client.pullImage = (request) => {
-    pullAuths.push(
-      request.auth ? { username: request.auth.username, password: request.auth.password } : null,
-    );
-    return pull(request);
-  };
+  pullAuths = recordPullAuths(client);
 });
 afterEach(async () => {
   client.close();
@@ -146,7 +140,7 @@ describe('verified image pulls (KEP-2535) through ensureImage on the fake CRI', 
   it('a pod without the credentials cannot reuse the private image: IfNotPresent pulls with its own (none) and fails, Never fails ErrImageNeverPull', async () => {
     const pulls = await manager();
     await ensure(pod('a', 'IfNotPresent', ['regcred']), [dockerSecret('regcred', 'uid-1')], pulls);
-    pullAuths = [];
+    pullAuths.length = 0;
     await expect(ensure(pod('b', 'IfNotPresent'), [], pulls)).rejects.toMatchObject({ code: 'ErrImagePull' });
     expect(pullAuths).toEqual([null]);
     await expect(ensure(pod('c', 'Never'), [], pulls)).rejects.toMatchObject({
@@ -165,7 +159,7 @@ describe('verified image pulls (KEP-2535) through ensureImage on the fake CRI', 
   it('the same secret, or another secret with the same credential, uses the image without pulling; the other secret is recorded', async () => {
     const pulls = await manager();
     await ensure(pod('a', 'IfNotPresent', ['regcred']), [dockerSecret('regcred', 'uid-1')], pulls);
-    pullAuths = [];
+    pullAuths.length = 0;
     await expect(
       ensure(pod('a2', 'Never', ['regcred']), [dockerSecret('regcred', 'uid-1')], pulls),
     ).resolves.toBe('sha256:private');
@@ -182,7 +176,7 @@ describe('verified image pulls (KEP-2535) through ensureImage on the fake CRI', 
   it('a secret with a wrong password for the same image must pull, and fails like a fresh pull', async () => {
     const pulls = await manager();
     await ensure(pod('a', 'IfNotPresent', ['regcred']), [dockerSecret('regcred', 'uid-1')], pulls);
-    pullAuths = [];
+    pullAuths.length = 0;
     await expect(
       ensure(pod('e', 'IfNotPresent', ['bad']), [dockerSecret('bad', 'uid-3', 'wrong')], pulls),
     ).rejects.toMatchObject({ code: 'ErrImagePull' });
@@ -194,7 +188,7 @@ describe('verified image pulls (KEP-2535) through ensureImage on the fake CRI', 
     await ensure(pod('a', 'IfNotPresent', ['regcred']), [dockerSecret('regcred', 'uid-1')], before);
     // A new kubelet: a new manager over the same root dir (nothing kept in memory).
     const after = await manager();
-    pullAuths = [];
+    pullAuths.length = 0;
     await expect(ensure(pod('b', 'Never'), [], after)).rejects.toMatchObject({ code: 'ErrImageNeverPull' });
     await expect(ensure(pod('b2', 'IfNotPresent'), [], after)).rejects.toMatchObject({
       code: 'ErrImagePull',
@@ -243,7 +237,7 @@ describe('verified image pulls (KEP-2535) through ensureImage on the fake CRI', 
     expect(record.credentialMapping).toEqual({
       'registry.example.com/public/tool': { nodePodsAccessible: true },
     });
-    pullAuths = [];
+    pullAuths.length = 0;
     await expect(ensure(pod('q', 'Never', [], publicImage), [], pulls)).resolves.toBe('sha256:public');
     expect(pullAuths).toEqual([]);
   });
@@ -311,7 +305,7 @@ describe('verified pulls with a credential provider in service account token mod
         kubernetesServiceAccounts: [{ uid: 'sa-team-builder', namespace: 'team', name: 'builder' }],
       },
     });
-    pullAuths = [];
+    pullAuths.length = 0;
     await expect(ensure(withAccount(pod('b', 'Never'), 'builder'), [], pulls, providers)).resolves.toBe(
       'sha256:private',
     );

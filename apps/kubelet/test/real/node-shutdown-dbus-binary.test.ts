@@ -1,14 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
-import { FakeRuntime } from '@nodeagent/cri-client/testing';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, killChild, node, waitFor } from '../binary-harness';
+import { killChild, node, waitFor } from '../binary-harness';
+import { busybox, type FakeNodeKubelet, fakeNodeKubelet } from '../fake-node-kubelet';
 
 // Graceful node shutdown in the binary, end to end: the kubelet registers with an in-process API
 // server; its system bus is a private dbus-daemon (DBUS_SYSTEM_BUS_ADDRESS, never the host's),
@@ -17,17 +14,14 @@ import { cli, fakeNodeFlags, freePort, killChild, node, waitFor } from '../binar
 // is shutting down", the running pod ends Failed/Terminated with DisruptionTarget, a new pod is
 // rejected, the lock is released; a cancellation takes the lock again.
 
-const run = `${process.pid}-${randomBytes(3).toString('hex')}`;
-const busybox = 'localhost/nodeagent/busybox:1.0';
 const nodeName = 'shutdown-node';
 const peerScript = fileURLToPath(
   new URL('../../../../packages/kubelet/test/helpers/fd-passing-logind-peer.ts', import.meta.url),
 );
 
+let fakeNode: FakeNodeKubelet;
 let dir: string;
-let api: ApiServer;
 let core: CoreV1Api;
-let fake: FakeRuntime;
 let daemon: ChildProcess | undefined;
 let peer: ChildProcess | undefined;
 let kubelet: ChildProcess | undefined;
@@ -44,11 +38,12 @@ async function started(child: ChildProcess, what: string, ready: (out: string) =
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), `na-kubelet-shutdown-dbus-${run}-`));
-  api = await startApiServer();
-  api.writeKubeconfig(join(dir, 'kubeconfig'));
-  core = api.kubeConfig().makeApiClient(CoreV1Api);
-  fake = await FakeRuntime.start({ images: [{ ref: busybox }] });
+  fakeNode = await fakeNodeKubelet({
+    nodeName,
+    dirPrefix: 'na-kubelet-shutdown-dbus',
+    config: ['shutdownGracePeriod: 30s', 'shutdownGracePeriodCriticalPods: 10s'],
+  });
+  ({ dir, core } = fakeNode);
   const bus = join(dir, 'bus.sock');
   await writeFile(
     join(dir, 'bus.conf'),
@@ -70,37 +65,7 @@ beforeAll(async () => {
   peer.stdout?.setEncoding('utf8');
   peer.stdout?.on('data', (text: string) => peerLines.push(...text.split('\n').filter(Boolean)));
   await waitFor('the peer to own its names', async () => peerLines.includes('ready'));
-  await writeFile(
-    join(dir, 'config.yaml'),
-    [
-      'apiVersion: kubelet.config.k8s.io/v1beta1',
-      'kind: KubeletConfiguration',
-      `podLogsDir: ${join(dir, 'logs')}`,
-      'address: 127.0.0.1',
-      'shutdownGracePeriod: 30s',
-      'shutdownGracePeriodCriticalPods: 10s',
-    ].join('\n'),
-  );
-  kubelet = spawn(
-    node,
-    [
-      cli,
-      '--config',
-      join(dir, 'config.yaml'),
-      '--kubeconfig',
-      join(dir, 'kubeconfig'),
-      ...fakeNodeFlags({
-        nodeName,
-        rootDir: join(dir, 'root'),
-        endpoint: fake.endpoint,
-        port: await freePort(),
-      }),
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${bus}` },
-    },
-  );
+  ({ child: kubelet } = await fakeNode.startKubelet({ DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${bus}` }));
   kubelet.stderr?.on('data', (chunk) => {
     stderr += chunk;
   });
@@ -117,9 +82,7 @@ afterAll(async () => {
         : undefined,
     ),
   );
-  await fake?.stop();
-  await api?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fakeNode?.close();
 });
 
 const ready = async () =>

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AuthenticationV1Api,
-  CoreV1Api,
-  StorageV1Api,
+  type CoreV1Api,
+  type StorageV1Api,
   type V1CSIDriverSpec,
   type V1PersistentVolumeSpec,
 } from '@kubernetes/client-node';
 import { systemClock } from '@nodeagent/primitives';
-import { type ApiServer, type ApiServerOptions, startApiServer } from '@nodeagent/testing';
+import type { ApiServer, ApiServerOptions } from '@nodeagent/testing';
 import {
   type DriverRegistrar,
   FakeCsiPlugin,
@@ -28,10 +28,11 @@ import { CsiVolumes, type CsiVolumesOptions } from '../../src/volumes/csi/csi-vo
 import { RecordingMounter } from '../../src/volumes/mounter';
 import { PodVolumeManager } from '../../src/volumes/pod-volume-manager';
 import { PodVolumesNotReadyError } from '../../src/volumes/volumes-not-ready';
+import { DRIVER, NODE, startCsiNodeApiServer } from './csi-node-api-server';
 import { waitFor } from './wait-for';
 
-export const NODE = 'node-a';
-export const DRIVER = 'hostpath.csi.k8s.io';
+export { DRIVER, NODE };
+
 const quiet = { info() {}, warn() {}, error() {} };
 
 /** A registered FakeCsiPlugin, the in-process API server and the kubelet's CSI volumes over them. */
@@ -58,12 +59,7 @@ export interface CsiVolumeHarnessOptions {
 }
 
 export async function startCsiVolumeHarness(opts: CsiVolumeHarnessOptions = {}): Promise<CsiVolumeHarness> {
-  const server = await startApiServer(opts.server);
-  const core = server.kubeConfig().makeApiClient(CoreV1Api);
-  const storage = server.kubeConfig().makeApiClient(StorageV1Api);
-  await core.createNode({ body: { metadata: { name: NODE } } });
-  if (opts.csiDriver)
-    await storage.createCSIDriver({ body: { metadata: { name: DRIVER }, spec: opts.csiDriver } });
+  const { server, core, storage } = await startCsiNodeApiServer(opts);
   const root = await mkdtemp(join(tmpdir(), 'na-csi-kinds-'));
   const plugin = await FakeCsiPlugin.start({
     driverName: DRIVER,
@@ -151,6 +147,26 @@ export async function bindClaim(
     namespace,
     body: { ...withVolume, status: { phase: 'Bound', capacity: { storage: capacity } } },
   });
+}
+
+/** A 1Mi ReadWriteOnce claim `name` in default with volumeMode Block, bound (bindClaim) to `pv`. */
+export async function createBoundBlockClaim(
+  core: CoreV1Api,
+  name: string,
+  pv: { name: string; volumeHandle: string },
+): Promise<void> {
+  await core.createNamespacedPersistentVolumeClaim({
+    namespace: 'default',
+    body: {
+      metadata: { name },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        volumeMode: 'Block',
+        resources: { requests: { storage: '1Mi' } },
+      },
+    },
+  });
+  await bindClaim(core, 'default', name, pv);
 }
 
 /** The TokenRequest API of the harness's server, as the kubelet's token source asks it. */

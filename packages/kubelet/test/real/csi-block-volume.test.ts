@@ -16,7 +16,7 @@ import { apiCsiNodeInfo } from '../../src/volumes/csi/api-csi-node-info';
 import { apiCsiStorageObjects } from '../../src/volumes/csi/api-csi-storage-objects';
 import type { CsiNodeInfo } from '../../src/volumes/csi/csi-node-info';
 import type { CsiStorageObjects } from '../../src/volumes/csi/csi-storage-objects';
-import { bindClaim, DRIVER } from '../helpers/csi-volume-harness';
+import { createBoundBlockClaim, DRIVER } from '../helpers/csi-volume-harness';
 import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
 
 const run = promisify(execFile);
@@ -75,18 +75,7 @@ afterAll(async () => {
 describe('a block claim in a real containerd pod', () => {
   it('is the container device at devicePath; its writes land in the volume; deleting the pod unmaps it', async () => {
     expect(registrar?.statuses).toEqual([{ pluginRegistered: true, error: '' }]);
-    await node.core.createNamespacedPersistentVolumeClaim({
-      namespace: 'default',
-      body: {
-        metadata: { name: 'raw' },
-        spec: {
-          accessModes: ['ReadWriteOnce'],
-          volumeMode: 'Block',
-          resources: { requests: { storage: '1Mi' } },
-        },
-      },
-    });
-    await bindClaim(node.core, 'default', 'raw', { name: 'pv-raw', volumeHandle: 'vol-raw' });
+    await createBoundBlockClaim(node.core, 'raw', { name: 'pv-raw', volumeHandle: 'vol-raw' });
     node.createPod({
       metadata: { name: 'blk' },
       spec: {
