@@ -29,6 +29,15 @@ describe('deploy/systemd', () => {
     },
   );
 
+  // A fixed mmap threshold (glibc's default) keeps start-up's large one-off buffers from raising
+  // it, and the arena's resident size with it, for the kubelet's life.
+  it.each(['deploy/systemd/nodeagent-kubelet.service', 'deploy/systemd/kubelet.service.d/20-nodeagent.conf'])(
+    '%s holds MALLOC_MMAP_THRESHOLD_ at 128 KiB',
+    (path) => {
+      expect(serviceEnvironment(path).MALLOC_MMAP_THRESHOLD_).toBe('131072');
+    },
+  );
+
   // The multi-call executable's one blob cannot carry a cap per agent: each unit gives its
   // agent's, the one its standalone executable carries (targets.mjs).
   it.each([

@@ -1,8 +1,9 @@
 /**
  * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both]`: both agents' single
- * executables as the units in deploy/ start them (the kubelet with MALLOC_ARENA_MAX=1 and
- * LimitNOFILE=1000000), each in a memory cgroup of its own, against an API server over HTTPS in
- * a process of its own (api-server-process.ts), for N minutes (60) of churn:
+ * executables as the units in deploy/ start them (the kubelet with MALLOC_ARENA_MAX=1,
+ * MALLOC_MMAP_THRESHOLD_=131072 and LimitNOFILE=1000000), each in a memory cgroup of its own,
+ * against an API server over HTTPS in a process of its own (api-server-process.ts), for N
+ * minutes (60) of churn:
  * - kubelet, on a real containerd (tools/containerd): 110 pods with an exec readiness probe
  *   (period 10 s), one deleted and one created every 2 s;
  * - kube-proxy, nftables mode in a network namespace the bench makes: 5,000 Services × 50
@@ -380,8 +381,14 @@ async function main(): Promise<void> {
         dir,
         // Room beside the 110 for pods still terminating while their successors start.
         maxPods: PODS + 10,
-        // deploy/systemd/nodeagent-kubelet.service: Environment=MALLOC_ARENA_MAX=1, LimitNOFILE=1000000.
-        env: { MALLOC_ARENA_MAX: '1', NODE_OPTIONS: `--require ${preload}`, ...loopEnv(loopReport) },
+        // deploy/systemd/nodeagent-kubelet.service: Environment=MALLOC_ARENA_MAX=1,
+        // MALLOC_MMAP_THRESHOLD_=131072, LimitNOFILE=1000000.
+        env: {
+          MALLOC_ARENA_MAX: '1',
+          MALLOC_MMAP_THRESHOLD_: '131072',
+          NODE_OPTIONS: `--require ${preload}`,
+          ...loopEnv(loopReport),
+        },
         wrap: (command, args) =>
           cgroup.wrap('prlimit', [`--nofile=${nofile}:${nofile}`, '--', command, ...args]),
       });
