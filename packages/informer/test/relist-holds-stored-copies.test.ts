@@ -12,6 +12,16 @@ import { type CM, cm, endBookmark, StreamScript } from './stream-script';
 /** The store's retained form of a ConfigMap: a new object, so identity tells which copy is stored. */
 const retain = (o: CM): CM => ({ metadata: { ...o.metadata }, data: { retained: 'yes' } });
 
+/** Informer options that retain as above and note each object the transform sees in `transformed`. */
+const keeping = (transformed: string[]) => ({
+  transform: (o: CM) => {
+    transformed.push(`${o.metadata?.name}@${o.metadata?.resourceVersion}`);
+    return o;
+  },
+  retain,
+  backoff: { initialMs: 1, maxMs: 2 },
+});
+
 describe('a relist holds the stored copy of an unchanged object', { timeout: 30_000 }, () => {
   it('watch-list stream: unchanged objects keep their stored copy, changed and new ones are transformed', async () => {
     const expired = new ApiStatusError(410, 'Expired', 'too old');
@@ -31,16 +41,7 @@ describe('a relist holds the stored copy of an unchanged object', { timeout: 30_
       },
     ]);
     const transformed: string[] = [];
-    const transform = (o: CM) => {
-      transformed.push(`${o.metadata?.name}@${o.metadata?.resourceVersion}`);
-      return o;
-    };
-    const inf = new Informer<CM>({
-      listerWatcher: lw,
-      transform,
-      retain,
-      backoff: { initialMs: 1, maxMs: 2 },
-    });
+    const inf = new Informer<CM>({ listerWatcher: lw, ...keeping(transformed) });
     const heard: string[] = [];
     inf.onAdd((o) => heard.push(`add ${o.metadata?.name}`));
     inf.onUpdate((_o, n) => heard.push(`update ${n.metadata?.name}@${n.metadata?.resourceVersion}`));
@@ -75,17 +76,7 @@ describe('a relist holds the stored copy of an unchanged object', { timeout: 30_
       { items: [cm('a', '1'), cm('b', '2')], resourceVersion: '3' },
     );
     const transformed: string[] = [];
-    const transform = (o: CM) => {
-      transformed.push(`${o.metadata?.name}@${o.metadata?.resourceVersion}`);
-      return o;
-    };
-    const inf = new Informer<CM>({
-      listerWatcher: lw,
-      transform,
-      retain,
-      onError: () => undefined,
-      backoff: { initialMs: 1, maxMs: 2 },
-    });
+    const inf = new Informer<CM>({ listerWatcher: lw, ...keeping(transformed), onError: () => undefined });
     inf.start();
     await inf.waitForSync();
     const storedA = inf.get('ns/a');
