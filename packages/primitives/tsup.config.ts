@@ -1,7 +1,7 @@
 import { libraryBuild } from '../../tools/build/tsup-preset';
 
 // The root plus the subpaths /feature-gates, /metric-stability, /component-base-metrics (which alone needs
-// prom-client), /klog, /go-text, /netlink, /certificates and /x509 (which alone need @peculiar/x509: /certificates
+// prom-client), /klog, /go-text, /event-loop-slices, /netlink, /certificates and /x509 (which alone need @peculiar/x509: /certificates
 // loads it when it makes one), so the root stays tiny.
 export default libraryBuild({
   entry: {
@@ -14,5 +14,6 @@ export default libraryBuild({
     certificates: 'src/certificates/index.ts',
     x509: 'src/x509/index.ts',
     'go-text': 'src/go-text/index.ts',
+    'event-loop-slices': 'src/event-loop-slices.ts',
   },
 });

@@ -1,4 +1,5 @@
-import { Backoff, type BackoffOptions, EventLoopSlices, InvalidOptionError } from '@nodeagent/primitives';
+import { Backoff, type BackoffOptions, InvalidOptionError } from '@nodeagent/primitives';
+import { EventLoopSlices } from '@nodeagent/primitives/event-loop-slices';
 import { ApiStatusError, InformerStoppedError, WatchDroppedError } from './errors';
 import type { IndexedStore, StoreChange } from './indexed-store';
 import type { InformerObject } from './informer-object';

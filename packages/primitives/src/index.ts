@@ -32,7 +32,6 @@ export {
   isInvalidQuantityError,
   withCode,
 } from './errors';
-export { EventLoopSlices, type EventLoopSlicesOptions } from './event-loop-slices';
 export { type KeepTrying, type KeepTryingOptions, keepTrying } from './keep-trying';
 export {
   float32Fraction,

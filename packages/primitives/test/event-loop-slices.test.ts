@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EventLoopSlices, isInvalidOptionError } from '../src/index';
+import { EventLoopSlices } from '../src/event-loop-slices';
+import { isInvalidOptionError } from '../src/index';
 
 /** Whether what `start` returns settles before a setImmediate queued just before it runs (a turn of the event loop). */
 async function settlesBeforeATurn(start: () => Promise<void>): Promise<boolean> {

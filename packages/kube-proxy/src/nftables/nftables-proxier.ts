@@ -1,5 +1,5 @@
 import { type NftBatchStats, type NftTransaction, renderScript } from '@nodeagent/netfilter/nftables';
-import { EventLoopSlices } from '@nodeagent/primitives';
+import { EventLoopSlices } from '@nodeagent/primitives/event-loop-slices';
 import { InvalidFieldError } from '../errors';
 import { runQueueWaitMs } from '../runtime/run-queue-wait';
 import type { ServiceHealthServer } from '../runtime/service-health-server';

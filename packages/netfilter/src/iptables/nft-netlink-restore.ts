@@ -6,7 +6,8 @@
 // creates, so the kernel's objects and `iptables-save` are identical
 // (test/real/iptables-nft-wire.test.ts proves it shape by shape).
 
-import { EventLoopSlices, InputAbortedError } from '@nodeagent/primitives';
+import { InputAbortedError } from '@nodeagent/primitives';
+import { EventLoopSlices } from '@nodeagent/primitives/event-loop-slices';
 import { isParseError } from '../errors';
 import { BatchBuffer } from '../nftables/netlink/batch-buffer';
 import type { NfnetlinkChannel } from '../nftables/netlink/channel';

@@ -1,4 +1,4 @@
-import { EventLoopSlices } from '@nodeagent/primitives';
+import { EventLoopSlices } from '@nodeagent/primitives/event-loop-slices';
 import type { NftElementTextSource } from '../element-text';
 import type { IncrementalNftTable } from '../incremental-table';
 import type { NftChain, NftElement, NftFamily, NftRuleset } from '../model';
