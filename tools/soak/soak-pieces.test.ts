@@ -100,6 +100,7 @@ describe('plotSeries', () => {
     );
     expect(svg).toMatch(/^<svg /);
     expect(svg).toContain('kube-proxy &lt;soak&gt;');
+    expect(svg).toContain('<title>kube-proxy &lt;soak&gt;');
     expect(svg.match(/<polyline/g)).toHaveLength(3);
     expect(svg.match(/stroke-dasharray/g)).toHaveLength(2);
     expect(svg.trim().endsWith('</svg>')).toBe(true);

@@ -28,7 +28,9 @@ export function plotSeries(title: string, series: readonly Series[], marks: read
   const height = H - TOP - BOTTOM;
   const x = (m: number) => LEFT + (m / xMax) * width;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H * series.length + 30}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H * series.length + 30}" font-family="sans-serif" font-size="11" role="img">`,
+    // Its name for screen readers, and for a page that shows the plot as an image.
+    `<title>${esc(title)}</title>`,
     `<text x="${LEFT}" y="18" font-size="14">${esc(title)}</text>`,
   ];
   series.forEach((s, i) => {
