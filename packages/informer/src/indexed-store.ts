@@ -54,10 +54,8 @@ export class IndexedStore<T extends InformerObject> {
    * copy instead of the one it decoded.
    */
   storedAtVersion(obj: T): T | undefined {
-    const rv = obj.metadata?.resourceVersion;
-    if (rv === undefined) return undefined;
     const stored = this.items.get(objectKey(obj));
-    return stored?.metadata?.resourceVersion === rv ? stored : undefined;
+    return stored && sameVersion(stored, obj) ? stored : undefined;
   }
 
   /** Every stored key. */
@@ -115,8 +113,7 @@ export class IndexedStore<T extends InformerObject> {
 
   private upsertKeyed(key: string, obj: T): StoreChange<T> | undefined {
     const previous = this.items.get(key);
-    const rv = obj.metadata?.resourceVersion;
-    if (previous && rv !== undefined && previous.metadata?.resourceVersion === rv) return undefined;
+    if (previous && sameVersion(previous, obj)) return undefined;
     if (previous) this.unindex(key, previous);
     this.items.set(key, obj);
     this.index(key, obj);
@@ -171,4 +168,10 @@ export class IndexedStore<T extends InformerObject> {
     }
     return changes;
   }
+}
+
+/** Whether `stored` is `obj` at the same resourceVersion (an object without one is never the same). */
+function sameVersion(stored: InformerObject, obj: InformerObject): boolean {
+  const rv = obj.metadata?.resourceVersion;
+  return rv !== undefined && stored.metadata?.resourceVersion === rv;
 }
