@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '@nodeagent/primitives';
 import type { InformerObject } from './informer-object';
-import { objectKey } from './object-key';
+import { namespacedKey, objectKey } from './object-key';
 
 /** Maps an object to the index values it is filed under (e.g. its node name). */
 export type IndexFunc<T> = (obj: T) => string[];
@@ -55,7 +55,13 @@ export class IndexedStore<T extends InformerObject> {
    */
   storedAtVersion(obj: T): T | undefined {
     const stored = this.items.get(objectKey(obj));
-    return stored && sameVersion(stored, obj) ? stored : undefined;
+    return stored && sameVersion(stored, obj.metadata?.resourceVersion) ? stored : undefined;
+  }
+
+  /** The object stored under `namespace`/`name` when stored at `resourceVersion` (a decode's HeldObjects). */
+  storedAt(namespace: string, name: string, resourceVersion: string): T | undefined {
+    const stored = this.items.get(namespacedKey(namespace, name));
+    return stored && sameVersion(stored, resourceVersion) ? stored : undefined;
   }
 
   /** Every stored key. */
@@ -113,7 +119,7 @@ export class IndexedStore<T extends InformerObject> {
 
   private upsertKeyed(key: string, obj: T): StoreChange<T> | undefined {
     const previous = this.items.get(key);
-    if (previous && sameVersion(previous, obj)) return undefined;
+    if (previous && sameVersion(previous, obj.metadata?.resourceVersion)) return undefined;
     if (previous) this.unindex(key, previous);
     this.items.set(key, obj);
     this.index(key, obj);
@@ -170,8 +176,7 @@ export class IndexedStore<T extends InformerObject> {
   }
 }
 
-/** Whether `stored` is `obj` at the same resourceVersion (an object without one is never the same). */
-function sameVersion(stored: InformerObject, obj: InformerObject): boolean {
-  const rv = obj.metadata?.resourceVersion;
+/** Whether `stored` is at resourceVersion `rv` (an object without one is never the same). */
+function sameVersion(stored: InformerObject, rv: string | undefined): boolean {
   return rv !== undefined && stored.metadata?.resourceVersion === rv;
 }

@@ -14,6 +14,7 @@ import {
   type DecodedList,
   decodeWatchEvent,
   FrameReader,
+  type HeldObjects,
   isProtobufContentType,
   PROTOBUF_ACCEPT,
 } from './protobuf';
@@ -283,8 +284,9 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
   }
 
   /**
-   * Decodes the protobuf watch frames `chunk` completes and hands each event over; a frame that
-   * does not decode (or a handler that throws) ends the watch through `fail`, as a bad JSON line does.
+   * Decodes the protobuf watch frames `chunk` completes and hands each event over (an ADDED one
+   * `held` has at its version as the held object); a frame that does not decode (or a handler
+   * that throws) ends the watch through `fail`, as a bad JSON line does.
    */
   private pushFrames(
     frames: FrameReader,
@@ -292,6 +294,7 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
     onEvent: (event: WatchEvent<T>) => void,
     fail: (err: Error) => void,
     settled: () => boolean,
+    held: HeldObjects | undefined,
   ): void {
     const flags = this.protobuf!;
     try {
@@ -299,7 +302,7 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
         if (settled()) return false;
         let event: WatchEvent<T>;
         try {
-          event = decodeWatchEvent(buf, start, end, flags) as unknown as WatchEvent<T>;
+          event = decodeWatchEvent(buf, start, end, flags, held) as unknown as WatchEvent<T>;
         } catch (err) {
           fail(new WatchDroppedError(`undecodable watch event: ${(err as Error).message}`));
           return false;
@@ -374,7 +377,7 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
               const frames = new FrameReader();
               res.on('data', (chunk: Buffer) => {
                 arm(finish);
-                this.pushFrames(frames, chunk, onEvent, fail, () => settled);
+                this.pushFrames(frames, chunk, onEvent, fail, () => settled, options.held);
               });
             } else {
               // Each event is decoded as its line completes: a watch-list stream of 44,000

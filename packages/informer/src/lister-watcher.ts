@@ -1,4 +1,5 @@
 import type { InformerObject } from './informer-object';
+import type { HeldObjects } from './protobuf/held-objects';
 
 /** A list request's query: selectors, paging and the resourceVersion to read at. */
 export interface ListOptions {
@@ -33,6 +34,12 @@ export interface WatchOptions {
    * events, then a BOOKMARK annotated `k8s.io/initial-events-end: "true"`, then the changes.
    */
   sendInitialEvents?: boolean;
+  /**
+   * Objects the caller holds: an ADDED event's object found here at its resourceVersion may be
+   * handed over as the held object itself, its decode skipped (the protobuf decoders do; JSON
+   * lines are parsed whole). The reflector gives its store during a stream's initial events.
+   */
+  held?: HeldObjects;
 }
 
 /** The event types of the Kubernetes watch protocol. */

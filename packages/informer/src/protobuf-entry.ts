@@ -10,6 +10,7 @@ export {
   decodeList,
   decodeWatchEvent,
   FrameReader,
+  type HeldObjects,
   ListStreamReader,
   OMITTABLE_PATHS,
   type OmittablePath,

@@ -5,6 +5,7 @@ import type { IndexedStore, StoreChange } from './indexed-store';
 import type { InformerObject } from './informer-object';
 import { InitialEvents, isInitialEventsEnd } from './initial-events';
 import type { ListerWatcher, WatchEvent } from './lister-watcher';
+import type { HeldObjects } from './protobuf/held-objects';
 import { stripManagedFields } from './strip-fields';
 
 /** Where a reflector lists and watches from, and how it retries, transforms and reports. */
@@ -112,6 +113,17 @@ export class Reflector<T extends InformerObject> {
   private readonly useWatchList: boolean;
   /** A watch-list stream's state until its end bookmark; undefined outside one. */
   private initial: InitialEvents<T> | undefined;
+  /**
+   * The store, to a stream's decoder, while its initial events are collected apart: an object
+   * they bring back at the stored version would be dropped for the stored copy (heldForReplace),
+   * so it is not decoded at all. Nothing outside that phase, when every event is applied as decoded.
+   */
+  private readonly heldDuringInitialEvents: HeldObjects = {
+    at: (namespace, name, resourceVersion) =>
+      this.initial && !this.initial.direct
+        ? this.store.storedAt(namespace, name, resourceVersion)
+        : undefined,
+  };
   /** A stream from the last resourceVersion was refused (410, too large): the next starts from "". */
   private resourceVersionUnavailable = false;
 
@@ -367,7 +379,7 @@ export class Reflector<T extends InformerObject> {
       {
         resourceVersion,
         allowWatchBookmarks: true,
-        ...(sendInitialEvents ? { sendInitialEvents } : {}),
+        ...(sendInitialEvents ? { sendInitialEvents, held: this.heldDuringInitialEvents } : {}),
         timeoutSeconds,
         inactivityTimeoutMs: this.options.inactivityTimeoutMs ?? (timeoutSeconds + 30) * 1000,
         ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),

@@ -386,6 +386,39 @@ describe('Status, envelope, lists and watch events', () => {
     expect(decode('ADDED')).toStrictEqual({ resourceVersion: '5' });
   });
 
+  it('an ADDED object held at its resourceVersion is the held one, the rest of its message unread', () => {
+    const held = { metadata: { name: 's', namespace: 'ns', resourceVersion: '7' }, kept: true };
+    const asked: string[] = [];
+    const store = {
+      at(namespace: string, name: string, resourceVersion: string) {
+        asked.push(`${namespace}/${name}@${resourceVersion}`);
+        return namespace === 'ns' && name === 's' && resourceVersion === '7' ? held : undefined;
+      },
+    };
+    const sliceAt = (rv: string) =>
+      encode(T.slice, {
+        metadata: { name: 's', namespace: 'ns', resourceVersion: rv },
+        endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true } }],
+        addressType: 'IPv4',
+      });
+    const frame = (type: string, kind: string, raw: Buffer) =>
+      watchFrame(type, envelope(kind === 'Service' ? 'v1' : 'discovery.k8s.io/v1', kind, raw));
+    const decode = (f: Buffer) => decodeWatchEvent(f, 4, f.length, DECODE_ALL, store).object;
+    expect(decode(frame('ADDED', 'EndpointSlice', sliceAt('7')))).toBe(held);
+    // The message after the metadata is not read: bytes no decoder accepts go unnoticed.
+    const garbled = Buffer.concat([sliceAt('7'), Buffer.from([0x12, 0x05, 0xff, 0xff, 0xff, 0xff, 0xff])]);
+    expect(decode(frame('ADDED', 'EndpointSlice', garbled))).toBe(held);
+    const service = encode(T.service, { metadata: { name: 's', namespace: 'ns', resourceVersion: '7' } });
+    expect(decode(frame('ADDED', 'Service', service))).toBe(held);
+    // Another version, or another event type, is decoded as always.
+    const newer = decode(frame('ADDED', 'EndpointSlice', sliceAt('8')));
+    expect(newer).toMatchObject({ kind: 'EndpointSlice', endpoints: [{ addresses: ['10.0.0.1'] }] });
+    const modified = decode(frame('MODIFIED', 'EndpointSlice', sliceAt('7')));
+    expect(modified).not.toBe(held);
+    expect(modified).toMatchObject({ metadata: { resourceVersion: '7' }, addressType: 'IPv4' });
+    expect(asked).toEqual(['ns/s@7', 'ns/s@7', 'ns/s@7', 'ns/s@8']);
+  });
+
   it('decodes lists: ListMeta, items without kind/apiVersion, each through `each`', () => {
     const list = envelope(
       'v1',

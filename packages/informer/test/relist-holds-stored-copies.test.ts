@@ -60,6 +60,34 @@ describe('a relist holds the stored copy of an unchanged object', { timeout: 30_
     await inf.stop();
   });
 
+  it("a stream's decoder is given the store while the initial events are collected, and only then", async () => {
+    const asked: (object | undefined)[] = [];
+    const ask = (rv: string) => asked.push(lw.watches.at(-1)?.held?.at('ns', 'a', rv));
+    const lw = new StreamScript([
+      async (emit) => {
+        emit({ type: 'ADDED', object: cm('a', '1') });
+        emit(endBookmark('2'));
+        throw new ApiStatusError(410, 'Expired', 'too old');
+      },
+      async (emit) => {
+        ask('1');
+        ask('0');
+        emit({ type: 'ADDED', object: cm('a', '1') });
+        emit(endBookmark('3'));
+        ask('1');
+      },
+    ]);
+    const inf = new Informer<CM>({ listerWatcher: lw, backoff: { initialMs: 1, maxMs: 2 } });
+    inf.start();
+    await inf.waitForSync();
+    const storedA = inf.get('ns/a');
+    await eventually(() => expect(inf.stats).toMatchObject({ streamedLists: 2 }));
+    // Before the end bookmark: the stored `a` at its version, nothing at another; after it, nothing.
+    expect(asked).toEqual([storedA, undefined, undefined]);
+    expect(inf.get('ns/a')).toBe(storedA);
+    await inf.stop();
+  });
+
   it('LIST: unchanged items keep their stored copy, changed and new ones are transformed', async () => {
     const lw = new StreamScript(
       [

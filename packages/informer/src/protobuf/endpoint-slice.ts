@@ -1,4 +1,5 @@
 import { mapAt, pushTo } from './fields';
+import { type HeldObjects, heldFor } from './held-objects';
 import { readObjectMeta } from './object-meta';
 import type { DecodeFlags } from './omit';
 import type { ProtoReader } from './reader';
@@ -12,12 +13,16 @@ import { readStringMapEntry } from './string-map';
  * one switch per message on the whole tag, objects made in one shape.
  */
 
-/** An EndpointSlice whose message spans `r.pos` to `end`; `kind`/`apiVersion` first when the envelope gave them. */
+/**
+ * An EndpointSlice whose message spans `r.pos` to `end`; `kind`/`apiVersion` first when the
+ * envelope gave them. The `held` object at its name and resourceVersion instead, when there is one.
+ */
 export function readEndpointSlice(
   r: ProtoReader,
   end: number,
   flags: DecodeFlags,
   apiVersion: string | undefined,
+  held?: HeldObjects,
 ): Record<string, unknown> {
   const s: Record<string, unknown> =
     apiVersion === undefined
@@ -33,8 +38,11 @@ export function readEndpointSlice(
     } else if (tag === 26) {
       if (ports === null) ports = [readEndpointPort(r)];
       else ports.push(readEndpointPort(r));
-    } else if (tag === 10) s.metadata = readObjectMeta(r, flags);
-    else if (tag === 34) s.addressType = r.string();
+    } else if (tag === 10) {
+      s.metadata = readObjectMeta(r, flags);
+      const kept = heldFor(held, s.metadata as Record<string, unknown>, r, end);
+      if (kept) return kept;
+    } else if (tag === 34) s.addressType = r.string();
     else r.skip(tag & 7);
   }
   r.expectEnd(end, 'EndpointSlice');

@@ -1,5 +1,6 @@
 import { readEndpointSlice } from './endpoint-slice';
 import { ProtobufDecodeError } from './errors';
+import type { HeldObjects } from './held-objects';
 import type { DecodeFlags } from './omit';
 import { ProtoReader } from './reader';
 import { readService } from './service';
@@ -63,22 +64,24 @@ function readTypeMeta(r: ProtoReader, env: Envelope): void {
 
 /**
  * The object in an envelope as the API server's JSON would give it, `kind` and `apiVersion`
- * included (a watch event's object, an error's Status). Services, EndpointSlices and Status
- * only: any other kind is a ProtobufDecodeError naming it.
+ * included (a watch event's object, an error's Status), or the `held` object at its name and
+ * resourceVersion. Services, EndpointSlices and Status only: any other kind is a
+ * ProtobufDecodeError naming it.
  */
 export function decodeEnvelopedObject(
   buf: Uint8Array,
   start: number,
   end: number,
   flags: DecodeFlags,
+  held?: HeldObjects,
 ): Record<string, unknown> {
   const env = readEnvelope(buf, start, end);
   const r = new ProtoReader(buf, env.start, env.end);
   switch (env.kind) {
     case 'EndpointSlice':
-      return readEndpointSlice(r, env.end, flags, env.apiVersion);
+      return readEndpointSlice(r, env.end, flags, env.apiVersion, held);
     case 'Service':
-      return readService(r, env.end, flags, env.apiVersion);
+      return readService(r, env.end, flags, env.apiVersion, held);
     case 'Status':
       return { kind: 'Status', apiVersion: env.apiVersion, ...readStatus(r, env.end) };
     default:

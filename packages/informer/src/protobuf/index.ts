@@ -1,6 +1,7 @@
 export { decodeEnvelopedObject, type Envelope, PROTOBUF_MAGIC, readEnvelope } from './envelope';
 export { ProtobufDecodeError } from './errors';
 export { FrameReader } from './frame-reader';
+export type { HeldObjects } from './held-objects';
 export { type DecodedList, decodeList } from './list';
 export { ListStreamReader } from './list-stream';
 export { isProtobufContentType, PROTOBUF_ACCEPT, PROTOBUF_MEDIA_TYPE } from './media-type';

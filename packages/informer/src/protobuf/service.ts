@@ -1,5 +1,6 @@
 import { readCondition } from './condition';
 import { mapAt, pushTo, setString } from './fields';
+import { type HeldObjects, heldFor } from './held-objects';
 import { readObjectMeta } from './object-meta';
 import type { DecodeFlags } from './omit';
 import type { ProtoReader } from './reader';
@@ -12,12 +13,16 @@ import { readStringMapEntry } from './string-map';
  * empty; pointers whenever written.
  */
 
-/** A Service whose message spans `r.pos` to `end`; `kind`/`apiVersion` first when the envelope gave them. */
+/**
+ * A Service whose message spans `r.pos` to `end`; `kind`/`apiVersion` first when the envelope
+ * gave them. The `held` object at its name and resourceVersion instead, when there is one.
+ */
 export function readService(
   r: ProtoReader,
   end: number,
   flags: DecodeFlags,
   apiVersion: string | undefined,
+  held?: HeldObjects,
 ): Record<string, unknown> {
   const s: Record<string, unknown> =
     apiVersion === undefined ? { metadata: {} } : { kind: 'Service', apiVersion, metadata: {} };
@@ -25,8 +30,11 @@ export function readService(
   if (!flags.status) s.status = { loadBalancer: {} };
   while (r.pos < end) {
     const tag = r.uint();
-    if (tag === 10) s.metadata = readObjectMeta(r, flags);
-    else if (tag === 18) s.spec = readServiceSpec(r);
+    if (tag === 10) {
+      s.metadata = readObjectMeta(r, flags);
+      const kept = heldFor(held, s.metadata as Record<string, unknown>, r, end);
+      if (kept) return kept;
+    } else if (tag === 18) s.spec = readServiceSpec(r);
     else if (tag === 26 && !flags.status) s.status = readServiceStatus(r);
     else r.skip(tag & 7);
   }

@@ -1,5 +1,6 @@
 import { decodeEnvelopedObject } from './envelope';
 import { ProtobufDecodeError } from './errors';
+import type { HeldObjects } from './held-objects';
 import { DECODE_ALL, type DecodeFlags } from './omit';
 import { ProtoReader } from './reader';
 
@@ -11,13 +12,16 @@ export interface DecodedWatchEvent {
 
 /**
  * One frame of a protobuf watch: meta/v1 WatchEvent {type(1), object(2) = RawExtension{raw(1)}},
- * `raw` being `k8s\0` + Unknown around the object (a Status for ERROR).
+ * `raw` being `k8s\0` + Unknown around the object (a Status for ERROR). An ADDED event's object
+ * is the `held` one when `held` has it at the event's resourceVersion (a watch-list stream's
+ * initial events are ADDED).
  */
 export function decodeWatchEvent(
   buf: Uint8Array,
   start: number,
   end: number,
   flags: DecodeFlags,
+  held?: HeldObjects,
 ): DecodedWatchEvent {
   const r = new ProtoReader(buf, start, end);
   let type = '';
@@ -27,7 +31,12 @@ export function decodeWatchEvent(
     if (tag === 10) type = r.string();
     // A BOOKMARK's object is decoded whole: its annotations carry `k8s.io/initial-events-end`,
     // which ends a watch-list's initial state (Go writes the type first, so it is known here).
-    else if (tag === 18) object = readRawExtension(r, type === 'BOOKMARK' ? DECODE_ALL : flags);
+    else if (tag === 18)
+      object = readRawExtension(
+        r,
+        type === 'BOOKMARK' ? DECODE_ALL : flags,
+        type === 'ADDED' ? held : undefined,
+      );
     else r.skip(tag & 7);
   }
   r.expectEnd(end, 'WatchEvent');
@@ -35,14 +44,18 @@ export function decodeWatchEvent(
   return { type, object };
 }
 
-function readRawExtension(r: ProtoReader, flags: DecodeFlags): Record<string, unknown> | undefined {
+function readRawExtension(
+  r: ProtoReader,
+  flags: DecodeFlags,
+  held: HeldObjects | undefined,
+): Record<string, unknown> | undefined {
   const end = r.end();
   let object: Record<string, unknown> | undefined;
   while (r.pos < end) {
     const tag = r.uint();
     if (tag === 10) {
       const rawEnd = r.end();
-      object = decodeEnvelopedObject(r.buf, r.pos, rawEnd, flags);
+      object = decodeEnvelopedObject(r.buf, r.pos, rawEnd, flags, held);
       r.pos = rawEnd;
     } else r.skip(tag & 7);
   }
