@@ -1,22 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { serviceSection } from './systemd-unit.mjs';
 import { seaTargets } from './targets.mjs';
 
 const repo = join(import.meta.dirname, '..', '..');
 
-/** The `Environment=` assignments of a unit file's [Service] section, by variable. */
-function serviceEnvironment(path: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  let section = '';
-  for (const raw of readFileSync(join(repo, path), 'utf8').split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith('[')) section = line;
-    const m = /^Environment=(\w+)=(\S*)$/.exec(line);
-    if (section === '[Service]' && m) env[m[1] as string] = m[2] as string;
-  }
-  return env;
-}
+const serviceEnvironment = (path: string) => serviceSection(join(repo, path)).environment;
 
 const semiSpaceMb = (name: string) => seaTargets().find((t) => t.name === name)?.maxSemiSpaceSizeMb;
 

@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { histogramDelta, histogramQuantile, readHistogram } from './histogram-delta';
 import { leakFit } from './leak-fit';
 import { plotSeries } from './svg-plot';
+import { unitStart, withNofile } from './unit-start';
 
 const METRICS = (
   n: number,
@@ -104,5 +106,27 @@ describe('plotSeries', () => {
     expect(svg.match(/<polyline/g)).toHaveLength(3);
     expect(svg.match(/stroke-dasharray/g)).toHaveLength(2);
     expect(svg.trim().endsWith('</svg>')).toBe(true);
+  });
+});
+
+describe('each agent starts as its unit in deploy/systemd starts it', () => {
+  const repo = join(import.meta.dirname, '..', '..');
+  it('the kubelet: its malloc settings, its NODE_OPTIONS apart, its LimitNOFILE under prlimit', () => {
+    const u = unitStart(repo, 'kubelet');
+    expect(u.env).toEqual({ MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '131072' });
+    expect(u.nodeOptions).toMatch(/^--max-semi-space-size=\d+$/);
+    expect(u.limitNofile).toBe(1_000_000);
+    expect(u.nofile).toBeLessThanOrEqual(u.limitNofile);
+    expect(withNofile(u, '/bin/kubelet', ['--v=2'])).toEqual([
+      'prlimit',
+      [`--nofile=${u.nofile}:${u.nofile}`, '--', '/bin/kubelet', '--v=2'],
+    ]);
+  });
+
+  it('kube-proxy: no environment but NODE_OPTIONS, its own LimitNOFILE', () => {
+    const u = unitStart(repo, 'kube-proxy');
+    expect(u.env).toEqual({});
+    expect(u.nodeOptions).toMatch(/^--max-semi-space-size=\d+$/);
+    expect(u.limitNofile).toBe(1_048_576);
   });
 });

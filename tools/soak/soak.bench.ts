@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both]`: both agents' single
- * executables as the units in deploy/ start them (the kubelet with MALLOC_ARENA_MAX=1,
- * MALLOC_MMAP_THRESHOLD_=131072 and LimitNOFILE=1000000), each in a memory cgroup of its own,
+ * executables as the units in deploy/systemd start them (their Environment= and LimitNOFILE, read
+ * from the unit files: unit-start.ts), each in a memory cgroup of its own,
  * against an API server over HTTPS in a process of its own (api-server-process.ts), for N
  * minutes (60) of churn:
  * - kubelet, on a real containerd (tools/containerd): 110 pods with an exec readiness probe
@@ -24,7 +24,6 @@
  * NA_SOAK_KUBELET_BINARY / NA_SOAK_KUBE_PROXY_BINARY measure those executables instead of
  * building them (tools/sea). Needs root.
  */
-import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -55,6 +54,7 @@ import { LOOP_PRELOAD, type LoopReport } from './loop-preload';
 import { PODS, PodChurn } from './pod-churn';
 import { ServerProcess } from './server-process';
 import { plotSeries, type Series } from './svg-plot';
+import { type UnitStart, unitStart, withNofile } from './unit-start';
 
 const { MemoryCgroup, cgroupSummary, dropFromPageCache } = cgroupMemory;
 type MemoryCgroup = cgroupMemory.MemoryCgroup;
@@ -365,12 +365,8 @@ async function main(): Promise<void> {
       const access: ApiAccess = { writeKubeconfig: (p) => copyFileSync(kubeconfig, p), kubeConfig: () => kc };
       const binary = binaries.kubelet as string;
       dropFromPageCache(binary);
-      // The unit's LimitNOFILE, or the most this bench may set (a container's hard limit).
-      const nofile = Math.min(
-        1_000_000,
-        Number(execFileSync('sh', ['-c', 'ulimit -Hn']).toString().trim()) || 1_000_000,
-      );
-      notes.push(`kubelet started with RLIMIT_NOFILE ${nofile} (the unit's LimitNOFILE is 1000000)`);
+      const unit = unitStart(repoRoot, 'kubelet');
+      notes.push(startNote('kubelet', unit));
       let kubelet: Kubelet | undefined;
       cleanup.unshift(async () => {
         await stopKubelet(kubelet);
@@ -381,16 +377,12 @@ async function main(): Promise<void> {
         dir,
         // Room beside the 110 for pods still terminating while their successors start.
         maxPods: PODS + 10,
-        // deploy/systemd/nodeagent-kubelet.service: Environment=MALLOC_ARENA_MAX=1,
-        // MALLOC_MMAP_THRESHOLD_=131072, LimitNOFILE=1000000.
         env: {
-          MALLOC_ARENA_MAX: '1',
-          MALLOC_MMAP_THRESHOLD_: '131072',
-          NODE_OPTIONS: `--require ${preload}`,
+          ...unit.env,
+          NODE_OPTIONS: `${unit.nodeOptions} --require ${preload}`.trim(),
           ...loopEnv(loopReport),
         },
-        wrap: (command, args) =>
-          cgroup.wrap('prlimit', [`--nofile=${nofile}:${nofile}`, '--', command, ...args]),
+        wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
       churn = new PodChurn(kc, 'soak-node', busybox);
       const started = churn;
@@ -416,6 +408,8 @@ async function main(): Promise<void> {
       dropFromPageCache(binary);
       const kpDir = join(dir, 'kube-proxy');
       mkdirSync(kpDir);
+      const unit = unitStart(repoRoot, 'kube-proxy');
+      notes.push(startNote('kube-proxy', unit));
       let daemon: Daemon | undefined;
       cleanup.unshift(async () => {
         await daemon?.stop(5000);
@@ -427,9 +421,9 @@ async function main(): Promise<void> {
         mode: 'nftables',
         dir: kpDir,
         kubeconfig: join(dir, 'kube-proxy.kubeconfig'),
-        nodeOptions: `--require ${preload}`,
-        env: loopEnv(loopReport),
-        wrap: (command, args) => cgroup.wrap(command, args),
+        nodeOptions: `${unit.nodeOptions} --require ${preload}`.trim(),
+        env: { ...unit.env, ...loopEnv(loopReport) },
+        wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
       probe = await ScaleProbe.start(ns, API_PORT, METRICS_PORT);
       const started = probe;
@@ -512,6 +506,13 @@ async function main(): Promise<void> {
  * The preload's settings: a line every sample period, so each minute gathers several whatever
  * the phase between the agent's timer and the bench's minutes.
  */
+/** What the run's notes say of how `agent` was started. */
+const startNote = (agent: Agent, u: UnitStart) =>
+  `${agent} started as ${u.unit} starts it: ${Object.entries(u.env)
+    .map(([k, v]) => `${k}=${v}`)
+    .concat(u.nodeOptions ? [`NODE_OPTIONS=${u.nodeOptions}`] : [])
+    .join(', ')}, RLIMIT_NOFILE ${u.nofile} (LimitNOFILE=${u.limitNofile})`;
+
 const loopEnv = (file: string) => ({ NA_SOAK_LOOP_REPORT: file, NA_SOAK_LOOP_PERIOD_MS: String(SAMPLE_MS) });
 
 function withHistograms(
