@@ -12,7 +12,7 @@
  * - at N/3 and 2N/3 minutes the API server "restarts": every watch broken, its history gone,
  *   so every informer relists.
  * Each minute, per agent: CPU seconds (the process and its reaped children), the cgroup's working
- * set (usage − inactive_file), anon, usage, file, PSS and VmRSS (means of 10 s samples),
+ * set (usage − inactive_file), anon, usage, file, kernel memory, PSS and VmRSS (means of 10 s samples),
  * event-loop delay p50/p99/max and the longest GC pause (loop-preload.ts), kube-proxy's sync
  * durations and network-programming latency (its /metrics histograms, the slices stamped with
  * last-change-trigger-time as the EndpointSlice controller stamps them), the kubelet's pod
@@ -157,6 +157,7 @@ async function minuteRecord(
     anonBytes: avg((m) => m.anonBytes) ?? 0,
     fileBytes: avg((m) => m.fileBytes) ?? 0,
     inactiveFileBytes: avg((m) => m.inactiveFileBytes) ?? 0,
+    kernelBytes: avg((m) => m.kernelBytes) ?? 0,
     pssBytes: avg((m) => m.pssBytes) ?? 0,
     vmRssBytes: avg((m) => m.vmRssBytes) ?? 0,
     pids: [],
@@ -226,9 +227,10 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     .filter((r) => (r.minute ?? 0) > leakFrom)
     .map((r) => [r.minute ?? 0, r.workingSetMiB ?? 0] as [number, number]);
   const leak = points.length >= 3 ? leakFit(points) : undefined;
-  // The same fit of anon and of file pages says where a rise of the working set is (the heap, or
-  // page cache the agent reads or writes); only the working set's fails the bench.
-  const fitOf = (k: 'anonMiB' | 'fileMiB') => {
+  // The same fit of anon, file pages and kernel memory says where a rise of the working set is
+  // (the heap, page cache the agent reads or writes, or the kernel's objects made for it: dentries,
+  // nf_tables state); only the working set's fails the bench.
+  const fitOf = (k: 'anonMiB' | 'fileMiB' | 'kernelMiB') => {
     const xs = m
       .filter((r) => (r.minute ?? 0) > leakFrom)
       .map((r) => [r.minute ?? 0, r[k] ?? 0] as [number, number]);
@@ -244,6 +246,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     anonMiB: stats('anonMiB'),
     usageMiB: stats('usageMiB'),
     fileMiB: stats('fileMiB'),
+    kernelMiB: stats('kernelMiB'),
     pssMiB: stats('pssMiB'),
     vmRssMiB: stats('vmRssMiB'),
     loopDelayMaxMs: round(loopMax.length ? Math.max(...loopMax) : undefined),
@@ -251,6 +254,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     leakCheck: leak ?? `too few minutes after minute ${leakFrom}`,
     anonFit: fitOf('anonMiB'),
     fileFit: fitOf('fileMiB'),
+    kernelFit: fitOf('kernelMiB'),
   };
   if (s.sync && s.syncStart) {
     const d = histogramDelta(s.sync, s.syncStart);
@@ -293,6 +297,7 @@ function plot(s: Subject, restarts: number[]): string {
     { name: 'CPU', unit: 's per minute', points: pick((r) => r.cpuSeconds) },
     { name: 'working set', unit: 'MiB', points: pick((r) => r.workingSetMiB) },
     { name: 'anon', unit: 'MiB', points: pick((r) => r.anonMiB) },
+    { name: 'kernel', unit: 'MiB', points: pick((r) => r.kernelMiB) },
     { name: 'VmRSS', unit: 'MiB', points: pick((r) => r.vmRssMiB) },
     { name: 'event-loop delay p99', unit: 'ms', points: pick(nested('loopDelayMs', 'p99')) },
     { name: 'event-loop delay max', unit: 'ms', points: pick(nested('loopDelayMs', 'max')) },

@@ -37,6 +37,13 @@ export interface CgroupMemory {
   fileBytes: number;
   /** memory.stat inactive_file (v2) or total_inactive_file (v1). */
   inactiveFileBytes: number;
+  /**
+   * Kernel memory charged here, part of usage and so of the working set: slab (dentries and
+   * inodes of files the process made, nf_tables objects a ruleset it sent holds), page tables,
+   * kernel stacks, socket buffers. memory.stat `kernel` (v2; its parts summed where the kernel
+   * predates that field) or memory.kmem.usage_in_bytes (v1); 0 where the host does not account it.
+   */
+  kernelBytes: number;
   /** Sum of the processes' Pss (/proc/<pid>/smaps_rollup): shared pages split among their users. */
   pssBytes: number;
   /** Sum of the processes' VmRSS (/proc/<pid>/status). */
@@ -71,11 +78,17 @@ export function cgroupParent(root = ROOT, procSelfCgroup?: string): CgroupParent
   );
 }
 
-/** anon, file and inactive_file of memory.stat text, in bytes (v1: the hierarchical total_* fields). */
+/** v2 memory.stat's parts of `kernel`, for kernels before that field (5.18). */
+const V2_KERNEL_PARTS = ['slab', 'kernel_stack', 'pagetables', 'sec_pagetables', 'percpu', 'sock', 'vmalloc'];
+
+/**
+ * anon, file and inactive_file of memory.stat text, in bytes (v1: the hierarchical total_*
+ * fields), and on v2 the kernel memory (v1's memory.stat has none: memory.kmem.usage_in_bytes).
+ */
 export function parseMemoryStat(
   text: string,
   version: CgroupVersion,
-): { anonBytes: number; fileBytes: number; inactiveFileBytes: number } {
+): { anonBytes: number; fileBytes: number; inactiveFileBytes: number; kernelBytes?: number } {
   const fields = new Map<string, number>();
   for (const line of text.split('\n')) {
     const [key, value] = line.split(' ');
@@ -90,7 +103,15 @@ export function parseMemoryStat(
     if (v === undefined) throw new CgroupUnavailableError(`memory.stat has no ${name}`);
     return v;
   };
-  return { anonBytes: get(names.anon), fileBytes: get(names.file), inactiveFileBytes: get(names.inactive) };
+  const parsed = {
+    anonBytes: get(names.anon),
+    fileBytes: get(names.file),
+    inactiveFileBytes: get(names.inactive),
+  };
+  if (version === 'v1') return parsed;
+  const kernelBytes =
+    fields.get('kernel') ?? V2_KERNEL_PARTS.reduce((sum, name) => sum + (fields.get(name) ?? 0), 0);
+  return { ...parsed, kernelBytes };
 }
 
 /** cAdvisor's working set: usage less inactive file pages, never below 0. */
@@ -201,7 +222,8 @@ export async function readCgroup(dir: string, version: CgroupVersion): Promise<C
     file('cgroup.procs'),
   ]);
   const usageBytes = Number(usage.trim());
-  const { anonBytes, fileBytes, inactiveFileBytes } = parseMemoryStat(stat, version);
+  const { anonBytes, fileBytes, inactiveFileBytes, kernelBytes } = parseMemoryStat(stat, version);
+  const kmem = kernelBytes ?? Number((await file('memory.kmem.usage_in_bytes').catch(() => '0')).trim());
   const pids = procs.split('\n').filter(Boolean).map(Number);
   let pssBytes = 0;
   let vmRssBytes = 0;
@@ -215,6 +237,7 @@ export async function readCgroup(dir: string, version: CgroupVersion): Promise<C
     anonBytes,
     fileBytes,
     inactiveFileBytes,
+    kernelBytes: kmem,
     pssBytes,
     vmRssBytes,
     pids,
@@ -295,6 +318,7 @@ export interface CgroupMemorySummary {
   usageMiB: number;
   fileMiB: number;
   inactiveFileMiB: number;
+  kernelMiB: number;
   pssMiB: number;
   vmRssMiB: number;
 }
@@ -307,6 +331,7 @@ export function cgroupSummary(m: CgroupMemory): CgroupMemorySummary {
     usageMiB: mib(m.usageBytes),
     fileMiB: mib(m.fileBytes),
     inactiveFileMiB: mib(m.inactiveFileBytes),
+    kernelMiB: mib(m.kernelBytes),
     pssMiB: mib(m.pssBytes),
     vmRssMiB: mib(m.vmRssBytes),
   };

@@ -9,8 +9,9 @@ import { cgroupMemory } from '../../src/index';
 const { MemoryCgroup } = cgroupMemory;
 const MiB = 1048576;
 
-// A child that answers each stdin line ("anon <MiB>", "file <MiB>") once it has done it: anon
-// fills a Buffer that stays referenced; file writes and reads back a file of that size.
+// A child that answers each stdin line ("anon <MiB>", "file <MiB>", "files <thousands>") once it
+// has done it: anon fills a Buffer that stays referenced; file writes and reads back a file of
+// that size; files makes that many thousand empty files (dentries and inodes: kernel memory).
 const CHILD = `
 const fs = require('node:fs');
 const kept = [];
@@ -19,6 +20,7 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (l
   const bytes = Number(n) * 1048576;
   if (what === 'anon') kept.push(Buffer.alloc(bytes, 1));
   if (what === 'file') { fs.writeFileSync(process.argv[1], Buffer.alloc(bytes, 2)); fs.readFileSync(process.argv[1]); }
+  if (what === 'files') { const d = process.argv[1] + '.d'; fs.mkdirSync(d); for (let i = 0; i < Number(n) * 1000; i++) fs.writeFileSync(d + '/' + i, ''); }
   process.stdout.write('done\\n');
 });
 process.stdout.write('ready\\n');
@@ -28,7 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), 'na-cgroup-memory-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('MemoryCgroup', () => {
-  it('charges a child from its first instruction: anon grows by what it allocates, a file it writes shows in file, and the cgroup is gone after remove()', async () => {
+  it('charges a child from its first instruction: anon grows by what it allocates, a file it writes shows in file, files it makes in kernel memory, and the cgroup is gone after remove()', async () => {
     const cgroup = MemoryCgroup.create('test');
     const { command, args } = cgroup.wrap(process.execPath, ['-e', CHILD, join(dir, 'data')]);
     const child = spawn(command, args, {
@@ -58,6 +60,15 @@ describe('MemoryCgroup', () => {
       const file = await cgroup.read();
       expect((file.fileBytes - anon.fileBytes) / MiB).toBeGreaterThan(28);
       expect(file.usageBytes).toBeGreaterThanOrEqual(file.anonBytes + file.fileBytes - 4 * MiB);
+
+      // 20,000 files: at least a dentry (192 B) and an inode each, charged as kernel memory.
+      child.stdin!.write('files 20\n');
+      expect(await next()).toBe('done');
+      const files = await cgroup.read();
+      expect((files.kernelBytes - file.kernelBytes) / MiB).toBeGreaterThan(3);
+      expect(files.usageBytes).toBeGreaterThanOrEqual(
+        files.anonBytes + files.fileBytes + files.kernelBytes - 8 * MiB,
+      );
     } finally {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
@@ -99,7 +110,11 @@ describe('memory.stat and /proc/self/cgroup', () => {
       anonBytes: 7,
       fileBytes: 9,
       inactiveFileBytes: 4,
+      kernelBytes: 1,
     });
+    // Before `kernel` (5.18), its parts.
+    const parts = 'anon 7\nfile 9\ninactive_file 4\nslab 3\nkernel_stack 2\npagetables 5\nsock 1\npercpu 1\n';
+    expect(cgroupMemory.parseMemoryStat(parts, 'v2').kernelBytes).toBe(12);
     expect(() => cgroupMemory.parseMemoryStat('anon 1\n', 'v2')).toThrow(/memory.stat has no file/);
     expect(cgroupMemory.workingSet(100, 30)).toBe(70);
     expect(cgroupMemory.workingSet(100, 130)).toBe(0);
