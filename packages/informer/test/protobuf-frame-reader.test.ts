@@ -62,6 +62,25 @@ describe('FrameReader', () => {
     expect(seen.every((b) => b === stream)).toBe(true);
   });
 
+  it('assembles every split frame in one buffer it keeps, read before the next frame overwrites it', () => {
+    const big = Buffer.alloc(300 * 1024, 9);
+    const split = framed([Buffer.alloc(5000, 1), Buffer.alloc(6000, 2), big, Buffer.alloc(7000, 3)]);
+    const reader = new FrameReader();
+    const seen: { memory: ArrayBufferLike; bytes: string }[] = [];
+    // Cut in the middle of every frame, one byte at a time.
+    for (let i = 0; i < split.length; i++)
+      reader.push(split.subarray(i, i + 1), (buf, start, end) => {
+        const f = buf.subarray(start, end);
+        seen.push({ memory: f.buffer, bytes: `${f.length}:${f[0]}:${f[f.length - 1]}` });
+        return true;
+      });
+    expect(seen.map((s) => s.bytes)).toEqual(['5000:1:1', '6000:2:2', `${300 * 1024}:9:9`, '7000:3:3']);
+    expect(seen[1]?.memory).toBe(seen[0]?.memory);
+    // A frame over 256 KiB is assembled on its own and not kept.
+    expect(seen[2]?.memory).not.toBe(seen[0]?.memory);
+    expect(seen[3]?.memory).not.toBe(seen[2]?.memory);
+  });
+
   it('stops when told to and reports a stream cut inside a frame', () => {
     let n = 0;
     new FrameReader().push(stream, () => ++n < 2);

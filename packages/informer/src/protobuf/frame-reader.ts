@@ -3,18 +3,27 @@ import { ProtobufDecodeError } from './errors';
 /** A frame larger than this is refused as corrupt rather than buffered (client-go's default limit is 100 MiB too). */
 const MAX_FRAME = 100 * 1024 * 1024;
 
+/** The assembly buffer is kept for the next split frame up to this size (an EndpointSlice of 1,000 endpoints fits). */
+const KEPT_ASSEMBLY = 256 * 1024;
+
 /**
  * Splits a protobuf watch stream (each frame a 4-byte big-endian length, then that many bytes)
  * as its chunks arrive. A frame inside one chunk is handed over as a view of that chunk (no
- * copy); only a frame split over chunks is assembled, once, into a buffer of its own size.
+ * copy); a frame split over chunks is assembled, once, into one buffer the reader keeps for the
+ * next such frame. `onFrame` must be done with the bytes when it returns (the decoders copy
+ * what they keep): a relist streams thousands of split frames, and a buffer each was external
+ * memory that only a collection freed, piling up between collections when the decode itself
+ * allocates little.
  */
 export class FrameReader {
   /** The length prefix's bytes read so far, when it was split over chunks. */
   private header = 0;
   private headerBytes = 0;
-  /** The frame being assembled over chunks, and how much of it has arrived. */
+  /** The frame being assembled over chunks (a view of `assembly`), and how much of it has arrived. */
   private partial: Buffer | undefined;
   private filled = 0;
+  /** Where split frames are assembled, grown as needed; kept while at most KEPT_ASSEMBLY bytes. */
+  private assembly: Buffer | undefined;
 
   /**
    * Hands each frame `chunk` completes to `onFrame` (the buffer and the frame's start and end
@@ -32,7 +41,9 @@ export class FrameReader {
         if (this.filled < this.partial.length) return;
         const frame = this.partial;
         this.partial = undefined;
-        if (!onFrame(frame, 0, frame.length)) return;
+        const more = onFrame(frame, 0, frame.length);
+        if (this.assembly && this.assembly.length > KEPT_ASSEMBLY) this.assembly = undefined;
+        if (!more) return;
         continue;
       }
       if (this.headerBytes === 0 && pos + 4 <= n) {
@@ -60,7 +71,11 @@ export class FrameReader {
   private startPartial(length: number): void {
     if (length > MAX_FRAME)
       throw new ProtobufDecodeError('watch frame', 0, `length ${length} is over the ${MAX_FRAME}-byte limit`);
-    this.partial = Buffer.allocUnsafe(length);
+    if (!this.assembly || this.assembly.length < length)
+      this.assembly = Buffer.allocUnsafe(
+        Math.max(length, this.assembly ? this.assembly.length * 2 : 16 * 1024),
+      );
+    this.partial = this.assembly.subarray(0, length);
     this.filled = 0;
   }
 
