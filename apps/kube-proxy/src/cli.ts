@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { glibcTrimFreeHeap, releaseFreeHeapPeriodically } from './free-heap-release';
 import { buildProgram } from './program';
 import type { RunningProxy } from './run-proxy';
 
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   if (running) {
     process.once('SIGTERM', shutDown);
     process.once('SIGINT', shutDown);
+    const trim = await glibcTrimFreeHeap();
+    if (trim) releaseFreeHeapPeriodically(trim);
   }
 }
 
