@@ -30,6 +30,7 @@ const ELSEWHERE: Record<string, string> = {
   'tools/bench.mjs': 'runs the bench scripts, which start it through the files above',
   'tools/sea/sea-binaries.test.ts': '--version, --help and a bad flag only',
   'tools/soak/soak.bench.ts': 'through kubelet-process.ts',
+  'tools/soak/unit-start.ts': "reads the agents' units; runs only `ulimit -Hn`",
   'tools/sea/multi-call.test.ts': "--version, --help and kube-proxy's render only",
   'tools/sea/lazy-proxy-agents.test.ts':
     "runs a bundle of client-node alone; only reads the kubelet bundle's inputs",
