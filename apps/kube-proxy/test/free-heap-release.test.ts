@@ -1,40 +1,59 @@
-import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { glibcTrimFreeHeap, releaseFreeHeapPeriodically } from '../src/free-heap-release';
+import { releaseFreeHeapPeriodically } from '../src/free-heap-release';
 
 const MiB = 1048576;
-const rssAnon = () =>
-  Number(/^RssAnon:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) * 1024;
+
+// In a process of its own (RssAnon is the whole process's, and test files share theirs): 48 MiB
+// of 48 KiB buffers (glibc's heap, under its mmap threshold), each followed by a 1 KiB one that
+// stays (a typed array of 64 bytes or less would live in V8's heap, not glibc's), so every freed
+// buffer is a free chunk below a live one, out of a top trim's reach; then the release.
+const CHILD = `
+const { readFileSync } = require('node:fs');
+const rssAnon = () => Number(/^RssAnon:\\s+(\\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+(async () => {
+  const { glibcTrimFreeHeap } = await import(process.argv[1]);
+  const trim = await glibcTrimFreeHeap();
+  const before = rssAnon();
+  let big = [];
+  const pins = [];
+  for (let i = 0; i < 1024; i++) {
+    big.push(Buffer.alloc(48 * 1024, 1));
+    pins.push(Buffer.allocUnsafeSlow(1024).fill(2));
+  }
+  big = [];
+  gc();
+  gc();
+  const freed = rssAnon();
+  const released = trim ? trim() : undefined;
+  const trimmed = rssAnon();
+  process.stdout.write(JSON.stringify({ before, freed, trimmed, released, pinsKept: pins.every((p) => p[1023] === 2) }));
+})();
+`;
 
 describe('free heap release', () => {
   afterEach(() => vi.useRealTimers());
 
-  it("hands back the pages of glibc's free chunks below live ones, which freeing alone leaves resident", async () => {
-    const trim = await glibcTrimFreeHeap();
-    expect(trim).toBeDefined();
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    // 48 MiB of 48 KiB buffers (glibc's heap, under its mmap threshold), each followed by a small
-    // one that stays (1 KiB: a typed array of 64 bytes or less lives in V8's heap, not glibc's):
-    // every freed buffer is a free chunk below a live one, out of a top trim's reach.
-    const before = rssAnon();
-    let big: Buffer[] = [];
-    const pins: Buffer[] = [];
-    for (let i = 0; i < 1024; i++) {
-      big.push(Buffer.alloc(48 * 1024, 1));
-      pins.push(Buffer.allocUnsafeSlow(1024).fill(2));
-    }
-    big = [];
-    gc();
-    gc();
-    const freed = rssAnon();
-    expect((freed - before) / MiB).toBeGreaterThan(32);
-    expect(trim?.()).toBe(true);
-    const trimmed = rssAnon();
-    expect((freed - trimmed) / MiB).toBeGreaterThan(24);
-    expect(pins.every((p) => p[1023] === 2)).toBe(true);
+  it("hands back the pages of glibc's free chunks below live ones, which freeing alone leaves resident", () => {
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--expose-gc',
+        '--import',
+        'tsx',
+        '-e',
+        CHILD,
+        join(import.meta.dirname, '../src/free-heap-release.ts'),
+      ],
+      { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, timeout: 60_000 },
+    );
+    expect(child.stderr).toBe('');
+    const r = JSON.parse(child.stdout) as Record<string, number | boolean>;
+    expect(r.released).toBe(true);
+    expect(((r.freed as number) - (r.before as number)) / MiB).toBeGreaterThan(32);
+    expect(((r.freed as number) - (r.trimmed as number)) / MiB).toBeGreaterThan(24);
+    expect(r.pinsKept).toBe(true);
   });
 
   it('trims on a timer that does not hold the process, until stopped', () => {
