@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -139,4 +140,18 @@ export function fakeNodeFlags(options: {
     '--fail-cgroupv1=false',
     NO_HOST_IPTABLES,
   ];
+}
+
+/** `dir`/config.yaml: a KubeletConfiguration with its logs under `dir`, on 127.0.0.1, then `lines`. */
+export async function writeKubeletConfig(dir: string, lines: string[]): Promise<void> {
+  await writeFile(
+    join(dir, 'config.yaml'),
+    [
+      'apiVersion: kubelet.config.k8s.io/v1beta1',
+      'kind: KubeletConfiguration',
+      `podLogsDir: ${join(dir, 'logs')}`,
+      'address: 127.0.0.1',
+      ...lines,
+    ].join('\n'),
+  );
 }

@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificatesV1Api, CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, killChild, node, waitFor } from './binary-harness';
+import { cli, fakeNodeFlags, freePort, killChild, node, waitFor, writeKubeletConfig } from './binary-harness';
 
 const NODE = 'bootstrap-events-node';
 
@@ -50,16 +50,7 @@ describe('nodeagent-kubelet: events recorded before TLS bootstrap finished', () 
   it('keeps them and writes them with the client certificate once it is issued', async () => {
     const token = api.createBootstrapToken();
     api.writeBootstrapKubeconfig(join(dir, 'bootstrap-kubelet.conf'), token);
-    await writeFile(
-      join(dir, 'config.yaml'),
-      [
-        'apiVersion: kubelet.config.k8s.io/v1beta1',
-        'kind: KubeletConfiguration',
-        `podLogsDir: ${join(dir, 'logs')}`,
-        'address: 127.0.0.1',
-        'rotateCertificates: true',
-      ].join('\n'),
-    );
+    await writeKubeletConfig(dir, ['rotateCertificates: true']);
     const certDir = join(dir, 'pki');
     child = spawn(
       node,

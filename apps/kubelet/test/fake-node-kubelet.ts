@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { type ApiServer, type ApiServerOptions, startApiServer } from '@nodeagent/testing/apiserver';
-import { cli, fakeNodeFlags, freePort, killChild, node } from './binary-harness';
+import { cli, fakeNodeFlags, freePort, killChild, node, writeKubeletConfig } from './binary-harness';
 
 /** The image every fake node's runtime holds. */
 export const busybox = 'localhost/nodeagent/busybox:1.0';
@@ -57,7 +57,7 @@ export async function fakeNodeKubelet(options: FakeNodeKubeletOptions): Promise<
     api = await startApiServer(options.api);
     api.writeKubeconfig(join(dir, 'kubeconfig'));
     fake = await FakeRuntime.start({ images: [{ ref: busybox }] });
-    await writeConfig(dir, options.config ?? []);
+    await writeKubeletConfig(dir, options.config ?? []);
   } catch (error) {
     // Nothing half started outlives a failed set-up.
     await fake?.stop();
@@ -66,19 +66,6 @@ export async function fakeNodeKubelet(options: FakeNodeKubeletOptions): Promise<
     throw error;
   }
   return running(dir, options, api, fake);
-}
-
-async function writeConfig(dir: string, lines: string[]): Promise<void> {
-  await writeFile(
-    join(dir, 'config.yaml'),
-    [
-      'apiVersion: kubelet.config.k8s.io/v1beta1',
-      'kind: KubeletConfiguration',
-      `podLogsDir: ${join(dir, 'logs')}`,
-      'address: 127.0.0.1',
-      ...lines,
-    ].join('\n'),
-  );
 }
 
 function running(

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { lstat, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -9,7 +9,7 @@ import { CertificatesV1Api, CoordinationV1Api, CoreV1Api } from '@kubernetes/cli
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fakeNodeFlags, freePort, node, waitFor } from './binary-harness';
+import { cli, fakeNodeFlags, freePort, node, waitFor, writeKubeletConfig } from './binary-harness';
 
 const run = promisify(execFile);
 const NODE = 'tls-node';
@@ -71,20 +71,13 @@ describe('nodeagent-kubelet joins with only a bootstrap kubeconfig (TLS bootstra
   it('gets its client certificate through a CSR, registers its Node with it, rotates both certificates and keeps working', async () => {
     const token = api.createBootstrapToken();
     api.writeBootstrapKubeconfig(join(dir, 'bootstrap-kubelet.conf'), token);
-    await writeFile(
-      join(dir, 'config.yaml'),
-      [
-        'apiVersion: kubelet.config.k8s.io/v1beta1',
-        'kind: KubeletConfiguration',
-        `podLogsDir: ${join(dir, 'logs')}`,
-        'address: 127.0.0.1',
-        'rotateCertificates: true',
-        'serverTLSBootstrap: true',
-        // Frequent heartbeats: requests that must keep authenticating across the rotation.
-        'nodeStatusUpdateFrequency: 1s',
-        'nodeLeaseDurationSeconds: 4',
-      ].join('\n'),
-    );
+    await writeKubeletConfig(dir, [
+      'rotateCertificates: true',
+      'serverTLSBootstrap: true',
+      // Frequent heartbeats: requests that must keep authenticating across the rotation.
+      'nodeStatusUpdateFrequency: 1s',
+      'nodeLeaseDurationSeconds: 4',
+    ]);
     const port = await freePort();
     const kubeconfig = join(dir, 'kubelet.conf');
     const certDir = join(dir, 'pki');
