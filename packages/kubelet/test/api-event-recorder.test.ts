@@ -14,6 +14,7 @@ import {
   maxTriesPerEvent,
 } from '../src/sources/api-event-recorder';
 import { startEngine, testPod } from './helpers/engine';
+import { podWarningEvent } from './helpers/pod-warning-event';
 
 let server: ApiServer;
 let core: CoreV1Api;
@@ -97,14 +98,7 @@ describe('apiEventSink (upstream correlation and node events)', () => {
   it('throttles an identical event beyond the spam burst (25, then one every 5 minutes)', () => {
     const clock = new FakeClock(0);
     const correlator = new EventCorrelator(() => clock.now());
-    const event = (message: string) => ({
-      metadata: { name: `p.${message}` },
-      involvedObject: { kind: 'Pod', name: 'p', namespace: 'default', uid: 'u' },
-      type: 'Warning',
-      reason: 'Unhealthy',
-      message,
-      source: { component: 'kubelet', host: 'n' },
-    });
+    const event = (message: string) => podWarningEvent(message, { reason: 'Unhealthy' });
     const actions = Array.from(
       { length: 27 },
       () => correlator.correlate(event('Liveness probe failed: ')).action,
@@ -121,14 +115,7 @@ describe('apiEventSink (upstream correlation and node events)', () => {
   it('combines more than 10 different messages of one reason about one object', () => {
     const correlator = new EventCorrelator(() => 0);
     const results = Array.from({ length: 11 }, (_, i) =>
-      correlator.correlate({
-        metadata: { name: `p.${i}` },
-        involvedObject: { kind: 'Pod', name: 'p', namespace: 'default', uid: 'u' },
-        type: 'Warning',
-        reason: 'Failed',
-        message: `Error: ${i}`,
-        source: { component: 'kubelet', host: 'n' },
-      }),
+      correlator.correlate(podWarningEvent(`Error: ${i}`, { metadata: { name: `p.${i}` } })),
     );
     expect(results.slice(0, 9).every((r) => r.action === 'create')).toBe(true);
     expect(results[9]).toMatchObject({

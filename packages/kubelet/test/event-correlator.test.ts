@@ -1,17 +1,9 @@
-import type { CoreV1Event } from '@kubernetes/client-node';
 import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { EventCorrelator, maxLruCacheEntries } from '../src/events/event-correlator';
+import { podWarningEvent } from './helpers/pod-warning-event';
 
-const event = (message: string, extra: Partial<CoreV1Event> = {}): CoreV1Event => ({
-  metadata: { name: `p.${message}` },
-  involvedObject: { kind: 'Pod', name: 'p', namespace: 'default', uid: 'u' },
-  type: 'Warning',
-  reason: 'Failed',
-  message,
-  source: { component: 'kubelet', host: 'n' },
-  ...extra,
-});
+const event = podWarningEvent;
 
 describe('EventCorrelator (client-go events_cache.go)', () => {
   it('counts each different message once towards aggregation, however often it repeats', () => {
