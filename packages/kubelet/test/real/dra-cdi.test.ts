@@ -123,9 +123,12 @@ describe('a DRA claim on containerd', () => {
     else expect(env).toBe('');
 
     node.deletePod('np-dra', 1);
-    for (let i = 0; i < 300 && plugin!.calls.every((c) => !c.method.endsWith('/NodeUnprepareResources')); i++)
+    // A call is recorded when it arrives; its response only once the plugin removed the spec.
+    const unprepares = () => plugin!.calls.filter((c) => c.method.endsWith('/NodeUnprepareResources'));
+    for (let i = 0; i < 300 && !unprepares().some((c) => c.response); i++)
       await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(plugin!.calls.filter((c) => c.method.endsWith('/NodeUnprepareResources'))).toHaveLength(1);
+    expect(unprepares()).toHaveLength(1);
+    expect(unprepares()[0]!.response).toEqual({ claims: { [uid]: { error: '' } } });
     await expect(access(plugin!.cdiSpecPath(uid))).rejects.toThrow();
   }, 240_000);
 });
