@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { glibcTrimFreeHeap, releaseFreeHeapPeriodically } from './free-heap-release';
+import { glibcTrimFreeHeap, releaseFreeHeapPeriodically } from '@nodeagent/primitives';
 import { buildProgram } from './program';
 import type { RunningProxy } from './run-proxy';
 
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   if (running) {
     process.once('SIGTERM', shutDown);
     process.once('SIGINT', shutDown);
-    const trim = await glibcTrimFreeHeap();
+    const trim = await glibcTrimFreeHeap(() => import('koffi'));
     if (trim) releaseFreeHeapPeriodically(trim);
   }
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { glibcTrimFreeHeap, releaseFreeHeapPeriodically } from '@nodeagent/primitives';
 import { klogTextStream } from '@nodeagent/primitives/klog';
 import { pino } from 'pino';
 import { reportStartError } from './command-line-report';
@@ -42,6 +43,8 @@ async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+  const trim = await glibcTrimFreeHeap(() => import('koffi'));
+  if (trim) releaseFreeHeapPeriodically(trim);
 }
 
 const argv = process.argv.slice(2);

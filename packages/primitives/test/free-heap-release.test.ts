@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { releaseFreeHeapPeriodically } from '../src/free-heap-release';
+import { glibcTrimFreeHeap, releaseFreeHeapPeriodically } from '../src/free-heap-release';
 
 const MiB = 1048576;
 
@@ -14,7 +14,7 @@ const { readFileSync } = require('node:fs');
 const rssAnon = () => Number(/^RssAnon:\\s+(\\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
 (async () => {
   const { glibcTrimFreeHeap } = await import(process.argv[1]);
-  const trim = await glibcTrimFreeHeap();
+  const trim = await glibcTrimFreeHeap(() => import('koffi'));
   const before = rssAnon();
   let big = [];
   const pins = [];
@@ -54,6 +54,11 @@ describe('free heap release', () => {
     expect(((r.freed as number) - (r.before as number)) / MiB).toBeGreaterThan(32);
     expect(((r.freed as number) - (r.trimmed as number)) / MiB).toBeGreaterThan(24);
     expect(r.pinsKept).toBe(true);
+  });
+
+  it('is undefined where koffi does not load', async () => {
+    const missing = Object.assign(new Error("Cannot find package 'koffi'"), { code: 'ERR_MODULE_NOT_FOUND' });
+    await expect(glibcTrimFreeHeap(() => Promise.reject(missing))).resolves.toBeUndefined();
   });
 
   it('trims on a timer that does not hold the process, until stopped', () => {

@@ -4,8 +4,8 @@
 // that peak stayed charged to kube-proxy's cgroup for the rest of its life (the soak: 23–27 MiB
 // of free heap resident after one API server restart). malloc_trim(0) hands back the whole pages
 // of every free chunk (MADV_DONTNEED); glibc reuses them as before, zero-filled when touched
-// again. Go's runtime returns its free pages the same way, so upstream's kube-proxy pays no such
-// peak after the fact.
+// again. Go's runtime returns its free pages the same way, so upstream's agents pay no such
+// peak after the fact. The kubelet's pod churn and relists leave the same free chunks behind.
 
 /** Once a minute: a relist's peak is not paid for long, and one pass over glibc's free lists costs next to nothing. */
 export const FREE_HEAP_RELEASE_INTERVAL_MS = 60_000;
@@ -13,19 +13,22 @@ export const FREE_HEAP_RELEASE_INTERVAL_MS = 60_000;
 /** Hands glibc's free heap pages back to the system; returns whether any were. */
 export type TrimFreeHeap = () => boolean;
 
-/** What this module uses of koffi, the same on the package and on the addon the executable embeds. */
+/** What this module uses of koffi, the same on the npm package and on the addon an executable embeds. */
 interface Koffi {
   load(path: string): { func(signature: string): unknown };
 }
 
 /**
- * glibc's malloc_trim(0) through koffi (imported by a literal import(), which the single
- * executable answers with the koffi addon it embeds); undefined where koffi is not installed or
- * the C library has no malloc_trim (musl).
+ * glibc's malloc_trim(0) through koffi, which `loadKoffi` imports: the caller's literal
+ * `() => import('koffi')`, so that a bundler sees it and a single executable answers it with the
+ * koffi addon it embeds, while this package itself needs no koffi. Undefined where koffi does not
+ * load or the C library has no malloc_trim (musl).
  */
-export async function glibcTrimFreeHeap(): Promise<TrimFreeHeap | undefined> {
+export async function glibcTrimFreeHeap(
+  loadKoffi: () => Promise<unknown>,
+): Promise<TrimFreeHeap | undefined> {
   try {
-    const m = (await import('koffi')) as { default?: Koffi } & Partial<Koffi>;
+    const m = (await loadKoffi()) as { default?: Koffi } & Partial<Koffi>;
     const libc = ((m.default ?? m) as Koffi).load('libc.so.6');
     const trim = libc.func('int malloc_trim(size_t pad)') as (pad: number) => number;
     return () => trim(0) === 1;
