@@ -68,9 +68,10 @@ function readProtobufList<T>(
   res: IncomingMessage,
   flags: DecodeFlags,
   each: (item: T) => T,
+  held: HeldObjects | undefined,
 ): Promise<DecodedList<T> & { bytes: number }> {
   return new Promise((resolve, reject) => {
-    const reader = new ListStreamReader<T>(flags, each);
+    const reader = new ListStreamReader<T>(flags, each, held);
     let bytes = 0;
     res.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
@@ -237,7 +238,7 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
         throw failed.error;
       }
       if (this.protobuf && isProtobufContentType(res.headers['content-type'])) {
-        const read = await readProtobufList(res, this.protobuf, each ?? ((item: T) => item));
+        const read = await readProtobufList(res, this.protobuf, each ?? ((item: T) => item), options.held);
         observation.read(read.bytes);
         return { ...read, rest: undefined };
       }

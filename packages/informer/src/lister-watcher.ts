@@ -8,6 +8,12 @@ export interface ListOptions {
   limit?: number;
   continue?: string;
   resourceVersion?: string;
+  /**
+   * Objects the caller holds: an item found here at its resourceVersion may be handed over as
+   * the held object itself, its decode and the `each` given to `list` skipped (the protobuf
+   * list decoder does; JSON items are parsed whole). The reflector gives its store to a relist.
+   */
+  held?: HeldObjects;
 }
 
 /** One page of a list: its items, the collection's resourceVersion and the next page's token. */

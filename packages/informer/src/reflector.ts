@@ -124,6 +124,10 @@ export class Reflector<T extends InformerObject> {
         ? this.store.storedAt(namespace, name, resourceVersion)
         : undefined,
   };
+  /** The store, to a relist's LIST decoder: an item at the stored version is the stored copy, undecoded. */
+  private readonly heldByStore: HeldObjects = {
+    at: (namespace, name, resourceVersion) => this.store.storedAt(namespace, name, resourceVersion),
+  };
   /** A stream from the last resourceVersion was refused (410, too large): the next starts from "". */
   private resourceVersionUnavailable = false;
 
@@ -250,6 +254,8 @@ export class Reflector<T extends InformerObject> {
         ...(this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {}),
         ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
         ...(cont ? { continue: cont } : {}),
+        // A list held apart until it replaces the store brings back its stored copies (heldForReplace).
+        ...(direct ? {} : { held: this.heldByStore }),
       };
       let page: Awaited<ReturnType<ListerWatcher<T>['list']>>;
       try {

@@ -58,6 +58,53 @@ describe('ListStreamReader', () => {
     expect(reader.end().items.map((i) => i.metadata.name)).toEqual(['a', 'ü', 'c']);
   });
 
+  it('an item held at its resourceVersion is the held one: its message unread past the metadata, not passed to `each`', () => {
+    const held = { metadata: { name: 'a', namespace: 'ns', resourceVersion: '5' }, kept: true };
+    const asked: string[] = [];
+    const store = {
+      at(namespace: string, name: string, resourceVersion: string) {
+        asked.push(`${namespace}/${name}@${resourceVersion}`);
+        return name === 'a' && resourceVersion === '5' ? held : undefined;
+      },
+    };
+    const slice = (name: string, rv: string) =>
+      encode(T.slice, {
+        metadata: { name, namespace: 'ns', resourceVersion: rv },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: ['10.0.0.1'] }],
+      });
+    // After `a`'s metadata, bytes no decoder accepts: a held item is not read that far.
+    const garbled = Buffer.concat([slice('a', '5'), Buffer.from([0x12, 0x05, 0xff, 0xff, 0xff, 0xff, 0xff])]);
+    const list = envelope(
+      'discovery.k8s.io/v1',
+      'EndpointSliceList',
+      Buffer.concat([
+        encode(T.sliceList, { metadata: { resourceVersion: '9' } }),
+        encode(T.sliceList, { items: [{}] }).subarray(0, 1),
+        Buffer.from([garbled.length]),
+        garbled,
+        encode(T.sliceList, { items: [{}] }).subarray(0, 1),
+        Buffer.from([slice('b', '6').length]),
+        slice('b', '6'),
+      ]),
+    );
+    const eached: string[] = [];
+    const reader = new ListStreamReader<{ metadata: { name: string } }>(
+      DECODE_ALL,
+      (item) => {
+        eached.push(item.metadata.name);
+        return item;
+      },
+      store,
+    );
+    for (let i = 0; i < list.length; i += 7) reader.push(list.subarray(i, i + 7));
+    const items = reader.end().items;
+    expect(items[0]).toBe(held);
+    expect(items[1]).toMatchObject({ metadata: { name: 'b', resourceVersion: '6' }, addressType: 'IPv4' });
+    expect(eached).toEqual(['b']);
+    expect(asked).toEqual(['ns/a@5', 'ns/b@6']);
+  });
+
   it('a body cut short, a wrong magic or a list kind it does not decode is a ProtobufDecodeError', () => {
     for (const cut of [2, 10, body.length - 1]) {
       expect(() => stream(body.subarray(0, cut), [])).toThrow(ProtobufDecodeError);

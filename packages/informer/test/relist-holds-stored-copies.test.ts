@@ -113,6 +113,9 @@ describe('a relist holds the stored copy of an unchanged object', { timeout: 30_
     expect(inf.get('ns/a')).toBe(storedA);
     expect(inf.get('ns/b')?.metadata?.resourceVersion).toBe('6');
     expect(transformed).toEqual(['a@1', 'b@2', 'b@6']);
+    // The relist's LIST offers its decoder the store: `a` at its version is the stored copy.
+    expect(lw.lists[1]?.held?.at('ns', 'a', '1')).toBe(storedA);
+    expect(lw.lists[1]?.held?.at('ns', 'a', '2')).toBeUndefined();
     await inf.stop();
   });
 });

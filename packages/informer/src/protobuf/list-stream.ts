@@ -1,6 +1,7 @@
 import { readEndpointSlice } from './endpoint-slice';
 import { PROTOBUF_MAGIC } from './envelope';
 import { ProtobufDecodeError } from './errors';
+import type { HeldObjects } from './held-objects';
 import type { DecodedList } from './list';
 import { readListMetaTo } from './list-meta';
 import type { DecodeFlags } from './omit';
@@ -29,15 +30,37 @@ export class ListStreamReader<T> {
   private offset = 0;
   private rawEnd = -1;
   private readItem:
-    | ((r: ProtoReader, end: number, flags: DecodeFlags, apiVersion: undefined) => unknown)
+    | ((
+        r: ProtoReader,
+        end: number,
+        flags: DecodeFlags,
+        apiVersion: undefined,
+        held?: HeldObjects,
+      ) => unknown)
     | undefined;
+  /** `held` as the item decoders ask it, noting what it hands back: that item skips `each`. */
+  private readonly heldItems: HeldObjects | undefined;
+  private handedBack: object | undefined;
   /** Unknown's fields after raw (contentEncoding, contentType): kept to check at the end. */
   private trailer: Buffer[] = [];
 
+  /**
+   * `held`: objects the caller holds; an item held at its resourceVersion is that object, its
+   * message read no further than its metadata and not passed through `each` (it went through
+   * it when the caller stored it).
+   */
   constructor(
     private readonly flags: DecodeFlags,
     private readonly each: (item: T) => T,
-  ) {}
+    held?: HeldObjects,
+  ) {
+    this.heldItems = held && {
+      at: (namespace, name, resourceVersion) => {
+        this.handedBack = held.at(namespace, name, resourceVersion);
+        return this.handedBack;
+      },
+    };
+  }
 
   /** Reads the next chunk of the body: every item it completes is decoded and passed through `each`. */
   push(chunk: Buffer): void {
@@ -152,8 +175,11 @@ export class ListStreamReader<T> {
 
   private decodeField(tag: number, buf: Buffer, start: number, end: number): void {
     const r = new ProtoReader(buf, start, end);
-    if (tag === 18) this.list.items.push(this.each(this.readItem!(r, end, this.flags, undefined) as T));
-    else if (tag === 10) this.list.metadata = readListMetaTo(r, end) as DecodedList<T>['metadata'];
+    if (tag === 18) {
+      this.handedBack = undefined;
+      const item = this.readItem!(r, end, this.flags, undefined, this.heldItems) as T;
+      this.list.items.push(item === this.handedBack ? item : this.each(item));
+    } else if (tag === 10) this.list.metadata = readListMetaTo(r, end) as DecodedList<T>['metadata'];
   }
 }
 
