@@ -19,8 +19,8 @@ interface Koffi {
 }
 
 /**
- * glibc's malloc_trim(0) through koffi, which `loadKoffi` imports: the caller's literal
- * `() => import('koffi')`, so that a bundler sees it and a single executable answers it with the
+ * glibc's malloc_trim(0) through koffi, which `loadKoffi` imports: the caller's own literal
+ * dynamic import of koffi, so that a bundler sees it and a single executable answers it with the
  * koffi addon it embeds, while this package itself needs no koffi. Undefined where koffi does not
  * load or the C library has no malloc_trim (musl).
  */
