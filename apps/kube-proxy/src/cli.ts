@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { glibcTrimFreeHeap, releaseFreeHeapPeriodically } from '@nodeagent/primitives';
+import { glibcTrimFreeHeap, releaseFreeHeapPeriodically } from '@nodeagent/primitives/free-heap-release';
 import { buildProgram } from './program';
 import type { RunningProxy } from './run-proxy';
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { glibcTrimFreeHeap, releaseFreeHeapPeriodically } from '@nodeagent/primitives';
+import { glibcTrimFreeHeap, releaseFreeHeapPeriodically } from '@nodeagent/primitives/free-heap-release';
 import { klogTextStream } from '@nodeagent/primitives/klog';
 import { pino } from 'pino';
 import { reportStartError } from './command-line-report';

@@ -32,12 +32,6 @@ export {
   isInvalidQuantityError,
   withCode,
 } from './errors';
-export {
-  FREE_HEAP_RELEASE_INTERVAL_MS,
-  glibcTrimFreeHeap,
-  releaseFreeHeapPeriodically,
-  type TrimFreeHeap,
-} from './free-heap-release';
 export { type KeepTrying, type KeepTryingOptions, keepTrying } from './keep-trying';
 export {
   float32Fraction,
