@@ -4,7 +4,7 @@ import { ProtobufDecodeError } from '../src/protobuf/errors';
 import { decodeList } from '../src/protobuf/list';
 import { DECODE_ALL, decodeFlags } from '../src/protobuf/omit';
 import { decodeWatchEvent } from '../src/protobuf/watch-event';
-import { encode, envelope, seconds, T, watchFrame, withUnknownFields } from './protobuf-fixtures';
+import { encode, envelope, holdingOne, seconds, T, watchFrame, withUnknownFields } from './protobuf-fixtures';
 
 function decodeObject(apiVersion: string, kind: string, raw: Buffer, omit: string[] = []) {
   const bytes = envelope(apiVersion, kind, raw);
@@ -387,14 +387,7 @@ describe('Status, envelope, lists and watch events', () => {
   });
 
   it('an ADDED object held at its resourceVersion is the held one, the rest of its message unread', () => {
-    const held = { metadata: { name: 's', namespace: 'ns', resourceVersion: '7' }, kept: true };
-    const asked: string[] = [];
-    const store = {
-      at(namespace: string, name: string, resourceVersion: string) {
-        asked.push(`${namespace}/${name}@${resourceVersion}`);
-        return namespace === 'ns' && name === 's' && resourceVersion === '7' ? held : undefined;
-      },
-    };
+    const { held, asked, store } = holdingOne('s', '7');
     const sliceAt = (rv: string) =>
       encode(T.slice, {
         metadata: { name: 's', namespace: 'ns', resourceVersion: rv },

@@ -108,3 +108,19 @@ export function recordResponseSizes(): number[] {
   } satisfies RestClientMetrics);
   return sizes;
 }
+
+/**
+ * Held objects (the store a relist hands its decoder) holding one object, `ns/<name>` at
+ * `resourceVersion`; every question is noted in `asked` as `namespace/name@resourceVersion`.
+ */
+export function holdingOne(name: string, resourceVersion: string) {
+  const held = { metadata: { name, namespace: 'ns', resourceVersion }, kept: true };
+  const asked: string[] = [];
+  const store = {
+    at(namespace: string, n: string, rv: string) {
+      asked.push(`${namespace}/${n}@${rv}`);
+      return namespace === 'ns' && n === name && rv === resourceVersion ? held : undefined;
+    },
+  };
+  return { held, asked, store };
+}

@@ -3,7 +3,7 @@ import { ProtobufDecodeError } from '../src/protobuf/errors';
 import { decodeList } from '../src/protobuf/list';
 import { ListStreamReader } from '../src/protobuf/list-stream';
 import { DECODE_ALL } from '../src/protobuf/omit';
-import { encode, envelope, T } from './protobuf-fixtures';
+import { encode, envelope, holdingOne, T } from './protobuf-fixtures';
 
 const body = envelope(
   'discovery.k8s.io/v1',
@@ -59,14 +59,7 @@ describe('ListStreamReader', () => {
   });
 
   it('an item held at its resourceVersion is the held one: its message unread past the metadata, not passed to `each`', () => {
-    const held = { metadata: { name: 'a', namespace: 'ns', resourceVersion: '5' }, kept: true };
-    const asked: string[] = [];
-    const store = {
-      at(namespace: string, name: string, resourceVersion: string) {
-        asked.push(`${namespace}/${name}@${resourceVersion}`);
-        return name === 'a' && resourceVersion === '5' ? held : undefined;
-      },
-    };
+    const { held, asked, store } = holdingOne('a', '5');
     const slice = (name: string, rv: string) =>
       encode(T.slice, {
         metadata: { name, namespace: 'ns', resourceVersion: rv },
