@@ -4,7 +4,7 @@ import { KUBE_FIREWALL, KUBE_PROXY_CANARY } from './chain-names';
 import { IPTABLES_JUMP_RULES, KUBELET_JUMP_RULES, LEGACY_JUMP_RULES } from './jump-rules';
 
 /**
- * What a full sync writes besides the ruleset: our canary chains (declared in the main
+ * What a full sync writes besides the ruleset: our missing canary chains (declared in the main
  * payload) and the jumps from built-in chains that are missing (a second, small payload).
  * Two iptables-restore runs instead of an `iptables -N` / `-C` / `-I` process per chain and
  * rule (~30 runs, 0.2–0.5 s).
@@ -74,7 +74,11 @@ export async function readKernelForFullSync(exec: IptablesExecutor): Promise<Ker
   const remove = LEGACY_JUMP_RULES.filter((j) =>
     present[j.table].has(renderRule(['-A', j.chain, ...j.args])),
   );
-  const declare = CANARY_TABLES.map((table) => ({ table, chain: KUBE_PROXY_CANARY }));
+  // A canary only where it is missing: one present now and deleted before this sync's restore
+  // (a flush racing the sync) stays missing, so the next check repairs what that flush took.
+  const declare = CANARY_TABLES.filter((t) => !chainsInSave(tables.get(t) ?? '').has(KUBE_PROXY_CANARY)).map(
+    (table) => ({ table, chain: KUBE_PROXY_CANARY }),
+  );
   // KUBE-FIREWALL must exist for its jumps; declaring it flushes it, so only when missing
   // (the sync declares and fills it itself while localhost NodePorts are active).
   if (!chainsInSave(filter).has(KUBE_FIREWALL)) declare.push({ table: 'filter', chain: KUBE_FIREWALL });

@@ -6,7 +6,7 @@ import { KUBE_PROXY_NFACCT_COUNTERS, type NfacctClient } from '../runtime/nfacct
 import { registerNfacctMetrics } from '../runtime/nfacct-metrics';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
 import type { ConntrackCleaner } from '../shared/conntrack-cleaner';
-import type { IptablesExecutor } from '../shared/iptables-executor';
+import type { IptablesExecutor, IptablesTableName } from '../shared/iptables-executor';
 import { ProxierBase, type ProxierBaseOptions, type SyncResult } from '../shared/proxier-base';
 import { syncServiceHealth } from '../shared/sync-service-health';
 import { CANARY_TABLES, readKernelForFullSync } from './base-setup';
@@ -23,6 +23,10 @@ export type { SyncResult } from '../shared/proxier-base';
  * check's) (pkg/proxy/iptables/proxier.go NewProxier, runner.NewBoundedFrequencyRunner).
  */
 const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
+
+/** How long, and how often, a missing canary waits for the others (upstream's iptablesFlushTimeout, iptablesFlushPollTime). */
+const CANARY_FLUSH_TIMEOUT_MS = 5000;
+const CANARY_FLUSH_POLL_MS = 100;
 
 /** iptables.minSyncPeriod / iptables.syncPeriod are the base options; syncPeriod is also the canary check interval. */
 export interface IptablesProxierOptions extends ProxierBaseOptions {
@@ -155,23 +159,39 @@ export class IptablesProxier extends ProxierBase {
     }, this.syncPeriodMs);
   }
 
-  /** Someone flushed our tables (firewalld reload, iptables -F): the canary tells us to rewrite everything. */
+  /**
+   * Someone flushed our tables (firewalld reload, iptables -F): the canary tells us to rewrite
+   * everything. As upstream's Monitor, a missing canary starts a wait (polled every 100 ms, at
+   * most 5 s) for the other tables' canaries to go too, since a flush or a cleanup removes one
+   * table at a time: a full sync started after the first table would read jumps that the next
+   * table's flush then deletes.
+   */
   async checkCanary(): Promise<boolean> {
     if (!this.isInitialized() || this.lastFullSync === Number.NEGATIVE_INFINITY) return true;
-    for (const table of CANARY_TABLES) {
-      let present = false;
-      try {
-        present = await this.opts.executor.chainExists(table, KUBE_PROXY_CANARY);
-      } catch {
-        present = false;
+    const missing = await this.missingCanaries();
+    if (missing.length === 0) return true;
+    this.log.warn({ table: missing[0], family: this.family }, 'canary chain missing, forcing full resync');
+    const deadline = this.clock.now() + CANARY_FLUSH_TIMEOUT_MS;
+    while ((await this.missingCanaries()).length < CANARY_TABLES.length) {
+      if (this.stopped) return false;
+      if (this.clock.now() >= deadline) {
+        this.log.info({ family: this.family }, 'Inconsistent iptables state detected');
+        break;
       }
-      if (!present) {
-        this.log.warn({ table, family: this.family }, 'canary chain missing, forcing full resync');
-        this.forceFullSync();
-        return false;
-      }
+      await new Promise<void>((r) => this.clock.setTimeout(r, CANARY_FLUSH_POLL_MS));
     }
-    return true;
+    this.forceFullSync();
+    return false;
+  }
+
+  /** The tables whose canary chain is gone (one the kernel cannot be asked about counts as gone). */
+  private async missingCanaries(): Promise<IptablesTableName[]> {
+    const missing: IptablesTableName[] = [];
+    for (const table of CANARY_TABLES) {
+      const present = await this.opts.executor.chainExists(table, KUBE_PROXY_CANARY).catch(() => false);
+      if (!present) missing.push(table);
+    }
+    return missing;
   }
 
   async syncProxyRules(): Promise<SyncResult | undefined> {

@@ -244,9 +244,10 @@ describe('iptables mode packets (in namespaces)', { timeout: 120_000 }, () => {
     await cleanupIptables(ipt);
     // Whether the canary is gone right now is a race with the proxier's own check (syncPeriod
     // 2 s), which may already have restored it on a busy machine. What must hold: the proxier
-    // noticed the loss, ran a full sync, and traffic and all three canaries are back. The check
-    // can fire while cleanup is still deleting chains, so one resync may leave a canary missing
-    // again; the next check (syncPeriod later) must then restore it too.
+    // noticed the loss, ran a full sync, and traffic and all three canaries are back. Cleanup
+    // restores one table at a time and the check may fire between two: it waits for every
+    // canary to go, and a sync that read the kernel before the next table's cleanup leaves that
+    // table's canary missing, so the next check repairs it.
     const state = await eventually(
       async () => ({
         body: await topo.get('http://10.96.0.100:80/'),
