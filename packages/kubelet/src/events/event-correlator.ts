@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { TokenBucket } from './token-bucket';
 
@@ -42,12 +43,23 @@ const objectKey = (e: CoreV1Event) => {
   const o = e.involvedObject;
   return [e.source?.component, e.source?.host, o.kind, o.namespace, o.name, o.uid, o.apiVersion];
 };
-const join = (parts: unknown[]) => parts.map((p) => p ?? '').join('');
+
+/**
+ * client-go's key string (its parts joined), kept as the first 128 bits of its SHA-256: three
+ * caches of 4096 entries each held the whole strings, ~200 bytes apiece and a kilobyte for a
+ * probe's output in a message, which a churning node keeps full. Two of a cache's keys share a
+ * digest with a chance below 2^-100.
+ */
+const digest = (parts: unknown[]) =>
+  createHash('sha256')
+    .update(parts.map((p) => p ?? '').join(''))
+    .digest()
+    .toString('base64url', 0, 16);
 
 /** client-go getEventKey: everything that makes two events the same one, message and fieldPath included. */
-export function eventKey(e: CoreV1Event): string {
+function eventKey(e: CoreV1Event): string {
   const o = e.involvedObject;
-  return join([
+  return digest([
     e.source?.component,
     e.source?.host,
     o.kind,
@@ -77,7 +89,7 @@ function addMessage(seen: Messages | undefined, message: string): Messages {
 
 /** client-go EventAggregatorByReasonFunc: similar events differ only in their message. */
 function aggregateKey(e: CoreV1Event): string {
-  return join([...objectKey(e), e.type, e.reason, e.reportingComponent, e.reportingInstance]);
+  return digest([...objectKey(e), e.type, e.reason, e.reportingComponent, e.reportingInstance]);
 }
 
 /**
@@ -87,7 +99,7 @@ function aggregateKey(e: CoreV1Event): string {
  * bucket: a repeated identical event is throttled, different ones are not.
  */
 function spamKey(e: CoreV1Event): string {
-  return join([...objectKey(e), e.type, e.reason, e.message]);
+  return digest([...objectKey(e), e.type, e.reason, e.message]);
 }
 
 /**
