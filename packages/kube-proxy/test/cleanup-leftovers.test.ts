@@ -1,7 +1,12 @@
 import type { ApplyError } from '@nodeagent/netfilter';
 import { renderRuleArgs } from '@nodeagent/netfilter/iptables';
 import { FakeIptables } from '@nodeagent/netfilter/testing';
-import type { CommandOutput, CommandRunner, RunCommandOptions } from '@nodeagent/primitives';
+import {
+  type CommandOutput,
+  type CommandRunner,
+  FakeClock,
+  type RunCommandOptions,
+} from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { cleanupLeftovers } from '../src/cleanup/cleanup-leftovers';
 import { KubeProxyMetrics, snapshotFromObjects } from '../src/index';
@@ -124,18 +129,26 @@ describe('cleanupLeftovers (--cleanup): one read per table, one write per table 
   it("removes iptables mode's jumps and chains in one restore per table, and nothing else", async () => {
     const k = new KernelRunner();
     await k.v4.restore(FOREIGN);
+    const clock = new FakeClock();
     const proxier = new IptablesProxier({
       family: 'IPv4',
       nodeName: 'node-a',
       executor: iptablesExecutor(k.v4),
       metrics: new KubeProxyMetrics(),
+      clock,
     });
     proxier.onServiceAdd(service('web'));
     proxier.onEndpointSliceAdd(slice('web', [{ ip: '10.244.1.1' }]));
     proxier.onServicesSynced();
     proxier.onEndpointSlicesSynced();
-    expect(await proxier.syncProxyRules()).toMatchObject({ kind: 'full', ok: true });
+    // Started, so that its canary monitor makes the canaries a running kube-proxy leaves.
+    proxier.start();
+    clock.advance(0);
+    for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+    await proxier.whenIdle();
+    expect(proxier.history).toMatchObject([{ kind: 'full', ok: true }]);
     await proxier.stop();
+    expect(k.v4.userChains('mangle')).toEqual(['KUBE-PROXY-CANARY']);
     expect((await ourLines(k.v4)).length).toBeGreaterThan(20);
 
     const r = await k.cleanup();

@@ -24,7 +24,7 @@ async function synced() {
     clock,
     syncPeriodMs: 30_000,
     logger: {
-      debug() {},
+      debug: (_o, msg) => logged.push(msg ?? ''),
       info: (_o, msg) => logged.push(msg ?? ''),
       warn: (_o, msg) => logged.push(msg ?? ''),
       error() {},
@@ -72,27 +72,29 @@ async function synced() {
   };
 }
 
-describe('iptables canary', () => {
-  it('waits for every table to lose its canary before the full sync, as a flush goes one table at a time', async () => {
+describe('iptables canary (upstream utiliptables Monitor)', () => {
+  it('once the mangle canary is gone, waits for the others to go before one full sync, then makes them again', async () => {
     const { proxier, tick, fullSyncs, canaries, dropCanary, logged } = await synced();
     expect(fullSyncs()).toBe(1);
+    expect(canaries()).toEqual(['mangle', 'nat', 'filter']);
     await dropCanary('mangle');
     await tick(30_000); // the check: mangle's is gone, nat's and filter's are not yet
-    expect(logged).toContain('canary chain missing, forcing full resync');
+    expect(logged).toContain('IPTables canary deleted');
     await tick(1000);
     expect(fullSyncs()).toBe(1);
     await dropCanary('nat');
     await dropCanary('filter');
     await tick(100); // the next poll finds them all gone
+    expect(logged).toContain('Reloading after iptables flush');
     expect(fullSyncs()).toBe(2);
     expect(canaries()).toEqual(['mangle', 'nat', 'filter']);
     expect(logged).not.toContain('Inconsistent iptables state detected');
     await proxier.stop();
   });
 
-  it('resyncs after 5 s when the other canaries stay, saying the state is inconsistent', async () => {
+  it('reloads after 5 s when the other canaries stay, saying the state is inconsistent', async () => {
     const { proxier, tick, fullSyncs, canaries, dropCanary, logged } = await synced();
-    await dropCanary('nat');
+    await dropCanary('mangle');
     await tick(30_000);
     await tick(4800);
     expect(fullSyncs()).toBe(1);
@@ -103,14 +105,24 @@ describe('iptables canary', () => {
     await proxier.stop();
   });
 
-  it('a flush between a full sync’s read and its restore leaves the canaries missing, so the next check repairs the jumps', async () => {
+  it('checks only the first table, as upstream: a nat canary deleted alone is not a flush', async () => {
+    const { proxier, tick, fullSyncs, canaries, dropCanary } = await synced();
+    await dropCanary('nat');
+    await tick(30_000);
+    await tick(30_000);
+    expect(fullSyncs()).toBe(1);
+    expect(canaries()).toEqual(['mangle', 'filter']);
+    await proxier.stop();
+  });
+
+  it('a flush between a full sync’s read and its restore leaves the canaries gone, so the next check repairs the jumps', async () => {
     const { ipt, proxier, tick, fullSyncs, canaries, flushAfterNextRead } = await synced();
     expect(ipt.builtinChainRules()).toContain(PORTALS_JUMP);
     flushAfterNextRead();
     proxier.forceFullSync();
     await tick(1000);
     expect(fullSyncs()).toBe(2);
-    // The sync read the jumps and canaries before the flush: it rewrote its chains, not them.
+    // The sync read the jumps before the flush: it wrote its chains again, not them.
     expect(ipt.builtinChainRules()).not.toContain(PORTALS_JUMP);
     expect(canaries()).toEqual([]);
     await tick(30_000);

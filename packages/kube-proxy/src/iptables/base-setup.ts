@@ -1,16 +1,16 @@
 import { chainsInSave, type IptablesExecutor, type IptablesTableName } from '../shared/iptables-executor';
 import { type JumpRule, renderRule } from '../shared/iptables-ruleset';
-import { KUBE_FIREWALL, KUBE_PROXY_CANARY } from './chain-names';
+import { KUBE_FIREWALL } from './chain-names';
 import { IPTABLES_JUMP_RULES, KUBELET_JUMP_RULES, LEGACY_JUMP_RULES } from './jump-rules';
 
 /**
- * What a full sync writes besides the ruleset: our missing canary chains (declared in the main
- * payload) and the jumps from built-in chains that are missing (a second, small payload).
+ * What a full sync writes besides the ruleset: KUBE-FIREWALL where it is missing (declared in
+ * the main payload) and the jumps from built-in chains that are missing (a second, small payload).
  * Two iptables-restore runs instead of an `iptables -N` / `-C` / `-I` process per chain and
  * rule (~30 runs, 0.2–0.5 s).
  */
 export interface BaseSetup {
-  /** User chains to declare (created if missing; our canaries are always empty). */
+  /** User chains to declare (created if missing). */
   readonly declare: readonly { readonly table: IptablesTableName; readonly chain: string }[];
   /** Jump rules to insert at the top of their built-in chain, in ENSURED_JUMP_RULES order. */
   readonly insert: readonly JumpRule[];
@@ -23,8 +23,6 @@ export interface KernelStateForFullSync {
   readonly natChains: ReadonlySet<string>;
   readonly setup: BaseSetup;
 }
-
-export const CANARY_TABLES: readonly IptablesTableName[] = ['mangle', 'nat', 'filter'];
 
 /** Every jump a full sync ensures, in upstream's order: ours, then kubelet's KUBE-FIREWALL ones. */
 export const ENSURED_JUMP_RULES: readonly JumpRule[] = [...IPTABLES_JUMP_RULES, ...KUBELET_JUMP_RULES];
@@ -74,11 +72,7 @@ export async function readKernelForFullSync(exec: IptablesExecutor): Promise<Ker
   const remove = LEGACY_JUMP_RULES.filter((j) =>
     present[j.table].has(renderRule(['-A', j.chain, ...j.args])),
   );
-  // A canary only where it is missing: one present now and deleted before this sync's restore
-  // (a flush racing the sync) stays missing, so the next check repairs what that flush took.
-  const declare = CANARY_TABLES.filter((t) => !chainsInSave(tables.get(t) ?? '').has(KUBE_PROXY_CANARY)).map(
-    (table) => ({ table, chain: KUBE_PROXY_CANARY }),
-  );
+  const declare: { table: IptablesTableName; chain: string }[] = [];
   // KUBE-FIREWALL must exist for its jumps; declaring it flushes it, so only when missing
   // (the sync declares and fills it itself while localhost NodePorts are active).
   if (!chainsInSave(filter).has(KUBE_FIREWALL)) declare.push({ table: 'filter', chain: KUBE_FIREWALL });

@@ -1,15 +1,16 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { isApplyError } from '@nodeagent/netfilter';
+import { type IptablesCanaryMonitor, monitorIptablesCanary } from '@nodeagent/netfilter/iptables';
 import type { Wire } from '@nodeagent/primitives';
 import type { ProxySnapshot } from '../model/proxy-snapshot';
 import { KUBE_PROXY_NFACCT_COUNTERS, type NfacctClient } from '../runtime/nfacct';
 import { registerNfacctMetrics } from '../runtime/nfacct-metrics';
 import type { ServiceHealthServer } from '../runtime/service-health-server';
 import type { ConntrackCleaner } from '../shared/conntrack-cleaner';
-import type { IptablesExecutor, IptablesTableName } from '../shared/iptables-executor';
+import type { IptablesExecutor } from '../shared/iptables-executor';
 import { ProxierBase, type ProxierBaseOptions, type SyncResult } from '../shared/proxier-base';
 import { syncServiceHealth } from '../shared/sync-service-health';
-import { CANARY_TABLES, readKernelForFullSync } from './base-setup';
+import { readKernelForFullSync } from './base-setup';
 import { KUBE_PROXY_CANARY } from './chain-names';
 import type { IptablesBackendOptions } from './iptables-backend-options';
 import { IptablesRuleCache, type PreparedIptablesSync } from './iptables-rule-cache';
@@ -24,9 +25,8 @@ export type { SyncResult } from '../shared/proxier-base';
  */
 const FORCED_FULL_SYNC_INTERVAL_MS = 60 * 60 * 1000;
 
-/** How long, and how often, a missing canary waits for the others (upstream's iptablesFlushTimeout, iptablesFlushPollTime). */
-const CANARY_FLUSH_TIMEOUT_MS = 5000;
-const CANARY_FLUSH_POLL_MS = 100;
+/** The tables holding our canary chain, the one checked every syncPeriod first (upstream's order). */
+const CANARY_TABLES = ['mangle', 'nat', 'filter'] as const;
 
 /** iptables.minSyncPeriod / iptables.syncPeriod are the base options; syncPeriod is also the canary check interval. */
 export interface IptablesProxierOptions extends ProxierBaseOptions {
@@ -58,7 +58,8 @@ export interface IptablesProxierOptions extends ProxierBaseOptions {
 export class IptablesProxier extends ProxierBase {
   private needFullSync = true;
   private lastFullSync = Number.NEGATIVE_INFINITY;
-  private canaryTimer: unknown;
+  /** utiliptables' Monitor on our canary chains, from start() to stop(). */
+  private canary: IptablesCanaryMonitor | undefined;
   private stopped = true;
   private rules: IptablesRuleCache;
   /** The nfacct counters the current rule cache renders rules for (sorted). */
@@ -128,13 +129,23 @@ export class IptablesProxier extends ProxierBase {
     if (!this.stopped) return;
     this.stopped = false;
     this.runner.start();
-    this.scheduleCanaryCheck();
+    // As upstream's NewProxier: someone flushing our tables (firewalld reload, iptables -F)
+    // deletes the canaries too, and the full sync it forces writes everything again.
+    this.canary = monitorIptablesCanary({
+      client: this.opts.executor,
+      canary: KUBE_PROXY_CANARY,
+      tables: CANARY_TABLES,
+      reload: () => this.forceFullSync(),
+      intervalMs: this.syncPeriodMs,
+      clock: this.clock,
+      logger: this.log,
+    });
     this.runIfInitialized();
   }
 
   override async stop(): Promise<void> {
     this.stopped = true;
-    if (this.canaryTimer !== undefined) this.clock.clearTimeout(this.canaryTimer);
+    this.canary?.stop();
     await super.stop();
   }
 
@@ -150,48 +161,6 @@ export class IptablesProxier extends ProxierBase {
   forceFullSync(): void {
     this.needFullSync = true;
     this.runner.run();
-  }
-
-  private scheduleCanaryCheck(): void {
-    if (this.stopped) return;
-    this.canaryTimer = this.clock.setTimeout(() => {
-      void this.checkCanary().finally(() => this.scheduleCanaryCheck());
-    }, this.syncPeriodMs);
-  }
-
-  /**
-   * Someone flushed our tables (firewalld reload, iptables -F): the canary tells us to rewrite
-   * everything. As upstream's Monitor, a missing canary starts a wait (polled every 100 ms, at
-   * most 5 s) for the other tables' canaries to go too, since a flush or a cleanup removes one
-   * table at a time: a full sync started after the first table would read jumps that the next
-   * table's flush then deletes.
-   */
-  async checkCanary(): Promise<boolean> {
-    if (!this.isInitialized() || this.lastFullSync === Number.NEGATIVE_INFINITY) return true;
-    const missing = await this.missingCanaries();
-    if (missing.length === 0) return true;
-    this.log.warn({ table: missing[0], family: this.family }, 'canary chain missing, forcing full resync');
-    const deadline = this.clock.now() + CANARY_FLUSH_TIMEOUT_MS;
-    while ((await this.missingCanaries()).length < CANARY_TABLES.length) {
-      if (this.stopped) return false;
-      if (this.clock.now() >= deadline) {
-        this.log.info({ family: this.family }, 'Inconsistent iptables state detected');
-        break;
-      }
-      await new Promise<void>((r) => this.clock.setTimeout(r, CANARY_FLUSH_POLL_MS));
-    }
-    this.forceFullSync();
-    return false;
-  }
-
-  /** The tables whose canary chain is gone (one the kernel cannot be asked about counts as gone). */
-  private async missingCanaries(): Promise<IptablesTableName[]> {
-    const missing: IptablesTableName[] = [];
-    for (const table of CANARY_TABLES) {
-      const present = await this.opts.executor.chainExists(table, KUBE_PROXY_CANARY).catch(() => false);
-      if (!present) missing.push(table);
-    }
-    return missing;
   }
 
   async syncProxyRules(): Promise<SyncResult | undefined> {

@@ -41,11 +41,6 @@ export { DevicePluginCallError } from '../devicemanager/plugin-endpoint';
 export type { DeviceRunContainerOptions } from '../devicemanager/pod-devices';
 export { initNetworkUtil, type NetworkUtil, type NetworkUtilOptions } from '../network/init-network-util';
 export {
-  type IptablesCanaryMonitor,
-  type IptablesCanaryOptions,
-  monitorIptablesCanary,
-} from '../network/iptables-canary-monitor';
-export {
   BLOCK_LOCALNET_RULE,
   KUBE_FIREWALL_CHAIN,
   KUBE_IPTABLES_HINT_CHAIN,

@@ -1,7 +1,11 @@
-import { IptablesClient, type IptablesInterface } from '@nodeagent/netfilter/iptables';
+import {
+  type IptablesCanaryMonitor,
+  IptablesClient,
+  type IptablesInterface,
+  monitorIptablesCanary,
+} from '@nodeagent/netfilter/iptables';
 import type { Clock } from '@nodeagent/primitives';
 import type { KubeletLogger } from '../kubelet-logger';
-import { type IptablesCanaryMonitor, monitorIptablesCanary } from './iptables-canary-monitor';
 import { KUBE_KUBELET_CANARY_CHAIN, syncIPTablesRules } from './iptables-util-chains';
 
 /** What initNetworkUtil runs against. */

@@ -12,6 +12,13 @@ export {
   MAX_COMMENT_LENGTH,
   TABLE_NAMES,
 } from './builtins';
+export {
+  type CanaryChains,
+  type CanaryMonitorLogger,
+  type IptablesCanaryMonitor,
+  type IptablesCanaryOptions,
+  monitorIptablesCanary,
+} from './canary-monitor';
 export { canonicalCidr, canonicalRule, kernelProbability, ruleKey } from './canonical';
 export {
   DEFAULT_MASQUERADE_BIT,

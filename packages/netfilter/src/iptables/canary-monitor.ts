@@ -1,34 +1,49 @@
-import type { IptablesInterface, TableName } from '@nodeagent/netfilter/iptables';
 import type { Clock } from '@nodeagent/primitives';
-import { unrefTimer } from '../clock-timers';
-import type { KubeletLogger } from '../kubelet-logger';
 
 // utiliptables' iptablesFlushPollTime and iptablesFlushTimeout: once the first table's canary is
 // gone, how often and how long to wait for the others' before reloading anyway.
 const FLUSH_POLL_MS = 100;
 const FLUSH_TIMEOUT_MS = 5_000;
 
-/** What watches for a flush of the rules and re-creates them. */
-export interface IptablesCanaryOptions {
+/** What the monitor asks of iptables: IptablesInterface, or anything with these two calls. */
+export interface CanaryChains<T extends string> {
+  /** Creates the chain unless it exists. */
+  ensureChain(table: T, chain: string): Promise<unknown>;
+  /** Whether the chain exists; a rejection is a check that could not run. */
+  chainExists(table: T, chain: string): Promise<boolean>;
+}
+
+/** Where the monitor's messages go (upstream's texts; its V(2) lines at `debug`, where there is one). */
+export interface CanaryMonitorLogger {
+  /** `IPTables canary deleted`, `Reloading after iptables flush`. */
+  debug?(obj: object, msg?: string): void;
+  /** `Inconsistent iptables state detected`. */
+  info(obj: object, msg?: string): void;
+  /** `Could not set up iptables canary`, `Could not check for iptables canary`. */
+  error(obj: object, msg?: string): void;
+}
+
+/** What watches for a flush of the rules and has them written again. */
+export interface IptablesCanaryOptions<T extends string = string> {
   /** The family's iptables. */
-  client: IptablesInterface;
+  client: CanaryChains<T>;
   /** The canary chain's name, created in every table of `tables`. */
   canary: string;
   /** The tables holding a canary; the first is the one checked every interval. */
-  tables: readonly TableName[];
-  /** Re-creates the rules after the canary was found deleted. */
-  reload: () => Promise<unknown>;
-  /** How often the first table's canary is checked (upstream's kubelet: one minute). */
+  tables: readonly T[];
+  /** Writes the rules again after the canary was found deleted. */
+  reload: () => unknown;
+  /** How often the first table's canary is checked (the kubelet: one minute; kube-proxy: its syncPeriod). */
   intervalMs: number;
   /** Drives the interval and the 100 ms polls of a flush. */
   clock: Clock;
   /** Where upstream's canary messages go. */
-  logger: KubeletLogger;
+  logger: CanaryMonitorLogger;
 }
 
 /** A running canary monitor. */
 export interface IptablesCanaryMonitor {
-  /** Ends the monitor; the canary chains stay (the kubelet never stops its monitors). */
+  /** Ends the monitor; the canary chains stay (the agents never stop their monitors). */
   stop(): void;
   /** Resolves once the monitor next waits on its clock: a test driving a FakeClock awaits it after each advance. */
   idle(): Promise<void>;
@@ -37,10 +52,13 @@ export interface IptablesCanaryMonitor {
 /**
  * utiliptables' Monitor: create the canary chain in each table (retried every interval until all
  * exist), then check every interval that the first table's one is still there. When it is gone
- * (someone flushed iptables), wait up to 5 s for the other tables' canaries to go too so the
- * flush is over, call `reload`, and start again by re-creating the canaries.
+ * (someone flushed iptables), wait up to 5 s for the other tables' canaries to go too, so that the
+ * flush, which goes one table at a time, is over before `reload` reads and writes the rules; then
+ * call `reload` and start again by re-creating the canaries.
  */
-export function monitorIptablesCanary(options: IptablesCanaryOptions): IptablesCanaryMonitor {
+export function monitorIptablesCanary<T extends string>(
+  options: IptablesCanaryOptions<T>,
+): IptablesCanaryMonitor {
   const { clock } = options;
   let stopped = false;
   let waiting = false;
@@ -54,7 +72,8 @@ export function monitorIptablesCanary(options: IptablesCanaryOptions): IptablesC
         waiting = false;
         resolve();
       }, ms);
-      unrefTimer(handle);
+      // The system clock's handle is a Node timer: the monitor alone keeps no process alive.
+      (handle as { unref?: () => void } | undefined)?.unref?.();
       waiting = true;
       for (const waiter of idleWaiters) waiter();
       idleWaiters = [];
@@ -75,8 +94,8 @@ export function monitorIptablesCanary(options: IptablesCanaryOptions): IptablesC
 
 type Sleep = (ms: number) => Promise<void>;
 
-async function runMonitor(
-  options: IptablesCanaryOptions,
+async function runMonitor<T extends string>(
+  options: IptablesCanaryOptions<T>,
   sleep: Sleep,
   running: () => boolean,
 ): Promise<void> {
@@ -86,11 +105,17 @@ async function runMonitor(
     await sleep(options.intervalMs);
     while (running() && !(await canaryDeleted(options, sleep))) await sleep(options.intervalMs);
     if (!running()) return;
+    options.logger.debug?.({}, 'Reloading after iptables flush');
     await options.reload();
   }
 }
 
-async function ensureCanaries({ client, canary, tables, logger }: IptablesCanaryOptions): Promise<boolean> {
+async function ensureCanaries<T extends string>({
+  client,
+  canary,
+  tables,
+  logger,
+}: IptablesCanaryOptions<T>): Promise<boolean> {
   for (const table of tables) {
     try {
       await client.ensureChain(table, canary);
@@ -106,7 +131,10 @@ async function ensureCanaries({ client, canary, tables, logger }: IptablesCanary
  * Whether the first table's canary is gone; then waits for the others to go too. A check that
  * cannot run (upstream: a resource error) counts as the canary still being there.
  */
-async function canaryDeleted(options: IptablesCanaryOptions, sleep: Sleep): Promise<boolean> {
+async function canaryDeleted<T extends string>(
+  options: IptablesCanaryOptions<T>,
+  sleep: Sleep,
+): Promise<boolean> {
   const { client, canary, tables, logger } = options;
   const [first, ...rest] = tables;
   if (first === undefined) return false;
@@ -116,7 +144,7 @@ async function canaryDeleted(options: IptablesCanaryOptions, sleep: Sleep): Prom
     logger.error({ err: String(error), table: first, chain: canary }, 'Could not check for iptables canary');
     return false;
   }
-  // Upstream's "IPTables canary deleted" is a V(2) line, below this logger's levels.
+  logger.debug?.({ table: first, chain: canary }, 'IPTables canary deleted');
   for (let waited = 0; ; waited += FLUSH_POLL_MS) {
     if (await allGone(client, rest, canary)) return true;
     if (waited >= FLUSH_TIMEOUT_MS) break;
@@ -126,9 +154,9 @@ async function canaryDeleted(options: IptablesCanaryOptions, sleep: Sleep): Prom
   return true;
 }
 
-async function allGone(
-  client: IptablesInterface,
-  tables: readonly TableName[],
+async function allGone<T extends string>(
+  client: CanaryChains<T>,
+  tables: readonly T[],
   canary: string,
 ): Promise<boolean> {
   for (const table of tables) {
