@@ -132,24 +132,6 @@ describe('IptablesProxier', () => {
     await proxier.stop();
   });
 
-  it('restores everything after the canary chain disappears', async () => {
-    const { ipt, proxier, tick } = setup();
-    proxier.onServiceAdd(service('web'));
-    proxier.onEndpointSliceAdd(slice('web', [{ ip: '10.244.1.1' }]));
-    proxier.onServicesSynced();
-    proxier.onEndpointSlicesSynced();
-    proxier.start();
-    await tick(0);
-    ipt.load('');
-    await tick(30_000); // canary check interval = syncPeriod
-    await tick(1000);
-    expect(ipt.userChains('mangle').includes('KUBE-PROXY-CANARY')).toBe(true);
-    expect(ipt.userChains('nat').includes(webChain)).toBe(true);
-    expect(ipt.builtinChainRules().length).toBeGreaterThan(0);
-    expect(proxier.history.filter((h) => h.kind === 'full').length).toBeGreaterThanOrEqual(2);
-    await proxier.stop();
-  });
-
   it('forces a full sync when node labels change, and deletes chains of removed services', async () => {
     const { ipt, proxier, tick } = setup();
     const web = service('web');
