@@ -9,7 +9,7 @@ const dir = mkdtempSync(join(tmpdir(), 'na-soak-preload-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the soak preload', () => {
-  it('reports a 200 ms stall of the main thread and the GC pauses of a forced collection, per period', () => {
+  it("reports a 200 ms stall of the main thread, the GC pauses of a forced collection and V8's heap, per period", () => {
     const preload = join(dir, 'preload.cjs');
     const report = join(dir, 'report.jsonl');
     writeFileSync(preload, LOOP_PRELOAD);
@@ -30,6 +30,11 @@ describe('the soak preload', () => {
     expect(Math.max(...lines.map((l) => l.maxMs))).toBeGreaterThanOrEqual(150);
     expect(lines.reduce((n, l) => n + l.gcCount, 0)).toBeGreaterThanOrEqual(1);
     expect(Math.max(...lines.map((l) => l.gcMaxMs))).toBeGreaterThan(0);
+    // V8's heap at each period's end: every space committed at least what it uses, code included.
+    const last = lines.at(-1)!;
+    expect(last.spaces.code_space![0]).toBeGreaterThan(0);
+    expect(last.spaces.old_space![0]).toBeGreaterThanOrEqual(last.spaces.old_space![1]);
+    expect(last.external).toBeGreaterThan(0);
   });
 
   it('does nothing without a report file', () => {

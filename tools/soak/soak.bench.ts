@@ -13,7 +13,8 @@
  *   so every informer relists.
  * Each minute, per agent: CPU seconds (the process and its reaped children), the cgroup's working
  * set (usage − inactive_file), anon, usage, file, kernel memory, PSS and VmRSS (means of 10 s samples),
- * event-loop delay p50/p99/max and the longest GC pause (loop-preload.ts), kube-proxy's sync
+ * event-loop delay p50/p99/max, the longest GC pause and V8's heap at the minute's end
+ * (loop-preload.ts), kube-proxy's sync
  * durations and network-programming latency (its /metrics histograms, the slices stamped with
  * last-change-trigger-time as the EndpointSlice controller stamps them), the kubelet's pod
  * create → Ready latency. Written to bench-results/soak.json after every minute, with an SVG of
@@ -137,6 +138,27 @@ function newLoopLines(s: Subject): LoopReport[] {
   return fresh;
 }
 
+const MiB = 1024 * 1024;
+
+/**
+ * V8's heap at a loop report, MiB: committed in all, in code, old and young space, used in all,
+ * and external / ArrayBuffer memory. Undefined from a preload that reports no spaces.
+ */
+function v8Heap(line: LoopReport | undefined): Record<string, number | undefined> | undefined {
+  if (!line?.spaces) return undefined;
+  const committed = (name: string) => round((line.spaces[name]?.[0] ?? 0) / MiB, 1);
+  const sum = (i: 0 | 1) => round(Object.values(line.spaces).reduce((n, sp) => n + sp[i], 0) / MiB, 1);
+  return {
+    committedMiB: sum(0),
+    usedMiB: sum(1),
+    codeMiB: committed('code_space'),
+    oldMiB: committed('old_space'),
+    youngMiB: committed('new_space'),
+    externalMiB: round(line.external / MiB, 1),
+    arrayBuffersMiB: round(line.arrayBuffers / MiB, 1),
+  };
+}
+
 const SYNC = 'kubeproxy_sync_proxy_rules_duration_seconds';
 const PROGRAMMING = 'kubeproxy_network_programming_duration_seconds';
 const ms = (seconds: number | undefined) => round(seconds === undefined ? undefined : seconds * 1000);
@@ -173,6 +195,7 @@ async function minuteRecord(
       max: round(loop.length ? Math.max(...loop.map((l) => l.maxMs)) : undefined),
     },
     gcMaxPauseMs: round(loop.length ? Math.max(...loop.map((l) => l.gcMaxMs)) : undefined),
+    v8: v8Heap(loop.at(-1)),
     ...extra,
   };
   s.cpuAt = cpu;
@@ -230,12 +253,17 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
   // The same fit of anon, file pages and kernel memory says where a rise of the working set is
   // (the heap, page cache the agent reads or writes, or the kernel's objects made for it: dentries,
   // nf_tables state); only the working set's fails the bench.
-  const fitOf = (k: 'anonMiB' | 'fileMiB' | 'kernelMiB') => {
+  // V8's committed heap and its code space, read by the preload, say which of V8's memory an anon
+  // rise is.
+  const fitBy = (pick: (r: (typeof m)[number]) => number | undefined) => {
     const xs = m
-      .filter((r) => (r.minute ?? 0) > leakFrom)
-      .map((r) => [r.minute ?? 0, r[k] ?? 0] as [number, number]);
+      .filter((r) => (r.minute ?? 0) > leakFrom && pick(r) !== undefined)
+      .map((r) => [r.minute ?? 0, pick(r) ?? 0] as [number, number]);
     return xs.length >= 3 ? leakFit(xs) : undefined;
   };
+  const fitOf = (k: 'anonMiB' | 'fileMiB' | 'kernelMiB') => fitBy((r) => r[k]);
+  const v8 = (k: string) => (r: (typeof m)[number]) =>
+    (r as unknown as { v8?: Record<string, number> }).v8?.[k];
   const summary: Record<string, unknown> = {
     cpuSecondsPerMinute: stats('cpuSeconds'),
     cpuSecondsTotal: round(
@@ -255,6 +283,8 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     anonFit: fitOf('anonMiB'),
     fileFit: fitOf('fileMiB'),
     kernelFit: fitOf('kernelMiB'),
+    v8CommittedFit: fitBy(v8('committedMiB')),
+    v8CodeFit: fitBy(v8('codeMiB')),
   };
   if (s.sync && s.syncStart) {
     const d = histogramDelta(s.sync, s.syncStart);
