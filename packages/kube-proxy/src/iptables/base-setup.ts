@@ -1,4 +1,4 @@
-import { chainsInSave, type IptablesExecutor, type IptablesTableName } from '../shared/iptables-executor';
+import { chainsInSave, type IptablesExecutor } from '../shared/iptables-executor';
 import { type JumpRule, renderRule } from '../shared/iptables-ruleset';
 import { KUBE_FIREWALL } from './chain-names';
 import { IPTABLES_JUMP_RULES, KUBELET_JUMP_RULES, LEGACY_JUMP_RULES } from './jump-rules';
@@ -10,8 +10,8 @@ import { IPTABLES_JUMP_RULES, KUBELET_JUMP_RULES, LEGACY_JUMP_RULES } from './ju
  * rule (~30 runs, 0.2–0.5 s).
  */
 export interface BaseSetup {
-  /** User chains to declare (created if missing). */
-  readonly declare: readonly { readonly table: IptablesTableName; readonly chain: string }[];
+  /** User chains to declare (created if missing); a full sync writes no mangle section. */
+  readonly declare: readonly { readonly table: 'nat' | 'filter'; readonly chain: string }[];
   /** Jump rules to insert at the top of their built-in chain, in ENSURED_JUMP_RULES order. */
   readonly insert: readonly JumpRule[];
   /** Jumps in an order earlier versions wrote (LEGACY_JUMP_RULES) found in the kernel: deleted. */
@@ -72,7 +72,7 @@ export async function readKernelForFullSync(exec: IptablesExecutor): Promise<Ker
   const remove = LEGACY_JUMP_RULES.filter((j) =>
     present[j.table].has(renderRule(['-A', j.chain, ...j.args])),
   );
-  const declare: { table: IptablesTableName; chain: string }[] = [];
+  const declare: { table: 'nat' | 'filter'; chain: string }[] = [];
   // KUBE-FIREWALL must exist for its jumps; declaring it flushes it, so only when missing
   // (the sync declares and fills it itself while localhost NodePorts are active).
   if (!chainsInSave(filter).has(KUBE_FIREWALL)) declare.push({ table: 'filter', chain: KUBE_FIREWALL });

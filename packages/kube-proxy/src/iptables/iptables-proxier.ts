@@ -186,8 +186,8 @@ export class IptablesProxier extends ProxierBase {
         if (exec.restoreStream) {
           // …and iptables-restore parses each chunk while the next is rendered. The stream
           // awaits the kernel read before its first COMMIT; a failure kills the restore first.
-          // The filter and mangle sections and missing jumps from built-in chains follow in the
-          // same run, not cache-widened (see IptablesSyncStream.tail).
+          // The filter section and missing jumps from built-in chains follow in the same run,
+          // not cache-widened (see IptablesSyncStream.tail).
           const stream = this.rules.streamFullSync(snapshot, kernel, {
             keepPayload: this.opts.keepLastPayload ?? true,
           });

@@ -75,14 +75,14 @@ export interface IptablesSyncStream {
   /** What the payload will roughly hold, known before producing it (for the restore strategy). */
   readonly expected: { readonly chains: number; readonly rules: number; readonly builtinRules: number };
   /**
-   * What follows `chunks` in the same run, not cache-widened: the filter and mangle sections
-   * and any missing jumps from built-in chains (`jumpPayload`). Only once `chunks` is
+   * What follows `chunks` in the same run, not cache-widened: the filter section and any
+   * missing jumps from built-in chains (`jumpPayload`). Only once `chunks` is
    * exhausted. Kept out of the widened stream because a `-S` in a section after the big nat
    * COMMIT makes iptables-nft list the whole ruleset again (2 s at 10k Services), and built-in
    * chains must not be written in widened sections at all.
    */
   tail(): string;
-  /** The sync, as `prepare` would have returned it (`payload` = chunks + the filter and mangle sections); only once `chunks` is exhausted. */
+  /** The sync, as `prepare` would have returned it (`payload` = chunks + the filter section); only once `chunks` is exhausted. */
   result(): PreparedIptablesSync;
 }
 
@@ -298,7 +298,7 @@ export class IptablesRuleCache {
     const rewritten = this.topChainIds();
     for (const id of rewritten) nextTop.set(id, this.topText(id));
     // Chains the setup needs to exist; those this payload declares anyway are left out.
-    const declare = (table: string) =>
+    const declare = (table: BaseSetup['declare'][number]['table']) =>
       (kernel.setup?.declare ?? [])
         .filter((d) => d.table === table && !(table === 'filter' && this.filterChains.includes(d.chain)))
         .map((d) => `:${d.chain} - [0:0]\n`)
@@ -314,8 +314,6 @@ export class IptablesRuleCache {
     for (const c of this.filterChains) others.push(`:${c} - [0:0]\n`);
     for (const c of this.filterChains) others.push(nextTop.get(topId('filter', c))!);
     others.push('COMMIT\n');
-    const mangle = declare('mangle');
-    if (mangle !== '') others.push(`*mangle\n${mangle}COMMIT\n`);
     return {
       tail: out.join(''),
       otherTables: others.join(''),
