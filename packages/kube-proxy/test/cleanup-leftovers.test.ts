@@ -15,6 +15,7 @@ import { fakeKernel } from '../src/ipvs/fake-ipvs-kernel';
 import { GracefulTermination, IpvsApplier, planIpvs } from '../src/ipvs/index';
 import { USERSPACE_CHAINS, USERSPACE_JUMP_RULES } from '../src/userspace/portal-chains';
 import { service, slice } from './fixtures';
+import { fireRunner } from './proxier-modes';
 
 // --cleanup over a recording runner: every process it starts is one line of `commands`, served
 // from the fakes (iptables and ip6tables from a FakeIptables each, ipset from the ipvs kernel's
@@ -143,9 +144,7 @@ describe('cleanupLeftovers (--cleanup): one read per table, one write per table 
     proxier.onEndpointSlicesSynced();
     // Started, so that its canary monitor makes the canaries a running kube-proxy leaves.
     proxier.start();
-    clock.advance(0);
-    for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
-    await proxier.whenIdle();
+    await fireRunner(clock, proxier, 0);
     expect(proxier.history).toMatchObject([{ kind: 'full', ok: true }]);
     await proxier.stop();
     expect(k.v4.userChains('mangle')).toEqual(['KUBE-PROXY-CANARY']);

@@ -3,8 +3,8 @@ import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import { IptablesProxier, iptablesExecutor } from '../src/iptables/index';
 import { service, slice } from './fixtures';
+import { fireRunner } from './proxier-modes';
 
-const flush = () => new Promise<void>((r) => setImmediate(r));
 const PORTALS_JUMP = 'nat PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES';
 
 /**
@@ -42,12 +42,7 @@ async function synced() {
     },
   });
   /** Lets timers due within `ms` fire, each with the async work it starts. */
-  const tick = async (ms: number) => {
-    await clock.advanceAsync(ms, async () => {
-      for (let i = 0; i < 5; i++) await flush();
-    });
-    await proxier.whenIdle();
-  };
+  const tick = (ms: number) => fireRunner(clock, proxier, ms);
   proxier.onServiceAdd(service('web'));
   proxier.onEndpointSliceAdd(slice('web', [{ ip: '10.244.1.1' }]));
   proxier.onServicesSynced();
