@@ -4,9 +4,9 @@
  * timer) and GC pauses (the `gc` performance entries), appended as one JSON line per period to
  * NA_SOAK_LOOP_REPORT and reset, with V8's heap at the period's end: each space's committed and
  * used bytes (getHeapSpaceStatistics), and the external and ArrayBuffer bytes, so that a rise of
- * the anonymous memory can be told apart: compiled code, old objects, pages kept for reuse. Delays are what the timer fired late beyond its 20 ms, in ms;
- * the timer samples the loop, so a stall shows from about 20 ms on. Its own cost: 50 timer
- * wake-ups a second.
+ * the anonymous memory can be told apart: compiled code, old objects, pages kept for reuse.
+ * Delays are what the timer fired late beyond its 20 ms, in ms; the timer samples the loop, so a
+ * stall shows from about 20 ms on. Its own cost: 50 timer wake-ups a second.
  */
 export const LOOP_RESOLUTION_MS = 20;
 

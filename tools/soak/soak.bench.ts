@@ -40,7 +40,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { cgroupMemory, createNetns, type Netns } from '@nodeagent/testing';
+import { cgroupMemory, createNetns, type Netns, processMemory } from '@nodeagent/testing';
 import { API_PORT, type Daemon, METRICS_PORT, startDaemon } from '../../apps/kube-proxy/bench/scale-daemon';
 import { ScaleProbe } from '../../apps/kube-proxy/bench/scale-probe';
 import {
@@ -58,6 +58,7 @@ import { plotSeries, type Series } from './svg-plot';
 import { type UnitStart, unitStart, withNofile } from './unit-start';
 
 const { MemoryCgroup, cgroupSummary, dropFromPageCache } = cgroupMemory;
+const { mib } = processMemory;
 type MemoryCgroup = cgroupMemory.MemoryCgroup;
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -138,24 +139,22 @@ function newLoopLines(s: Subject): LoopReport[] {
   return fresh;
 }
 
-const MiB = 1024 * 1024;
-
 /**
  * V8's heap at a loop report, MiB: committed in all, in code, old and young space, used in all,
  * and external / ArrayBuffer memory. Undefined from a preload that reports no spaces.
  */
-function v8Heap(line: LoopReport | undefined): Record<string, number | undefined> | undefined {
+function v8Heap(line: LoopReport | undefined): Record<string, number> | undefined {
   if (!line?.spaces) return undefined;
-  const committed = (name: string) => round((line.spaces[name]?.[0] ?? 0) / MiB, 1);
-  const sum = (i: 0 | 1) => round(Object.values(line.spaces).reduce((n, sp) => n + sp[i], 0) / MiB, 1);
+  const committed = (name: string) => mib(line.spaces[name]?.[0] ?? 0);
+  const sum = (i: 0 | 1) => mib(Object.values(line.spaces).reduce((n, sp) => n + sp[i], 0));
   return {
     committedMiB: sum(0),
     usedMiB: sum(1),
     codeMiB: committed('code_space'),
     oldMiB: committed('old_space'),
     youngMiB: committed('new_space'),
-    externalMiB: round(line.external / MiB, 1),
-    arrayBuffersMiB: round(line.arrayBuffers / MiB, 1),
+    externalMiB: mib(line.external),
+    arrayBuffersMiB: mib(line.arrayBuffers),
   };
 }
 
