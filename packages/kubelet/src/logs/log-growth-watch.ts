@@ -1,6 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Clock } from '@nodeagent/primitives';
+import { unrefTimer } from '../clock-timers';
 
 /** Closest two looks at a growing log come (a stat is cheap; the file must not overshoot). */
 export const minLookMs = 5;
@@ -128,7 +129,7 @@ export class LogGrowthWatch {
     if (this.stopped) return;
     this.options.clock.clearTimeout(this.timer);
     this.timer = this.options.clock.setTimeout(() => void this.look(), ms);
-    (this.timer as { unref?: () => void } | undefined)?.unref?.();
+    unrefTimer(this.timer);
   }
 
   /** Idle: inotify wakes the watch on the next write, and a look every monitor interval regardless. */
