@@ -12,7 +12,8 @@ import { type ImportGraph, importCycles, importGraphOf } from '../../../tools/ci
  */
 const KUBELET_LAYERS: readonly (readonly string[])[] = [
   // The base every part may use: the package's errors, timestamps, the logger shape, timers on the Clock, libc through koffi,
-  // a file replaced whole (temporary sibling, sync, rename), Go's gRPC code names.
+  // a file replaced whole (temporary sibling, sync, rename), Go's gRPC code names, x/time/rate's
+  // token bucket.
   [
     'errors.ts',
     'rfc3339.ts',
@@ -21,6 +22,7 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
     'libc.ts',
     'replace-file.ts',
     'go-grpc-codes.ts',
+    'token-bucket.ts',
   ],
   ['metrics.ts'],
   // The Kubernetes API shapes and what is derived from a Pod alone (QoS class).

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { TokenBucket } from './token-bucket';
+import { TokenBucket } from '../token-bucket';
 
 /** client-go's EventCorrelator defaults (tools/record/events_cache.go). */
 export const maxLruCacheEntries = 4096;

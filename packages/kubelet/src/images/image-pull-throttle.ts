@@ -1,6 +1,6 @@
 import type { KubeletConfiguration } from '../config/kubelet-configuration';
 import type { PodRuntime } from '../cri/pod-runtime';
-import { TokenBucket } from '../events/token-bucket';
+import { TokenBucket } from '../token-bucket';
 
 /**
  * registryPullQPS and registryBurst as upstream's throttledImageService applies them: a token

@@ -17,7 +17,7 @@ import {
 } from './podresources-api';
 import { type PodResourcesMetrics, podResourcesMetrics } from './podresources-metrics';
 import { podResourcesListerService } from './podresources-services';
-import { TokenBucket } from './token-bucket';
+import { TokenBucket } from '../token-bucket';
 
 /** @grpc/grpc-js, evaluated when the server starts. */
 async function loadGrpcJs(): Promise<typeof GrpcJs> {
@@ -112,13 +112,15 @@ function listedContainers(pod: Pod): Container[] {
 export class PodResourcesServer {
   private server: GrpcJs.Server | undefined;
   private readonly limiter: TokenBucket;
+  private readonly clock: Pick<Clock, 'now'>;
   private readonly metrics: PodResourcesMetrics;
 
   constructor(private readonly options: PodResourcesServerOptions) {
+    this.clock = options.clock ?? systemClock;
     this.limiter = new TokenBucket(
       options.qps ?? podResourcesDefaultQps,
       options.burst ?? podResourcesDefaultBurstTokens,
-      options.clock ?? systemClock,
+      this.clock.now(),
     );
     this.metrics = podResourcesMetrics(options.registry);
   }
@@ -174,7 +176,7 @@ export class PodResourcesServer {
     const limited =
       <Req>(count: () => void, answer: (request: Req) => object, onError?: () => void) =>
       (call: GrpcJs.ServerUnaryCall<Req, object>, callback: GrpcJs.sendUnaryData<object>) => {
-        if (!this.limiter.allow())
+        if (!this.limiter.tryTake(this.clock.now()))
           return callback({ code: grpc.status.RESOURCE_EXHAUSTED, details: 'rejected by rate limit' });
         this.metrics.requestsTotal.inc({ server_api_version: 'v1' });
         count();

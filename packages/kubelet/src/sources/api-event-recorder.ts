@@ -9,7 +9,7 @@ import { type Clock, systemClock } from '@nodeagent/primitives';
 import { sleepOn } from '../clock-timers';
 import { type CorrelatedEvent, EventCorrelator } from '../events/event-correlator';
 import type { EventType, NodeEventRecorder, PodEventRecorder } from '../events/event-reasons';
-import { TokenBucket } from '../events/token-bucket';
+import { TokenBucket } from '../token-bucket';
 
 export type { EventType as PodEventType, NodeEventRecorder, PodEventRecorder } from '../events/event-reasons';
 

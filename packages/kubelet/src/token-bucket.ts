@@ -1,6 +1,8 @@
 /**
- * A token bucket as client-go's flowcontrol limiter: `burst` tokens at first, refilled at `qps`
- * a second. tryTake answers at once; delayMs says how long until the next token.
+ * A token bucket as golang.org/x/time/rate's Limiter, which client-go's flowcontrol limiters wrap:
+ * `burst` tokens at first, refilled at `qps` a second. tryTake answers at once (Allow: the event
+ * spam filter, the pod-resources server); delayMs says how long until the next token (the event
+ * and image-pull QPS limits).
  */
 export class TokenBucket {
   private tokens: number;
