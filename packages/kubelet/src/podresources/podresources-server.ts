@@ -7,6 +7,7 @@ import type { Container, Pod } from '../api/pod-types';
 import type { CpuManager } from '../cpumanager/cpu-manager';
 import type { DeviceInstance, DeviceManager } from '../devicemanager/device-manager';
 import type { DraManager } from '../dra/dra-manager';
+import { TokenBucket } from '../token-bucket';
 import {
   type ContainerDevicesAnswer,
   type ContainerResourcesAnswer,
@@ -17,7 +18,6 @@ import {
 } from './podresources-api';
 import { type PodResourcesMetrics, podResourcesMetrics } from './podresources-metrics';
 import { podResourcesListerService } from './podresources-services';
-import { TokenBucket } from '../token-bucket';
 
 /** @grpc/grpc-js, evaluated when the server starts. */
 async function loadGrpcJs(): Promise<typeof GrpcJs> {
