@@ -53,7 +53,10 @@ export function seaTargets() {
       // imported one held 2.5 MiB less V8 heap; apps/kubelet/bench/rss.bench.ts). Without models
       // all the same: build.mjs narrows client-node's generated index.
       importEntry: false,
-      // Small young-generation semi-spaces: issue #47's RSS goals were measured with 2 MB.
+      // Small young-generation semi-spaces. The soak (docs/performance/kubelet.md), 60 min beside
+      // a build with V8's own 16 MB: working set 79 vs 117 MiB (mean), 90 vs 117 at the end, CPU
+      // 2.6 vs 2.3 s a minute. Only under heavy overload (load average in the hundreds) did 16 MB
+      // hold less (145 vs 165 MiB), as less of the backlog was promoted.
       maxSemiSpaceSizeMb: 2,
       // The code cache made after a training start (build.mjs, trainedCodeCache): on containerd,
       // "kubelet started" 478 -> 421 ms and the main thread's CPU at 9.5 s 0.48 -> 0.38 s
