@@ -238,7 +238,9 @@ async function minuteRecord(
 
 /** The whole run's figures for one agent, and its leak check over the minutes from `leakFrom` on. */
 function summarize(s: Subject, leakFrom: number): { summary: Record<string, unknown>; leak?: LeakFit } {
-  const m = s.minutes as Array<Record<string, number> & { loopDelayMs: Record<string, number> }>;
+  const m = s.minutes as Array<
+    Record<string, number> & { loopDelayMs: Record<string, number>; v8?: Record<string, number> }
+  >;
   const values = (k: string) => m.map((r) => r[k]).filter((v): v is number => typeof v === 'number');
   const stats = (k: string) => {
     const v = values(k);
@@ -261,8 +263,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     return xs.length >= 3 ? leakFit(xs) : undefined;
   };
   const fitOf = (k: 'anonMiB' | 'fileMiB' | 'kernelMiB') => fitBy((r) => r[k]);
-  const v8 = (k: string) => (r: (typeof m)[number]) =>
-    (r as unknown as { v8?: Record<string, number> }).v8?.[k];
+  const v8 = (k: string) => (r: (typeof m)[number]) => r.v8?.[k];
   const summary: Record<string, unknown> = {
     cpuSecondsPerMinute: stats('cpuSeconds'),
     cpuSecondsTotal: round(
