@@ -45,6 +45,14 @@ export class CriStatusReader {
     { details: object; status: RuntimeContainerStatus }
   >();
 
+  /**
+   * Each pod as the last listPods returned it. A pod listed again with the same sandbox and
+   * container objects gets this record back rather than a new one: the PLEG and the pod cache keep
+   * a listing until the next relist, a second later, long enough for V8 to promote a new record
+   * to the old generation each time; an unchanged pod's record is promoted once.
+   */
+  private readonly lastListed = new Map<string, PodRuntimeStatus>();
+
   constructor(
     private readonly client: CriClient,
     /** The containerID prefix of each container status ("containerd"). */
@@ -57,13 +65,32 @@ export class CriStatusReader {
       this.client.listPodSandbox({}),
       this.client.listContainers({}),
     ]);
-    const pods = await this.groupByPod(sandboxes.items, containers.containers);
+    const pods = this.reuseUnchanged(await this.groupByPod(sandboxes.items, containers.containers));
     // Forget details of objects the runtime no longer has.
     const liveSandboxes = new Set(sandboxes.items.map((sandbox) => sandbox.id));
     const liveContainers = new Set(containers.containers.map((container) => container.id));
     for (const id of this.sandboxNetwork.keys()) if (!liveSandboxes.has(id)) this.sandboxNetwork.delete(id);
     for (const id of this.containerDetailsCache.keys())
       if (!liveContainers.has(id)) this.containerDetailsCache.delete(id);
+    return pods;
+  }
+
+  /** `pods` with each unchanged pod's record from the last listing; remembers this listing. */
+  private reuseUnchanged(pods: PodRuntimeStatus[]): PodRuntimeStatus[] {
+    const listedNow = new Set<string>();
+    for (let i = 0; i < pods.length; i++) {
+      const pod = pods[i] as PodRuntimeStatus;
+      listedNow.add(pod.uid);
+      const before = this.lastListed.get(pod.uid);
+      if (
+        before &&
+        sameItems(before.sandboxes, pod.sandboxes) &&
+        sameItems(before.containers, pod.containers)
+      )
+        pods[i] = before;
+      else this.lastListed.set(pod.uid, pod);
+    }
+    for (const uid of this.lastListed.keys()) if (!listedNow.has(uid)) this.lastListed.delete(uid);
     return pods;
   }
 
@@ -238,4 +265,9 @@ export class CriStatusReader {
     }
     return [...pods.values()];
   }
+}
+
+/** Whether both hold the same objects in the same order. */
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
 }

@@ -60,14 +60,14 @@ export class GenericPLEG {
   private readonly options: GenericPLEGOptions;
   private readonly clock: Clock;
   /** Per pod: the state of each sandbox and container at the last relist. */
-  private previous = new Map<string, Map<string, PlegState>>();
+  private readonly previous = new Map<string, Map<string, PlegState>>();
   /**
    * Per pod: what the last relist listed. The runtime hands back the same sandbox and container
    * objects while nothing about them changed (criPodRuntime over the CRI client's shared list
    * items), so a pod listed with exactly the objects of last time has no event to raise and is not
    * compared state by state: a steady node's relist builds no per-pod maps (issue 35).
    */
-  private listed = new Map<string, PodRuntimeStatus>();
+  private readonly listed = new Map<string, PodRuntimeStatus>();
   /** Numbers observations in the order they start (see PodCache.set). */
   private sequence = 0;
   /**
@@ -226,12 +226,12 @@ export class GenericPLEG {
     const byUid = new Map<string, PodRuntimeStatus>();
     for (const pod of pods) byUid.set(pod.uid, pod);
     const events: PodLifecycleEvent[] = [];
-    // Pods gone from the runtime are reported once (their removal events) and then dropped.
-    const next: Baseline = { previous: new Map(), listed: new Map() };
+    // Pods gone from the runtime are reported once (their removal events) and then dropped. The
+    // baseline is updated pod by pod in place (each pod's entry is read before it is written), so a
+    // steady node's relist makes no new maps for V8 to promote and drop a second later.
+    const baseline: Baseline = { previous: this.previous, listed: this.listed };
     for (const uid of new Set([...this.previous.keys(), ...byUid.keys()]))
-      this.reconcile(uid, byUid.get(uid), { time: now, sequence }, next, events);
-    this.previous = next.previous;
-    this.listed = next.listed;
+      this.reconcile(uid, byUid.get(uid), { time: now, sequence }, baseline, events);
     this.lastRelist = now;
     this.relisted = true;
     metrics?.plegRelistDuration.observe((this.clock.now() - start) / 1000);

@@ -29,7 +29,12 @@ export class PodCache {
   set(uid: string, status: PodRuntimeStatus, observedAt: number, sequence = 0): boolean {
     const existing = this.entries.get(uid);
     if (existing && existing.sequence > sequence) return false;
-    this.entries.set(uid, { status, observedAt, sequence });
+    // The same status seen again (a steady pod, relisted every second): a newer time on the entry
+    // it has, not a new entry that V8 would promote before the next relist drops it.
+    if (existing?.status === status) {
+      existing.observedAt = observedAt;
+      existing.sequence = sequence;
+    } else this.entries.set(uid, { status, observedAt, sequence });
     return true;
   }
 
