@@ -1,9 +1,25 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '@nodeagent/primitives';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dueSize, LogGrowthWatch, probeLookMs } from '../src/logs/log-growth-watch';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { activeLookMs, dueSize, LogGrowthWatch, probeLookMs } from '../src/logs/log-growth-watch';
+
+/**
+ * The inotify watch descriptors this process holds on `file`'s inode (/proc/self/fdinfo of its
+ * inotify descriptors): a watch closed and made again has a new descriptor.
+ */
+async function inotifyWatchesOn(file: string): Promise<string[]> {
+  const ino = (await stat(file)).ino.toString(16);
+  const wds: string[] = [];
+  for (const fd of await readdir('/proc/self/fd')) {
+    if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')) !== 'anon_inode:inotify') continue;
+    const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8').catch(() => '');
+    for (const m of info.matchAll(/^inotify wd:(\w+) ino:(\w+)/gm))
+      if (m[2] === ino) wds.push(`${fd}:${m[1]}`);
+  }
+  return wds;
+}
 
 describe('LogGrowthWatch (when a live container log is due for rotation)', () => {
   let dir: string;
@@ -69,6 +85,28 @@ describe('LogGrowthWatch (when a live container log is due for rotation)', () =>
     await writeFile(log, 'x'.repeat(9100));
     await advance(100);
     expect(due).toEqual([9100]);
+  });
+
+  it('keeps one inotify watch on an idle log across monitor intervals, and a write still wakes it', async () => {
+    await writeFile(log, 'x'.repeat(100));
+    start();
+    // Unchanged for idleAfterMs: the watch is armed.
+    for (let t = 0; t <= 1000 + activeLookMs; t += activeLookMs) await advance(activeLookMs);
+    const armed = await inotifyWatchesOn(log);
+    expect(armed).toHaveLength(1);
+    // Three monitor intervals' looks find it idle on the same file: the same watch stays.
+    for (let i = 0; i < 3; i++) await advance(10_000);
+    expect(await inotifyWatchesOn(log)).toEqual(armed);
+    expect(due).toEqual([]);
+    // A write wakes it through inotify, with no timer due: only the event makes the look.
+    await writeFile(log, 'x'.repeat(10_000));
+    await vi.waitFor(
+      async () => {
+        await advance(0);
+        expect(due).toEqual([10_000]);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
   });
 
   it('puts the due size maxSize less the growth during the lead, never below 90% of maxSize', () => {

@@ -64,6 +64,8 @@ export interface LogGrowthWatchOptions {
 export class LogGrowthWatch {
   private timer: unknown;
   private watcher: FSWatcher | undefined;
+  /** The inode the watcher is on: a log replaced by another file needs a new watch. */
+  private watchedIno: number | undefined;
   private lastSize: number | undefined;
   private lastAt = 0;
   private lastGrowthAt: number;
@@ -89,13 +91,14 @@ export class LogGrowthWatch {
   async look(): Promise<void> {
     if (this.stopped || this.looking) return;
     this.looking = true;
-    this.disarm();
     const { clock, maxSize, monitorIntervalMs } = this.options;
     try {
       const now = clock.now();
-      const size = await fileSize(this.options.path);
+      const file = await fileStat(this.options.path);
+      const size = file?.size;
       const due = dueSize(maxSize, this.bytesPerMs, this.options.leadMs?.() ?? 0);
       if (size === undefined || size >= due) {
+        this.disarm();
         const handled = await this.options.onDue(size);
         // The new file starts empty: the next look measures from there, at the last known rate.
         this.lastSize = undefined;
@@ -112,13 +115,18 @@ export class LogGrowthWatch {
       this.lastAt = now;
       if (now - this.lastGrowthAt >= idleAfterMs) {
         this.bytesPerMs = 0;
-        return this.arm(size);
+        // Still idle, on the file the watch is on (the monitor interval's look): the watch stays.
+        if (this.watcher && this.watchedIno === file?.ino) return this.schedule(monitorIntervalMs);
+        this.disarm();
+        return this.arm(size, file?.ino);
       }
+      this.disarm();
       // A log with bytes but no rate yet: at 100 MiB/s, activeLookMs would let it pass maxSize
       // by 25 MiB before the second look.
       if (previous === undefined && !(this.bytesPerMs > 0) && size > 0) return this.schedule(probeLookMs);
       this.schedule(nextLookDelay(due - size, this.bytesPerMs, monitorIntervalMs));
     } catch {
+      this.disarm();
       this.schedule(monitorIntervalMs);
     } finally {
       this.looking = false;
@@ -133,17 +141,18 @@ export class LogGrowthWatch {
   }
 
   /** Idle: inotify wakes the watch on the next write, and a look every monitor interval regardless. */
-  private async arm(size: number): Promise<void> {
+  private async arm(size: number, ino: number | undefined): Promise<void> {
     this.schedule(this.options.monitorIntervalMs);
     try {
       this.watcher = watch(this.options.path, { persistent: false }, () => this.wake());
+      this.watchedIno = ino;
       this.watcher.on('error', () => this.disarm());
     } catch {
       // No inotify (watch limit reached, file gone): looks at the active pace instead.
       return this.schedule(activeLookMs);
     }
     // A write between the last look and the watch being in place.
-    if ((await fileSize(this.options.path).catch(() => undefined)) !== size) this.wake();
+    if ((await fileStat(this.options.path).catch(() => undefined))?.size !== size) this.wake();
   }
 
   private wake(): void {
@@ -157,12 +166,14 @@ export class LogGrowthWatch {
   private disarm(): void {
     this.watcher?.close();
     this.watcher = undefined;
+    this.watchedIno = undefined;
   }
 }
 
-async function fileSize(path: string): Promise<number | undefined> {
+async function fileStat(path: string): Promise<{ size: number; ino: number } | undefined> {
   try {
-    return (await stat(path)).size;
+    const { size, ino } = await stat(path);
+    return { size, ino };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
