@@ -6,7 +6,6 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningContainerd, startContainerd, sweepStaleInstances } from './containerd';
 import { CONTAINERD_VERSIONS, type ContainerdVersion } from './containerd-version';
-import { waitForCriImages } from './cri-images-ready';
 import { isAlive } from './process-sweep';
 import { DEFAULT_RUNC, RUNC_VERSION_ENV, resolveRuncVersion } from './runc-version';
 
@@ -86,14 +85,6 @@ describe.each(CONTAINERD_VERSIONS)('tools/containerd on containerd %s', (version
     expect(stdout.split('\n')).toEqual(
       expect.arrayContaining([c.images?.pause.name, c.images?.busybox.name]),
     );
-  });
-
-  it("has them in the CRI plugin's image store too, which learns of an import asynchronously", async () => {
-    const refs = [c.images?.pause.name ?? '', c.images?.busybox.name ?? ''];
-    expect(await waitForCriImages(c.endpoint, refs, 0)).toEqual([]);
-    expect(await waitForCriImages(c.endpoint, [...refs, 'localhost/absent:1'], 200)).toEqual([
-      'localhost/absent:1',
-    ]);
   });
 
   it('runs a container from the busybox image', async () => {

@@ -19,7 +19,6 @@ import {
   containerdBinaries,
   resolveContainerdVersion,
 } from './containerd-version';
-import { waitForCriImages } from './cri-images-ready';
 import { register, staleEntries, unregister } from './instance-registry';
 import {
   isAlive,
@@ -243,13 +242,6 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
     if (opts.images ?? true) {
       const images = await buildImages();
       await importImages(paths.socketPath, [images.pause, images.busybox]);
-      const refs = [images.pause.name, images.busybox.name];
-      const missing = await waitForCriImages(info.endpoint, refs, opts.startTimeoutMs ?? 20_000);
-      if (missing.length > 0)
-        throw new ContainerdStartError(
-          `the CRI plugin does not report the imported images ${missing.join(', ')}`,
-          await tail(paths.logFile),
-        );
       info.images = images;
     }
     await writeFile(join(baseDir, 'instance.json'), JSON.stringify(info, null, 2));

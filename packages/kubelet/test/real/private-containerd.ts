@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { createCriClient } from '@nodeagent/cri-client';
 import type { Kubelet } from '../../src/kubelet';
 
 /** The part of tools/containerd's RunningContainerd these tests and the benchmark use. */
@@ -17,9 +18,36 @@ export interface PrivateContainerd {
 // Loaded by path so this package's typecheck does not pull in the tools project.
 const toolsContainerd = fileURLToPath(new URL('../../../../tools/containerd/containerd.ts', import.meta.url));
 
+/**
+ * A private containerd whose CRI plugin reports the imported images. `ctr images import` returns
+ * once an image is in containerd's metadata store; the CRI plugin learns of it later, from the
+ * image-create event, so on a loaded machine an ImageStatus right after the start could still
+ * answer that the image is not present.
+ */
 export async function startPrivateContainerd(): Promise<PrivateContainerd> {
   const mod = (await import(toolsContainerd)) as { startContainerd: () => Promise<PrivateContainerd> };
-  return mod.startContainerd();
+  const containerd = await mod.startContainerd();
+  if (!containerd.images) return containerd;
+  const refs = [containerd.images.pause.name, containerd.images.busybox.name];
+  const client = await createCriClient({ endpoint: containerd.endpoint });
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const missing: string[] = [];
+      for (const ref of refs)
+        if (!(await client.imageStatus({ image: { image: ref } })).image) missing.push(ref);
+      if (missing.length === 0) return containerd;
+      if (Date.now() >= deadline) {
+        await containerd.stop();
+        throw new Error(
+          `the CRI plugin does not report the imported images ${missing.join(', ')} after 30 s`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    client.close();
+  }
 }
 
 /** What a real kubelet test started on a private containerd, taken down by tearDownKubeletNode. */
