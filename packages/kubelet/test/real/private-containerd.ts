@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createCriClient } from '@nodeagent/cri-client';
 import type { Kubelet } from '../../src/kubelet';
+import { waitFor } from '../helpers/wait-for';
 
 /** The part of tools/containerd's RunningContainerd these tests and the benchmark use. */
 export interface PrivateContainerd {
@@ -30,21 +31,18 @@ export async function startPrivateContainerd(): Promise<PrivateContainerd> {
   if (!containerd.images) return containerd;
   const refs = [containerd.images.pause.name, containerd.images.busybox.name];
   const client = await createCriClient({ endpoint: containerd.endpoint });
+  const reported = async (ref: string) =>
+    Boolean((await client.imageStatus({ image: { image: ref } })).image);
   try {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const missing: string[] = [];
-      for (const ref of refs)
-        if (!(await client.imageStatus({ image: { image: ref } })).image) missing.push(ref);
-      if (missing.length === 0) return containerd;
-      if (Date.now() >= deadline) {
-        await containerd.stop();
-        throw new Error(
-          `the CRI plugin does not report the imported images ${missing.join(', ')} after 30 s`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      `the CRI plugin to report the imported images ${refs.join(', ')}`,
+      async () => (await Promise.all(refs.map(reported))).every(Boolean),
+      30_000,
+    );
+    return containerd;
+  } catch (error) {
+    await containerd.stop();
+    throw error;
   } finally {
     client.close();
   }
