@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cgroupDirs } from './container-cgroups';
 import { type RunningContainerd, startContainerd, sweepStaleInstances } from './containerd';
 import { CONTAINERD_VERSIONS, type ContainerdVersion } from './containerd-version';
-import { isAlive } from './process-sweep';
+import { isAlive, waitForExit } from './process-sweep';
 import { DEFAULT_RUNC, RUNC_VERSION_ENV, resolveRuncVersion } from './runc-version';
 
 const run = promisify(execFile);
@@ -148,6 +149,31 @@ setInterval(() => {}, 1000);`;
       }
       if (orphan) await sweepStaleInstances({ only: [orphan.netns] });
       await rm(scriptDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe.each(CONTAINERD_VERSIONS)('tools/containerd teardown after containerd %s died first', (version) => {
+  it("kills the containers' processes and removes their cgroups", async () => {
+    const c = await startContainerd({ version });
+    try {
+      const ctr = (...args: string[]) => run(c.ctr, ['--address', c.socketPath, '-n', 'k8s.io', ...args]);
+      const id = `probe-${process.pid}-${version}`;
+      await ctr('run', '-d', c.images?.busybox.name ?? '', id, 'sleep', '3600');
+      const line = (await ctr('tasks', 'ls')).stdout.split('\n').find((l) => l.startsWith(id));
+      const taskPid = Number(line?.split(/\s+/)[1]);
+      const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+      const dirs = cgroupDirs(`/k8s.io/${id}`, mountinfo);
+      expect(dirs.length).toBeGreaterThan(0);
+      for (const dir of dirs) expect(await exists(dir)).toBe(true);
+      // The task's own netns is not containerd's: only its cgroup still leads to it.
+      process.kill(c.pid, 'SIGKILL');
+      await waitForExit([c.pid], 5000);
+      await c.stop();
+      expect(isAlive(taskPid)).toBe(false);
+      for (const dir of dirs) expect(await exists(dir)).toBe(false);
+    } finally {
+      await c.stop();
     }
   }, 60_000);
 });

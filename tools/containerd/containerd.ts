@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildImages, importImages, type LocalImages, PAUSE_IMAGE } from '../images/build-images';
+import { removeLeftoverCgroups } from './container-cgroups';
 import {
   containerdPaths,
   renderCniConflist,
@@ -296,8 +297,8 @@ async function ctrTasks(ctr: string, socketPath: string): Promise<string[]> {
 
 /**
  * Tear down a private containerd from its recorded info: kill its tasks, stop containerd, kill
- * anything left in its namespaces (shims, containers), unmount what it mounted under its temp dir,
- * and delete the netns and the temp dir. Safe to call on a half-started instance.
+ * anything left in its namespaces (shims, containers) and in its containers' cgroups, remove those
+ * cgroups, unmount what it mounted under its temp dir, and delete the netns and the temp dir. Safe to call on a half-started instance.
  */
 export async function stopContainerdInstance(info: ContainerdInstanceInfo): Promise<void> {
   const ctr = info.ctr ?? 'ctr';
@@ -323,6 +324,7 @@ export async function stopContainerdInstance(info: ContainerdInstanceInfo): Prom
   const leftovers = await pidsInNetns(namespaces);
   for (const pid of leftovers) killQuietly(pid, 'SIGKILL');
   await waitForExit(leftovers, 5000);
+  await removeLeftoverCgroups(info.state);
   await unmountAllUnder(info.baseDir);
   await run('ip', ['netns', 'delete', info.netns]).catch(() => undefined);
   await rm(info.baseDir, { recursive: true, force: true }).catch(() => undefined);

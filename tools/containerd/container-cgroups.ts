@@ -1,0 +1,86 @@
+import { readdir, readFile, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isAlive, killQuietly, waitForExit } from './process-sweep';
+
+/**
+ * The cgroups runc made for a private containerd's containers outlive them when containerd or its
+ * shims die before the tasks are deleted (a killed test run, a crashed containerd): runc removes a
+ * container's cgroup only when its shim deletes the task. The container's processes outlive them
+ * too (reparented to init), and a container without a pod netns is not found by its netns. What
+ * is left is read from the task bundles still on disk: each bundle's config.json names the
+ * container's cgroup (`linux.cgroupsPath`).
+ */
+
+/** Task bundles: `<state>/io.containerd.runtime.v2.task/<namespace>/<id>/config.json`. */
+export async function leftoverCgroupPaths(state: string): Promise<string[]> {
+  const tasks = join(state, 'io.containerd.runtime.v2.task');
+  const paths = new Set<string>();
+  for (const namespace of await readdir(tasks).catch(() => [] as string[])) {
+    for (const id of await readdir(join(tasks, namespace)).catch(() => [] as string[])) {
+      try {
+        const spec = JSON.parse(await readFile(join(tasks, namespace, id, 'config.json'), 'utf8')) as {
+          linux?: { cgroupsPath?: string };
+        };
+        const path = spec.linux?.cgroupsPath;
+        // cgroupfs paths only: a systemd driver's `slice:prefix:name` is a transient scope, which
+        // systemd removes itself once it is empty.
+        if (path?.startsWith('/')) paths.add(path);
+      } catch {
+        // bundle half-written or already removed
+      }
+    }
+  }
+  return [...paths];
+}
+
+/** Where cgroup path `path` is in each mounted hierarchy (every v1 controller, or the v2 tree). */
+export function cgroupDirs(path: string, mountinfo: string): string[] {
+  const dirs = new Set<string>();
+  for (const line of mountinfo.split('\n')) {
+    const [mountFields, superFields] = line.split(' - ');
+    const fstype = superFields?.split(' ')[0];
+    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
+    const fields = mountFields?.split(' ') ?? [];
+    const root = fields[3] ?? '/';
+    const point = fields[4];
+    if (!point) continue;
+    if (root === '/') dirs.add(join(point, path));
+    else if (path === root || path.startsWith(`${root}/`)) dirs.add(join(point, path.slice(root.length)));
+  }
+  return [...dirs];
+}
+
+async function pidsIn(dir: string): Promise<number[]> {
+  const text = await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map(Number);
+}
+
+/**
+ * Kill what is left in the leftover containers' cgroups and remove the cgroups. A cgroup another
+ * process still holds (rmdir's EBUSY after the wait) is left as it is.
+ */
+export async function removeLeftoverCgroups(state: string): Promise<void> {
+  const paths = await leftoverCgroupPaths(state);
+  if (paths.length === 0) return;
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+  const dirs = paths.flatMap((p) => cgroupDirs(p, mountinfo));
+  const pids = new Set<number>();
+  for (const dir of dirs) for (const pid of await pidsIn(dir)) pids.add(pid);
+  for (const pid of pids) killQuietly(pid, 'SIGKILL');
+  await waitForExit([...pids], 5000);
+  for (const dir of dirs) {
+    // A killed task leaves its cgroup a moment after it exits: retry briefly.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const error = await rmdir(dir).then(
+        () => undefined,
+        (e: NodeJS.ErrnoException) => e,
+      );
+      if (!error || error.code === 'ENOENT') break;
+      if (error.code !== 'EBUSY' || (await pidsIn(dir)).some(isAlive)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
