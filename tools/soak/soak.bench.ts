@@ -20,7 +20,10 @@
  * create → Ready latency. Written to bench-results/soak.json after every minute, with an SVG of
  * each agent's series (bench-results/soak-<agent>.svg). The leak check fits a line through the
  * working set's minute means over the last 2N/3 minutes; a slope beyond noise (leak-fit.ts)
- * fails the bench.
+ * fails the bench. After the last minute, the kernel reclaims all it can from each agent's cgroup
+ * (MemoryCgroup.reclaim), and the memory before and after is reported: what of the working set is
+ * cache the kernel takes back under pressure (page cache, dentries of removed files), and what it
+ * cannot (anon).
  *
  * NA_SOAK_KUBELET_BINARY / NA_SOAK_KUBE_PROXY_BINARY measure those executables instead of
  * building them (tools/sea). Needs root.
@@ -129,6 +132,29 @@ interface Subject {
   programmingStart?: HistogramReading;
   /** kubelet: every create → Ready latency (ms). */
   podLatencies?: number[];
+  /** The cgroup's memory just before and after the kernel reclaimed what it could, at the end. */
+  reclaimed?: { before: cgroupMemory.CgroupMemorySummary; after: cgroupMemory.CgroupMemorySummary };
+}
+
+/**
+ * The kernel's reclaim of `s`'s cgroup, after the run: slab goes an RCU grace period after the
+ * reclaim returns, so the reading after is taken once two in a row agree (at most 5 s).
+ */
+async function reclaimAtEnd(s: Subject): Promise<void> {
+  const before = cgroupSummary(await s.cgroup.read());
+  s.cgroup.reclaim();
+  let after = cgroupSummary(await s.cgroup.read());
+  for (let i = 0; i < 10; i++) {
+    await sleep(500);
+    const next = cgroupSummary(await s.cgroup.read());
+    const settled = next.kernelMiB === after.kernelMiB;
+    after = next;
+    if (settled) break;
+  }
+  s.reclaimed = { before, after };
+  process.stderr.write(
+    `${s.agent}: working set ${before.workingSetMiB} → ${after.workingSetMiB} MiB after the kernel's reclaim (anon ${before.anonMiB} → ${after.anonMiB}, kernel ${before.kernelMiB} → ${after.kernelMiB}, file ${before.fileMiB} → ${after.fileMiB})\n`,
+  );
 }
 
 function newLoopLines(s: Subject): LoopReport[] {
@@ -285,6 +311,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     kernelFit: fitOf('kernelMiB'),
     v8CommittedFit: fitBy(v8('committedMiB')),
     v8CodeFit: fitBy(v8('codeMiB')),
+    ...(s.reclaimed ? { afterKernelReclaim: s.reclaimed } : {}),
   };
   if (s.sync && s.syncStart) {
     const d = histogramDelta(s.sync, s.syncStart);
@@ -521,6 +548,7 @@ async function main(): Promise<void> {
     } finally {
       if (podTimer) clearInterval(podTimer);
     }
+    if (!stop.signal.aborted) for (const s of subjects) await reclaimAtEnd(s);
     failed = write(results, subjects, minutes, restarts, true);
   } finally {
     for (const step of cleanup)

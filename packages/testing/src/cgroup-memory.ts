@@ -181,6 +181,30 @@ export class MemoryCgroup {
     return readFileSync(join(this.dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
   }
 
+  /**
+   * Has the kernel reclaim all it can from this cgroup now, as under memory pressure: page cache,
+   * and reclaimable slab such as the dentries of removed files; anon stays (without swap).
+   * memory.reclaim (v2, kernels from 5.19; its EAGAIN when less than asked could go is the
+   * expected answer) or memory.force_empty (v1). Slab is freed after an RCU grace period, so
+   * kernel memory falls a moment after this returns.
+   */
+  reclaim(): void {
+    if (this.version === 'v1') {
+      writeFileSync(join(this.dir, 'memory.force_empty'), '0');
+      return;
+    }
+    const usage = readFileSync(join(this.dir, 'memory.current'), 'utf8').trim();
+    try {
+      writeFileSync(join(this.dir, 'memory.reclaim'), usage);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') return;
+      throw new CgroupUnavailableError(
+        `cannot reclaim memory from ${this.dir} (${code}): memory.reclaim needs Linux 5.19 or later`,
+      );
+    }
+  }
+
   /** The cgroup's memory now, and its processes' PSS and VmRSS. */
   read(): Promise<CgroupMemory> {
     return readCgroup(this.dir, this.version);

@@ -9,9 +9,11 @@ import { cgroupMemory } from '../../src/index';
 const { MemoryCgroup } = cgroupMemory;
 const MiB = 1048576;
 
-// A child that answers each stdin line ("anon <MiB>", "file <MiB>", "files <thousands>") once it
-// has done it: anon fills a Buffer that stays referenced; file writes and reads back a file of
-// that size; files makes that many thousand empty files (dentries and inodes: kernel memory).
+// A child that answers each stdin line ("anon <MiB>", "file <MiB>", "files <thousands>",
+// "dirs <thousands>") once it has done it: anon fills a Buffer that stays referenced; file writes
+// and reads back a file of that size; files makes that many thousand empty files (dentries and
+// inodes: kernel memory); dirs makes and removes that many thousand directories of unique names,
+// as a kubelet does a pod's directories, which leaves a negative dentry for each name.
 const CHILD = `
 const fs = require('node:fs');
 const kept = [];
@@ -21,6 +23,7 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (l
   if (what === 'anon') kept.push(Buffer.alloc(bytes, 1));
   if (what === 'file') { fs.writeFileSync(process.argv[1], Buffer.alloc(bytes, 2)); fs.readFileSync(process.argv[1]); }
   if (what === 'files') { const d = process.argv[1] + '.d'; fs.mkdirSync(d); for (let i = 0; i < Number(n) * 1000; i++) fs.writeFileSync(d + '/' + i, ''); }
+  if (what === 'dirs') { const d = process.argv[1] + '.gone'; fs.mkdirSync(d); for (let i = 0; i < Number(n) * 1000; i++) { fs.mkdirSync(d + '/' + i); fs.rmdirSync(d + '/' + i); } }
   process.stdout.write('done\\n');
 });
 process.stdout.write('ready\\n');
@@ -76,6 +79,47 @@ describe('MemoryCgroup', () => {
       await cgroup.remove();
     }
     expect(existsSync(cgroup.dir)).toBe(false);
+  }, 60_000);
+
+  it("reclaim() has the kernel take back a removed directory's dentries and the page cache, and leaves anon", async () => {
+    const cgroup = MemoryCgroup.create('test');
+    const { command, args } = cgroup.wrap(process.execPath, ['-e', CHILD, join(dir, 'reclaimed')]);
+    const child = spawn(command, args, {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    try {
+      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      const next = async () => (await lines.next()).value;
+      expect(await next()).toBe('ready');
+      child.stdin!.write('anon 32\n');
+      expect(await next()).toBe('done');
+      const before = await cgroup.read();
+      // 40,000 names made and removed: a negative dentry (192 B) each stays, charged here.
+      child.stdin!.write('dirs 40\n');
+      expect(await next()).toBe('done');
+      child.stdin!.write('file 32\n');
+      expect(await next()).toBe('done');
+      const grown = await cgroup.read();
+      expect((grown.kernelBytes - before.kernelBytes) / MiB).toBeGreaterThan(6);
+      expect((grown.fileBytes - before.fileBytes) / MiB).toBeGreaterThan(28);
+
+      cgroup.reclaim();
+      // The dentries go after an RCU grace period: wait for the kernel figure, with a bound.
+      let after = await cgroup.read();
+      for (let i = 0; i < 100 && after.kernelBytes > before.kernelBytes + 2 * MiB; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        after = await cgroup.read();
+      }
+      expect(after.kernelBytes).toBeLessThan(before.kernelBytes + 2 * MiB);
+      expect(after.fileBytes).toBeLessThan(grown.fileBytes - 28 * MiB);
+      expect(after.anonBytes).toBeGreaterThan(grown.anonBytes - 4 * MiB);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      await cgroup.remove();
+    }
   }, 60_000);
 
   it('reads a process by its pid, and removes the cgroup while the process is still in it, moving it out without killing it', async () => {
