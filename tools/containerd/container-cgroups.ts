@@ -1,5 +1,7 @@
 import { readdir, readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
+// By path, as process-sweep imports: this module is loaded without the workspace-source condition.
+import { cgroupDirs, parseCgroupMounts } from '../../packages/testing/src/netns/cgroup-mounts';
 import { isAlive, killQuietly, waitForExit } from './process-sweep';
 
 /**
@@ -33,23 +35,6 @@ export async function leftoverCgroupPaths(state: string): Promise<string[]> {
   return [...paths];
 }
 
-/** Where cgroup path `path` is in each mounted hierarchy (every v1 controller, or the v2 tree). */
-export function cgroupDirs(path: string, mountinfo: string): string[] {
-  const dirs = new Set<string>();
-  for (const line of mountinfo.split('\n')) {
-    const [mountFields, superFields] = line.split(' - ');
-    const fstype = superFields?.split(' ')[0];
-    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
-    const fields = mountFields?.split(' ') ?? [];
-    const root = fields[3] ?? '/';
-    const point = fields[4];
-    if (!point) continue;
-    if (root === '/') dirs.add(join(point, path));
-    else if (path === root || path.startsWith(`${root}/`)) dirs.add(join(point, path.slice(root.length)));
-  }
-  return [...dirs];
-}
-
 async function pidsIn(dir: string): Promise<number[]> {
   const text = await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '');
   return text
@@ -65,8 +50,8 @@ async function pidsIn(dir: string): Promise<number[]> {
 export async function removeLeftoverCgroups(state: string): Promise<void> {
   const paths = await leftoverCgroupPaths(state);
   if (paths.length === 0) return;
-  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
-  const dirs = paths.flatMap((p) => cgroupDirs(p, mountinfo));
+  const mounts = parseCgroupMounts(await readFile('/proc/self/mountinfo', 'utf8'));
+  const dirs = paths.flatMap((p) => cgroupDirs(p, mounts));
   const pids = new Set<number>();
   for (const dir of dirs) for (const pid of await pidsIn(dir)) pids.add(pid);
   for (const pid of pids) killQuietly(pid, 'SIGKILL');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cgroupDirs } from './container-cgroups';
+import { cgroupDirs, parseCgroupMounts } from '../../packages/testing/src/netns/cgroup-mounts';
 import { type RunningContainerd, startContainerd, sweepStaleInstances } from './containerd';
 import { CONTAINERD_VERSIONS, type ContainerdVersion } from './containerd-version';
 import { isAlive, waitForExit } from './process-sweep';
@@ -163,7 +163,7 @@ describe.each(CONTAINERD_VERSIONS)('tools/containerd teardown after containerd %
       const line = (await ctr('tasks', 'ls')).stdout.split('\n').find((l) => l.startsWith(id));
       const taskPid = Number(line?.split(/\s+/)[1]);
       const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
-      const dirs = cgroupDirs(`/k8s.io/${id}`, mountinfo);
+      const dirs = cgroupDirs(`/k8s.io/${id}`, parseCgroupMounts(mountinfo));
       expect(dirs.length).toBeGreaterThan(0);
       for (const dir of dirs) expect(await exists(dir)).toBe(true);
       // The task's own netns is not containerd's: only its cgroup still leads to it.

@@ -1,4 +1,6 @@
+import { mkdir, readFile, rmdir } from 'node:fs/promises';
 import { createNetns, HostLeakError, type Netns } from '@nodeagent/testing';
+import { cgroupDirs, parseCgroupMounts } from '@nodeagent/testing/netns';
 import { afterEach, describe, expect, it } from 'vitest';
 import defaultSetup, { createLeakCheck } from './leak-check';
 
@@ -38,6 +40,29 @@ describe('leak-check globalSetup', () => {
     expect(leaks.mounts).toEqual([`nsfs /run/netns/${leftover.name}`]);
     expect((error as Error).message).toContain(leftover.name);
     expect(failed).toBe(1);
+  });
+
+  it("names a container's cgroup a run left behind under containerd's k8s.io parent", async () => {
+    const teardown = await createLeakCheck({
+      mode: 'error',
+      include: (item) => item.includes('na-leak-cgroup-'),
+      settleMs: 0,
+      failRun: () => {},
+    })();
+    const mounts = parseCgroupMounts(await readFile('/proc/self/mountinfo', 'utf8'));
+    const [parent] = cgroupDirs('/k8s.io', mounts);
+    if (!parent) throw new Error('no cgroup hierarchy is mounted');
+    // The parent is containerd's and shared: made when missing, never removed.
+    await mkdir(parent, { recursive: true });
+    const left = `${parent}/na-leak-cgroup-${process.pid}`;
+    await mkdir(left);
+    try {
+      const error = await teardown().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HostLeakError);
+      expect((error as HostLeakError).leaks.cgroups).toEqual([left]);
+    } finally {
+      await rmdir(left);
+    }
   });
 
   it('only warns in warn mode', async () => {

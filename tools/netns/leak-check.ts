@@ -1,4 +1,5 @@
-// Vitest globalSetup: snapshot the host's namespaces, links and netns/overlay mounts before the
+// Vitest globalSetup: snapshot the host's namespaces, links, netns/overlay mounts and containers'
+// cgroups before the
 // run and fail the run, naming each leftover, if tests left anything behind.
 // NODEAGENT_LEAK_CHECK=warn only prints the leaks (useful while others share the machine);
 // NODEAGENT_LEAK_CHECK=off disables the check.
@@ -37,6 +38,7 @@ export function createLeakCheck(options: LeakCheckSetupOptions = {}): () => Prom
       netns: taken.netns.filter(include),
       links: taken.links.filter(include),
       mounts: taken.mounts.filter(include),
+      cgroups: taken.cgroups.filter(include),
     };
   };
   return async function setup() {

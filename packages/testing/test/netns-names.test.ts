@@ -8,6 +8,7 @@ import {
   diffHostSnapshots,
   HostLeakError,
   type HostSnapshot,
+  hasLeaks,
   InvalidNetnsNameError,
   parseLinkNames,
   parseRelevantMounts,
@@ -61,22 +62,44 @@ describe('host snapshot parsing', () => {
   });
 
   it('reports only what appeared after the snapshot', () => {
-    const before: HostSnapshot = { netns: ['a'], links: ['lo', 'eth0'], mounts: [] };
-    const after: HostSnapshot = { netns: ['b'], links: ['lo', 'eth0', 'nvx'], mounts: ['nsfs /run/netns/b'] };
+    const before: HostSnapshot = {
+      netns: ['a'],
+      links: ['lo', 'eth0'],
+      mounts: [],
+      cgroups: ['/c/k8s.io/x'],
+    };
+    const after: HostSnapshot = {
+      netns: ['b'],
+      links: ['lo', 'eth0', 'nvx'],
+      mounts: ['nsfs /run/netns/b'],
+      cgroups: ['/c/k8s.io/x', '/c/k8s.io/y'],
+    };
     const leaks = diffHostSnapshots(before, after);
-    expect(leaks).toEqual({ netns: ['b'], links: ['nvx'], mounts: ['nsfs /run/netns/b'] });
+    expect(leaks).toEqual({
+      netns: ['b'],
+      links: ['nvx'],
+      mounts: ['nsfs /run/netns/b'],
+      cgroups: ['/c/k8s.io/y'],
+    });
     expect(describeLeaks(leaks)).toContain('network namespaces: b');
+    expect(describeLeaks(leaks)).toContain('container cgroups: /c/k8s.io/y');
+    expect(hasLeaks({ netns: [], links: [], mounts: [], cgroups: ['/c/k8s.io/y'] })).toBe(true);
   });
 
   it('waits for leftovers to settle, then throws naming them', async () => {
-    const before: HostSnapshot = { netns: [], links: ['lo'], mounts: [] };
+    const before: HostSnapshot = { netns: [], links: ['lo'], mounts: [], cgroups: [] };
     let calls = 0;
-    const settling = async () => ({ netns: [], links: calls++ < 2 ? ['lo', 'gone'] : ['lo'], mounts: [] });
+    const settling = async () => ({
+      netns: [],
+      links: calls++ < 2 ? ['lo', 'gone'] : ['lo'],
+      mounts: [],
+      cgroups: [],
+    });
     await expect(
       assertNoHostLeaks(before, { snapshot: settling, sleep: async () => {} }),
     ).resolves.toBeUndefined();
     expect(calls).toBe(3);
-    const stuck = async () => ({ netns: ['na-x-1-aa'], links: ['lo'], mounts: [] });
+    const stuck = async () => ({ netns: ['na-x-1-aa'], links: ['lo'], mounts: [], cgroups: [] });
     const error = await assertNoHostLeaks(before, {
       snapshot: stuck,
       sleep: async () => {},

@@ -1,12 +1,18 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { cgroupDirs, parseCgroupMounts } from './cgroup-mounts';
 import { listNetns, NETNS_RUN_DIR } from './netns';
 import { runCommand } from './run-command';
 
-/** What a test run could leave behind in the host: namespaces, host links, netns/overlay mounts. */
+/**
+ * What a test run could leave behind in the host: namespaces, host links, netns/overlay mounts,
+ * and containers' cgroups.
+ */
 export interface HostSnapshot {
   netns: string[];
   links: string[];
   mounts: string[];
+  /** containerd's per-container cgroups (listContainerCgroups). */
+  cgroups: string[];
 }
 
 export interface HostLeaks extends HostSnapshot {}
@@ -45,14 +51,33 @@ function unescapeMountPath(path: string): string {
   return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
-/** The host's network namespaces, links and netns mounts now, to compare after a test. */
+/**
+ * The cgroups containerd makes with the cgroupfs driver for containers given no parent
+ * (`/k8s.io/<id>`), as "<dir>" in each mounted hierarchy. runc removes one when its task is
+ * deleted, so one that outlives a run outlived its container's teardown.
+ */
+export async function listContainerCgroups(mountinfo: string): Promise<string[]> {
+  const cgroups: string[] = [];
+  for (const dir of cgroupDirs('/k8s.io', parseCgroupMounts(mountinfo))) {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) if (entry.isDirectory()) cgroups.push(`${dir}/${entry.name}`);
+  }
+  return cgroups;
+}
+
+/** The host's network namespaces, links, netns mounts and container cgroups now, to compare after a test. */
 export async function takeHostSnapshot(): Promise<HostSnapshot> {
   const [netns, linkOutput, mountinfo] = await Promise.all([
     listNetns(),
     runCommand('ip', ['-o', 'link', 'show']).then((result) => result.stdout),
     readFile('/proc/self/mountinfo', 'utf8'),
   ]);
-  return { netns, links: parseLinkNames(linkOutput), mounts: parseRelevantMounts(mountinfo) };
+  return {
+    netns,
+    links: parseLinkNames(linkOutput),
+    mounts: parseRelevantMounts(mountinfo),
+    cgroups: await listContainerCgroups(mountinfo),
+  };
 }
 
 /** Everything present in `after` that was not in `before`. */
@@ -65,12 +90,13 @@ export function diffHostSnapshots(before: HostSnapshot, after: HostSnapshot): Ho
     netns: added(before.netns, after.netns),
     links: added(before.links, after.links),
     mounts: added(before.mounts, after.mounts),
+    cgroups: added(before.cgroups, after.cgroups),
   };
 }
 
 /** Whether a comparison found anything left behind. */
 export function hasLeaks(leaks: HostLeaks): boolean {
-  return leaks.netns.length + leaks.links.length + leaks.mounts.length > 0;
+  return leaks.netns.length + leaks.links.length + leaks.mounts.length + leaks.cgroups.length > 0;
 }
 
 /** What was left behind, as one line for a failure message. */
@@ -79,10 +105,11 @@ export function describeLeaks(leaks: HostLeaks): string {
   if (leaks.netns.length > 0) parts.push(`network namespaces: ${leaks.netns.join(', ')}`);
   if (leaks.links.length > 0) parts.push(`host links: ${leaks.links.join(', ')}`);
   if (leaks.mounts.length > 0) parts.push(`mounts: ${leaks.mounts.join(', ')}`);
+  if (leaks.cgroups.length > 0) parts.push(`container cgroups: ${leaks.cgroups.join(', ')}`);
   return parts.join('; ');
 }
 
-/** A test run left namespaces, host links or mounts behind. */
+/** A test run left namespaces, host links, mounts or container cgroups behind. */
 export class HostLeakError extends Error {
   readonly code = 'HOST_RESOURCES_LEAKED';
   constructor(readonly leaks: HostLeaks) {

@@ -4,6 +4,7 @@
 // A failed ip/nsenter command; the class lives in primitives, the old name keeps working.
 export { CommandFailedError as NetnsCommandError } from '@nodeagent/primitives';
 export { bridgeIntoNetns, type NetnsTcpBridge } from './api-bridge';
+export { type CgroupMount, cgroupDirs, parseCgroupMounts } from './cgroup-mounts';
 export { InvalidNetnsNameError } from './errors';
 export {
   assertNoHostLeaks,
@@ -14,6 +15,7 @@ export {
   type HostSnapshot,
   hasLeaks,
   type LeakCheckOptions,
+  listContainerCgroups,
   parseLinkNames,
   parseRelevantMounts,
   takeHostSnapshot,
