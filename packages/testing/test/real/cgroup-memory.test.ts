@@ -32,25 +32,51 @@ process.stdout.write('ready\\n');
 const dir = mkdtempSync(join(tmpdir(), 'na-cgroup-memory-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/**
+ * Runs CHILD in a new MemoryCgroup (its file argument `name` in the temp dir), hands `body` the
+ * cgroup, the child's pid and `ask` (send a line, wait for its "done"), then kills the child and
+ * removes the cgroup.
+ */
+async function withChild(
+  name: string,
+  body: (
+    cgroup: cgroupMemory.MemoryCgroup,
+    pid: number,
+    ask: (line: string) => Promise<void>,
+  ) => Promise<void>,
+): Promise<cgroupMemory.MemoryCgroup> {
+  const cgroup = MemoryCgroup.create('test');
+  const { command, args } = cgroup.wrap(process.execPath, ['-e', CHILD, join(dir, name)]);
+  const child = spawn(command, args, {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  try {
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const next = async () => (await lines.next()).value;
+    expect(await next()).toBe('ready');
+    await body(cgroup, child.pid as number, async (line) => {
+      child.stdin!.write(`${line}\n`);
+      expect(await next()).toBe('done');
+    });
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    await cgroup.remove();
+  }
+  return cgroup;
+}
+
 describe('MemoryCgroup', () => {
   it('charges a child from its first instruction: anon grows by what it allocates, a file it writes shows in file, files it makes in kernel memory, and the cgroup is gone after remove()', async () => {
-    const cgroup = MemoryCgroup.create('test');
-    const { command, args } = cgroup.wrap(process.execPath, ['-e', CHILD, join(dir, 'data')]);
-    const child = spawn(command, args, {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
-    try {
-      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-      const next = async () => (await lines.next()).value;
-      expect(await next()).toBe('ready');
-      expect(cgroup.pids()).toEqual([child.pid]);
+    const cgroup = await withChild('data', async (cgroup, pid, ask) => {
+      expect(cgroup.pids()).toEqual([pid]);
       const before = await cgroup.read();
       expect(before.anonBytes).toBeGreaterThan(5 * MiB); // node's own heap and stacks
       expect(before.vmRssBytes).toBeGreaterThan(before.anonBytes);
 
-      child.stdin!.write('anon 64\n');
-      expect(await next()).toBe('done');
+      await ask('anon 64');
       const anon = await cgroup.read();
       expect((anon.anonBytes - before.anonBytes) / MiB).toBeGreaterThan(56);
       expect((anon.anonBytes - before.anonBytes) / MiB).toBeLessThan(80);
@@ -58,48 +84,29 @@ describe('MemoryCgroup', () => {
       expect(anon.workingSetBytes).toBeGreaterThanOrEqual(anon.anonBytes - 4 * MiB);
       expect(anon.pssBytes).toBeGreaterThan(64 * MiB);
 
-      child.stdin!.write('file 32\n');
-      expect(await next()).toBe('done');
+      await ask('file 32');
       const file = await cgroup.read();
       expect((file.fileBytes - anon.fileBytes) / MiB).toBeGreaterThan(28);
       expect(file.usageBytes).toBeGreaterThanOrEqual(file.anonBytes + file.fileBytes - 4 * MiB);
 
       // 20,000 files: at least a dentry (192 B) and an inode each, charged as kernel memory.
-      child.stdin!.write('files 20\n');
-      expect(await next()).toBe('done');
+      await ask('files 20');
       const files = await cgroup.read();
       expect((files.kernelBytes - file.kernelBytes) / MiB).toBeGreaterThan(3);
       expect(files.usageBytes).toBeGreaterThanOrEqual(
         files.anonBytes + files.fileBytes + files.kernelBytes - 8 * MiB,
       );
-    } finally {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-      await cgroup.remove();
-    }
+    });
     expect(existsSync(cgroup.dir)).toBe(false);
   }, 60_000);
 
   it("reclaim() has the kernel take back a removed directory's dentries and the page cache, and leaves anon", async () => {
-    const cgroup = MemoryCgroup.create('test');
-    const { command, args } = cgroup.wrap(process.execPath, ['-e', CHILD, join(dir, 'reclaimed')]);
-    const child = spawn(command, args, {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
-    try {
-      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-      const next = async () => (await lines.next()).value;
-      expect(await next()).toBe('ready');
-      child.stdin!.write('anon 32\n');
-      expect(await next()).toBe('done');
+    await withChild('reclaimed', async (cgroup, _pid, ask) => {
+      await ask('anon 32');
       const before = await cgroup.read();
       // 40,000 names made and removed: a negative dentry (192 B) each stays, charged here.
-      child.stdin!.write('dirs 40\n');
-      expect(await next()).toBe('done');
-      child.stdin!.write('file 32\n');
-      expect(await next()).toBe('done');
+      await ask('dirs 40');
+      await ask('file 32');
       const grown = await cgroup.read();
       expect((grown.kernelBytes - before.kernelBytes) / MiB).toBeGreaterThan(6);
       expect((grown.fileBytes - before.fileBytes) / MiB).toBeGreaterThan(28);
@@ -114,12 +121,7 @@ describe('MemoryCgroup', () => {
       expect(after.kernelBytes).toBeLessThan(before.kernelBytes + 2 * MiB);
       expect(after.fileBytes).toBeLessThan(grown.fileBytes - 28 * MiB);
       expect(after.anonBytes).toBeGreaterThan(grown.anonBytes - 4 * MiB);
-    } finally {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-      await cgroup.remove();
-    }
+    });
   }, 60_000);
 
   it('reads a process by its pid, and removes the cgroup while the process is still in it, moving it out without killing it', async () => {
