@@ -25,8 +25,9 @@ export async function leftoverCgroupPaths(state: string): Promise<string[]> {
         };
         const path = spec.linux?.cgroupsPath;
         // cgroupfs paths only: a systemd driver's `slice:prefix:name` is a transient scope, which
-        // systemd removes itself once it is empty.
-        if (path?.startsWith('/')) paths.add(path);
+        // systemd removes itself once it is empty. And only the container's own cgroup, named by
+        // its id (containerd's `<parent>/<id>`): never a parent that others share.
+        if (path?.startsWith('/') && path.split('/').at(-1) === id) paths.add(path);
       } catch {
         // bundle half-written or already removed
       }
