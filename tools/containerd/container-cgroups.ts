@@ -2,7 +2,7 @@ import { readdir, readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 // By path, as process-sweep imports: this module is loaded without the workspace-source condition.
 import { cgroupDirs, parseCgroupMounts } from '../../packages/testing/src/netns/cgroup-mounts';
-import { isAlive, killQuietly, waitForExit } from './process-sweep';
+import { isAlive, killAndWait } from './process-sweep';
 
 /**
  * The cgroups runc made for a private containerd's containers outlive them when containerd or its
@@ -55,8 +55,7 @@ export async function removeLeftoverCgroups(state: string): Promise<void> {
   const dirs = paths.flatMap((p) => cgroupDirs(p, mounts));
   const pids = new Set<number>();
   for (const dir of dirs) for (const pid of await pidsIn(dir)) pids.add(pid);
-  for (const pid of pids) killQuietly(pid, 'SIGKILL');
-  await waitForExit([...pids], 5000);
+  await killAndWait([...pids], 5000);
   for (const dir of dirs) {
     // A killed task leaves its cgroup a moment after it exits: retry briefly.
     for (let attempt = 0; attempt < 20; attempt++) {

@@ -23,6 +23,7 @@ import {
 import { register, staleEntries, unregister } from './instance-registry';
 import {
   isAlive,
+  killAndWait,
   killQuietly,
   netnsInodes,
   pidsInNetns,
@@ -298,7 +299,8 @@ async function ctrTasks(ctr: string, socketPath: string): Promise<string[]> {
 /**
  * Tear down a private containerd from its recorded info: kill its tasks, stop containerd, kill
  * anything left in its namespaces (shims, containers) and in its containers' cgroups, remove those
- * cgroups, unmount what it mounted under its temp dir, and delete the netns and the temp dir. Safe to call on a half-started instance.
+ * cgroups, unmount what it mounted under its temp dir, and delete the netns and the temp dir. Safe
+ * to call on a half-started instance.
  */
 export async function stopContainerdInstance(info: ContainerdInstanceInfo): Promise<void> {
   const ctr = info.ctr ?? 'ctr';
@@ -322,8 +324,7 @@ export async function stopContainerdInstance(info: ContainerdInstanceInfo): Prom
     await waitForExit([info.pid], 2000);
   }
   const leftovers = await pidsInNetns(namespaces);
-  for (const pid of leftovers) killQuietly(pid, 'SIGKILL');
-  await waitForExit(leftovers, 5000);
+  await killAndWait(leftovers, 5000);
   await removeLeftoverCgroups(info.state);
   await unmountAllUnder(info.baseDir);
   await run('ip', ['netns', 'delete', info.netns]).catch(() => undefined);

@@ -61,6 +61,12 @@ export async function waitForExit(pids: number[], timeoutMs: number): Promise<bo
   return pids.every((p) => !isAlive(p));
 }
 
+/** SIGKILL each of `pids` and wait up to `timeoutMs` for them to be gone. */
+export async function killAndWait(pids: number[], timeoutMs: number): Promise<void> {
+  for (const pid of pids) killQuietly(pid, 'SIGKILL');
+  await waitForExit(pids, timeoutMs);
+}
+
 /** Mount points at or below `dir`, deepest first (the order they must be unmounted in). */
 export async function mountsUnder(dir: string): Promise<string[]> {
   const text = await readFile('/proc/self/mountinfo', 'utf8');

@@ -1,6 +1,5 @@
 // Vitest globalSetup: snapshot the host's namespaces, links, netns/overlay mounts and containers'
-// cgroups before the
-// run and fail the run, naming each leftover, if tests left anything behind.
+// cgroups before the run and fail the run, naming each leftover, if tests left anything behind.
 // NODEAGENT_LEAK_CHECK=warn only prints the leaks (useful while others share the machine);
 // NODEAGENT_LEAK_CHECK=off disables the check.
 import type { HostSnapshot, LeakCheckOptions } from '@nodeagent/testing/netns';

@@ -1,3 +1,5 @@
+import { parseMountinfo } from './mountinfo';
+
 /** A mounted cgroup hierarchy: where it is mounted, and which of its cgroups is the mount's root. */
 export interface CgroupMount {
   /** Mount point, e.g. /sys/fs/cgroup/memory (v1) or /sys/fs/cgroup (v2). */
@@ -10,13 +12,8 @@ export interface CgroupMount {
 export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
   const mounts: CgroupMount[] = [];
   const seen = new Set<string>();
-  for (const line of mountinfo.split('\n')) {
-    const separator = line.indexOf(' - ');
-    if (separator < 0) continue;
-    const fsType = line.slice(separator + 3).split(' ')[0];
-    if (fsType !== 'cgroup' && fsType !== 'cgroup2') continue;
-    const [, , , root, point] = line.slice(0, separator).split(' ');
-    if (!root || !point || seen.has(point)) continue;
+  for (const { root, point, fsType } of parseMountinfo(mountinfo)) {
+    if ((fsType !== 'cgroup' && fsType !== 'cgroup2') || seen.has(point)) continue;
     seen.add(point);
     mounts.push({ point, root });
   }

@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { cgroupDirs, parseCgroupMounts } from './cgroup-mounts';
+import { parseMountinfo } from './mountinfo';
 import { listNetns, NETNS_RUN_DIR } from './netns';
 import { runCommand } from './run-command';
 
@@ -34,21 +35,11 @@ export function parseLinkNames(output: string): string[] {
  */
 export function parseRelevantMounts(mountinfo: string): string[] {
   const mounts: string[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const separator = line.indexOf(' - ');
-    if (separator < 0) continue;
-    const mountPoint = line.slice(0, separator).split(' ')[4];
-    const fsType = line.slice(separator + 3).split(' ')[0];
-    if (!mountPoint || !fsType) continue;
-    const isNetns = fsType === 'nsfs' || mountPoint.startsWith(`${NETNS_RUN_DIR}/`);
-    if (isNetns || fsType === 'overlay') mounts.push(`${fsType} ${unescapeMountPath(mountPoint)}`);
+  for (const { point, fsType } of parseMountinfo(mountinfo)) {
+    const isNetns = fsType === 'nsfs' || point.startsWith(`${NETNS_RUN_DIR}/`);
+    if (isNetns || fsType === 'overlay') mounts.push(`${fsType} ${point}`);
   }
   return mounts;
-}
-
-// mountinfo escapes space, tab, newline and backslash as octal.
-function unescapeMountPath(path: string): string {
-  return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
 /**
