@@ -104,25 +104,29 @@ describe('MemoryCgroup', () => {
     await withChild('reclaimed', async (cgroup, _pid, ask) => {
       await ask('anon 32');
       const before = await cgroup.read();
-      // 40,000 names made and removed: a negative dentry (192 B) each stays, charged here.
-      await ask('dirs 40');
+      // 10,000 names made and removed: a negative dentry (about 250 B with its slab share) each
+      // stays, charged here. Made on the disk's file system, as a kubelet's are: on a busy disk
+      // each mkdir and rmdir waits for the journal, so the count stays small.
+      await ask('dirs 10');
       await ask('file 32');
       const grown = await cgroup.read();
-      expect((grown.kernelBytes - before.kernelBytes) / MiB).toBeGreaterThan(6);
+      const kernelGrowth = grown.kernelBytes - before.kernelBytes;
+      expect(kernelGrowth / MiB).toBeGreaterThan(1.5);
       expect((grown.fileBytes - before.fileBytes) / MiB).toBeGreaterThan(28);
 
       cgroup.reclaim();
       // The dentries go after an RCU grace period: wait for the kernel figure, with a bound.
+      const reclaimed = () => after.kernelBytes - before.kernelBytes < kernelGrowth / 4;
       let after = await cgroup.read();
-      for (let i = 0; i < 100 && after.kernelBytes > before.kernelBytes + 2 * MiB; i++) {
+      for (let i = 0; i < 100 && !reclaimed(); i++) {
         await new Promise((r) => setTimeout(r, 100));
         after = await cgroup.read();
       }
-      expect(after.kernelBytes).toBeLessThan(before.kernelBytes + 2 * MiB);
+      expect(after.kernelBytes - before.kernelBytes).toBeLessThan(kernelGrowth / 4);
       expect(after.fileBytes).toBeLessThan(grown.fileBytes - 28 * MiB);
       expect(after.anonBytes).toBeGreaterThan(grown.anonBytes - 4 * MiB);
     });
-  }, 60_000);
+  }, 180_000);
 
   it('reads a process by its pid, and removes the cgroup while the process is still in it, moving it out without killing it', async () => {
     const cgroup = MemoryCgroup.create('test');
