@@ -7,6 +7,8 @@
  * the anonymous memory can be told apart: compiled code, old objects, pages kept for reuse.
  * Delays are what the timer fired late beyond its 20 ms, in ms; the timer samples the loop, so a
  * stall shows from about 20 ms on. Its own cost: 50 timer wake-ups a second.
+ * With NA_SOAK_HEAP_DIR set, each SIGUSR2 writes a heap snapshot there (`<n>.heapsnapshot`, n
+ * counting from 1, renamed into place once whole): the main thread stops while V8 writes it.
  */
 export const LOOP_RESOLUTION_MS = 20;
 
@@ -32,6 +34,14 @@ if (file) {
       maxMs: late(h.max), gcMaxMs, gcCount, gcTotalMs, spaces, external, arrayBuffers }) + '\\n');
     h.reset(); gcMaxMs = 0; gcCount = 0; gcTotalMs = 0;
   }, period).unref();
+}
+const heapDir = process.env.NA_SOAK_HEAP_DIR;
+if (heapDir) {
+  let taken = 0;
+  process.on('SIGUSR2', () => {
+    const path = require('node:path').join(heapDir, String(++taken) + '.heapsnapshot');
+    require('node:fs').renameSync(require('node:v8').writeHeapSnapshot(path + '.part'), path);
+  });
 }
 `;
 

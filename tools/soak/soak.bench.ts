@@ -52,6 +52,8 @@ import {
   startKubelet,
   stopKubelet,
 } from '../../apps/kubelet/bench/kubelet-process';
+import type { HeapGrowth } from './heap-census';
+import { HeapSnapshots, parseSnapshotMinutes } from './heap-snapshots';
 import { type HistogramReading, histogramDelta, histogramQuantile, readHistogram } from './histogram-delta';
 import { type LeakFit, leakFit } from './leak-fit';
 import { LOOP_PRELOAD, type LoopReport } from './loop-preload';
@@ -80,9 +82,13 @@ export class SoakArgumentError extends Error {
 
 type Agent = 'kubelet' | 'kube-proxy';
 
-function options(): { minutes: number; agents: Agent[] } {
+function options(): { minutes: number; agents: Agent[]; heapSnapshots?: number[] } {
   const { values } = parseArgs({
-    options: { minutes: { type: 'string', default: '60' }, agent: { type: 'string', default: 'both' } },
+    options: {
+      minutes: { type: 'string', default: '60' },
+      agent: { type: 'string', default: 'both' },
+      'heap-snapshots': { type: 'string' },
+    },
   });
   const minutes = Number(values.minutes);
   if (!Number.isInteger(minutes) || minutes < 3)
@@ -94,7 +100,14 @@ function options(): { minutes: number; agents: Agent[] } {
   };
   const chosen = agents[values.agent as string];
   if (!chosen) throw new SoakArgumentError(`--agent ${values.agent}: kubelet, kube-proxy or both`);
-  return { minutes, agents: chosen };
+  const asked = values['heap-snapshots'];
+  if (asked === undefined) return { minutes, agents: chosen };
+  const heapSnapshots = parseSnapshotMinutes(asked, minutes);
+  if (!heapSnapshots)
+    throw new SoakArgumentError(
+      `--heap-snapshots ${asked}: two or more whole minutes between 1 and ${minutes}, ascending, comma-separated`,
+    );
+  return { minutes, agents: chosen, heapSnapshots };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -132,6 +145,9 @@ interface Subject {
   programmingStart?: HistogramReading;
   /** kubelet: every create → Ready latency (ms). */
   podLatencies?: number[];
+  /** --heap-snapshots: the agent's snapshots, and what grew from the first to the last. */
+  heap?: HeapSnapshots;
+  heapGrowth?: HeapGrowth;
   /** The cgroup's memory just before and after the kernel reclaimed what it could, at the end. */
   reclaimed?: { before: cgroupMemory.CgroupMemorySummary; after: cgroupMemory.CgroupMemorySummary };
 }
@@ -155,6 +171,23 @@ async function reclaimAtEnd(s: Subject): Promise<void> {
   process.stderr.write(
     `${s.agent}: working set ${before.workingSetMiB} → ${after.workingSetMiB} MiB after the kernel's reclaim (anon ${before.anonMiB} → ${after.anonMiB}, kernel ${before.kernelMiB} → ${after.kernelMiB}, file ${before.fileMiB} → ${after.fileMiB})\n`,
   );
+}
+
+/** The snapshots `heap` took, kept in `results`, and the growth between the first and the last, on stderr too. */
+async function heapGrowthAtEnd(
+  agent: Agent,
+  heap: HeapSnapshots,
+  results: string,
+): Promise<HeapGrowth | undefined> {
+  const { files, growth } = await heap.collect(results);
+  process.stderr.write(`${agent}: heap snapshots ${files.join(', ')}\n`);
+  if (!growth) return undefined;
+  process.stderr.write(
+    `${agent}: V8 heap ${growth.totalMiB[0]} → ${growth.totalMiB[1]} MiB; what changed most (count, KiB):\n`,
+  );
+  for (const r of growth.top)
+    process.stderr.write(`  ${r.kind}: ${r.count[0]} → ${r.count[1]}, ${r.KiB[0]} → ${r.KiB[1]}\n`);
+  return growth;
 }
 
 function newLoopLines(s: Subject): LoopReport[] {
@@ -312,6 +345,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     v8CommittedFit: fitBy(v8('committedMiB')),
     v8CodeFit: fitBy(v8('codeMiB')),
     ...(s.reclaimed ? { afterKernelReclaim: s.reclaimed } : {}),
+    ...(s.heapGrowth ? { heapGrowth: s.heapGrowth } : {}),
   };
   if (s.sync && s.syncStart) {
     const d = histogramDelta(s.sync, s.syncStart);
@@ -368,7 +402,7 @@ function plot(s: Subject, restarts: number[]): string {
 }
 
 async function main(): Promise<void> {
-  const { minutes, agents } = options();
+  const { minutes, agents, heapSnapshots } = options();
   if (process.getuid?.() !== 0)
     throw new Error('the soak bench needs root (containerd, network namespaces, cgroups)');
   const stop = new AbortController();
@@ -429,6 +463,7 @@ async function main(): Promise<void> {
       dropFromPageCache(binary);
       const unit = unitStart(repoRoot, 'kubelet');
       notes.push(startNote('kubelet', unit));
+      const heap = heapSnapshots && new HeapSnapshots(join(dir, 'heap-kubelet'), 'kubelet');
       let kubelet: Kubelet | undefined;
       cleanup.unshift(async () => {
         await stopKubelet(kubelet);
@@ -443,6 +478,7 @@ async function main(): Promise<void> {
           ...unit.env,
           NODE_OPTIONS: `${unit.nodeOptions} --require ${preload}`.trim(),
           ...loopEnv(loopReport),
+          ...heap?.env(),
         },
         wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
@@ -455,6 +491,7 @@ async function main(): Promise<void> {
         agent: 'kubelet',
         pid: kubelet.child.pid as number,
         cgroup,
+        ...(heap ? { heap } : {}),
         loopReport,
         loopLinesRead: 0,
         samples: [],
@@ -472,6 +509,7 @@ async function main(): Promise<void> {
       mkdirSync(kpDir);
       const unit = unitStart(repoRoot, 'kube-proxy');
       notes.push(startNote('kube-proxy', unit));
+      const heap = heapSnapshots && new HeapSnapshots(join(dir, 'heap-kube-proxy'), 'kube-proxy');
       let daemon: Daemon | undefined;
       cleanup.unshift(async () => {
         await daemon?.stop(5000);
@@ -484,7 +522,7 @@ async function main(): Promise<void> {
         dir: kpDir,
         kubeconfig: join(dir, 'kube-proxy.kubeconfig'),
         nodeOptions: `${unit.nodeOptions} --require ${preload}`.trim(),
-        env: { ...unit.env, ...loopEnv(loopReport) },
+        env: { ...unit.env, ...loopEnv(loopReport), ...heap?.env() },
         wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
       probe = await ScaleProbe.start(ns, API_PORT, METRICS_PORT);
@@ -497,6 +535,7 @@ async function main(): Promise<void> {
         agent: 'kube-proxy',
         pid: daemon.pid,
         cgroup,
+        ...(heap ? { heap } : {}),
         loopReport,
         loopLinesRead: 0,
         samples: [],
@@ -541,6 +580,7 @@ async function main(): Promise<void> {
               s.agent === 'kube-proxy' ? probe : undefined,
               s.agent === 'kubelet' ? latencies : undefined,
             );
+          if (heapSnapshots?.includes(nextMinute)) for (const s of subjects) s.heap?.take(s.pid, nextMinute);
           write(results, subjects, minutes, restarts, false);
           nextMinute++;
         }
@@ -548,7 +588,11 @@ async function main(): Promise<void> {
     } finally {
       if (podTimer) clearInterval(podTimer);
     }
-    if (!stop.signal.aborted) for (const s of subjects) await reclaimAtEnd(s);
+    if (!stop.signal.aborted)
+      for (const s of subjects) {
+        if (s.heap) s.heapGrowth = await heapGrowthAtEnd(s.agent, s.heap, results);
+        await reclaimAtEnd(s);
+      }
     failed = write(results, subjects, minutes, restarts, true);
   } finally {
     for (const step of cleanup)
@@ -565,10 +609,6 @@ async function main(): Promise<void> {
   }
 }
 
-/**
- * The preload's settings: a line every sample period, so each minute gathers several whatever
- * the phase between the agent's timer and the bench's minutes.
- */
 /** What the run's notes say of how `agent` was started. */
 const startNote = (agent: Agent, u: UnitStart) =>
   `${agent} started as ${u.unit} starts it: ${Object.entries(u.env)
@@ -576,6 +616,10 @@ const startNote = (agent: Agent, u: UnitStart) =>
     .concat(u.nodeOptions ? [`NODE_OPTIONS=${u.nodeOptions}`] : [])
     .join(', ')}, RLIMIT_NOFILE ${u.nofile} (LimitNOFILE=${u.limitNofile})`;
 
+/**
+ * The preload's settings: a line every sample period, so each minute gathers several whatever
+ * the phase between the agent's timer and the bench's minutes.
+ */
 const loopEnv = (file: string) => ({ NA_SOAK_LOOP_REPORT: file, NA_SOAK_LOOP_PERIOD_MS: String(SAMPLE_MS) });
 
 function withHistograms(
