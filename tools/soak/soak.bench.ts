@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both]`: both agents' single
+ * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots M,M…]`: both agents' single
  * executables as the units in deploy/systemd start them (their Environment= and LimitNOFILE, read
  * from the unit files: unit-start.ts), each in a memory cgroup of its own,
  * against an API server over HTTPS in a process of its own (api-server-process.ts), for N
@@ -23,7 +23,8 @@
  * fails the bench. After the last minute, the kernel reclaims all it can from each agent's cgroup
  * (MemoryCgroup.reclaim), and the memory before and after is reported: what of the working set is
  * cache the kernel takes back under pressure (page cache, dentries of removed files), and what it
- * cannot (anon).
+ * cannot (anon). --heap-snapshots: each agent's V8 heap at those minutes, and what grew between
+ * the first and the last (heap-snapshots.ts).
  *
  * NA_SOAK_KUBELET_BINARY / NA_SOAK_KUBE_PROXY_BINARY measure those executables instead of
  * building them (tools/sea). Needs root.
