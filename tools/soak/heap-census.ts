@@ -79,15 +79,12 @@ export function heapGrowth(
   const rows = [...new Set([...before.keys(), ...after.keys()])].map((kind) => {
     const a = before.get(kind) ?? none;
     const b = after.get(kind) ?? none;
-    return {
-      kind,
-      delta: b.bytes - a.bytes,
-      row: { kind, count: [a.count, b.count], KiB: [kib(a.bytes), kib(b.bytes)] },
-    };
+    const row: GrowthRow = { kind, count: [a.count, b.count], KiB: [kib(a.bytes), kib(b.bytes)] };
+    return { row, delta: b.bytes - a.bytes };
   });
-  rows.sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || x.kind.localeCompare(y.kind));
+  rows.sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || x.row.kind.localeCompare(y.row.kind));
   return {
     totalMiB: [mib(total(before)), mib(total(after))],
-    top: rows.slice(0, top).map((r) => r.row as GrowthRow),
+    top: rows.slice(0, top).map((r) => r.row),
   };
 }

@@ -7,6 +7,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type HeapGrowth, heapGrowth, readHeapCensus } from './heap-census';
 
 /**
@@ -22,8 +23,6 @@ export function parseSnapshotMinutes(value: string, minutes: number): number[] |
     );
   return ok ? list : undefined;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One agent's snapshots: where its preload writes them and which minute each was asked at. */
 export class HeapSnapshots {
