@@ -39,6 +39,7 @@ export const systemPackages = {
   'dbus-daemon':
     "a private D-Bus bus for the kubelet's graceful node shutdown tests (logind's inhibitor lock passed through a real daemon)",
   binutils: "strip, which drops the symbol tables from the single executables' Node runtime (tools/sea)",
+  gcc: "compiles the single executables' source addon (tools/sea/external-source.c) against the embedded Node's headers",
   'docker-registry':
     'a private image registry on loopback for the credential-provider and verified-pull tests (tools/registry)',
   'apache2-utils': "htpasswd (bcrypt) for that registry's basic auth",

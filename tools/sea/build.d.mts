@@ -27,6 +27,8 @@ export interface SeaBuildOptions {
   maxSemiSpaceSizeMb?: number;
   /** The bundle as an asset behind a launcher that answers --version before compiling it (not with useCodeCache). */
   appAsAsset: boolean;
+  /** With appAsAsset: V8 reads the app's source from the executable's mapped pages, not from a copy on its heap (external-source.c). */
+  externalAppSource: boolean;
   /** With appAsAsset: V8's code cache of the app's bundle, made by the executable's Node and flags, as a second asset. */
   appCodeCache: boolean;
   /**
@@ -51,9 +53,9 @@ export declare function launcher(
   target: SeaTarget,
   version: string,
   bundlePath: string,
-  options?: { codeCache?: boolean; appAsset?: string; codeCacheAsset?: string },
+  options?: { codeCache?: boolean; externalSource?: boolean; appAsset?: string; codeCacheAsset?: string },
 ): string;
-/** One app behind a launcher: the launcher's source and the assets (bundle, code cache) it reads. */
+/** One app behind a launcher: the launcher's source and the assets (the app's script, code cache, source addon) it reads. */
 export declare function packApp(
   runtime: { node: string; postject: string; version: string },
   target: SeaTarget,

@@ -22,8 +22,9 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { APP_SCRIPT_HEAD, APP_SCRIPT_LINE_OFFSET, APP_SCRIPT_TAIL } from './app-script.cjs';
+import { APP_SCRIPT_LINE_OFFSET, appScriptSource } from './app-script.cjs';
 import { runBuildStep } from './build-step.mjs';
+import { compileExternalSourceAddon, EXTERNAL_SOURCE_ADDON_ASSET } from './external-source.mjs';
 import { nativeAddons } from './native-addons.mjs';
 import { ensureNode24, REPO_ROOT } from './node-runtime.mjs';
 import { SeaBuildError } from './sea-build-error.mjs';
@@ -61,44 +62,81 @@ if (flags.includes('--version=raw')) {
 `;
 }
 
-/** The asset that holds the app's bundle when the launcher is the main script (see `launcher`). */
+/** The asset that holds the app's script (the bundle in app-script.cjs's wrapper) when the launcher is the main script (see `launcher`). */
 const APP_ASSET = 'nodeagent-app.cjs';
 /** The asset that holds V8's code cache of the app's bundle (see `appCodeCache`). */
 const APP_CODE_CACHE_ASSET = 'nodeagent-app.code-cache';
+/** embedded-addon.cjs, which the launcher carries inline: a main script can require built-in modules only. */
+const EMBEDDED_ADDON_SOURCE = readFileSync(
+  join(dirname(new URL(import.meta.url).pathname), 'embedded-addon.cjs'),
+  'utf8',
+);
+
+/**
+ * The launcher's lines that read the app's script into `appSource` ({ text, copied, why }). With
+ * `externalSource`, a string over the asset where the executable is mapped (external-source.c):
+ * V8 keeps a script's source while the script lives, and a copy on its heap is anonymous memory
+ * the kernel cannot reclaim, of bytes the page cache holds anyway. Where the addon cannot be
+ * loaded (every place it may be written is mounted noexec), the copy.
+ */
+function appSourceLines(appAsset, externalSource) {
+  const copy = `sea.getAsset(${JSON.stringify(appAsset)}, 'utf8')`;
+  if (!externalSource) return `const appSource = { text: ${copy}, copied: true, why: 'built so' };\n`;
+  return `let appSource;
+try {
+  const { loadAddonBytes } = ((module) => {
+${EMBEDDED_ADDON_SOURCE}
+return module.exports;
+  })({ exports: {} });
+  const addon = loadAddonBytes(new Uint8Array(sea.getRawAsset(${JSON.stringify(EXTERNAL_SOURCE_ADDON_ASSET)})), 'external-source.node');
+  appSource = { ...addon.externalLatin1(sea.getRawAsset(${JSON.stringify(appAsset)})), why: 'V8 copies a short string' };
+} catch (err) {
+  appSource = { text: ${copy}, copied: true, why: err.message };
+}
+`;
+}
 
 /**
  * The executable's main script when the app travels as an asset (option `appAsAsset`): it
- * answers --version before the app's source is even read, then compiles the bundle as Node's
- * CommonJS loader would (same require, module, file name; one vm.Script in the wrapper of
- * app-script.cjs, whose head and tail are inlined here). With `codeCache` it hands V8 the cache
+ * answers --version before the app's source is even read, then compiles the app's script as
+ * Node's CommonJS loader would (same require, module, file name; one vm.Script of the bundle in
+ * app-script.cjs's wrapper, which the asset already holds). With `codeCache` it hands V8 the cache
  * made at build time (`appCodeCache`, `trainedCodeCache`), which a main script cannot have; V8
  * checks it against its version, flags and the source, and compiles from the source when it does
- * not fit. NODEAGENT_SEA_TRACE=1 says on stderr which it was, and the cache's size.
+ * not fit. With `externalSource`, the source stays in the executable's pages (`appSourceLines`).
+ * NODEAGENT_SEA_TRACE=1 says on stderr where the source is, which cache was taken, and its size.
  */
 export function launcher(
   target,
   version,
   bundlePath,
-  { codeCache = false, appAsset = APP_ASSET, codeCacheAsset = APP_CODE_CACHE_ASSET } = {},
+  {
+    codeCache = false,
+    externalSource = false,
+    appAsset = APP_ASSET,
+    codeCacheAsset = APP_CODE_CACHE_ASSET,
+  } = {},
 ) {
   const cachedData = codeCache ? 'cachedData, ' : '';
   const cache = codeCache
     ? `const cachedData = Buffer.from(sea.getRawAsset(${JSON.stringify(codeCacheAsset)}));\n`
     : '';
   // The size tells a trained cache (the kubelet's ~4 MB) from a top-level one (~0.9 MB).
-  const trace = codeCache
-    ? `if (process.env.NODEAGENT_SEA_TRACE === '1')
-  process.stderr.write('nodeagent-sea: app code cache ' + (app.cachedDataRejected ? 'rejected' : 'accepted') + ' (' + cachedData.length + ' bytes)\\n');
+  const cacheTrace = codeCache
+    ? `  process.stderr.write('nodeagent-sea: app code cache ' + (app.cachedDataRejected ? 'rejected' : 'accepted') + ' (' + cachedData.length + ' bytes)\\n');
 `
     : '';
   return `'use strict';
 ${versionAnswer(target, version)}const vm = require('node:vm');
 const sea = require('node:sea');
-${cache}const app = new vm.Script(
-  ${JSON.stringify(APP_SCRIPT_HEAD)} + sea.getAsset(${JSON.stringify(appAsset)}, 'utf8') + ${JSON.stringify(APP_SCRIPT_TAIL)},
+${cache}${appSourceLines(appAsset, externalSource)}const app = new vm.Script(
+  appSource.text,
   { filename: ${JSON.stringify(bundlePath)}, lineOffset: ${APP_SCRIPT_LINE_OFFSET}, ${cachedData}importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER },
 );
-${trace}app.runInThisContext()(exports, require, module, __filename, __dirname);
+if (process.env.NODEAGENT_SEA_TRACE === '1') {
+  process.stderr.write('nodeagent-sea: app source ' + (appSource.copied ? 'copied to the heap (' + appSource.why + ')' : 'in the executable') + ' (' + appSource.text.length + ' bytes)\\n');
+${cacheTrace}}
+app.runInThisContext()(exports, require, module, __filename, __dirname);
 `;
 }
 
@@ -453,6 +491,12 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
    */
   appAsAsset: true,
   /**
+   * With appAsAsset: V8 reads the app's source from the executable's mapped pages (an external
+   * string, external-source.c) instead of a copy on its heap, which is anonymous memory for as
+   * long as the process runs (the kubelet's ~5 MB). The addon is compiled at build time (cc).
+   */
+  externalAppSource: true,
+  /**
    * With appAsAsset: V8's code cache of the app's bundle as a second asset (`appCodeCache`):
    * compiling the kubelet's bundle from the source took 90-126 ms of CPU, from the cache 13-14 ms
    * (apps/kubelet/bench/startup.bench.ts).
@@ -649,9 +693,28 @@ export function packApp(
       ? trainedCodeCache(runtime, target, bundle.outfile, workDir, execArgv, log)
       : undefined;
   const cache = codeCache && (trained ?? appCodeCache(runtime, bundle.outfile, workDir, execArgv));
+  const externalSource = Boolean(opts.externalAppSource);
+  // The asset is the script V8 compiles, wrapper included: the launcher hands it over as it is.
+  const script = `${bundle.outfile}.script`;
+  const text = appScriptSource(readFileSync(bundle.outfile, 'utf8'));
+  // A Latin-1 string over UTF-8 bytes would read anything above U+007F wrongly (bundleTarget escapes it).
+  const wide = /[^\x00-\x7f]/.exec(text);
+  if (externalSource && wide)
+    throw new SeaBuildError(
+      'NOT_ASCII',
+      `${bundle.outfile} at ${wide.index}`,
+      'the app source is read as Latin-1 bytes',
+    );
+  writeFileSync(script, text);
   return {
-    launcher: launcher(target, bundle.version, bundle.outfile, { codeCache, ...keys }),
-    assets: { [keys.appAsset]: bundle.outfile, ...(cache ? { [keys.codeCacheAsset]: cache } : {}) },
+    launcher: launcher(target, bundle.version, bundle.outfile, { codeCache, externalSource, ...keys }),
+    assets: {
+      [keys.appAsset]: script,
+      ...(cache ? { [keys.codeCacheAsset]: cache } : {}),
+      ...(externalSource
+        ? { [EXTERNAL_SOURCE_ADDON_ASSET]: compileExternalSourceAddon(runtime.node, workDir) }
+        : {}),
+    },
   };
 }
 

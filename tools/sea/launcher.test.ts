@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
 import { compileFunction, Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { appScriptSource } from './app-script.cjs';
 import { launcher } from './build.mjs';
 import { seaTargets } from './targets.mjs';
 
@@ -12,13 +14,19 @@ if (!kubelet) throw new Error('no nodeagent-kubelet target');
 class Execve extends Error {}
 let runs = 0;
 
+/** The app's script as a fake asset: a source of its own per run (see getAsset below). */
+const appScript = () =>
+  appScriptSource(`require("app-module"); module.exports = __filename; // run ${++runs}`);
+
 function runLauncher(
   argv: string[],
   env: Record<string, string | undefined>,
-  options = { codeCache: false },
+  options: { codeCache?: boolean; externalSource?: boolean } = {},
+  dlopen?: (module: { exports: unknown }, file: string) => void,
 ) {
   const steps: string[] = [];
   const fakeProcess = {
+    dlopen,
     platform: 'linux',
     argv: ['/bin/nodeagent-kubelet', '/bin/nodeagent-kubelet', ...argv],
     argv0: 'nodeagent-kubelet',
@@ -54,13 +62,16 @@ function runLauncher(
           steps.push(`getAsset ${key}`);
           // A source of its own per run: V8 takes a script it compiled before in this process from its
           // in-memory compilation cache and then never looks at the code cache it is handed.
-          return `require("app-module"); module.exports = __filename; // run ${++runs}`;
+          return appScript();
         },
         getRawAsset: (key: string) => {
           steps.push(`getRawAsset ${key}`);
+          if (key === 'nodeagent-app.cjs') return new Uint8Array(Buffer.from(appScript(), 'latin1')).buffer;
           return new Uint8Array([1, 2, 3, 4]).buffer;
         },
       };
+    // The addon loader the launcher carries inline writes and opens the addon with these.
+    if (id === 'node:fs' || id === 'node:os' || id === 'node:path') return createRequire(import.meta.url)(id);
     steps.push(`app require ${id}`);
     return {};
   };
@@ -94,6 +105,7 @@ describe('the single executable launcher', () => {
       'getRawAsset nodeagent-app.code-cache',
       'getAsset nodeagent-app.cjs',
       'compile with 4 bytes of code cache',
+      `stderr nodeagent-sea: app source copied to the heap (built so) (${appScript().length} bytes)`,
       // Four bytes are no cache of this V8's: compiled from the source, and said so.
       'stderr nodeagent-sea: app code cache rejected (4 bytes)',
       'app require app-module',
@@ -104,5 +116,52 @@ describe('the single executable launcher', () => {
   it('says nothing about the cache without NODEAGENT_SEA_TRACE', () => {
     const { steps } = runLauncher(['--help'], {}, { codeCache: true });
     expect(steps.filter((step) => step.startsWith('stderr'))).toEqual([]);
+  });
+
+  it('hands V8 the app source as the addon makes it over the raw asset, not a copy', () => {
+    const opened: string[] = [];
+    const dlopen = (m: { exports: unknown }, file: string) => {
+      opened.push(file);
+      // The addon's answer for an ArrayBuffer (external-source.c): its bytes as a string, not copied.
+      m.exports = {
+        externalLatin1: (bytes: ArrayBuffer) => ({
+          text: Buffer.from(bytes).toString('latin1'),
+          copied: false,
+        }),
+      };
+    };
+    const { steps, exported } = runLauncher(
+      ['--help'],
+      { NODEAGENT_SEA_TRACE: '1' },
+      { externalSource: true },
+      dlopen,
+    );
+    expect(opened).toEqual([expect.stringMatching(/\/nodeagent-addon-[^/]+\/external-source\.node$/)]);
+    expect(steps).toEqual([
+      'getRawAsset native/external-source.node',
+      'getRawAsset nodeagent-app.cjs',
+      expect.stringMatching(/^stderr nodeagent-sea: app source in the executable \(\d+ bytes\)$/),
+      'app require app-module',
+    ]);
+    expect(exported).toBe('/bin/nodeagent-kubelet');
+  });
+
+  it('compiles a copy on the heap when the addon cannot be loaded, and says why with NODEAGENT_SEA_TRACE=1', () => {
+    const dlopen = () => {
+      throw new Error('failed to map segment from shared object');
+    };
+    const { steps, exported } = runLauncher(
+      ['--help'],
+      { NODEAGENT_SEA_TRACE: '1' },
+      { externalSource: true },
+      dlopen,
+    );
+    expect(steps[0]).toBe('getRawAsset native/external-source.node');
+    expect(steps[1]).toBe('getAsset nodeagent-app.cjs');
+    expect(steps[2]).toMatch(
+      /^stderr nodeagent-sea: app source copied to the heap \(cannot load external-source\.node \(.*failed to map segment from shared object/,
+    );
+    expect(steps[3]).toBe('app require app-module');
+    expect(exported).toBe('/bin/nodeagent-kubelet');
   });
 });

@@ -79,7 +79,9 @@ describe('the multi-call executable', { timeout: 180_000 }, () => {
         NODE_OPTIONS: `--max-semi-space-size=${target.maxSemiSpaceSizeMb}`,
       });
       expect(r.status).toBe(0);
-      expect(r.stderr).toMatch(/^nodeagent-sea: app code cache accepted \(\d+ bytes\)\n$/);
+      expect(r.stderr).toMatch(
+        /^nodeagent-sea: app source in the executable \(\d+ bytes\)\nnodeagent-sea: app code cache accepted \(\d+ bytes\)\n$/,
+      );
     }
   });
 
