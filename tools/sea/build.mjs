@@ -698,7 +698,7 @@ export function packApp(
   const script = `${bundle.outfile}.script`;
   const text = appScriptSource(readFileSync(bundle.outfile, 'utf8'));
   // A Latin-1 string over UTF-8 bytes would read anything above U+007F wrongly (bundleTarget escapes it).
-  const wide = /[^\x00-\x7f]/.exec(text);
+  const wide = /[\u0080-\uffff]/.exec(text);
   if (externalSource && wide)
     throw new SeaBuildError(
       'NOT_ASCII',

@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compileFunction, Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { appScriptSource } from './app-script.cjs';
-import { launcher } from './build.mjs';
+import { launcher, packApp } from './build.mjs';
 import { seaTargets } from './targets.mjs';
 
 // The executable's main script when its app is an asset: it answers --version before it reads
@@ -163,5 +166,29 @@ describe('the single executable launcher', () => {
     );
     expect(steps[3]).toBe('app require app-module');
     expect(exported).toBe('/bin/nodeagent-kubelet');
+  });
+
+  it('is refused a bundle with a character above U+007F, which its Latin-1 string would misread', () => {
+    const dir = mkdtempSync(join(tmpdir(), `na-launcher-${process.pid}-`));
+    try {
+      const outfile = join(dir, 'app.cjs');
+      writeFileSync(outfile, 'module.exports = "\u00b5s";\n', 'utf8');
+      const pack = () =>
+        packApp(
+          { node: join(dir, 'no-node') } as never,
+          kubelet as never,
+          { outfile, version: '0.1.0' } as never,
+          dir,
+          [],
+          {
+            appCodeCache: false,
+            externalAppSource: true,
+          } as never,
+          () => {},
+        );
+      expect(pack).toThrow(expect.objectContaining({ name: 'SeaBuildError', code: 'NOT_ASCII' }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
