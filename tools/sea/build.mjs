@@ -67,10 +67,7 @@ const APP_ASSET = 'nodeagent-app.cjs';
 /** The asset that holds V8's code cache of the app's bundle (see `appCodeCache`). */
 const APP_CODE_CACHE_ASSET = 'nodeagent-app.code-cache';
 /** embedded-addon.cjs, which the launcher carries inline: a main script can require built-in modules only. */
-const EMBEDDED_ADDON_SOURCE = readFileSync(
-  join(dirname(new URL(import.meta.url).pathname), 'embedded-addon.cjs'),
-  'utf8',
-);
+const EMBEDDED_ADDON = join(dirname(new URL(import.meta.url).pathname), 'embedded-addon.cjs');
 
 /**
  * The launcher's lines that read the app's script into `appSource` ({ text, copied, why }). With
@@ -85,7 +82,7 @@ function appSourceLines(appAsset, externalSource) {
   return `let appSource;
 try {
   const { loadAddonBytes } = ((module) => {
-${EMBEDDED_ADDON_SOURCE}
+${readFileSync(EMBEDDED_ADDON, 'utf8')}
 return module.exports;
   })({ exports: {} });
   const addon = loadAddonBytes(new Uint8Array(sea.getRawAsset(${JSON.stringify(EXTERNAL_SOURCE_ADDON_ASSET)})), 'external-source.node');
@@ -700,8 +697,8 @@ export function packApp(
   const script = `${bundle.outfile}.script`;
   const text = appScriptSource(readFileSync(bundle.outfile, 'utf8'));
   // A Latin-1 string over UTF-8 bytes would read anything above U+007F wrongly (bundleTarget escapes it).
-  const wide = /[\u0080-\uffff]/.exec(text);
-  if (externalSource && wide)
+  const wide = externalSource && /[\u0080-\uffff]/.exec(text);
+  if (wide)
     throw new SeaBuildError(
       'NOT_ASCII',
       `${bundle.outfile} at ${wide.index}`,
