@@ -83,6 +83,7 @@ async function buildKubelet(
       statusWriter: apiPodStatusWriter(core),
       recordEvent: events.pod,
       recordNodeEvent: events.node,
+      podEventMemory: events,
     },
     mounter: hollowMounter(),
     logger: p.logger,

@@ -533,6 +533,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       statusWriter: core ? apiPodStatusWriter(core) : undefined,
       recordEvent: events?.pod,
       recordNodeEvent: events?.node,
+      podEventMemory: events,
       // runtimeClassName: the RuntimeClass's handler goes to CRI RunPodSandbox.
       runtimeHandler: kubeConfig ? runtimeClassHandlerLookup(apiRuntimeClassGetter(kubeConfig)) : undefined,
       // Registered CSI drivers go to the CSINode; pods' CSI volumes and claims mount through them.

@@ -13,7 +13,7 @@ import type { DraPluginConnector } from './dra/dra-plugin';
 import type { ResourceSliceApi } from './dra/resource-slice-wiper';
 import type { ObjectSource } from './env/resolve-env';
 import type { ServiceLister } from './env/service-env';
-import type { NodeEventRecorder, PodEventRecorder } from './events/event-reasons';
+import type { NodeEventRecorder, PodEventMemory, PodEventRecorder } from './events/event-reasons';
 import type { ImageCredentialProviders } from './images/credential-provider/image-credential-providers';
 import type { ImagePullManager } from './images/image-pull-manager';
 import type { ImageService } from './images/image-service';
@@ -71,6 +71,8 @@ export interface KubeletApi {
   recordEvent?: PodEventRecorder;
   /** Node events (upstream's nodeRef events), e.g. Starting; default: none. */
   recordNodeEvent?: NodeEventRecorder;
+  /** The recorder's memory of its events, told of each pod the kubelet removed (an ApiEventSink is one). */
+  podEventMemory?: PodEventMemory;
   /** A RuntimeClass's CRI handler (e.g. runtimeClassHandlerLookup over the API); default: '' for every pod. */
   runtimeHandler?: (runtimeClassName: string | undefined) => Promise<string>;
   /**

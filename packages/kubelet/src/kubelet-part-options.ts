@@ -291,6 +291,7 @@ export function lifecycleOptions(options: KubeletOptions, parts: LifecycleParts)
       volumes: parts.volumes,
       reclaimer: parts.housekeeping,
       userNamespaces: options.userNamespaces,
+      events: options.api?.podEventMemory,
       node: { podLogsDir: options.config.podLogsDir, podCgroups: options.cgroups !== undefined },
       logger,
       retryMs: options.pacing?.retryMs,

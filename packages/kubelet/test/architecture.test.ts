@@ -12,7 +12,8 @@ import { type ImportGraph, importCycles, importGraphOf } from '../../../tools/ci
  */
 const KUBELET_LAYERS: readonly (readonly string[])[] = [
   // The base every part may use: the package's errors, timestamps, the logger shape, timers on the Clock, libc through koffi,
-  // a file replaced whole (temporary sibling, sync, rename), Go's gRPC code names, x/time/rate's
+  // a file replaced whole (temporary sibling, sync, rename), a tree removed under a reused name,
+  // Go's gRPC code names, x/time/rate's
   // token bucket.
   [
     'errors.ts',
@@ -21,6 +22,7 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
     'clock-timers.ts',
     'libc.ts',
     'replace-file.ts',
+    'remove-tree.ts',
     'go-grpc-codes.ts',
     'token-bucket.ts',
   ],

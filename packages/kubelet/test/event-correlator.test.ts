@@ -70,4 +70,20 @@ describe('EventCorrelator (client-go events_cache.go)', () => {
     expect(correlator.correlate(distinct(1)).action).toBe('create');
     expect(correlator.correlate(distinct(0)).action).toBe('patch');
   });
+
+  it('forgets what it holds about a removed pod, and only that pod', () => {
+    const correlator = new EventCorrelator(() => 0);
+    const about = (uid: string, message: string) =>
+      event(message, { involvedObject: { kind: 'Pod', name: uid, namespace: 'default', uid } });
+    for (let i = 0; i < 3; i++) correlator.correlate(about('gone', `Error: ${i}`));
+    correlator.correlate(about('live', 'Error: 0'));
+    expect(correlator.size).toEqual({ aggregates: 2, observed: 4, spam: 4 });
+    correlator.forgetObject('gone');
+    expect(correlator.size).toEqual({ aggregates: 1, observed: 1, spam: 1 });
+    // The live pod's repeat is still counted on its first Event.
+    expect(correlator.correlate(about('live', 'Error: 0'))).toMatchObject({
+      action: 'patch',
+      event: { count: 2 },
+    });
+  });
 });

@@ -5,17 +5,28 @@ import { deleting } from './helpers/deleting-pod';
 import { busybox, type EngineHarness, startEngine, testPod } from './helpers/engine';
 
 type Recorded = { pod: string; type: string; reason: string; message: string; fieldPath?: string };
+/** A pod the kubelet told the recorder to forget, in the same list as the events. */
+type Forgotten = { forgotten: string };
 
 describe('pod events on the fake runtime (upstream v1.36 reasons, messages, fieldPath)', () => {
   let h: EngineHarness;
   let events: Recorded[];
+  let forgotten: Forgotten[];
   beforeEach(async () => {
     events = [];
+    forgotten = [];
     h = await startEngine(
       {
         api: {
           recordEvent: (pod, type, reason, message, fieldPath) =>
             events.push({ pod: pod.metadata.name ?? '', type, reason, message, fieldPath }),
+          podEventMemory: {
+            forgetPod: (uid) => {
+              forgotten.push({ forgotten: uid });
+              // Nothing about the pod may be recorded after it was forgotten.
+              events.push({ pod: `forgotten ${uid}`, type: '', reason: 'forgotten', message: '' });
+            },
+          },
         },
       },
       { runtimeOnFakeClock: true },
@@ -82,6 +93,10 @@ describe('pod events on the fake runtime (upstream v1.36 reasons, messages, fiel
         fieldPath: 'spec.initContainers{proxy}',
       },
     ]);
+    // Once removed, the recorder is told to forget the pod, and it is the last word about it.
+    await h.kubelet.settle();
+    expect(forgotten).toEqual([{ forgotten: pod.metadata.uid }]);
+    expect(events.at(-1)).toMatchObject({ reason: 'forgotten' });
   });
 
   it('a sandbox that died is announced with SandboxChanged before it is re-created', async () => {

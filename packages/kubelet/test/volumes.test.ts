@@ -202,7 +202,19 @@ describe('PodVolumeManager', () => {
 
     await manager.tearDown('pod-uid-7');
     expect(mounter.mounted.size).toBe(0);
-    await expect(stat(join(root, 'kubelet', 'pods', 'pod-uid-7'))).rejects.toThrow();
+    const podDir = join(root, 'kubelet', 'pods', 'pod-uid-7');
+    await expect(stat(podDir)).rejects.toThrow();
+    expect(await readdir(join(root, 'kubelet', 'pods'))).toEqual([]);
+
+    // Torn down again before the pod is forgotten (the cleanup does): the removed directory is not
+    // looked up, which would cache its name again. The marker shows the second call did nothing.
+    await mkdir(podDir);
+    await manager.tearDown('pod-uid-7');
+    expect((await stat(podDir)).isDirectory()).toBe(true);
+    // Forgotten, a pod of that uid is torn down anew.
+    manager.forgetPod('pod-uid-7');
+    await manager.tearDown('pod-uid-7');
+    await expect(stat(podDir)).rejects.toThrow();
   });
 
   it('fails with a VolumeSetupError naming the volume when a source is missing, unless optional', async () => {

@@ -26,6 +26,7 @@ export {
   maxQueuedEvents,
   maxTriesPerEvent,
   type NodeEventRecorder,
+  type PodEventMemory,
   type PodEventRecorder,
   type PodEventType,
 } from '../sources/api-event-recorder';

@@ -37,6 +37,18 @@ class Lru<V> {
     this.map.set(key, value);
     if (this.map.size > this.size) this.map.delete(this.map.keys().next().value as string);
   }
+  /** Drops every entry the test picks. */
+  deleteWhere(test: (value: V) => boolean): void {
+    for (const [key, value] of this.map) if (test(value)) this.map.delete(key);
+  }
+  get length(): number {
+    return this.map.size;
+  }
+}
+
+/** A cache entry with the uid of the object its events are about, so that it can go with the object. */
+interface AboutObject {
+  uid: string;
 }
 
 const objectKey = (e: CoreV1Event) => {
@@ -109,22 +121,45 @@ function spamKey(e: CoreV1Event): string {
  * through a patch) and the spam filter (a token bucket per key, burst 25, one every 5 minutes).
  */
 export class EventCorrelator {
-  private readonly aggregates = new Lru<{ messages: Messages; lastMs: number }>(maxLruCacheEntries);
+  private readonly aggregates = new Lru<AboutObject & { messages: Messages; lastMs: number }>(
+    maxLruCacheEntries,
+  );
   // firstTimestamp as epoch ms: a number costs a fraction of a Date, of which 4096 stay cached.
-  private readonly observed = new Lru<{ count: number; firstMs: number; name: string }>(maxLruCacheEntries);
-  private readonly spam = new Lru<TokenBucket>(maxLruCacheEntries);
+  private readonly observed = new Lru<AboutObject & { count: number; firstMs: number; name: string }>(
+    maxLruCacheEntries,
+  );
+  private readonly spam = new Lru<AboutObject & { bucket: TokenBucket }>(maxLruCacheEntries);
 
   constructor(private readonly now: () => number) {}
 
+  /** Entries the three caches hold (each at most maxLruCacheEntries). */
+  get size(): { aggregates: number; observed: number; spam: number } {
+    return { aggregates: this.aggregates.length, observed: this.observed.length, spam: this.spam.length };
+  }
+
+  /**
+   * Drops what the caches hold about an object that is gone for good (a pod the kubelet removed:
+   * no event is made about its uid again). client-go keeps such entries until newer events push
+   * them out, so a node whose pods come and go holds 4,096 of each, nearly all about pods long
+   * gone; without them the caches hold the live pods' entries. Nothing a later event gets changes.
+   */
+  forgetObject(uid: string): void {
+    const about = (entry: AboutObject) => entry.uid === uid;
+    this.aggregates.deleteWhere(about);
+    this.observed.deleteWhere(about);
+    this.spam.deleteWhere(about);
+  }
+
   correlate(input: CoreV1Event): CorrelatedEvent {
     const now = this.now();
+    const uid = input.involvedObject.uid ?? '';
     let event = input;
     let key = eventKey(event);
     const aggregate = aggregateKey(event);
     let record = this.aggregates.get(aggregate);
     const fresh = !record || now - record.lastMs > defaultAggregateIntervalMs;
     const messages = addMessage(fresh ? undefined : record?.messages, event.message ?? '');
-    record = { messages, lastMs: now };
+    record = { uid, messages, lastMs: now };
     this.aggregates.set(aggregate, record);
     if (typeof messages !== 'string' && messages.size >= defaultAggregateMaxEvents) {
       // Too many variants: one combined event stands for all of them from now on.
@@ -140,18 +175,20 @@ export class EventCorrelator {
     this.observed.set(
       key,
       last ?? {
+        uid,
         count,
         firstMs: event.firstTimestamp ? new Date(event.firstTimestamp).getTime() : now,
         name: event.metadata.name ?? '',
       },
     );
 
-    let bucket = this.spam.get(spamKey(event));
-    if (!bucket) {
-      bucket = new TokenBucket(defaultSpamQps, defaultSpamBurst, now);
-      this.spam.set(spamKey(event), bucket);
+    const spamAt = spamKey(event);
+    let spam = this.spam.get(spamAt);
+    if (!spam) {
+      spam = { uid, bucket: new TokenBucket(defaultSpamQps, defaultSpamBurst, now) };
+      this.spam.set(spamAt, spam);
     }
-    if (!bucket.tryTake(now)) return { action: 'skip' };
+    if (!spam.bucket.tryTake(now)) return { action: 'skip' };
 
     if (!last) return { action: 'create', event };
     const merged: CoreV1Event = {

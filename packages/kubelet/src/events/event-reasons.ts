@@ -20,6 +20,14 @@ export type PodEventRecorder = (
 export type NodeEventRecorder = (type: EventType, reason: string, message: string) => void;
 
 /**
+ * What a recorder remembers of the events it made (client-go's correlator caches), told of each
+ * pod the kubelet removed so that what it holds about the pod goes with it.
+ */
+export interface PodEventMemory {
+  forgetPod(uid: string): void;
+}
+
+/**
  * Upstream GetPartsFromContainerRef's field path of a container: which list of the pod spec it is
  * in and its name, e.g. `spec.initContainers{init}`.
  */

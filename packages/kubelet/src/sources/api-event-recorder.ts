@@ -8,10 +8,15 @@ import type { CoreV1Requests } from '@nodeagent/informer';
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import { sleepOn } from '../clock-timers';
 import { type CorrelatedEvent, EventCorrelator } from '../events/event-correlator';
-import type { EventType, NodeEventRecorder, PodEventRecorder } from '../events/event-reasons';
+import type { EventType, NodeEventRecorder, PodEventMemory, PodEventRecorder } from '../events/event-reasons';
 import { TokenBucket } from '../token-bucket';
 
-export type { EventType as PodEventType, NodeEventRecorder, PodEventRecorder } from '../events/event-reasons';
+export type {
+  EventType as PodEventType,
+  NodeEventRecorder,
+  PodEventMemory,
+  PodEventRecorder,
+} from '../events/event-reasons';
 
 /** KubeletConfiguration eventRecordQPS / eventBurst defaults. */
 export const defaultEventRecordQPS = 50;
@@ -75,7 +80,7 @@ export type ClaimEventRecorder = (
 ) => void;
 
 /** Pod and node events through one correlator and one rate-limited write queue. */
-export interface ApiEventSink {
+export interface ApiEventSink extends PodEventMemory {
   pod: PodEventRecorder;
   node: NodeEventRecorder;
   /** Events about a PersistentVolumeClaim (online expansion's FileSystemResizeSuccessful). */
@@ -222,6 +227,8 @@ export function apiEventSink(core: EventApi, options: ApiEventRecorderOptions): 
     node: (type, reason, message) =>
       record({ kind: 'Node', name: options.nodeName, uid: options.nodeName }, type, reason, message),
     flush: () => queue,
+    // What the correlator holds about the pod (EventCorrelator.forgetObject).
+    forgetPod: (uid) => correlator.forgetObject(uid),
   };
 }
 

@@ -1,8 +1,8 @@
-import { rm } from 'node:fs/promises';
 import type { Pod } from '../api/pod-types';
 import { podLogDirectory } from '../cri/log-paths';
 import type { PodRuntime } from '../cri/pod-runtime';
 import type { PodRuntimeStatus } from '../cri/runtime-state';
+import { removeTree } from '../remove-tree';
 
 /** Upstream default GC policy: keep one dead instance per container (for lastState and `logs --previous`). */
 export const maxPerPodContainer = 1;
@@ -127,5 +127,5 @@ export async function removePodRuntimeObjects(
  */
 export async function removePodLogDirectory(podLogsDir: string, pod: Pod): Promise<void> {
   const { namespace = 'default', name = '', uid = '' } = pod.metadata;
-  await rm(podLogDirectory(podLogsDir, namespace, name, uid), { recursive: true, force: true });
+  await removeTree(podLogDirectory(podLogsDir, namespace, name, uid));
 }

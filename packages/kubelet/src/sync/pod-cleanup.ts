@@ -4,6 +4,7 @@ import type { Pod } from '../api/pod-types';
 import { unrefTimer } from '../clock-timers';
 import type { PodRuntime } from '../cri/pod-runtime';
 import type { UserNamespaceAllocator } from '../cri/user-namespaces';
+import type { PodEventMemory } from '../events/event-reasons';
 import type { KubeletLogger } from '../kubelet-logger';
 import type { StatusManager } from '../status/status-manager';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
@@ -29,6 +30,8 @@ export interface PodCleanupOptions {
   reclaimer: PodResourceReclaimer;
   workers: PodWorkers;
   userNamespaces?: Pick<UserNamespaceAllocator, 'releasePod'>;
+  /** The event recorder forgets the removed pod (its correlator's entries about it). */
+  events?: PodEventMemory;
   /** What the node keeps for a pod besides the runtime's objects. */
   node: {
     /** The pod's log directory is removed under it. */
@@ -155,12 +158,14 @@ export class PodCleanup {
   private async forget(uid: string): Promise<void> {
     const { options } = this;
     options.pods.forget(uid);
+    options.volumes.forgetPod(uid);
     options.statuses.removePod(uid);
     await options.resizer.removePod(uid);
     await options.userNamespaces?.releasePod(uid);
     options.workers.forget(uid);
     options.runtimeView.forget(uid);
     options.syncer.reasons.forget(uid);
+    options.events?.forgetPod(uid);
     options.runtimeView.recountRunning();
   }
 }

@@ -2,6 +2,7 @@ import { lstat, readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { KubeletLogger } from '../kubelet-logger';
+import { isParkingName } from '../remove-tree';
 import { goErrnoText } from './go-errno';
 import { MountPointInTheWayError, removeAllOneFilesystem } from './remove-all-one-filesystem';
 
@@ -52,7 +53,8 @@ export class OrphanedPodDirs {
     let total = 0;
     let errorPods = 0;
     for (const uid of await readdir(join(rootDir, 'pods')).catch(() => [] as string[])) {
-      if (known.has(uid)) continue;
+      // A tree removeTree parked is being removed; one left over goes with the next removal.
+      if (known.has(uid) || isParkingName(uid)) continue;
       total++;
       if (await this.podVolumesExist(uid)) {
         errorPods++;

@@ -1,4 +1,4 @@
-import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseQuantity } from '@nodeagent/primitives';
 import type { Registry } from 'prom-client';
@@ -6,6 +6,7 @@ import type { Pod, Volume } from '../api/pod-types';
 import type { MountedVolume } from '../cri/container-config';
 import { KubeletError, VolumeSetupError } from '../errors';
 import type { KubeletLogger } from '../kubelet-logger';
+import { removeTree } from '../remove-tree';
 import { writeAtomically } from './atomic-writer';
 import { CsiVolumeOperationError } from './csi/csi-operation-error';
 import { CsiReconstruction } from './csi/csi-reconstruction';
@@ -73,6 +74,12 @@ export class PodVolumeManager {
   private readonly csi: CsiVolumes | undefined;
   private readonly reconstruction: CsiReconstruction | undefined;
   private readonly orphans: OrphanedPodDirs;
+  /**
+   * Pods whose directory tearDown removed, until forgetPod: a later tearDown (the cleanup calls
+   * it again) returns at once, since looking the removed directory up would put its name back in
+   * the kernel's dentry cache (removeTree).
+   */
+  private readonly removed = new Set<string>();
 
   constructor(options: PodVolumeManagerOptions) {
     this.csi = options.csi;
@@ -138,6 +145,7 @@ export class PodVolumeManager {
    */
   async setUp(pod: Pod, context: PayloadContext): Promise<Map<string, MountedVolume>> {
     const uid = pod.metadata.uid ?? '';
+    this.removed.delete(uid);
     const out = new Map<string, MountedVolume>();
     const used = mountedVolumeNames(pod);
     const unmounted: string[] = [];
@@ -319,6 +327,7 @@ export class PodVolumeManager {
 
   /** Unmounts the pod's mounted volumes, removes the pod's directory and forgets its mount back-offs. */
   async tearDown(uid: string): Promise<void> {
+    if (this.removed.has(uid)) return;
     this.backOff.forgetPod(uid);
     // CSI volumes first: a failed unpublish keeps the pod's directory (its vol_data.json) for the next try.
     await this.csi?.tearDownPod(uid);
@@ -330,7 +339,13 @@ export class PodVolumeManager {
         if (await this.mounter.isMountPoint(dir)) await this.mounter.unmount(dir);
       }
     }
-    await rm(this.podDir(uid), { recursive: true, force: true });
+    await removeTree(this.podDir(uid));
+    this.removed.add(uid);
+  }
+
+  /** The pod is gone from the kubelet: a pod of its uid that comes back is torn down anew. */
+  forgetPod(uid: string): void {
+    this.removed.delete(uid);
   }
 }
 
