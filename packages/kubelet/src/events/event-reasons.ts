@@ -24,6 +24,7 @@ export type NodeEventRecorder = (type: EventType, reason: string, message: strin
  * pod the kubelet removed so that what it holds about the pod goes with it.
  */
 export interface PodEventMemory {
+  /** The pod of this uid is removed for good: what is held about its events goes. */
   forgetPod(uid: string): void;
 }
 
