@@ -34,7 +34,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -58,6 +57,7 @@ import { HeapSnapshots, parseSnapshotMinutes } from './heap-snapshots';
 import { type HistogramReading, histogramDelta, histogramQuantile, readHistogram } from './histogram-delta';
 import { type LeakFit, leakFit } from './leak-fit';
 import { LOOP_PRELOAD, type LoopReport } from './loop-preload';
+import { LoopReportPipe } from './loop-report-pipe';
 import { PODS, PodChurn } from './pod-churn';
 import { ServerProcess } from './server-process';
 import { plotSeries, type Series } from './svg-plot';
@@ -133,8 +133,7 @@ interface Subject {
   agent: Agent;
   pid: number;
   cgroup: MemoryCgroup;
-  loopReport: string;
-  loopLinesRead: number;
+  loop: LoopReportPipe;
   samples: { minute: number; memory: cgroupMemory.CgroupMemory }[];
   cpuAt: number;
   minutes: Record<string, unknown>[];
@@ -191,14 +190,6 @@ async function heapGrowthAtEnd(
   return growth;
 }
 
-function newLoopLines(s: Subject): LoopReport[] {
-  if (!existsSync(s.loopReport)) return [];
-  const lines = readFileSync(s.loopReport, 'utf8').split('\n').filter(Boolean);
-  const fresh = lines.slice(s.loopLinesRead).map((l) => JSON.parse(l) as LoopReport);
-  s.loopLinesRead = lines.length;
-  return fresh;
-}
-
 /**
  * V8's heap at a loop report, MiB: committed in all, in code, old and young space, used in all,
  * and external / ArrayBuffer memory. Undefined from a preload that reports no spaces.
@@ -243,7 +234,7 @@ async function minuteRecord(
     vmRssBytes: avg((m) => m.vmRssBytes) ?? 0,
     pids: [],
   });
-  const loop = newLoopLines(s);
+  const loop = s.loop.take();
   const record: Record<string, unknown> = {
     minute,
     cpuSeconds: round(cpu - s.cpuAt, 2),
@@ -462,7 +453,8 @@ async function main(): Promise<void> {
       const busybox = containerd.images?.busybox.name;
       if (!busybox) throw new Error('tools/containerd imported no busybox image');
       const cgroup = MemoryCgroup.create('kubelet');
-      const loopReport = join(dir, 'kubelet.loop.jsonl');
+      const loop = LoopReportPipe.open(join(dir, 'kubelet.loop'));
+      cleanup.unshift(() => loop.close());
       const access: ApiAccess = { writeKubeconfig: (p) => copyFileSync(kubeconfig, p), kubeConfig: () => kc };
       const binary = binaries.kubelet as string;
       dropFromPageCache(binary);
@@ -482,7 +474,7 @@ async function main(): Promise<void> {
         env: {
           ...unit.env,
           NODE_OPTIONS: `${unit.nodeOptions} --require ${preload}`.trim(),
-          ...loopEnv(loopReport),
+          ...loopEnv(loop.path),
           ...heap?.env(),
         },
         wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
@@ -497,8 +489,7 @@ async function main(): Promise<void> {
         pid: kubelet.child.pid as number,
         cgroup,
         ...(heap ? { heap } : {}),
-        loopReport,
-        loopLinesRead: 0,
+        loop,
         samples: [],
         cpuAt: 0,
         minutes: [],
@@ -507,7 +498,8 @@ async function main(): Promise<void> {
     }
     if (ns) {
       const cgroup = MemoryCgroup.create('kube-proxy');
-      const loopReport = join(dir, 'kube-proxy.loop.jsonl');
+      const loop = LoopReportPipe.open(join(dir, 'kube-proxy.loop'));
+      cleanup.unshift(() => loop.close());
       const binary = binaries['kube-proxy'] as string;
       dropFromPageCache(binary);
       const kpDir = join(dir, 'kube-proxy');
@@ -527,7 +519,7 @@ async function main(): Promise<void> {
         dir: kpDir,
         kubeconfig: join(dir, 'kube-proxy.kubeconfig'),
         nodeOptions: `${unit.nodeOptions} --require ${preload}`.trim(),
-        env: { ...unit.env, ...loopEnv(loopReport), ...heap?.env() },
+        env: { ...unit.env, ...loopEnv(loop.path), ...heap?.env() },
         wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
       probe = await ScaleProbe.start(ns, API_PORT, METRICS_PORT);
@@ -541,8 +533,7 @@ async function main(): Promise<void> {
         pid: daemon.pid,
         cgroup,
         ...(heap ? { heap } : {}),
-        loopReport,
-        loopLinesRead: 0,
+        loop,
         samples: [],
         cpuAt: 0,
         minutes: [],
@@ -554,7 +545,7 @@ async function main(): Promise<void> {
     // Minute 0: the churn starts; everything before it (pods filling, the first sync) is not counted.
     for (const s of subjects) {
       s.cpuAt = await cpuSeconds(s.pid);
-      newLoopLines(s);
+      s.loop.take();
     }
     const t0 = performance.now();
     const at = () => (performance.now() - t0) / MINUTE_MS;
