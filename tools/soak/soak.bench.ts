@@ -683,4 +683,9 @@ async function executables(agents: Agent[], dir: string): Promise<Partial<Record
   return given;
 }
 
-await main();
+// A bad flag or a missing executable is the user's to fix: its message alone, no stack trace.
+await main().catch((error: unknown) => {
+  if (!(error instanceof SoakArgumentError)) throw error;
+  process.stderr.write(`soak: ${error.message}\n`);
+  process.exitCode = 2;
+});
