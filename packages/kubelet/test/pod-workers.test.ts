@@ -1,3 +1,4 @@
+import { FakeClock } from '@nodeagent/primitives';
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
 import { PodWorkers } from '../src/workers/pod-workers';
@@ -91,6 +92,36 @@ describe('PodWorkers', () => {
     workers.stop();
     expect(calls).toEqual(['terminating', 'terminated', 'terminated']);
     expect(workers.isTerminated(pod.metadata.uid!)).toBe(true);
+  });
+
+  it('schedules no retry once stopped: a sync in flight at stop() that fails is not run again', async () => {
+    const clock = new FakeClock();
+    let release: () => void = () => {};
+    const syncs: string[] = [];
+    const workers = new PodWorkers(
+      {
+        syncPod: async (_pod, type) => {
+          syncs.push(type);
+          await new Promise<void>((resolve) => {
+            release = resolve;
+          });
+          throw new Error('runtime unavailable');
+        },
+        syncTerminatingPod: async () => {},
+        syncTerminatedPod: async () => {},
+      },
+      { retryMs: 1_000, clock },
+    );
+    const pod = makePod();
+    workers.updatePod({ pod, updateType: 'create' });
+    await Promise.resolve();
+    workers.stop();
+    release();
+    await workers.idle();
+    expect(workers.hasScheduledRetry(pod.metadata.uid!)).toBe(false);
+    clock.advance(60_000);
+    await workers.idle();
+    expect(syncs).toEqual(['create']);
   });
 
   it('moves a pod that reached a terminal phase to terminating by itself', async () => {

@@ -76,6 +76,8 @@ export class PodWorkers {
    * `clock`: the clock retries wait on (default: the system clock). `maxRetryMs`: the longest a
    * requested retry waits (upstream caps a back-off's requeue at the resync interval).
    */
+  private stopped = false;
+
   constructor(
     callbacks: PodWorkerCallbacks,
     options: { retryMs?: number; clock?: Clock; maxRetryMs?: number } = {},
@@ -187,8 +189,13 @@ export class PodWorkers {
     }
   }
 
-  /** Cancels every scheduled retry; work in flight goes on (see {@link idle}). */
+  /**
+   * Cancels every scheduled retry, and none is scheduled from now on: a sync still in flight that
+   * ends in an error or a back-off would otherwise start again after the kubelet stopped. Work in
+   * flight goes on (see {@link idle}).
+   */
   stop(): void {
+    this.stopped = true;
     for (const state of this.workers.values()) if (state.retry) this.clock.clearTimeout(state.retry);
   }
 
@@ -246,6 +253,8 @@ export class PodWorkers {
 
   private scheduleRetry(uid: string, state: WorkerState, delayMs: number): void {
     if (state.retry) this.clock.clearTimeout(state.retry);
+    state.retry = undefined;
+    if (this.stopped) return;
     state.retry = this.clock.setTimeout(
       () => {
         state.retry = undefined;
