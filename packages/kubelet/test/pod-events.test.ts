@@ -1,3 +1,5 @@
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VolumeSetupError } from '../src/errors';
 import { failedMountMessage } from '../src/sync/pod-syncer';
@@ -117,6 +119,33 @@ describe('pod events on the fake runtime (upstream v1.36 reasons, messages, fiel
         fieldPath: undefined,
       },
     ]);
+  });
+
+  it('a pod directory that cannot be made: FailedToMakePodDataDirectories, and no container started', async () => {
+    const pod = testPod();
+    // A file where the pod's directory goes (Go's MkdirAll: ENOTDIR).
+    const podDir = join(h.dir, 'root', 'pods', pod.metadata.uid!);
+    mkdirSync(dirname(podDir), { recursive: true });
+    writeFileSync(podDir, '');
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    expect(events.filter((e) => e.reason === 'FailedToMakePodDataDirectories')[0]).toEqual({
+      pod: pod.metadata.name,
+      type: 'Warning',
+      reason: 'FailedToMakePodDataDirectories',
+      message: `error making pod data directories: mkdir ${podDir}: not a directory`,
+      fieldPath: undefined,
+    });
+    expect((await h.client.listContainers({})).containers).toHaveLength(0);
+  });
+
+  it('every pod gets its directory, volumes/ and plugins/, mode 0750, as upstream makePodDataDirs', async () => {
+    const pod = testPod();
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    const podDir = join(h.dir, 'root', 'pods', pod.metadata.uid!);
+    for (const dir of [podDir, join(podDir, 'volumes'), join(podDir, 'plugins')])
+      expect(statSync(dir).mode & 0o777).toBe(0o750);
   });
 
   it('a missing ConfigMap: FailedMount "MountVolume.SetUp failed for volume ..." on the pod', async () => {

@@ -49,6 +49,7 @@ import { computePodActions } from '../pod/compute-pod-actions';
 import { CrashLoopBackOff, containerBackOffKey } from '../pod/crash-loop-backoff';
 import type { ProbeState } from '../probes/probe-state';
 import type { ContainerWaitingReason } from '../status/generate-pod-status';
+import { PodDataDirsError } from '../volumes/pod-data-dirs';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
 import type { TokenSource } from '../volumes/volume-payloads';
 import { PodVolumesNotReadyError } from '../volumes/volumes-not-ready';
@@ -313,6 +314,10 @@ export class PodSyncer {
    * yet the pod waits (Pending, ContainerCreating) until the mount back-off's next try.
    */
   private mountFailed(pod: Pod, error: unknown): Pick<SyncOutcome, 'error' | 'retryAfterMs'> {
+    if (error instanceof PodDataDirsError) {
+      this.event(pod, 'Warning', 'FailedToMakePodDataDirectories', error.message);
+      return { error };
+    }
     if (error instanceof PodVolumesNotReadyError) {
       for (const message of error.events) this.event(pod, 'Warning', 'FailedMount', message);
       return { error, retryAfterMs: error.retryAfterMs };
