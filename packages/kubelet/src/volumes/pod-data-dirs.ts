@@ -4,7 +4,7 @@ import { goPathError } from '@nodeagent/primitives';
 import { KubeletError } from '../errors';
 
 /** Upstream's mode for a pod's directory and its `volumes/` and `plugins/` (makePodDataDirs). */
-export const podDataDirMode = 0o750;
+const podDataDirMode = 0o750;
 
 /**
  * A pod's data directories could not be made. Upstream's sync posts it as a Warning event,
