@@ -71,13 +71,13 @@ export class PodWorkers {
   private readonly clock: Clock;
 
   private readonly maxRetryMs: number;
+  /** Set by stop(): no retry is scheduled after it. */
+  private stopped = false;
 
   /**
    * `clock`: the clock retries wait on (default: the system clock). `maxRetryMs`: the longest a
    * requested retry waits (upstream caps a back-off's requeue at the resync interval).
    */
-  private stopped = false;
-
   constructor(
     callbacks: PodWorkerCallbacks,
     options: { retryMs?: number; clock?: Clock; maxRetryMs?: number } = {},
