@@ -583,6 +583,12 @@ describe('through the kubelet (fake CRI runtime, whose images report no user)', 
 });
 
 describe('PodSyncer with a sandbox that cannot be built', () => {
+  let rootDir: string;
+  beforeAll(async () => {
+    rootDir = await mkdtemp(join(tmpdir(), `na-sandbox-unbuilt-${process.pid}-`));
+  });
+  afterAll(async () => rm(rootDir, { recursive: true, force: true }));
+
   it('reports FailedCreatePodSandBox and asks the runtime for nothing', async () => {
     const called: string[] = [];
     const runtime = new Proxy({} as PodRuntime, {
@@ -596,7 +602,7 @@ describe('PodSyncer with a sandbox that cannot be built', () => {
       volumes: { setUp: async () => new Map() } as unknown as PodVolumeManager,
       cluster: { objects: noObjects },
       clock: new FakeClock(),
-      host: podSyncerHost(),
+      host: podSyncerHost(rootDir),
       listeners: {
         onWarning: (_pod, reason, message) => warnings.push(`${reason}: ${message}`),
       },

@@ -49,7 +49,7 @@ import { computePodActions } from '../pod/compute-pod-actions';
 import { CrashLoopBackOff, containerBackOffKey } from '../pod/crash-loop-backoff';
 import type { ProbeState } from '../probes/probe-state';
 import type { ContainerWaitingReason } from '../status/generate-pod-status';
-import { PodDataDirsError } from '../volumes/pod-data-dirs';
+import { makePodDataDirs } from '../volumes/pod-data-dirs';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
 import type { TokenSource } from '../volumes/volume-payloads';
 import { PodVolumesNotReadyError } from '../volumes/volumes-not-ready';
@@ -251,8 +251,9 @@ export class PodSyncer {
   }
 
   /**
-   * Upstream kuberuntime SyncPod's steps on this pod: volumes, computePodActions, then kill the
-   * pod or unwanted containers, create the sandbox, start ephemeral, init and main containers.
+   * Upstream SyncPod's steps on this pod: the pod's data directories (makePodDataDirs), its
+   * volumes, then kuberuntime SyncPod's: computePodActions, kill the pod or unwanted containers,
+   * create the sandbox, start ephemeral, init and main containers.
    * `beforeContainers`: what must be done before any container starts (a new pod's allocation
    * written to its checkpoint); it runs alongside the sandbox's creation, and its failure fails
    * the sync before a container is created.
@@ -265,6 +266,12 @@ export class PodSyncer {
     const outcome: SyncOutcome = { waitingReasons: new Map(), changedRuntime: false, started: new Set() };
     // Upstream SyncPod registers the pod's ConfigMaps and Secrets before its volumes and containers read them.
     this.options.cluster.objects.registerPod?.(pod);
+    try {
+      await makePodDataDirs(this.options.host.rootDir, pod.metadata.uid ?? '');
+    } catch (error) {
+      this.event(pod, 'Warning', 'FailedToMakePodDataDirectories', (error as Error).message);
+      return { ...outcome, error: error as Error };
+    }
     const context = this.payloadContext(pod, status);
     let volumes: PodVolumes;
     try {
@@ -314,10 +321,6 @@ export class PodSyncer {
    * yet the pod waits (Pending, ContainerCreating) until the mount back-off's next try.
    */
   private mountFailed(pod: Pod, error: unknown): Pick<SyncOutcome, 'error' | 'retryAfterMs'> {
-    if (error instanceof PodDataDirsError) {
-      this.event(pod, 'Warning', 'FailedToMakePodDataDirectories', error.message);
-      return { error };
-    }
     if (error instanceof PodVolumesNotReadyError) {
       for (const message of error.events) this.event(pod, 'Warning', 'FailedMount', message);
       return { error, retryAfterMs: error.retryAfterMs };

@@ -19,7 +19,6 @@ import { MountBackOff, mountKey } from './mount-backoff';
 import { type Mounter, systemMounter } from './mounter';
 import { mountNfs, type NfsMounter, systemNfsMounter } from './nfs-mount';
 import { OrphanedPodDirs } from './orphaned-pod-dirs';
-import { makePodDataDirs } from './pod-data-dirs';
 import { type PayloadContext, volumePayload } from './volume-payloads';
 import {
   csiDriverMissingMessage,
@@ -147,7 +146,6 @@ export class PodVolumeManager {
   async setUp(pod: Pod, context: PayloadContext): Promise<Map<string, MountedVolume>> {
     const uid = pod.metadata.uid ?? '';
     this.removed.delete(uid);
-    await makePodDataDirs(this.rootDir, uid);
     const out = new Map<string, MountedVolume>();
     const used = mountedVolumeNames(pod);
     const unmounted: string[] = [];

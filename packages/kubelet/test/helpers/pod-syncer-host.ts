@@ -4,7 +4,8 @@ import type { PodSyncerHost } from '../../src/sync/pod-syncer';
 
 /**
  * The host of a PodSyncer under test: node n with no IPs, 1 GB of memory and no cluster DNS;
- * `rootDir` (a path nothing is written to unless the test makes it) holds the pod logs too.
+ * `rootDir` holds the pod logs too. applyPodActions makes each pod's directories under it, so a
+ * test that calls it passes a directory of its own; the default suits tests that only kill.
  */
 export function podSyncerHost(rootDir = '/tmp/unused'): PodSyncerHost {
   return {
