@@ -14,7 +14,8 @@
  * Each minute, per agent: CPU seconds (the process and its reaped children), the cgroup's working
  * set (usage − inactive_file), anon, usage, file, kernel memory, PSS and VmRSS (means of 10 s samples),
  * event-loop delay p50/p99/max, the longest GC pause and V8's heap at the minute's end
- * (loop-preload.ts), kube-proxy's sync
+ * (loop-preload.ts), anon by the mapping holding it (malloc's heaps, V8's pages, the rest:
+ * readAnonMappings), kube-proxy's sync
  * durations and network-programming latency (its /metrics histograms, the slices stamped with
  * last-change-trigger-time as the EndpointSlice controller stamps them), the kubelet's pod
  * create → Ready latency. Written to bench-results/soak.json after every minute, with an SVG of
@@ -36,7 +37,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { cgroupMemory, createNetns, type Netns, processMemory } from '@nodeagent/testing';
+import { cgroupMemory, createNetns, type Netns, processMemory, readAnonMappings } from '@nodeagent/testing';
 import { API_PORT, type Daemon, METRICS_PORT, startDaemon } from '../../apps/kube-proxy/bench/scale-daemon';
 import { ScaleProbe } from '../../apps/kube-proxy/bench/scale-probe';
 import {
@@ -202,6 +203,20 @@ function v8Heap(line: LoopReport | undefined): Record<string, number> | undefine
   };
 }
 
+/**
+ * The agent's anon at the minute's end by the mapping that holds it (readAnonMappings), MiB:
+ * what of an anon rise that V8's committed heap does not explain is malloc's, and what is V8's
+ * pages beyond its committed heap (its pool).
+ */
+async function anonByMapping(pid: number): Promise<Record<string, number>> {
+  const m = await readAnonMappings(pid);
+  return {
+    mallocMiB: mib(m.mallocHeapBytes + m.mallocArenaBytes),
+    v8PagesMiB: mib(m.v8PageBytes),
+    otherMiB: mib(m.otherBytes),
+  };
+}
+
 const SYNC = 'kubeproxy_sync_proxy_rules_duration_seconds';
 const PROGRAMMING = 'kubeproxy_network_programming_duration_seconds';
 const ms = (seconds: number | undefined) => round(seconds === undefined ? undefined : seconds * 1000);
@@ -239,6 +254,7 @@ async function minuteRecord(
     },
     gcMaxPauseMs: round(loop.length ? Math.max(...loop.map((l) => l.gcMaxMs)) : undefined),
     v8: v8Heap(loop.at(-1)),
+    anonByMappingMiB: await anonByMapping(s.pid),
     ...extra,
   };
   s.cpuAt = cpu;
@@ -283,7 +299,11 @@ async function minuteRecord(
 /** The whole run's figures for one agent, and its leak check over the minutes from `leakFrom` on. */
 function summarize(s: Subject, leakFrom: number): { summary: Record<string, unknown>; leak?: LeakFit } {
   const m = s.minutes as Array<
-    Record<string, number> & { loopDelayMs: Record<string, number>; v8?: Record<string, number> }
+    Record<string, number> & {
+      loopDelayMs: Record<string, number>;
+      v8?: Record<string, number>;
+      anonByMappingMiB?: Record<string, number>;
+    }
   >;
   const values = (k: string) => m.map((r) => r[k]).filter((v): v is number => typeof v === 'number');
   const stats = (k: string) => {
@@ -308,6 +328,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
   };
   const fitOf = (k: 'anonMiB' | 'fileMiB' | 'kernelMiB') => fitBy((r) => r[k]);
   const v8 = (k: string) => (r: (typeof m)[number]) => r.v8?.[k];
+  const byMapping = (k: string) => (r: (typeof m)[number]) => r.anonByMappingMiB?.[k];
   const summary: Record<string, unknown> = {
     cpuSecondsPerMinute: stats('cpuSeconds'),
     cpuSecondsTotal: round(
@@ -329,6 +350,8 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     kernelFit: fitOf('kernelMiB'),
     v8CommittedFit: fitBy(v8('committedMiB')),
     v8CodeFit: fitBy(v8('codeMiB')),
+    mallocFit: fitBy(byMapping('mallocMiB')),
+    v8PagesFit: fitBy(byMapping('v8PagesMiB')),
     ...(s.reclaimed ? { afterKernelReclaim: s.reclaimed } : {}),
     ...(s.heapGrowth ? { heapGrowth: s.heapGrowth } : {}),
   };

@@ -1,6 +1,9 @@
 // Public surface of @nodeagent/testing: test doubles and helpers for node-agent tests. The root
 // holds what most tests use (start an API server or control plane, make network namespaces and
 // veth pairs); everything else is at `@nodeagent/testing/apiserver` and `@nodeagent/testing/netns`.
+
+/** A process's resident anonymous memory by the kind of mapping: glibc's heaps, V8's pages, the rest. */
+export { type AnonMappings, anonMappings, readAnonMappings } from './anon-mappings';
 export {
   ApiError,
   type ApiServer,

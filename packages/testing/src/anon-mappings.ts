@@ -1,0 +1,62 @@
+import { readFile } from 'node:fs/promises';
+
+// A Node process's anonymous memory is one number in /proc/<pid>/status (RssAnon) and in its
+// cgroup (anon), but it has two owners that answer to different fixes: glibc's malloc (native
+// buffers, addons, OpenSSL) and V8's heap. V8's figures (heapTotal, the spaces' committed size)
+// leave out the pages its pool keeps after a collection frees them, so anon minus V8's committed
+// heap does not say which of the two holds the rest. The mappings do: each allocator maps memory
+// in a shape of its own.
+
+/** glibc's non-main arenas are heaps of this size, aligned to it (HEAP_MAX_SIZE on 64-bit). */
+const ARENA_HEAP_BYTES = 64 * 1024 * 1024;
+/** V8 maps each regular page of its heap on its own, this size and aligned to it. */
+const V8_PAGE_BYTES = 256 * 1024;
+
+/** Resident anonymous memory of a process by the kind of mapping that holds it, in bytes. */
+export interface AnonMappings {
+  /** glibc's main arena (`[heap]`, grown by brk): the main thread's malloc. */
+  mallocHeapBytes: number;
+  /** glibc's other arenas: the heaps of the other threads that malloc (64 MiB-aligned). */
+  mallocArenaBytes: number;
+  /** 256 KiB mappings: V8's regular heap pages, those in use and those its pool keeps. */
+  v8PageBytes: number;
+  /** The rest: V8's large objects and code range, thread stacks, copied-on-write pages of files. */
+  otherBytes: number;
+}
+
+const HEADER = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) [0-9a-f]+ \S+ \d+\s*(.*)$/;
+
+type Kind = keyof AnonMappings;
+
+/** The kind of one mapping, from its header's fields. */
+function kindOf(start: bigint, end: bigint, perms: string, name: string): Kind {
+  if (name === '[heap]') return 'mallocHeapBytes';
+  if (name !== '' || !perms.startsWith('rw')) return 'otherBytes';
+  if (end - start === BigInt(V8_PAGE_BYTES) && start % BigInt(V8_PAGE_BYTES) === 0n) return 'v8PageBytes';
+  // An arena's heap starts on a 64 MiB boundary; its unused tail is a ---p mapping after it.
+  if (start % BigInt(ARENA_HEAP_BYTES) === 0n && end - start <= BigInt(ARENA_HEAP_BYTES))
+    return 'mallocArenaBytes';
+  return 'otherBytes';
+}
+
+/** The `Anonymous:` lines of /proc/<pid>/smaps text, summed by the kind of mapping they belong to. */
+export function anonMappings(smaps: string): AnonMappings {
+  const sums: AnonMappings = { mallocHeapBytes: 0, mallocArenaBytes: 0, v8PageBytes: 0, otherBytes: 0 };
+  let kind: Kind = 'otherBytes';
+  for (const line of smaps.split('\n')) {
+    const header = HEADER.exec(line);
+    if (header) {
+      const [, start, end, perms, name] = header as unknown as string[];
+      kind = kindOf(BigInt(`0x${start}`), BigInt(`0x${end}`), perms as string, (name as string).trim());
+      continue;
+    }
+    const anon = /^Anonymous:\s+(\d+) kB/.exec(line);
+    if (anon) sums[kind] += Number(anon[1]) * 1024;
+  }
+  return sums;
+}
+
+/** anonMappings of a running process. */
+export async function readAnonMappings(pid: number): Promise<AnonMappings> {
+  return anonMappings(await readFile(`/proc/${pid}/smaps`, 'utf8'));
+}
