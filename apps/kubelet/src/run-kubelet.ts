@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { cpus, hostname, networkInterfaces, totalmem } from 'node:os';
-import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { CriClient } from '@nodeagent/cri-client';
 import { coreV1Requests } from '@nodeagent/informer';
@@ -20,6 +19,7 @@ import {
   nodeAllocatableEnforcedMessage,
   PodObjectManager,
   type PodRuntime,
+  podsDir,
   runtimeClassHandlerLookup,
   setupDataDirs,
 } from '@nodeagent/kubelet';
@@ -509,7 +509,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
     idsPerPod: config.userNamespaces?.idsPerPod,
     kubeletMapping: await readKubeletIdMapping({ idsPerPod: config.userNamespaces?.idsPerPod }),
     maxPods: podCapacity(config, cpus().length),
-    podsDir: join(flags.rootDir, 'pods'),
+    podsDir: podsDir(flags.rootDir),
   });
   // memorySwap: each container's swap limit follows the cgroup version and swap controller.
   const swap = await detectNodeSwap((await detectCgroupFilesystem()).version);

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { goPathError } from '@nodeagent/primitives';
 import { KubeletError } from './errors';
+import { podsDir } from './pod-dirs';
 
 /**
  * A kubelet data directory that could not be created at start. The message is upstream's error
@@ -35,7 +36,7 @@ export async function setupDataDirs(
   const dirs: [field: string, path: string, what: string, mode: number][] = [
     ['rootDir', rootDir, 'error creating root directory', dataDirMode],
     ['podLogsDir', podLogsDir, `error creating pod logs root directory "${podLogsDir}"`, dataDirMode],
-    ['rootDir', join(rootDir, 'pods'), 'error creating pods directory', dataDirMode],
+    ['rootDir', podsDir(rootDir), 'error creating pods directory', dataDirMode],
     ['rootDir', join(rootDir, 'plugins'), 'error creating plugins directory', dataDirMode],
     ['rootDir', join(rootDir, 'plugins_registry'), 'error creating plugins registry directory', dataDirMode],
     ['rootDir', join(rootDir, 'pod-resources'), 'error creating podresources directory', dataDirMode],

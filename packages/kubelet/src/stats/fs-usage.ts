@@ -1,5 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { podVolumesDir } from '../pod-dirs';
 import type { StatFsFigures } from './host-sources';
 import type { FsStats } from './summary-types';
 
@@ -46,7 +47,7 @@ export async function podVolumeUsage(
   uid: string,
 ): Promise<Map<string, { bytes: number; inodes: number }>> {
   const out = new Map<string, { bytes: number; inodes: number }>();
-  const base = join(rootDir, 'pods', uid, 'volumes');
+  const base = podVolumesDir(rootDir, uid);
   for (const plugin of await readdir(base).catch(() => [] as string[])) {
     if (plugin === 'kubernetes.io~csi') continue;
     for (const name of await readdir(join(base, plugin)).catch(() => [] as string[])) {

@@ -47,6 +47,7 @@ import type { KubeletMetrics } from '../metrics';
 import { ObjectCacheSyncError } from '../objects/object-errors';
 import { computePodActions } from '../pod/compute-pod-actions';
 import { CrashLoopBackOff, containerBackOffKey } from '../pod/crash-loop-backoff';
+import { podContainerDir, podDir } from '../pod-dirs';
 import type { ProbeState } from '../probes/probe-state';
 import type { ContainerWaitingReason } from '../status/generate-pod-status';
 import { makePodDataDirs } from '../volumes/pod-data-dirs';
@@ -684,7 +685,7 @@ export class PodSyncer {
     }
     const terminationMessageHostPath = await this.terminationMessageFile(pod, container);
     const etcHostsPath = await ensureEtcHostsFile(pod, {
-      podDir: this.options.volumes.podDir(pod.metadata.uid ?? ''),
+      podDir: podDir(this.options.host.rootDir, pod.metadata.uid ?? ''),
       podIPs: pod.spec.hostNetwork ? this.options.host.hostIPs : ips,
       clusterDomain: this.options.host.dns.clusterDomain,
       nodeHostsFile: this.options.host.nodeHostsFile,
@@ -898,7 +899,7 @@ export class PodSyncer {
   }
 
   private async terminationMessageFile(pod: Pod, container: Container): Promise<string> {
-    const dir = join(this.options.host.rootDir, 'pods', pod.metadata.uid ?? '', 'containers', container.name);
+    const dir = podContainerDir(this.options.host.rootDir, pod.metadata.uid ?? '', container.name);
     await mkdir(dir, { recursive: true });
     const path = join(dir, randomBytes(4).toString('hex'));
     await writeFile(path, '', { mode: 0o666 });

@@ -2,6 +2,7 @@ import { lstat, readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { KubeletLogger } from '../kubelet-logger';
+import { podDir, podsDir, podVolumesDir } from '../pod-dirs';
 import { isParkingName } from '../remove-tree';
 import { goErrnoText } from './go-errno';
 import { MountPointInTheWayError, removeAllOneFilesystem } from './remove-all-one-filesystem';
@@ -52,7 +53,7 @@ export class OrphanedPodDirs {
     const removalErrors: string[] = [];
     let total = 0;
     let errorPods = 0;
-    for (const uid of await readdir(join(rootDir, 'pods')).catch(() => [] as string[])) {
+    for (const uid of await readdir(podsDir(rootDir)).catch(() => [] as string[])) {
       // A tree removeTree parked is being removed; one left over goes with the next removal.
       if (known.has(uid) || isParkingName(uid)) continue;
       total++;
@@ -67,20 +68,20 @@ export class OrphanedPodDirs {
         volumeErrors.push(...errors);
         continue;
       }
-      const podDir = join(rootDir, 'pods', uid);
+      const dir = podDir(rootDir, uid);
       let failed = false;
-      for (const sub of await readdir(podDir).catch(() => [] as string[])) {
+      for (const sub of await readdir(dir).catch(() => [] as string[])) {
         // The volumes directory is gone by now; anything else (etc-hosts, containers, plugins)
         // holds the kubelet's own files, but never crosses into a mount left inside it.
-        await removeAllOneFilesystem(join(podDir, sub), this.options.isMountPoint).catch((error: unknown) => {
+        await removeAllOneFilesystem(join(dir, sub), this.options.isMountPoint).catch((error: unknown) => {
           failed = true;
           const why = error instanceof MountPointInTheWayError ? error.message : goErrnoText(error);
           removalErrors.push(
-            `orphaned pod "${uid}" found, but error occurred when trying to remove subdir "${join(podDir, sub)}": ${why}`,
+            `orphaned pod "${uid}" found, but error occurred when trying to remove subdir "${join(dir, sub)}": ${why}`,
           );
         });
       }
-      await rmdir(podDir).catch((error: unknown) => {
+      await rmdir(dir).catch((error: unknown) => {
         failed = true;
         removalErrors.push(
           `orphaned pod "${uid}" found, but error occurred when trying to remove the pod directory: ${goErrnoText(error)}`,
@@ -110,7 +111,7 @@ export class OrphanedPodDirs {
 
   /** `<pod>/volumes/<plugin>/<name>` for every volume directory of the pod. */
   private async volumePaths(uid: string): Promise<string[]> {
-    const volumes = join(this.options.rootDir, 'pods', uid, 'volumes');
+    const volumes = podVolumesDir(this.options.rootDir, uid);
     const out: string[] = [];
     for (const plugin of await readdir(volumes).catch(() => [] as string[]))
       for (const name of await readdir(join(volumes, plugin)).catch(() => [] as string[]))
@@ -132,7 +133,7 @@ export class OrphanedPodDirs {
       }
     }
     if (errors.length > 0) return errors;
-    const volumes = join(this.options.rootDir, 'pods', uid, 'volumes');
+    const volumes = podVolumesDir(this.options.rootDir, uid);
     if (!(await lstat(volumes).catch(() => undefined))) return errors;
     try {
       await removeEmptyDirs(volumes);

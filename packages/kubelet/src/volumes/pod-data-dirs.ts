@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { goPathError } from '@nodeagent/primitives';
 import { KubeletError } from '../errors';
+import { podDir, podPluginsDir, podVolumesDir } from '../pod-dirs';
 
 /** Upstream's mode for a pod's directory and its `volumes/` and `plugins/` (makePodDataDirs). */
 const podDataDirMode = 0o750;
@@ -23,8 +23,7 @@ export class PodDataDirsError extends KubeletError {
  * expect them there.
  */
 export async function makePodDataDirs(rootDir: string, uid: string): Promise<void> {
-  const podDir = join(rootDir, 'pods', uid);
-  for (const dir of [podDir, join(podDir, 'volumes'), join(podDir, 'plugins')]) {
+  for (const dir of [podDir(rootDir, uid), podVolumesDir(rootDir, uid), podPluginsDir(rootDir, uid)]) {
     try {
       await mkdir(dir, { recursive: true, mode: podDataDirMode });
     } catch (error) {

@@ -6,6 +6,7 @@ import type { Pod, Volume } from '../api/pod-types';
 import type { MountedVolume } from '../cri/container-config';
 import { KubeletError, VolumeSetupError } from '../errors';
 import type { KubeletLogger } from '../kubelet-logger';
+import { podDir, podVolumesDir } from '../pod-dirs';
 import { removeTree } from '../remove-tree';
 import { writeAtomically } from './atomic-writer';
 import { CsiVolumeOperationError } from './csi/csi-operation-error';
@@ -126,14 +127,9 @@ export class PodVolumeManager {
     return this.csi ? this.csi.podVolumeStats(uid) : new Map();
   }
 
-  /** `<rootDir>/pods/<uid>`, the pod's directory. */
-  podDir(uid: string): string {
-    return join(this.rootDir, 'pods', uid);
-  }
-
   /** Where volume `name` of pod `uid` lives: `<rootDir>/pods/<uid>/volumes/<plugin dir>/<name>` ({@link volumePluginDirs}). */
   volumeDir(uid: string, plugin: keyof typeof volumePluginDirs, name: string): string {
-    return join(this.podDir(uid), 'volumes', volumePluginDirs[plugin], name);
+    return join(podVolumesDir(this.rootDir, uid), volumePluginDirs[plugin], name);
   }
 
   /**
@@ -331,7 +327,7 @@ export class PodVolumeManager {
     this.backOff.forgetPod(uid);
     // CSI volumes first: a failed unpublish keeps the pod's directory (its vol_data.json) for the next try.
     await this.csi?.tearDownPod(uid);
-    const volumesDir = join(this.podDir(uid), 'volumes');
+    const volumesDir = podVolumesDir(this.rootDir, uid);
     const plugins = await readdir(volumesDir).catch(() => [] as string[]);
     for (const plugin of plugins) {
       for (const name of await readdir(join(volumesDir, plugin)).catch(() => [] as string[])) {
@@ -339,7 +335,7 @@ export class PodVolumeManager {
         if (await this.mounter.isMountPoint(dir)) await this.mounter.unmount(dir);
       }
     }
-    await removeTree(this.podDir(uid));
+    await removeTree(podDir(this.rootDir, uid));
     this.removed.add(uid);
   }
 

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { AccessModeName, CsiNodeClient, VolumeCapability } from '@nodeagent/csi-client';
 import type { Pod } from '../../api/pod-types';
 import type { MountedVolume } from '../../cri/container-config';
+import { podVolumeDevicesDir } from '../../pod-dirs';
 import { type CsiSecretReader, csiSecrets } from './csi-secrets';
 import type { PersistentVolumeObject } from './csi-storage-objects';
 import { attachmentName, CSI_PLUGIN_NAME, CSI_POD_VOLUME_DIR, VOL_DATA_FILE } from './csi-volume-paths';
@@ -23,7 +24,7 @@ export function csiBlockPaths(rootDir: string, pvName: string, podUid: string) {
     /** vol_data.json of the volume: `volumeDevices/<pv>/data`. */
     data: join(dir, pvName, 'data'),
     /** The pod's link to the device: `pods/<uid>/volumeDevices/kubernetes.io~csi/<pv>`. */
-    podDevice: join(rootDir, 'pods', podUid, 'volumeDevices', CSI_POD_VOLUME_DIR, pvName),
+    podDevice: join(podVolumeDevicesDir(rootDir, podUid), CSI_POD_VOLUME_DIR, pvName),
   };
 }
 
@@ -146,7 +147,7 @@ export class CsiBlockVolumes {
    * NodeUnpublishVolume, and NodeUnstageVolume once no other pod has the volume published.
    */
   async tearDownPod(uid: string): Promise<void> {
-    const dir = join(this.rootDir, 'pods', uid, 'volumeDevices', CSI_POD_VOLUME_DIR);
+    const dir = join(podVolumeDevicesDir(this.rootDir, uid), CSI_POD_VOLUME_DIR);
     for (const pvName of await readdir(dir).catch(() => [] as string[])) {
       const paths = csiBlockPaths(this.rootDir, pvName, uid);
       const data = await readFile(join(paths.data, VOL_DATA_FILE), 'utf8')
@@ -170,6 +171,6 @@ export class CsiBlockVolumes {
       this.staged.delete(paths.staging);
       await rm(dirname(paths.data), { recursive: true, force: true });
     }
-    await rm(join(this.rootDir, 'pods', uid, 'volumeDevices'), { recursive: true, force: true });
+    await rm(podVolumeDevicesDir(this.rootDir, uid), { recursive: true, force: true });
   }
 }

@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeletLogger } from '../../kubelet-logger';
-import { CSI_POD_VOLUME_DIR, csiPodVolumeDir } from './csi-volume-paths';
+import { podsDir } from '../../pod-dirs';
+import { csiPodVolumeDir, csiPodVolumesDir } from './csi-volume-paths';
 import { type CsiVolumes, readVolData, type VolData } from './csi-volumes';
 
 /** One CSI volume found under `<root>/pods/<uid>/volumes/kubernetes.io~csi/<name>`. */
@@ -14,9 +15,8 @@ interface PodCsiVolume {
 /** Every pod CSI volume on disk that has its vol_data.json (upstream getVolumesFromPodDir, CSI's share). */
 async function csiVolumesOnDisk(rootDir: string): Promise<PodCsiVolume[]> {
   const out: PodCsiVolume[] = [];
-  const pods = join(rootDir, 'pods');
-  for (const podUid of await readdir(pods).catch(() => [] as string[])) {
-    const dir = join(pods, podUid, 'volumes', CSI_POD_VOLUME_DIR);
+  for (const podUid of await readdir(podsDir(rootDir)).catch(() => [] as string[])) {
+    const dir = csiPodVolumesDir(rootDir, podUid);
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const data = await readVolData(join(dir, name));
       if (data) out.push({ podUid, name, data });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { FieldError } from '@nodeagent/primitives';
+import { podsDir, podVolumesDir } from '../../pod-dirs';
 
 /** The CSI plugin's name and directory under pods/<uid>/volumes/ (upstream CSIPluginName, escaped). */
 export const CSI_PLUGIN_NAME = 'kubernetes.io/csi';
@@ -23,9 +24,14 @@ export function attachmentName(volumeHandle: string, driver: string, nodeName: s
   return `csi-${sha256(`${volumeHandle}${driver}${nodeName}`)}`;
 }
 
+/** `<root>/pods/<uid>/volumes/kubernetes.io~csi`: the pod's CSI volumes, one directory each. */
+export function csiPodVolumesDir(rootDir: string, podUid: string): string {
+  return join(podVolumesDir(rootDir, podUid), CSI_POD_VOLUME_DIR);
+}
+
 /** `<root>/pods/<uid>/volumes/kubernetes.io~csi/<name>`: vol_data.json and the mount directory live here. */
 export function csiPodVolumeDir(rootDir: string, podUid: string, volumeName: string): string {
-  return join(rootDir, 'pods', podUid, 'volumes', CSI_POD_VOLUME_DIR, volumeName);
+  return join(csiPodVolumesDir(rootDir, podUid), volumeName);
 }
 
 /** The pod's publish target: `<pod volume dir>/mount`. */
@@ -61,7 +67,7 @@ export function checkPodVolumeTarget(rootDir: string, podUid: string, name: stri
     segment !== '..' &&
     !segment.includes('/') &&
     !segment.includes('\0');
-  const pods = resolve(rootDir, 'pods');
+  const pods = resolve(podsDir(rootDir));
   if (!single(podUid))
     throw new CsiTargetOutsidePodError(
       'metadata.uid',
@@ -72,6 +78,6 @@ export function checkPodVolumeTarget(rootDir: string, podUid: string, name: stri
     throw new CsiTargetOutsidePodError(
       `spec.volumes[${specName}]`,
       name,
-      `the CSI volume's target ${join(pods, podUid, 'volumes', CSI_POD_VOLUME_DIR, name, 'mount')} is outside the pod's volume directory; refused`,
+      `the CSI volume's target ${csiPublishPath(resolve(rootDir), podUid, name)} is outside the pod's volume directory; refused`,
     );
 }

@@ -9,6 +9,7 @@ import type {
 import type { Pod, Volume } from '../../api/pod-types';
 import type { MountedVolume } from '../../cri/container-config';
 import type { PodEventRecorder } from '../../events/event-reasons';
+import { podsDir } from '../../pod-dirs';
 import { goErrnoText } from '../go-errno';
 import { CsiBlockVolumes, checkVolumeMode } from './csi-block-volumes';
 import type { CsiDrivers } from './csi-drivers';
@@ -23,9 +24,9 @@ import { verifyControllerAttached } from './csi-verify-attached';
 import {
   attachmentName,
   CSI_PLUGIN_NAME,
-  CSI_POD_VOLUME_DIR,
   checkPodVolumeTarget,
   csiPodVolumeDir,
+  csiPodVolumesDir,
   csiPublishPath,
   csiStagingPath,
   inlineVolumeHandle,
@@ -562,7 +563,7 @@ export class CsiVolumes {
 
   /** NodeUnpublishVolume of each of the pod's CSI volumes; the `[driver, handle]` keys it staged or used. */
   private async unpublishPod(uid: string): Promise<Set<string>> {
-    const dir = join(this.opts.rootDir, 'pods', uid, 'volumes', CSI_POD_VOLUME_DIR);
+    const dir = csiPodVolumesDir(this.opts.rootDir, uid);
     for (const target of this.inUse.keys()) if (target.startsWith(`${dir}/`)) this.inUse.delete(target);
     const devices = new Set(this.podDevices.get(uid) ?? []);
     for (const name of await readdir(dir).catch(() => [] as string[])) {
@@ -741,9 +742,8 @@ export class CsiVolumes {
 
   /** Whether another pod's vol_data.json still names this volume. */
   private async publishedElsewhere(driver: string, handle: string): Promise<boolean> {
-    const pods = join(this.opts.rootDir, 'pods');
-    for (const uid of await readdir(pods).catch(() => [] as string[])) {
-      const dir = join(pods, uid, 'volumes', CSI_POD_VOLUME_DIR);
+    for (const uid of await readdir(podsDir(this.opts.rootDir)).catch(() => [] as string[])) {
+      const dir = csiPodVolumesDir(this.opts.rootDir, uid);
       for (const name of await readdir(dir).catch(() => [] as string[])) {
         const data = await this.readVolData(join(dir, name));
         if (data?.driverName === driver && data.volumeHandle === handle) return true;
