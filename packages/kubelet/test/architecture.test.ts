@@ -13,10 +13,10 @@ import { type ImportGraph, importCycles, importGraphOf } from '../../../tools/ci
 const KUBELET_LAYERS: readonly (readonly string[])[] = [
   // The base every part may use: the package's errors, timestamps, the logger shape, timers on the Clock, libc through koffi,
   // a file replaced whole (temporary sibling, sync, rename), a tree removed under a reused name,
-  // Go's gRPC code names, x/time/rate's
-  // token bucket.
+  // Go's gRPC code names, x/time/rate's token bucket, the paths of a pod's directories.
   [
     'errors.ts',
+    'pod-dirs.ts',
     'rfc3339.ts',
     'kubelet-logger.ts',
     'clock-timers.ts',
