@@ -19,7 +19,6 @@ import {
   nodeAllocatableEnforcedMessage,
   PodObjectManager,
   type PodRuntime,
-  podsDir,
   runtimeClassHandlerLookup,
   setupDataDirs,
 } from '@nodeagent/kubelet';
@@ -58,6 +57,7 @@ import {
   nodeEventReasons,
   objectTtlFromNode,
 } from '@nodeagent/kubelet/sources';
+import { podsDir } from '@nodeagent/kubelet/volumes';
 import { parseDuration, systemClock } from '@nodeagent/primitives';
 import { apiCsi } from './api-csi';
 import { apiDra } from './api-dra';

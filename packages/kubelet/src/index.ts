@@ -35,14 +35,6 @@ export { Kubelet, type KubeletOptions } from './kubelet';
 export type { KubeletLogger } from './kubelet-logger';
 export { collectProcessMetrics, createKubeletMetrics, type KubeletMetrics } from './metrics';
 export { PodObjectManager } from './objects/pod-object-manager';
-export {
-  podContainerDir,
-  podDir,
-  podPluginsDir,
-  podsDir,
-  podVolumeDevicesDir,
-  podVolumesDir,
-} from './pod-dirs';
 export { rfc3339 } from './rfc3339';
 export {
   createHealthzServer,

@@ -1,5 +1,13 @@
 // @nodeagent/kubelet/volumes: Pod volumes: the volume manager, payload writers (secret, configMap, projected ...), fsGroup,
-// hostPath checks and the mounter.
+// hostPath checks and the mounter; the paths of a pod's directories under --root-dir.
+export {
+  podContainerDir,
+  podDir,
+  podPluginsDir,
+  podsDir,
+  podVolumeDevicesDir,
+  podVolumesDir,
+} from '../pod-dirs';
 export {
   type FileProjection,
   type Payload,
