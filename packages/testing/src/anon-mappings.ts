@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { type SmapsMapping, smapsMappings } from './smaps';
 
 // A Node process's anonymous memory is one number in /proc/<pid>/status (RssAnon) and in its
 // cgroup (anon), but it has two owners that answer to different fixes: glibc's malloc (native
@@ -8,9 +9,9 @@ import { readFile } from 'node:fs/promises';
 // in a shape of its own.
 
 /** glibc's non-main arenas are heaps of this size, aligned to it (HEAP_MAX_SIZE on 64-bit). */
-const ARENA_HEAP_BYTES = 64 * 1024 * 1024;
+const ARENA_HEAP_BYTES = 64n * 1024n * 1024n;
 /** V8 maps each regular page of its heap on its own, this size and aligned to it. */
-const V8_PAGE_BYTES = 256 * 1024;
+const V8_PAGE_BYTES = 256n * 1024n;
 
 /** Resident anonymous memory of a process by the kind of mapping that holds it, in bytes. */
 export interface AnonMappings {
@@ -24,35 +25,22 @@ export interface AnonMappings {
   otherBytes: number;
 }
 
-const HEADER = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) [0-9a-f]+ \S+ \d+\s*(.*)$/;
-
 type Kind = keyof AnonMappings;
 
 /** The kind of one mapping, from its header's fields. */
-function kindOf(start: bigint, end: bigint, perms: string, name: string): Kind {
+function kindOf({ start, end, perms, name }: SmapsMapping): Kind {
   if (name === '[heap]') return 'mallocHeapBytes';
   if (name !== '' || !perms.startsWith('rw')) return 'otherBytes';
-  if (end - start === BigInt(V8_PAGE_BYTES) && start % BigInt(V8_PAGE_BYTES) === 0n) return 'v8PageBytes';
+  if (end - start === V8_PAGE_BYTES && start % V8_PAGE_BYTES === 0n) return 'v8PageBytes';
   // An arena's heap starts on a 64 MiB boundary; its unused tail is a ---p mapping after it.
-  if (start % BigInt(ARENA_HEAP_BYTES) === 0n && end - start <= BigInt(ARENA_HEAP_BYTES))
-    return 'mallocArenaBytes';
+  if (start % ARENA_HEAP_BYTES === 0n && end - start <= ARENA_HEAP_BYTES) return 'mallocArenaBytes';
   return 'otherBytes';
 }
 
 /** The `Anonymous:` lines of /proc/<pid>/smaps text, summed by the kind of mapping they belong to. */
 export function anonMappings(smaps: string): AnonMappings {
   const sums: AnonMappings = { mallocHeapBytes: 0, mallocArenaBytes: 0, v8PageBytes: 0, otherBytes: 0 };
-  let kind: Kind = 'otherBytes';
-  for (const line of smaps.split('\n')) {
-    const header = HEADER.exec(line);
-    if (header) {
-      const [, start, end, perms, name] = header as unknown as string[];
-      kind = kindOf(BigInt(`0x${start}`), BigInt(`0x${end}`), perms as string, (name as string).trim());
-      continue;
-    }
-    const anon = /^Anonymous:\s+(\d+) kB/.exec(line);
-    if (anon) sums[kind] += Number(anon[1]) * 1024;
-  }
+  for (const mapping of smapsMappings(smaps, 'Anonymous')) sums[kindOf(mapping)] += mapping.bytes;
   return sums;
 }
 

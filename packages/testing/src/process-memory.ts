@@ -7,6 +7,7 @@ import {
   cgroupSummary,
   readBenchCgroupOf,
 } from './cgroup-memory';
+import { smapsMappings } from './smaps';
 
 // Memory of another process, as an operator sees it (/proc) plus its V8 heap as the process
 // itself reports it. The heap comes from a tiny preload (NODE_OPTIONS=--require) that answers
@@ -135,8 +136,6 @@ export interface FileMapping {
   sizeBytes: number;
 }
 
-const SMAPS_HEADER = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) \S+ \d+\s+(\/.*)$/;
-
 /**
  * File-backed RSS per mapping from /proc/<pid>/smaps text, largest first. RssFile in
  * /proc/<pid>/status is one number; this says which file ranges it is (an executable's text,
@@ -145,24 +144,14 @@ const SMAPS_HEADER = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) \S+ \d+\s+(\/
  */
 export function fileMappings(smaps: string): FileMapping[] {
   const byKey = new Map<string, FileMapping>();
-  let current: FileMapping | undefined;
-  for (const line of smaps.split('\n')) {
-    const header = SMAPS_HEADER.exec(line);
-    if (header) {
-      const [, start, end, perms, offset, path] = header as unknown as string[];
-      const key = `${(path as string).split('/').pop()} ${perms} @0x${BigInt(`0x${offset}`).toString(16)}`;
-      current = byKey.get(key) ?? { mapping: key, rssBytes: 0, sizeBytes: 0 };
-      current.sizeBytes += Number(BigInt(`0x${end}`) - BigInt(`0x${start}`));
-      byKey.set(key, current);
-      continue;
-    }
-    // Anonymous mappings' headers end without a path: their lines must not count.
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
-      current = undefined;
-      continue;
-    }
-    const rss = /^Rss:\s+(\d+) kB/.exec(line);
-    if (rss && current) current.rssBytes += Number(rss[1]) * 1024;
+  for (const { start, end, perms, offset, name, bytes } of smapsMappings(smaps, 'Rss')) {
+    // Anonymous mappings and the kernel's ([heap], [stack], …) have no path.
+    if (!name.startsWith('/')) continue;
+    const key = `${name.split('/').pop()} ${perms} @0x${BigInt(`0x${offset}`).toString(16)}`;
+    const current = byKey.get(key) ?? { mapping: key, rssBytes: 0, sizeBytes: 0 };
+    current.sizeBytes += Number(end - start);
+    current.rssBytes += bytes;
+    byKey.set(key, current);
   }
   return [...byKey.values()].filter((m) => m.rssBytes > 0).sort((a, b) => b.rssBytes - a.rssBytes);
 }
