@@ -63,11 +63,18 @@ export class PodRuntimeView {
 
   /** The running pod and container gauges, counted again from the cache. */
   recountRunning(): void {
-    const statuses = this.cache.all();
-    this.metrics.runningPods.set(statuses.filter((s) => s.sandboxes.some((sb) => sb.ready)).length);
+    // Loops, not callbacks made per call: this runs at each PLEG event (see PodCache.all).
+    let runningPods = 0;
     const counts: Record<string, number> = { created: 0, running: 0, exited: 0, unknown: 0 };
-    for (const status of statuses)
+    for (const status of this.cache.all()) {
+      for (const sandbox of status.sandboxes)
+        if (sandbox.ready) {
+          runningPods++;
+          break;
+        }
       for (const c of status.containers) counts[c.state] = (counts[c.state] ?? 0) + 1;
+    }
+    this.metrics.runningPods.set(runningPods);
     for (const [state, count] of Object.entries(counts))
       this.metrics.runningContainers.set({ container_state: state }, count);
   }
