@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { PodRuntimeStatus } from '../src/cri/runtime-state';
+import { createKubeletMetrics } from '../src/metrics';
+import type { GenericPLEG } from '../src/pleg/generic-pleg';
+import { PodCache } from '../src/pleg/pod-cache';
 import { runningPodsBody } from '../src/server/running-pods';
+import { PodRuntimeView } from '../src/sync/pod-runtime-view';
 
 const sandbox = (ready: boolean) => ({
   id: 's',
@@ -10,7 +14,7 @@ const sandbox = (ready: boolean) => ({
   ips: [],
   hostNetwork: false,
 });
-const container = (name: string, state: 'running' | 'exited') => ({
+const container = (name: string, state: 'created' | 'running' | 'exited') => ({
   id: name,
   name,
   state,
@@ -19,6 +23,18 @@ const container = (name: string, state: 'running' | 'exited') => ({
   createdAt: 0,
   image: `docker.io/library/${name}:1`,
   imageRef: 'sha256:0',
+});
+
+const pod = (
+  uid: string,
+  sandboxes: boolean[],
+  containers: ReturnType<typeof container>[],
+): PodRuntimeStatus => ({
+  uid,
+  name: uid,
+  namespace: 'ns',
+  sandboxes: sandboxes.map(sandbox),
+  containers,
 });
 
 describe('runningPodsBody (upstream getRunningPods)', () => {
@@ -62,5 +78,45 @@ describe('runningPodsBody (upstream getRunningPods)', () => {
         status: {},
       },
     ]);
+  });
+});
+
+describe('PodRuntimeView.recountRunning (upstream kubelet_running_pods / kubelet_running_containers)', () => {
+  it('counts pods with a ready sandbox once each, and containers by state, from the cache', async () => {
+    const cache = new PodCache();
+    cache.set(
+      'a',
+      pod('a', [false, true, true], [container('web', 'running'), container('init', 'exited')]),
+      0,
+    );
+    cache.set('b', pod('b', [false], [container('web', 'exited')]), 0);
+    cache.set('c', pod('c', [true], [container('web', 'created'), container('side', 'running')]), 0);
+    const metrics = createKubeletMetrics();
+    const view = new PodRuntimeView({} as GenericPLEG, cache, metrics);
+    view.recountRunning();
+    expect(await metrics.registry.getSingleMetricAsString('kubelet_running_pods')).toMatch(
+      /^kubelet_running_pods 2$/m,
+    );
+    const containers = await metrics.registry.getSingleMetricAsString('kubelet_running_containers');
+    expect(containers).toMatch(/^kubelet_running_containers\{container_state="running"\} 2$/m);
+    expect(containers).toMatch(/^kubelet_running_containers\{container_state="exited"\} 2$/m);
+    expect(containers).toMatch(/^kubelet_running_containers\{container_state="created"\} 1$/m);
+    expect(containers).toMatch(/^kubelet_running_containers\{container_state="unknown"\} 0$/m);
+
+    cache.delete('c');
+    view.recountRunning();
+    expect(await metrics.registry.getSingleMetricAsString('kubelet_running_pods')).toMatch(
+      /^kubelet_running_pods 1$/m,
+    );
+  });
+
+  it('PodCache.all lists every cached status in insertion order', () => {
+    const cache = new PodCache();
+    const a = pod('a', [], []);
+    const b = pod('b', [], []);
+    cache.set('a', a, 0);
+    cache.set('b', b, 0);
+    expect(cache.all()).toEqual([a, b]);
+    expect(cache.all()[0]).toBe(a);
   });
 });
