@@ -86,7 +86,16 @@ export function emptyPodRuntimeStatus(uid: string, name: string, namespace: stri
   return { uid, name, namespace, sandboxes: [], containers: [] };
 }
 
+/**
+ * Whether the pod has a ready sandbox: what upstream counts as a running pod (kubelet_running_pods,
+ * /runningpods/). A loop: the running gauges ask it of every pod at each PLEG event.
+ */
+export function hasReadySandbox(status: Pick<PodRuntimeStatus, 'sandboxes'>): boolean {
+  for (const sandbox of status.sandboxes) if (sandbox.ready) return true;
+  return false;
+}
+
 /** Whether anything of the pod still runs: a running container or a ready sandbox. */
 export function isAnythingRunning(status: PodRuntimeStatus): boolean {
-  return status.containers.some((c) => c.state === 'running') || status.sandboxes.some((s) => s.ready);
+  return status.containers.some((c) => c.state === 'running') || hasReadySandbox(status);
 }

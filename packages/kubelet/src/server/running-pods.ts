@@ -1,4 +1,4 @@
-import type { PodRuntimeStatus } from '../cri/runtime-state';
+import { hasReadySandbox, type PodRuntimeStatus } from '../cri/runtime-state';
 
 /**
  * /runningpods/ as upstream's getRunningPods answers it: the runtime's running pods (a ready
@@ -7,18 +7,16 @@ import type { PodRuntimeStatus } from '../cri/runtime-state';
  * structs: empty lists are null, creationTimestamp null, resources and status empty objects.
  */
 export function runningPodsBody(pods: readonly PodRuntimeStatus[]): string {
-  const items = pods
-    .filter((pod) => pod.sandboxes.some((sandbox) => sandbox.ready))
-    .map((pod) => {
-      const containers = pod.containers
-        .filter((container) => container.state === 'running')
-        .map((container) => ({ name: container.name, image: container.image, resources: {} }));
-      return {
-        metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid, creationTimestamp: null },
-        spec: { containers: containers.length > 0 ? containers : null },
-        status: {},
-      };
-    });
+  const items = pods.filter(hasReadySandbox).map((pod) => {
+    const containers = pod.containers
+      .filter((container) => container.state === 'running')
+      .map((container) => ({ name: container.name, image: container.image, resources: {} }));
+    return {
+      metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid, creationTimestamp: null },
+      spec: { containers: containers.length > 0 ? containers : null },
+      status: {},
+    };
+  });
   const list = { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: items.length > 0 ? items : null };
   return `${JSON.stringify(list)}\n`;
 }

@@ -1,5 +1,5 @@
 import type { Pod } from '../api/pod-types';
-import { emptyPodRuntimeStatus, type PodRuntimeStatus } from '../cri/runtime-state';
+import { emptyPodRuntimeStatus, hasReadySandbox, type PodRuntimeStatus } from '../cri/runtime-state';
 import type { KubeletMetrics } from '../metrics';
 import type { GenericPLEG } from '../pleg/generic-pleg';
 import type { PodCache } from '../pleg/pod-cache';
@@ -67,11 +67,7 @@ export class PodRuntimeView {
     let runningPods = 0;
     const counts: Record<string, number> = { created: 0, running: 0, exited: 0, unknown: 0 };
     for (const status of this.cache.all()) {
-      for (const sandbox of status.sandboxes)
-        if (sandbox.ready) {
-          runningPods++;
-          break;
-        }
+      if (hasReadySandbox(status)) runningPods++;
       for (const c of status.containers) counts[c.state] = (counts[c.state] ?? 0) + 1;
     }
     this.metrics.runningPods.set(runningPods);

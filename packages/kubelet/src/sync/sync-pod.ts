@@ -3,7 +3,7 @@ import { podRejectedPrefix } from '../admission/admit-handler';
 import { podName } from '../api/pod-name';
 import type { Container, Pod, PodStatus } from '../api/pod-types';
 import type { PodRuntime } from '../cri/pod-runtime';
-import { findContainer, type PodRuntimeStatus } from '../cri/runtime-state';
+import { findContainer, hasReadySandbox, type PodRuntimeStatus } from '../cri/runtime-state';
 import type { DeviceHealthStatus } from '../devicemanager/device-manager';
 import type { PodEventRecorder } from '../events/event-reasons';
 import type { KubeletLogger } from '../kubelet-logger';
@@ -126,7 +126,7 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     // where a container whose back-off an earlier sync met reads waiting CrashLoopBackOff while
     // this sync (at the back-off's end) restarts it.
     const beforeActing =
-      (firstSync || !before.sandboxes.some((s) => s.ready)) && !pastDeadline
+      (firstSync || !hasReadySandbox(before)) && !pastDeadline
         ? await statusBeforeActing(context, current, allocated, before, firstSync ? undefined : recorded)
         : current.status && withRecordedBackOffs(current.status, recorded);
     if (beforeActing) statuses.setPodStatus(pod, beforeActing);
