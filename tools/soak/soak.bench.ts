@@ -46,6 +46,7 @@ import {
   startKubelet,
   stopKubelet,
 } from '../../apps/kubelet/bench/kubelet-process';
+import { fileSystemNote } from './file-system-note';
 import type { HeapGrowth } from './heap-census';
 import { HeapSnapshots, parseSnapshotMinutes } from './heap-snapshots';
 import { type HistogramReading, histogramDelta, histogramQuantile, readHistogram } from './histogram-delta';
@@ -475,7 +476,7 @@ async function main(): Promise<void> {
       const binary = binaries.kubelet as string;
       dropFromPageCache(binary);
       const unit = unitStart(repoRoot, 'kubelet');
-      notes.push(startNote('kubelet', unit));
+      notes.push(startNote('kubelet', unit), `the kubelet's directories: ${fileSystemNote(dir)}`);
       const heap = heapSnapshots && new HeapSnapshots(join(dir, 'heap-kubelet'), 'kubelet');
       let kubelet: Kubelet | undefined;
       cleanup.unshift(async () => {

@@ -21,6 +21,7 @@ export {
   takeHostSnapshot,
 } from './host-snapshot';
 export { listenInNetns, NetnsListenError } from './listen-in-netns';
+export { type MountinfoEntry, parseMountinfo } from './mountinfo';
 export {
   assertIfName,
   assertNetnsName,

@@ -1,11 +1,15 @@
 /** One mount of /proc/self/mountinfo, its paths unescaped. */
 export interface MountinfoEntry {
+  /** The filesystem's device, `major:minor` (field 3). */
+  device: string;
   /** The directory of the mounted filesystem shown at the mount point (field 4). */
   root: string;
   /** Where it is mounted (field 5). */
   point: string;
   /** The filesystem type, the first field after the " - " separator. */
   fsType: string;
+  /** Where it comes from (a device's path, or a name such as `tmpfs`), the field after the type. */
+  source: string;
 }
 
 /** The mounts of /proc/<pid>/mountinfo text; lines without the separator are skipped. */
@@ -14,10 +18,16 @@ export function parseMountinfo(text: string): MountinfoEntry[] {
   for (const line of text.split('\n')) {
     const separator = line.indexOf(' - ');
     if (separator < 0) continue;
-    const [, , , root, point] = line.slice(0, separator).split(' ');
-    const fsType = line.slice(separator + 3).split(' ')[0];
-    if (!root || !point || !fsType) continue;
-    entries.push({ root: unescapeMountPath(root), point: unescapeMountPath(point), fsType });
+    const [, , device, root, point] = line.slice(0, separator).split(' ');
+    const [fsType, source = ''] = line.slice(separator + 3).split(' ');
+    if (!device || !root || !point || !fsType) continue;
+    entries.push({
+      device,
+      root: unescapeMountPath(root),
+      point: unescapeMountPath(point),
+      fsType,
+      source: unescapeMountPath(source),
+    });
   }
   return entries;
 }
