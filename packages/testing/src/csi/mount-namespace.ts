@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { parseMountinfo } from '../netns/mountinfo';
 import type { CsiVolumeMounter } from './csi-volume-mounter';
 
 const run = promisify(execFile);
@@ -54,11 +55,7 @@ export class MountNamespace {
 
   /** The namespace's mount points (from its mountinfo). */
   async mountPoints(): Promise<string[]> {
-    const text = await this.exec('cat', ['/proc/self/mountinfo']);
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => line.split(' ')[4] as string);
+    return parseMountinfo(await this.exec('cat', ['/proc/self/mountinfo'])).map((mount) => mount.point);
   }
 
   /** A {@link CsiVolumeMounter} making real bind mounts in this namespace. */
