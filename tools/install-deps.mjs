@@ -44,6 +44,7 @@ export const systemPackages = {
     'a private image registry on loopback for the credential-provider and verified-pull tests (tools/registry)',
   'apache2-utils': "htpasswd (bcrypt) for that registry's basic auth",
   time: "GNU time: the peak RSS of iptables-nft-restore in kube-proxy's iptables netlink bench",
+  e2fsprogs: "mkfs.ext4 for the soak's journalled ext4 image (tools/soak/journalled-ext4.ts)",
   patchelf:
     "points Debian unstable's runc 1.3 (unpacked, for user namespaces) at unstable's C library unpacked beside it",
 };

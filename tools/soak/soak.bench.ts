@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots M,M…]`: both agents' single
+ * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots M,M…] [--journalled-ext4]`: both agents' single
  * executables as the units in deploy/systemd start them (their Environment= and LimitNOFILE, read
  * from the unit files: unit-start.ts), each in a memory cgroup of its own,
  * against an API server over HTTPS in a process of its own (api-server-process.ts), for N
@@ -25,7 +25,8 @@
  * (MemoryCgroup.reclaim), and the memory before and after is reported: what of the working set is
  * cache the kernel takes back under pressure (page cache, dentries of removed files), and what it
  * cannot (anon). --heap-snapshots: each agent's V8 heap at those minutes, and what grew between
- * the first and the last (heap-snapshots.ts).
+ * the first and the last (heap-snapshots.ts). --journalled-ext4: every directory the run makes on a new
+ * ext4 with a journal, in a mount namespace of the bench's own (journalled-ext4.ts).
  *
  * NA_SOAK_KUBELET_BINARY / NA_SOAK_KUBE_PROXY_BINARY measure those executables instead of
  * building them (tools/sea). Needs root.
@@ -50,6 +51,14 @@ import { fileSystemNote } from './file-system-note';
 import type { HeapGrowth } from './heap-census';
 import { HeapSnapshots, parseSnapshotMinutes } from './heap-snapshots';
 import { type HistogramReading, histogramDelta, histogramQuantile, readHistogram } from './histogram-delta';
+import {
+  fileSystemBytes,
+  IMAGE_ENV,
+  JournalledExt4Error,
+  mountImageAsTmpdir,
+  rerunOnJournalledExt4,
+  unmountImage,
+} from './journalled-ext4';
 import { type LeakFit, leakFit } from './leak-fit';
 import { LOOP_PRELOAD, type LoopReport } from './loop-preload';
 import { LoopReportPipe } from './loop-report-pipe';
@@ -78,14 +87,23 @@ export class SoakArgumentError extends Error {
 
 type Agent = 'kubelet' | 'kube-proxy';
 
-function options(): { minutes: number; agents: Agent[]; heapSnapshots?: number[] } {
+interface Options {
+  minutes: number;
+  agents: Agent[];
+  heapSnapshots?: number[];
+  journalledExt4: boolean;
+}
+
+function options(): Options {
   const { values } = parseArgs({
     options: {
       minutes: { type: 'string', default: '60' },
       agent: { type: 'string', default: 'both' },
       'heap-snapshots': { type: 'string' },
+      'journalled-ext4': { type: 'boolean', default: false },
     },
   });
+  const journalledExt4 = values['journalled-ext4'] as boolean;
   const minutes = Number(values.minutes);
   if (!Number.isInteger(minutes) || minutes < 3)
     throw new SoakArgumentError(`--minutes ${values.minutes}: a whole number of minutes, at least 3`);
@@ -97,13 +115,13 @@ function options(): { minutes: number; agents: Agent[]; heapSnapshots?: number[]
   const chosen = agents[values.agent as string];
   if (!chosen) throw new SoakArgumentError(`--agent ${values.agent}: kubelet, kube-proxy or both`);
   const asked = values['heap-snapshots'];
-  if (asked === undefined) return { minutes, agents: chosen };
+  if (asked === undefined) return { minutes, agents: chosen, journalledExt4 };
   const heapSnapshots = parseSnapshotMinutes(asked, minutes);
   if (!heapSnapshots)
     throw new SoakArgumentError(
       `--heap-snapshots ${asked}: two or more whole minutes between 1 and ${minutes}, ascending, comma-separated`,
     );
-  return { minutes, agents: chosen, heapSnapshots };
+  return { minutes, agents: chosen, heapSnapshots, journalledExt4 };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -411,13 +429,23 @@ function plot(s: Subject, restarts: number[]): string {
 }
 
 async function main(): Promise<void> {
-  const { minutes, agents, heapSnapshots } = options();
+  const { minutes, agents, heapSnapshots, journalledExt4 } = options();
   if (heapSnapshots)
     notes.push(
       `heap snapshots at minutes ${heapSnapshots.join(', ')}: each stops the agent for a second or more and leaves memory behind, so the minutes after it are not a plain run's, and the leak check is reported but not judged`,
     );
   if (process.getuid?.() !== 0)
     throw new Error('the soak bench needs root (containerd, network namespaces, cgroups)');
+  const image = process.env[IMAGE_ENV];
+  if (journalledExt4 && !image) {
+    process.exitCode = await rerunOnJournalledExt4();
+    return;
+  }
+  const mounted = image ? mountImageAsTmpdir(image) : undefined;
+  if (mounted)
+    notes.push(
+      `--journalled-ext4: every directory of the run on a new ext4 with a journal, ${(fileSystemBytes(mounted) / 2 ** 30).toFixed(0)} GiB (the size of the file system it stands in for), mounted in a mount namespace of the bench's own`,
+    );
   const stop = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
   const dir = mkdtempSync(join(tmpdir(), `na-soak-${process.pid}-`));
@@ -614,6 +642,7 @@ async function main(): Promise<void> {
         .then(step)
         .catch((e) => process.stderr.write(`cleanup: ${e}\n`));
     rmSync(dir, { recursive: true, force: true });
+    if (mounted) unmountImage(mounted);
   }
   if (failed) {
     process.stderr.write(
@@ -702,7 +731,7 @@ async function executables(agents: Agent[], dir: string): Promise<Partial<Record
 
 // A bad flag or a missing executable is the user's to fix: its message alone, no stack trace.
 await main().catch((error: unknown) => {
-  if (!(error instanceof SoakArgumentError)) throw error;
+  if (!(error instanceof SoakArgumentError || error instanceof JournalledExt4Error)) throw error;
   process.stderr.write(`soak: ${error.message}\n`);
   process.exitCode = 2;
 });
