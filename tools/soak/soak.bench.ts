@@ -447,7 +447,9 @@ async function main(): Promise<void> {
       `--journalled-ext4: every directory of the run on a new ext4 with a journal, ${(fileSystemBytes(mounted) / 2 ** 30).toFixed(0)} GiB (the size of the file system it stands in for), mounted in a mount namespace of the bench's own`,
     );
   const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+  // `on`, not `once`: a second signal (Ctrl-C reaching a --journalled-ext4 run's outer process,
+  // which passes it on too) must not end the run before its cleanup.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
   const dir = mkdtempSync(join(tmpdir(), `na-soak-${process.pid}-`));
   const results = join(repoRoot, 'bench-results');
   mkdirSync(results, { recursive: true });
