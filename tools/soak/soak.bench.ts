@@ -18,7 +18,8 @@
  * readAnonMappings), kube-proxy's sync
  * durations and network-programming latency (its /metrics histograms, the slices stamped with
  * last-change-trigger-time as the EndpointSlice controller stamps them), the kubelet's pod
- * create → Ready latency. Written to bench-results/soak.json after every minute, with an SVG of
+ * create → Ready latency, and the whole machine's load average and CPU pressure (machine-load.ts:
+ * minutes it was saturated are named). Written to bench-results/soak.json after every minute, with an SVG of
  * each agent's series (bench-results/soak-<agent>.svg). The leak check fits a line through the
  * working set's minute means over the last 2N/3 minutes; a slope beyond noise (leak-fit.ts)
  * fails the bench. After the last minute, the kernel reclaims all it can from each agent's cgroup
@@ -62,6 +63,7 @@ import {
 import { type LeakFit, leakFit } from './leak-fit';
 import { LOOP_PRELOAD, type LoopReport } from './loop-preload';
 import { LoopReportPipe } from './loop-report-pipe';
+import { MachineLoad, SATURATED_PRESSURE_PCT, saturatedMinutes } from './machine-load';
 import { PODS, PodChurn } from './pod-churn';
 import { ServerProcess } from './server-process';
 import { plotSeries, type Series } from './svg-plot';
@@ -371,6 +373,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     v8CodeFit: fitBy(v8('codeMiB')),
     mallocFit: fitBy(byMapping('mallocMiB')),
     v8PagesFit: fitBy(byMapping('v8PagesMiB')),
+    machineSaturatedMinutes: saturatedMinutes(s.minutes as { minute: number }[]),
     ...(s.reclaimed ? { afterKernelReclaim: s.reclaimed } : {}),
     ...(s.heapGrowth ? { heapGrowth: s.heapGrowth } : {}),
   };
@@ -596,6 +599,7 @@ async function main(): Promise<void> {
     }
     const t0 = performance.now();
     const at = () => (performance.now() - t0) / MINUTE_MS;
+    const machineLoad = new MachineLoad();
     const podTimer = churn ? setInterval(() => churn?.step(), 2000) : undefined;
     const pending = new Set(restarts);
     let nextMinute = 1;
@@ -615,9 +619,10 @@ async function main(): Promise<void> {
           }
         if (now + 1e-6 >= nextMinute) {
           const latencies = churn?.take();
+          const machine = machineLoad.take();
           for (const s of subjects)
             await minuteRecord(
-              s.agent === 'kubelet' && churn ? { pods: churn.counts() } : {},
+              s.agent === 'kubelet' && churn ? { pods: churn.counts(), machine } : { machine },
               s,
               nextMinute,
               s.agent === 'kube-proxy' ? probe : undefined,
@@ -645,6 +650,13 @@ async function main(): Promise<void> {
         .catch((e) => process.stderr.write(`cleanup: ${e}\n`));
     rmSync(dir, { recursive: true, force: true });
     if (mounted) unmountImage(mounted);
+  }
+  for (const s of subjects) {
+    const saturated = saturatedMinutes(s.minutes as { minute: number }[]);
+    if (saturated.length > 0)
+      process.stderr.write(
+        `soak: the machine was saturated in ${saturated.length} of ${s.minutes.length} minutes of the ${s.agent} run (CPU pressure above ${SATURATED_PRESSURE_PCT}%): its timings there are the machine's\n`,
+      );
   }
   if (failed) {
     process.stderr.write(
@@ -699,6 +711,7 @@ function write(
     minutes,
     apiServerRestartsAtMinute: restarts,
     leakCheckFromMinute: leakFrom,
+    machineSaturatedWhen: `some task waited for a CPU more than ${SATURATED_PRESSURE_PCT}% of the minute (/proc/pressure/cpu): such minutes' event-loop delays, pauses and latencies are the machine's`,
     notes,
     shape: {
       kubelet: `${PODS} pods, exec readiness probe every 10 s, one deleted and one created every 2 s, real containerd`,

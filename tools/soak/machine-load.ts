@@ -1,0 +1,81 @@
+/**
+ * How busy the whole machine was each minute of a soak: the 1-minute load average at the
+ * minute's end and the share of the minute in which some runnable task waited for a CPU (the
+ * kernel's pressure stall information, /proc/pressure/cpu "some"). An agent's own CPU seconds do
+ * not show a saturated machine, but its event-loop delays, pauses and latencies then are the
+ * machine's, not the agent's: on a 2-vCPU machine 110 pods' exec probes alone (11 `runc exec` a
+ * second) can keep the CPUs full when a process start costs more there.
+ */
+import { readFileSync } from 'node:fs';
+
+/** A minute's load, as written into each minute's record. */
+export interface MachineMinute {
+  loadAverage1m: number;
+  /** Percent of the minute in which some task waited for a CPU; absent without PSI. */
+  cpuPressurePct?: number;
+}
+
+/** Above this a minute's timings are taken as the machine's. */
+export const SATURATED_PRESSURE_PCT = 50;
+
+/** The 1-minute load average from /proc/loadavg's text. */
+export function parseLoadAverage(text: string): number {
+  const value = /^\s*(\d+(?:\.\d+)?)\s/.exec(text)?.[1];
+  if (value === undefined) throw new Error(`/proc/loadavg: no load average in ${JSON.stringify(text)}`);
+  return Number(value);
+}
+
+/** The cumulative microseconds of "some" stall from a /proc/pressure file's text, or undefined. */
+export function parsePressureTotalUs(text: string): number | undefined {
+  const total = /^some .*\btotal=(\d+)/m.exec(text)?.[1];
+  return total === undefined ? undefined : Number(total);
+}
+
+/** Reads the machine's load at each call, and the CPU pressure since the previous one. */
+export class MachineLoad {
+  private lastTotalUs: number | undefined;
+  private lastAtMs: number;
+
+  constructor(
+    private readonly read: (path: string) => string | undefined = readIfPresent,
+    private readonly nowMs: () => number = () => performance.now(),
+  ) {
+    this.lastTotalUs = this.pressureTotalUs();
+    this.lastAtMs = this.nowMs();
+  }
+
+  take(): MachineMinute {
+    const loadAverage1m = parseLoadAverage(this.read('/proc/loadavg') ?? '');
+    const totalUs = this.pressureTotalUs();
+    const atMs = this.nowMs();
+    const elapsedUs = (atMs - this.lastAtMs) * 1000;
+    const minute: MachineMinute = { loadAverage1m };
+    if (totalUs !== undefined && this.lastTotalUs !== undefined && elapsedUs > 0)
+      minute.cpuPressurePct = Number(
+        Math.min(100, ((totalUs - this.lastTotalUs) / elapsedUs) * 100).toFixed(1),
+      );
+    this.lastTotalUs = totalUs;
+    this.lastAtMs = atMs;
+    return minute;
+  }
+
+  private pressureTotalUs(): number | undefined {
+    const text = this.read('/proc/pressure/cpu');
+    return text === undefined ? undefined : parsePressureTotalUs(text);
+  }
+}
+
+/** The run's minutes whose CPU pressure passed SATURATED_PRESSURE_PCT. */
+export function saturatedMinutes(minutes: readonly { minute: number; machine?: MachineMinute }[]): number[] {
+  return minutes
+    .filter((m) => (m.machine?.cpuPressurePct ?? 0) > SATURATED_PRESSURE_PCT)
+    .map((m) => m.minute);
+}
+
+function readIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
