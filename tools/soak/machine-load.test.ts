@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { MachineLoad, parseLoadAverage, parsePressureTotalUs, saturatedMinutes } from './machine-load';
+import { MachineLoad, parseLoadAverage, saturatedMinutes } from './machine-load';
 
 const pressure = (someUs: number) =>
   `some avg10=68.09 avg60=52.03 avg300=70.16 total=${someUs}\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n`;
 
 describe("the machine's load in a soak", () => {
-  it('reads the 1-minute load average and the "some" stall total', () => {
+  it('reads the 1-minute load average', () => {
     expect(parseLoadAverage('9.63 51.39 50.17 6/126 14418\n')).toBe(9.63);
     expect(() => parseLoadAverage('')).toThrow(/\/proc\/loadavg/);
-    expect(parsePressureTotalUs(pressure(1218776924))).toBe(1218776924);
-    expect(parsePressureTotalUs('full avg10=0 total=5\n')).toBeUndefined();
   });
 
   it("turns the stall total's growth into a share of the minute, capped at 100%", () => {

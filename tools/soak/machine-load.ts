@@ -7,6 +7,7 @@
  * second) can keep the CPUs full when a process start costs more there.
  */
 import { readFileSync } from 'node:fs';
+import { parsePressure } from '@nodeagent/kubelet/stats';
 
 /** A minute's load, as written into each minute's record. */
 export interface MachineMinute {
@@ -14,6 +15,8 @@ export interface MachineMinute {
   /** Percent of the minute in which some task waited for a CPU; absent without PSI. */
   cpuPressurePct?: number;
 }
+
+const CPU_PRESSURE = '/proc/pressure/cpu';
 
 /** Above this a minute's timings are taken as the machine's. */
 export const SATURATED_PRESSURE_PCT = 50;
@@ -23,12 +26,6 @@ export function parseLoadAverage(text: string): number {
   const value = /^\s*(\d+(?:\.\d+)?)\s/.exec(text)?.[1];
   if (value === undefined) throw new Error(`/proc/loadavg: no load average in ${JSON.stringify(text)}`);
   return Number(value);
-}
-
-/** The cumulative microseconds of "some" stall from a /proc/pressure file's text, or undefined. */
-export function parsePressureTotalUs(text: string): number | undefined {
-  const total = /^some .*\btotal=(\d+)/m.exec(text)?.[1];
-  return total === undefined ? undefined : Number(total);
 }
 
 /** Reads the machine's load at each call, and the CPU pressure since the previous one. */
@@ -59,9 +56,10 @@ export class MachineLoad {
     return minute;
   }
 
+  /** The cumulative microseconds in which some task waited for a CPU; undefined without PSI. */
   private pressureTotalUs(): number | undefined {
-    const text = this.read('/proc/pressure/cpu');
-    return text === undefined ? undefined : parsePressureTotalUs(text);
+    const text = this.read(CPU_PRESSURE);
+    return text === undefined ? undefined : parsePressure(text, CPU_PRESSURE).some.total;
   }
 }
 

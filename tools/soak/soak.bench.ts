@@ -105,7 +105,6 @@ function options(): Options {
       'journalled-ext4': { type: 'boolean', default: false },
     },
   });
-  const journalledExt4 = values['journalled-ext4'] as boolean;
   const minutes = Number(values.minutes);
   if (!Number.isInteger(minutes) || minutes < 3)
     throw new SoakArgumentError(`--minutes ${values.minutes}: a whole number of minutes, at least 3`);
@@ -116,14 +115,15 @@ function options(): Options {
   };
   const chosen = agents[values.agent as string];
   if (!chosen) throw new SoakArgumentError(`--agent ${values.agent}: kubelet, kube-proxy or both`);
+  const chosenOptions = { minutes, agents: chosen, journalledExt4: values['journalled-ext4'] as boolean };
   const asked = values['heap-snapshots'];
-  if (asked === undefined) return { minutes, agents: chosen, journalledExt4 };
+  if (asked === undefined) return chosenOptions;
   const heapSnapshots = parseSnapshotMinutes(asked, minutes);
   if (!heapSnapshots)
     throw new SoakArgumentError(
       `--heap-snapshots ${asked}: two or more whole minutes between 1 and ${minutes}, ascending, comma-separated`,
     );
-  return { minutes, agents: chosen, heapSnapshots, journalledExt4 };
+  return { ...chosenOptions, heapSnapshots };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
