@@ -22,7 +22,7 @@ export interface ServiceProxyOptions {
   readonly maxConnections: number;
   /**
    * Dial timeout of each attempt to reach an endpoint (TCP); its length bounds how many
-   * endpoints one connection tries before giving up (upstream: 250ms, 500ms, 1s, 2s).
+   * attempts one connection makes before giving up (upstream: 250ms, 500ms, 1s, 2s).
    */
   readonly dialTimeoutsMs: readonly number[];
   /** A UDP session without traffic in either direction for this long is closed. */

@@ -35,7 +35,8 @@ function closeServer(server: net.Server): Promise<void> {
 /**
  * TCP proxy of one service port. Each accepted connection is joined to an endpoint picked
  * by the balancer; an endpoint that refuses (or does not answer within the attempt's dial
- * timeout) is skipped and the next one tried, up to `dialTimeoutsMs.length` attempts. The
+ * timeout) is skipped and the next one tried, up to `dialTimeoutsMs.length` attempts (a sole
+ * endpoint is tried that many times). The
  * two sockets are piped both ways, so a slow reader pauses the writer (backpressure), and a
  * FIN from either side is passed on as a FIN while the other direction keeps flowing
  * (half-close). Any socket error tears down that one connection and is logged.
@@ -117,7 +118,12 @@ export class TcpServiceProxy implements ServiceProxy {
   private dial(client: net.Socket, clientIP: string, attempt: number, refused: Set<string>): void {
     if (client.destroyed) return;
     const { balancer, dialTimeoutsMs } = this.opts;
-    const ep = attempt < dialTimeoutsMs.length ? balancer.pick(clientIP, refused) : undefined;
+    // Endpoints not yet tried come first; once all have failed, the next attempt tries them
+    // again with its longer timeout, as upstream's tryConnect dials whatever is next.
+    const ep =
+      attempt < dialTimeoutsMs.length
+        ? (balancer.pick(clientIP, refused) ?? balancer.pick(clientIP))
+        : undefined;
     if (!ep) {
       const reason = refused.size === 0 ? 'no_endpoints' : 'dial';
       this.opts.metrics?.connectionErrorsTotal.inc({ ...this.labels(), reason });
@@ -150,7 +156,11 @@ export class TcpServiceProxy implements ServiceProxy {
       this.dial(client, clientIP, attempt + 1, refused);
     };
     client.once('close', onClientClose);
-    backend.setTimeout(dialTimeoutsMs[attempt]!, () => onDialError(new Error('dial timeout')));
+    // After a stalled event loop the timer fires in the same turn as a connect the kernel
+    // finished long before; deferring past the poll phase lets that connect win.
+    backend.setTimeout(dialTimeoutsMs[attempt]!, () =>
+      setImmediate(() => onDialError(new Error('dial timeout'))),
+    );
     backend.once('error', onDialError);
     backend.once('connect', () => {
       if (settled) return;

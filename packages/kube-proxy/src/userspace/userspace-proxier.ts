@@ -42,7 +42,7 @@ export interface UserspaceProxierOptions extends ProxierBaseOptions {
   nodePortAddresses?: readonly string[];
   /** Connections (TCP) or sessions (UDP) per service port; 0 = unlimited (default 10000). */
   maxConnectionsPerService?: number;
-  /** Per-attempt dial timeouts; their number bounds the endpoints tried per connection. */
+  /** Per-attempt dial timeouts; their number bounds the attempts per connection. */
   dialTimeoutsMs?: readonly number[];
   /** Idle timeout of UDP sessions (upstream --udp-timeout, default 250ms). */
   udpIdleTimeoutMs?: number;
