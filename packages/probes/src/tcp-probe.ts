@@ -17,27 +17,23 @@ export function runTcpProbe(
   if (signal?.aborted) return Promise.resolve(cancelledOutcome());
   return new Promise((resolve) => {
     const socket = connect({ host, port });
-    const unsubscribe = onAbort(signal, () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(cancelledOutcome());
-    });
-    const timer = setTimeout(() => {
-      unsubscribe();
-      socket.destroy();
-      resolve({ result: 'Failure', output: goDialTimeout(host, port) });
-    }, timeoutMs);
-    socket.once('connect', () => {
+    let settled = false;
+    const settle = (outcome: ProbeRunOutcome) => {
+      if (settled) return;
+      settled = true;
       unsubscribe();
       clearTimeout(timer);
       socket.destroy();
-      resolve({ result: 'Success', output: '' });
-    });
-    socket.once('error', (err) => {
-      unsubscribe();
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ result: 'Failure', output: goDialError(err, host, port) });
-    });
+      resolve(outcome);
+    };
+    const unsubscribe = onAbort(signal, () => settle(cancelledOutcome()));
+    // After a stalled event loop the timer fires in the same turn as a connect the kernel
+    // finished long before; deferring past the poll phase lets that connect count.
+    const timer = setTimeout(
+      () => setImmediate(() => settle({ result: 'Failure', output: goDialTimeout(host, port) })),
+      timeoutMs,
+    );
+    socket.once('connect', () => settle({ result: 'Success', output: '' }));
+    socket.once('error', (err) => settle({ result: 'Failure', output: goDialError(err, host, port) }));
   });
 }

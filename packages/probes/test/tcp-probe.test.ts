@@ -1,3 +1,4 @@
+import { stat } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -20,6 +21,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
+
+/** Blocks the event loop for `ms`, as a long GC pause or a starved CPU does. */
+function stall(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
 
 describe('runTcpProbe', () => {
   it('succeeds when the port accepts a connection', async () => {
@@ -51,6 +58,20 @@ describe('runTcpProbe', () => {
     } finally {
       silent.close();
     }
+  });
+
+  it('succeeds when the timeout passed in a stalled event loop after the kernel had connected', async () => {
+    const before = accepted;
+    const outcome = await new Promise((resolve) => {
+      // Started from an I/O callback, the connect is sent before this turn's check phase, where
+      // the stall runs; the 1 ms timer is then overdue before the poll phase reads the connect.
+      stat('.', () => {
+        void runTcpProbe('127.0.0.1', port, 1).then(resolve);
+        setImmediate(() => stall(50));
+      });
+    });
+    expect(outcome).toEqual({ result: 'Success', output: '' });
+    await vi.waitFor(() => expect(accepted).toBe(before + 1));
   });
 
   it('runs through runProbe against the pod IP', async () => {
