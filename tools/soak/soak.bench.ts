@@ -745,7 +745,13 @@ async function executables(agents: Agent[], dir: string): Promise<Partial<Record
 }
 
 // A bad flag or a missing executable is the user's to fix: its message alone, no stack trace.
+// So is an interrupt before the first minute (after it, the minutes so far are written).
 await main().catch((error: unknown) => {
+  if (error instanceof DOMException && error.name === 'AbortError') {
+    process.stderr.write('soak: interrupted before its first minute; what it started was stopped\n');
+    process.exitCode = 130;
+    return;
+  }
   if (!(error instanceof SoakArgumentError || error instanceof JournalledExt4Error)) throw error;
   process.stderr.write(`soak: ${error.message}\n`);
   process.exitCode = 2;
