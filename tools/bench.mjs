@@ -11,16 +11,20 @@ const only = process.argv.slice(2);
 // `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both]`: both agents for an
 // hour of churn (tools/soak/soak.bench.ts); never part of a plain `npm run bench`.
 if (only[0] === 'soak') {
-  const tsx = join(root, 'node_modules/.bin/tsx');
   const soak = join(root, 'tools/soak/soak.bench.ts');
+  // tsx as a loader, not its CLI: the CLI's parent SIGKILLs a child that has not answered a
+  // relayed Ctrl-C within 60 ms, which on a busy machine skipped the soak's cleanup (containerd,
+  // the agents, namespaces and cgroups left running).
   try {
-    execFileSync(tsx, ['--conditions=@nodeagent/source', soak, ...only.slice(1)], {
-      cwd: root,
-      stdio: 'inherit',
-    });
-  } catch {
-    console.error('soak failed');
-    process.exit(1);
+    execFileSync(
+      process.execPath,
+      ['--conditions=@nodeagent/source', '--import', 'tsx', soak, ...only.slice(1)],
+      { cwd: root, stdio: 'inherit' },
+    );
+  } catch (error) {
+    // 130: interrupted, which the soak has said itself.
+    if (error.status !== 130) console.error('soak failed');
+    process.exit(error.status ?? 1);
   }
   console.log(`\nresults in ${join(root, 'bench-results')}`);
   process.exit(0);
