@@ -5,6 +5,7 @@ import { UserspaceMetrics } from '../../src/userspace/userspace-metrics';
 import { UserspaceProxier, type UserspaceProxierOptions } from '../../src/userspace/userspace-proxier';
 import {
   type Backend,
+  debugField,
   endpointSlice,
   freePort,
   loopbackPrefix,
@@ -112,15 +113,7 @@ describe('UserspaceProxier, bind-only on loopback', () => {
   });
 
   it('skips an endpoint that refuses connections', async () => {
-    const dialFailures: string[] = [];
-    const logger = {
-      debug: (obj: object, msg?: string) => {
-        if (msg === 'endpoint dial failed') dialFailures.push((obj as { endpoint: string }).endpoint);
-      },
-      info() {},
-      warn() {},
-      error() {},
-    };
+    const { values: dialFailures, logger } = debugField('endpoint dial failed', 'endpoint');
     // <prefix>.9 has nothing listening: connecting there is refused at once.
     const s = await setup(1, { extraEndpointIPs: (p) => [`${p}.9`], proxier: { logger } });
     const answers: string[] = [];
@@ -217,15 +210,7 @@ describe('UserspaceProxier, bind-only on loopback', () => {
   });
 
   it('survives an endpoint resetting connections mid-stream, logging it per connection', async () => {
-    const errors: string[] = [];
-    const logger = {
-      debug: (obj: object, msg?: string) => {
-        if (msg === 'connection error') errors.push((obj as { side: string }).side);
-      },
-      info() {},
-      warn() {},
-      error() {},
-    };
+    const { values: errors, logger } = debugField('connection error', 'side');
     // <prefix>.9 accepts, then resets as soon as data arrives.
     const s = await setup(1, { extraEndpointIPs: (p) => [`${p}.9`], proxier: { logger } });
     const rude = net.createServer((c) => c.once('data', () => c.resetAndDestroy()));

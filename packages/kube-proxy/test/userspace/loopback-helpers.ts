@@ -242,3 +242,17 @@ export function endpointSlice(
     endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
   };
 }
+
+/** A logger that collects `field` of each debug line whose message is `message`. */
+export function debugField(message: string, field: string) {
+  const values: string[] = [];
+  const logger = {
+    debug: (obj: object, msg?: string) => {
+      if (msg === message) values.push(String((obj as Record<string, unknown>)[field]));
+    },
+    info() {},
+    warn() {},
+    error() {},
+  };
+  return { values, logger };
+}

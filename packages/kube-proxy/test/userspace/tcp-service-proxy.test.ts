@@ -2,33 +2,19 @@ import { systemClock } from '@nodeagent/primitives';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RoundRobinBalancer } from '../../src/userspace/round-robin-balancer';
 import { TcpServiceProxy } from '../../src/userspace/tcp-service-proxy';
-import { freePort, loopbackPrefix, TcpClient, tcpBackend, whoAnswers } from './loopback-helpers';
+import { debugField, freePort, loopbackPrefix, TcpClient, tcpBackend, whoAnswers } from './loopback-helpers';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** Collects the endpoints of "endpoint dial failed" debug lines. */
-function dialFailureLog() {
-  const failures: string[] = [];
-  const logger = {
-    debug: (obj: object, msg?: string) => {
-      if (msg === 'endpoint dial failed') failures.push((obj as { endpoint: string }).endpoint);
-    },
-    info() {},
-    warn() {},
-    error() {},
-  };
-  return { failures, logger };
-}
-
 /** A TCP proxy for one service port on <prefix>.1, picking from `balancer`. */
 async function proxyOn(
   prefix: string,
   balancer: RoundRobinBalancer,
   dialTimeoutsMs: readonly number[],
-  logger: ReturnType<typeof dialFailureLog>['logger'],
+  logger: ReturnType<typeof debugField>['logger'],
 ): Promise<{ host: string; port: number }> {
   const proxy = new TcpServiceProxy({
     servicePort: 'default/web:p',
@@ -58,7 +44,7 @@ describe('TcpServiceProxy dialling', () => {
     const balancer = new RoundRobinBalancer(systemClock);
     const endpoint = `${prefix}.9:${endpointPort}`;
     balancer.setEndpoints([{ ip: `${prefix}.9`, port: endpointPort, endpoint }]);
-    const { failures, logger } = dialFailureLog();
+    const { values: failures, logger } = debugField('endpoint dial failed', 'endpoint');
     const proxy = await proxyOn(prefix, balancer, [5000, 5000, 5000, 5000], logger);
     expect(await whoAnswers(proxy.host, proxy.port)).toBe('');
     expect(failures).toEqual([endpoint, endpoint, endpoint, endpoint]);
@@ -79,7 +65,7 @@ describe('TcpServiceProxy dialling', () => {
     const balancer = new StallingBalancer(systemClock);
     const endpoint = `${prefix}.11:${backend.port}`;
     balancer.setEndpoints([{ ip: backend.ip, port: backend.port, endpoint }]);
-    const { failures, logger } = dialFailureLog();
+    const { values: failures, logger } = debugField('endpoint dial failed', 'endpoint');
     const proxy = await proxyOn(prefix, balancer, [1], logger);
     const client = await TcpClient.connect(proxy.host, proxy.port);
     cleanups.push(() => client.close());
