@@ -58,5 +58,7 @@ describe('removeTree on the disk (a memory cgroup of its own)', () => {
     // for every fourth tree would read 55 B.
     expect(inPlace).toBeGreaterThan(100);
     expect(parked).toBeLessThan(50);
-  }, 300_000);
+    // 8,000 trees made and removed on the disk: 10 s on a quiet machine, 75 s in a busy CI leg,
+    // over 300 s once beside the containerd 2.1 tier's tests on a slow day.
+  }, 900_000);
 });
