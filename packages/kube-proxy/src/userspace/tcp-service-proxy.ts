@@ -36,8 +36,8 @@ function closeServer(server: net.Server): Promise<void> {
  * TCP proxy of one service port. Each accepted connection is joined to an endpoint picked
  * by the balancer; an endpoint that refuses (or does not answer within the attempt's dial
  * timeout) is skipped and the next one tried, up to `dialTimeoutsMs.length` attempts (a sole
- * endpoint is tried that many times). The
- * two sockets are piped both ways, so a slow reader pauses the writer (backpressure), and a
+ * endpoint is tried that many times). The two sockets are piped both ways, so a slow reader
+ * pauses the writer (backpressure), and a
  * FIN from either side is passed on as a FIN while the other direction keeps flowing
  * (half-close). Any socket error tears down that one connection and is logged.
  */
