@@ -37,9 +37,9 @@ function closeServer(server: net.Server): Promise<void> {
  * by the balancer; an endpoint that refuses (or does not answer within the attempt's dial
  * timeout) is skipped and the next one tried, up to `dialTimeoutsMs.length` attempts (a sole
  * endpoint is tried that many times). The two sockets are piped both ways, so a slow reader
- * pauses the writer (backpressure), and a
- * FIN from either side is passed on as a FIN while the other direction keeps flowing
- * (half-close). Any socket error tears down that one connection and is logged.
+ * pauses the writer (backpressure), and a FIN from either side is passed on as a FIN while the
+ * other direction keeps flowing (half-close). Any socket error tears down that one connection
+ * and is logged.
  */
 export class TcpServiceProxy implements ServiceProxy {
   readonly protocol = 'TCP' as const;
