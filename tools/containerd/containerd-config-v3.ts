@@ -1,4 +1,9 @@
-import { type ContainerdConfigInput, instanceSections, runcOptionLines } from './containerd-config';
+import {
+  type ContainerdConfigInput,
+  instanceSections,
+  runcOptionLines,
+  STREAM_SERVER_PORT,
+} from './containerd-config';
 
 /**
  * containerd 2.x config (version 3): the same settings as the 1.6 config (renderContainerdConfig),
@@ -54,6 +59,6 @@ ${runcOptionLines(c, '        ')}
 
 [plugins."io.containerd.grpc.v1.cri"]
   stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
+  stream_server_port = "${STREAM_SERVER_PORT}"
 `;
 }

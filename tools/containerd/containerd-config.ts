@@ -93,6 +93,14 @@ ${disabled.map((name) => `  ${q(name)},`).join('\n')}
 }
 
 /**
+ * The CRI streaming server's port (exec, attach, port-forward), containerd's own default. Fixed and
+ * below the kernel's ephemeral range: each instance has a network namespace of its own, and a port
+ * the kernel picked there could be the one the host's API server was given, which a relay in the
+ * namespace must listen on (the demo's nodes reach the API server that way).
+ */
+export const STREAM_SERVER_PORT = 10010;
+
+/**
  * containerd 1.6 config (version 2). Notes on the non-default settings:
  * - restrict_oom_score_adj: this machine refuses negative oom_score_adj, and the CRI plugin would
  *   otherwise copy containerd's own (negative) score into containers.
@@ -102,6 +110,7 @@ ${disabled.map((name) => `  ${q(name)},`).join('\n')}
  *   a file.
  * - registry config_path: per-host settings (a test registry on plain HTTP, see
  *   renderPlainHttpRegistryHost) come from files under baseDir; empty, every host keeps the defaults.
+ * - the streaming server listens on STREAM_SERVER_PORT.
  */
 export function renderContainerdConfig(c: ContainerdConfigInput): string {
   const p = c.paths;
@@ -113,7 +122,7 @@ export function renderContainerdConfig(c: ContainerdConfigInput): string {
   restrict_oom_score_adj = true
   netns_mounts_under_state_dir = true
   stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
+  stream_server_port = "${STREAM_SERVER_PORT}"
   enable_selinux = false
   max_container_log_line_size = 16384
 

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupDirs, parseCgroupMounts } from '../../packages/testing/src/netns/cgroup-mounts';
 import { type RunningContainerd, startContainerd, sweepStaleInstances } from './containerd';
+import { STREAM_SERVER_PORT } from './containerd-config';
 import { CONTAINERD_VERSIONS, type ContainerdVersion } from './containerd-version';
 import { isAlive, waitForExit } from './process-sweep';
 import { DEFAULT_RUNC, RUNC_VERSION_ENV, resolveRuncVersion } from './runc-version';
@@ -17,6 +18,17 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** Ports with a TCP listener (state 0A) in the network namespace of process `pid`. */
+async function listeningPorts(pid: number): Promise<number[]> {
+  const table = await readFile(`/proc/${pid}/net/tcp`, 'utf8');
+  return table
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f[3] === '0A')
+    .map((f) => Number.parseInt((f[1] ?? '').split(':')[1] ?? '', 16));
 }
 
 async function netnsNames(): Promise<string[]> {
@@ -57,6 +69,19 @@ describe.each(CONTAINERD_VERSIONS)('tools/containerd on containerd %s', (version
     const config = await readFile(`${c.baseDir}/config.toml`, 'utf8');
     expect(config).toContain('restrict_oom_score_adj = true');
     for (const line of configLines[version](c.images?.pause.name ?? '')) expect(config).toContain(line);
+  });
+
+  it('listens for streaming on a fixed port below the ephemeral range, and nowhere else', async () => {
+    const [ephemeralLow] = (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).split(/\s+/);
+    expect(STREAM_SERVER_PORT).toBeLessThan(Number(ephemeralLow));
+    // The CRI plugin starts its streaming server once containerd serves its socket, not before.
+    const deadline = Date.now() + 20_000;
+    let ports = await listeningPorts(c.pid);
+    while (!ports.includes(STREAM_SERVER_PORT) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      ports = await listeningPorts(c.pid);
+    }
+    expect(ports).toEqual([STREAM_SERVER_PORT]);
   });
 
   it(`is containerd ${version}, driven by the ctr of the same version`, async () => {
