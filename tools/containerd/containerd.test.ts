@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cgroupDirs, parseCgroupMounts } from '../../packages/testing/src/netns/cgroup-mounts';
 import { type RunningContainerd, startContainerd, sweepStaleInstances } from './containerd';
 import { STREAM_SERVER_PORT } from './containerd-config';
@@ -75,13 +75,11 @@ describe.each(CONTAINERD_VERSIONS)('tools/containerd on containerd %s', (version
     const [ephemeralLow] = (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).split(/\s+/);
     expect(STREAM_SERVER_PORT).toBeLessThan(Number(ephemeralLow));
     // The CRI plugin starts its streaming server once containerd serves its socket, not before.
-    const deadline = Date.now() + 20_000;
-    let ports = await listeningPorts(c.pid);
-    while (!ports.includes(STREAM_SERVER_PORT) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      ports = await listeningPorts(c.pid);
-    }
-    expect(ports).toEqual([STREAM_SERVER_PORT]);
+    await vi.waitFor(async () => expect(await listeningPorts(c.pid)).toContain(STREAM_SERVER_PORT), {
+      timeout: 20_000,
+      interval: 100,
+    });
+    expect(await listeningPorts(c.pid)).toEqual([STREAM_SERVER_PORT]);
   });
 
   it(`is containerd ${version}, driven by the ctr of the same version`, async () => {
