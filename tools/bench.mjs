@@ -8,8 +8,8 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 const only = process.argv.slice(2);
-// `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both]`: both agents for an
-// hour of churn (tools/soak/soak.bench.ts); never part of a plain `npm run bench`.
+// `npm run bench -- soak [flags]`: both agents for an hour of churn (tools/soak/soak.bench.ts;
+// its flags in tools/soak/soak-options.ts); never part of a plain `npm run bench`.
 if (only[0] === 'soak') {
   const soak = join(root, 'tools/soak/soak.bench.ts');
   // tsx as a loader, not its CLI: the CLI's parent SIGKILLs a child that has not answered a

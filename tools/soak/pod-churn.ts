@@ -24,6 +24,8 @@ export class PodChurn {
     kc: KubeConfig,
     private readonly node: string,
     private readonly image: string,
+    /** Each pod's exec readiness probe period. */
+    private readonly probePeriodSeconds: number,
   ) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.informer = new Informer<Wire<V1Pod>>({
@@ -59,7 +61,7 @@ export class PodChurn {
     this.created.set(`bench-${i}`, performance.now());
     await this.core.createNamespacedPod({
       namespace: 'default',
-      body: benchPod(this.node, this.image, i, true),
+      body: benchPod(this.node, this.image, i, true, this.probePeriodSeconds),
     });
   }
 

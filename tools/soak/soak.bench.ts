@@ -1,11 +1,13 @@
 /**
- * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots M,M…] [--journalled-ext4]`: both agents' single
+ * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots M,M…] [--journalled-ext4] [--probe-period S]`: both agents' single
  * executables as the units in deploy/systemd start them (their Environment= and LimitNOFILE, read
  * from the unit files: unit-start.ts), each in a memory cgroup of its own,
  * against an API server over HTTPS in a process of its own (api-server-process.ts), for N
  * minutes (60) of churn:
  * - kubelet, on a real containerd (tools/containerd): 110 pods with an exec readiness probe
- *   (period 10 s), one deleted and one created every 2 s;
+ *   (period 10 s; --probe-period S sets it, so that a machine on which a process start costs
+ *   several times its usual can still carry the churn unsaturated), one deleted and one created
+ *   every 2 s;
  * - kube-proxy, nftables mode in a network namespace the bench makes: 5,000 Services × 50
  *   endpoints, 10 endpoint changes a second, a Service added and one removed every 10 s, a Node
  *   label change every 30 s;
@@ -37,7 +39,6 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { cgroupMemory, createNetns, type Netns, processMemory, readAnonMappings } from '@nodeagent/testing';
 import { API_PORT, type Daemon, METRICS_PORT, startDaemon } from '../../apps/kube-proxy/bench/scale-daemon';
@@ -50,7 +51,7 @@ import {
 } from '../../apps/kubelet/bench/kubelet-process';
 import { fileSystemNote } from './file-system-note';
 import type { HeapGrowth } from './heap-census';
-import { HeapSnapshots, parseSnapshotMinutes } from './heap-snapshots';
+import { HeapSnapshots } from './heap-snapshots';
 import { type HistogramReading, histogramDelta, histogramQuantile, readHistogram } from './histogram-delta';
 import {
   fileSystemBytes,
@@ -66,6 +67,7 @@ import { LoopReportPipe } from './loop-report-pipe';
 import { MachineLoad, SATURATED_PRESSURE_PCT, saturatedMinutes } from './machine-load';
 import { PODS, PodChurn } from './pod-churn';
 import { ServerProcess } from './server-process';
+import { type Agent, parseSoakOptions, SoakArgumentError } from './soak-options';
 import { plotSeries, type Series } from './svg-plot';
 import { type UnitStart, unitStart, withNofile } from './unit-start';
 
@@ -80,51 +82,6 @@ const SAMPLE_MS = 10_000;
 const MINUTE_MS = 60_000;
 /** What the run could not do as the units do, written into the JSON. */
 const notes: string[] = [];
-
-/** A bad command line: the flag and the value. */
-export class SoakArgumentError extends Error {
-  override readonly name = 'SoakArgumentError';
-  readonly code = 'SOAK_BAD_ARGUMENT';
-}
-
-type Agent = 'kubelet' | 'kube-proxy';
-
-interface Options {
-  minutes: number;
-  agents: Agent[];
-  heapSnapshots?: number[];
-  journalledExt4: boolean;
-}
-
-function options(): Options {
-  const { values } = parseArgs({
-    options: {
-      minutes: { type: 'string', default: '60' },
-      agent: { type: 'string', default: 'both' },
-      'heap-snapshots': { type: 'string' },
-      'journalled-ext4': { type: 'boolean', default: false },
-    },
-  });
-  const minutes = Number(values.minutes);
-  if (!Number.isInteger(minutes) || minutes < 3)
-    throw new SoakArgumentError(`--minutes ${values.minutes}: a whole number of minutes, at least 3`);
-  const agents: Record<string, Agent[]> = {
-    both: ['kubelet', 'kube-proxy'],
-    kubelet: ['kubelet'],
-    'kube-proxy': ['kube-proxy'],
-  };
-  const chosen = agents[values.agent as string];
-  if (!chosen) throw new SoakArgumentError(`--agent ${values.agent}: kubelet, kube-proxy or both`);
-  const chosenOptions = { minutes, agents: chosen, journalledExt4: values['journalled-ext4'] as boolean };
-  const asked = values['heap-snapshots'];
-  if (asked === undefined) return chosenOptions;
-  const heapSnapshots = parseSnapshotMinutes(asked, minutes);
-  if (!heapSnapshots)
-    throw new SoakArgumentError(
-      `--heap-snapshots ${asked}: two or more whole minutes between 1 and ${minutes}, ascending, comma-separated`,
-    );
-  return { ...chosenOptions, heapSnapshots };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (v: number | undefined, digits = 1) =>
@@ -432,7 +389,10 @@ function plot(s: Subject, restarts: number[]): string {
 }
 
 async function main(): Promise<void> {
-  const { minutes, agents, heapSnapshots, journalledExt4 } = options();
+  const { minutes, agents, heapSnapshots, journalledExt4, probePeriodSeconds } = parseSoakOptions(
+    process.argv.slice(2),
+  );
+  const shape = soakShape(probePeriodSeconds);
   if (heapSnapshots)
     notes.push(
       `heap snapshots at minutes ${heapSnapshots.join(', ')}: each stops the agent for a second or more and leaves memory behind, so the minutes after it are not a plain run's, and the leak check is reported but not judged`,
@@ -529,7 +489,7 @@ async function main(): Promise<void> {
         },
         wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
-      churn = new PodChurn(kc, 'soak-node', busybox);
+      churn = new PodChurn(kc, 'soak-node', busybox, probePeriodSeconds);
       const started = churn;
       cleanup.unshift(() => started.stop());
       await churn.start();
@@ -606,6 +566,9 @@ async function main(): Promise<void> {
     try {
       while (nextMinute <= minutes && !stop.signal.aborted) {
         await sleep(Math.max(0, SAMPLE_MS - ((performance.now() - t0) % SAMPLE_MS)));
+        // A terminal's Ctrl-C reaches the agents too (they share its process group): after an
+        // interrupt an agent's exit is expected, not a failure.
+        if (stop.signal.aborted) break;
         const now = at();
         for (const s of subjects) {
           if (!existsSync(`/proc/${s.pid}`)) throw new Error(`${s.agent} exited`);
@@ -629,20 +592,21 @@ async function main(): Promise<void> {
               s.agent === 'kubelet' ? latencies : undefined,
             );
           if (heapSnapshots?.includes(nextMinute)) for (const s of subjects) s.heap?.take(s.pid, nextMinute);
-          write(results, subjects, minutes, restarts, false);
+          write(results, subjects, shape, minutes, restarts, false);
           nextMinute++;
         }
       }
     } finally {
       if (podTimer) clearInterval(podTimer);
     }
-    if (!stop.signal.aborted)
+    const done = !stop.signal.aborted;
+    if (done)
       for (const s of subjects) {
         if (s.heap) s.heapGrowth = await heapGrowthAtEnd(s.agent, s.heap, results);
         await reclaimAtEnd(s);
       }
     // A snapshot's pause and memory are in its minutes: a leak check over them cannot be judged.
-    failed = write(results, subjects, minutes, restarts, true) && !heapSnapshots;
+    failed = write(results, subjects, shape, minutes, restarts, done) && !heapSnapshots;
   } finally {
     for (const step of cleanup)
       await Promise.resolve()
@@ -658,7 +622,10 @@ async function main(): Promise<void> {
         `soak: the machine was saturated in ${saturated.length} of ${s.minutes.length} minutes of the ${s.agent} run (CPU pressure above ${SATURATED_PRESSURE_PCT}%): its timings there are the machine's\n`,
       );
   }
-  if (failed) {
+  if (stop.signal.aborted) {
+    process.stderr.write('soak: interrupted; the minutes before it are in bench-results/soak.json\n');
+    process.exitCode = 130;
+  } else if (failed) {
     process.stderr.write(
       'soak: the working set grew over the leak check window (see leakCheck in bench-results/soak.json)\n',
     );
@@ -688,10 +655,17 @@ function withHistograms(
   return { sync, syncStart: sync, programming, programmingStart: programming };
 }
 
+/** What each agent ran under, as the JSON records it. */
+const soakShape = (probePeriodSeconds: number): Record<Agent, string> => ({
+  kubelet: `${PODS} pods, exec readiness probe every ${probePeriodSeconds} s, one deleted and one created every 2 s, real containerd`,
+  'kube-proxy': `nftables, ${SERVICES} Services × ${ENDPOINTS} endpoints, 10 endpoint changes a second, a Service added and one removed every 10 s, a Node label change every 30 s`,
+});
+
 /** Writes the JSON and the plots; returns whether a leak check failed. */
 function write(
   results: string,
   subjects: Subject[],
+  shape: Record<Agent, string>,
   minutes: number,
   restarts: number[],
   done: boolean,
@@ -713,10 +687,7 @@ function write(
     leakCheckFromMinute: leakFrom,
     machineSaturatedWhen: `some task waited for a CPU more than ${SATURATED_PRESSURE_PCT}% of the minute (/proc/pressure/cpu): such minutes' event-loop delays, pauses and latencies are the machine's`,
     notes,
-    shape: {
-      kubelet: `${PODS} pods, exec readiness probe every 10 s, one deleted and one created every 2 s, real containerd`,
-      'kube-proxy': `nftables, ${SERVICES} Services × ${ENDPOINTS} endpoints, 10 endpoint changes a second, a Service added and one removed every 10 s, a Node label change every 30 s`,
-    },
+    shape,
     agents,
   };
   writeFileSync(join(results, 'soak.json'), `${JSON.stringify(out, null, 2)}\n`);

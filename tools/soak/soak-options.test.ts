@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { parseSoakOptions, SoakArgumentError } from './soak-options';
+
+const refused = (args: string[]) => {
+  try {
+    parseSoakOptions(args);
+  } catch (error) {
+    expect(error).toBeInstanceOf(SoakArgumentError);
+    return (error as Error).message;
+  }
+  throw new Error(`${args.join(' ')} was accepted`);
+};
+
+describe("the soak's command line", () => {
+  it('defaults to an hour of both agents, probes every 10 s, on the machine’s own file system', () => {
+    expect(parseSoakOptions([])).toEqual({
+      minutes: 60,
+      agents: ['kubelet', 'kube-proxy'],
+      journalledExt4: false,
+      probePeriodSeconds: 10,
+    });
+  });
+
+  it('takes every flag', () => {
+    expect(
+      parseSoakOptions([
+        '--minutes',
+        '30',
+        '--agent',
+        'kubelet',
+        '--journalled-ext4',
+        '--probe-period',
+        '30',
+        '--heap-snapshots',
+        '10,30',
+      ]),
+    ).toEqual({
+      minutes: 30,
+      agents: ['kubelet'],
+      journalledExt4: true,
+      probePeriodSeconds: 30,
+      heapSnapshots: [10, 30],
+    });
+  });
+
+  it('refuses a bad value by its flag and the value', () => {
+    expect(refused(['--probe-period', '0'])).toBe('--probe-period 0: a whole number of seconds, at least 1');
+    expect(refused(['--probe-period', '2.5'])).toMatch(/^--probe-period 2\.5: /);
+    expect(refused(['--minutes', '2'])).toBe('--minutes 2: a whole number of minutes, at least 3');
+    expect(refused(['--agent', 'kubeproxy'])).toBe('--agent kubeproxy: kubelet, kube-proxy or both');
+    expect(refused(['--minutes', '20', '--heap-snapshots', '30'])).toMatch(
+      /^--heap-snapshots 30: .* 1 and 20/,
+    );
+  });
+
+  it('refuses an unknown flag by name, as its own error', () => {
+    expect(refused(['--probe-periods', '30'])).toMatch(/--probe-periods/);
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * The soak's command line: `[--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots
+ * M,M…] [--journalled-ext4] [--probe-period S]`, each value checked here so a bad one is refused
+ * by its flag before anything starts.
+ */
+import { parseArgs } from 'node:util';
+import { parseSnapshotMinutes } from './heap-snapshots';
+
+/** A bad command line: the flag and the value. */
+export class SoakArgumentError extends Error {
+  override readonly name = 'SoakArgumentError';
+  readonly code = 'SOAK_BAD_ARGUMENT';
+}
+
+export type Agent = 'kubelet' | 'kube-proxy';
+
+export interface SoakOptions {
+  minutes: number;
+  agents: Agent[];
+  /** Minutes at which each agent's V8 heap is written (--heap-snapshots). */
+  heapSnapshots?: number[];
+  journalledExt4: boolean;
+  /** The kubelet's pods' exec readiness probe period (10 s, as upstream's comparison shape). */
+  probePeriodSeconds: number;
+}
+
+const AGENTS: Record<string, Agent[]> = {
+  both: ['kubelet', 'kube-proxy'],
+  kubelet: ['kubelet'],
+  'kube-proxy': ['kube-proxy'],
+};
+
+export function parseSoakOptions(args: string[]): SoakOptions {
+  const values = parseFlags(args);
+  const minutes = Number(values.minutes);
+  if (!Number.isInteger(minutes) || minutes < 3)
+    throw new SoakArgumentError(`--minutes ${values.minutes}: a whole number of minutes, at least 3`);
+  const agents = AGENTS[values.agent];
+  if (!agents) throw new SoakArgumentError(`--agent ${values.agent}: kubelet, kube-proxy or both`);
+  const probePeriodSeconds = Number(values['probe-period']);
+  // A probe's periodSeconds as the API server admits it: a whole number, at least 1.
+  if (!Number.isInteger(probePeriodSeconds) || probePeriodSeconds < 1)
+    throw new SoakArgumentError(
+      `--probe-period ${values['probe-period']}: a whole number of seconds, at least 1`,
+    );
+  const options: SoakOptions = {
+    minutes,
+    agents,
+    journalledExt4: values['journalled-ext4'],
+    probePeriodSeconds,
+  };
+  const asked = values['heap-snapshots'];
+  if (asked === undefined) return options;
+  const heapSnapshots = parseSnapshotMinutes(asked, minutes);
+  if (!heapSnapshots)
+    throw new SoakArgumentError(
+      `--heap-snapshots ${asked}: two or more whole minutes between 1 and ${minutes}, ascending, comma-separated`,
+    );
+  return { ...options, heapSnapshots };
+}
+
+/** node:util's parse, its own errors (an unknown flag, a missing value) turned into ours. */
+function parseFlags(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: {
+        minutes: { type: 'string', default: '60' },
+        agent: { type: 'string', default: 'both' },
+        'heap-snapshots': { type: 'string' },
+        'journalled-ext4': { type: 'boolean', default: false },
+        'probe-period': { type: 'string', default: '10' },
+      },
+    }).values;
+  } catch (error) {
+    throw new SoakArgumentError((error as Error).message);
+  }
+}
