@@ -31,7 +31,10 @@ describe('AllocationStore', () => {
     await store.setAllocated(pod('200m'));
     expect(store.allocatedResources('u1', 'init')).toBeUndefined();
     expect(store.allocatedResources('u1', 'side')).toEqual({ requests: { cpu: '10m' } });
-    expect(store.podFromAllocation(pod('0.2')).differs).toBe(false);
+    const unchanged = pod('0.2');
+    // Nothing resized: the very pod comes back, not a copy.
+    expect(store.podFromAllocation(unchanged)).toEqual({ pod: unchanged, differs: false });
+    expect(store.podFromAllocation(unchanged).pod).toBe(unchanged);
     const { pod: allocated, differs } = store.podFromAllocation(pod('300m'));
     expect(differs).toBe(true);
     expect(allocated.spec.containers[0]!.resources).toEqual({

@@ -33,6 +33,7 @@ export {
   withCode,
 } from './errors';
 export { type KeepTrying, type KeepTryingOptions, keepTrying } from './keep-trying';
+export { readPseudoFile } from './pseudo-file';
 export {
   float32Fraction,
   formatBinary,

@@ -32,14 +32,18 @@ export function containerResourceValues(
   };
 }
 
-/** Whether two lists hold the same quantities (compared by value: "1" equals "1000m"). */
+/**
+ * Whether two lists hold the same quantities (compared by value: "1" equals "1000m"). Walks the
+ * lists in place and parses only values spelled differently: admission and each pod's sync compare
+ * every pod's resources, so this runs for all pods at each pod's arrival.
+ */
 export function resourceListsEqual(a: ResourceList | undefined, b: ResourceList | undefined): boolean {
-  const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
-  for (const key of keys) {
+  for (const key in a) if (a[key] === undefined || b?.[key] === undefined) return false;
+  for (const key in b) {
     const left = a?.[key];
-    const right = b?.[key];
+    const right = b[key];
     if (left === undefined || right === undefined) return false;
-    if (parseQuantity(left, key) !== parseQuantity(right, key)) return false;
+    if (left !== right && parseQuantity(left, key) !== parseQuantity(right, key)) return false;
   }
   return true;
 }

@@ -1,5 +1,6 @@
-import { access, mkdir, readdir, readFile, rm, rmdir, stat, statfs, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rm, rmdir, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readPseudoFile } from '@nodeagent/primitives';
 import { CgroupError } from './cgroup-errors';
 import { type CgroupResources, cpuSharesToWeight } from './cgroup-resources';
 
@@ -84,7 +85,7 @@ export class CgroupV2Filesystem implements CgroupFilesystem {
 
   /** The controllers the hierarchy offers (the root's cgroup.controllers), read once. */
   private controllers(): Promise<string[]> {
-    this.rootControllers ??= readFile(join(this.mountRoot, 'cgroup.controllers'), 'utf8').then(
+    this.rootControllers ??= readPseudoFile(join(this.mountRoot, 'cgroup.controllers')).then(
       (text) => text.split(/\s+/).filter((name) => name !== ''),
       () => [],
     );
@@ -149,7 +150,7 @@ export class CgroupV2Filesystem implements CgroupFilesystem {
   }
 
   async read(path: string, file: string): Promise<string> {
-    return (await readFile(join(this.mountRoot, path, file), 'utf8')).trim();
+    return (await readPseudoFile(join(this.mountRoot, path, file))).trim();
   }
 }
 
@@ -221,6 +222,6 @@ export class CgroupV1Filesystem implements CgroupFilesystem {
   }
 
   async read(path: string, file: string): Promise<string> {
-    return (await readFile(join(this.mountRoot, v1ControllerOf(file), path, file), 'utf8')).trim();
+    return (await readPseudoFile(join(this.mountRoot, v1ControllerOf(file), path, file))).trim();
   }
 }

@@ -39,7 +39,10 @@ class Lru<V> {
   }
   /** Drops every entry the test picks. */
   deleteWhere(test: (value: V) => boolean): void {
-    for (const [key, value] of this.map) if (test(value)) this.map.delete(key);
+    // forEach, not for-of: no [key, value] pair made per entry of three full caches at each pod's removal.
+    this.map.forEach((value, key) => {
+      if (test(value)) this.map.delete(key);
+    });
   }
   get length(): number {
     return this.map.size;

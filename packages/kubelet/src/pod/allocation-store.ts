@@ -88,12 +88,19 @@ export class AllocationStore {
   podFromAllocation(pod: Pod): { pod: Pod; differs: boolean } {
     const info = this.allocated[pod.metadata.uid ?? ''];
     if (!info) return { pod, differs: false };
+    const resized = (container: Container): boolean => {
+      const allocated = info.containerResources[container.name];
+      return allocated !== undefined && !resourceRequirementsEqual(allocated, container.resources);
+    };
+    const podLevelResized = !resourceRequirementsEqual(info.podLevelResources, pod.spec.resources);
+    // The common case, nothing resized, makes no copy: admission asks this of every pod at each arrival.
+    if (!podLevelResized && !pod.spec.containers.some(resized) && !pod.spec.initContainers?.some(resized))
+      return { pod, differs: false };
     let differs = false;
     const swap = (container: Container): Container => {
-      const allocated = info.containerResources[container.name];
-      if (!allocated || resourceRequirementsEqual(allocated, container.resources)) return container;
+      if (!resized(container)) return container;
       differs = true;
-      return { ...container, resources: copy(allocated) };
+      return { ...container, resources: copy(info.containerResources[container.name]) };
     };
     const spec: Pod['spec'] = {
       ...pod.spec,
@@ -101,7 +108,7 @@ export class AllocationStore {
       ...(pod.spec.initContainers ? { initContainers: pod.spec.initContainers.map(swap) } : {}),
     };
     // Pod-level resources (InPlacePodLevelResourcesVerticalScaling): allocated as a whole too.
-    if (!resourceRequirementsEqual(info.podLevelResources, pod.spec.resources)) {
+    if (podLevelResized) {
       differs = true;
       if (info.podLevelResources) spec.resources = copy(info.podLevelResources);
       else delete spec.resources;

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readPseudoFile } from '@nodeagent/primitives';
 import { type CgroupFileReader, parsePressure } from './cgroup-v2-stats';
 import type { PodStats, PSIStats } from './summary-types';
 
@@ -28,7 +28,7 @@ export function containerCgroupDirNames(id: string): string[] {
   return [id, `cri-containerd-${id}.scope`];
 }
 
-const readFromDisk: CgroupFileReader = (dir, file) => readFile(join(dir, file), 'utf8');
+const readFromDisk: CgroupFileReader = (dir, file) => readPseudoFile(join(dir, file));
 
 async function readOptional(read: CgroupFileReader, dir: string, file: string): Promise<string | undefined> {
   return read(dir, file).catch((error: NodeJS.ErrnoException) => {

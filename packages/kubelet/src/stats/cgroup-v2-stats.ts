@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readPseudoFile } from '@nodeagent/primitives';
 import { StatsSourceError } from './stats-errors';
 import type { CPUStats, IOStats, MemoryStats, PSIData, PSIStats } from './summary-types';
 
@@ -101,7 +101,7 @@ export function parseIoStat(text: string, source: string): CgroupIODevice[] {
 /** Reads one file of a cgroup directory; injected so the reader runs against fixtures too. */
 export type CgroupFileReader = (dir: string, file: string) => Promise<string>;
 
-const readCgroupFile: CgroupFileReader = (dir, file) => readFile(join(dir, file), 'utf8');
+const readCgroupFile: CgroupFileReader = (dir, file) => readPseudoFile(join(dir, file));
 
 async function optional(read: Promise<string>): Promise<string | undefined> {
   return read.catch((error: NodeJS.ErrnoException) => {

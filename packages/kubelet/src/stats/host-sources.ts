@@ -1,4 +1,5 @@
-import { readFile, statfs } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
+import { readPseudoFile } from '@nodeagent/primitives';
 
 /** What statfs(2) reports, in the units Node's fs.statfs uses (blocks of `bsize` bytes). */
 export interface StatFsFigures {
@@ -30,8 +31,8 @@ export interface HostSources {
 /** The real host: files under `procRoot` (default /proc) and `cgroupRoot`, and Node's fs.statfs. */
 export function systemHostSources(procRoot = '/proc', cgroupRoot = '/sys/fs/cgroup'): HostSources {
   return {
-    readProc: (relativePath) => readFile(`${procRoot}/${relativePath}`, 'utf8'),
-    readCgroupRoot: (file) => readFile(`${cgroupRoot}/${file}`, 'utf8'),
+    readProc: (relativePath) => readPseudoFile(`${procRoot}/${relativePath}`),
+    readCgroupRoot: (file) => readPseudoFile(`${cgroupRoot}/${file}`),
     statfs: async (path) => {
       const s = await statfs(path);
       return {
