@@ -41,7 +41,8 @@ export function reusingListCodec<T>(typeName: MessageTypeName): MessageCodec<T> 
   let scratch = Buffer.alloc(4096);
   /** Start and end offsets of the item's map entries, in pairs (reused: no garbage per item). */
   const entries: number[] = [];
-  const reader = protobuf.Reader.create(Buffer.alloc(0));
+  const empty = Buffer.alloc(0);
+  const fieldReader = protobuf.Reader.create(empty);
 
   /**
    * Writes the item's fields to `scratch`, map entries last and sorted; returns the length. Bytes
@@ -49,17 +50,17 @@ export function reusingListCodec<T>(typeName: MessageTypeName): MessageCodec<T> 
    */
   const canonical = (bytes: Buffer, start: number, end: number): number => {
     if (scratch.length < end - start) scratch = Buffer.alloc(2 * (end - start));
-    reader.buf = bytes;
-    reader.pos = start;
-    reader.len = end;
+    fieldReader.buf = bytes;
+    fieldReader.pos = start;
+    fieldReader.len = end;
     let length = 0;
     entries.length = 0;
-    while (reader.pos < end) {
-      const fieldStart = reader.pos;
-      const tag = reader.uint32();
-      reader.skipType(tag & 7);
-      if (mapFields.has(tag >>> 3)) entries.push(fieldStart, reader.pos);
-      else for (let i = fieldStart; i < reader.pos; i++) scratch[length++] = bytes[i]!;
+    while (fieldReader.pos < end) {
+      const fieldStart = fieldReader.pos;
+      const tag = fieldReader.uint32();
+      fieldReader.skipType(tag & 7);
+      if (mapFields.has(tag >>> 3)) entries.push(fieldStart, fieldReader.pos);
+      else for (let i = fieldStart; i < fieldReader.pos; i++) scratch[length++] = bytes[i]!;
     }
     // Insertion sort of the (few) entries by their bytes.
     for (let i = 2; i < entries.length; i += 2) {
@@ -115,6 +116,10 @@ export function reusingListCodec<T>(typeName: MessageTypeName): MessageCodec<T> 
           reader.skipType(tag & 7);
         }
       }
+      // The answer goes with this call: held by the reader until the next relist (a second later),
+      // each answer outlived two young-generation collections and waited, dead, for a full one.
+      fieldReader.buf = empty;
+      fieldReader.len = 0;
       if (++calls % GENERATION_CALLS === 0) {
         previous = current;
         current = new Map();

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { messageCodec } from '../src/codec';
 import type { Container, ListContainersResponse, ListPodSandboxResponse } from '../src/generated/types';
@@ -33,6 +35,20 @@ describe('reusingListCodec', () => {
     expect(reusingListCodec('ListPodSandboxResponse').decode(sandboxBytes)).toEqual(
       sandboxes.decode(sandboxBytes),
     );
+  });
+
+  it('keeps no hold on an answer once it is decoded (the next relist is a second away)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const codec = reusingListCodec<ListContainersResponse>('ListContainersResponse');
+    let answer: Buffer | undefined = Buffer.from(encode([container(1), container(2)]));
+    const held = new WeakRef(answer);
+    expect(codec.decode(answer).containers).toHaveLength(2);
+    answer = undefined;
+    // A WeakRef's target stays until the current job ends: let one pass before collecting.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(held.deref()).toBeUndefined();
   });
 
   it('hands back the same item for unchanged bytes and a new one for a changed item, in answer order', () => {
