@@ -116,8 +116,7 @@ export function reusingListCodec<T>(typeName: MessageTypeName): MessageCodec<T> 
           reader.skipType(tag & 7);
         }
       }
-      // The answer goes with this call: held by the reader until the next relist (a second later),
-      // each answer outlived two young-generation collections and waited, dead, for a full one.
+      // The answer goes with this call, not with the reader until the next relist a second later.
       fieldReader.buf = empty;
       fieldReader.len = 0;
       if (++calls % GENERATION_CALLS === 0) {
