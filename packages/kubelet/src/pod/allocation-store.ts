@@ -96,12 +96,11 @@ export class AllocationStore {
     // The common case, nothing resized, makes no copy: admission asks this of every pod at each arrival.
     if (!podLevelResized && !pod.spec.containers.some(resized) && !pod.spec.initContainers?.some(resized))
       return { pod, differs: false };
-    let differs = false;
-    const swap = (container: Container): Container => {
-      if (!resized(container)) return container;
-      differs = true;
-      return { ...container, resources: copy(info.containerResources[container.name]) };
-    };
+    // Past the check something differs: only the resized parts are replaced.
+    const swap = (container: Container): Container =>
+      resized(container)
+        ? { ...container, resources: copy(info.containerResources[container.name]) }
+        : container;
     const spec: Pod['spec'] = {
       ...pod.spec,
       containers: pod.spec.containers.map(swap),
@@ -109,11 +108,10 @@ export class AllocationStore {
     };
     // Pod-level resources (InPlacePodLevelResourcesVerticalScaling): allocated as a whole too.
     if (podLevelResized) {
-      differs = true;
       if (info.podLevelResources) spec.resources = copy(info.podLevelResources);
       else delete spec.resources;
     }
-    return differs ? { pod: { ...pod, spec }, differs } : { pod, differs };
+    return { pod: { ...pod, spec }, differs: true };
   }
 
   actuatedResources(uid: string, container: string): ActuatedResources | undefined {
