@@ -33,7 +33,6 @@ export {
   withCode,
 } from './errors';
 export { type KeepTrying, type KeepTryingOptions, keepTrying } from './keep-trying';
-export { readPseudoFile } from './pseudo-file';
 export {
   float32Fraction,
   formatBinary,

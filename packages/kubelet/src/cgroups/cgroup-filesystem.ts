@@ -1,6 +1,6 @@
 import { access, mkdir, readdir, rm, rmdir, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readPseudoFile } from '@nodeagent/primitives';
+import { readPseudoFile } from '@nodeagent/primitives/pseudo-file';
 import { CgroupError } from './cgroup-errors';
 import { type CgroupResources, cpuSharesToWeight } from './cgroup-resources';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readPseudoFile } from '@nodeagent/primitives';
+import { readPseudoFile } from '@nodeagent/primitives/pseudo-file';
 import { type CgroupFileReader, parsePressure } from './cgroup-v2-stats';
 import type { PodStats, PSIStats } from './summary-types';
 

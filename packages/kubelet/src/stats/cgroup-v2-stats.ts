@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readPseudoFile } from '@nodeagent/primitives';
+import { readPseudoFile } from '@nodeagent/primitives/pseudo-file';
 import { StatsSourceError } from './stats-errors';
 import type { CPUStats, IOStats, MemoryStats, PSIData, PSIStats } from './summary-types';
 

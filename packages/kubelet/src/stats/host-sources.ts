@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import { readPseudoFile } from '@nodeagent/primitives';
+import { readPseudoFile } from '@nodeagent/primitives/pseudo-file';
 
 /** What statfs(2) reports, in the units Node's fs.statfs uses (blocks of `bsize` bytes). */
 export interface StatFsFigures {
