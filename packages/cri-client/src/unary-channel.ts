@@ -195,19 +195,29 @@ export class GrpcUnaryChannel {
   }
 }
 
-/** One call in flight: its stream, timer and the answer's bytes as they arrive. */
+/**
+ * One call in flight: its stream, timer and the answer's bytes as they arrive.
+ *
+ * The answer is copied into a buffer of its own, of the length its prefix announces, as each DATA
+ * chunk arrives; no chunk is kept. A chunk is a view into the connection's whole socket read,
+ * which carries other calls' frames too: one kept by a call that lives long enough to reach V8's
+ * old generation (an ExecSync waiting on its process) kept that read, a relist's 57 kB answer
+ * included, until a full collection.
+ */
 class UnaryCall {
   private stream: http2.ClientHttp2Stream | undefined;
   private timer: NodeJS.Timeout | undefined;
   private signal: AbortSignal | undefined;
-  private readonly chunks: Buffer[] = [];
+  /** The answer's bytes received so far, its 5-byte prefix included. */
   private received = 0;
-  /** Whether the answer's length prefix was compared with the limit yet. */
-  private lengthChecked = false;
-  /** Whether the connection went (GOAWAY, the socket closed) before this call's stream did. */
-  private connectionLost = false;
+  /** The prefix's first byte: 1 for a compressed message. */
+  private compressedFlag = 0;
   /** The answer's message length, from its prefix. */
   private length = 0;
+  /** The message, allocated once its prefix is in and its length within the limit. */
+  private message: Buffer | undefined;
+  /** Whether the connection went (GOAWAY, the socket closed) before this call's stream did. */
+  private connectionLost = false;
   private httpStatus = 0;
   private grpcStatus: string | undefined;
   private grpcMessage = '';
@@ -286,14 +296,17 @@ class UnaryCall {
   }
 
   private onData(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.received += chunk.length;
-    // Refuse an oversized answer as soon as its length prefix is in, not after buffering it.
+    if (this.done) return;
+    let at = 0;
+    // The prefix: the compressed flag, then the message length, big-endian, split anywhere.
+    for (; this.received < 5 && at < chunk.length; at++, this.received++) {
+      const byte = chunk[at] as number;
+      if (this.received === 0) this.compressedFlag = byte;
+      else this.length = this.length * 256 + byte;
+    }
     if (this.received < 5) return;
-    if (!this.lengthChecked) {
-      this.lengthChecked = true;
-      const first = this.chunks[0] as Buffer;
-      this.length = (first.length >= 5 ? first : Buffer.concat(this.chunks)).readUInt32BE(1);
+    // Refuse an oversized answer as soon as its length prefix is in, not after buffering it.
+    if (this.message === undefined) {
       if (this.length > this.maxMessageBytes) {
         this.cancel(
           status.RESOURCE_EXHAUSTED,
@@ -301,14 +314,20 @@ class UnaryCall {
         );
         return;
       }
+      this.message = Buffer.allocUnsafeSlow(this.length);
     }
+    const filled = this.received - 5;
     // A unary answer is one message: bytes past it are refused at once rather than buffered
     // (a runtime could otherwise stream without end into this call). grpc-go's words.
-    if (this.received > 5 + this.length)
+    if (filled + chunk.length - at > this.length) {
       this.cancel(
         status.INTERNAL,
         'cardinality violation: expected <EOF> for non server-streaming RPCs, but received another message',
       );
+      return;
+    }
+    chunk.copy(this.message, filled, at);
+    this.received += chunk.length - at;
   }
 
   private onClose(connectionLost: boolean, rstCode: number): void {
@@ -332,12 +351,12 @@ class UnaryCall {
     const code = Number(this.grpcStatus);
     if (code !== 0)
       return new GrpcCallError(Number.isInteger(code) ? code : status.UNKNOWN, this.grpcMessage);
-    const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
-    if (body.length < 5) return new GrpcCallError(status.INTERNAL, 'No message received');
-    if (body[0] !== 0) return new GrpcCallError(status.INTERNAL, 'Compressed message without grpc-encoding');
-    if (body.length !== 5 + body.readUInt32BE(1))
+    if (this.received < 5) return new GrpcCallError(status.INTERNAL, 'No message received');
+    if (this.compressedFlag !== 0)
+      return new GrpcCallError(status.INTERNAL, 'Compressed message without grpc-encoding');
+    if (this.received !== 5 + this.length)
       return new GrpcCallError(status.INTERNAL, 'Unary answer is not exactly one message');
-    return body.subarray(5);
+    return this.message as Buffer;
   }
 
   private cancel(code: number, details: string): void {
@@ -350,6 +369,10 @@ class UnaryCall {
     this.done = true;
     clearTimeout(this.timer);
     this.signal?.removeEventListener('abort', this.onAbort);
+    // A call that reached the old generation would otherwise hold these until a full collection.
+    this.message = undefined;
+    this.stream = undefined;
+    this.signal = undefined;
     this.finish(err, answer);
   }
 }

@@ -94,6 +94,29 @@ describe('GrpcUnaryChannel', () => {
     expect(Number(String(seen['grpc-timeout']).slice(0, -1))).toBeLessThanOrEqual(5000);
   });
 
+  it('assembles an answer sent in pieces, its prefix split too, into bytes of its own', async () => {
+    const message = Buffer.from(Array.from({ length: 900 }, (_, i) => i % 251));
+    answer = (stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      const whole = frame(message);
+      const cuts = [0, 2, 7, 300, whole.length];
+      const send = (i: number): void => {
+        const piece = whole.subarray(cuts[i], cuts[i + 1]);
+        if (i === cuts.length - 2) stream.end(piece);
+        else stream.write(piece, () => setImmediate(() => send(i + 1)));
+      };
+      send(0);
+    };
+    const got = await channel.call('/x', Buffer.alloc(0), inAMinute());
+    expect(got.equals(message)).toBe(true);
+    // Not a view into the connection's socket reads, which carry other calls' frames as well.
+    expect([got.byteOffset, got.buffer.byteLength]).toEqual([0, message.length]);
+    answer = ok;
+    const small = await channel.call('/x', Buffer.from('hi'), inAMinute());
+    expect([small.toString(), small.byteOffset, small.buffer.byteLength]).toEqual(['echo:hi', 0, 7]);
+  });
+
   it('makes many calls over one connection', async () => {
     await Promise.all(
       Array.from({ length: 20 }, (_, i) => channel.call('/x', Buffer.from(String(i)), inAMinute())),
