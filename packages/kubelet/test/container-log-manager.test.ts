@@ -40,7 +40,11 @@ class RotationRuntime implements LogRotationRuntime {
   holdNextStatus: Promise<void> | undefined;
   statusHeld = false;
 
+  /** ContainerStatus calls answered so far. */
+  statusCalls = 0;
+
   async containerStatus(request: { containerId: string }) {
+    this.statusCalls++;
     if (this.statusTakes) this.statusTakes.clock.advance(this.statusTakes.ms);
     const hold = this.holdNextStatus;
     if (hold) {
@@ -299,6 +303,33 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
     expect(runtime.reopened).toEqual(['c1', 'c1']);
     await logs.stop();
     expect(sleeps).toHaveLength(2);
+  });
+
+  it('asks ContainerStatus at a pass only about the running containers it does not watch yet', async () => {
+    for (const id of ['a', 'b', 'c']) await addContainer(id);
+    const sleeps: (() => void)[] = [];
+    const logs = new ContainerLogManager({
+      runtime,
+      policy: logRotatePolicy('1Ki', 5),
+      maxWorkers: 1,
+      monitorIntervalMs: 10_000,
+      logger,
+      clock,
+      sleep: () => new Promise<void>((resolve) => sleeps.push(resolve)),
+    });
+    logs.start();
+    await vi.waitFor(() => expect(sleeps).toHaveLength(1));
+    expect(runtime.statusCalls).toBe(3);
+    await addContainer('d');
+    for (let pass = 2; pass <= 4; pass++) {
+      clock.advance(10_000);
+      sleeps[pass - 2]?.();
+      await vi.waitFor(() => expect(sleeps).toHaveLength(pass));
+    }
+    // Three more full passes over four running containers: one call, for the new one.
+    expect(runtime.statusCalls).toBe(4);
+    await logs.stop();
+    expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
   });
 
   it('refuses containerLogMaxFiles below 2 and an unparsable containerLogMaxSize; a negative size disables rotation', async () => {
