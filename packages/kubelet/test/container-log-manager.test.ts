@@ -318,13 +318,15 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
       sleep: () => new Promise<void>((resolve) => sleeps.push(resolve)),
     });
     logs.start();
-    await vi.waitFor(() => expect(sleeps).toHaveLength(1));
+    // A pass stats real files: on a busy machine it may take seconds, never wrongly count.
+    const passDone = (n: number) => vi.waitFor(() => expect(sleeps).toHaveLength(n), { timeout: 30_000 });
+    await passDone(1);
     expect(runtime.statusCalls).toBe(3);
     await addContainer('d');
     for (let pass = 2; pass <= 4; pass++) {
       clock.advance(10_000);
       sleeps[pass - 2]?.();
-      await vi.waitFor(() => expect(sleeps).toHaveLength(pass));
+      await passDone(pass);
     }
     // Three more full passes over four running containers: one call, for the new one.
     expect(runtime.statusCalls).toBe(4);
