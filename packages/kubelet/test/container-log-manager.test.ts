@@ -476,11 +476,27 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
       await writeFile(log, 'x'.repeat(4096));
       await clock.advanceAsync(5000);
       expect(runtime.reopened).toEqual([]);
+      const before = runtime.statusCalls;
       await logs.containerStarted('c1');
+      // One ContainerStatus says both that it runs and where its log is.
+      expect(runtime.statusCalls - before).toBe(1);
       await look();
       await logs.stop();
       expect(runtime.reopened).toEqual(['c1']);
       expect(await readFile(log, 'utf8')).toBe('');
+    });
+
+    it('leaves a container the runtime reports started but no longer running unwatched', async () => {
+      const logs = started();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const log = await addContainer('c1');
+      runtime.containers.get('c1')!.state = ContainerState.CONTAINER_EXITED;
+      await writeFile(log, 'x'.repeat(4096));
+      await logs.containerStarted('c1');
+      await clock.advanceAsync(5000);
+      await logs.stop();
+      expect(runtime.reopened).toEqual([]);
+      expect(await readFile(log, 'utf8')).toBe('x'.repeat(4096));
     });
 
     it('looks ahead of maxSize by the steps before the rename, and still renames only a full file', async () => {

@@ -179,9 +179,23 @@ export class ContainerLogManager {
    */
   async containerStarted(containerId: string): Promise<void> {
     if (this.stopped || !this.loop || this.watches.has(containerId)) return;
-    if (!(await this.stillRunning(containerId))) return;
-    const log = await this.logPath(containerId, 0);
+    const log = await this.runningLogPath(containerId);
     if (log) this.watch(containerId, log);
+  }
+
+  /**
+   * A started container's log path from one ContainerStatus, which also says whether it still
+   * runs; nothing when it does not, or when the runtime no longer knows it (removed at once).
+   */
+  private async runningLogPath(containerId: string): Promise<string | undefined> {
+    try {
+      const { status } = await this.options.runtime.containerStatus({ containerId, verbose: false });
+      if (status?.state !== undefined && status.state !== ContainerState.CONTAINER_RUNNING) return undefined;
+      this.seenRunningAt.set(containerId, this.clock.now());
+      return status?.logPath || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Running containers; watches of the others stopped (a container that exited writes no more). */
