@@ -1,4 +1,4 @@
-import { readdir, readFile, rmdir } from 'node:fs/promises';
+import { readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 // By path, as process-sweep imports: this module is loaded without the workspace-source condition.
 import { cgroupDirs, parseCgroupMounts } from '../../packages/testing/src/netns/cgroup-mounts';
@@ -45,8 +45,19 @@ async function pidsIn(dir: string): Promise<number[]> {
 }
 
 /**
- * Kill what is left in the leftover containers' cgroups and remove the cgroups. A cgroup another
- * process still holds (rmdir's EBUSY after the wait) is left as it is.
+ * Thaw a cgroup runc left frozen: runc freezes a container's cgroup while it signals every process
+ * in it (and for a pause), so a runc killed in that window leaves the container frozen, and a
+ * frozen task takes no SIGKILL until it is thawed. v1's freezer.state, v2's cgroup.freeze; a
+ * directory with neither is not a freezer's.
+ */
+async function thaw(dir: string): Promise<void> {
+  await writeFile(join(dir, 'freezer.state'), 'THAWED').catch(() => undefined);
+  await writeFile(join(dir, 'cgroup.freeze'), '0').catch(() => undefined);
+}
+
+/**
+ * Kill what is left in the leftover containers' cgroups, thawed first, and remove the cgroups. A
+ * cgroup another process still holds (rmdir's EBUSY after the wait) is left as it is.
  */
 export async function removeLeftoverCgroups(state: string): Promise<void> {
   const paths = await leftoverCgroupPaths(state);
@@ -55,6 +66,7 @@ export async function removeLeftoverCgroups(state: string): Promise<void> {
   const dirs = paths.flatMap((p) => cgroupDirs(p, mounts));
   const pids = new Set<number>();
   for (const dir of dirs) for (const pid of await pidsIn(dir)) pids.add(pid);
+  for (const dir of dirs) await thaw(dir);
   await killAndWait([...pids], 5000);
   for (const dir of dirs) {
     // A killed task leaves its cgroup a moment after it exits: retry briefly.
