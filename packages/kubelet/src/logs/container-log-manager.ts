@@ -179,23 +179,8 @@ export class ContainerLogManager {
    */
   async containerStarted(containerId: string): Promise<void> {
     if (this.stopped || !this.loop || this.watches.has(containerId)) return;
-    const log = await this.runningLogPath(containerId);
-    if (log) this.watch(containerId, log);
-  }
-
-  /**
-   * A started container's log path from one ContainerStatus, which also says whether it still
-   * runs; nothing when it does not, or when the runtime no longer knows it (removed at once).
-   */
-  private async runningLogPath(containerId: string): Promise<string | undefined> {
-    try {
-      const { status } = await this.options.runtime.containerStatus({ containerId, verbose: false });
-      if (status?.state !== undefined && status.state !== ContainerState.CONTAINER_RUNNING) return undefined;
-      this.seenRunningAt.set(containerId, this.clock.now());
-      return status?.logPath || undefined;
-    } catch {
-      return undefined;
-    }
+    const { running, logPath } = await this.runningStatus(containerId);
+    if (running && logPath) this.watch(containerId, logPath);
   }
 
   /** Running containers; watches of the others stopped (a container that exited writes no more). */
@@ -390,13 +375,21 @@ export class ContainerLogManager {
   }
 
   private async stillRunning(containerId: string): Promise<boolean> {
+    return (await this.runningStatus(containerId)).running;
+  }
+
+  /**
+   * One ContainerStatus: whether the container still runs (recorded as seen running if so) and
+   * its log path. Not running when the runtime no longer knows it (removed at once).
+   */
+  private async runningStatus(containerId: string): Promise<{ running: boolean; logPath?: string }> {
     try {
       const { status } = await this.options.runtime.containerStatus({ containerId, verbose: false });
       const running = status?.state === undefined || status.state === ContainerState.CONTAINER_RUNNING;
       if (running) this.seenRunningAt.set(containerId, this.clock.now());
-      return running;
+      return { running, logPath: status?.logPath || undefined };
     } catch {
-      return false;
+      return { running: false };
     }
   }
 
