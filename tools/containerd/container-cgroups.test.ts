@@ -51,7 +51,6 @@ describe('removeLeftoverCgroups (real cgroups)', () => {
   const id = 'frozenctr';
   const dir = join(mount, parent, id);
   afterAll(async () => {
-    await writeFile(join(dir, file), thawed).catch(() => undefined);
     await rmdir(dir).catch(() => undefined);
     await rmdir(join(mount, parent)).catch(() => undefined);
   });
@@ -75,7 +74,10 @@ describe('removeLeftoverCgroups (real cgroups)', () => {
       expect(await exited).toBe('SIGKILL');
       expect(existsSync(dir)).toBe(false);
     } finally {
+      // A failed run leaves nothing: thawed, so the kill lands and the cgroup empties for afterAll.
+      await writeFile(join(dir, file), thawed).catch(() => undefined);
       sleeper.kill('SIGKILL');
+      await exited;
     }
   }, 30_000);
 });
