@@ -492,7 +492,10 @@ describe('ContainerLogManager (upstream container log rotation)', () => {
       runtime.containers.get('c1')!.state = ContainerState.CONTAINER_EXITED;
       await writeFile(log, 'x'.repeat(4096));
       const before = runtime.statusCalls;
+      const timersBefore = clock.pendingTimers();
       await logs.containerStarted('c1');
+      // No watch: a watch schedules its first look on the clock as it starts.
+      expect(clock.pendingTimers()).toBe(timersBefore);
       await clock.advanceAsync(5000);
       await logs.stop();
       // The one ContainerStatus that found it exited is all it was asked.
