@@ -16,8 +16,8 @@
  * Each minute, per agent: CPU seconds (the process and its reaped children), the cgroup's working
  * set (usage − inactive_file), anon, usage, file, kernel memory, PSS and VmRSS (means of 10 s samples),
  * event-loop delay p50/p99/max, the longest GC pause and V8's heap at the minute's end
- * (loop-preload.ts), anon by the mapping holding it (malloc's heaps, V8's pages, the rest:
- * readAnonMappings), kube-proxy's sync
+ * (loop-preload.ts), anon by the mapping holding it (malloc's heaps, V8's pages, V8's code
+ * range, the rest: readAnonMappings), kube-proxy's sync
  * durations and network-programming latency (its /metrics histograms, the slices stamped with
  * last-change-trigger-time as the EndpointSlice controller stamps them), the kubelet's pod
  * create → Ready latency, and the whole machine's load average and CPU pressure (machine-load.ts:
@@ -183,14 +183,15 @@ function v8Heap(line: LoopReport | undefined): Record<string, number> | undefine
 
 /**
  * The agent's anon at the minute's end by the mapping that holds it (readAnonMappings), MiB:
- * what of an anon rise that V8's committed heap does not explain is malloc's, and what is V8's
- * pages beyond its committed heap (its pool).
+ * what of an anon rise that V8's committed heap does not explain is malloc's, what is V8's
+ * pages beyond its committed heap (its pool), and what is compiled code (V8's code range).
  */
 async function anonByMapping(pid: number): Promise<Record<string, number>> {
   const m = await readAnonMappings(pid);
   return {
     mallocMiB: mib(m.mallocHeapBytes + m.mallocArenaBytes),
     v8PagesMiB: mib(m.v8PageBytes),
+    v8CodeMiB: mib(m.v8CodeBytes),
     otherMiB: mib(m.otherBytes),
   };
 }
@@ -330,6 +331,8 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     v8CodeFit: fitBy(v8('codeMiB')),
     mallocFit: fitBy(byMapping('mallocMiB')),
     v8PagesFit: fitBy(byMapping('v8PagesMiB')),
+    v8CodeRangeFit: fitBy(byMapping('v8CodeMiB')),
+    otherAnonFit: fitBy(byMapping('otherMiB')),
     machineSaturatedMinutes: saturatedMinutes(s.minutes as { minute: number }[]),
     ...(s.reclaimed ? { afterKernelReclaim: s.reclaimed } : {}),
     ...(s.heapGrowth ? { heapGrowth: s.heapGrowth } : {}),

@@ -21,7 +21,12 @@ export interface AnonMappings {
   mallocArenaBytes: number;
   /** 256 KiB mappings: V8's regular heap pages, those in use and those its pool keeps. */
   v8PageBytes: number;
-  /** The rest: V8's large objects and code range, thread stacks, copied-on-write pages of files. */
+  /**
+   * Executable mappings: V8's code range, one reservation that its code space's pages are made
+   * in, so compiled code is not among the 256 KiB pages.
+   */
+  v8CodeBytes: number;
+  /** The rest: V8's large objects, thread stacks, copied-on-write pages of files. */
   otherBytes: number;
 }
 
@@ -30,7 +35,10 @@ type Kind = keyof AnonMappings;
 /** The kind of one mapping, from its header's fields. */
 function kindOf({ start, end, perms, name }: SmapsMapping): Kind {
   if (name === '[heap]') return 'mallocHeapBytes';
-  if (name !== '' || !perms.startsWith('rw')) return 'otherBytes';
+  if (name !== '') return 'otherBytes';
+  // Only a JIT maps anonymous memory executable; in Node that is V8's code range.
+  if (perms.includes('x')) return 'v8CodeBytes';
+  if (!perms.startsWith('rw')) return 'otherBytes';
   if (end - start === V8_PAGE_BYTES && start % V8_PAGE_BYTES === 0n) return 'v8PageBytes';
   // An arena's heap starts on a 64 MiB boundary; its unused tail is a ---p mapping after it.
   if (start % ARENA_HEAP_BYTES === 0n && end - start <= ARENA_HEAP_BYTES) return 'mallocArenaBytes';
@@ -39,7 +47,13 @@ function kindOf({ start, end, perms, name }: SmapsMapping): Kind {
 
 /** The `Anonymous:` lines of /proc/<pid>/smaps text, summed by the kind of mapping they belong to. */
 export function anonMappings(smaps: string): AnonMappings {
-  const sums: AnonMappings = { mallocHeapBytes: 0, mallocArenaBytes: 0, v8PageBytes: 0, otherBytes: 0 };
+  const sums: AnonMappings = {
+    mallocHeapBytes: 0,
+    mallocArenaBytes: 0,
+    v8PageBytes: 0,
+    v8CodeBytes: 0,
+    otherBytes: 0,
+  };
   for (const mapping of smapsMappings(smaps, 'Anonymous')) sums[kindOf(mapping)] += mapping.bytes;
   return sums;
 }
