@@ -20,7 +20,8 @@ import {
   containerdBinaries,
   resolveContainerdVersion,
 } from './containerd-version';
-import { register, staleEntries, unregister } from './instance-registry';
+import { REGISTRY_DIR, register, staleEntries, unregister } from './instance-registry';
+import { sweepOrphanNetnsNames } from './orphan-netns';
 import {
   isAlive,
   killAndWait,
@@ -334,7 +335,9 @@ export async function stopContainerdInstance(info: ContainerdInstanceInfo): Prom
 
 /**
  * Tear down instances whose owning process died without calling stop() (see instance-registry),
- * optionally only those with the given netns names. Returns the netns names it cleaned up.
+ * optionally only those with the given netns names; without `only`, also remove the names such
+ * instances left in /run/netns with no registry entry (see orphan-netns). Returns the netns names
+ * it cleaned up.
  */
 export async function sweepStaleInstances(opts: { only?: string[] } = {}): Promise<string[]> {
   const swept: string[] = [];
@@ -343,6 +346,7 @@ export async function sweepStaleInstances(opts: { only?: string[] } = {}): Promi
     await stopContainerdInstance(entry.info);
     swept.push(entry.info.netns);
   }
+  if (!opts.only) swept.push(...(await sweepOrphanNetnsNames({ registryDir: REGISTRY_DIR })));
   return swept;
 }
 
