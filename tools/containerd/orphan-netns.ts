@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+// By path, as process-sweep imports: this module is loaded without the workspace-source condition.
+import { parseMountinfo } from '../../packages/testing/src/netns/mountinfo';
 import { isAlive } from './process-sweep';
 
 /** Where `ip netns add` puts a namespace's name. */
@@ -9,17 +11,9 @@ export const NETNS_DIR = '/run/netns';
 /** startContainerd names its namespace `na-ctrd-<starter's pid>-<token>`. */
 const INSTANCE_NETNS = /^na-ctrd-(\d+)-[0-9a-f]+$/;
 
-/** Mount points in this process's mount namespace (field 5 of /proc/self/mountinfo, octal escapes undone). */
+/** Mount points in this process's mount namespace. */
 export function mountPoints(): Set<string> {
-  const points = new Set<string>();
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const field = line.split(' ')[4];
-    if (field)
-      points.add(
-        field.replace(/\\([0-7]{3})/g, (_, code: string) => String.fromCharCode(Number.parseInt(code, 8))),
-      );
-  }
-  return points;
+  return new Set(parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8')).map((mount) => mount.point));
 }
 
 export interface OrphanNetnsOptions {

@@ -3,6 +3,7 @@ import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 // By path, not through the package: tools/containerd is loaded by plain `node --import tsx` (benches,
 // orphaned starters) where the workspace-source condition is not set, and the module is dependency-free.
+import { parseMountinfo } from '../../packages/testing/src/netns/mountinfo';
 import { isProcessAlive } from '../../packages/testing/src/netns/process-alive';
 
 const run = promisify(execFile);
@@ -69,13 +70,9 @@ export async function killAndWait(pids: number[], timeoutMs: number): Promise<vo
 
 /** Mount points at or below `dir`, deepest first (the order they must be unmounted in). */
 export async function mountsUnder(dir: string): Promise<string[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
   const points = new Set<string>();
-  for (const line of text.split('\n')) {
-    const fields = line.split(' ');
-    // mountinfo escapes spaces etc. as octal; our paths never contain them.
-    const point = fields[4];
-    if (point && (point === dir || point.startsWith(`${dir}/`))) points.add(point);
+  for (const { point } of parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8'))) {
+    if (point === dir || point.startsWith(`${dir}/`)) points.add(point);
   }
   return [...points].sort((a, b) => b.length - a.length);
 }
