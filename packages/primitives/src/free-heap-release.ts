@@ -46,3 +46,6 @@ export function releaseFreeHeapPeriodically(
   timer.unref();
   return () => clearInterval(timer);
 }
+
+// V8's pooled pages are the other free heap an agent keeps; why they need a script is there.
+export { keepV8MemoryReducerAlive, MEMORY_REDUCER_PULSE_INTERVAL_MS } from './v8-memory-reducer';
