@@ -107,6 +107,7 @@ describe("V8's memory reducer on Node 24", { timeout: 300_000 }, () => {
         .slice(0, reduce)
         .filter((l) => REGULAR.test(l))
         .at(-1) ?? '';
+    // The reducer may run a few such collections in a row; what is kept is the last one's.
     const reduced = pulsed.lines.filter((l) => REDUCE.test(l)).at(-1) ?? '';
     expect(keptMb(regular) - keptMb(reduced), `${regular}\n${reduced}`).toBeGreaterThanOrEqual(20);
     expect(v8Ms(pulsed.lines[reduce]!) - v8Ms(regular)).toBeLessThan(WATCHDOG_MS);
