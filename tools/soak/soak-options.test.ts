@@ -18,6 +18,7 @@ describe("the soak's command line", () => {
       agents: ['kubelet', 'kube-proxy'],
       journalledExt4: false,
       probePeriodSeconds: 10,
+      podChurnPeriodSeconds: 2,
     });
   });
 
@@ -31,6 +32,8 @@ describe("the soak's command line", () => {
         '--journalled-ext4',
         '--probe-period',
         '30',
+        '--pod-churn-period',
+        '4',
         '--heap-snapshots',
         '10,30',
       ]),
@@ -39,6 +42,7 @@ describe("the soak's command line", () => {
       agents: ['kubelet'],
       journalledExt4: true,
       probePeriodSeconds: 30,
+      podChurnPeriodSeconds: 4,
       heapSnapshots: [10, 30],
     });
   });
@@ -46,6 +50,9 @@ describe("the soak's command line", () => {
   it('refuses a bad value by its flag and the value', () => {
     expect(refused(['--probe-period', '0'])).toBe('--probe-period 0: a whole number of seconds, at least 1');
     expect(refused(['--probe-period', '2.5'])).toMatch(/^--probe-period 2\.5: /);
+    expect(refused(['--pod-churn-period', '0'])).toBe(
+      '--pod-churn-period 0: a whole number of seconds, at least 1',
+    );
     expect(refused(['--minutes', '2'])).toBe('--minutes 2: a whole number of minutes, at least 3');
     expect(refused(['--agent', 'kubeproxy'])).toBe('--agent kubeproxy: kubelet, kube-proxy or both');
     expect(refused(['--minutes', '20', '--heap-snapshots', '30'])).toMatch(

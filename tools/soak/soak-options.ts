@@ -1,6 +1,6 @@
 /**
  * The soak's command line: `[--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots
- * M,M…] [--journalled-ext4] [--probe-period S]`, each value checked here so a bad one is refused
+ * M,M…] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`, each value checked here so a bad one is refused
  * by its flag before anything starts.
  */
 import { parseArgs } from 'node:util';
@@ -22,6 +22,8 @@ export interface SoakOptions {
   journalledExt4: boolean;
   /** The kubelet's pods' exec readiness probe period (10 s, as upstream's comparison shape). */
   probePeriodSeconds: number;
+  /** Seconds between the kubelet's churn steps, each one pod deleted and one created (2). */
+  podChurnPeriodSeconds: number;
 }
 
 const AGENTS: Record<string, Agent[]> = {
@@ -43,11 +45,17 @@ export function parseSoakOptions(args: string[]): SoakOptions {
     throw new SoakArgumentError(
       `--probe-period ${values['probe-period']}: a whole number of seconds, at least 1`,
     );
+  const podChurnPeriodSeconds = Number(values['pod-churn-period']);
+  if (!Number.isInteger(podChurnPeriodSeconds) || podChurnPeriodSeconds < 1)
+    throw new SoakArgumentError(
+      `--pod-churn-period ${values['pod-churn-period']}: a whole number of seconds, at least 1`,
+    );
   const options: SoakOptions = {
     minutes,
     agents,
     journalledExt4: values['journalled-ext4'],
     probePeriodSeconds,
+    podChurnPeriodSeconds,
   };
   const asked = values['heap-snapshots'];
   if (asked === undefined) return options;
@@ -70,6 +78,7 @@ function parseFlags(args: string[]) {
         'heap-snapshots': { type: 'string' },
         'journalled-ext4': { type: 'boolean', default: false },
         'probe-period': { type: 'string', default: '10' },
+        'pod-churn-period': { type: 'string', default: '2' },
       },
     }).values;
   } catch (error) {

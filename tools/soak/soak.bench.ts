@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots M,M…] [--journalled-ext4] [--probe-period S]`: both agents' single
+ * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots M,M…] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`: both agents' single
  * executables as the units in deploy/systemd start them (their Environment= and LimitNOFILE, read
  * from the unit files: unit-start.ts), each in a memory cgroup of its own,
  * against an API server over HTTPS in a process of its own (api-server-process.ts), for N
@@ -7,7 +7,8 @@
  * - kubelet, on a real containerd (tools/containerd): 110 pods with an exec readiness probe
  *   (period 10 s; --probe-period S sets it, so that a machine on which a process start costs
  *   several times its usual can still carry the churn unsaturated), one deleted and one created
- *   every 2 s;
+ *   every 2 s (--pod-churn-period S: every S s, so that two kubelets, a build and the same build
+ *   without a mechanism, can run side by side in one run on a 2-CPU machine);
  * - kube-proxy, nftables mode in a network namespace the bench makes: 5,000 Services × 50
  *   endpoints, 10 endpoint changes a second, a Service added and one removed every 10 s, a Node
  *   label change every 30 s;
@@ -392,10 +393,9 @@ function plot(s: Subject, restarts: number[]): string {
 }
 
 async function main(): Promise<void> {
-  const { minutes, agents, heapSnapshots, journalledExt4, probePeriodSeconds } = parseSoakOptions(
-    process.argv.slice(2),
-  );
-  const shape = soakShape(probePeriodSeconds);
+  const { minutes, agents, heapSnapshots, journalledExt4, probePeriodSeconds, podChurnPeriodSeconds } =
+    parseSoakOptions(process.argv.slice(2));
+  const shape = soakShape(probePeriodSeconds, podChurnPeriodSeconds);
   if (heapSnapshots)
     notes.push(
       `heap snapshots at minutes ${heapSnapshots.join(', ')}: each stops the agent for a second or more and leaves memory behind, so the minutes after it are not a plain run's, and the leak check is reported but not judged`,
@@ -563,7 +563,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const at = () => (performance.now() - t0) / MINUTE_MS;
     const machineLoad = new MachineLoad();
-    const podTimer = churn ? setInterval(() => churn?.step(), 2000) : undefined;
+    const podTimer = churn ? setInterval(() => churn?.step(), podChurnPeriodSeconds * 1000) : undefined;
     const pending = new Set(restarts);
     let nextMinute = 1;
     try {
@@ -659,8 +659,8 @@ function withHistograms(
 }
 
 /** What each agent ran under, as the JSON records it. */
-const soakShape = (probePeriodSeconds: number): Record<Agent, string> => ({
-  kubelet: `${PODS} pods, exec readiness probe every ${probePeriodSeconds} s, one deleted and one created every 2 s, real containerd`,
+const soakShape = (probePeriodSeconds: number, podChurnPeriodSeconds: number): Record<Agent, string> => ({
+  kubelet: `${PODS} pods, exec readiness probe every ${probePeriodSeconds} s, one deleted and one created every ${podChurnPeriodSeconds} s, real containerd`,
   'kube-proxy': `nftables, ${SERVICES} Services × ${ENDPOINTS} endpoints, 10 endpoint changes a second, a Service added and one removed every 10 s, a Node label change every 30 s`,
 });
 

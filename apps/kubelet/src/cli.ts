@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-import { glibcTrimFreeHeap, releaseFreeHeapPeriodically } from '@nodeagent/primitives/free-heap-release';
+import {
+  glibcTrimFreeHeap,
+  keepV8MemoryReducerAlive,
+  releaseFreeHeapPeriodically,
+} from '@nodeagent/primitives/free-heap-release';
 import { klogTextStream } from '@nodeagent/primitives/klog';
 import { pino } from 'pino';
 import { reportStartError } from './command-line-report';
@@ -45,6 +49,9 @@ async function main(argv: string[]): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   const trim = await glibcTrimFreeHeap(() => import('koffi'));
   if (trim) releaseFreeHeapPeriodically(trim);
+  // V8's page pool: without this, Node 24's V8 keeps the highest heap the kubelet ever had
+  // (docs/performance/kubelet.md, "V8's page pool").
+  keepV8MemoryReducerAlive();
 }
 
 const argv = process.argv.slice(2);
