@@ -1,7 +1,7 @@
 /**
  * The soak's command line: `[--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots
- * M,M…] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`, each value checked here so a bad one is refused
- * by its flag before anything starts.
+ * M,M…] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`, each value checked here
+ * so a bad one is refused by its flag before anything starts.
  */
 import { parseArgs } from 'node:util';
 import { parseSnapshotMinutes } from './heap-snapshots';
@@ -39,17 +39,9 @@ export function parseSoakOptions(args: string[]): SoakOptions {
     throw new SoakArgumentError(`--minutes ${values.minutes}: a whole number of minutes, at least 3`);
   const agents = AGENTS[values.agent];
   if (!agents) throw new SoakArgumentError(`--agent ${values.agent}: kubelet, kube-proxy or both`);
-  const probePeriodSeconds = Number(values['probe-period']);
   // A probe's periodSeconds as the API server admits it: a whole number, at least 1.
-  if (!Number.isInteger(probePeriodSeconds) || probePeriodSeconds < 1)
-    throw new SoakArgumentError(
-      `--probe-period ${values['probe-period']}: a whole number of seconds, at least 1`,
-    );
-  const podChurnPeriodSeconds = Number(values['pod-churn-period']);
-  if (!Number.isInteger(podChurnPeriodSeconds) || podChurnPeriodSeconds < 1)
-    throw new SoakArgumentError(
-      `--pod-churn-period ${values['pod-churn-period']}: a whole number of seconds, at least 1`,
-    );
+  const probePeriodSeconds = wholeSeconds('probe-period', values['probe-period']);
+  const podChurnPeriodSeconds = wholeSeconds('pod-churn-period', values['pod-churn-period']);
   const options: SoakOptions = {
     minutes,
     agents,
@@ -65,6 +57,14 @@ export function parseSoakOptions(args: string[]): SoakOptions {
       `--heap-snapshots ${asked}: two or more whole minutes between 1 and ${minutes}, ascending, comma-separated`,
     );
   return { ...options, heapSnapshots };
+}
+
+/** A period flag's value: a whole number of seconds, at least 1, or the flag's error. */
+function wholeSeconds(flag: string, value: string): number {
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 1)
+    throw new SoakArgumentError(`--${flag} ${value}: a whole number of seconds, at least 1`);
+  return seconds;
 }
 
 /** node:util's parse, its own errors (an unknown flag, a missing value) turned into ours. */
