@@ -37,6 +37,41 @@ describe('the soak preload', () => {
     expect(last.external).toBeGreaterThan(0);
   });
 
+  it("tells a task on the main thread from a wait off it: the longest delay's CPU and the longest task", () => {
+    const preload = join(dir, 'preload.cjs');
+    writeFileSync(preload, LOOP_PRELOAD);
+    // Each stall starts at 100 ms and is 200 ms long: one spins until the thread has run 200 ms
+    // of CPU (so however busy the machine, the gap holds that much), the other sleeps.
+    const threadMs =
+      "() => Number(require('fs').readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]) / 1e6";
+    const stalls = {
+      spin: `setTimeout(() => { const ms = ${threadMs}; const t = ms(); while (ms() - t < 200); }, 100);`,
+      sleep: 'setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200), 100);',
+    };
+    const longest = (stall: keyof typeof stalls) => {
+      const report = join(dir, `${stall}.jsonl`);
+      const script = `${stalls[stall]} setTimeout(() => {}, 1000);`;
+      const run = spawnSync(process.execPath, ['--require', preload, '-e', script], {
+        env: { ...process.env, NODE_OPTIONS: '', NA_SOAK_LOOP_REPORT: report, NA_SOAK_LOOP_PERIOD_MS: '300' },
+        timeout: 60_000,
+      });
+      expect(run.status).toBe(0);
+      const lines = readFileSync(report, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as LoopReport);
+      return lines.reduce((a, l) => (a.maxMs >= l.maxMs ? a : l));
+    };
+    const spin = longest('spin');
+    expect(spin.maxMs).toBeGreaterThanOrEqual(170);
+    expect(spin.maxOnCpuMs).toBeGreaterThanOrEqual(200);
+    expect(spin.taskMaxMs).toBeGreaterThanOrEqual(200);
+    const sleep = longest('sleep');
+    expect(sleep.maxMs).toBeGreaterThanOrEqual(170);
+    expect(sleep.maxOnCpuMs).toBeLessThan(100);
+    expect(sleep.taskMaxMs).toBeLessThan(100);
+  });
+
   it('does nothing without a report file', () => {
     const preload = join(dir, 'preload.cjs');
     writeFileSync(preload, LOOP_PRELOAD);

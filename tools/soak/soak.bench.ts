@@ -16,9 +16,9 @@
  *   so every informer relists.
  * Each minute, per agent: CPU seconds (the process and its reaped children), the cgroup's working
  * set (usage − inactive_file), anon, usage, file, kernel memory, PSS and VmRSS (means of 10 s samples),
- * event-loop delay p50/p99/max, the longest GC pause and V8's heap at the minute's end
- * (loop-preload.ts), anon by the mapping holding it (malloc's heaps, V8's pages, V8's code
- * range, the rest: readAnonMappings), kube-proxy's sync
+ * event-loop delay p50/p99/max, the main thread's CPU in the longest delay and its longest task,
+ * the longest GC pause and V8's heap at the minute's end (loop-preload.ts), anon by the mapping
+ * holding it (malloc's heaps, V8's pages, V8's code range, the rest: readAnonMappings), kube-proxy's sync
  * durations and network-programming latency (its /metrics histograms, the slices stamped with
  * last-change-trigger-time as the EndpointSlice controller stamps them), the kubelet's pod
  * create → Ready latency, and the whole machine's load average and CPU pressure (machine-load.ts:
@@ -223,6 +223,7 @@ async function minuteRecord(
     pids: [],
   });
   const loop = s.loop.take();
+  const longest = loop.reduce<LoopReport | undefined>((a, l) => (a && a.maxMs >= l.maxMs ? a : l), undefined);
   const record: Record<string, unknown> = {
     minute,
     cpuSeconds: round(cpu - s.cpuAt, 2),
@@ -230,7 +231,9 @@ async function minuteRecord(
     loopDelayMs: {
       p50: round(mean(loop.map((l) => l.p50Ms))),
       p99: round(loop.length ? Math.max(...loop.map((l) => l.p99Ms)) : undefined),
-      max: round(loop.length ? Math.max(...loop.map((l) => l.maxMs)) : undefined),
+      max: round(longest?.maxMs),
+      maxOnCpu: round(longest?.maxOnCpuMs),
+      longestTask: round(loop.length ? Math.max(...loop.map((l) => l.taskMaxMs)) : undefined),
     },
     gcMaxPauseMs: round(loop.length ? Math.max(...loop.map((l) => l.gcMaxMs)) : undefined),
     v8: v8Heap(loop.at(-1)),
@@ -291,6 +294,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     return { mean: round(mean(v)), max: round(Math.max(...v)), last: v.at(-1) };
   };
   const loopMax = m.map((r) => r.loopDelayMs.max).filter((v) => typeof v === 'number');
+  const longestTask = m.map((r) => r.loopDelayMs.longestTask).filter((v) => typeof v === 'number');
   const points = m
     .filter((r) => (r.minute ?? 0) > leakFrom)
     .map((r) => [r.minute ?? 0, r.workingSetMiB ?? 0] as [number, number]);
@@ -323,6 +327,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     pssMiB: stats('pssMiB'),
     vmRssMiB: stats('vmRssMiB'),
     loopDelayMaxMs: round(loopMax.length ? Math.max(...loopMax) : undefined),
+    longestMainThreadTaskMs: round(longestTask.length ? Math.max(...longestTask) : undefined),
     gcMaxPauseMs: round(Math.max(...values('gcMaxPauseMs'))),
     leakCheck: leak ?? `too few minutes after minute ${leakFrom}`,
     anonFit: fitOf('anonMiB'),
@@ -383,6 +388,7 @@ function plot(s: Subject, restarts: number[]): string {
     { name: 'VmRSS', unit: 'MiB', points: pick((r) => r.vmRssMiB) },
     { name: 'event-loop delay p99', unit: 'ms', points: pick(nested('loopDelayMs', 'p99')) },
     { name: 'event-loop delay max', unit: 'ms', points: pick(nested('loopDelayMs', 'max')) },
+    { name: 'longest main-thread task', unit: 'ms', points: pick(nested('loopDelayMs', 'longestTask')) },
     { name: 'longest GC pause', unit: 'ms', points: pick((r) => r.gcMaxPauseMs) },
     { name: 'change latency p50', unit: 'ms', points: pick(nested('changeLatencyMs', 'p50')) },
     { name: 'change latency p99', unit: 'ms', points: pick(nested('changeLatencyMs', 'p99')) },
