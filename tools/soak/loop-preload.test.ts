@@ -8,24 +8,29 @@ import { LOOP_PRELOAD, type LoopReport } from './loop-preload';
 const dir = mkdtempSync(join(tmpdir(), 'na-soak-preload-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Runs `script` with the preload reporting every 300 ms to `<name>.jsonl`; returns the lines. */
+function reportOf(name: string, script: string, nodeArgs: string[] = []): LoopReport[] {
+  const preload = join(dir, 'preload.cjs');
+  const report = join(dir, `${name}.jsonl`);
+  writeFileSync(preload, LOOP_PRELOAD);
+  const run = spawnSync(process.execPath, [...nodeArgs, '--require', preload, '-e', script], {
+    env: { ...process.env, NODE_OPTIONS: '', NA_SOAK_LOOP_REPORT: report, NA_SOAK_LOOP_PERIOD_MS: '300' },
+    timeout: 60_000,
+  });
+  expect(run.status).toBe(0);
+  return readFileSync(report, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as LoopReport);
+}
+
 describe('the soak preload', () => {
   it("reports a 200 ms stall of the main thread, the GC pauses of a forced collection and V8's heap, per period", () => {
-    const preload = join(dir, 'preload.cjs');
-    const report = join(dir, 'report.jsonl');
-    writeFileSync(preload, LOOP_PRELOAD);
     // Stalls the loop for 200 ms, collects once, and exits after three 300 ms periods.
     const script =
       'setTimeout(() => { const t = Date.now(); while (Date.now() - t < 200); globalThis.gc(); }, 100);' +
       'setTimeout(() => {}, 1000);';
-    const run = spawnSync(process.execPath, ['--expose-gc', '--require', preload, '-e', script], {
-      env: { ...process.env, NODE_OPTIONS: '', NA_SOAK_LOOP_REPORT: report, NA_SOAK_LOOP_PERIOD_MS: '300' },
-      timeout: 60_000,
-    });
-    expect(run.status).toBe(0);
-    const lines = readFileSync(report, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as LoopReport);
+    const lines = reportOf('stall', script, ['--expose-gc']);
     expect(lines.length).toBeGreaterThanOrEqual(1);
     expect(Math.max(...lines.map((l) => l.maxMs))).toBeGreaterThanOrEqual(150);
     expect(lines.reduce((n, l) => n + l.gcCount, 0)).toBeGreaterThanOrEqual(1);
@@ -38,8 +43,6 @@ describe('the soak preload', () => {
   });
 
   it("tells a task on the main thread from a wait off it: the longest delay's CPU and the longest task", () => {
-    const preload = join(dir, 'preload.cjs');
-    writeFileSync(preload, LOOP_PRELOAD);
     // Each stall starts at 100 ms and is 200 ms long: one spins until the thread has run 200 ms
     // of CPU (so however busy the machine, the gap holds that much), the other sleeps.
     const threadMs =
@@ -48,20 +51,10 @@ describe('the soak preload', () => {
       spin: `setTimeout(() => { const ms = ${threadMs}; const t = ms(); while (ms() - t < 200); }, 100);`,
       sleep: 'setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200), 100);',
     };
-    const longest = (stall: keyof typeof stalls) => {
-      const report = join(dir, `${stall}.jsonl`);
-      const script = `${stalls[stall]} setTimeout(() => {}, 1000);`;
-      const run = spawnSync(process.execPath, ['--require', preload, '-e', script], {
-        env: { ...process.env, NODE_OPTIONS: '', NA_SOAK_LOOP_REPORT: report, NA_SOAK_LOOP_PERIOD_MS: '300' },
-        timeout: 60_000,
-      });
-      expect(run.status).toBe(0);
-      const lines = readFileSync(report, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as LoopReport);
-      return lines.reduce((a, l) => (a.maxMs >= l.maxMs ? a : l));
-    };
+    const longest = (stall: keyof typeof stalls) =>
+      reportOf(stall, `${stalls[stall]} setTimeout(() => {}, 1000);`).reduce((a, l) =>
+        a.maxMs >= l.maxMs ? a : l,
+      );
     const spin = longest('spin');
     expect(spin.maxMs).toBeGreaterThanOrEqual(170);
     expect(spin.maxOnCpuMs).toBeGreaterThanOrEqual(200);
