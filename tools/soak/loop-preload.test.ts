@@ -8,12 +8,17 @@ import { LOOP_PRELOAD, type LoopReport } from './loop-preload';
 const dir = mkdtempSync(join(tmpdir(), 'na-soak-preload-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs `script` with the preload reporting every 300 ms to `<name>.jsonl`; returns the lines. */
-function reportOf(name: string, script: string, nodeArgs: string[] = []): LoopReport[] {
+/**
+ * Runs `script` with the preload reporting every 300 ms to `<name>.jsonl`, on the CPUs `cpus`
+ * (taskset's list) if given; returns the lines.
+ */
+function reportOf(name: string, script: string, nodeArgs: string[] = [], cpus?: string): LoopReport[] {
   const preload = join(dir, 'preload.cjs');
   const report = join(dir, `${name}.jsonl`);
   writeFileSync(preload, LOOP_PRELOAD);
-  const run = spawnSync(process.execPath, [...nodeArgs, '--require', preload, '-e', script], {
+  const node = [process.execPath, ...nodeArgs, '--require', preload, '-e', script];
+  const [command, ...args] = cpus ? ['taskset', '-c', cpus, ...node] : node;
+  const run = spawnSync(command as string, args, {
     env: { ...process.env, NODE_OPTIONS: '', NA_SOAK_LOOP_REPORT: report, NA_SOAK_LOOP_PERIOD_MS: '300' },
     timeout: 60_000,
   });
@@ -42,27 +47,39 @@ describe('the soak preload', () => {
     expect(last.external).toBeGreaterThan(0);
   });
 
-  it("tells a task on the main thread from a wait off it: the longest delay's CPU and the longest task", () => {
-    // Each stall starts at 100 ms and is 200 ms long: one spins until the thread has run 200 ms
-    // of CPU (so however busy the machine, the gap holds that much), the other sleeps.
+  it("tells a task on the main thread from a wait for a core and a sleep: the longest delay's parts and the longest task", () => {
+    // Each stall starts at 100 ms. `spin` runs until the thread has had 200 ms of CPU (so however
+    // busy the machine, the gap holds that much); `crowded` does the same on one CPU that a
+    // spinning worker thread shares, so the gap also holds the wait for that CPU (the scheduler
+    // shares it about evenly); `sleep` blocks for 200 ms.
     const threadMs =
       "() => Number(require('fs').readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]) / 1e6";
+    const spin = `setTimeout(() => { const ms = ${threadMs}; const t = ms(); while (ms() - t < 200); }, 100);`;
     const stalls = {
-      spin: `setTimeout(() => { const ms = ${threadMs}; const t = ms(); while (ms() - t < 200); }, 100);`,
+      spin,
+      crowded: `new (require('worker_threads').Worker)('for (;;);', { eval: true }).unref(); ${spin}`,
       sleep: 'setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200), 100);',
     };
     const longest = (stall: keyof typeof stalls) =>
-      reportOf(stall, `${stalls[stall]} setTimeout(() => {}, 1000);`).reduce((a, l) =>
-        a.maxMs >= l.maxMs ? a : l,
-      );
-    const spin = longest('spin');
-    expect(spin.maxMs).toBeGreaterThanOrEqual(170);
-    expect(spin.maxOnCpuMs).toBeGreaterThanOrEqual(200);
-    expect(spin.taskMaxMs).toBeGreaterThanOrEqual(200);
-    const sleep = longest('sleep');
-    expect(sleep.maxMs).toBeGreaterThanOrEqual(170);
-    expect(sleep.maxOnCpuMs).toBeLessThan(100);
-    expect(sleep.taskMaxMs).toBeLessThan(100);
+      reportOf(
+        stall,
+        `${stalls[stall]} setTimeout(() => {}, 1000);`,
+        [],
+        stall === 'crowded' ? '0' : undefined,
+      ).reduce((a, l) => (a.maxMs >= l.maxMs ? a : l));
+    const onCpu = longest('spin');
+    expect(onCpu.maxMs).toBeGreaterThanOrEqual(170);
+    expect(onCpu.maxOnCpuMs).toBeGreaterThanOrEqual(200);
+    expect(onCpu.taskMaxMs).toBeGreaterThanOrEqual(200);
+    const crowded = longest('crowded');
+    expect(crowded.maxOnCpuMs).toBeGreaterThanOrEqual(200);
+    expect(crowded.maxRunQueueMs).toBeGreaterThanOrEqual(100);
+    expect(crowded.maxMs).toBeGreaterThanOrEqual(crowded.maxOnCpuMs + crowded.maxRunQueueMs - 40);
+    const asleep = longest('sleep');
+    expect(asleep.maxMs).toBeGreaterThanOrEqual(170);
+    expect(asleep.maxOnCpuMs).toBeLessThan(100);
+    expect(asleep.maxRunQueueMs).toBeLessThan(100);
+    expect(asleep.taskMaxMs).toBeLessThan(100);
   });
 
   it('does nothing without a report file', () => {

@@ -1,16 +1,18 @@
 /**
  * The soak's window into an agent's main thread, loaded with NODE_OPTIONS=--require (the
  * executables carry nothing for it): event-loop delay from a 20 ms timer on the main thread, with
- * the thread's own CPU in each gap between two ticks (process.threadCpuUsage on Node 24;
- * /proc/thread-self/schedstat where that is missing), and GC pauses (the `gc` performance
+ * what the thread did in each gap between two ticks (/proc/thread-self/schedstat: the time it ran
+ * and the time it waited in the run queue for a core), and GC pauses (the `gc` performance
  * entries), appended as one JSON line per period to NA_SOAK_LOOP_REPORT and reset, with V8's heap
  * at the period's end: each space's committed and used bytes (getHeapSpaceStatistics), and the
  * external and ArrayBuffer bytes, so that a rise of the anonymous memory can be told apart:
  * compiled code, old objects, pages kept for reuse.
  * Delays are what the timer fired late beyond its 20 ms, in ms; the timer samples the loop, so a
- * stall shows from about 20 ms on. The CPU part says what a long delay was: the main thread's own
- * work (a task that long), or the wait for a core on a busy machine, or a blocking call.
- * Its own cost: 50 timer wake-ups a second, each reading the thread's CPU once.
+ * stall shows from about 20 ms on. The parts say what a long delay was: the main thread's own
+ * work (a task that long), the wait for a core on a busy machine, and what is left of it, the
+ * thread asleep in a blocking call (a page fault that reads the disk, a lock, a synchronous
+ * syscall).
+ * Its own cost: 50 timer wake-ups a second, each reading the thread's schedstat once.
  * With NA_SOAK_HEAP_DIR set, each SIGUSR2 writes a heap snapshot there (`<n>.heapsnapshot`, n
  * counting from 1, renamed into place once whole): the main thread stops while V8 writes it.
  */
@@ -23,20 +25,19 @@ const { getHeapSpaceStatistics } = require('node:v8');
 const file = process.env.NA_SOAK_LOOP_REPORT;
 const period = Number(process.env.NA_SOAK_LOOP_PERIOD_MS || 60000);
 if (file) {
-  const threadCpuMs = process.threadCpuUsage
-    ? () => { const u = process.threadCpuUsage(); return (u.user + u.system) / 1000; }
-    : () => Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]) / 1e6;
+  // The thread's time on a core and in the run queue, ms.
+  const schedstat = () => readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ').slice(0, 2).map((ns) => Number(ns) / 1e6);
   // Lateness in ns; a histogram records only whole numbers of at least 1.
   const h = createHistogram();
-  let lastAt = performance.now(), lastCpu = threadCpuMs();
-  let maxMs = 0, maxOnCpuMs = 0, taskMaxMs = 0;
+  let lastAt = performance.now(), [lastCpu, lastWait] = schedstat();
+  let maxMs = 0, maxOnCpuMs = 0, maxRunQueueMs = 0, taskMaxMs = 0;
   setInterval(() => {
-    const at = performance.now(), cpu = threadCpuMs();
+    const at = performance.now(), [cpu, wait] = schedstat();
     const lateMs = Math.max(0, at - lastAt - ${LOOP_RESOLUTION_MS}), onCpuMs = cpu - lastCpu;
     h.record(Math.max(1, Math.round(lateMs * 1e6)));
-    if (lateMs > maxMs) { maxMs = lateMs; maxOnCpuMs = onCpuMs; }
+    if (lateMs > maxMs) { maxMs = lateMs; maxOnCpuMs = onCpuMs; maxRunQueueMs = wait - lastWait; }
     if (onCpuMs > taskMaxMs) taskMaxMs = onCpuMs;
-    lastAt = at; lastCpu = cpu;
+    lastAt = at; lastCpu = cpu; lastWait = wait;
   }, ${LOOP_RESOLUTION_MS}).unref();
   let gcMaxMs = 0, gcCount = 0, gcTotalMs = 0;
   new PerformanceObserver((list) => {
@@ -48,8 +49,8 @@ if (file) {
     const { external, arrayBuffers } = process.memoryUsage();
     const ms = (ns) => (h.count ? ns / 1e6 : 0);
     appendFileSync(file, JSON.stringify({ at: Date.now(), p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)),
-      maxMs, maxOnCpuMs, taskMaxMs, gcMaxMs, gcCount, gcTotalMs, spaces, external, arrayBuffers }) + '\\n');
-    h.reset(); maxMs = 0; maxOnCpuMs = 0; taskMaxMs = 0; gcMaxMs = 0; gcCount = 0; gcTotalMs = 0;
+      maxMs, maxOnCpuMs, maxRunQueueMs, taskMaxMs, gcMaxMs, gcCount, gcTotalMs, spaces, external, arrayBuffers }) + '\\n');
+    h.reset(); maxMs = 0; maxOnCpuMs = 0; maxRunQueueMs = 0; taskMaxMs = 0; gcMaxMs = 0; gcCount = 0; gcTotalMs = 0;
   }, period).unref();
 }
 const heapDir = process.env.NA_SOAK_HEAP_DIR;
@@ -68,8 +69,10 @@ export interface LoopReport {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
-  /** The main thread's CPU in the gap that was the period's longest delay: the rest of it waited (for a core, or in a blocking call). */
+  /** The main thread's CPU in the gap that was the period's longest delay. */
   maxOnCpuMs: number;
+  /** The main thread's wait in the run queue (for a core) in that same gap; the rest it slept. */
+  maxRunQueueMs: number;
   /** The most CPU the main thread ran between two ticks in the period: its longest task. */
   taskMaxMs: number;
   gcMaxMs: number;

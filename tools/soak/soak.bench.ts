@@ -233,6 +233,7 @@ async function minuteRecord(
       p99: round(loop.length ? Math.max(...loop.map((l) => l.p99Ms)) : undefined),
       max: round(longest?.maxMs),
       maxOnCpu: round(longest?.maxOnCpuMs),
+      maxInRunQueue: round(longest?.maxRunQueueMs),
       longestTask: round(loop.length ? Math.max(...loop.map((l) => l.taskMaxMs)) : undefined),
     },
     gcMaxPauseMs: round(loop.length ? Math.max(...loop.map((l) => l.gcMaxMs)) : undefined),
