@@ -51,13 +51,16 @@ describe('the soak preload', () => {
     // Each stall starts at 100 ms. `spin` runs until the thread has had 200 ms of CPU (so however
     // busy the machine, the gap holds that much); `crowded` does the same on one CPU that a
     // spinning worker thread shares, so the gap also holds the wait for that CPU (the scheduler
-    // shares it about evenly); `sleep` blocks for 200 ms.
+    // shares it about evenly), starting 100 ms after the worker runs; `sleep` blocks for 200 ms.
     const threadMs =
       "() => Number(require('fs').readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]) / 1e6";
     const spin = `setTimeout(() => { const ms = ${threadMs}; const t = ms(); while (ms() - t < 200); }, 100);`;
     const stalls = {
       spin,
-      crowded: `new (require('worker_threads').Worker)('for (;;);', { eval: true }).unref(); ${spin}`,
+      // The stall starts once the worker runs, and the process outlives it by a second.
+      crowded:
+        "const w = new (require('worker_threads').Worker)(\"require('worker_threads').parentPort.postMessage(0); for (;;);\", { eval: true });" +
+        `w.unref(); w.once('message', () => { ${spin} setTimeout(() => {}, 1000); });`,
       sleep: 'setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200), 100);',
     };
     const longest = (stall: keyof typeof stalls) =>
