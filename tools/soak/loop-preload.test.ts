@@ -70,10 +70,14 @@ describe('the soak preload', () => {
         [],
         stall === 'crowded' ? '0' : undefined,
       ).reduce((a, l) => (a.maxMs >= l.maxMs ? a : l));
+    const startedAt = Date.now();
     const onCpu = longest('spin');
     expect(onCpu.maxMs).toBeGreaterThanOrEqual(170);
     expect(onCpu.maxOnCpuMs).toBeGreaterThanOrEqual(200);
     expect(onCpu.taskMaxMs).toBeGreaterThanOrEqual(200);
+    // The gap ended after the stall's 200 ms, within the run's own wall-clock span.
+    expect(onCpu.maxAt).toBeGreaterThan(startedAt + 200);
+    expect(onCpu.maxAt).toBeLessThan(Date.now());
     const crowded = longest('crowded');
     expect(crowded.maxOnCpuMs).toBeGreaterThanOrEqual(200);
     expect(crowded.maxRunQueueMs).toBeGreaterThanOrEqual(100);

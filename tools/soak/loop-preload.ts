@@ -30,12 +30,12 @@ if (file) {
   // Lateness in ns; a histogram records only whole numbers of at least 1.
   const h = createHistogram();
   let lastAt = performance.now(), [lastCpu, lastWait] = schedstat();
-  let maxMs = 0, maxOnCpuMs = 0, maxRunQueueMs = 0, taskMaxMs = 0;
+  let maxMs = 0, maxAt = 0, maxOnCpuMs = 0, maxRunQueueMs = 0, taskMaxMs = 0;
   setInterval(() => {
     const at = performance.now(), [cpu, wait] = schedstat();
     const lateMs = Math.max(0, at - lastAt - ${LOOP_RESOLUTION_MS}), onCpuMs = cpu - lastCpu;
     h.record(Math.max(1, Math.round(lateMs * 1e6)));
-    if (lateMs > maxMs) { maxMs = lateMs; maxOnCpuMs = onCpuMs; maxRunQueueMs = wait - lastWait; }
+    if (lateMs > maxMs) { maxMs = lateMs; maxAt = performance.timeOrigin + at; maxOnCpuMs = onCpuMs; maxRunQueueMs = wait - lastWait; }
     if (onCpuMs > taskMaxMs) taskMaxMs = onCpuMs;
     lastAt = at; lastCpu = cpu; lastWait = wait;
   }, ${LOOP_RESOLUTION_MS}).unref();
@@ -49,8 +49,8 @@ if (file) {
     const { external, arrayBuffers } = process.memoryUsage();
     const ms = (ns) => (h.count ? ns / 1e6 : 0);
     appendFileSync(file, JSON.stringify({ at: Date.now(), p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)),
-      maxMs, maxOnCpuMs, maxRunQueueMs, taskMaxMs, gcMaxMs, gcCount, gcTotalMs, spaces, external, arrayBuffers }) + '\\n');
-    h.reset(); maxMs = 0; maxOnCpuMs = 0; maxRunQueueMs = 0; taskMaxMs = 0; gcMaxMs = 0; gcCount = 0; gcTotalMs = 0;
+      maxMs, maxAt, maxOnCpuMs, maxRunQueueMs, taskMaxMs, gcMaxMs, gcCount, gcTotalMs, spaces, external, arrayBuffers }) + '\\n');
+    h.reset(); maxMs = 0; maxAt = 0; maxOnCpuMs = 0; maxRunQueueMs = 0; taskMaxMs = 0; gcMaxMs = 0; gcCount = 0; gcTotalMs = 0;
   }, period).unref();
 }
 const heapDir = process.env.NA_SOAK_HEAP_DIR;
@@ -69,6 +69,8 @@ export interface LoopReport {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** When the longest delay's gap ended (epoch ms), to set it beside the machine's and the server's logs. */
+  maxAt: number;
   /** The main thread's CPU in the gap that was the period's longest delay. */
   maxOnCpuMs: number;
   /** The main thread's wait in the run queue (for a core) in that same gap; the rest it slept. */

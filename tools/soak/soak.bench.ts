@@ -234,6 +234,7 @@ async function minuteRecord(
       max: round(longest?.maxMs),
       maxOnCpu: round(longest?.maxOnCpuMs),
       maxInRunQueue: round(longest?.maxRunQueueMs),
+      maxAt: longest?.maxAt ? new Date(Math.round(longest.maxAt)).toISOString() : undefined,
       longestTask: round(loop.length ? Math.max(...loop.map((l) => l.taskMaxMs)) : undefined),
     },
     gcMaxPauseMs: round(loop.length ? Math.max(...loop.map((l) => l.gcMaxMs)) : undefined),
