@@ -11,7 +11,7 @@
  * stall shows from about 20 ms on. The parts say what a long delay was: the main thread's own
  * work (a task that long), the wait for a core on a busy machine, and what is left of it, the
  * thread asleep in a blocking call (a page fault that reads the disk, a lock, a synchronous
- * syscall).
+ * syscall) or the whole machine paused (a VM stopped by its host).
  * Its own cost: 50 timer wake-ups a second, each reading the thread's schedstat once.
  * With NA_SOAK_HEAP_DIR set, each SIGUSR2 writes a heap snapshot there (`<n>.heapsnapshot`, n
  * counting from 1, renamed into place once whole): the main thread stops while V8 writes it.
@@ -73,7 +73,7 @@ export interface LoopReport {
   maxAt: number;
   /** The main thread's CPU in the gap that was the period's longest delay. */
   maxOnCpuMs: number;
-  /** The main thread's wait in the run queue (for a core) in that same gap; the rest it slept. */
+  /** The main thread's wait in the run queue (for a core) in that same gap; the rest it slept, or the machine was paused. */
   maxRunQueueMs: number;
   /** The most CPU the main thread ran between two ticks in the period: its longest task. */
   taskMaxMs: number;
