@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { profileWindow } from '../../apps/kube-proxy/bench/loop-profile';
 import { LOOP_PRELOAD, type LoopReport } from './loop-preload';
 
 const dir = mkdtempSync(join(tmpdir(), 'na-soak-preload-'));
@@ -12,14 +13,26 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  * Runs `script` with the preload reporting every 300 ms to `<name>.jsonl`, on the CPUs `cpus`
  * (taskset's list) if given; returns the lines.
  */
-function reportOf(name: string, script: string, nodeArgs: string[] = [], cpus?: string): LoopReport[] {
+function reportOf(
+  name: string,
+  script: string,
+  nodeArgs: string[] = [],
+  cpus?: string,
+  env: Record<string, string> = {},
+): LoopReport[] {
   const preload = join(dir, 'preload.cjs');
   const report = join(dir, `${name}.jsonl`);
   writeFileSync(preload, LOOP_PRELOAD);
   const node = [process.execPath, ...nodeArgs, '--require', preload, '-e', script];
   const [command, ...args] = cpus ? ['taskset', '-c', cpus, ...node] : node;
   const run = spawnSync(command as string, args, {
-    env: { ...process.env, NODE_OPTIONS: '', NA_SOAK_LOOP_REPORT: report, NA_SOAK_LOOP_PERIOD_MS: '300' },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      NA_SOAK_LOOP_REPORT: report,
+      NA_SOAK_LOOP_PERIOD_MS: '300',
+      ...env,
+    },
     timeout: 60_000,
   });
   expect(run.status).toBe(0);
@@ -87,6 +100,33 @@ describe('the soak preload', () => {
     expect(asleep.maxOnCpuMs).toBeLessThan(100);
     expect(asleep.maxRunQueueMs).toBeLessThan(100);
     expect(asleep.taskMaxMs).toBeLessThan(100);
+  });
+
+  it("with a profile directory, keeps the CPU profile of a period with a long task only, and the stall's gap names the function that ran", () => {
+    const profiles = mkdtempSync(join(dir, 'profiles-'));
+    // A 200 ms stall in a named function at 100 ms, then a second of quiet periods.
+    const script =
+      'function spinTwoHundredMs() { const t = Date.now(); while (Date.now() - t < 200); }' +
+      'setTimeout(spinTwoHundredMs, 100); setTimeout(() => {}, 1300);';
+    const lines = reportOf('profiled', script, [], undefined, {
+      NA_SOAK_CPU_PROFILE_DIR: profiles,
+      NA_SOAK_CPU_PROFILE_OVER_MS: '100',
+    });
+    const kept = lines.filter((l) => l.profile);
+    expect(kept).toHaveLength(1);
+    expect(lines.filter((l) => !l.profile).length).toBeGreaterThanOrEqual(2);
+    const line = kept[0]!;
+    expect(line.maxMs).toBeGreaterThanOrEqual(150);
+    const profile = JSON.parse(readFileSync(line.profile!, 'utf8'));
+    // The gap with the most CPU is the stall's, however busy the machine; the longest delay's gap
+    // spans that delay and the timer's own 20 ms.
+    const [from, to] = line.taskGapMonotonicMs!;
+    expect(to - from).toBeGreaterThanOrEqual(200);
+    const stall = profileWindow(profile, from, to);
+    expect(stall.ms).toBeGreaterThanOrEqual(100);
+    expect(stall.onStack[0]?.fn).toMatch(/^spinTwoHundredMs /);
+    const [maxFrom, maxTo] = line.maxGapMonotonicMs!;
+    expect(maxTo - maxFrom).toBeCloseTo(line.maxMs + 20, 0);
   });
 
   it('does nothing without a report file', () => {

@@ -15,6 +15,12 @@
  * Its own cost: 50 timer wake-ups a second, each reading the thread's schedstat once.
  * With NA_SOAK_HEAP_DIR set, each SIGUSR2 writes a heap snapshot there (`<n>.heapsnapshot`, n
  * counting from 1, renamed into place once whole): the main thread stops while V8 writes it.
+ * With NA_SOAK_CPU_PROFILE_DIR set, V8's sampling profiler runs through the period (a sample
+ * each millisecond), and a period whose longest delay or task reached NA_SOAK_CPU_PROFILE_OVER_MS
+ * (50) leaves its profile there (`<n>.cpuprofile`, its path in the line), with the two gaps on
+ * CLOCK_MONOTONIC, the profile's clock, so a stall's functions can be named. The profiler costs
+ * the agent CPU of its own, and stopping it each period holds the main thread (~90 ms in
+ * kube-proxy, left out of the delays): a run with it names what was slow, not what the agent pays.
  */
 export const LOOP_RESOLUTION_MS = 20;
 
@@ -24,19 +30,45 @@ const { appendFileSync, readFileSync } = require('node:fs');
 const { getHeapSpaceStatistics } = require('node:v8');
 const file = process.env.NA_SOAK_LOOP_REPORT;
 const period = Number(process.env.NA_SOAK_LOOP_PERIOD_MS || 60000);
+const profileDir = process.env.NA_SOAK_CPU_PROFILE_DIR;
+const profileOverMs = Number(process.env.NA_SOAK_CPU_PROFILE_OVER_MS || 50);
+// Stops the period's profile, keeps it as a file if asked, starts the next; calls back with the path kept.
+let cpuProfile;
+if (file && profileDir) {
+  const { writeFileSync, renameSync } = require('node:fs');
+  const session = new (require('node:inspector').Session)();
+  session.connect();
+  session.post('Profiler.enable');
+  session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  session.post('Profiler.start');
+  let kept = 0;
+  cpuProfile = (keep, done) => session.post('Profiler.stop', (error, result) => {
+    let path;
+    if (!error && keep) {
+      path = require('node:path').join(profileDir, String(++kept) + '.cpuprofile');
+      writeFileSync(path + '.part', JSON.stringify(result.profile));
+      renameSync(path + '.part', path);
+    }
+    session.post('Profiler.start');
+    done(path);
+  });
+}
 if (file) {
+  // performance.now() plus this is CLOCK_MONOTONIC in ms (both are libuv's hrtime).
+  const monotonicOffset = Number(process.hrtime.bigint()) / 1e6 - performance.now();
   // The thread's time on a core and in the run queue, ms.
   const schedstat = () => readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ').slice(0, 2).map((ns) => Number(ns) / 1e6);
   // Lateness in ns; a histogram records only whole numbers of at least 1.
   const h = createHistogram();
   let lastAt = performance.now(), [lastCpu, lastWait] = schedstat();
-  let maxMs = 0, maxAt = 0, maxOnCpuMs = 0, maxRunQueueMs = 0, taskMaxMs = 0;
+  let maxMs = 0, maxAt = 0, maxOnCpuMs = 0, maxRunQueueMs = 0, taskMaxMs = 0, maxGap = [0, 0], taskGap = [0, 0];
   setInterval(() => {
     const at = performance.now(), [cpu, wait] = schedstat();
     const lateMs = Math.max(0, at - lastAt - ${LOOP_RESOLUTION_MS}), onCpuMs = cpu - lastCpu;
+    const gap = [lastAt + monotonicOffset, at + monotonicOffset];
     h.record(Math.max(1, Math.round(lateMs * 1e6)));
-    if (lateMs > maxMs) { maxMs = lateMs; maxAt = performance.timeOrigin + at; maxOnCpuMs = onCpuMs; maxRunQueueMs = wait - lastWait; }
-    if (onCpuMs > taskMaxMs) taskMaxMs = onCpuMs;
+    if (lateMs > maxMs) { maxMs = lateMs; maxAt = performance.timeOrigin + at; maxOnCpuMs = onCpuMs; maxRunQueueMs = wait - lastWait; maxGap = gap; }
+    if (onCpuMs > taskMaxMs) { taskMaxMs = onCpuMs; taskGap = gap; }
     lastAt = at; lastCpu = cpu; lastWait = wait;
   }, ${LOOP_RESOLUTION_MS}).unref();
   let gcMaxMs = 0, gcCount = 0, gcTotalMs = 0;
@@ -48,8 +80,19 @@ if (file) {
     for (const sp of getHeapSpaceStatistics()) spaces[sp.space_name] = [sp.space_size, sp.space_used_size];
     const { external, arrayBuffers } = process.memoryUsage();
     const ms = (ns) => (h.count ? ns / 1e6 : 0);
-    appendFileSync(file, JSON.stringify({ at: Date.now(), p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)),
-      maxMs, maxAt, maxOnCpuMs, maxRunQueueMs, taskMaxMs, gcMaxMs, gcCount, gcTotalMs, spaces, external, arrayBuffers }) + '\\n');
+    const line = { at: Date.now(), p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)),
+      maxMs, maxAt, maxOnCpuMs, maxRunQueueMs, taskMaxMs, gcMaxMs, gcCount, gcTotalMs, spaces, external, arrayBuffers };
+    const append = () => appendFileSync(file, JSON.stringify(line) + '\\n');
+    const gaps = { maxGapMonotonicMs: maxGap, taskGapMonotonicMs: taskGap };
+    if (cpuProfile)
+      cpuProfile(maxMs >= profileOverMs || taskMaxMs >= profileOverMs, (path) => {
+        if (path) Object.assign(line, { profile: path }, gaps);
+        append();
+        // Stopping the profiler holds the main thread ~90 ms (kube-proxy's): the preload's own
+        // stall, so the next tick's gap starts after it.
+        lastAt = performance.now(); [lastCpu, lastWait] = schedstat();
+      });
+    else append();
     h.reset(); maxMs = 0; maxAt = 0; maxOnCpuMs = 0; maxRunQueueMs = 0; taskMaxMs = 0; gcMaxMs = 0; gcCount = 0; gcTotalMs = 0;
   }, period).unref();
 }
@@ -78,6 +121,12 @@ export interface LoopReport {
   /** The most CPU the main thread ran between two ticks in the period: its longest task. */
   taskMaxMs: number;
   gcMaxMs: number;
+  /** With NA_SOAK_CPU_PROFILE_DIR, in a period whose longest delay or task reached the threshold: the period's CPU profile. */
+  profile?: string;
+  /** The longest delay's gap, [start, end] on CLOCK_MONOTONIC in ms (the profile's clock), where there is a profile. */
+  maxGapMonotonicMs?: [number, number];
+  /** The longest task's gap, the same way. */
+  taskGapMonotonicMs?: [number, number];
   gcCount: number;
   gcTotalMs: number;
   /** V8's heap spaces by name (code_space, old_space, new_space, large_object_space, …): [committed, used] bytes. */

@@ -36,6 +36,8 @@ describe("the soak's command line", () => {
         '4',
         '--heap-snapshots',
         '10,30',
+        '--cpu-profile-over',
+        '40',
       ]),
     ).toEqual({
       minutes: 30,
@@ -44,6 +46,7 @@ describe("the soak's command line", () => {
       probePeriodSeconds: 30,
       podChurnPeriodSeconds: 4,
       heapSnapshots: [10, 30],
+      cpuProfileOverMs: 40,
     });
   });
 
@@ -58,6 +61,10 @@ describe("the soak's command line", () => {
     expect(refused(['--minutes', '20', '--heap-snapshots', '30'])).toMatch(
       /^--heap-snapshots 30: .* 1 and 20/,
     );
+    expect(refused(['--cpu-profile-over', '0'])).toBe(
+      '--cpu-profile-over 0: a whole number of milliseconds, at least 1',
+    );
+    expect(refused(['--cpu-profile-over', 'fast'])).toMatch(/^--cpu-profile-over fast: /);
   });
 
   it('refuses an unknown flag by name, as its own error', () => {

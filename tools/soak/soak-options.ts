@@ -1,9 +1,10 @@
 /**
  * The soak's command line: `[--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots
- * M,M…] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`, each value checked here
+ * M,M…] [--cpu-profile-over MS] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`, each value checked here
  * so a bad one is refused by its flag before anything starts.
  */
 import { parseArgs } from 'node:util';
+import { parseProfileThreshold } from './cpu-profiles';
 import { parseSnapshotMinutes } from './heap-snapshots';
 
 /** A bad command line: the flag and the value. */
@@ -19,6 +20,8 @@ export interface SoakOptions {
   agents: Agent[];
   /** Minutes at which each agent's V8 heap is written (--heap-snapshots). */
   heapSnapshots?: number[];
+  /** Profile each agent; keep the periods whose longest delay or task reached this many ms (--cpu-profile-over). */
+  cpuProfileOverMs?: number;
   journalledExt4: boolean;
   /** The kubelet's pods' exec readiness probe period (10 s, as upstream's comparison shape). */
   probePeriodSeconds: number;
@@ -49,6 +52,12 @@ export function parseSoakOptions(args: string[]): SoakOptions {
     probePeriodSeconds,
     podChurnPeriodSeconds,
   };
+  const over = values['cpu-profile-over'];
+  if (over !== undefined) {
+    options.cpuProfileOverMs = parseProfileThreshold(over);
+    if (options.cpuProfileOverMs === undefined)
+      throw new SoakArgumentError(`--cpu-profile-over ${over}: a whole number of milliseconds, at least 1`);
+  }
   const asked = values['heap-snapshots'];
   if (asked === undefined) return options;
   const heapSnapshots = parseSnapshotMinutes(asked, minutes);
@@ -76,6 +85,7 @@ function parseFlags(args: string[]) {
         minutes: { type: 'string', default: '60' },
         agent: { type: 'string', default: 'both' },
         'heap-snapshots': { type: 'string' },
+        'cpu-profile-over': { type: 'string' },
         'journalled-ext4': { type: 'boolean', default: false },
         'probe-period': { type: 'string', default: '10' },
         'pod-churn-period': { type: 'string', default: '2' },

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots M,M…] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`: both agents' single
+ * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`: both agents' single
  * executables as the units in deploy/systemd start them (their Environment= and LimitNOFILE, read
  * from the unit files: unit-start.ts), each in a memory cgroup of its own,
  * against an API server over HTTPS in a process of its own (api-server-process.ts), for N
@@ -29,8 +29,10 @@
  * (MemoryCgroup.reclaim), and the memory before and after is reported: what of the working set is
  * cache the kernel takes back under pressure (page cache, dentries of removed files), and what it
  * cannot (anon). --heap-snapshots: each agent's V8 heap at those minutes, and what grew between
- * the first and the last (heap-snapshots.ts). --journalled-ext4: every directory the run makes on a new
- * ext4 with a journal, in a mount namespace of the bench's own (journalled-ext4.ts).
+ * the first and the last (heap-snapshots.ts). --cpu-profile-over MS: what each agent's main
+ * thread ran in each minute's longest delay and task, from V8's sampling profiler
+ * (cpu-profiles.ts). --journalled-ext4: every directory the run makes on a new ext4 with a
+ * journal, in a mount namespace of the bench's own (journalled-ext4.ts).
  *
  * NA_SOAK_KUBELET_BINARY / NA_SOAK_KUBE_PROXY_BINARY measure those executables instead of
  * building them (tools/sea). Needs root.
@@ -50,6 +52,7 @@ import {
   startKubelet,
   stopKubelet,
 } from '../../apps/kubelet/bench/kubelet-process';
+import { CpuProfiles } from './cpu-profiles';
 import { fileSystemNote } from './file-system-note';
 import type { HeapGrowth } from './heap-census';
 import { HeapSnapshots } from './heap-snapshots';
@@ -121,6 +124,8 @@ interface Subject {
   /** --heap-snapshots: the agent's snapshots, and what grew from the first to the last. */
   heap?: HeapSnapshots;
   heapGrowth?: HeapGrowth;
+  /** --cpu-profile-over: the agent's kept CPU profiles. */
+  profiles?: CpuProfiles;
   /** The cgroup's memory just before and after the kernel reclaimed what it could, at the end. */
   reclaimed?: { before: cgroupMemory.CgroupMemorySummary; after: cgroupMemory.CgroupMemorySummary };
 }
@@ -223,6 +228,7 @@ async function minuteRecord(
     pids: [],
   });
   const loop = s.loop.take();
+  const profiled = s.profiles?.take(loop, minute);
   const longest = loop.reduce<LoopReport | undefined>((a, l) => (a && a.maxMs >= l.maxMs ? a : l), undefined);
   const record: Record<string, unknown> = {
     minute,
@@ -236,6 +242,7 @@ async function minuteRecord(
       maxInRunQueue: round(longest?.maxRunQueueMs),
       maxAt: longest?.maxAt ? new Date(Math.round(longest.maxAt)).toISOString() : undefined,
       longestTask: round(loop.length ? Math.max(...loop.map((l) => l.taskMaxMs)) : undefined),
+      ...(profiled && { profiled }),
     },
     gcMaxPauseMs: round(loop.length ? Math.max(...loop.map((l) => l.gcMaxMs)) : undefined),
     v8: v8Heap(loop.at(-1)),
@@ -401,12 +408,23 @@ function plot(s: Subject, restarts: number[]): string {
 }
 
 async function main(): Promise<void> {
-  const { minutes, agents, heapSnapshots, journalledExt4, probePeriodSeconds, podChurnPeriodSeconds } =
-    parseSoakOptions(process.argv.slice(2));
+  const {
+    minutes,
+    agents,
+    heapSnapshots,
+    cpuProfileOverMs,
+    journalledExt4,
+    probePeriodSeconds,
+    podChurnPeriodSeconds,
+  } = parseSoakOptions(process.argv.slice(2));
   const shape = soakShape(probePeriodSeconds, podChurnPeriodSeconds);
   if (heapSnapshots)
     notes.push(
       `heap snapshots at minutes ${heapSnapshots.join(', ')}: each stops the agent for a second or more and leaves memory behind, so the minutes after it are not a plain run's, and the leak check is reported but not judged`,
+    );
+  if (cpuProfileOverMs)
+    notes.push(
+      `--cpu-profile-over ${cpuProfileOverMs}: V8's sampling profiler ran in each agent (a sample each millisecond), so the CPU figures are not a plain run's; a minute's loopDelayMs.profiled names what ran in its longest delay and task`,
     );
   if (process.getuid?.() !== 0)
     throw new Error('the soak bench needs root (containerd, network namespaces, cgroups)');
@@ -482,6 +500,9 @@ async function main(): Promise<void> {
       const unit = unitStart(repoRoot, 'kubelet');
       notes.push(startNote('kubelet', unit), `the kubelet's directories: ${fileSystemNote(dir)}`);
       const heap = heapSnapshots && new HeapSnapshots(join(dir, 'heap-kubelet'), 'kubelet');
+      const profiles = cpuProfileOverMs
+        ? new CpuProfiles(join(dir, 'cpu-kubelet'), 'kubelet', cpuProfileOverMs, results)
+        : undefined;
       let kubelet: Kubelet | undefined;
       cleanup.unshift(async () => {
         await stopKubelet(kubelet);
@@ -497,6 +518,7 @@ async function main(): Promise<void> {
           NODE_OPTIONS: `${unit.nodeOptions} --require ${preload}`.trim(),
           ...loopEnv(loop.path),
           ...heap?.env(),
+          ...profiles?.env(),
         },
         wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
@@ -510,6 +532,7 @@ async function main(): Promise<void> {
         pid: kubelet.child.pid as number,
         cgroup,
         ...(heap ? { heap } : {}),
+        ...(profiles ? { profiles } : {}),
         loop,
         samples: [],
         cpuAt: 0,
@@ -528,6 +551,9 @@ async function main(): Promise<void> {
       const unit = unitStart(repoRoot, 'kube-proxy');
       notes.push(startNote('kube-proxy', unit));
       const heap = heapSnapshots && new HeapSnapshots(join(dir, 'heap-kube-proxy'), 'kube-proxy');
+      const profiles = cpuProfileOverMs
+        ? new CpuProfiles(join(dir, 'cpu-kube-proxy'), 'kube-proxy', cpuProfileOverMs, results)
+        : undefined;
       let daemon: Daemon | undefined;
       cleanup.unshift(async () => {
         await daemon?.stop(5000);
@@ -540,7 +566,7 @@ async function main(): Promise<void> {
         dir: kpDir,
         kubeconfig: join(dir, 'kube-proxy.kubeconfig'),
         nodeOptions: `${unit.nodeOptions} --require ${preload}`.trim(),
-        env: { ...unit.env, ...loopEnv(loop.path), ...heap?.env() },
+        env: { ...unit.env, ...loopEnv(loop.path), ...heap?.env(), ...profiles?.env() },
         wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
       probe = await ScaleProbe.start(ns, API_PORT, METRICS_PORT);
@@ -554,6 +580,7 @@ async function main(): Promise<void> {
         pid: daemon.pid,
         cgroup,
         ...(heap ? { heap } : {}),
+        ...(profiles ? { profiles } : {}),
         loop,
         samples: [],
         cpuAt: 0,

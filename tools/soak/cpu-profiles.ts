@@ -1,0 +1,91 @@
+/**
+ * `--cpu-profile-over <ms>`: V8's sampling profiler runs in each agent through the soak (the
+ * preload's, loop-preload.ts), and a 10 s period whose longest event-loop delay or main-thread
+ * task reached <ms> keeps its profile. Each minute, what the main thread ran in the gaps of the
+ * minute's longest delay and longest task is read from their periods' profiles, which move to
+ * bench-results/ as soak-<agent>-minute-<m>-<epoch ms>.cpuprofile (for DevTools); the others are
+ * deleted at once, as their pages are charged to the agent's cgroup. The profiler costs the agent CPU of its
+ * own, so a profiled run names what was slow; its CPU figures are not a plain run's.
+ */
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { profileWindow } from '../../apps/kube-proxy/bench/loop-profile';
+import type { LoopReport } from './loop-preload';
+
+/** What the main thread ran in one gap between two ticks of the preload's timer. */
+export interface GapProfile {
+  /** The main thread's time in the profile's samples inside the gap, ms. */
+  onCpuMs: number;
+  /** Functions by time on the stack, the callers that own the gap first (ms). */
+  onStack: { fn: string; ms: number }[];
+  /** Functions by self time (ms). */
+  self: { fn: string; ms: number }[];
+}
+
+export interface MinuteProfile {
+  /** What ran in the gap of the minute's longest delay, and its profile in bench-results/. */
+  delay?: GapProfile & { file: string };
+  /** What ran in the gap of the minute's longest task (the most CPU between two ticks), the same way. */
+  task?: GapProfile & { file: string };
+}
+
+/** `--cpu-profile-over 40` → 40: a whole number of milliseconds, at least 1; undefined for anything else. */
+export function parseProfileThreshold(value: string): number | undefined {
+  const ms = Number(value);
+  return Number.isInteger(ms) && ms >= 1 ? ms : undefined;
+}
+
+export class CpuProfiles {
+  constructor(
+    private readonly dir: string,
+    private readonly agent: string,
+    private readonly overMs: number,
+    /** Where the kept profiles go (bench-results/). */
+    private readonly results: string,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** The preload's settings for this agent. */
+  env(): Record<string, string> {
+    return { NA_SOAK_CPU_PROFILE_DIR: this.dir, NA_SOAK_CPU_PROFILE_OVER_MS: String(this.overMs) };
+  }
+
+  /**
+   * The minute's lines: what ran in the gaps of its longest delay and its longest task, where
+   * their periods kept a profile, those profiles moved to the results; every other one deleted.
+   */
+  take(lines: LoopReport[], minute: number): MinuteProfile | undefined {
+    const longest = (by: (l: LoopReport) => number) =>
+      lines.reduce<LoopReport | undefined>((a, l) => (a && by(a) >= by(l) ? a : l), undefined);
+    const delay = this.gap(
+      longest((l) => l.maxMs),
+      'maxGapMonotonicMs',
+      minute,
+    );
+    const task = this.gap(
+      longest((l) => l.taskMaxMs),
+      'taskGapMonotonicMs',
+      minute,
+    );
+    for (const l of lines) if (l.profile) rmSync(l.profile, { force: true });
+    return delay || task ? { ...(delay && { delay }), ...(task && { task }) } : undefined;
+  }
+
+  private gap(
+    line: LoopReport | undefined,
+    which: 'maxGapMonotonicMs' | 'taskGapMonotonicMs',
+    minute: number,
+  ): (GapProfile & { file: string }) | undefined {
+    const window = line?.[which];
+    if (!line?.profile || !window) return undefined;
+    const file = `soak-${this.agent}-minute-${minute}-${line.at}.cpuprofile`;
+    copyFileSync(line.profile, join(this.results, file));
+    const profile = JSON.parse(readFileSync(line.profile, 'utf8'));
+    return { file, ...gapProfile(profileWindow(profile, window[0], window[1])) };
+  }
+}
+
+function gapProfile(w: ReturnType<typeof profileWindow>): GapProfile {
+  return { onCpuMs: w.ms, onStack: w.onStack.slice(0, 8), self: w.self.slice(0, 5) };
+}
