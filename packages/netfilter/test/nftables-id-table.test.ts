@@ -132,6 +132,72 @@ describe('IdTable (issue #54)', () => {
     expect(listed(table).at(-1)).toBe(`${id(7)}=again`);
   });
 
+  it('holds what a Map would across many ids, whose deletes close the gaps in long runs of the index', () => {
+    const id = fc.integer({ min: 0, max: 299 }).map((i) => `10.0.${i >> 4}.${i & 15} . tcp . 80`);
+    const churn = fc.array(fc.tuple(fc.constantFrom('set', 'set', 'delete', 'getOrAdd'), id), {
+      minLength: 100,
+      maxLength: 900,
+    });
+    fc.assert(
+      fc.property(churn, (ops) => {
+        const map = new Map<string, string>();
+        const table = new IdTable<string>();
+        ops.forEach(([kind, key], n) => {
+          if (kind === 'set') both(map, table, (m) => m.set(key, `v${n}`));
+          else if (kind === 'getOrAdd') {
+            const held = map.get(key);
+            if (held === undefined) map.set(key, `v${n}`);
+            expect(table.getOrAdd(key, `v${n}`)).toBe(held);
+          } else expect(table.delete(key)).toBe(map.delete(key));
+        });
+        expect(listed(table)).toEqual(listed(map));
+        for (let i = 0; i < 300; i += 7) {
+          const key = `10.0.${i >> 4}.${i & 15} . tcp . 80`;
+          expect(table.get(key)).toBe(map.get(key));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('does not rebuild its index under steady churn: a delete and an add of a new id, many times the table’s size over', () => {
+    const id = (i: number) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255} . tcp . 80`;
+    const table = new IdTable<string>();
+    const map = new Map<string, string>();
+    for (let i = 0; i < 5_000; i++) both(map, table, (m) => m.set(id(i), `v${i}`));
+    const proto = IdTable.prototype as unknown as { rehash(): void; compact(): void };
+    const rehash = vi.spyOn(proto, 'rehash');
+    const compact = vi.spyOn(proto, 'compact');
+    // 60k changes: each one endpoint gone and a new one in its place, as the soak's churn.
+    for (let i = 5_000; i < 65_000; i++) {
+      both(map, table, (m) => m.delete(id(i - 5_000)));
+      both(map, table, (m) => m.set(id(i), `v${i}`));
+    }
+    // The positions deleted entries left are packed, each time after about as many deletes as
+    // the table holds; the index is never rebuilt, for the deletes nor for the packing.
+    expect(compact.mock.calls.length).toBeGreaterThanOrEqual(10);
+    expect(rehash).not.toHaveBeenCalled();
+    rehash.mockRestore();
+    compact.mockRestore();
+    expect(table.size).toBe(5_000);
+    expect(listed(table)).toEqual(listed(map));
+  });
+
+  it('rebuilds the index of a table that shrank to an eighth of it, smaller', () => {
+    const id = (i: number) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255} . tcp . 80`;
+    const table = new IdTable<string>();
+    const map = new Map<string, string>();
+    for (let i = 0; i < 50_000; i++) both(map, table, (m) => m.set(id(i), `v${i}`));
+    const rehash = vi.spyOn(IdTable.prototype as unknown as { rehash(): void }, 'rehash');
+    for (let i = 0; i < 49_900; i++) both(map, table, (m) => m.delete(id(i)));
+    expect(rehash).toHaveBeenCalled();
+    rehash.mockRestore();
+    expect(listed(table)).toEqual(listed(map));
+    expect(table.get(id(49_950))).toBe('v49950');
+    expect(table.getOrAdd(id(0), 'again')).toBeUndefined();
+    expect(listed(table).at(-1)).toBe(`${id(0)}=again`);
+  });
+
   it('tells apart ids whose hashes share the tag and the slot, indexed or appended', () => {
     const [a, b] = collidingIds();
     const table = new IdTable<string, string>(joined);

@@ -45,13 +45,14 @@ export type MergeAppended<V, S> = (held: V, value: V, source: S) => V;
 /** Entries per chunk: 2 slots each, a 64 KB array (below V8's large-object size). */
 const CHUNK = 4096;
 /**
- * Index slots: 0 empty, -1 a deleted entry's, else the entry's position + 1 in the low
- * POSITION_BITS and the top TAG_BITS of its id's hash above them. A probe compares the tag
+ * Index slots: 0 empty, else the entry's position + 1 in the low POSITION_BITS and the top
+ * TAG_BITS of its id's hash above them. A delete leaves no marker behind (unindex): with markers,
+ * an index under steady churn filled with them up to its half-full limit and was then rebuilt
+ * whole, at 250k endpoints a 40-60 ms task every 20-30 minutes of the soak's churn. A probe compares the tag
  * before reading the id: a full sync adds 510k ids (5,000 Services × 50 endpoints) whose probes
  * otherwise compared strings of the same length and mostly the same characters.
  */
 const EMPTY = 0;
-const DELETED = -1;
 const POSITION_BITS = 24;
 const POSITION_MASK = (1 << POSITION_BITS) - 1;
 /** 7 bits: every live slot stays a positive int32. */
@@ -92,8 +93,6 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
   /** The sources of the positions from indexedEnd on, in runs: where each run starts, and its source. */
   private runStarts: number[] = [];
   private runSources: S[] = [];
-  /** DELETED slots in the index. */
-  private deleted = 0;
 
   /**
    * `merge`: how an appended id that was held already joins its entry; by default its value
@@ -146,7 +145,7 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
 
   /** Stores a new id (not held) at the end. */
   private insert(id: string, hash: number, value: V): void {
-    if (2 * (this.live + this.deleted + 1) > this.index.length) this.rehash(this.live + 1, this.end);
+    if (2 * (this.live + 1) > this.index.length) this.rehash(this.live + 1, this.end);
     this.place(hash, this.appendEntry(id, value));
     this.indexedEnd = this.end;
     this.live++;
@@ -175,7 +174,7 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
   indexAppendedSome(count: number): boolean {
     if (this.indexedEnd === this.end) return true;
     const needed = this.live + (this.end - this.indexedEnd);
-    if (2 * (needed + this.deleted) > this.index.length) this.rehash(needed, this.indexedEnd);
+    if (2 * needed > this.index.length) this.rehash(needed, this.indexedEnd);
     const { chunks, runStarts, runSources } = this;
     const end = Math.min(this.end, this.indexedEnd + count);
     let run = 0;
@@ -217,8 +216,7 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
     const chunk = this.chunks[Math.floor(at / CHUNK)]!;
     chunk[2 * (at % CHUNK)] = undefined;
     chunk[2 * (at % CHUNK) + 1] = undefined;
-    this.index[slot] = DELETED;
-    this.deleted++;
+    this.unindex(slot);
     this.live--;
     // Mostly holes: pack the entries (their order kept) so iteration and memory follow the size.
     if (this.end >= CHUNK && 2 * this.live < this.end) this.compact();
@@ -256,7 +254,7 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
     for (;;) {
       const entry = index[slot] as number;
       if (entry === EMPTY) return -1;
-      if (entry > 0 && (entry & ~POSITION_MASK) === tag) {
+      if ((entry & ~POSITION_MASK) === tag) {
         const at = positionOf(entry);
         if (this.chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK)] === id) return slot;
       }
@@ -269,9 +267,32 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
     const index = this.index;
     const mask = index.length - 1;
     let slot = hash & mask;
-    while ((index[slot] as number) > 0) slot = (slot + 1) & mask;
-    if (index[slot] === DELETED) this.deleted--;
+    while (index[slot] !== EMPTY) slot = (slot + 1) & mask;
     index[slot] = slotValue(hash, at);
+  }
+
+  /**
+   * Empties index slot `slot` and closes the gap it leaves in its run of full slots (Knuth's
+   * deletion for linear probing, Algorithm R): each later entry of the run whose probe would now
+   * stop at the gap before reaching it moves back into the gap, which moves on to its slot. A
+   * run is short at the index's load of at most a half, so a delete hashes a few ids.
+   */
+  private unindex(slot: number): void {
+    const { index, chunks } = this;
+    const mask = index.length - 1;
+    let gap = slot;
+    index[gap] = EMPTY;
+    for (let next = (gap + 1) & mask; index[next] !== EMPTY; next = (next + 1) & mask) {
+      const entry = index[next] as number;
+      const at = positionOf(entry);
+      const home = hashOf(chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK)] as string) & mask;
+      // Its probe, from `home`, reaches it without passing the gap when `home` lies after the gap, up to `next` (cyclically).
+      const reachedWithoutGap = gap < next ? gap < home && home <= next : gap < home || home <= next;
+      if (reachedWithoutGap) continue;
+      index[gap] = entry;
+      index[next] = EMPTY;
+      gap = next;
+    }
   }
 
   /** Stores the pair at the next position; a new chunk is allocated at its full size. */
@@ -287,12 +308,11 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
     return at;
   }
 
-  /** A new index for `entries`, at most half full, without DELETED slots: the entries below `end` in it. */
+  /** A new index for `entries`, at most half full: the entries below `end` in it. */
   private rehash(entries: number, end: number): void {
     let slots = MIN_SLOTS;
     while (slots < 2 * entries) slots *= 2;
     this.index = new Int32Array(slots);
-    this.deleted = 0;
     const { chunks } = this;
     for (let at = 0; at < end; at++) {
       const id = chunks[Math.floor(at / CHUNK)]![2 * (at % CHUNK)];
@@ -300,14 +320,22 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
     }
   }
 
-  /** Moves the live entries to the front, in order, and drops the chunks left empty. */
+  /**
+   * Moves the live entries to the front, in order, and drops the chunks left empty. The index
+   * keeps its slots (an id's slot follows from its hash, not its position): each slot is only
+   * pointed at its entry's new position, so no id is hashed again (at 250k endpoints the
+   * rebuild it replaces was a 25 ms task of the soak). An index 8 times the entries or more is
+   * rebuilt smaller instead.
+   */
   private compact(): void {
     const { chunks, end } = this;
+    const moved = new Int32Array(end);
     let to = 0;
     for (let at = 0; at < end; at++) {
       const from = chunks[Math.floor(at / CHUNK)]!;
       const id = from[2 * (at % CHUNK)];
       if (id === undefined) continue;
+      moved[at] = to;
       if (to !== at) {
         const into = chunks[Math.floor(to / CHUNK)]!;
         into[2 * (to % CHUNK)] = id;
@@ -320,6 +348,15 @@ export class IdTable<V, S = undefined> implements ElementMap<V, S> {
     this.end = to;
     this.indexedEnd = to;
     chunks.length = Math.max(1, Math.ceil(to / CHUNK));
-    this.rehash(this.live, to);
+    const index = this.index;
+    // A table that shrank gets a smaller index, as a Map's does.
+    if (index.length > MIN_SLOTS && index.length >= 8 * this.live) {
+      this.rehash(this.live, to);
+      return;
+    }
+    for (let slot = 0; slot < index.length; slot++) {
+      const entry = index[slot] as number;
+      if (entry !== EMPTY) index[slot] = (entry & ~POSITION_MASK) | (moved[positionOf(entry)]! + 1);
+    }
   }
 }
