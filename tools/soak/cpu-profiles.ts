@@ -14,8 +14,12 @@ import type { LoopReport } from './loop-preload';
 
 /** What the main thread ran in one gap between two ticks of the preload's timer. */
 export interface GapProfile {
-  /** The main thread's time in the profile's samples inside the gap, ms. */
-  onCpuMs: number;
+  /**
+   * The gap's samples that were not idle, ms of wall time: V8 samples the main thread's stack
+   * whether it runs, waits for a core or is blocked in a call (a sendmsg the kernel works in), so
+   * beside the gap's CPU and run-queue wait (schedstat) this says where the thread was, not that it ran.
+   */
+  busyMs: number;
   /** Functions by time on the stack, the callers that own the gap first (ms). */
   onStack: { fn: string; ms: number }[];
   /** Functions by self time (ms). */
@@ -87,5 +91,5 @@ export class CpuProfiles {
 }
 
 function gapProfile(w: ReturnType<typeof profileWindow>): GapProfile {
-  return { onCpuMs: w.ms, onStack: w.onStack.slice(0, 8), self: w.self.slice(0, 5) };
+  return { busyMs: w.ms, onStack: w.onStack.slice(0, 8), self: w.self.slice(0, 5) };
 }
