@@ -141,7 +141,7 @@ describe('IdTable (issue #54)', () => {
     fc.assert(
       fc.property(churn, (ops) => {
         const map = new Map<string, string>();
-        const table = new IdTable<string>();
+        const table = new IdTable<string, string>();
         ops.forEach(([kind, key], n) => {
           if (kind === 'set') both(map, table, (m) => m.set(key, `v${n}`));
           else if (kind === 'getOrAdd') {
@@ -162,7 +162,7 @@ describe('IdTable (issue #54)', () => {
 
   it('does not rebuild its index under steady churn: a delete and an add of a new id, many times the table’s size over', () => {
     const id = (i: number) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255} . tcp . 80`;
-    const table = new IdTable<string>();
+    const table = new IdTable<string, string>();
     const map = new Map<string, string>();
     for (let i = 0; i < 5_000; i++) both(map, table, (m) => m.set(id(i), `v${i}`));
     const proto = IdTable.prototype as unknown as { rehash(): void; compact(): void };
@@ -185,7 +185,7 @@ describe('IdTable (issue #54)', () => {
 
   it('rebuilds the index of a table that shrank to an eighth of it, smaller', () => {
     const id = (i: number) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255} . tcp . 80`;
-    const table = new IdTable<string>();
+    const table = new IdTable<string, string>();
     const map = new Map<string, string>();
     for (let i = 0; i < 50_000; i++) both(map, table, (m) => m.set(id(i), `v${i}`));
     const rehash = vi.spyOn(IdTable.prototype as unknown as { rehash(): void }, 'rehash');
