@@ -10,7 +10,7 @@
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { profileWindow } from '../../apps/kube-proxy/bench/loop-profile';
-import type { LoopReport } from './loop-preload';
+import { type LoopReport, longestLine } from './loop-preload';
 
 /** What the main thread ran in one gap between two ticks of the preload's timer. */
 export interface GapProfile {
@@ -60,33 +60,32 @@ export class CpuProfiles {
    * their periods kept a profile, those profiles moved to the results; every other one deleted.
    */
   take(lines: LoopReport[], minute: number): MinuteProfile | undefined {
-    const longest = (by: (l: LoopReport) => number) =>
-      lines.reduce<LoopReport | undefined>((a, l) => (a && by(a) >= by(l) ? a : l), undefined);
-    const delay = this.gap(
-      longest((l) => l.maxMs),
+    // The longest delay and the longest task are often in one period: its profile is read once.
+    const read = new Map<LoopReport, { file: string; profile: Parameters<typeof profileWindow>[0] }>();
+    const gap = (line: LoopReport | undefined, which: 'maxGapMonotonicMs' | 'taskGapMonotonicMs') => {
+      const window = line?.[which];
+      if (!line?.profile || !window) return undefined;
+      let kept = read.get(line);
+      if (!kept) {
+        kept = {
+          file: `soak-${this.agent}-minute-${minute}-${line.at}.cpuprofile`,
+          profile: JSON.parse(readFileSync(line.profile, 'utf8')),
+        };
+        copyFileSync(line.profile, join(this.results, kept.file));
+        read.set(line, kept);
+      }
+      return { file: kept.file, ...gapProfile(profileWindow(kept.profile, window[0], window[1])) };
+    };
+    const delay = gap(
+      longestLine(lines, (l) => l.maxMs),
       'maxGapMonotonicMs',
-      minute,
     );
-    const task = this.gap(
-      longest((l) => l.taskMaxMs),
+    const task = gap(
+      longestLine(lines, (l) => l.taskMaxMs),
       'taskGapMonotonicMs',
-      minute,
     );
     for (const l of lines) if (l.profile) rmSync(l.profile, { force: true });
     return delay || task ? { ...(delay && { delay }), ...(task && { task }) } : undefined;
-  }
-
-  private gap(
-    line: LoopReport | undefined,
-    which: 'maxGapMonotonicMs' | 'taskGapMonotonicMs',
-    minute: number,
-  ): (GapProfile & { file: string }) | undefined {
-    const window = line?.[which];
-    if (!line?.profile || !window) return undefined;
-    const file = `soak-${this.agent}-minute-${minute}-${line.at}.cpuprofile`;
-    copyFileSync(line.profile, join(this.results, file));
-    const profile = JSON.parse(readFileSync(line.profile, 'utf8'));
-    return { file, ...gapProfile(profileWindow(profile, window[0], window[1])) };
   }
 }
 

@@ -26,7 +26,7 @@ export const LOOP_RESOLUTION_MS = 20;
 
 export const LOOP_PRELOAD = `
 const { createHistogram, performance, PerformanceObserver } = require('node:perf_hooks');
-const { appendFileSync, readFileSync } = require('node:fs');
+const { appendFileSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { getHeapSpaceStatistics } = require('node:v8');
 const file = process.env.NA_SOAK_LOOP_REPORT;
 const period = Number(process.env.NA_SOAK_LOOP_PERIOD_MS || 60000);
@@ -35,7 +35,6 @@ const profileOverMs = Number(process.env.NA_SOAK_CPU_PROFILE_OVER_MS || 50);
 // Stops the period's profile, keeps it as a file if asked, starts the next; calls back with the path kept.
 let cpuProfile;
 if (file && profileDir) {
-  const { writeFileSync, renameSync } = require('node:fs');
   const session = new (require('node:inspector').Session)();
   session.connect();
   session.post('Profiler.enable');
@@ -61,14 +60,14 @@ if (file) {
   // Lateness in ns; a histogram records only whole numbers of at least 1.
   const h = createHistogram();
   let lastAt = performance.now(), [lastCpu, lastWait] = schedstat();
-  let maxMs = 0, maxAt = 0, maxOnCpuMs = 0, maxRunQueueMs = 0, taskMaxMs = 0, maxGap = [0, 0], taskGap = [0, 0];
+  // The two gaps' bounds on performance.now(): numbers, so a tick allocates nothing in the agent.
+  let maxMs = 0, maxAt = 0, maxOnCpuMs = 0, maxRunQueueMs = 0, taskMaxMs = 0, maxFrom = 0, taskFrom = 0, taskTo = 0;
   setInterval(() => {
     const at = performance.now(), [cpu, wait] = schedstat();
     const lateMs = Math.max(0, at - lastAt - ${LOOP_RESOLUTION_MS}), onCpuMs = cpu - lastCpu;
-    const gap = [lastAt + monotonicOffset, at + monotonicOffset];
     h.record(Math.max(1, Math.round(lateMs * 1e6)));
-    if (lateMs > maxMs) { maxMs = lateMs; maxAt = performance.timeOrigin + at; maxOnCpuMs = onCpuMs; maxRunQueueMs = wait - lastWait; maxGap = gap; }
-    if (onCpuMs > taskMaxMs) { taskMaxMs = onCpuMs; taskGap = gap; }
+    if (lateMs > maxMs) { maxMs = lateMs; maxAt = at; maxFrom = lastAt; maxOnCpuMs = onCpuMs; maxRunQueueMs = wait - lastWait; }
+    if (onCpuMs > taskMaxMs) { taskMaxMs = onCpuMs; taskFrom = lastAt; taskTo = at; }
     lastAt = at; lastCpu = cpu; lastWait = wait;
   }, ${LOOP_RESOLUTION_MS}).unref();
   let gcMaxMs = 0, gcCount = 0, gcTotalMs = 0;
@@ -81,9 +80,10 @@ if (file) {
     const { external, arrayBuffers } = process.memoryUsage();
     const ms = (ns) => (h.count ? ns / 1e6 : 0);
     const line = { at: Date.now(), p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)),
-      maxMs, maxAt, maxOnCpuMs, maxRunQueueMs, taskMaxMs, gcMaxMs, gcCount, gcTotalMs, spaces, external, arrayBuffers };
+      maxMs, maxAt: maxAt && performance.timeOrigin + maxAt, maxOnCpuMs, maxRunQueueMs, taskMaxMs, gcMaxMs, gcCount, gcTotalMs, spaces, external, arrayBuffers };
     const append = () => appendFileSync(file, JSON.stringify(line) + '\\n');
-    const gaps = { maxGapMonotonicMs: maxGap, taskGapMonotonicMs: taskGap };
+    const gaps = { maxGapMonotonicMs: [maxFrom + monotonicOffset, maxAt + monotonicOffset],
+      taskGapMonotonicMs: [taskFrom + monotonicOffset, taskTo + monotonicOffset] };
     if (cpuProfile)
       cpuProfile(maxMs >= profileOverMs || taskMaxMs >= profileOverMs, (path) => {
         if (path) Object.assign(line, { profile: path }, gaps);
@@ -105,6 +105,11 @@ if (heapDir) {
   });
 }
 `;
+
+/** The line with the most of `by` (the first of equals); undefined for none. */
+export function longestLine(lines: LoopReport[], by: (line: LoopReport) => number): LoopReport | undefined {
+  return lines.reduce<LoopReport | undefined>((a, l) => (a && by(a) >= by(l) ? a : l), undefined);
+}
 
 /** One period's line of the preload's report. */
 export interface LoopReport {

@@ -66,7 +66,7 @@ import {
   unmountImage,
 } from './journalled-ext4';
 import { type LeakFit, leakFit } from './leak-fit';
-import { LOOP_PRELOAD, type LoopReport } from './loop-preload';
+import { LOOP_PRELOAD, type LoopReport, longestLine } from './loop-preload';
 import { LoopReportPipe } from './loop-report-pipe';
 import { MachineLoad, SATURATED_PRESSURE_PCT, saturatedMinutes } from './machine-load';
 import { PODS, PodChurn } from './pod-churn';
@@ -229,7 +229,7 @@ async function minuteRecord(
   });
   const loop = s.loop.take();
   const profiled = s.profiles?.take(loop, minute);
-  const longest = loop.reduce<LoopReport | undefined>((a, l) => (a && a.maxMs >= l.maxMs ? a : l), undefined);
+  const longest = longestLine(loop, (l) => l.maxMs);
   const record: Record<string, unknown> = {
     minute,
     cpuSeconds: round(cpu - s.cpuAt, 2),
