@@ -9,7 +9,7 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { profileWindow } from '../../apps/kube-proxy/bench/loop-profile';
+import { type CpuProfile, profileWindow, type SampleTime } from '../../apps/kube-proxy/bench/loop-profile';
 import { type LoopReport, longestLine } from './loop-preload';
 
 /** What the main thread ran in one gap between two ticks of the preload's timer. */
@@ -61,7 +61,7 @@ export class CpuProfiles {
    */
   take(lines: LoopReport[], minute: number): MinuteProfile | undefined {
     // The longest delay and the longest task are often in one period: its profile is read once.
-    const read = new Map<LoopReport, { file: string; profile: Parameters<typeof profileWindow>[0] }>();
+    const read = new Map<LoopReport, { file: string; profile: CpuProfile }>();
     const gap = (line: LoopReport | undefined, which: 'maxGapMonotonicMs' | 'taskGapMonotonicMs') => {
       const window = line?.[which];
       if (!line?.profile || !window) return undefined;
@@ -89,6 +89,6 @@ export class CpuProfiles {
   }
 }
 
-function gapProfile(w: ReturnType<typeof profileWindow>): GapProfile {
+function gapProfile(w: SampleTime): GapProfile {
   return { busyMs: w.ms, onStack: w.onStack.slice(0, 8), self: w.self.slice(0, 5) };
 }

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-// The longest stretches of a `--cpu-prof` profile in which the main thread never went idle (one
-// task, or tasks back to back), and the functions they ran: what a stall of the event loop is
-// made of, named.
+// What a V8 CPU profile (`--cpu-prof`, or the inspector's Profiler) says the main thread ran: in
+// its longest stretches without going idle (one task, or tasks back to back), or in a window of
+// time such as one stall of the event loop, by function.
 
 interface ProfileNode {
   id: number;
@@ -11,24 +11,29 @@ interface ProfileNode {
   children?: number[];
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
 
-/** One busy stretch: when (CLOCK_MONOTONIC ms), how long, and where its time went. */
-export interface BusyStretch {
-  startMonotonicMs: number;
+/** Where some samples' time went (ms): functions by self time, and by time on the stack. */
+export interface SampleTime {
+  /** The samples' time, idle left out (ms). */
   ms: number;
-  /** Functions by self time in the stretch (ms). */
+  /** Functions by self time (ms). */
   self: { fn: string; ms: number }[];
-  /** Functions by time on the stack in the stretch (ms): the callers that own the stall. */
+  /** Functions by time on the stack (ms): the callers that own the stall. */
   onStack: { fn: string; ms: number }[];
 }
 
-const IDLE = new Set(['(idle)']);
+/** One busy stretch: when (CLOCK_MONOTONIC ms), how long, and where its time went. */
+export interface BusyStretch extends SampleTime {
+  startMonotonicMs: number;
+}
+
+const IDLE = '(idle)';
 /** Frames on every stack, which name nothing. */
 const GENERIC = new Set([
   '(root)',
@@ -45,28 +50,70 @@ function frameName(node: ProfileNode): string {
   return file ? `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}` : functionName || '(anonymous)';
 }
 
+const tenths = (us: number) => Math.round(us / 100) / 10;
+
 function top(map: Map<string, number>, n: number): { fn: string; ms: number }[] {
   return [...map.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
-    .map(([fn, us]) => ({ fn, ms: Math.round(us / 100) / 10 }));
+    .map(([fn, us]) => ({ fn, ms: tenths(us) }));
+}
+
+/**
+ * A profile's call tree read once, and the tally of chosen samples over it: each sample's time
+ * goes to its leaf (self) and once to every named frame on its stack.
+ */
+class SampleTally {
+  private readonly byId: Map<number, ProfileNode>;
+  private readonly parent = new Map<number, number>();
+  private self = new Map<string, number>();
+  private onStack = new Map<string, number>();
+  private us = 0;
+
+  constructor(profile: CpuProfile) {
+    this.byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    for (const n of profile.nodes) for (const c of n.children ?? []) this.parent.set(c, n.id);
+  }
+
+  isIdle(id: number): boolean {
+    const node = this.byId.get(id);
+    return !node || node.callFrame.functionName === IDLE;
+  }
+
+  add(sample: number, us: number): void {
+    const leaf = this.byId.get(sample);
+    if (!leaf) return;
+    this.us += us;
+    this.self.set(frameName(leaf), (this.self.get(frameName(leaf)) ?? 0) + us);
+    const names = new Set<string>();
+    for (let id: number | undefined = sample; id !== undefined; id = this.parent.get(id)) {
+      const node = this.byId.get(id);
+      if (node && !GENERIC.has(node.callFrame.functionName || '(anonymous)')) names.add(frameName(node));
+    }
+    for (const name of names) this.onStack.set(name, (this.onStack.get(name) ?? 0) + us);
+  }
+
+  /** The tally so far, and a fresh one begun. */
+  take(): SampleTime {
+    const taken = { ms: tenths(this.us), self: top(this.self, 10), onStack: top(this.onStack, 14) };
+    this.self = new Map();
+    this.onStack = new Map();
+    this.us = 0;
+    return taken;
+  }
 }
 
 /** The `count` longest busy stretches of `profile`, longest first. */
 export function busyStretches(profile: CpuProfile, count = 3): BusyStretch[] {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  // Stretches as [first sample, end sample) with their start time.
+  const tally = new SampleTally(profile);
+  // Stretches as [first sample, end sample) with their start time (µs).
   const found: { from: number; to: number; startUs: number; us: number }[] = [];
   let t = profile.startTime;
   let open: { from: number; startUs: number; us: number } | undefined;
   profile.samples.forEach((id, i) => {
     const delta = profile.timeDeltas[i] ?? 0;
     t += delta;
-    const node = byId.get(id);
-    const idle = !node || IDLE.has(node.callFrame.functionName);
-    if (idle) {
+    if (tally.isIdle(id)) {
       if (open) found.push({ ...open, to: i });
       open = undefined;
       return;
@@ -79,27 +126,9 @@ export function busyStretches(profile: CpuProfile, count = 3): BusyStretch[] {
     .sort((a, b) => b.us - a.us)
     .slice(0, count)
     .map((s) => {
-      const self = new Map<string, number>();
-      const onStack = new Map<string, number>();
-      for (let i = s.from + 1; i < s.to; i++) {
-        const us = profile.timeDeltas[i] ?? 0;
-        let id: number | undefined = profile.samples[i];
-        const leaf = id === undefined ? undefined : byId.get(id);
-        if (leaf) self.set(frameName(leaf), (self.get(frameName(leaf)) ?? 0) + us);
-        const names = new Set<string>();
-        while (id !== undefined) {
-          const node = byId.get(id);
-          if (node && !GENERIC.has(node.callFrame.functionName || '(anonymous)')) names.add(frameName(node));
-          id = parent.get(id);
-        }
-        for (const name of names) onStack.set(name, (onStack.get(name) ?? 0) + us);
-      }
-      return {
-        startMonotonicMs: Math.round(s.startUs / 1000),
-        ms: Math.round(s.us / 100) / 10,
-        self: top(self, 10),
-        onStack: top(onStack, 14),
-      };
+      // A stretch's first sample closes the idle time before it; its time is the rest's.
+      for (let i = s.from + 1; i < s.to; i++) tally.add(profile.samples[i] ?? -1, profile.timeDeltas[i] ?? 0);
+      return { startMonotonicMs: Math.round(s.startUs / 1000), ...tally.take(), ms: tenths(s.us) };
     });
 }
 
@@ -111,32 +140,16 @@ export function profileWindow(
   profile: CpuProfile,
   fromMonotonicMs: number,
   toMonotonicMs: number,
-): Omit<BusyStretch, 'startMonotonicMs'> {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const self = new Map<string, number>();
-  const onStack = new Map<string, number>();
-  let total = 0;
+): SampleTime {
+  const tally = new SampleTally(profile);
   let t = profile.startTime;
   profile.samples.forEach((sample, i) => {
     const us = profile.timeDeltas[i] ?? 0;
     t += us;
-    if (t / 1000 < fromMonotonicMs || t / 1000 > toMonotonicMs) return;
-    let id: number | undefined = sample;
-    const leaf = byId.get(sample);
-    if (!leaf || IDLE.has(leaf.callFrame.functionName)) return;
-    total += us;
-    self.set(frameName(leaf), (self.get(frameName(leaf)) ?? 0) + us);
-    const names = new Set<string>();
-    while (id !== undefined) {
-      const node = byId.get(id);
-      if (node && !GENERIC.has(node.callFrame.functionName || '(anonymous)')) names.add(frameName(node));
-      id = parent.get(id);
-    }
-    for (const name of names) onStack.set(name, (onStack.get(name) ?? 0) + us);
+    if (t / 1000 < fromMonotonicMs || t / 1000 > toMonotonicMs || tally.isIdle(sample)) return;
+    tally.add(sample, us);
   });
-  return { ms: Math.round(total / 100) / 10, self: top(self, 10), onStack: top(onStack, 14) };
+  return tally.take();
 }
 
 /** The (one) profile a daemon wrote into `dir`, if any. */

@@ -35,7 +35,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ApiServer, cleanupStaleNetns, createNetns, startApiServer } from '@nodeagent/testing';
 import { listenInNetns } from '@nodeagent/testing/netns';
-import { type BusyStretch, busyStretches, profileInDir, profileWindow } from './loop-profile';
+import {
+  type BusyStretch,
+  busyStretches,
+  profileInDir,
+  profileWindow,
+  type SampleTime,
+} from './loop-profile';
 import { LOOP_SAMPLE_PRELOAD, type PhaseLoop, parseTicks, phaseLoop } from './loop-samples';
 import { wallMinusMonotonicMs } from './monotonic-clock';
 import { BENCH_NAMESPACE, moveEndpoint, podIP, populateCluster } from './scale-cluster';
@@ -249,7 +255,7 @@ async function main(): Promise<void> {
     const ticks = parseTicks(readFileSync(samples, 'utf8'));
     const byPhase: Record<
       string,
-      PhaseLoop & { notes?: Record<string, unknown>; longestTaskProfile?: ReturnType<typeof profileWindow> }
+      PhaseLoop & { notes?: Record<string, unknown>; longestTaskProfile?: SampleTime }
     > = {};
     for (const p of phases)
       byPhase[p.name] = { ...phaseLoop(ticks, p.from, p.to), ...(p.notes ? { notes: p.notes } : {}) };
