@@ -9,19 +9,14 @@ import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type HeapGrowth, heapGrowth, readHeapCensus } from './heap-census';
+import { parseMinuteList } from './minute-list';
 
 /**
  * `--heap-snapshots 20,60` → [20, 60]: two or more whole minutes of an N-minute run, ascending;
  * undefined for anything else.
  */
 export function parseSnapshotMinutes(value: string, minutes: number): number[] | undefined {
-  const list = value.split(',').map((m) => Number(m.trim()));
-  const ok =
-    list.length >= 2 &&
-    list.every(
-      (m, i) => Number.isInteger(m) && m >= 1 && m <= minutes && (i === 0 || m > (list[i - 1] as number)),
-    );
-  return ok ? list : undefined;
+  return parseMinuteList(value, 2, minutes);
 }
 
 /** One agent's snapshots: where its preload writes them and which minute each was asked at. */

@@ -16,10 +16,15 @@ describe("the soak's command line", () => {
     expect(parseSoakOptions([])).toEqual({
       minutes: 60,
       agents: ['kubelet', 'kube-proxy'],
+      apiServerRestarts: [20, 40],
       journalledExt4: false,
       probePeriodSeconds: 10,
       podChurnPeriodSeconds: 2,
     });
+  });
+
+  it('restarts the API server at a third and two thirds of any length', () => {
+    expect(parseSoakOptions(['--minutes', '40']).apiServerRestarts).toEqual([13, 27]);
   });
 
   it('takes every flag', () => {
@@ -38,10 +43,13 @@ describe("the soak's command line", () => {
         '10,30',
         '--cpu-profile-over',
         '40',
+        '--api-server-restarts',
+        '5,10,29',
       ]),
     ).toEqual({
       minutes: 30,
       agents: ['kubelet'],
+      apiServerRestarts: [5, 10, 29],
       journalledExt4: true,
       probePeriodSeconds: 30,
       podChurnPeriodSeconds: 4,
@@ -61,6 +69,12 @@ describe("the soak's command line", () => {
     expect(refused(['--minutes', '20', '--heap-snapshots', '30'])).toMatch(
       /^--heap-snapshots 30: .* 1 and 20/,
     );
+    // A restart in the last minute would have no minute after it to see its relist.
+    expect(refused(['--minutes', '20', '--api-server-restarts', '10,20'])).toBe(
+      '--api-server-restarts 10,20: one or more whole minutes between 1 and 19, ascending, comma-separated',
+    );
+    expect(refused(['--api-server-restarts', '10,5'])).toMatch(/^--api-server-restarts 10,5: /);
+    expect(refused(['--api-server-restarts', ''])).toMatch(/^--api-server-restarts : /);
     expect(refused(['--cpu-profile-over', '0'])).toBe(
       '--cpu-profile-over 0: a whole number of milliseconds, at least 1',
     );

@@ -1,11 +1,13 @@
 /**
- * The soak's command line: `[--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots
- * M,M…] [--cpu-profile-over MS] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`, each value checked here
- * so a bad one is refused by its flag before anything starts.
+ * The soak's command line: `[--minutes N] [--agent kubelet|kube-proxy|both] [--api-server-restarts
+ * M,M…] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--journalled-ext4] [--probe-period S]
+ * [--pod-churn-period S]`, each value checked here so a bad one is refused by its flag before
+ * anything starts.
  */
 import { parseArgs } from 'node:util';
 import { parseProfileThreshold } from './cpu-profiles';
 import { parseSnapshotMinutes } from './heap-snapshots';
+import { parseMinuteList } from './minute-list';
 
 /** A bad command line: the flag and the value. */
 export class SoakArgumentError extends Error {
@@ -18,6 +20,11 @@ export type Agent = 'kubelet' | 'kube-proxy';
 export interface SoakOptions {
   minutes: number;
   agents: Agent[];
+  /**
+   * Minutes at which the API server restarts, every watch broken (--api-server-restarts; N/3 and
+   * 2N/3): more of them ask whether each relist leaves memory behind.
+   */
+  apiServerRestarts: number[];
   /** Minutes at which each agent's V8 heap is written (--heap-snapshots). */
   heapSnapshots?: number[];
   /** Profile each agent; keep the periods whose longest delay or task reached this many ms (--cpu-profile-over). */
@@ -48,6 +55,7 @@ export function parseSoakOptions(args: string[]): SoakOptions {
   const options: SoakOptions = {
     minutes,
     agents,
+    apiServerRestarts: restartMinutes(values['api-server-restarts'], minutes),
     journalledExt4: values['journalled-ext4'],
     probePeriodSeconds,
     podChurnPeriodSeconds,
@@ -68,6 +76,17 @@ export function parseSoakOptions(args: string[]): SoakOptions {
   return { ...options, heapSnapshots };
 }
 
+/** The API server's restarts: the flag's minutes, each before the last, or N/3 and 2N/3. */
+function restartMinutes(value: string | undefined, minutes: number): number[] {
+  if (value === undefined) return [minutes / 3, (2 * minutes) / 3].map((m) => Math.round(m));
+  const list = parseMinuteList(value, 1, minutes - 1);
+  if (!list)
+    throw new SoakArgumentError(
+      `--api-server-restarts ${value}: one or more whole minutes between 1 and ${minutes - 1}, ascending, comma-separated`,
+    );
+  return list;
+}
+
 /** A period flag's value: a whole number of seconds, at least 1, or the flag's error. */
 function wholeSeconds(flag: string, value: string): number {
   const seconds = Number(value);
@@ -84,6 +103,7 @@ function parseFlags(args: string[]) {
       options: {
         minutes: { type: 'string', default: '60' },
         agent: { type: 'string', default: 'both' },
+        'api-server-restarts': { type: 'string' },
         'heap-snapshots': { type: 'string' },
         'cpu-profile-over': { type: 'string' },
         'journalled-ext4': { type: 'boolean', default: false },

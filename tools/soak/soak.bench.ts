@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`: both agents' single
+ * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--api-server-restarts M,M…] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`: both agents' single
  * executables as the units in deploy/systemd start them (their Environment= and LimitNOFILE, read
  * from the unit files: unit-start.ts), each in a memory cgroup of its own,
  * against an API server over HTTPS in a process of its own (api-server-process.ts), for N
@@ -13,7 +13,8 @@
  *   endpoints, 10 endpoint changes a second, a Service added and one removed every 10 s, a Node
  *   label change every 30 s;
  * - at N/3 and 2N/3 minutes the API server "restarts": every watch broken, its history gone,
- *   so every informer relists.
+ *   so every informer relists (--api-server-restarts M,M…: at those minutes instead, so that
+ *   many relists in one run show whether each leaves memory behind).
  * Each minute, per agent: CPU seconds (the process and its reaped children), the cgroup's working
  * set (usage − inactive_file), anon, usage, file, kernel memory, PSS and VmRSS (means of 10 s samples),
  * event-loop delay p50/p99/max, the main thread's CPU in the longest delay and its longest task,
@@ -411,6 +412,7 @@ async function main(): Promise<void> {
   const {
     minutes,
     agents,
+    apiServerRestarts: restarts,
     heapSnapshots,
     cpuProfileOverMs,
     journalledExt4,
@@ -447,7 +449,6 @@ async function main(): Promise<void> {
   mkdirSync(results, { recursive: true });
   const cleanup: (() => Promise<unknown> | unknown)[] = [];
   const subjects: Subject[] = [];
-  const restarts = [minutes / 3, (2 * minutes) / 3].map((m) => Math.round(m));
   let failed = false;
   try {
     const binaries = await executables(agents, dir);
