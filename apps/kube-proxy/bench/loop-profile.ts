@@ -126,9 +126,9 @@ export function busyStretches(profile: CpuProfile, count = 3): BusyStretch[] {
     .sort((a, b) => b.us - a.us)
     .slice(0, count)
     .map((s) => {
-      // A stretch's first sample closes the idle time before it; its time is the rest's.
+      // A stretch's first sample closes the idle time before it; its time is the rest's (s.us).
       for (let i = s.from + 1; i < s.to; i++) tally.add(profile.samples[i] ?? -1, profile.timeDeltas[i] ?? 0);
-      return { startMonotonicMs: Math.round(s.startUs / 1000), ...tally.take(), ms: tenths(s.us) };
+      return { startMonotonicMs: Math.round(s.startUs / 1000), ...tally.take() };
     });
 }
 
