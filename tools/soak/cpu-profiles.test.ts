@@ -45,6 +45,7 @@ const line = (at: number, maxMs: number, taskMaxMs: number, extra: Partial<LoopR
   gcCount: 1,
   gcTotalMs: 1,
   spaces: {},
+  regularCommittedPeak: 0,
   external: 0,
   arrayBuffers: 0,
   ...extra,

@@ -60,6 +60,30 @@ describe('the soak preload', () => {
     expect(last.external).toBeGreaterThan(0);
   });
 
+  it('reports the live heap after full collections and the most committed in regular pages, per period', () => {
+    // Keeps ~8 MiB of small objects alive through a full collection, waits for a period's line to
+    // report it, then lets them go, collects again and waits for the next period's line.
+    const script = `
+      const { existsSync, readFileSync } = require('node:fs');
+      const file = process.env.NA_SOAK_LOOP_REPORT;
+      const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\\n').filter(Boolean) : []);
+      const after = (n, then) => { const t = setInterval(() => { if (lines().length > n) { clearInterval(t); then(); } }, 20); };
+      let kept = Array.from({ length: 250000 }, (_, i) => ({ i, s: String(i) }));
+      globalThis.gc();
+      after(0, () => { const n = lines().length; kept = null; globalThis.gc(); after(n, () => {}); });`;
+    const lines = reportOf('live', script, ['--expose-gc']);
+    const live = lines.map((l) => l.liveAfterFullGc).filter((v): v is number => v !== undefined);
+    expect(live.length).toBeGreaterThanOrEqual(2);
+    expect(live[0]!).toBeGreaterThan(8 * 2 ** 20);
+    expect(live.at(-1)!).toBeLessThan(live[0]! - 6 * 2 ** 20);
+    for (const l of lines) {
+      const regular = ['old_space', 'new_space'].reduce((n, sp) => n + (l.spaces[sp]?.[0] ?? 0), 0);
+      expect(l.regularCommittedPeak).toBeGreaterThanOrEqual(regular);
+    }
+    // The first full collection held the objects, so its period's peak holds their pages.
+    expect(lines.find((l) => l.liveAfterFullGc)!.regularCommittedPeak).toBeGreaterThan(8 * 2 ** 20);
+  });
+
   it("tells a task on the main thread from a wait for a core and a sleep: the longest delay's parts and the longest task", () => {
     // Each stall starts at 100 ms. `spin` runs until the thread has had 200 ms of CPU (so however
     // busy the machine, the gap holds that much); `crowded` does the same on one CPU that a

@@ -6,7 +6,12 @@
  * entries), appended as one JSON line per period to NA_SOAK_LOOP_REPORT and reset, with V8's heap
  * at the period's end: each space's committed and used bytes (getHeapSpaceStatistics), and the
  * external and ArrayBuffer bytes, so that a rise of the anonymous memory can be told apart:
- * compiled code, old objects, pages kept for reuse.
+ * compiled code, old objects, pages kept for reuse. At each batch of GC entries it also reads what
+ * V8 has committed in its regular 256 KiB pages (every space but code and large objects, which
+ * have mappings of their own) and, after a full collection, the heap in use: the period's most of
+ * the first is the high-water mark a page pool keeps, and its least of the second is the live
+ * data, so a rise of the pages can be told from objects kept alive. The observer runs after the
+ * collection, so the heap in use may hold a little allocated since.
  * Delays are what the timer fired late beyond its 20 ms, in ms; the timer samples the loop, so a
  * stall shows from about 20 ms on. The parts say what a long delay was: the main thread's own
  * work (a task that long), the wait for a core on a busy machine, and what is left of it, the
@@ -25,7 +30,7 @@
 export const LOOP_RESOLUTION_MS = 20;
 
 export const LOOP_PRELOAD = `
-const { createHistogram, performance, PerformanceObserver } = require('node:perf_hooks');
+const { constants, createHistogram, performance, PerformanceObserver } = require('node:perf_hooks');
 const { appendFileSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { getHeapSpaceStatistics } = require('node:v8');
 const file = process.env.NA_SOAK_LOOP_REPORT;
@@ -70,17 +75,35 @@ if (file) {
     if (onCpuMs > taskMaxMs) { taskMaxMs = onCpuMs; taskFrom = lastAt; taskTo = at; }
     lastAt = at; lastCpu = cpu; lastWait = wait;
   }, ${LOOP_RESOLUTION_MS}).unref();
-  let gcMaxMs = 0, gcCount = 0, gcTotalMs = 0;
+  let gcMaxMs = 0, gcCount = 0, gcTotalMs = 0, regularCommittedPeak = 0, liveAfterFullGc = 0;
+  // Bytes committed in V8's regular pages, and in use in the whole heap.
+  const heapNow = () => {
+    let regular = 0, used = 0;
+    for (const sp of getHeapSpaceStatistics()) {
+      if (!/code|large_object/.test(sp.space_name)) regular += sp.space_size;
+      used += sp.space_used_size;
+    }
+    return [regular, used];
+  };
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) { gcCount++; gcTotalMs += e.duration; if (e.duration > gcMaxMs) gcMaxMs = e.duration; }
+    let full = false;
+    for (const e of list.getEntries()) {
+      gcCount++; gcTotalMs += e.duration; if (e.duration > gcMaxMs) gcMaxMs = e.duration;
+      if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) full = true;
+    }
+    const [regular, used] = heapNow();
+    if (regular > regularCommittedPeak) regularCommittedPeak = regular;
+    if (full && (!liveAfterFullGc || used < liveAfterFullGc)) liveAfterFullGc = used;
   }).observe({ entryTypes: ['gc'] });
   setInterval(() => {
     const spaces = {};
     for (const sp of getHeapSpaceStatistics()) spaces[sp.space_name] = [sp.space_size, sp.space_used_size];
+    regularCommittedPeak = Math.max(regularCommittedPeak, heapNow()[0]);
     const { external, arrayBuffers } = process.memoryUsage();
     const ms = (ns) => (h.count ? ns / 1e6 : 0);
     const line = { at: Date.now(), p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)),
-      maxMs, maxAt: maxAt && performance.timeOrigin + maxAt, maxOnCpuMs, maxRunQueueMs, taskMaxMs, gcMaxMs, gcCount, gcTotalMs, spaces, external, arrayBuffers };
+      maxMs, maxAt: maxAt && performance.timeOrigin + maxAt, maxOnCpuMs, maxRunQueueMs, taskMaxMs, gcMaxMs, gcCount, gcTotalMs, spaces, regularCommittedPeak,
+      ...(liveAfterFullGc && { liveAfterFullGc }), external, arrayBuffers };
     const append = () => appendFileSync(file, JSON.stringify(line) + '\\n');
     const gaps = { maxGapMonotonicMs: [maxFrom + monotonicOffset, maxAt + monotonicOffset],
       taskGapMonotonicMs: [taskFrom + monotonicOffset, taskTo + monotonicOffset] };
@@ -94,6 +117,7 @@ if (file) {
       });
     else append();
     h.reset(); maxMs = 0; maxAt = 0; maxOnCpuMs = 0; maxRunQueueMs = 0; taskMaxMs = 0; gcMaxMs = 0; gcCount = 0; gcTotalMs = 0;
+    regularCommittedPeak = 0; liveAfterFullGc = 0;
   }, period).unref();
 }
 const heapDir = process.env.NA_SOAK_HEAP_DIR;
@@ -136,6 +160,10 @@ export interface LoopReport {
   gcTotalMs: number;
   /** V8's heap spaces by name (code_space, old_space, new_space, large_object_space, …): [committed, used] bytes. */
   spaces: Record<string, [number, number]>;
+  /** The most V8 committed in its regular 256 KiB pages at any collection of the period and at its end, bytes. */
+  regularCommittedPeak: number;
+  /** The least of the heap in use after a full collection in the period, bytes; absent without one. */
+  liveAfterFullGc?: number;
   /** process.memoryUsage(): memory of C++ objects bound to JavaScript ones, and of ArrayBuffers, bytes. */
   external: number;
   arrayBuffers: number;

@@ -170,11 +170,15 @@ async function heapGrowthAtEnd(
 }
 
 /**
- * V8's heap at a loop report, MiB: committed in all, in code, old and young space, used in all,
- * and external / ArrayBuffer memory. Undefined from a preload that reports no spaces.
+ * V8's heap in a minute's loop reports, MiB: at the last one's end, committed in all, in code,
+ * old and young space, used in all, and external / ArrayBuffer memory; over all of them, the most
+ * committed in regular pages (the high-water mark V8's page pool keeps) and the least in use
+ * after a full collection (the live data). Undefined from a preload that reports no spaces.
  */
-function v8Heap(line: LoopReport | undefined): Record<string, number> | undefined {
+function v8Heap(lines: LoopReport[]): Record<string, number | undefined> | undefined {
+  const line = lines.at(-1);
   if (!line?.spaces) return undefined;
+  const live = lines.map((l) => l.liveAfterFullGc).filter((v): v is number => v !== undefined);
   const committed = (name: string) => mib(line.spaces[name]?.[0] ?? 0);
   const sum = (i: 0 | 1) => mib(Object.values(line.spaces).reduce((n, sp) => n + sp[i], 0));
   return {
@@ -185,6 +189,8 @@ function v8Heap(line: LoopReport | undefined): Record<string, number> | undefine
     youngMiB: committed('new_space'),
     externalMiB: mib(line.external),
     arrayBuffersMiB: mib(line.arrayBuffers),
+    regularCommittedPeakMiB: mib(Math.max(...lines.map((l) => l.regularCommittedPeak ?? 0))),
+    liveAfterFullGcMiB: live.length ? mib(Math.min(...live)) : undefined,
   };
 }
 
@@ -246,7 +252,7 @@ async function minuteRecord(
       ...(profiled && { profiled }),
     },
     gcMaxPauseMs: round(loop.length ? Math.max(...loop.map((l) => l.gcMaxMs)) : undefined),
-    v8: v8Heap(loop.at(-1)),
+    v8: v8Heap(loop),
     anonByMappingMiB: await anonByMapping(s.pid),
     ...extra,
   };
@@ -312,8 +318,8 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
   // The same fit of anon, file pages and kernel memory says where a rise of the working set is
   // (the heap, page cache the agent reads or writes, or the kernel's objects made for it: dentries,
   // nf_tables state); only the working set's fails the bench.
-  // V8's committed heap and its code space, read by the preload, say which of V8's memory an anon
-  // rise is.
+  // V8's committed heap, its code space and its live data after full collections, read by the
+  // preload, say which of V8's memory an anon rise is, and whether objects kept alive are in it.
   const fitBy = (pick: (r: (typeof m)[number]) => number | undefined) => {
     const xs = m
       .filter((r) => (r.minute ?? 0) > leakFrom && pick(r) !== undefined)
@@ -345,6 +351,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     kernelFit: fitOf('kernelMiB'),
     v8CommittedFit: fitBy(v8('committedMiB')),
     v8CodeFit: fitBy(v8('codeMiB')),
+    v8LiveFit: fitBy(v8('liveAfterFullGcMiB')),
     mallocFit: fitBy(byMapping('mallocMiB')),
     v8PagesFit: fitBy(byMapping('v8PagesMiB')),
     v8CodeRangeFit: fitBy(byMapping('v8CodeMiB')),
