@@ -17,7 +17,8 @@
  * work (a task that long), the wait for a core on a busy machine, and what is left of it, the
  * thread asleep in a blocking call (a page fault that reads the disk, a lock, a synchronous
  * syscall) or the whole machine paused (a VM stopped by its host).
- * Its own cost: 50 timer wake-ups a second, each reading the thread's schedstat once.
+ * Its own cost: 50 timer wake-ups a second, each reading the thread's schedstat once, and one
+ * read of V8's space statistics per batch of GC entries.
  * With NA_SOAK_HEAP_DIR set, each SIGUSR2 writes a heap snapshot there (`<n>.heapsnapshot`, n
  * counting from 1, renamed into place once whole): the main thread stops while V8 writes it.
  * With NA_SOAK_CPU_PROFILE_DIR set, V8's sampling profiler runs through the period (a sample
