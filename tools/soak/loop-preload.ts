@@ -77,10 +77,10 @@ if (file) {
     lastAt = at; lastCpu = cpu; lastWait = wait;
   }, ${LOOP_RESOLUTION_MS}).unref();
   let gcMaxMs = 0, gcCount = 0, gcTotalMs = 0, regularCommittedPeak = 0, liveAfterFullGc = 0;
-  // Bytes committed in V8's regular pages, and in use in the whole heap.
-  const heapNow = () => {
+  // Bytes committed in V8's regular pages, and in use in the whole heap, from getHeapSpaceStatistics().
+  const heapOf = (stats) => {
     let regular = 0, used = 0;
-    for (const sp of getHeapSpaceStatistics()) {
+    for (const sp of stats) {
       if (!/code|large_object/.test(sp.space_name)) regular += sp.space_size;
       used += sp.space_used_size;
     }
@@ -92,14 +92,14 @@ if (file) {
       gcCount++; gcTotalMs += e.duration; if (e.duration > gcMaxMs) gcMaxMs = e.duration;
       if (e.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) full = true;
     }
-    const [regular, used] = heapNow();
+    const [regular, used] = heapOf(getHeapSpaceStatistics());
     if (regular > regularCommittedPeak) regularCommittedPeak = regular;
     if (full && (!liveAfterFullGc || used < liveAfterFullGc)) liveAfterFullGc = used;
   }).observe({ entryTypes: ['gc'] });
   setInterval(() => {
-    const spaces = {};
-    for (const sp of getHeapSpaceStatistics()) spaces[sp.space_name] = [sp.space_size, sp.space_used_size];
-    regularCommittedPeak = Math.max(regularCommittedPeak, heapNow()[0]);
+    const stats = getHeapSpaceStatistics(), spaces = {};
+    for (const sp of stats) spaces[sp.space_name] = [sp.space_size, sp.space_used_size];
+    regularCommittedPeak = Math.max(regularCommittedPeak, heapOf(stats)[0]);
     const { external, arrayBuffers } = process.memoryUsage();
     const ms = (ns) => (h.count ? ns / 1e6 : 0);
     const line = { at: Date.now(), p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)),
