@@ -29,9 +29,16 @@ describe('resolveContainerdVersion', () => {
 
 describe('containerdBinaries', () => {
   it('runs 1.6 from the system PATH, and 2.1 from the unpacked tree with its bin dir for the shim', async () => {
-    expect(containerdBinaries('1.6')).toEqual({ version: '1.6', containerd: 'containerd', ctr: 'ctr' });
     const tree = await mkdtemp(join(tmpdir(), 'na-ctrd-version-'));
     try {
+      const system = join(tree, 'system');
+      await mkdir(system);
+      await writeFile(join(system, 'containerd'), '', { mode: 0o755 });
+      expect(containerdBinaries('1.6', tree, `/nonexistent:${system}`)).toEqual({
+        version: '1.6',
+        containerd: 'containerd',
+        ctr: 'ctr',
+      });
       const bin = join(tree, 'usr', 'bin');
       await mkdir(bin, { recursive: true });
       for (const name of ['containerd', 'containerd-shim-runc-v2', 'ctr'])
@@ -46,6 +53,20 @@ describe('containerdBinaries', () => {
       expect(() => containerdBinaries('2.1', tree)).toThrow(ContainerdVersionError);
     } finally {
       await rm(tree, { recursive: true, force: true });
+    }
+  });
+
+  it('names a 1.6 that is not installed, and the command that installs it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'na-ctrd-version-'));
+    try {
+      // Present but not executable is not installed either.
+      await writeFile(join(dir, 'containerd'), '', { mode: 0o644 });
+      expect(() => containerdBinaries('1.6', dir, dir)).toThrow(
+        'containerd 1.6 is not installed (no `containerd` on PATH): run `node tools/install-deps.mjs` as root',
+      );
+      expect(() => containerdBinaries('1.6', dir, '')).toThrow(ContainerdVersionError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { CONTAINERD_2_CACHE, CONTAINERD_2_SERIES, containerd2Present } from './unstable-containerd.mjs';
 import { RUNC_UNSTABLE_CACHE, runcUnstablePresent } from './unstable-runc.mjs';
 import { chooseVersion } from './version-choice';
@@ -47,12 +48,23 @@ export interface ContainerdBinaries {
   binDir?: string;
 }
 
-/** The binaries of `version`; for 2.1 the ones tools/install-deps.mjs unpacked, or a typed error. */
+/**
+ * The binaries of `version`: for 1.6 the installed ones on `searchPath`, for 2.1 the ones
+ * tools/install-deps.mjs unpacked; a typed error naming the fix when they are not there (without
+ * it, nsenter's bare "No such file or directory" was all a fresh machine said).
+ */
 export function containerdBinaries(
   version: ContainerdVersion,
   cacheDir = CONTAINERD_2_CACHE,
+  searchPath = process.env.PATH ?? '',
 ): ContainerdBinaries {
-  if (version === '1.6') return { version, containerd: 'containerd', ctr: 'ctr' };
+  if (version === '1.6') {
+    if (!onSearchPath('containerd', searchPath))
+      throw new ContainerdVersionError(
+        "containerd 1.6 is not installed (no `containerd` on PATH): run `node tools/install-deps.mjs` as root (it installs Debian's containerd package), or choose the unpacked 2.1 with NODEAGENT_CONTAINERD=2.1",
+      );
+    return { version, containerd: 'containerd', ctr: 'ctr' };
+  }
   if (!containerd2Present(cacheDir))
     throw new ContainerdVersionError(
       `containerd ${CONTAINERD_2_SERIES} is not unpacked in ${cacheDir}: run \`node tools/install-deps.mjs\` as root (it downloads Debian unstable's containerd there without installing it)`,
@@ -70,4 +82,19 @@ export function containerd21Available(
   runcCacheDir = RUNC_UNSTABLE_CACHE,
 ): boolean {
   return containerd2Present(cacheDir) && runcUnstablePresent(runcCacheDir);
+}
+
+/** Whether an executable `name` is in one of `searchPath`'s directories. */
+function onSearchPath(name: string, searchPath: string): boolean {
+  return searchPath
+    .split(delimiter)
+    .filter((dir) => dir !== '')
+    .some((dir) => {
+      try {
+        accessSync(join(dir, name), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
 }

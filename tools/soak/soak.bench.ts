@@ -761,15 +761,24 @@ async function executables(agents: Agent[], dir: string): Promise<Partial<Record
   return given;
 }
 
-// A bad flag or a missing executable is the user's to fix: its message alone, no stack trace.
-// So is an interrupt before the first minute (after it, the minutes so far are written).
+// tools/containerd's typed errors, by code: that module is loaded only when the kubelet runs. A
+// containerd or runc that is not installed, or one that exits at start with its log's tail.
+const CONTAINERD_SETUP_ERRORS = new Set(['CONTAINERD_VERSION', 'RUNC_VERSION', 'CONTAINERD_START_FAILED']);
+const isUsersToFix = (error: unknown): error is Error =>
+  error instanceof SoakArgumentError ||
+  error instanceof JournalledExt4Error ||
+  (error instanceof Error && CONTAINERD_SETUP_ERRORS.has(String((error as { code?: unknown }).code)));
+
+// A bad flag, a missing executable or a runtime that is not there is the user's to fix: its
+// message alone, no stack trace. So is an interrupt before the first minute (after it, the
+// minutes so far are written).
 await main().catch((error: unknown) => {
   if (error instanceof DOMException && error.name === 'AbortError') {
     process.stderr.write('soak: interrupted before its first minute; what it started was stopped\n');
     process.exitCode = 130;
     return;
   }
-  if (!(error instanceof SoakArgumentError || error instanceof JournalledExt4Error)) throw error;
+  if (!isUsersToFix(error)) throw error;
   process.stderr.write(`soak: ${error.message}\n`);
   process.exitCode = 2;
 });
