@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: runs every workspace's `bench` script in turn (they share two cores, so never
 // at once); each writes its JSON results to bench-results/<package>.json.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runChild } from './run-child.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 mkdirSync(join(root, 'bench-results'), { recursive: true });
@@ -14,17 +14,13 @@ if (only[0] === 'soak') {
   const soak = join(root, 'tools/soak/soak.bench.ts');
   // tsx as a loader, not its CLI: the CLI's parent SIGKILLs a child that has not answered a
   // relayed Ctrl-C within 60 ms, which on a busy machine skipped the soak's cleanup (containerd,
-  // the agents, namespaces and cgroups left running).
-  try {
-    execFileSync(
-      process.execPath,
-      ['--conditions=@nodeagent/source', '--import', 'tsx', soak, ...only.slice(1)],
-      { cwd: root, stdio: 'inherit' },
-    );
-  } catch (error) {
+  // the agents, namespaces and cgroups left running). runChild passes a signal on and waits.
+  const soakArgs = ['--conditions=@nodeagent/source', '--import', 'tsx', soak, ...only.slice(1)];
+  const { status } = await runChild(process.execPath, soakArgs, { cwd: root });
+  if (status !== 0) {
     // 130: interrupted, which the soak has said itself.
-    if (error.status !== 130) console.error('soak failed');
-    process.exit(error.status ?? 1);
+    if (status !== 130) console.error('soak failed');
+    process.exit(status);
   }
   console.log(`\nresults in ${join(root, 'bench-results')}`);
   process.exit(0);
@@ -52,9 +48,10 @@ for (const dir of dirs) {
     );
   for (const script of scripts.filter(chosen)) {
     console.log(`\n=== ${script} ${pkg.name}`);
-    try {
-      execFileSync('npm', ['run', script], { cwd: dir, stdio: 'inherit' });
-    } catch {
+    const { status, signal } = await runChild('npm', ['run', script], { cwd: dir });
+    // An interrupted bench ends the run: the next one is not what was asked for any more.
+    if (signal) process.exit(status === 0 ? 130 : status);
+    if (status !== 0) {
       failed++;
       console.error(`${script} ${pkg.name} failed`);
     }

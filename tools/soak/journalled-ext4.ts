@@ -12,10 +12,11 @@
  * image through a loop device with autoclear, so nothing is mounted on the host, and the mount and
  * its loop device go when the mount namespace's last process exits, even after a kill.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statfsSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runChild } from '../run-child.mjs';
 
 /** Set in the inner run: the image it is to mount. */
 export const IMAGE_ENV = 'NA_SOAK_EXT4_IMAGE';
@@ -65,15 +66,11 @@ export async function rerunOnJournalledExt4(): Promise<number> {
       ...process.execArgv,
       ...process.argv.slice(1),
     ];
-    const child = spawn('unshare', args, { stdio: 'inherit', env: { ...process.env, [IMAGE_ENV]: image } });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.on('SIGINT', forward).on('SIGTERM', forward);
-    return await new Promise<number>((resolve, reject) => {
-      child.once('error', (e) =>
-        reject(new JournalledExt4Error(`unshare: ${e.message}: apt-get install util-linux`)),
-      );
-      child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-    }).finally(() => process.off('SIGINT', forward).off('SIGTERM', forward));
+    const env = { ...process.env, [IMAGE_ENV]: image };
+    const inner = await runChild('unshare', args, { env }).catch((e: Error) => {
+      throw new JournalledExt4Error(`unshare: ${e.message}: apt-get install util-linux`);
+    });
+    return inner.status;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
