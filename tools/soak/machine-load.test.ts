@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MachineLoad, parseLoadAverage, saturatedMinutes } from './machine-load';
+import { MachineLoad, parseLoadAverage, saturatedFromStart, saturatedMinutes } from './machine-load';
 
 const pressure = (someUs: number) =>
   `some avg10=68.09 avg60=52.03 avg300=70.16 total=${someUs}\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n`;
@@ -41,5 +41,17 @@ describe("the machine's load in a soak", () => {
         { minute: 3 },
       ]),
     ).toEqual([1]);
+  });
+
+  it('tells a run saturated in each of its first minutes from one with a quiet minute among them', () => {
+    const minute = (n: number, cpuPressurePct: number) => ({
+      minute: n,
+      machine: { loadAverage1m: 60, cpuPressurePct },
+    });
+    const busy = [1, 2, 3, 4, 5].map((n) => minute(n, 94));
+    expect(saturatedFromStart(busy, 5)).toBe(true);
+    expect(saturatedFromStart(busy.slice(0, 4), 5)).toBe(false);
+    expect(saturatedFromStart([...busy.slice(0, 2), minute(3, 31), ...busy.slice(3)], 5)).toBe(false);
+    expect(saturatedFromStart([...busy.slice(0, 4), { minute: 5 }], 5)).toBe(false);
   });
 });

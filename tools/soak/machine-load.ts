@@ -70,6 +70,18 @@ export function saturatedMinutes(minutes: readonly { minute: number; machine?: M
     .map((m) => m.minute);
 }
 
+/**
+ * Whether each of a run's first `count` minutes was saturated: a day too slow for the run's shape
+ * shows from its start, so the soak can say so then rather than after the hour.
+ */
+export function saturatedFromStart(
+  minutes: readonly { minute: number; machine?: MachineMinute }[],
+  count: number,
+): boolean {
+  const first = minutes.filter((m) => m.minute <= count);
+  return first.length === count && saturatedMinutes(first).length === count;
+}
+
 function readIfPresent(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');

@@ -69,7 +69,7 @@ import {
 import { type LeakFit, leakFit } from './leak-fit';
 import { LOOP_PRELOAD, type LoopReport, longestLine } from './loop-preload';
 import { LoopReportPipe } from './loop-report-pipe';
-import { MachineLoad, SATURATED_PRESSURE_PCT, saturatedMinutes } from './machine-load';
+import { MachineLoad, SATURATED_PRESSURE_PCT, saturatedFromStart, saturatedMinutes } from './machine-load';
 import { PODS, PodChurn } from './pod-churn';
 import { ServerProcess } from './server-process';
 import { type Agent, parseSoakOptions, SoakArgumentError } from './soak-options';
@@ -639,6 +639,7 @@ async function main(): Promise<void> {
             );
           if (heapSnapshots?.includes(nextMinute)) for (const s of subjects) s.heap?.take(s.pid, nextMinute);
           write(results, subjects, shape, minutes, restarts, false);
+          if (nextMinute === SATURATED_START_MINUTES) warnIfSaturatedFromStart(subjects, probePeriodSeconds);
           nextMinute++;
         }
       }
@@ -762,6 +763,26 @@ async function executables(agents: Agent[], dir: string): Promise<Partial<Record
 }
 
 // tools/containerd's typed errors, by code: that module is loaded only when the kubelet runs. A
+/** After this many minutes, a run saturated in each of them is named while it runs. */
+const SATURATED_START_MINUTES = 5;
+
+/**
+ * A day too slow for the shape shows from the start (the kubelet's 10 s probes are 11 `runc exec`
+ * a second): say so at minute 5, with the slow day's shape, rather than after the hour.
+ */
+function warnIfSaturatedFromStart(subjects: Subject[], probePeriodSeconds: number): void {
+  const first = subjects[0];
+  if (!first || !saturatedFromStart(first.minutes as { minute: number }[], SATURATED_START_MINUTES)) return;
+  const kubelet = subjects.some((s) => s.agent === 'kubelet');
+  const hint =
+    kubelet && probePeriodSeconds < 60
+      ? '; on such a day the kubelet\'s soak runs with `--probe-period 60 --journalled-ext4` (docs/performance/kubelet.md, "Which shape a day allows")'
+      : '';
+  process.stderr.write(
+    `soak: the machine was saturated in each of the first ${SATURATED_START_MINUTES} minutes (CPU pressure above ${SATURATED_PRESSURE_PCT}%): the run's timings are the machine's${hint}\n`,
+  );
+}
+
 // containerd or runc that is not installed, or one that exits at start with its log's tail.
 const CONTAINERD_SETUP_ERRORS = new Set(['CONTAINERD_VERSION', 'RUNC_VERSION', 'CONTAINERD_START_FAILED']);
 const isUsersToFix = (error: unknown): error is Error =>
