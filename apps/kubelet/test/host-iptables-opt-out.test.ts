@@ -44,7 +44,7 @@ const ELSEWHERE: Record<string, string> = {
 const KUBELET_EXECUTABLE =
   /binary-harness'|fake-node-kubelet'|bundleAppCli\('kubelet'\)|nodeagent-kubelet|apps\/kubelet\/src\/cli\.ts|kubelet-process'|container-runtime-endpoint|kind: KubeletConfiguration/;
 const STARTS_A_PROCESS =
-  /\b(spawn|spawnSync|execFile|execFileSync)\(|startChild\(|startKubelet\(|runKubeletUntil\(/;
+  /\b(spawn|spawnSync|execFile|execFileSync|runChild)\(|startChild\(|startKubelet\(|runKubeletUntil\(/;
 /**
  * The opt-out: the flag, the configuration line, or the functions that add them (fakeNodeFlags,
  * demoKubeletConfiguration, and fakeNodeKubelet, whose every start passes fakeNodeFlags).
