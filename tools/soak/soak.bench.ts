@@ -762,7 +762,6 @@ async function executables(agents: Agent[], dir: string): Promise<Partial<Record
   return given;
 }
 
-// tools/containerd's typed errors, by code: that module is loaded only when the kubelet runs. A
 /** After this many minutes, a run saturated in each of them is named while it runs. */
 const SATURATED_START_MINUTES = 5;
 
@@ -783,6 +782,7 @@ function warnIfSaturatedFromStart(subjects: Subject[], probePeriodSeconds: numbe
   );
 }
 
+// tools/containerd's typed errors, by code: that module is loaded only when the kubelet runs. A
 // containerd or runc that is not installed, or one that exits at start with its log's tail.
 const CONTAINERD_SETUP_ERRORS = new Set(['CONTAINERD_VERSION', 'RUNC_VERSION', 'CONTAINERD_START_FAILED']);
 const isUsersToFix = (error: unknown): error is Error =>
