@@ -1,8 +1,8 @@
 /**
  * The soak's command line: `[--minutes N] [--agent kubelet|kube-proxy|both] [--api-server-restarts
- * M,M…] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--journalled-ext4] [--probe-period S]
- * [--pod-churn-period S]`, each value checked here so a bad one is refused by its flag before
- * anything starts.
+ * M,M…] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--trace-gc] [--journalled-ext4]
+ * [--probe-period S] [--pod-churn-period S]`, each value checked here so a bad one is refused by
+ * its flag before anything starts.
  */
 import { parseArgs } from 'node:util';
 import { parseProfileThreshold } from './cpu-profiles';
@@ -29,6 +29,8 @@ export interface SoakOptions {
   heapSnapshots?: number[];
   /** Profile each agent; keep the periods whose longest delay or task reached this many ms (--cpu-profile-over). */
   cpuProfileOverMs?: number;
+  /** Each agent runs with V8's --trace-gc: collections by kind, and its page pool, each minute (--trace-gc). */
+  traceGc: boolean;
   journalledExt4: boolean;
   /** The kubelet's pods' exec readiness probe period (10 s, as upstream's comparison shape). */
   probePeriodSeconds: number;
@@ -56,6 +58,7 @@ export function parseSoakOptions(args: string[]): SoakOptions {
     minutes,
     agents,
     apiServerRestarts: restartMinutes(values['api-server-restarts'], minutes),
+    traceGc: values['trace-gc'],
     journalledExt4: values['journalled-ext4'],
     probePeriodSeconds,
     podChurnPeriodSeconds,
@@ -106,6 +109,7 @@ function parseFlags(args: string[]) {
         'api-server-restarts': { type: 'string' },
         'heap-snapshots': { type: 'string' },
         'cpu-profile-over': { type: 'string' },
+        'trace-gc': { type: 'boolean', default: false },
         'journalled-ext4': { type: 'boolean', default: false },
         'probe-period': { type: 'string', default: '10' },
         'pod-churn-period': { type: 'string', default: '2' },

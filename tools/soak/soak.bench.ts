@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--api-server-restarts M,M…] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`: both agents' single
+ * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--api-server-restarts M,M…] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--trace-gc] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`: both agents' single
  * executables as the units in deploy/systemd start them (their Environment= and LimitNOFILE, read
  * from the unit files: unit-start.ts), each in a memory cgroup of its own,
  * against an API server over HTTPS in a process of its own (api-server-process.ts), for N
@@ -32,12 +32,15 @@
  * cannot (anon). --heap-snapshots: each agent's V8 heap at those minutes, and what grew between
  * the first and the last (heap-snapshots.ts). --cpu-profile-over MS: what each agent's main
  * thread ran in each minute's longest delay and task, from V8's sampling profiler
- * (cpu-profiles.ts). --journalled-ext4: every directory the run makes on a new ext4 with a
- * journal, in a mount namespace of the bench's own (journalled-ext4.ts).
+ * (cpu-profiles.ts). --trace-gc: each agent runs with V8's --trace-gc, and each minute has its
+ * collections by kind and the pages V8's pool keeps after the last. --journalled-ext4: every
+ * directory the run makes on a new ext4 with a journal, in a mount namespace of the bench's own
+ * (journalled-ext4.ts).
  *
  * NA_SOAK_KUBELET_BINARY / NA_SOAK_KUBE_PROXY_BINARY measure those executables instead of
  * building them (tools/sea). Needs root.
  */
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,6 +49,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { cgroupMemory, createNetns, type Netns, processMemory, readAnonMappings } from '@nodeagent/testing';
 import { API_PORT, type Daemon, METRICS_PORT, startDaemon } from '../../apps/kube-proxy/bench/scale-daemon';
+import { type GcTally, GcTraceTally } from '../../apps/kube-proxy/bench/scale-gc-trace';
 import { ScaleProbe } from '../../apps/kube-proxy/bench/scale-probe';
 import {
   type ApiAccess,
@@ -127,6 +131,9 @@ interface Subject {
   heapGrowth?: HeapGrowth;
   /** --cpu-profile-over: the agent's kept CPU profiles. */
   profiles?: CpuProfiles;
+  /** --trace-gc: the agent's collections so far, and at the last minute's end. */
+  gc?: GcTraceTally;
+  gcAt?: GcTally;
   /** The cgroup's memory just before and after the kernel reclaimed what it could, at the end. */
   reclaimed?: { before: cgroupMemory.CgroupMemorySummary; after: cgroupMemory.CgroupMemorySummary };
 }
@@ -209,6 +216,28 @@ async function anonByMapping(pid: number): Promise<Record<string, number>> {
   };
 }
 
+/**
+ * --trace-gc: the minute's collections by kind ("Mark-Compact (reduce)" is the memory reducer's)
+ * and the MiB V8's pool keeps after the last collection: the part of V8's pages beyond its
+ * committed heap.
+ */
+function gcMinute(s: Subject): { collections: Record<string, number>; pooledMiB?: number } | undefined {
+  if (!s.gc) return undefined;
+  const now = s.gc.snapshot();
+  const collections: Record<string, number> = {};
+  for (const [kind, { count }] of Object.entries(now.kinds))
+    collections[kind] = count - (s.gcAt?.kinds[kind]?.count ?? 0);
+  s.gcAt = now;
+  return { collections, pooledMiB: now.pooledMiB };
+}
+
+/** --trace-gc: a tally of the lines V8 prints on `child`'s stdout. */
+function gcTraceOf(child: ChildProcess): GcTraceTally {
+  const gc = new GcTraceTally();
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => gc.push(chunk));
+  return gc;
+}
+
 const SYNC = 'kubeproxy_sync_proxy_rules_duration_seconds';
 const PROGRAMMING = 'kubeproxy_network_programming_duration_seconds';
 const ms = (seconds: number | undefined) => round(seconds === undefined ? undefined : seconds * 1000);
@@ -253,6 +282,7 @@ async function minuteRecord(
     },
     gcMaxPauseMs: round(loop.length ? Math.max(...loop.map((l) => l.gcMaxMs)) : undefined),
     v8: v8Heap(loop),
+    ...(s.gc && { gc: gcMinute(s) }),
     anonByMappingMiB: await anonByMapping(s.pid),
     ...extra,
   };
@@ -301,6 +331,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     Record<string, number> & {
       loopDelayMs: Record<string, number>;
       v8?: Record<string, number>;
+      gc?: { pooledMiB?: number };
       anonByMappingMiB?: Record<string, number>;
     }
   >;
@@ -352,6 +383,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     v8CommittedFit: fitBy(v8('committedMiB')),
     v8CodeFit: fitBy(v8('codeMiB')),
     v8LiveFit: fitBy(v8('liveAfterFullGcMiB')),
+    v8PoolFit: fitBy((r) => r.gc?.pooledMiB),
     mallocFit: fitBy(byMapping('mallocMiB')),
     v8PagesFit: fitBy(byMapping('v8PagesMiB')),
     v8CodeRangeFit: fitBy(byMapping('v8CodeMiB')),
@@ -422,6 +454,7 @@ async function main(): Promise<void> {
     apiServerRestarts: restarts,
     heapSnapshots,
     cpuProfileOverMs,
+    traceGc,
     journalledExt4,
     probePeriodSeconds,
     podChurnPeriodSeconds,
@@ -434,6 +467,10 @@ async function main(): Promise<void> {
   if (cpuProfileOverMs)
     notes.push(
       `--cpu-profile-over ${cpuProfileOverMs}: V8's sampling profiler ran in each agent (a sample each millisecond), so the CPU figures are not a plain run's; a minute's loopDelayMs.profiled names what ran in its longest delay and task`,
+    );
+  if (traceGc)
+    notes.push(
+      "--trace-gc: V8 printed a line per collection on each agent's stdout; a minute's gc has the collections by kind and the MiB V8's pool keeps after the last (pooledMiB)",
     );
   if (process.getuid?.() !== 0)
     throw new Error('the soak bench needs root (containerd, network namespaces, cgroups)');
@@ -521,6 +558,7 @@ async function main(): Promise<void> {
         dir,
         // Room beside the 110 for pods still terminating while their successors start.
         maxPods: PODS + 10,
+        gcTrace: traceGc,
         env: {
           ...unit.env,
           NODE_OPTIONS: `${unit.nodeOptions} --require ${preload}`.trim(),
@@ -530,6 +568,8 @@ async function main(): Promise<void> {
         },
         wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
+      // Read from now on: a full pipe would stop the kubelet at its next collection.
+      const gc = traceGc ? gcTraceOf(kubelet.child) : undefined;
       churn = new PodChurn(kc, 'soak-node', busybox, probePeriodSeconds);
       const started = churn;
       cleanup.unshift(() => started.stop());
@@ -539,6 +579,7 @@ async function main(): Promise<void> {
         agent: 'kubelet',
         pid: kubelet.child.pid as number,
         cgroup,
+        ...(gc && { gc }),
         ...(heap ? { heap } : {}),
         ...(profiles ? { profiles } : {}),
         loop,
@@ -574,6 +615,7 @@ async function main(): Promise<void> {
         dir: kpDir,
         kubeconfig: join(dir, 'kube-proxy.kubeconfig'),
         nodeOptions: `${unit.nodeOptions} --require ${preload}`.trim(),
+        gcTrace: traceGc,
         env: { ...unit.env, ...loopEnv(loop.path), ...heap?.env(), ...profiles?.env() },
         wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
@@ -587,6 +629,7 @@ async function main(): Promise<void> {
         agent: 'kube-proxy',
         pid: daemon.pid,
         cgroup,
+        ...(daemon.gc && { gc: daemon.gc }),
         ...(heap ? { heap } : {}),
         ...(profiles ? { profiles } : {}),
         loop,

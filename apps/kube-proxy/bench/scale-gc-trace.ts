@@ -2,6 +2,8 @@
 // (KP_SCALE_GC_TRACE=1): main-thread pauses per collection kind, and the incremental marking
 // steps a mark-compact did on the main thread before its final pause. Concurrent marking and
 // sweeping on V8's worker threads are not in these lines (they show in the CPU seconds only).
+// Node 24's lines also give the pages V8's pool keeps after a collection freed them: resident
+// 256 KiB pages beyond the committed heap, which only a memory-reducing collection hands back.
 
 import { LineSplitter } from './output-lines';
 
@@ -19,12 +21,14 @@ export interface GcTally {
   incrementalMarkingMs: number;
   /** Pauses and incremental steps together: the main thread's GC time. */
   mainThreadMs: number;
+  /** The pool after the last collection, MiB (V8's "MB"; whole ones), when the line has it. */
+  pooledMiB?: number;
 }
 
 // `[pid:0x…]  412 ms: Scavenge 5.1 (6.3) -> 4.6 (7.3) MB, pooled: 0.0 MB, 1.03 / 0.00 ms  (…`
 // then for mark-compacts `(+ 30.2 ms in 50 steps since start of marking, …`. Node 20 has no `pooled`.
 const LINE =
-  /: (Scavenge|Minor Mark-Sweep|Mark-Compact(?: \(reduce\))?|Mark-Sweep)\b.*? MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms(?:\s+\(\+ ([\d.]+) ms in \d+ steps)?/;
+  /: (Scavenge|Minor Mark-Sweep|Mark-Compact(?: \(reduce\))?|Mark-Sweep)(?= ).*? MB, (?:pooled: ([\d.]+) MB, )?([\d.]+) \/ [\d.]+ ms(?:\s+\(\+ ([\d.]+) ms in \d+ steps)?/;
 
 /** Adds up `--trace-gc` lines as they arrive (chunks may split lines). */
 export class GcTraceTally {
@@ -45,6 +49,7 @@ export class GcTraceTally {
       kinds,
       incrementalMarkingMs: r(this.tally.incrementalMarkingMs),
       mainThreadMs: r(this.tally.mainThreadMs),
+      ...(this.tally.pooledMiB !== undefined && { pooledMiB: this.tally.pooledMiB }),
     };
   }
 
@@ -52,8 +57,9 @@ export class GcTraceTally {
     const m = LINE.exec(line);
     if (!m) return;
     const kind = m[1] as string;
-    const pause = Number(m[2]);
-    const steps = m[3] === undefined ? 0 : Number(m[3]);
+    if (m[2] !== undefined) this.tally.pooledMiB = Number(m[2]);
+    const pause = Number(m[3]);
+    const steps = m[4] === undefined ? 0 : Number(m[4]);
     const k = this.tally.kinds[kind] ?? { count: 0, pauseMs: 0 };
     this.tally.kinds[kind] = k;
     k.count++;

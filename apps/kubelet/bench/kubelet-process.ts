@@ -49,6 +49,12 @@ export interface KubeletStart {
   /** The configuration's maxPods (default MAX_PODS). */
   maxPods?: number;
   /**
+   * Run with V8's `--trace-gc` (a preload turns it on: NODE_OPTIONS refuses it), its lines
+   * readable on `child.stdout`, which the caller must read (a full pipe stops the kubelet);
+   * absent, stdout is ignored.
+   */
+  gcTrace?: boolean;
+  /**
    * Runs the executable through another command that execs it (a memory cgroup's, prlimit).
    * Absent: it runs in a memory cgroup of its own (cgroupMemory.tryCreate).
    */
@@ -72,7 +78,12 @@ export async function startKubelet(
     join(home, 'config.yaml'),
     `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(home, 'logs')}\naddress: 127.0.0.1\nmaxPods: ${options.maxPods ?? MAX_PODS}\n`,
   );
-  const env = options.env ?? {};
+  const env = { ...options.env };
+  if (options.gcTrace) {
+    const preload = join(home, 'trace-gc.cjs');
+    writeFileSync(preload, "require('node:v8').setFlagsFromString('--trace-gc');\n");
+    env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${preload}`.trim();
+  }
   let stderr = '';
   const direct = {
     command: binary,
@@ -113,7 +124,7 @@ export async function startKubelet(
     args,
     // Its kernel tunables from upstream's values in the repository, never the bench host's /proc/sys.
     {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', options.gcTrace ? 'pipe' : 'ignore', 'pipe'],
       env: { ...process.env, NODEAGENT_KUBELET_SYSCTL_ROOT: sysctlRoot, ...env },
     },
   );
