@@ -40,7 +40,6 @@
  * NA_SOAK_KUBELET_BINARY / NA_SOAK_KUBE_PROXY_BINARY measure those executables instead of
  * building them (tools/sea). Needs root.
  */
-import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -49,7 +48,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { cgroupMemory, createNetns, type Netns, processMemory, readAnonMappings } from '@nodeagent/testing';
 import { API_PORT, type Daemon, METRICS_PORT, startDaemon } from '../../apps/kube-proxy/bench/scale-daemon';
-import { type GcTally, GcTraceTally } from '../../apps/kube-proxy/bench/scale-gc-trace';
+import { type GcTally, type GcTraceTally, tallyGcTrace } from '../../apps/kube-proxy/bench/scale-gc-trace';
 import { ScaleProbe } from '../../apps/kube-proxy/bench/scale-probe';
 import {
   type ApiAccess,
@@ -229,13 +228,6 @@ function gcMinute(s: Subject): { collections: Record<string, number>; pooledMiB?
     collections[kind] = count - (s.gcAt?.kinds[kind]?.count ?? 0);
   s.gcAt = now;
   return { collections, pooledMiB: now.pooledMiB };
-}
-
-/** --trace-gc: a tally of the lines V8 prints on `child`'s stdout. */
-function gcTraceOf(child: ChildProcess): GcTraceTally {
-  const gc = new GcTraceTally();
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => gc.push(chunk));
-  return gc;
 }
 
 const SYNC = 'kubeproxy_sync_proxy_rules_duration_seconds';
@@ -569,7 +561,7 @@ async function main(): Promise<void> {
         wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
       // Read from now on: a full pipe would stop the kubelet at its next collection.
-      const gc = traceGc ? gcTraceOf(kubelet.child) : undefined;
+      const gc = traceGc ? tallyGcTrace(kubelet.child.stdout) : undefined;
       churn = new PodChurn(kc, 'soak-node', busybox, probePeriodSeconds);
       const started = churn;
       cleanup.unshift(() => started.stop());

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { cgroupMemory, kubeconfigYaml, type Netns } from '@nodeagent/testing';
 import { CLUSTER_CIDR, NODE_NAME } from './scale-cluster';
 import { CPU_TICK_PRELOAD, CpuTickLog, withoutTicks } from './scale-cpu-ticks';
-import { GcTraceTally } from './scale-gc-trace';
+import { type GcTraceTally, tallyGcTrace } from './scale-gc-trace';
 import { GC_OBSERVER_PRELOAD, StageLog } from './scale-stages';
 
 // The nodeagent-kube-proxy executable as the scale bench runs it: its own process in the
@@ -116,11 +116,7 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
     stdio: ['ignore', o.gcTrace ? 'pipe' : 'ignore', 'pipe'],
     env,
   });
-  const gc = o.gcTrace ? new GcTraceTally() : undefined;
-  if (gc) {
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => gc.push(chunk));
-  }
+  const gc = o.gcTrace ? tallyGcTrace(child.stdout) : undefined;
   let tail = '';
   const stages = o.stages ? new StageLog() : undefined;
   const ticks = o.cpuTicks ? new CpuTickLog() : undefined;

@@ -2,9 +2,10 @@
 // (KP_SCALE_GC_TRACE=1): main-thread pauses per collection kind, and the incremental marking
 // steps a mark-compact did on the main thread before its final pause. Concurrent marking and
 // sweeping on V8's worker threads are not in these lines (they show in the CPU seconds only).
-// Node 24's lines also give the pages V8's pool keeps after a collection freed them: resident
+// Node 24's lines also give the pages V8's pool keeps after a collection freed them: mapped
 // 256 KiB pages beyond the committed heap, which only a memory-reducing collection hands back.
 
+import type { Readable } from 'node:stream';
 import { LineSplitter } from './output-lines';
 
 /** Collections of one kind: how many, and their main-thread milliseconds. */
@@ -67,4 +68,11 @@ export class GcTraceTally {
     this.tally.incrementalMarkingMs += steps;
     this.tally.mainThreadMs += pause + steps;
   }
+}
+
+/** A tally of the `--trace-gc` lines a child prints on `stdout`, read from now on. */
+export function tallyGcTrace(stdout: Readable | null): GcTraceTally {
+  const gc = new GcTraceTally();
+  stdout?.setEncoding('utf8').on('data', (chunk: string) => gc.push(chunk));
+  return gc;
 }

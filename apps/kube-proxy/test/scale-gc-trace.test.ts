@@ -1,5 +1,7 @@
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { GcTraceTally } from '../bench/scale-gc-trace';
+import { GcTraceTally, tallyGcTrace } from '../bench/scale-gc-trace';
 
 // `--trace-gc` lines as Node 24's V8 prints them on stdout (Node 20's have no `pooled`), read
 // from chunks that the pipe splits anywhere.
@@ -37,5 +39,14 @@ describe('the --trace-gc tally', () => {
       incrementalMarkingMs: 0,
       mainThreadMs: 1,
     });
+  });
+
+  it("tallies a child's stdout as it arrives", async () => {
+    const stdout = new PassThrough();
+    const tally = tallyGcTrace(stdout);
+    stdout.end(Buffer.from(NODE24.join('')));
+    await once(stdout, 'end');
+    expect(tally.snapshot().kinds['Mark-Compact (reduce)']).toEqual({ count: 1, pauseMs: 6.3 });
+    expect(tally.snapshot().pooledMiB).toBe(74);
   });
 });
