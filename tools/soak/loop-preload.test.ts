@@ -112,7 +112,7 @@ describe('the soak preload', () => {
       // (the workers hold the process until then), and the process outlives it by a second.
       crowded:
         "const { Worker } = require('worker_threads'); let running = 0;" +
-        "for (let i = 0; i < 2; i++) { const w = new Worker(\"require('worker_threads').parentPort.postMessage(0); for (;;);\", { eval: true });" +
+        'for (let i = 0; i < 2; i++) { const w = new Worker("require(\'worker_threads\').parentPort.postMessage(0); for (;;);", { eval: true });' +
         `w.once('message', () => { if (++running === 2) { ${spin} setTimeout(() => process.exit(0), 1000); } }); }`,
       sleep: 'setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000), 100);',
     };
