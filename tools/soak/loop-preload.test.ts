@@ -105,16 +105,21 @@ describe('the soak preload', () => {
     // `sleep` blocks for 1 s.
     const threadMs =
       "() => Number(require('fs').readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]) / 1e6";
-    const spin = `setTimeout(() => { const ms = ${threadMs}; const t = ms(); while (ms() - t < 200); }, 100);`;
+    // Each stall keeps its process a second after it ends, so that a period reports it however
+    // long a busy machine stretches it.
+    const spinThen = (then: string) =>
+      `setTimeout(() => { const ms = ${threadMs}; const t = ms(); while (ms() - t < 200); ${then} }, 100);`;
+    const spin = spinThen('setTimeout(() => {}, 1000);');
     const stalls = {
       spin,
       // The stall starts once both workers run, however long their start takes on a busy machine
-      // (the workers hold the process until then), and the process outlives it by a second.
+      // (the workers hold the process until it exits).
       crowded:
         "const { Worker } = require('worker_threads'); let running = 0;" +
         'for (let i = 0; i < 2; i++) { const w = new Worker("require(\'worker_threads\').parentPort.postMessage(0); for (;;);", { eval: true });' +
-        `w.once('message', () => { if (++running === 2) { ${spin} setTimeout(() => process.exit(0), 1000); } }); }`,
-      sleep: 'setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000), 100);',
+        `w.once('message', () => { if (++running === 2) { ${spinThen('setTimeout(() => process.exit(0), 1000);')} } }); }`,
+      sleep:
+        'setTimeout(() => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000); setTimeout(() => {}, 1000); }, 100);',
     };
     // The stall's period: for a spin, the one with the longest task, which only the spin's 200 ms
     // of CPU reach; for the sleep, the one with the longest delay, which a saturated machine's
