@@ -40,6 +40,7 @@
  * NA_SOAK_KUBELET_BINARY / NA_SOAK_KUBE_PROXY_BINARY measure those executables instead of
  * building them (tools/sea). Needs root.
  */
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -88,6 +89,7 @@ const SERVICES = 5000;
 const ENDPOINTS = 50;
 const SAMPLE_MS = 10_000;
 const MINUTE_MS = 60_000;
+const PAGE_BYTES = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }));
 /** What the run could not do as the units do, written into the JSON. */
 const notes: string[] = [];
 
@@ -134,15 +136,37 @@ interface Subject {
   gc?: GcTraceTally;
   gcAt?: GcTally;
   /** The cgroup's memory just before and after the kernel reclaimed what it could, at the end. */
-  reclaimed?: { before: cgroupMemory.CgroupMemorySummary; after: cgroupMemory.CgroupMemorySummary };
+  reclaimed?: {
+    before: cgroupMemory.CgroupMemorySummary;
+    after: cgroupMemory.CgroupMemorySummary;
+    /** File pages the agent read back in between, and those put on the active list (fileRefaults). */
+    fileRefaultsMiB?: { refaulted: number; activated: number };
+  };
+}
+
+/**
+ * memory.stat's count of file pages read back soon after the kernel evicted them (refaulted), and
+ * of those put straight on the active list as still in use (activated, and so in the working
+ * set), in MiB; undefined where the kernel does not count them (cgroup v1).
+ */
+function fileRefaults(cgroup: MemoryCgroup): { refaultedMiB: number; activatedMiB: number } | undefined {
+  const fields = cgroup.statFields();
+  const refaulted = fields.get('workingset_refault_file');
+  const activated = fields.get('workingset_activate_file');
+  if (refaulted === undefined || activated === undefined) return undefined;
+  const pageMiB = (pages: number) => mib(pages * PAGE_BYTES);
+  return { refaultedMiB: pageMiB(refaulted), activatedMiB: pageMiB(activated) };
 }
 
 /**
  * The kernel's reclaim of `s`'s cgroup, after the run: slab goes an RCU grace period after the
- * reclaim returns, so the reading after is taken once two in a row agree (at most 5 s).
+ * reclaim returns, so the reading after is taken once two in a row agree (at most 5 s). The
+ * agent runs on meanwhile, and the file pages it still uses come back as refaults, on the active
+ * list: the working set after counts them where the one before, in a run without pressure, did not.
  */
 async function reclaimAtEnd(s: Subject): Promise<void> {
   const before = cgroupSummary(await s.cgroup.read());
+  const refaultsBefore = fileRefaults(s.cgroup);
   s.cgroup.reclaim();
   let after = cgroupSummary(await s.cgroup.read());
   for (let i = 0; i < 10; i++) {
@@ -152,9 +176,20 @@ async function reclaimAtEnd(s: Subject): Promise<void> {
     after = next;
     if (settled) break;
   }
-  s.reclaimed = { before, after };
+  const refaultsAfter = fileRefaults(s.cgroup);
+  const fileRefaultsMiB =
+    refaultsBefore && refaultsAfter
+      ? {
+          refaulted: round(refaultsAfter.refaultedMiB - refaultsBefore.refaultedMiB) as number,
+          activated: round(refaultsAfter.activatedMiB - refaultsBefore.activatedMiB) as number,
+        }
+      : undefined;
+  s.reclaimed = { before, after, ...(fileRefaultsMiB ? { fileRefaultsMiB } : {}) };
+  const refaultNote = fileRefaultsMiB
+    ? `; file read back ${fileRefaultsMiB.refaulted} MiB, ${fileRefaultsMiB.activated} MiB of it as active`
+    : '';
   process.stderr.write(
-    `${s.agent}: working set ${before.workingSetMiB} → ${after.workingSetMiB} MiB after the kernel's reclaim (anon ${before.anonMiB} → ${after.anonMiB}, kernel ${before.kernelMiB} → ${after.kernelMiB}, file ${before.fileMiB} → ${after.fileMiB})\n`,
+    `${s.agent}: working set ${before.workingSetMiB} → ${after.workingSetMiB} MiB after the kernel's reclaim (anon ${before.anonMiB} → ${after.anonMiB}, kernel ${before.kernelMiB} → ${after.kernelMiB}, file ${before.fileMiB} → ${after.fileMiB}, active file ${round(before.fileMiB - before.inactiveFileMiB)} → ${round(after.fileMiB - after.inactiveFileMiB)}${refaultNote})\n`,
   );
 }
 

@@ -82,6 +82,19 @@ export function cgroupParent(root = ROOT, procSelfCgroup?: string): CgroupParent
 const V2_KERNEL_PARTS = ['slab', 'kernel_stack', 'pagetables', 'sec_pagetables', 'percpu', 'sock', 'vmalloc'];
 
 /**
+ * Every field of memory.stat text by name, as the kernel writes it: bytes for sizes, a count for
+ * events (`workingset_refault_file`: pages read back soon after they were evicted).
+ */
+export function memoryStatFields(text: string): Map<string, number> {
+  const fields = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const [key, value] = line.split(' ');
+    if (key && value !== undefined) fields.set(key, Number(value));
+  }
+  return fields;
+}
+
+/**
  * anon, file and inactive_file of memory.stat text, in bytes (v1: the hierarchical total_*
  * fields), and on v2 the kernel memory (v1's memory.stat has none: memory.kmem.usage_in_bytes).
  */
@@ -89,11 +102,7 @@ export function parseMemoryStat(
   text: string,
   version: CgroupVersion,
 ): { anonBytes: number; fileBytes: number; inactiveFileBytes: number; kernelBytes?: number } {
-  const fields = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const [key, value] = line.split(' ');
-    if (key && value !== undefined) fields.set(key, Number(value));
-  }
+  const fields = memoryStatFields(text);
   const names =
     version === 'v2'
       ? { anon: 'anon', file: 'file', inactive: 'inactive_file' }
@@ -203,6 +212,11 @@ export class MemoryCgroup {
         `cannot reclaim memory from ${this.dir} (${code}): memory.reclaim needs Linux 5.19 or later`,
       );
     }
+  }
+
+  /** memory.stat's fields now (memoryStatFields). */
+  statFields(): Map<string, number> {
+    return memoryStatFields(readFileSync(join(this.dir, 'memory.stat'), 'utf8'));
   }
 
   /** The cgroup's memory now, and its processes' PSS and VmRSS. */

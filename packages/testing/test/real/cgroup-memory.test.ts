@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +8,11 @@ import { cgroupMemory } from '../../src/index';
 
 const { MemoryCgroup } = cgroupMemory;
 const MiB = 1048576;
+const PAGE_BYTES = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }));
 
 // A child that answers each stdin line ("anon <MiB>", "file <MiB>", "files <thousands>",
-// "dirs <thousands>") once it has done it: anon fills a Buffer that stays referenced; file writes
-// and reads back a file of that size; files makes that many thousand empty files (dentries and
+// "dirs <thousands>", "read 0") once it has done it: anon fills a Buffer that stays referenced; file
+// writes and reads back a file of that size; read reads that file again; files makes that many thousand empty files (dentries and
 // inodes: kernel memory); dirs makes and removes that many thousand directories of unique names,
 // as a kubelet does a pod's directories, which leaves a negative dentry for each name.
 const CHILD = `
@@ -22,6 +23,7 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (l
   const bytes = Number(n) * 1048576;
   if (what === 'anon') kept.push(Buffer.alloc(bytes, 1));
   if (what === 'file') { fs.writeFileSync(process.argv[1], Buffer.alloc(bytes, 2)); fs.readFileSync(process.argv[1]); }
+  if (what === 'read') fs.readFileSync(process.argv[1]);
   if (what === 'files') { const d = process.argv[1] + '.d'; fs.mkdirSync(d); for (let i = 0; i < Number(n) * 1000; i++) fs.writeFileSync(d + '/' + i, ''); }
   if (what === 'dirs') { const d = process.argv[1] + '.gone'; fs.mkdirSync(d); for (let i = 0; i < Number(n) * 1000; i++) { fs.mkdirSync(d + '/' + i); fs.rmdirSync(d + '/' + i); } }
   process.stdout.write('done\\n');
@@ -100,7 +102,7 @@ describe('MemoryCgroup', () => {
     expect(existsSync(cgroup.dir)).toBe(false);
   }, 60_000);
 
-  it("reclaim() has the kernel take back a removed directory's dentries and the page cache, and leaves anon", async () => {
+  it("reclaim() has the kernel take back a removed directory's dentries and the page cache, and leaves anon; the pages read again count as refaults", async () => {
     await withChild('reclaimed', async (cgroup, _pid, ask) => {
       await ask('anon 32');
       const before = await cgroup.read();
@@ -125,6 +127,12 @@ describe('MemoryCgroup', () => {
       expect(after.kernelBytes - before.kernelBytes).toBeLessThan(kernelGrowth / 4);
       expect(after.fileBytes).toBeLessThan(grown.fileBytes - 28 * MiB);
       expect(after.anonBytes).toBeGreaterThan(grown.anonBytes - 4 * MiB);
+
+      // The file read again: each page the reclaim took comes back as a refault.
+      const refaults = () => cgroup.statFields().get('workingset_refault_file') ?? 0;
+      const refaulted = refaults();
+      await ask('read 0');
+      expect(((refaults() - refaulted) * PAGE_BYTES) / MiB).toBeGreaterThan(28);
     });
   }, 180_000);
 
