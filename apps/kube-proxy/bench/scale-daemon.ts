@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { cgroupMemory, kubeconfigYaml, type Netns } from '@nodeagent/testing';
 import { CLUSTER_CIDR, NODE_NAME } from './scale-cluster';
 import { CPU_TICK_PRELOAD, CpuTickLog, withoutTicks } from './scale-cpu-ticks';
-import { type GcTraceTally, tallyGcTrace } from './scale-gc-trace';
+import { GC_TRACE_PRELOAD, type GcTraceTally, tallyGcTrace } from './scale-gc-trace';
 import { GC_OBSERVER_PRELOAD, StageLog } from './scale-stages';
 
 // The nodeagent-kube-proxy executable as the scale bench runs it: its own process in the
@@ -82,9 +82,8 @@ function args(kubeconfig: string, mode: string): string[] {
 export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
   const kubeconfig = o.kubeconfig ?? join(o.dir, 'kubeconfig');
   if (!o.kubeconfig) writeFileSync(kubeconfig, kubeconfigYaml(`http://127.0.0.1:${API_PORT}`));
-  // --trace-gc is not allowed in NODE_OPTIONS: a preload turns it on (V8 reads trace flags at run time).
   const gcPreload = join(o.dir, 'trace-gc.cjs');
-  if (o.gcTrace) writeFileSync(gcPreload, "require('node:v8').setFlagsFromString('--trace-gc');\n");
+  if (o.gcTrace) writeFileSync(gcPreload, GC_TRACE_PRELOAD);
   const stagePreload = join(o.dir, 'gc-observer.cjs');
   if (o.stages) writeFileSync(stagePreload, GC_OBSERVER_PRELOAD);
   const tickPreload = join(o.dir, 'cpu-ticks.cjs');

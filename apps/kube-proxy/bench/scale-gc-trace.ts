@@ -8,6 +8,12 @@
 import type { Readable } from 'node:stream';
 import { LineSplitter } from './output-lines';
 
+/**
+ * A preload (`node --require`) that turns `--trace-gc` on: NODE_OPTIONS refuses the flag, and V8
+ * reads its trace flags at run time, so setting it first thing traces every collection.
+ */
+export const GC_TRACE_PRELOAD = "require('node:v8').setFlagsFromString('--trace-gc');\n";
+
 /** Collections of one kind: how many, and their main-thread milliseconds. */
 export interface GcKindTally {
   count: number;

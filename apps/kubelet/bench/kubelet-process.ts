@@ -13,6 +13,7 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { Informer } from '@nodeagent/informer';
 import type { Wire } from '@nodeagent/primitives';
 import { type ApiServer, cgroupMemory, processMemory } from '@nodeagent/testing';
+import { GC_TRACE_PRELOAD } from '../../kube-proxy/bench/scale-gc-trace';
 
 const { sleep, waitFor } = processMemory;
 
@@ -81,7 +82,7 @@ export async function startKubelet(
   const env = { ...options.env };
   if (options.gcTrace) {
     const preload = join(home, 'trace-gc.cjs');
-    writeFileSync(preload, "require('node:v8').setFlagsFromString('--trace-gc');\n");
+    writeFileSync(preload, GC_TRACE_PRELOAD);
     env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${preload}`.trim();
   }
   let stderr = '';
