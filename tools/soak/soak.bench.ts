@@ -140,29 +140,46 @@ interface Subject {
     before: cgroupMemory.CgroupMemorySummary;
     after: cgroupMemory.CgroupMemorySummary;
     /** File pages the agent read back in between, and those put on the active list (fileRefaults). */
-    fileRefaultsMiB?: { refaulted: number; activated: number };
+    fileRefaultsMiB?: FileRefaults;
   };
 }
 
+/** File pages read back since the cgroup was made, and those put on the active list, in MiB. */
+interface FileRefaults {
+  refaulted: number;
+  activated?: number;
+}
+
 /**
- * memory.stat's count of file pages read back soon after the kernel evicted them (refaulted), and
+ * memory.stat's counts of file pages read back soon after the kernel evicted them (refaulted), and
  * of those put straight on the active list as still in use (activated, and so in the working
- * set), in MiB; undefined where the kernel does not count them (cgroup v1).
+ * set; cgroup v2 only); undefined where the kernel counts neither.
  */
-function fileRefaults(cgroup: MemoryCgroup): { refaultedMiB: number; activatedMiB: number } | undefined {
+function fileRefaults(cgroup: MemoryCgroup): FileRefaults | undefined {
   const fields = cgroup.statFields();
   const refaulted = fields.get('workingset_refault_file');
+  if (refaulted === undefined) return undefined;
   const activated = fields.get('workingset_activate_file');
-  if (refaulted === undefined || activated === undefined) return undefined;
   const pageMiB = (pages: number) => mib(pages * PAGE_BYTES);
-  return { refaultedMiB: pageMiB(refaulted), activatedMiB: pageMiB(activated) };
+  return {
+    refaulted: pageMiB(refaulted),
+    ...(activated === undefined ? {} : { activated: pageMiB(activated) }),
+  };
+}
+
+/** What `after` counts beyond `before`, MiB to one decimal. */
+function refaultsBetween(before: FileRefaults, after: FileRefaults): FileRefaults {
+  const refaulted = round(after.refaulted - before.refaulted) as number;
+  if (before.activated === undefined || after.activated === undefined) return { refaulted };
+  return { refaulted, activated: round(after.activated - before.activated) as number };
 }
 
 /**
  * The kernel's reclaim of `s`'s cgroup, after the run: slab goes an RCU grace period after the
  * reclaim returns, so the reading after is taken once two in a row agree (at most 5 s). The
- * agent runs on meanwhile, and the file pages it still uses come back as refaults, on the active
- * list: the working set after counts them where the one before, in a run without pressure, did not.
+ * agent runs on meanwhile, and the file pages it still uses come back as refaults, which the
+ * kernel may put straight on the active list: the working set after can count pages that the one
+ * before, in a run without pressure, did not (fileRefaultsMiB says how many came back).
  */
 async function reclaimAtEnd(s: Subject): Promise<void> {
   const before = cgroupSummary(await s.cgroup.read());
@@ -178,16 +195,11 @@ async function reclaimAtEnd(s: Subject): Promise<void> {
   }
   const refaultsAfter = fileRefaults(s.cgroup);
   const fileRefaultsMiB =
-    refaultsBefore && refaultsAfter
-      ? {
-          refaulted: round(refaultsAfter.refaultedMiB - refaultsBefore.refaultedMiB) as number,
-          activated: round(refaultsAfter.activatedMiB - refaultsBefore.activatedMiB) as number,
-        }
-      : undefined;
+    refaultsBefore && refaultsAfter ? refaultsBetween(refaultsBefore, refaultsAfter) : undefined;
   s.reclaimed = { before, after, ...(fileRefaultsMiB ? { fileRefaultsMiB } : {}) };
-  const refaultNote = fileRefaultsMiB
-    ? `; file read back ${fileRefaultsMiB.refaulted} MiB, ${fileRefaultsMiB.activated} MiB of it as active`
-    : '';
+  const activeNote =
+    fileRefaultsMiB?.activated === undefined ? '' : `, ${fileRefaultsMiB.activated} MiB of it as active`;
+  const refaultNote = fileRefaultsMiB ? `; file read back ${fileRefaultsMiB.refaulted} MiB${activeNote}` : '';
   process.stderr.write(
     `${s.agent}: working set ${before.workingSetMiB} → ${after.workingSetMiB} MiB after the kernel's reclaim (anon ${before.anonMiB} → ${after.anonMiB}, kernel ${before.kernelMiB} → ${after.kernelMiB}, file ${before.fileMiB} → ${after.fileMiB}, active file ${round(before.fileMiB - before.inactiveFileMiB)} → ${round(after.fileMiB - after.inactiveFileMiB)}${refaultNote})\n`,
   );
