@@ -7,7 +7,10 @@
 // again. Go's runtime returns its free pages the same way, so upstream's agents pay no such
 // peak after the fact. The kubelet's pod churn and relists leave the same free chunks behind.
 
-/** Once a minute: a relist's peak is not paid for long, and one pass over glibc's free lists costs next to nothing. */
+/**
+ * Once a minute, so a relist's peak is not paid for long. A pass is not free: it hands back each
+ * free chunk's pages one madvise at a time on the calling thread (the soak's kubelet: 20–120 ms).
+ */
 export const FREE_HEAP_RELEASE_INTERVAL_MS = 60_000;
 
 /** Hands glibc's free heap pages back to the system; returns whether any were. */
