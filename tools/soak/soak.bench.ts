@@ -139,39 +139,41 @@ interface Subject {
   reclaimed?: {
     before: cgroupMemory.CgroupMemorySummary;
     after: cgroupMemory.CgroupMemorySummary;
-    /** File pages the agent read back in between, and those put on the active list (fileRefaults). */
+    /** File pages the agent read back in between, and those put on the active list (refaultCounts). */
     fileRefaultsMiB?: FileRefaults;
   };
 }
 
-/** File pages read back since the cgroup was made, and those put on the active list, in MiB. */
+/**
+ * File pages the agent read back, and those put on the active list, in MiB: a page evicted and
+ * read back twice counts twice (v1's force_empty goes on evicting while the agent runs).
+ */
 interface FileRefaults {
   refaulted: number;
   activated?: number;
 }
+
+/** memory.stat's counts, in pages, that FileRefaults is made of. */
+type RefaultCounts = { refaulted: number; activated?: number };
 
 /**
  * memory.stat's counts of file pages read back soon after the kernel evicted them (refaulted), and
  * of those put straight on the active list as still in use (activated, and so in the working
  * set; cgroup v2 only); undefined where the kernel counts neither.
  */
-function fileRefaults(cgroup: MemoryCgroup): FileRefaults | undefined {
+function refaultCounts(cgroup: MemoryCgroup): RefaultCounts | undefined {
   const fields = cgroup.statFields();
   const refaulted = fields.get('workingset_refault_file');
   if (refaulted === undefined) return undefined;
-  const activated = fields.get('workingset_activate_file');
-  const pageMiB = (pages: number) => mib(pages * PAGE_BYTES);
-  return {
-    refaulted: pageMiB(refaulted),
-    ...(activated === undefined ? {} : { activated: pageMiB(activated) }),
-  };
+  return { refaulted, activated: fields.get('workingset_activate_file') };
 }
 
-/** What `after` counts beyond `before`, MiB to one decimal. */
-function refaultsBetween(before: FileRefaults, after: FileRefaults): FileRefaults {
-  const refaulted = round(after.refaulted - before.refaulted) as number;
+/** The pages `after` counts beyond `before`, in MiB. */
+function refaultsBetween(before: RefaultCounts, after: RefaultCounts): FileRefaults {
+  const pagesMiB = (pages: number) => mib(pages * PAGE_BYTES);
+  const refaulted = pagesMiB(after.refaulted - before.refaulted);
   if (before.activated === undefined || after.activated === undefined) return { refaulted };
-  return { refaulted, activated: round(after.activated - before.activated) as number };
+  return { refaulted, activated: pagesMiB(after.activated - before.activated) };
 }
 
 /**
@@ -183,7 +185,7 @@ function refaultsBetween(before: FileRefaults, after: FileRefaults): FileRefault
  */
 async function reclaimAtEnd(s: Subject): Promise<void> {
   const before = cgroupSummary(await s.cgroup.read());
-  const refaultsBefore = fileRefaults(s.cgroup);
+  const refaultsBefore = refaultCounts(s.cgroup);
   s.cgroup.reclaim();
   let after = cgroupSummary(await s.cgroup.read());
   for (let i = 0; i < 10; i++) {
@@ -193,7 +195,7 @@ async function reclaimAtEnd(s: Subject): Promise<void> {
     after = next;
     if (settled) break;
   }
-  const refaultsAfter = fileRefaults(s.cgroup);
+  const refaultsAfter = refaultCounts(s.cgroup);
   const fileRefaultsMiB =
     refaultsBefore && refaultsAfter ? refaultsBetween(refaultsBefore, refaultsAfter) : undefined;
   s.reclaimed = { before, after, ...(fileRefaultsMiB ? { fileRefaultsMiB } : {}) };

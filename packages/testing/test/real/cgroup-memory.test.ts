@@ -11,10 +11,11 @@ const MiB = 1048576;
 const PAGE_BYTES = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }));
 
 // A child that answers each stdin line ("anon <MiB>", "file <MiB>", "files <thousands>",
-// "dirs <thousands>", "read 0") once it has done it: anon fills a Buffer that stays referenced; file
-// writes and reads back a file of that size; read reads that file again; files makes that many thousand empty files (dentries and
-// inodes: kernel memory); dirs makes and removes that many thousand directories of unique names,
-// as a kubelet does a pod's directories, which leaves a negative dentry for each name.
+// "dirs <thousands>", "read 0") once it has done it: anon fills a Buffer that stays referenced;
+// file writes and reads back a file of that size; read reads that file again; files makes that
+// many thousand empty files (dentries and inodes: kernel memory); dirs makes and removes that
+// many thousand directories of unique names, as a kubelet does a pod's directories, which leaves
+// a negative dentry for each name.
 const CHILD = `
 const fs = require('node:fs');
 const kept = [];
