@@ -1,7 +1,7 @@
 /**
  * The soak's command line: `[--minutes N] [--agent kubelet|kube-proxy|both] [--api-server-restarts
- * M,M…] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--trace-gc] [--journalled-ext4]
- * [--probe-period S] [--pod-churn-period S]`, each value checked here so a bad one is refused by
+ * M,M…] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--trace-gc] [--trace-malloc-trim]
+ * [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`, each value checked here so a bad one is refused by
  * its flag before anything starts.
  */
 import { parseArgs } from 'node:util';
@@ -31,6 +31,8 @@ export interface SoakOptions {
   cpuProfileOverMs?: number;
   /** Each agent runs with V8's --trace-gc: collections by kind, and its page pool, each minute (--trace-gc). */
   traceGc: boolean;
+  /** Each malloc_trim call of each agent timed by a uprobe, outside the agent (--trace-malloc-trim). */
+  traceMallocTrim: boolean;
   journalledExt4: boolean;
   /** The kubelet's pods' exec readiness probe period (10 s, as upstream's comparison shape). */
   probePeriodSeconds: number;
@@ -59,6 +61,7 @@ export function parseSoakOptions(args: string[]): SoakOptions {
     agents,
     apiServerRestarts: restartMinutes(values['api-server-restarts'], minutes),
     traceGc: values['trace-gc'],
+    traceMallocTrim: values['trace-malloc-trim'],
     journalledExt4: values['journalled-ext4'],
     probePeriodSeconds,
     podChurnPeriodSeconds,
@@ -110,6 +113,7 @@ function parseFlags(args: string[]) {
         'heap-snapshots': { type: 'string' },
         'cpu-profile-over': { type: 'string' },
         'trace-gc': { type: 'boolean', default: false },
+        'trace-malloc-trim': { type: 'boolean', default: false },
         'journalled-ext4': { type: 'boolean', default: false },
         'probe-period': { type: 'string', default: '10' },
         'pod-churn-period': { type: 'string', default: '2' },

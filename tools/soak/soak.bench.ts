@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--api-server-restarts M,M…] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--trace-gc] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`: both agents' single
+ * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--api-server-restarts M,M…] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--trace-gc] [--trace-malloc-trim] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`: both agents' single
  * executables as the units in deploy/systemd start them (their Environment= and LimitNOFILE, read
  * from the unit files: unit-start.ts), each in a memory cgroup of its own,
  * against an API server over HTTPS in a process of its own (api-server-process.ts), for N
@@ -33,7 +33,9 @@
  * the first and the last (heap-snapshots.ts). --cpu-profile-over MS: what each agent's main
  * thread ran in each minute's longest delay and task, from V8's sampling profiler
  * (cpu-profiles.ts). --trace-gc: each agent runs with V8's --trace-gc, and each minute has its
- * collections by kind and the pages V8's pool keeps after the last. --journalled-ext4: every
+ * collections by kind and the pages V8's pool keeps after the last. --trace-malloc-trim: each
+ * agent's malloc_trim calls timed from outside it by a uprobe, each minute's longest, and whether
+ * one fell in the minute's longest event-loop delay (malloc-trim-trace.ts). --journalled-ext4: every
  * directory the run makes on a new ext4 with a journal, in a mount namespace of the bench's own
  * (journalled-ext4.ts).
  *
@@ -71,9 +73,10 @@ import {
   unmountImage,
 } from './journalled-ext4';
 import { type LeakFit, leakFit } from './leak-fit';
-import { LOOP_PRELOAD, type LoopReport, longestLine } from './loop-preload';
+import { LOOP_PRELOAD, LOOP_RESOLUTION_MS, type LoopReport, longestLine } from './loop-preload';
 import { LoopReportPipe } from './loop-report-pipe';
 import { MachineLoad, SATURATED_PRESSURE_PCT, saturatedFromStart, saturatedMinutes } from './machine-load';
+import { MallocTrimTrace, type TrimCall, trimMinute } from './malloc-trim-trace';
 import { PODS, PodChurn } from './pod-churn';
 import { ServerProcess } from './server-process';
 import { type Agent, parseSoakOptions, SoakArgumentError } from './soak-options';
@@ -135,6 +138,9 @@ interface Subject {
   /** --trace-gc: the agent's collections so far, and at the last minute's end. */
   gc?: GcTraceTally;
   gcAt?: GcTally;
+  /** --trace-malloc-trim: the tracer (one for every agent), and this agent's calls since minute 0. */
+  trims?: MallocTrimTrace;
+  trimCalls?: TrimCall[];
   /** The cgroup's memory just before and after the kernel reclaimed what it could, at the end. */
   reclaimed?: {
     before: cgroupMemory.CgroupMemorySummary;
@@ -307,6 +313,12 @@ async function minuteRecord(
   const loop = s.loop.take();
   const profiled = s.profiles?.take(loop, minute);
   const longest = longestLine(loop, (l) => l.maxMs);
+  const trims = s.trims?.take(s.pid);
+  s.trimCalls?.push(...(trims ?? []));
+  // The longest delay's gap: from the tick before it to the one that measured it.
+  const gap = longest?.maxAt
+    ? { fromMs: longest.maxAt - longest.maxMs - LOOP_RESOLUTION_MS, toMs: longest.maxAt }
+    : undefined;
   const record: Record<string, unknown> = {
     minute,
     cpuSeconds: round(cpu - s.cpuAt, 2),
@@ -324,6 +336,7 @@ async function minuteRecord(
     gcMaxPauseMs: round(loop.length ? Math.max(...loop.map((l) => l.gcMaxMs)) : undefined),
     v8: v8Heap(loop),
     ...(s.gc && { gc: gcMinute(s) }),
+    ...(trims && { mallocTrim: trimMinute(trims, gap) }),
     anonByMappingMiB: await anonByMapping(s.pid),
     ...extra,
   };
@@ -430,6 +443,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     v8CodeRangeFit: fitBy(byMapping('v8CodeMiB')),
     otherAnonFit: fitBy(byMapping('otherMiB')),
     machineSaturatedMinutes: saturatedMinutes(s.minutes as { minute: number }[]),
+    ...(s.trimCalls ? { mallocTrim: trimSummary(s) } : {}),
     ...(s.reclaimed ? { afterKernelReclaim: s.reclaimed } : {}),
     ...(s.heapGrowth ? { heapGrowth: s.heapGrowth } : {}),
   };
@@ -459,6 +473,19 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     };
   }
   return { summary, ...(leak ? { leak } : {}) };
+}
+
+/** The run's malloc_trim calls: how long they held the main thread, and how often the minute's longest delay held one. */
+function trimSummary(s: Subject): Record<string, number | undefined> {
+  const wall = (s.trimCalls ?? []).map((c) => c.endMs - c.startMs);
+  const minutes = s.minutes as { mallocTrim?: { inLongestDelay?: boolean } }[];
+  return {
+    count: wall.length,
+    p50Ms: round(quantile(wall, 0.5)),
+    p99Ms: round(quantile(wall, 0.99)),
+    maxMs: round(wall.length ? Math.max(...wall) : undefined),
+    minutesWhoseLongestDelayHeldOne: minutes.filter((m) => m.mallocTrim?.inLongestDelay).length,
+  };
 }
 
 function plot(s: Subject, restarts: number[]): string {
@@ -496,6 +523,7 @@ async function main(): Promise<void> {
     heapSnapshots,
     cpuProfileOverMs,
     traceGc,
+    traceMallocTrim,
     journalledExt4,
     probePeriodSeconds,
     podChurnPeriodSeconds,
@@ -512,6 +540,10 @@ async function main(): Promise<void> {
   if (traceGc)
     notes.push(
       "--trace-gc: V8 printed a line per collection on each agent's stdout; a minute's gc has the collections by kind and the MiB V8's pool keeps after the last (pooledMiB)",
+    );
+  if (traceMallocTrim)
+    notes.push(
+      "--trace-malloc-trim: a uprobe on the C library's malloc_trim timed each agent's calls from outside it; a minute's mallocTrim has the longest, its time off the CPU, and whether one fell in the minute's longest event-loop delay",
     );
   if (process.getuid?.() !== 0)
     throw new Error('the soak bench needs root (containerd, network namespaces, cgroups)');
@@ -537,6 +569,11 @@ async function main(): Promise<void> {
   let failed = false;
   try {
     const binaries = await executables(agents, dir);
+    // Before the agents start, so that no call of theirs is missed.
+    const trims = traceMallocTrim ? await MallocTrimTrace.start() : undefined;
+    if (trims) cleanup.unshift(() => trims.stop());
+    // Each agent's own list of calls.
+    const traced = () => (trims ? { trims, trimCalls: [] as TrimCall[] } : {});
     const preload = join(dir, 'loop-preload.cjs');
     writeFileSync(preload, LOOP_PRELOAD);
     let ns: Netns | undefined;
@@ -621,6 +658,7 @@ async function main(): Promise<void> {
         pid: kubelet.child.pid as number,
         cgroup,
         ...(gc && { gc }),
+        ...traced(),
         ...(heap ? { heap } : {}),
         ...(profiles ? { profiles } : {}),
         loop,
@@ -671,6 +709,7 @@ async function main(): Promise<void> {
         pid: daemon.pid,
         cgroup,
         ...(daemon.gc && { gc: daemon.gc }),
+        ...traced(),
         ...(heap ? { heap } : {}),
         ...(profiles ? { profiles } : {}),
         loop,
@@ -686,6 +725,7 @@ async function main(): Promise<void> {
     for (const s of subjects) {
       s.cpuAt = await cpuSeconds(s.pid);
       s.loop.take();
+      s.trims?.take(s.pid);
     }
     const t0 = performance.now();
     const at = () => (performance.now() - t0) / MINUTE_MS;
