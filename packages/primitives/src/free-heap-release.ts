@@ -9,7 +9,8 @@
 
 /**
  * Once a minute, so a relist's peak is not paid for long. A pass is not free: it hands back each
- * free chunk's pages one madvise at a time on the calling thread (the soak's kubelet: 20–120 ms).
+ * free chunk's pages one madvise at a time on the calling thread (an hour of the soak: 9–12 ms of
+ * that thread's CPU at the median, 30 at most).
  */
 export const FREE_HEAP_RELEASE_INTERVAL_MS = 60_000;
 
