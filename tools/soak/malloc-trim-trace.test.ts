@@ -28,18 +28,16 @@ const back = (tid: number, s: string) =>
 describe('TrimCalls', () => {
   it('pairs a call with its return and splits its time off the CPU into the run queue and asleep', () => {
     const calls = new TrimCalls(1_000_000);
-    const text = [
+    const lines = [
       entry(7, '100.000000'),
       out(7, 'R+', '100.002000'),
       back(7, '100.005000'),
       out(7, 'D', '100.006000'),
       back(7, '100.010000'),
-      exit(7, '100.012500'),
-    ].join('\n');
-    // Split mid-line: the tracer's chunks end anywhere.
-    expect(calls.feed(text.slice(0, 150))).toEqual([]);
-    const [call, ...rest] = calls.feed(`${text.slice(150)}\n`);
-    expect(rest).toEqual([]);
+    ];
+    // Nothing completes before the return.
+    expect(lines.map((l) => calls.line(l))).toEqual(Array(5).fill(undefined));
+    const call = calls.line(exit(7, '100.012500'));
     expect(call?.tid).toBe(7);
     expect(call?.startMs).toBeCloseTo(1_100_000, 3);
     expect(call?.endMs).toBeCloseTo(1_100_012.5, 3);
@@ -49,9 +47,13 @@ describe('TrimCalls', () => {
 
   it('keeps calls of different threads apart and drops a return whose call it never saw', () => {
     const calls = new TrimCalls(0);
-    const done = calls.feed(
-      `${[exit(9, '1.000000'), entry(7, '2.000000'), entry(8, '2.001000'), exit(8, '2.003000'), exit(7, '2.010000')].join('\n')}\n`,
-    );
+    const done = [
+      exit(9, '1.000000'),
+      entry(7, '2.000000'),
+      entry(8, '2.001000'),
+      exit(8, '2.003000'),
+      exit(7, '2.010000'),
+    ].flatMap((l) => calls.line(l) ?? []);
     expect(done.map((c) => [c.tid, Number((c.endMs - c.startMs).toFixed(3))])).toEqual([
       [8, 2],
       [7, 10],

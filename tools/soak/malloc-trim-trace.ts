@@ -41,36 +41,31 @@ export class MallocTrimTraceError extends Error {
  * seconds); `epochOffsetMs` turns them into epoch ms.
  */
 export class TrimCalls {
-  private readonly open = new Map<number, TrimCall & { outAt?: number; outState?: string }>();
-  private partial = '';
+  private readonly open = new Map<number, Omit<TrimCall, 'endMs'> & { outAt?: number; outState?: string }>();
 
   constructor(private readonly epochOffsetMs: number) {}
 
-  /** Calls completed by this text (any run of whole or partial trace lines). */
-  feed(text: string): TrimCall[] {
-    const lines = (this.partial + text).split('\n');
-    this.partial = lines.pop() ?? '';
-    const done: TrimCall[] = [];
-    for (const line of lines) {
-      const m = /-(\d+)\s+\[\d+\]\s+\S+\s+(\d+\.\d+): (entry|exit|sched_switch): (.*)$/.exec(line);
-      if (!m) continue;
-      const at = Number(m[2]) * 1000 + this.epochOffsetMs;
-      const tid = Number(m[1]);
-      if (m[3] === 'entry') this.open.set(tid, { tid, startMs: at, endMs: at, runQueueMs: 0, blockedMs: 0 });
-      else if (m[3] === 'exit') {
-        const call = this.open.get(tid);
-        if (!call) continue;
-        this.open.delete(tid);
-        done.push({
-          tid,
-          startMs: call.startMs,
-          endMs: at,
-          runQueueMs: call.runQueueMs,
-          blockedMs: call.blockedMs,
-        });
-      } else this.switched(m[4] as string, at);
+  /** The call this trace line completes, if it is a return whose entry was seen. */
+  line(line: string): TrimCall | undefined {
+    const m = /-(\d+)\s+\[\d+\]\s+\S+\s+(\d+\.\d+): (entry|exit|sched_switch): (.*)$/.exec(line);
+    if (!m) return undefined;
+    const at = Number(m[2]) * 1000 + this.epochOffsetMs;
+    const tid = Number(m[1]);
+    if (m[3] === 'entry') this.open.set(tid, { tid, startMs: at, runQueueMs: 0, blockedMs: 0 });
+    else if (m[3] === 'sched_switch') this.switched(m[4] as string, at);
+    else {
+      const call = this.open.get(tid);
+      if (!call) return undefined;
+      this.open.delete(tid);
+      return {
+        tid,
+        startMs: call.startMs,
+        endMs: at,
+        runQueueMs: call.runQueueMs,
+        blockedMs: call.blockedMs,
+      };
     }
-    return done;
+    return undefined;
   }
 
   private switched(fields: string, at: number): void {
@@ -140,7 +135,8 @@ export class MallocTrimTrace {
           resolve(trace);
           return;
         }
-        trace.calls.push(...calls.feed(`${line}\n`));
+        const call = calls.line(line);
+        if (call) trace.calls.push(call);
       });
     });
   }

@@ -72,19 +72,20 @@ function place(): void {
   writeFileSync(`${events}/enable`, '1');
 }
 
+const chunk = Buffer.alloc(1 << 16);
+
 /** Copies what the instance holds to stdout; returns at once when it holds nothing. */
 function drain(): void {
-  const buffer = Buffer.alloc(1 << 16);
   for (;;) {
     let n: number;
     try {
-      n = readSync(pipe, buffer);
+      n = readSync(pipe, chunk);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return;
       throw error;
     }
     if (n === 0) return;
-    process.stdout.write(Buffer.from(buffer.subarray(0, n)));
+    process.stdout.write(Buffer.from(chunk.subarray(0, n)));
   }
 }
 
