@@ -42,7 +42,6 @@
  * NA_SOAK_KUBELET_BINARY / NA_SOAK_KUBE_PROXY_BINARY measure those executables instead of
  * building them (tools/sea). Needs root.
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -86,13 +85,13 @@ import { type UnitStart, unitStart, withNofile } from './unit-start';
 const { MemoryCgroup, cgroupSummary, dropFromPageCache } = cgroupMemory;
 const { mib } = processMemory;
 type MemoryCgroup = cgroupMemory.MemoryCgroup;
+type FileRefaults = cgroupMemory.FileRefaults;
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const SERVICES = 5000;
 const ENDPOINTS = 50;
 const SAMPLE_MS = 10_000;
 const MINUTE_MS = 60_000;
-const PAGE_BYTES = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }));
 /** What the run could not do as the units do, written into the JSON. */
 const notes: string[] = [];
 
@@ -145,8 +144,8 @@ interface Subject {
   reclaimed?: {
     before: cgroupMemory.CgroupMemorySummary;
     after: cgroupMemory.CgroupMemorySummary;
-    /** File pages the agent read back in between, and those put on the active list (refaultCounts). */
-    fileRefaultsMiB?: FileRefaults;
+    /** File pages the agent read back in between, and those put on the active list (MemoryCgroup.fileRefaults). */
+    fileRefaultsMiB?: FileRefaultsMiB;
   };
 }
 
@@ -154,32 +153,16 @@ interface Subject {
  * File pages the agent read back, and those put on the active list, in MiB: a page evicted and
  * read back twice counts twice (v1's force_empty goes on evicting while the agent runs).
  */
-interface FileRefaults {
+interface FileRefaultsMiB {
   refaulted: number;
   activated?: number;
 }
 
-/** memory.stat's counts, in pages, that FileRefaults is made of. */
-type RefaultCounts = { refaulted: number; activated?: number };
-
-/**
- * memory.stat's counts of file pages read back soon after the kernel evicted them (refaulted), and
- * of those put straight on the active list as still in use (activated, and so in the working
- * set; cgroup v2 only); undefined where the kernel counts neither.
- */
-function refaultCounts(cgroup: MemoryCgroup): RefaultCounts | undefined {
-  const fields = cgroup.statFields();
-  const refaulted = fields.get('workingset_refault_file');
-  if (refaulted === undefined) return undefined;
-  return { refaulted, activated: fields.get('workingset_activate_file') };
-}
-
 /** The pages `after` counts beyond `before`, in MiB. */
-function refaultsBetween(before: RefaultCounts, after: RefaultCounts): FileRefaults {
-  const pagesMiB = (pages: number) => mib(pages * PAGE_BYTES);
-  const refaulted = pagesMiB(after.refaulted - before.refaulted);
-  if (before.activated === undefined || after.activated === undefined) return { refaulted };
-  return { refaulted, activated: pagesMiB(after.activated - before.activated) };
+function refaultsBetween(before: FileRefaults, after: FileRefaults): FileRefaultsMiB {
+  const refaulted = mib(after.refaultedBytes - before.refaultedBytes);
+  if (before.activatedBytes === undefined || after.activatedBytes === undefined) return { refaulted };
+  return { refaulted, activated: mib(after.activatedBytes - before.activatedBytes) };
 }
 
 /**
@@ -191,7 +174,7 @@ function refaultsBetween(before: RefaultCounts, after: RefaultCounts): FileRefau
  */
 async function reclaimAtEnd(s: Subject): Promise<void> {
   const before = cgroupSummary(await s.cgroup.read());
-  const refaultsBefore = refaultCounts(s.cgroup);
+  const refaultsBefore = s.cgroup.fileRefaults();
   s.cgroup.reclaim();
   let after = cgroupSummary(await s.cgroup.read());
   for (let i = 0; i < 10; i++) {
@@ -201,7 +184,7 @@ async function reclaimAtEnd(s: Subject): Promise<void> {
     after = next;
     if (settled) break;
   }
-  const refaultsAfter = refaultCounts(s.cgroup);
+  const refaultsAfter = s.cgroup.fileRefaults();
   const fileRefaultsMiB =
     refaultsBefore && refaultsAfter ? refaultsBetween(refaultsBefore, refaultsAfter) : undefined;
   s.reclaimed = { before, after, ...(fileRefaultsMiB ? { fileRefaultsMiB } : {}) };

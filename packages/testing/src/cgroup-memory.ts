@@ -137,6 +137,19 @@ async function procKb(path: string, field: string): Promise<number> {
 const NAME_PREFIX = 'nodeagent-bench-';
 const alive = (pid: number): boolean => existsSync(`/proc/${pid}`);
 
+/** MemoryCgroup.fileRefaults: memory.stat's refault counts, in bytes. */
+export interface FileRefaults {
+  refaultedBytes: number;
+  activatedBytes?: number;
+}
+
+let pageSize: number | undefined;
+/** The kernel's page size in bytes (memory.stat counts events in pages), asked once. */
+function pageBytes(): number {
+  pageSize ??= Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }));
+  return pageSize;
+}
+
 /** A memory cgroup made for one bench process; remove() it when done (also on failure). */
 export class MemoryCgroup {
   private constructor(
@@ -217,6 +230,23 @@ export class MemoryCgroup {
   /** memory.stat's fields now (memoryStatFields). */
   statFields(): Map<string, number> {
     return memoryStatFields(readFileSync(join(this.dir, 'memory.stat'), 'utf8'));
+  }
+
+  /**
+   * File pages read back soon after the kernel evicted them, since the cgroup was made (refaulted),
+   * and of those the ones put straight on the active list as still in use (activated, and so in
+   * the working set; cgroup v2 only), in bytes; undefined where the kernel counts neither.
+   */
+  fileRefaults(): FileRefaults | undefined {
+    const fields = this.statFields();
+    const refaulted = fields.get('workingset_refault_file');
+    if (refaulted === undefined) return undefined;
+    const activated = fields.get('workingset_activate_file');
+    const bytes = pageBytes();
+    return {
+      refaultedBytes: refaulted * bytes,
+      ...(activated === undefined ? {} : { activatedBytes: activated * bytes }),
+    };
   }
 
   /** The cgroup's memory now, and its processes' PSS and VmRSS. */
