@@ -35,14 +35,12 @@ import {
   startApiServer,
 } from '@nodeagent/testing';
 import { listenInNetns } from '@nodeagent/testing/netns';
+import { addService, CLUSTER_CIDR, NODE_NAME, populateNode } from './scale-cluster';
 
 const { cpuSeconds, measureBaselines, measureProcess, reporterEnv, sleep, summary, waitFor } = processMemory;
 type ProcessMemory = processMemory.ProcessMemory;
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const NODE_NAME = 'bench-node';
-/** The Node's InternalIP (TEST-NET-1: nothing routes to it; the daemon only uses it in rules). */
-const NODE_IP = '192.0.2.10';
 const ENDPOINTS_PER_SERVICE = 10;
 /** Issue #20's rows: a few Services (iptables), 1k in both modes, 10k in nftables mode. */
 const DEFAULT_CASES = 'iptables:11,iptables:1000,nftables:1000,nftables:10000';
@@ -55,138 +53,6 @@ type SeaBuild = {
   }): Promise<{ path: string; node: string }[]>;
 };
 type NodeRuntime = { ensureNode24(): { node: string } };
-
-/** 10.96.0.0/12 from offset 16 on (clear of the kubernetes Service's .1). */
-function clusterIP(i: number): string {
-  const n = (10 << 24) + (96 << 16) + 16 + i;
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-/** Pod IPs from 10.128.0.0/9. */
-function podIP(k: number): string {
-  const n = (10 << 24) + (128 << 16) + 2 + k;
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-const CREATED = '2026-01-01T00:00:00Z';
-
-/**
- * A Service as a real API server stores it after `kubectl create`/a controller's create:
- * server-side managedFields included (they are on every object an informer receives).
- */
-function service(i: number) {
-  const name = `svc-${i}`;
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name,
-      namespace: 'bench',
-      labels: { app: name },
-      managedFields: [
-        {
-          manager: 'kubectl-create',
-          operation: 'Update',
-          apiVersion: 'v1',
-          time: CREATED,
-          fieldsType: 'FieldsV1',
-          fieldsV1: {
-            'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
-            'f:spec': {
-              'f:internalTrafficPolicy': {},
-              'f:ports': {
-                '.': {},
-                'k:{"port":80,"protocol":"TCP"}': {
-                  '.': {},
-                  'f:name': {},
-                  'f:port': {},
-                  'f:protocol': {},
-                  'f:targetPort': {},
-                },
-              },
-              'f:selector': {},
-              'f:sessionAffinity': {},
-              'f:type': {},
-            },
-          },
-        },
-      ],
-    },
-    spec: {
-      clusterIP: clusterIP(i),
-      ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
-      selector: { app: name },
-      type: 'ClusterIP',
-      sessionAffinity: 'None',
-      internalTrafficPolicy: 'Cluster',
-    },
-  };
-}
-
-/** The EndpointSlice the EndpointSlice controller would write for `service(i)`. */
-function endpointSlice(i: number) {
-  const svc = `svc-${i}`;
-  return {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: {
-      name: `${svc}-abcde`,
-      namespace: 'bench',
-      labels: {
-        'kubernetes.io/service-name': svc,
-        'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
-        app: svc,
-      },
-      annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': CREATED },
-      ownerReferences: [
-        {
-          apiVersion: 'v1',
-          kind: 'Service',
-          name: svc,
-          uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
-      managedFields: [
-        {
-          manager: 'kube-controller-manager',
-          operation: 'Update',
-          apiVersion: 'discovery.k8s.io/v1',
-          time: CREATED,
-          fieldsType: 'FieldsV1',
-          fieldsV1: {
-            'f:addressType': {},
-            'f:endpoints': {},
-            'f:metadata': {
-              'f:annotations': { '.': {}, 'f:endpoints.kubernetes.io/last-change-trigger-time': {} },
-              'f:generateName': {},
-              'f:labels': {
-                '.': {},
-                'f:app': {},
-                'f:endpointslice.kubernetes.io/managed-by': {},
-                'f:kubernetes.io/service-name': {},
-              },
-              'f:ownerReferences': { '.': {}, [`k:{"uid":"${i}"}`]: {} },
-            },
-            'f:ports': {},
-          },
-        },
-      ],
-    },
-    addressType: 'IPv4',
-    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-    endpoints: Array.from({ length: ENDPOINTS_PER_SERVICE }, (_, j) => {
-      const k = i * ENDPOINTS_PER_SERVICE + j;
-      return {
-        addresses: [podIP(k)],
-        conditions: { ready: true, serving: true, terminating: false },
-        nodeName: `node-${k % 100}`,
-        targetRef: { kind: 'Pod', namespace: 'bench', name: `${svc}-pod-${j}`, uid: `pod-uid-${k}` },
-      };
-    }),
-  };
-}
 
 /** How many Services the programmed rules cover, read back from the kernel. */
 async function programmedServices(ns: Netns, mode: string): Promise<number> {
@@ -264,7 +130,7 @@ async function runDaemon(
         '--proxy-mode',
         mode,
         '--cluster-cidr',
-        '10.128.0.0/9',
+        CLUSTER_CIDR,
         '--healthz-bind-address',
         '127.0.0.1:10256',
         '--metrics-bind-address',
@@ -349,27 +215,13 @@ async function main(): Promise<void> {
     const baselines = await measureBaselines(ensureNode24().node, repoRoot, dir);
 
     api = await startApiServer();
-    const svcType = api.resource('v1', 'services');
-    const sliceType = api.resource('discovery.k8s.io/v1', 'endpointslices');
-    api.registry.create(api.resource('v1', 'namespaces'), undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: 'bench' },
-    });
-    api.registry.create(api.resource('v1', 'nodes'), undefined, {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: NODE_NAME },
-      // kube-proxy reads its host IPs from the Node at start (and waits ~31 s for them).
-      status: { addresses: [{ type: 'InternalIP', address: NODE_IP }] },
-    });
+    populateNode(api);
 
     const runs: Record<string, unknown>[] = [];
     let created = 0;
     for (const { mode, services } of cases) {
       for (; created < services; created++) {
-        api.registry.create(svcType, 'bench', service(created));
-        api.registry.create(sliceType, 'bench', endpointSlice(created));
+        addService(api, created, ENDPOINTS_PER_SERVICE);
       }
       const result = await runDaemon(binary, mode, services, api, dir);
       const { loadAverage, readings, syncSeconds, syncCpuSeconds } = result;

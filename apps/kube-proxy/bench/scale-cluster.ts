@@ -134,28 +134,28 @@ export function initialAddresses(i: number, endpoints: number): string[] {
   return Array.from({ length: endpoints }, (_, j) => podIP(i * endpoints + j));
 }
 
+function createNamespace(api: ApiServer): void {
+  api.registry.create(api.resource('v1', 'namespaces'), undefined, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: BENCH_NAMESPACE },
+  });
+}
+
 /**
  * Writes the namespace and `services` Services (no slices, no Node) into the API server: the
  * cluster-sized list a kubelet reads for its service links (the kubelet start-up bench's
  * NA_STARTUP_SERVICES).
  */
 export function populateServices(api: ApiServer, services: number): void {
-  api.registry.create(api.resource('v1', 'namespaces'), undefined, {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: BENCH_NAMESPACE },
-  });
+  createNamespace(api);
   const svcType = api.resource('v1', 'services');
   for (let i = 0; i < services; i++) api.registry.create(svcType, BENCH_NAMESPACE, service(i));
 }
 
-/** Writes the Node, the namespace and `services` Services with their slices into the API server. */
-export function populateCluster(api: ApiServer, services: number, endpoints: number): void {
-  api.registry.create(api.resource('v1', 'namespaces'), undefined, {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: BENCH_NAMESPACE },
-  });
+/** Writes the namespace and the Node kube-proxy runs as, with no Service yet. */
+export function populateNode(api: ApiServer): void {
+  createNamespace(api);
   api.registry.create(api.resource('v1', 'nodes'), undefined, {
     apiVersion: 'v1',
     kind: 'Node',
@@ -163,12 +163,22 @@ export function populateCluster(api: ApiServer, services: number, endpoints: num
     // kube-proxy reads its host IPs from the Node at start (and waits ~31 s for them).
     status: { addresses: [{ type: 'InternalIP', address: NODE_IP }] },
   });
-  const svcType = api.resource('v1', 'services');
-  const sliceType = api.resource('discovery.k8s.io/v1', 'endpointslices');
-  for (let i = 0; i < services; i++) {
-    api.registry.create(svcType, BENCH_NAMESPACE, service(i));
-    api.registry.create(sliceType, BENCH_NAMESPACE, endpointSlice(i, initialAddresses(i, endpoints)));
-  }
+}
+
+/** Writes Service i and its slice of `endpoints` endpoints. */
+export function addService(api: ApiServer, i: number, endpoints: number): void {
+  api.registry.create(api.resource('v1', 'services'), BENCH_NAMESPACE, service(i));
+  api.registry.create(
+    api.resource('discovery.k8s.io/v1', 'endpointslices'),
+    BENCH_NAMESPACE,
+    endpointSlice(i, initialAddresses(i, endpoints)),
+  );
+}
+
+/** Writes the Node, the namespace and `services` Services with their slices into the API server. */
+export function populateCluster(api: ApiServer, services: number, endpoints: number): void {
+  populateNode(api);
+  for (let i = 0; i < services; i++) addService(api, i, endpoints);
 }
 
 /**
