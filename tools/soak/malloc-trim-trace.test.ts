@@ -109,9 +109,7 @@ const inTracefs = (command: string) =>
   execFileSync(
     'unshare',
     ['-m', '--propagation=private', 'sh', '-c', `mount -t tracefs nodev /sys/kernel/tracing && ${command}`],
-    {
-      encoding: 'utf8',
-    },
+    { encoding: 'utf8' },
   );
 
 /** uprobe_events as the kernel holds it. */
@@ -138,7 +136,6 @@ describe('MallocTrimTrace on this kernel (root)', () => {
       { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8' },
     );
     expect(child.stderr).toBe('');
-    // Epoch times from the trace clock by one offset: a clock stepped meanwhile moves them.
     const pid = Number(child.stdout.trim());
     const after = Date.now();
     const calls = [];
@@ -151,6 +148,7 @@ describe('MallocTrimTrace on this kernel (root)', () => {
     expect(calls).toHaveLength(3);
     for (const c of calls) {
       expect(c.tid).toBe(pid);
+      // Epoch times from the trace clock by one offset, read at start: a clock stepped since moves them.
       expect(c.startMs).toBeGreaterThanOrEqual(before - 1000);
       expect(c.endMs).toBeLessThanOrEqual(after + 1000);
       expect(c.endMs).toBeGreaterThanOrEqual(c.startMs);

@@ -134,6 +134,7 @@ export function initialAddresses(i: number, endpoints: number): string[] {
   return Array.from({ length: endpoints }, (_, j) => podIP(i * endpoints + j));
 }
 
+/** Writes the namespace every object of the bench cluster lives in. */
 function createNamespace(api: ApiServer): void {
   api.registry.create(api.resource('v1', 'namespaces'), undefined, {
     apiVersion: 'v1',
