@@ -36,12 +36,15 @@ import {
   PodObjectManager,
   parseKubeletConfiguration,
 } from '../src/index';
+import { benchNode, benchNodeName, isReady, isRunning, startContainerd, waitFor } from './bench-node';
 import { removeAllSandboxes, startPodsThroughCri } from './cri-floor';
 import { PhaseRecorder } from './pod-start-phases';
 import { resizeLatencyOnContainerd } from './resize-latency';
 
 /** Rounds per variant (NODEAGENT_BENCH_ROUNDS); the median round is reported. */
 const ROUNDS = Number(process.env.NODEAGENT_BENCH_ROUNDS ?? 3);
+/** How often (ms) the runs check what the watcher has seen. */
+const POLL_MS = 5;
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const results: Record<string, unknown> = { generatedAt: new Date().toISOString(), node: process.version };
 
@@ -64,14 +67,6 @@ function pickTimes(run: { allRunningMs: number; allReadyMs?: number; readyAfterR
     allReadyMs: run.allReadyMs,
     readyAfterRunningMaxMs: run.readyAfterRunningMaxMs,
   };
-}
-
-async function waitFor(probe: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 // 1. Pure functions.
@@ -150,33 +145,11 @@ async function pureFunctions(): Promise<void> {
 }
 
 // 2. Pod start on a real containerd, observed through the API server.
-interface ContainerdHandle {
-  endpoint: string;
-  images: { busybox: { name: string } };
-  stop(): Promise<void>;
-}
-
-function isReady(pod: Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
-}
-
-function isRunning(pod: Pod): boolean {
-  const statuses = pod.status?.containerStatuses ?? [];
-  return (
-    pod.status?.phase === 'Running' &&
-    statuses.length === pod.spec.containers.length &&
-    statuses.every((s) => s.state.running !== undefined)
-  );
-}
-
 async function podStartOnContainerd(): Promise<void> {
   if (process.getuid?.() !== 0) {
     results.podStart = { skipped: 'needs root for tools/containerd' };
     return;
   }
-  const { startContainerd } = (await import(join(root, 'tools/containerd/containerd.ts'))) as {
-    startContainerd: () => Promise<ContainerdHandle>;
-  };
   const containerd = await startContainerd();
   const api = await startApiServer();
   const dir = await mkdtemp(join(tmpdir(), `na-kubelet-bench-${process.pid}-`));
@@ -205,7 +178,7 @@ async function podStartOnContainerd(): Promise<void> {
     Array.from({ length: count }, (_, i) => ({
       metadata: { name: `${prefix}-${i}`, namespace: 'default', uid: `${prefix}-${process.pid}-${i}` },
       spec: {
-        nodeName: 'bench-node',
+        nodeName: benchNodeName,
         containers: [
           {
             name: 'app',
@@ -233,12 +206,7 @@ async function podStartOnContainerd(): Promise<void> {
     const recorder = new PhaseRecorder();
     const objects = new PodObjectManager({ kubeConfig: api.kubeConfig(), core, resyncIntervalMs: 60_000 });
     const kubelet = new Kubelet({
-      node: {
-        name: 'bench-node',
-        rootDir: join(dir, 'root'),
-        hostIPs: ['192.168.80.2'],
-        memoryCapacity: 4e9,
-      },
+      node: benchNode(join(dir, 'root')),
       runtime: recorder.wrapRuntime(criPodRuntime(client)),
       config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
       api: {
@@ -250,7 +218,7 @@ async function podStartOnContainerd(): Promise<void> {
       },
     });
     await kubelet.start();
-    const source = new ApiPodSource(api.kubeConfig(), 'bench-node', {
+    const source = new ApiPodSource(api.kubeConfig(), benchNodeName, {
       add: (pod) => {
         recorder.mark(pod.metadata.name ?? '', 'delivered');
         kubelet.addPod(pod);
@@ -266,12 +234,22 @@ async function podStartOnContainerd(): Promise<void> {
         pods.map((body) => core.createNamespacedPod({ namespace: 'default', body: body as never })),
       );
       const names = pods.map((pod) => pod.metadata.name!);
-      await waitFor(() => names.every((name) => runningSeen.has(name)), 180_000, `${count} pods Running`);
+      await waitFor(
+        () => names.every((name) => runningSeen.has(name)),
+        180_000,
+        `${count} pods Running`,
+        POLL_MS,
+      );
       const latencies = names.map((name) => runningSeen.get(name)! - start);
       for (const name of names) recorder.mark(name, 'watcherRunning', runningSeen.get(name));
       let ready: { allReadyMs: number; readyAfterRunningMaxMs: number } | undefined;
       if (readiness) {
-        await waitFor(() => names.every((name) => readySeen.has(name)), 180_000, `${count} pods Ready`);
+        await waitFor(
+          () => names.every((name) => readySeen.has(name)),
+          180_000,
+          `${count} pods Ready`,
+          POLL_MS,
+        );
         ready = {
           allReadyMs: Math.round(Math.max(...names.map((name) => readySeen.get(name)! - start))),
           readyAfterRunningMaxMs: Math.round(
@@ -296,7 +274,9 @@ async function podStartOnContainerd(): Promise<void> {
       await Promise.all(
         pods.map((pod) => core.deleteNamespacedPod({ name: pod.metadata.name!, namespace: 'default' })),
       );
-      await waitFor(() => kubelet.getPods().length === 0, 60_000, 'pods deleted').catch(() => undefined);
+      await waitFor(() => kubelet.getPods().length === 0, 60_000, 'pods deleted', POLL_MS).catch(
+        () => undefined,
+      );
       await source.stop();
       await kubelet.settle().catch(() => undefined);
       await kubelet.stop();
@@ -391,7 +371,7 @@ async function podStartOnContainerd(): Promise<void> {
 await pureFunctions();
 await podStartOnContainerd();
 // 4. In-place resize: PATCH pods/resize → status settled, beside the raw UpdateContainerResources.
-results.resize = await resizeLatencyOnContainerd(root);
+results.resize = await resizeLatencyOnContainerd();
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 writeFileSync(join(root, 'bench-results', 'kubelet.json'), `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));

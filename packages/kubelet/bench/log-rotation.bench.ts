@@ -22,6 +22,7 @@ import type { Pod } from '../src/entries/api';
 import { ContainerLogManager, logRotatePolicy, reportingContainerStarts } from '../src/entries/logs';
 import { alwaysAllow, createKubeletServer, kubeletAuthenticator, listen } from '../src/entries/server';
 import { criPodRuntime, Kubelet, parseKubeletConfiguration } from '../src/index';
+import { benchNode, benchNodeName, startContainerd } from './bench-node';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const seconds = Number(process.env.NODEAGENT_LOG_BENCH_SECONDS ?? 30);
@@ -91,14 +92,6 @@ async function run(): Promise<void> {
     results.logRotation = { skipped: 'needs root for tools/containerd' };
     return;
   }
-  const { startContainerd } = (await import(join(root, 'tools/containerd/containerd.ts'))) as {
-    startContainerd: () => Promise<{
-      endpoint: string;
-      pid: number;
-      images: { busybox: { name: string } };
-      stop(): Promise<void>;
-    }>;
-  };
   const containerd = await startContainerd();
   const dir = await mkdtemp(join(tmpdir(), `na-log-bench-${process.pid}-`));
   const podLogsDir = join(dir, 'logs');
@@ -108,19 +101,14 @@ async function run(): Promise<void> {
   let containerStarted: ((containerId: string) => Promise<void>) | undefined;
   const startingClient = reportingContainerStarts(client, (id) => void containerStarted?.(id));
   const kubelet = new Kubelet({
-    node: {
-      name: 'bench-node',
-      rootDir: join(dir, 'root'),
-      hostIPs: ['192.168.80.2'],
-      memoryCapacity: 4e9,
-    },
+    node: benchNode(join(dir, 'root')),
     runtime: criPodRuntime(startingClient),
     config: parseKubeletConfiguration({ podLogsDir }).config,
   });
   const server = await listen(
     createKubeletServer({
       kubelet,
-      nodeName: 'bench-node',
+      nodeName: benchNodeName,
       podLogsDir,
       authenticate: kubeletAuthenticator({ x509: false, anonymous: true }),
       authorize: alwaysAllow,

@@ -42,6 +42,7 @@ import {
   PodObjectManager,
   parseKubeletConfiguration,
 } from '../src/index';
+import { benchNode, benchNodeName, isReady, isRunning, startContainerd, waitFor } from './bench-node';
 import { removeAllSandboxes, startProbedPodsThroughCri } from './cri-floor';
 import { PhaseRecorder } from './pod-start-phases';
 
@@ -56,25 +57,10 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-interface ContainerdHandle {
-  endpoint: string;
-  pid: number;
-  images: { busybox: { name: string } };
-  stop(): Promise<void>;
-}
-
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const mb = (bytes: number) => round1(bytes / 2 ** 20);
 const ratio = (a: number, b: number) => (b > 0 ? +(a / b).toFixed(2) : null);
-
-async function waitFor(probe: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -128,24 +114,8 @@ async function profiled(file: string | undefined, during: () => Promise<void>): 
   }
 }
 
-function isReady(pod: Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
-}
-
-function isRunning(pod: Pod): boolean {
-  const statuses = pod.status?.containerStatuses ?? [];
-  return (
-    pod.status?.phase === 'Running' &&
-    statuses.length === pod.spec.containers.length &&
-    statuses.every((s) => s.state.running !== undefined)
-  );
-}
-
 async function maxPods(): Promise<Record<string, unknown>> {
   if (process.getuid?.() !== 0) return { skipped: 'needs root for tools/containerd' };
-  const { startContainerd } = (await import(join(root, 'tools/containerd/containerd.ts'))) as {
-    startContainerd: () => Promise<ContainerdHandle>;
-  };
   const containerd = await startContainerd();
   const api = await startApiServer();
   const dir = await mkdtemp(join(tmpdir(), `na-kubelet-maxpods-${process.pid}-`));
@@ -178,7 +148,7 @@ async function maxPods(): Promise<Record<string, unknown>> {
     Array.from({ length: PODS }, (_, i) => ({
       metadata: { name: `${prefix}-${i}`, namespace: 'default', uid: `${prefix}-${process.pid}-${i}` },
       spec: {
-        nodeName: 'bench-node',
+        nodeName: benchNodeName,
         containers: [
           {
             name: 'app',
@@ -303,12 +273,7 @@ async function maxPods(): Promise<Record<string, unknown>> {
       statusWriter.deletePod = timeStep('apiDelete', statusWriter.deletePod.bind(statusWriter));
     const objects = new PodObjectManager({ kubeConfig: api.kubeConfig(), core, resyncIntervalMs: 60_000 });
     const kubelet = new Kubelet({
-      node: {
-        name: 'bench-node',
-        rootDir: join(dir, 'root'),
-        hostIPs: ['192.168.80.2'],
-        memoryCapacity: 4e9,
-      },
+      node: benchNode(join(dir, 'root')),
       runtime,
       config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
       api: {
@@ -317,7 +282,7 @@ async function maxPods(): Promise<Record<string, unknown>> {
       },
     });
     await kubelet.start();
-    const source = new ApiPodSource(api.kubeConfig(), 'bench-node', {
+    const source = new ApiPodSource(api.kubeConfig(), benchNodeName, {
       add: (pod) => kubelet.addPod(pod),
       update: (pod) => {
         // The first update of each pod with its deletionTimestamp (later ones carry it too).

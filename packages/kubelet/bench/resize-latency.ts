@@ -23,20 +23,12 @@ import {
   Kubelet,
   parseKubeletConfiguration,
 } from '../src/index';
-
-interface ContainerdHandle {
-  endpoint: string;
-  images: { busybox: { name: string } };
-  stop(): Promise<void>;
-}
+import { benchNode, benchNodeName, startContainerd } from './bench-node';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
 
-export async function resizeLatencyOnContainerd(root: string, rounds = 10): Promise<Record<string, unknown>> {
+export async function resizeLatencyOnContainerd(rounds = 10): Promise<Record<string, unknown>> {
   if (process.getuid?.() !== 0) return { skipped: 'needs root for tools/containerd and cgroups' };
-  const { startContainerd } = (await import(join(root, 'tools/containerd/containerd.ts'))) as {
-    startContainerd: () => Promise<ContainerdHandle>;
-  };
   const containerd = await startContainerd();
   const api = await startApiServer();
   const dir = await mkdtemp(join(tmpdir(), `na-resize-bench-${process.pid}-`));
@@ -45,13 +37,7 @@ export async function resizeLatencyOnContainerd(root: string, rounds = 10): Prom
   const cgroupRoot = `/na-resize-bench-${process.pid}`;
   const core = coreV1Requests(api.kubeConfig());
   const kubelet = new Kubelet({
-    node: {
-      name: 'bench-node',
-      rootDir: join(dir, 'root'),
-      hostIPs: ['192.168.80.2'],
-      memoryCapacity: 4e9,
-      allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
-    },
+    node: { ...benchNode(join(dir, 'root')), allocatable: { cpu: '2', memory: '4Gi', pods: '110' } },
     runtime: criPodRuntime(client),
     config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
     api: {
@@ -60,7 +46,7 @@ export async function resizeLatencyOnContainerd(root: string, rounds = 10): Prom
     cgroups: new PodCgroupManager({ fs, cgroupDriver: 'cgroupfs', cgroupRoot }),
   });
   await kubelet.start();
-  const source = new ApiPodSource(api.kubeConfig(), 'bench-node', {
+  const source = new ApiPodSource(api.kubeConfig(), benchNodeName, {
     add: (pod) => kubelet.addPod(pod),
     update: (pod) => kubelet.updatePod(pod),
     remove: (pod) => kubelet.removePod(pod),
@@ -70,7 +56,7 @@ export async function resizeLatencyOnContainerd(root: string, rounds = 10): Prom
   // The Node with the allocatable the API server's resize admission checks against.
   const allocatable = { cpu: '2', memory: '4Gi', pods: '110' };
   api.registry.create(api.resource('v1', 'nodes'), undefined, {
-    metadata: { name: 'bench-node' },
+    metadata: { name: benchNodeName },
     status: { capacity: allocatable, allocatable },
   });
   const get = () => api.registry.find(pods, 'default', 'resize-bench') as unknown as Pod | undefined;
@@ -88,7 +74,7 @@ export async function resizeLatencyOnContainerd(root: string, rounds = 10): Prom
     api.registry.create(pods, 'default', {
       metadata: { name: 'resize-bench', namespace: 'default' },
       spec: {
-        nodeName: 'bench-node',
+        nodeName: benchNodeName,
         terminationGracePeriodSeconds: 1,
         containers: [
           {
