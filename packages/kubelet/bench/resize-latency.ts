@@ -36,8 +36,11 @@ export async function resizeLatencyOnContainerd(rounds = 10): Promise<Record<str
   const fs = await detectCgroupFilesystem();
   const cgroupRoot = `/na-resize-bench-${process.pid}`;
   const core = coreV1Requests(api.kubeConfig());
+  // The node's allocatable: the kubelet's admission and the API server's resize admission (the
+  // Node written below) check against the same figures.
+  const allocatable = { cpu: '2', memory: '4Gi', pods: '110' };
   const kubelet = new Kubelet({
-    node: { ...benchNode(join(dir, 'root')), allocatable: { cpu: '2', memory: '4Gi', pods: '110' } },
+    node: { ...benchNode(join(dir, 'root')), allocatable: { ...allocatable } },
     runtime: criPodRuntime(client),
     config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
     api: {
@@ -53,8 +56,6 @@ export async function resizeLatencyOnContainerd(rounds = 10): Promise<Record<str
   });
   await source.start();
   const pods = api.resource('v1', 'pods');
-  // The Node with the allocatable the API server's resize admission checks against.
-  const allocatable = { cpu: '2', memory: '4Gi', pods: '110' };
   api.registry.create(api.resource('v1', 'nodes'), undefined, {
     metadata: { name: benchNodeName },
     status: { capacity: allocatable, allocatable },
