@@ -490,11 +490,11 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
   /**
    * With appAsAsset: V8 reads the app's source from the executable's mapped pages (an external
    * string, external-source.c) instead of a copy on its heap, which is anonymous memory for as
-   * long as the process runs (the kubelet's ~5 MB). The addon is compiled at build time (cc).
-   * Off: the copy is gone in every soak, but V8's page pool after a peak decided the totals, and
-   * a 60-minute pair had the working set 10 MiB higher with it (docs/performance/kubelet.md).
+   * long as the process runs (the kubelet's ~5 MB, kube-proxy's ~2.5 MB). The addon is compiled
+   * at build time (cc); where it cannot be loaded, the copy. Measured with the build without it
+   * beside it for an hour of churn (docs/performance/README.md, "Memory").
    */
-  externalAppSource: false,
+  externalAppSource: true,
   /**
    * With appAsAsset: V8's code cache of the app's bundle as a second asset (`appCodeCache`):
    * compiling the kubelet's bundle from the source took 90-126 ms of CPU, from the cache 13-14 ms

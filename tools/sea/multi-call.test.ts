@@ -80,7 +80,7 @@ describe('the multi-call executable', { timeout: 180_000 }, () => {
       });
       expect(r.status).toBe(0);
       expect(r.stderr).toMatch(
-        /^nodeagent-sea: app source copied to the heap \(built so\) \(\d+ bytes\)\nnodeagent-sea: app code cache accepted \(\d+ bytes\)\n$/,
+        /^nodeagent-sea: app source in the executable \(\d+ bytes\)\nnodeagent-sea: app code cache accepted \(\d+ bytes\)\n$/,
       );
     }
   });

@@ -160,8 +160,8 @@ describe('single executable binaries', { timeout: 180_000 }, () => {
       const r = run(name, ['--help'], undefined, { NODEAGENT_SEA_TRACE: '1' });
       expect(r.status).toBe(0);
       const [source, cache] = r.stderr.split('\n');
-      // The default build hands V8 a copy of the app's source (externalAppSource is off).
-      expect(source).toMatch(/^nodeagent-sea: app source copied to the heap \(built so\) \(\d{7} bytes\)$/);
+      // The default build has V8 read the app's source where the executable is mapped (externalAppSource).
+      expect(source).toMatch(/^nodeagent-sea: app source in the executable \(\d{7} bytes\)$/);
       const bytes = Number(/^nodeagent-sea: app code cache accepted \((\d+) bytes\)$/.exec(cache ?? '')?.[1]);
       // Trained, the start's functions too: the kubelet's ~4.0 MB (kube-proxy's would be ~2.1 MB);
       // made before the run (also what a failed training leaves), ~0.9 MB for either.
