@@ -72,7 +72,7 @@ const EMBEDDED_ADDON = join(dirname(new URL(import.meta.url).pathname), 'embedde
 /**
  * The launcher's lines that read the app's script into `appSource` ({ text, copied, why }). With
  * `externalSource`, a string over the asset where the executable is mapped (external-source.c):
- * V8 keeps a script's source while the script lives, and a copy on its heap is anonymous memory
+ * V8 keeps a script's source while the script lives, and a copy of it is anonymous memory
  * the kernel cannot reclaim, of bytes the page cache holds anyway. Where the addon cannot be
  * loaded (every place it may be written is mounted noexec), the copy.
  */
@@ -489,7 +489,7 @@ export const DEFAULT_BUILD_OPTIONS = Object.freeze({
   appAsAsset: true,
   /**
    * With appAsAsset: V8 reads the app's source from the executable's mapped pages (an external
-   * string, external-source.c) instead of a copy on its heap, which is anonymous memory for as
+   * string, external-source.c) instead of a copy, which is anonymous memory (malloc'd) for as
    * long as the process runs (the kubelet's ~5 MB, kube-proxy's ~2.5 MB). The addon is compiled
    * at build time (cc); where it cannot be loaded, the copy. Measured with the build without it
    * beside it for an hour of churn (docs/performance/README.md, "Memory").

@@ -2,9 +2,9 @@
 //
 // The executable's launcher hands V8 the app's bundle as such a string over the SEA asset
 // (node:sea getRawAsset: the bytes where the executable's file is mapped). V8 keeps a script's
-// source for as long as the script lives, to compile its functions lazily; a string on V8's
-// heap is a second, anonymous copy of bytes the page cache already holds (~5 MB for the
-// kubelet), one the kernel can never reclaim. Over the file's pages it is neither.
+// source for as long as the script lives, to compile its functions lazily; the string
+// node:sea's getAsset returns is a second, anonymous copy of bytes the page cache already holds
+// (~5 MB for the kubelet), one the kernel can never reclaim. Over the file's pages it is neither.
 //
 // The bytes must be Latin-1 (the build makes the bundle ASCII) and must not change. The string
 // holds a reference to the buffer until V8 drops the string, so that any buffer stays alive.
