@@ -35,4 +35,15 @@ describe('warmServerUpdates', () => {
     const seen = api.registry.list(sliceType, BENCH_NAMESPACE, parseLabelSelector(PROXY_LABEL_SELECTOR));
     expect(seen.map((s) => s.metadata.name).sort()).toEqual(['svc-0-abcde', 'svc-1-abcde']);
   });
+
+  it('warms the same server again for the next scenario of the shape (nftables, then iptables)', () => {
+    const sliceType = api.resource('discovery.k8s.io/v1', 'endpointslices');
+    const before = Number(api.registry.get(sliceType, BENCH_NAMESPACE, WARM_SLICE).metadata.resourceVersion);
+    warmServerUpdates(api, 4);
+    const warm = api.registry.get(sliceType, BENCH_NAMESPACE, WARM_SLICE);
+    expect(Number(warm.metadata.resourceVersion)).toBeGreaterThan(before);
+    expect(
+      api.registry.list(sliceType, BENCH_NAMESPACE).filter((s) => s.metadata.name === WARM_SLICE),
+    ).toHaveLength(1);
+  });
 });
