@@ -76,6 +76,13 @@ export function netnsConnector(netnsPath: string): StreamConnector {
   };
 }
 
+/** The pod once it is Running with every container running (for `waitPod`), else undefined. */
+export function runningPod(pod: Pod): Pod | undefined {
+  return pod.status?.phase === 'Running' && pod.status.containerStatuses?.every((c) => c.state.running)
+    ? pod
+    : undefined;
+}
+
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined> | T | undefined,

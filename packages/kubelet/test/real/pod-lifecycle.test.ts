@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Pod } from '../../src/api/pod-types';
-import { type NodeHarness, useNodeHarness, waitFor } from './node-harness';
+import { type NodeHarness, runningPod, useNodeHarness, waitFor } from './node-harness';
 
 /**
  * Conformance pod lifecycle behaviours (test/e2e/common/node/pods.go, init_container.go) on a
@@ -11,11 +10,6 @@ useNodeHarness((started) => {
   node = started;
 });
 
-const isRunning = (pod: Pod) =>
-  pod.status?.phase === 'Running' && pod.status.containerStatuses?.every((c) => c.state.running)
-    ? pod
-    : undefined;
-
 describe('pod lifecycle on a real containerd', { timeout: 120_000 }, () => {
   it('should allow activeDeadlineSeconds to be updated', async () => {
     node.createPod({
@@ -25,7 +19,7 @@ describe('pod lifecycle on a real containerd', { timeout: 120_000 }, () => {
         containers: [{ name: 'nginx', image: node.busybox, command: ['sh', '-c', 'sleep 3600'] }],
       },
     });
-    const running = await node.waitPod('pod-update-activedeadlineseconds', 'Running', isRunning);
+    const running = await node.waitPod('pod-update-activedeadlineseconds', 'Running', runningPod);
     const startedAt = Date.parse(running.status!.startTime!);
     node.patchPod('pod-update-activedeadlineseconds', { spec: { activeDeadlineSeconds: 5 } });
     const failed = await node.waitPod('pod-update-activedeadlineseconds', 'DeadlineExceeded', (pod) =>
@@ -55,7 +49,7 @@ describe('pod lifecycle on a real containerd', { timeout: 120_000 }, () => {
         containers: [{ name: 'run1', image: node.busybox, command: ['sh', '-c', 'sleep 3600'] }],
       },
     });
-    const pod = await node.waitPod('pod-init-restart-always', 'Running', isRunning);
+    const pod = await node.waitPod('pod-init-restart-always', 'Running', runningPod);
     expect(pod.status?.initContainerStatuses).toHaveLength(2);
     for (const status of pod.status!.initContainerStatuses!) {
       // upstream: "init container init1 should be in Ready status" and terminated with 0
@@ -100,7 +94,7 @@ describe('pod lifecycle on a real containerd', { timeout: 120_000 }, () => {
         ],
       },
     });
-    const server = await node.waitPod('server', 'Running', isRunning);
+    const server = await node.waitPod('server', 'Running', runningPod);
     const value = '{"Source": "prestop"}';
     node.createPod({
       metadata: { name: 'tester' },
@@ -127,7 +121,7 @@ describe('pod lifecycle on a real containerd', { timeout: 120_000 }, () => {
         ],
       },
     });
-    await node.waitPod('tester', 'Running', isRunning);
+    await node.waitPod('tester', 'Running', runningPod);
     node.deletePod('tester');
     const received = await waitFor(
       'the preStop request on the server',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EnvVar, Pod, VolumeMount } from '../../src/api/pod-types';
-import { type NodeHarness, useNodeHarness } from './node-harness';
+import { type NodeHarness, runningPod, useNodeHarness } from './node-harness';
 
 /**
  * Conformance "Variable Expansion" subPathExpr tests (test/e2e/common/node/expansion.go), with
@@ -42,8 +42,6 @@ const subpathMounts: VolumeMount[] = [
   { name: 'workdir1', mountPath: '/subpath_mount', subPathExpr: '$(ANNOTATION)/$(POD_NAME)' },
   { name: 'workdir1', mountPath: '/volume_mount' },
 ];
-const isRunning = (pod: Pod) =>
-  pod.status?.phase === 'Running' && pod.status.containerStatuses?.[0]?.state.running ? pod : undefined;
 
 describe('subPathExpr on a real containerd', { timeout: 120_000 }, () => {
   it('should allow substituting values in a volume subpath', async () => {
@@ -89,7 +87,7 @@ describe('subPathExpr on a real containerd', { timeout: 120_000 }, () => {
     });
     const name = spec.metadata.name;
     node.createPod(spec);
-    const running = await node.waitPod(name, 'Running', isRunning);
+    const running = await node.waitPod(name, 'Running', runningPod);
     await node.exec(name, 'dapi-container', ['sh', '-c', 'touch /volume_mount/mypath/foo/test.log']);
     expect(
       await node.exec(name, 'dapi-container', ['sh', '-c', 'test -f /subpath_mount/test.log && echo found']),
@@ -97,7 +95,7 @@ describe('subPathExpr on a real containerd', { timeout: 120_000 }, () => {
     // The annotation changes; the running container is left as it is.
     node.patchPod(name, { metadata: { annotations: { mysubpath: 'mynewpath' } } });
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const after = await node.waitPod(name, 'still Running', isRunning);
+    const after = await node.waitPod(name, 'still Running', runningPod);
     expect(after.status?.containerStatuses?.[0]?.containerID).toBe(
       running.status?.containerStatuses?.[0]?.containerID,
     );
@@ -116,7 +114,7 @@ describe('subPathExpr on a real containerd', { timeout: 120_000 }, () => {
     );
     expect(state?.message).toBe('missing value for ANNOTATION');
     node.patchPod(name, { metadata: { annotations: { mysubpath: 'mypath' } } });
-    await node.waitPod(name, 'Running after the update', isRunning);
+    await node.waitPod(name, 'Running after the update', runningPod);
     node.deletePod(name);
     await expectGone(name);
   });
