@@ -2,7 +2,7 @@ import { DiscoveryV1Api, type V1Container, type V1Pod, Watch } from '@kubernetes
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
 import { criImageService } from '../../src/images/image-service';
-import { type NodeHarness, useNodeHarness, waitFor } from './node-harness';
+import { type NodeHarness, runningPod, useNodeHarness, waitFor } from './node-harness';
 
 /**
  * The node-facing specs the v1.36 [Conformance] selection adds (issue #28), run step by step
@@ -18,13 +18,6 @@ useNodeHarness((started) => {
 
 const namespace = 'default';
 const sleepForever = "trap 'exit 0' TERM; while true; do sleep 1; done";
-
-function running(pod: Pod): Pod | undefined {
-  const statuses = pod.status?.containerStatuses ?? [];
-  return pod.status?.phase === 'Running' && statuses.length > 0 && statuses.every((c) => c.state.running)
-    ? pod
-    : undefined;
-}
 
 /** Marks the TERM handler as installed, for a readiness probe to see. */
 const trapThenMark = "trap 'exit 0' TERM; touch /tmp/trapped";
@@ -102,7 +95,7 @@ describe('v1.36 conformance: Pod Generation', { timeout: 300_000 }, () => {
         },
       },
     });
-    const started = await node.waitPod(name, 'Running', running);
+    const started = await node.waitPod(name, 'Running', runningPod);
     expect(started.metadata.generation).toBe(1);
     const image2 = await busyboxById();
     const steps: { what: string; mutate: (pod: V1Pod) => void; bump: boolean }[] = [
@@ -209,7 +202,7 @@ describe('v1.36 conformance: Pod Generation', { timeout: 300_000 }, () => {
         },
       },
     });
-    await node.waitPod(name, 'Running', running);
+    await node.waitPod(name, 'Running', runningPod);
     for (let i = 0; i < 499; i++) {
       await updatePod(name, (pod) => {
         pod.spec!.activeDeadlineSeconds! -= 1;

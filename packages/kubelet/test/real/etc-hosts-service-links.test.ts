@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
-import { type NodeHarness, useNodeHarness, waitFor } from './node-harness';
+import { type NodeHarness, runningPod, useNodeHarness, waitFor } from './node-harness';
 
 /**
  * Conformance "KubeletManagedEtcHosts should test kubelet managed /etc/hosts file", "Kubelet
@@ -19,13 +19,6 @@ const sleeper = (name: string, extra: Partial<Pod['spec']['containers'][number]>
   command: ['sh', '-c', 'sleep 3600'],
   ...extra,
 });
-
-function running(pod: Pod): Pod | undefined {
-  const statuses = pod.status?.containerStatuses ?? [];
-  return pod.status?.phase === 'Running' && statuses.length > 0 && statuses.every((c) => c.state.running)
-    ? pod
-    : undefined;
-}
 
 const managedHeader = '# Kubernetes-managed hosts file.';
 const localhostLines =
@@ -56,7 +49,7 @@ describe('kubelet-managed /etc/hosts and service links on a real containerd', { 
         volumes: [{ name: 'host-etc-hosts', hostPath: { path: '/etc/hosts', type: 'FileOrCreate' } }],
       },
     });
-    const pod = await node.waitPod('test-pod', 'Running', running);
+    const pod = await node.waitPod('test-pod', 'Running', runningPod);
     const ip = pod.status!.podIP!;
     const expected =
       `${managedHeader}\n${localhostLines}${ip}\ttest-pod\n` +
@@ -81,7 +74,7 @@ describe('kubelet-managed /etc/hosts and service links on a real containerd', { 
         containers: [sleeper('app')],
       },
     });
-    const pod = await node.waitPod('fqdn-pod', 'Running', running);
+    const pod = await node.waitPod('fqdn-pod', 'Running', runningPod);
     const hosts = await node.exec('fqdn-pod', 'app', ['cat', '/etc/hosts']);
     expect(hosts).toBe(
       `${managedHeader}\n${localhostLines}${pod.status!.podIP}\tweb-0.web.default.svc.cluster.local\tweb-0\n`,
@@ -98,7 +91,7 @@ describe('kubelet-managed /etc/hosts and service links on a real containerd', { 
         containers: [sleeper('busybox-1')],
       },
     });
-    await node.waitPod('test-host-network-pod', 'Running', running);
+    await node.waitPod('test-host-network-pod', 'Running', runningPod);
     const hosts = await node.exec('test-host-network-pod', 'busybox-1', ['cat', '/etc/hosts']);
     const nodeHosts = await readFile('/etc/hosts', 'utf8');
     expect(hosts).toBe(
@@ -165,8 +158,8 @@ describe('kubelet-managed /etc/hosts and service links on a real containerd', { 
       metadata: { name: 'no-links' },
       spec: { terminationGracePeriodSeconds: 1, enableServiceLinks: false, containers: [sleeper('app')] },
     });
-    await node.waitPod('client-envvars', 'Running', running);
-    await node.waitPod('no-links', 'Running', running);
+    await node.waitPod('client-envvars', 'Running', runningPod);
+    await node.waitPod('no-links', 'Running', runningPod);
     const env = (await node.exec('client-envvars', 'env3cont', ['env'])).split('\n');
     for (const line of [
       `FOOSERVICE_SERVICE_HOST=${fooIP}`,

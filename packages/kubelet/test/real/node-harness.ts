@@ -76,9 +76,10 @@ export function netnsConnector(netnsPath: string): StreamConnector {
   };
 }
 
-/** The pod once it is Running with every container running (for `waitPod`), else undefined. */
+/** The pod once it is Running with its containers reported and all running (for `waitPod`), else undefined. */
 export function runningPod(pod: Pod): Pod | undefined {
-  return pod.status?.phase === 'Running' && pod.status.containerStatuses?.every((c) => c.state.running)
+  const statuses = pod.status?.containerStatuses ?? [];
+  return pod.status?.phase === 'Running' && statuses.length > 0 && statuses.every((c) => c.state.running)
     ? pod
     : undefined;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { noPodCgroupPodLevelResourcesMessage } from '../../src/admission/pod-level-resources-admit';
 import type { Container, Pod } from '../../src/api/pod-types';
-import { type NodeHarness, useNodeHarness } from './node-harness';
+import { type NodeHarness, runningPod, useNodeHarness } from './node-harness';
 
 /**
  * The v1.36 pod fields of fixture pods `hostname-override`, `env-file` and `pod-resources` (no pod cgroups here)
@@ -14,13 +14,6 @@ useNodeHarness((started) => {
 });
 
 const sleepForever = "trap 'exit 0' TERM; while true; do sleep 1; done";
-
-function running(pod: Pod): Pod | undefined {
-  const statuses = pod.status?.containerStatuses ?? [];
-  return pod.status?.phase === 'Running' && statuses.length > 0 && statuses.every((c) => c.state.running)
-    ? pod
-    : undefined;
-}
 
 /** The fixture's env-file pod, its init container writing `line` to /data/config.env. */
 function envFilePod(
@@ -70,7 +63,7 @@ describe('v1.36 pod API on a real containerd', { timeout: 180_000 }, () => {
         containers: [{ name: 'c', image: node.busybox, command: ['sh', '-c', sleepForever] }],
       },
     });
-    const pod = await node.waitPod('hostname-override', 'Running', running);
+    const pod = await node.waitPod('hostname-override', 'Running', runningPod);
     expect((await node.exec('hostname-override', 'c', ['hostname'])).trim()).toBe('custom-host');
     expect((await node.exec('hostname-override', 'c', ['cat', '/etc/hostname'])).trim()).toBe('custom-host');
     expect(await node.exec('hostname-override', 'c', ['cat', '/etc/hosts'])).toContain(
@@ -101,7 +94,7 @@ describe('v1.36 pod API on a real containerd', { timeout: 180_000 }, () => {
         containers: [{ name: 'c', image: node.busybox, command: ['sh', '-c', sleepForever] }],
       },
     });
-    await node.waitPod('after-pod-resources', 'Running', running);
+    await node.waitPod('after-pod-resources', 'Running', runningPod);
   });
 
   it('env fileKeyRef: the fixture\'s unquoted line is CreateContainerConfigError "couldn\'t parse env file"', async () => {
@@ -118,7 +111,7 @@ describe('v1.36 pod API on a real containerd', { timeout: 180_000 }, () => {
 
   it('env fileKeyRef: a quoted value reaches the container environment', async () => {
     node.createPod(envFilePod('env-file-quoted', "GREETING='hello-from-file'"));
-    await node.waitPod('env-file-quoted', 'Running', running);
+    await node.waitPod('env-file-quoted', 'Running', runningPod);
     expect(await node.exec('env-file-quoted', 'c', ['sh', '-c', 'echo "$GREETING"'])).toBe(
       'hello-from-file\n',
     );
