@@ -25,6 +25,7 @@ import { build } from 'esbuild';
 import { APP_SCRIPT_LINE_OFFSET, appScriptSource } from './app-script.cjs';
 import { runBuildStep } from './build-step.mjs';
 import { compileExternalSourceAddon, EXTERNAL_SOURCE_ADDON_ASSET } from './external-source.mjs';
+import { compileLibcCallsAddon } from './libc-calls.mjs';
 import { nativeAddons } from './native-addons.mjs';
 import { ensureNode24, REPO_ROOT } from './node-runtime.mjs';
 import { SeaBuildError } from './sea-build-error.mjs';
@@ -539,7 +540,8 @@ export async function bundleTarget(target, workDir, options = DEFAULT_BUILD_OPTI
     throw new SeaBuildError('ENTRY_MISSING', target.entry, 'CLI entry not found');
   const { version } = JSON.parse(readFileSync(join(target.appDir, 'package.json'), 'utf8'));
   const outfile = join(workDir, `${target.name}.cjs`);
-  const addons = nativeAddons();
+  // The runtime is the one the executable carries, cached after its first install.
+  const addons = nativeAddons(() => compileLibcCallsAddon(ensureNode24().node, workDir));
   const result = await build({
     stdin: {
       contents: entryWrapper(target),
@@ -613,7 +615,7 @@ export function trainsCodeCache(target, options = DEFAULT_BUILD_OPTIONS) {
 
 /**
  * The assets with each native addon (`*.node`) replaced by a copy in `workDir` without its symbol
- * table (`--strip-unneeded` keeps the dynamic symbols it links by): koffi's ships 0.7 MB of them.
+ * table (`--strip-unneeded` keeps the dynamic symbols it links by): a prebuild may ship them.
  */
 function strippedAddons(assets, workDir, strip) {
   return Object.fromEntries(

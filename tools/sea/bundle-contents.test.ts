@@ -133,10 +133,13 @@ describe('executable bundles', { timeout: BUNDLE_TIMEOUT_MS }, () => {
     expectNoTricks(readFileSync(bundle.outfile, 'latin1'), 'nodeagent-kubelet');
   });
 
-  it("kubelet embeds koffi's linux-x64 addon, for maxOpenFiles' setrlimit (loaded only when a limit differs)", async () => {
-    const bundle = await bundleOf('nodeagent-kubelet');
-    expect(Object.keys(bundle.assets)).toContain('native/koffi.node');
-    expect(bundle.assets['native/koffi.node']).toMatch(/koffi\/build\/koffi\/linux_x64\/koffi\.node$/);
+  it("both apps answer import('koffi') with the project's libc-calls addon, and carry nothing of koffi", async () => {
+    for (const name of ['nodeagent-kubelet', 'nodeagent-kube-proxy']) {
+      const bundle = await bundleOf(name);
+      expect(bundle.assets['native/libc-calls.node']).toMatch(/\/libc-calls\.node$/);
+      expect(Object.values(bundle.assets).filter((file) => /koffi/.test(String(file)))).toEqual([]);
+      expect(Object.keys(bundle.inputs).filter((file) => /node_modules\/koffi\//.test(file))).toEqual([]);
+    }
   });
 
   it("kubelet's CRI codecs carry protobufjs's minimal runtime, not its reflection or the JSON descriptor", async () => {

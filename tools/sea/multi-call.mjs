@@ -1,7 +1,7 @@
 // The multi-call executable: one Node runtime that runs as the kubelet or as kube-proxy by the
 // name it was started under, so a node that runs both agents stores the runtime once. The two
 // agents' bundles and code caches are assets of their own; the native addons they share
-// (koffi, netlink) are stored once. The build writes `nodeagent` and the links
+// (netlink's, the libc calls') are stored once. The build writes `nodeagent` and the links
 // `nodeagent-kubelet` and `nodeagent-kube-proxy` beside it, in a directory of their own so that
 // dist/bin keeps the one-agent executables (the kube-proxy image takes its from there).
 // Usage: node tools/sea/build.mjs --multi-call [--out dist/multi-call]

@@ -5,13 +5,13 @@
 // swaps node-gyp-build, per importing package, for a loader of that package's prebuilt N-API
 // addon embedded as a SEA asset; embedded-addon.cjs writes it to a private directory and
 // process.dlopen's it the first time the binding is used (only the modes that need it pay for it).
-// koffi (the FFI @nodeagent/netfilter raises a netlink socket's send buffer with) is imported by
-// name and finds its addon beside its own files at run time, which a bundle has not got either:
-// its import is answered with the embedded raw addon, whose load().func() is the package's.
+// koffi (the FFI behind the packages' few libc calls) is imported by name; the executable answers
+// that import with those calls alone: the project's own addon (libc-calls.c, compiled by the
+// build) behind koffi's face (koffi-subset.cjs), not koffi's 4.8 MB.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LIBC_CALLS_ADDON_ASSET } from './libc-calls.mjs';
 import { SeaBuildError } from './sea-build-error.mjs';
 
 const NAMESPACE = 'sea-native-addon';
@@ -45,23 +45,19 @@ module.exports = () => new Proxy({}, { get: (_, key) => load()[key], has: (_, ke
 `;
 }
 
-/** The module that stands for the koffi package: its linux-x64 addon, loaded when first imported. */
+/** The module that stands for the koffi package: the libc calls' addon, loaded when first imported. */
 function koffiSource(assetKey) {
-  return `module.exports = require(${JSON.stringify(join(SEA_DIR, 'embedded-addon.cjs'))}).loadEmbeddedAddon(${JSON.stringify(assetKey)});\n`;
-}
-
-/** koffi's own linux-x64 addon, as the package resolves from `importer`. */
-function koffiLinuxX64Addon(importer) {
-  const root = dirname(createRequire(importer).resolve('koffi/package.json'));
-  const file = join(root, 'build', 'koffi', 'linux_x64', 'koffi.node');
-  if (!existsSync(file)) throw new SeaBuildError('ADDON_PREBUILD', file, 'koffi has no linux_x64 addon');
-  return file;
+  const loader = JSON.stringify(join(SEA_DIR, 'embedded-addon.cjs'));
+  const subset = JSON.stringify(join(SEA_DIR, 'koffi-subset.cjs'));
+  return `module.exports = require(${subset}).koffiSubset(require(${loader}).loadEmbeddedAddon(${JSON.stringify(assetKey)}));\n`;
 }
 
 /**
- * An esbuild plugin plus the SEA `assets` it fills: `{ 'native/<package>.node': <prebuild path> }`.
+ * An esbuild plugin plus the SEA `assets` it fills: `{ 'native/<package>.node': <prebuild path> }`,
+ * and the libc calls' addon, which `compileLibcCalls` makes (returning its path) when the bundle
+ * imports koffi.
  */
-export function nativeAddons() {
+export function nativeAddons(compileLibcCalls) {
   const assets = {};
   const plugin = {
     name: 'sea-native-addons',
@@ -73,13 +69,12 @@ export function nativeAddons() {
         assets[key] = linuxX64Prebuild(root);
         return { path: key, namespace: NAMESPACE };
       });
-      b.onResolve({ filter: /^koffi$/ }, (args) => {
-        const key = 'native/koffi.node';
-        assets[key] = koffiLinuxX64Addon(args.importer);
-        return { path: key, namespace: NAMESPACE };
+      b.onResolve({ filter: /^koffi$/ }, () => {
+        assets[LIBC_CALLS_ADDON_ASSET] ??= compileLibcCalls();
+        return { path: LIBC_CALLS_ADDON_ASSET, namespace: NAMESPACE };
       });
       b.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => ({
-        contents: args.path === 'native/koffi.node' ? koffiSource(args.path) : loaderSource(args.path),
+        contents: args.path === LIBC_CALLS_ADDON_ASSET ? koffiSource(args.path) : loaderSource(args.path),
         resolveDir: SEA_DIR,
         loader: 'js',
       }));

@@ -17,8 +17,9 @@ import { sharedSeaExecutable } from './shared-sea';
 
 // Issue #54: an nf_tables batch is atomic only as one sendmsg, and netlink refuses a datagram
 // over the socket's send buffer, which SO_SNDBUF caps at twice net.core.wmem_max. The proxy
-// raises it past the cap with SO_SNDBUFFORCE through koffi, which the single executable could
-// not load (it resolved the package from the executable's directory): every sync of a cluster
+// raises it past the cap with SO_SNDBUFFORCE (in the executable, through its libc-calls addon),
+// which the single executable once could not load (it resolved koffi from the executable's
+// directory): every sync of a cluster
 // whose batch passed the cap failed. This runs the built executable, alone in a directory, on a
 // cluster sized from this machine's wmem_max so that its first batch is over the cap.
 

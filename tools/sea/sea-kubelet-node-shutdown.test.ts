@@ -9,8 +9,8 @@ import { REPO_ROOT } from './node-runtime.mjs';
 import { sharedSeaExecutable } from './shared-sea';
 
 // Graceful node shutdown in the kubelet's single executable: logind's Inhibit reply carries the
-// lock as a file descriptor, received with libc's recvmsg through koffi, which the executable
-// embeds (native-addons.mjs). The executable runs alone in a directory (no node_modules to find
+// lock as a file descriptor, received with libc's recvmsg through the libc-calls addon the
+// executable answers `import('koffi')` with (native-addons.mjs). The executable runs alone in a directory (no node_modules to find
 // koffi in) on a fake CRI runtime, its system bus a private dbus-daemon (DBUS_SYSTEM_BUS_ADDRESS,
 // never the host's bus) where a test peer answers as logind and reports when the lock is closed.
 
@@ -105,7 +105,7 @@ afterAll(async () => {
 });
 
 describe('nodeagent-kubelet (single executable) graceful node shutdown', { timeout: 300_000 }, () => {
-  it("holds logind's lock through its embedded koffi and releases it on PrepareForShutdown", async () => {
+  it("holds logind's lock through its libc-calls addon and releases it on PrepareForShutdown", async () => {
     const config = join(dir, 'config.yaml');
     writeFileSync(
       config,

@@ -8,9 +8,9 @@ import { REPO_ROOT } from './node-runtime.mjs';
 import { sharedSeaExecutable } from './shared-sea';
 
 // maxOpenFiles in the kubelet's single executable: RLIMIT_NOFILE is set with libc's setrlimit
-// through koffi, which the executable embeds (native-addons.mjs) and loads only when the
-// process's limits differ from the value. This runs the built executable, alone in a directory
-// (no node_modules to find koffi in), on a fake CRI runtime under `prlimit --nofile=4096:8192`.
+// through the libc-calls addon the executable answers `import('koffi')` with (native-addons.mjs),
+// loaded only when the process's limits differ from the value. This runs the built executable,
+// alone in a directory (no node_modules to find koffi in), on a fake CRI runtime under `prlimit --nofile=4096:8192`.
 
 type FakeRuntimeModule = {
   FakeRuntime: { start(): Promise<{ endpoint: string; stop(): Promise<void> }> };
@@ -95,7 +95,7 @@ async function openFilesOnceStarted(maxOpenFiles: number): Promise<{ limits: str
 }
 
 describe('nodeagent-kubelet (single executable) --max-open-files', { timeout: 300_000 }, () => {
-  it('sets soft and hard RLIMIT_NOFILE through its embedded koffi before it starts', async () => {
+  it('sets soft and hard RLIMIT_NOFILE through its libc-calls addon before it starts', async () => {
     const { limits, stderr } = await openFilesOnceStarted(3000);
     expect(limits).toEqual(['3000', '3000']);
     expect(stderr).not.toContain('Failed to set rlimit on max file handles');

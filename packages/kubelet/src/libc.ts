@@ -1,7 +1,7 @@
 /**
  * What the kubelet uses of koffi (the FFI library behind the open-files limit and the logind
- * lock's file descriptor): the same on the npm package and on its raw addon, which the single
- * executable embeds.
+ * lock's file descriptor): the same on the npm package and on the libc calls a single executable
+ * answers its import with.
  */
 export interface Koffi {
   load(path: string): LibcLibrary;
@@ -22,7 +22,7 @@ let loaded: Promise<{ koffi: Koffi; libc: LibcLibrary }> | undefined;
 /**
  * koffi and libc.so.6, loaded once for every caller, the first time one needs them (never on a
  * start that does not). A literal import(), which bundlers follow: the executable answers it
- * with its embedded addon. A failed load (no koffi, no prebuilt addon for this platform) is tried
+ * with its own libc calls. A failed load (no koffi, no prebuilt addon for this platform) is tried
  * again at the next call; callers word the failure as upstream does for their call.
  */
 export function loadLibc(): Promise<{ koffi: Koffi; libc: LibcLibrary }> {

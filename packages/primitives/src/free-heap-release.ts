@@ -17,15 +17,15 @@ export const FREE_HEAP_RELEASE_INTERVAL_MS = 60_000;
 /** Hands glibc's free heap pages back to the system; returns whether any were. */
 export type TrimFreeHeap = () => boolean;
 
-/** What this module uses of koffi, the same on the npm package and on the addon an executable embeds. */
+/** What this module uses of koffi, the same on the npm package and in an executable. */
 interface Koffi {
   load(path: string): { func(signature: string): unknown };
 }
 
 /**
  * glibc's malloc_trim(0) through koffi, which `loadKoffi` imports: the caller's own literal
- * dynamic import of koffi, so that a bundler sees it and a single executable answers it with the
- * koffi addon it embeds, while this package itself needs no koffi. Undefined where koffi does not
+ * dynamic import of koffi, so that a bundler sees it and a single executable answers it with its
+ * own libc calls, while this package itself needs no koffi. Undefined where koffi does not
  * load or the C library has no malloc_trim (musl).
  */
 export async function glibcTrimFreeHeap(

@@ -1,7 +1,7 @@
 // The libc calls the `netlink` addon does not offer (SO_SNDBUFFORCE, a send from a worker
 // thread), through koffi: a prebuilt FFI, an optional dependency. koffi is imported through a
 // literal import(), which bundlers follow: the single executable (tools/sea/native-addons.mjs)
-// answers it with the koffi addon it embeds.
+// answers it with its own addon of the libc calls the packages make.
 
 /** A libc function as koffi binds it: callable here, or on a libuv worker thread through `async`. */
 export interface LibcFunction<A extends unknown[], R> {
@@ -9,7 +9,7 @@ export interface LibcFunction<A extends unknown[], R> {
   async(...args: [...A, (err: unknown, result: R) => void]): void;
 }
 
-/** What this package uses of koffi: its `load().func()`, the same on the package and on its raw addon. */
+/** What this package uses of koffi: its `load().func()`, the same on the package and in an executable. */
 interface Koffi {
   load(path: string): { func(signature: string): unknown };
 }
