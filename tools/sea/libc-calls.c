@@ -259,20 +259,16 @@ static napi_value send_async_call(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+#define CALL(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
+
 NAPI_MODULE_INIT() {
   const napi_property_descriptor calls[] = {
-      {"mallocTrim", NULL, malloc_trim_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"setrlimit", NULL, setrlimit_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"socket", NULL, socket_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"connect", NULL, connect_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"setsockopt", NULL, setsockopt_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"send", NULL, send_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"sendAsync", NULL, send_async_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"recvmsg", NULL, recvmsg_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"close", NULL, close_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"errno", NULL, errno_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"alloc", NULL, alloc_call, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"address", NULL, address_call, NULL, NULL, NULL, napi_enumerable, NULL},
+      CALL("mallocTrim", malloc_trim_call), CALL("setrlimit", setrlimit_call),
+      CALL("socket", socket_call),          CALL("connect", connect_call),
+      CALL("setsockopt", setsockopt_call),  CALL("send", send_call),
+      CALL("sendAsync", send_async_call),   CALL("recvmsg", recvmsg_call),
+      CALL("close", close_call),            CALL("errno", errno_call),
+      CALL("alloc", alloc_call),            CALL("address", address_call),
   };
   napi_define_properties(env, exports, sizeof(calls) / sizeof(calls[0]), calls);
   return exports;
