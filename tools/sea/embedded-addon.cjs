@@ -1,14 +1,14 @@
 // Loads a native addon that a single executable carries as a SEA asset (the addons of
-// native-addons.mjs). process.dlopen needs a file,
-// so the addon is written to a private directory, opened and deleted at once (Linux keeps the
-// mapping). Hosts hardened along the CIS benchmarks mount /tmp (and /dev/shm) noexec, where
-// dlopen fails ("failed to map segment from shared object"): the places are tried in turn.
+// native-addons.mjs). process.dlopen needs a file, so the addon is written to a private
+// directory, opened and deleted at once (Linux keeps the mapping). Hosts hardened along the CIS
+// benchmarks mount /tmp (and /dev/shm) noexec, where dlopen fails ("failed to map segment from
+// shared object"): the places are tried in turn.
 //
 // A file written to tmpfs stays in memory for as long as the addon is mapped, which is the
 // process's life: shmem, charged to the agent's cgroup and counted in the working set the kubelet
-// and cAdvisor report, with no swap to go to (4.6 MiB for the FFI the executables carried before libc-calls.c). On disk the same pages are page
-// cache the kernel reclaims. /tmp is tmpfs on many distributions (Debian 13, Fedora, Arch), so
-// places on disk come first.
+// and cAdvisor report, with no swap to go to (4.6 MiB for the FFI the executables carried before
+// libc-calls.c). On disk the same pages are page cache the kernel reclaims. /tmp is tmpfs on many
+// distributions (Debian 13, Fedora, Arch), so places on disk come first.
 'use strict';
 
 const { mkdtempSync, rmSync, statfsSync, writeFileSync } = require('node:fs');

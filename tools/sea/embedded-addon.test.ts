@@ -10,7 +10,8 @@ const require = createRequire(import.meta.url);
 const { addonDirs, loadAddonBytes, memoryBacked } = require('./embedded-addon.cjs') as typeof EmbeddedAddon;
 
 // koffi's linux-x64 addon (a dependency of the packages; the executables carry their own libc
-// calls instead) stands for any embedded addon: loadAddonBytes writes it out, dlopen()s it and deletes the file.
+// calls instead) stands for any embedded addon: loadAddonBytes writes it out, dlopen()s it and
+// deletes the file.
 const koffiAddon = join(dirname(require.resolve('koffi/package.json')), 'build/koffi/linux_x64/koffi.node');
 
 describe('loadAddonBytes', () => {

@@ -17,7 +17,7 @@ function signatures(addon) {
     'int socket(int, int, int)': addon.socket,
     'int connect(int, const void *, uint32_t)': addon.connect,
     'int setsockopt(int, int, int, const void *, uint32_t)': addon.setsockopt,
-    'intptr_t send(int, const void *, size_t, int)': addon.send,
+    'intptr_t send(int, const void *, size_t, int)': send,
     'long send(int, const void *, size_t, int)': send,
     'intptr_t recvmsg(int, void *, int)': addon.recvmsg,
     'int close(int)': addon.close,

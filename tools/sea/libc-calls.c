@@ -4,7 +4,7 @@
 // the packages, which import koffi by name.
 //
 // Each call is the libc function itself with the arguments converted; a pointer argument is a
-// Buffer, typed array or ArrayBuffer, refused when shorter than the length that goes with it.
+// Buffer (any Uint8Array) or an ArrayBuffer, refused when shorter than the length that goes with it.
 // errno is kept right after each call made on the main thread, as koffi.errno() reads it.
 #include <errno.h>
 #include <malloc.h>
@@ -54,19 +54,16 @@ static bool get_size(napi_env env, napi_value value, size_t* out) {
 
 // The bytes behind a Buffer (any Uint8Array) or an ArrayBuffer, at least `need` of them.
 static bool get_bytes(napi_env env, napi_value value, size_t need, void** data) {
-  bool is = false;
+  bool is = false, bytes = false;
   size_t length = 0;
-  napi_typedarray_type type = napi_int8_array;
   if (napi_is_typedarray(env, value, &is) == napi_ok && is) {
-    napi_value buffer;
-    size_t offset = 0;
-    if (napi_get_typedarray_info(env, value, &type, &length, data, &buffer, &offset) != napi_ok)
-      type = napi_int8_array;
+    napi_typedarray_type type;
+    bytes = napi_get_typedarray_info(env, value, &type, &length, data, NULL, NULL) == napi_ok &&
+            type == napi_uint8_array;
   } else if (napi_is_arraybuffer(env, value, &is) == napi_ok && is) {
-    type = napi_uint8_array;
-    napi_get_arraybuffer_info(env, value, data, &length);
+    bytes = napi_get_arraybuffer_info(env, value, data, &length) == napi_ok;
   }
-  if (type != napi_uint8_array) {
+  if (!bytes) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
                           "libc-calls: a pointer argument is not a Buffer or ArrayBuffer");
     return false;
@@ -141,16 +138,25 @@ static napi_value setsockopt_call(napi_env env, napi_callback_info info) {
   return called(env, setsockopt(fd, level, name, value, (socklen_t)length));
 }
 
+// send(2)'s arguments, as both send and sendAsync take them first.
+typedef struct {
+  int32_t fd;
+  int32_t flags;
+  void* data;
+  size_t length;
+} send_args;
+
+static bool get_send_args(napi_env env, napi_value* argv, send_args* out) {
+  return get_int(env, argv[0], &out->fd) && get_size(env, argv[2], &out->length) &&
+         get_bytes(env, argv[1], out->length, &out->data) && get_int(env, argv[3], &out->flags);
+}
+
 static napi_value send_call(napi_env env, napi_callback_info info) {
   napi_value argv[4];
-  int32_t fd, flags;
-  size_t length;
-  void* data;
-  if (!get_args(env, info, 4, argv, "send(fd, data, length, flags)") || !get_int(env, argv[0], &fd) ||
-      !get_size(env, argv[2], &length) || !get_bytes(env, argv[1], length, &data) ||
-      !get_int(env, argv[3], &flags))
+  send_args a;
+  if (!get_args(env, info, 4, argv, "send(fd, data, length, flags)") || !get_send_args(env, argv, &a))
     return NULL;
-  return called(env, send(fd, data, length, flags));
+  return called(env, send(a.fd, a.data, a.length, a.flags));
 }
 
 static napi_value recvmsg_call(napi_env env, napi_callback_info info) {
@@ -199,17 +205,14 @@ typedef struct {
   napi_async_work work;
   napi_ref buffer;
   napi_ref callback;
-  int fd;
-  int flags;
-  void* data;
-  size_t length;
+  send_args args;
   ssize_t result;
 } async_send;
 
 static void async_send_execute(napi_env env, void* data) {
   (void)env;
   async_send* s = data;
-  s->result = send(s->fd, s->data, s->length, s->flags);
+  s->result = send(s->args.fd, s->args.data, s->args.length, s->args.flags);
 }
 
 static void async_send_complete(napi_env env, napi_status status, void* data) {
@@ -229,13 +232,10 @@ static void async_send_complete(napi_env env, napi_status status, void* data) {
 
 static napi_value send_async_call(napi_env env, napi_callback_info info) {
   napi_value argv[5], name;
-  int32_t fd, flags;
-  size_t length;
-  void* bytes;
+  send_args args;
   napi_valuetype type;
   if (!get_args(env, info, 5, argv, "sendAsync(fd, data, length, flags, callback)") ||
-      !get_int(env, argv[0], &fd) || !get_size(env, argv[2], &length) ||
-      !get_bytes(env, argv[1], length, &bytes) || !get_int(env, argv[3], &flags))
+      !get_send_args(env, argv, &args))
     return NULL;
   if (napi_typeof(env, argv[4], &type) != napi_ok || type != napi_function) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "sendAsync: the callback is not a function");
@@ -246,10 +246,7 @@ static napi_value send_async_call(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "sendAsync: out of memory");
     return NULL;
   }
-  s->fd = fd;
-  s->flags = flags;
-  s->data = bytes;
-  s->length = length;
+  s->args = args;
   // The buffer stays alive, and so where it is, until the send is done.
   CHECK(napi_create_reference(env, argv[1], 1, &s->buffer));
   CHECK(napi_create_reference(env, argv[4], 1, &s->callback));

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,19 +16,14 @@ import { ensureNode24, REPO_ROOT } from './node-runtime.mjs';
 /** Every `func('…')` signature in the packages' and apps' sources. */
 function signaturesInSources(): string[] {
   const found = new Set<string>();
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir)) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (/\.(ts|mjs|cjs|js)$/.test(entry))
-        for (const m of readFileSync(path, 'utf8').matchAll(/\.func\('([^']+)'\)/g))
-          found.add(m[1] as string);
-    }
-  };
   for (const root of ['packages', 'apps'])
     for (const name of readdirSync(join(REPO_ROOT, root))) {
       const src = join(REPO_ROOT, root, name, 'src');
-      if (existsSync(src)) walk(src);
+      if (!existsSync(src)) continue;
+      for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' }))
+        if (/\.(ts|mjs|cjs|js)$/.test(file))
+          for (const m of readFileSync(join(src, file), 'utf8').matchAll(/\.func\('([^']+)'\)/g))
+            found.add(m[1] as string);
     }
   return [...found].sort();
 }
