@@ -1,4 +1,4 @@
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import { coreV1Requests } from '@nodeagent/informer';
 import { FakeClock } from '@nodeagent/primitives';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
@@ -322,6 +322,46 @@ describe('apiEventSink while the API server cannot be reached (client-go broadca
     await sink.flush();
     expect(failures).toEqual(['Server rejected event (will not retry!)']);
     expect(sleeps).toEqual([]);
+  });
+
+  it('gives every involvedObject one shape: the same fields in the same order, absent ones undefined', async () => {
+    const bodies: CoreV1Event[] = [];
+    const capture: EventApi = {
+      createNamespacedEvent: async (p) => {
+        bodies.push(p.body);
+        return p.body;
+      },
+    };
+    const sink = apiEventSink(capture, {
+      nodeName: 'node-v',
+      clock: new FakeClock(Date.UTC(2026, 10, 25, 12)),
+    });
+    const withVersion = { ...pod('rv-v'), metadata: { ...pod('rv-v').metadata, resourceVersion: '7' } };
+    sink.pod(pod('plain-v'), 'Normal', 'Scheduled', 'plain');
+    sink.pod(withVersion, 'Normal', 'Pulled', 'with a container', 'spec.containers{c}');
+    sink.claim(
+      { metadata: { name: 'data-v', namespace: 'default', uid: 'uid-data-v' } },
+      'Normal',
+      'Resized',
+      'r',
+    );
+    sink.node('Normal', 'Starting', 'Starting kubelet.');
+    await sink.flush();
+    const shapes = new Set(bodies.map((b) => Object.keys(b.involvedObject).join(',')));
+    expect(shapes).toEqual(new Set(['kind,namespace,name,uid,apiVersion,resourceVersion,fieldPath']));
+    const [plain, withContainer, claim, node] = bodies.map((b) => b.involvedObject);
+    expect(plain).toEqual({
+      kind: 'Pod',
+      namespace: 'default',
+      name: 'plain-v',
+      uid: 'uid-plain-v',
+      apiVersion: 'v1',
+    });
+    expect(withContainer).toMatchObject({ resourceVersion: '7', fieldPath: 'spec.containers{c}' });
+    expect(claim).toMatchObject({ kind: 'PersistentVolumeClaim', name: 'data-v', uid: 'uid-data-v' });
+    expect(node).toEqual({ kind: 'Node', name: 'node-v', uid: 'node-v' });
+    // What goes on the wire leaves the absent fields out.
+    expect(JSON.parse(JSON.stringify(node))).toStrictEqual({ kind: 'Node', name: 'node-v', uid: 'node-v' });
   });
 
   it(`holds at most ${maxQueuedEvents} events while one waits, and drops the rest`, async () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { TokenBucket } from '../token-bucket';
 
@@ -66,10 +66,9 @@ const objectKey = (e: CoreV1Event) => {
  * digest with a chance below 2^-100.
  */
 const digest = (parts: unknown[]) =>
-  createHash('sha256')
-    .update(parts.map((p) => p ?? '').join(''))
-    .digest()
-    .toString('base64url', 0, 16);
+  // One-shot: a Hash object for each key was garbage, and its shape, remade after every full
+  // collection, made V8 drop the key functions' optimised code (`--trace-deopt`).
+  hash('sha256', parts.map((p) => p ?? '').join(''), 'buffer').toString('base64url', 0, 16);
 
 /** client-go getEventKey: everything that makes two events the same one, message and fieldPath included. */
 function eventKey(e: CoreV1Event): string {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { replaceFile } from '../replace-file';
@@ -16,7 +16,7 @@ const temporarySuffix = '.tmp';
 
 /** Upstream's file name for a record: "sha256-" and the hex SHA-256 of the image (or image id). */
 export function imagePullRecordFileName(key: string): string {
-  return cacheFilePrefix + createHash('sha256').update(key).digest('hex');
+  return cacheFilePrefix + hash('sha256', key);
 }
 
 function isMissing(error: unknown): boolean {
