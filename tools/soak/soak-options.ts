@@ -1,7 +1,7 @@
 /**
  * The soak's command line: `[--minutes N] [--agent kubelet|kube-proxy|both] [--api-server-restarts
- * M,M…] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--trace-gc] [--trace-malloc-trim]
- * [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`, each value checked here so a bad one is refused by
+ * M,M…] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--trace-gc] [--trace-opt]
+ * [--trace-malloc-trim] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`, each value checked here so a bad one is refused by
  * its flag before anything starts.
  */
 import { parseArgs } from 'node:util';
@@ -31,6 +31,8 @@ export interface SoakOptions {
   cpuProfileOverMs?: number;
   /** Each agent runs with V8's --trace-gc: collections by kind, and its page pool, each minute (--trace-gc). */
   traceGc: boolean;
+  /** Each agent runs with V8's --trace-opt and --trace-deopt: compilations and deoptimisations each minute (--trace-opt). */
+  traceOpt: boolean;
   /** Each malloc_trim call of each agent timed by a uprobe, outside the agent (--trace-malloc-trim). */
   traceMallocTrim: boolean;
   journalledExt4: boolean;
@@ -61,6 +63,7 @@ export function parseSoakOptions(args: string[]): SoakOptions {
     agents,
     apiServerRestarts: restartMinutes(values['api-server-restarts'], minutes),
     traceGc: values['trace-gc'],
+    traceOpt: values['trace-opt'],
     traceMallocTrim: values['trace-malloc-trim'],
     journalledExt4: values['journalled-ext4'],
     probePeriodSeconds,
@@ -113,6 +116,7 @@ function parseFlags(args: string[]) {
         'heap-snapshots': { type: 'string' },
         'cpu-profile-over': { type: 'string' },
         'trace-gc': { type: 'boolean', default: false },
+        'trace-opt': { type: 'boolean', default: false },
         'trace-malloc-trim': { type: 'boolean', default: false },
         'journalled-ext4': { type: 'boolean', default: false },
         'probe-period': { type: 'string', default: '10' },

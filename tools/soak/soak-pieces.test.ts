@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { histogramDelta, histogramQuantile, readHistogram } from './histogram-delta';
 import { leakFit } from './leak-fit';
+import { OptTraceTally, optTallySince } from './opt-trace';
 import { plotSeries } from './svg-plot';
 import { unitStart, withNofile } from './unit-start';
 
@@ -71,6 +72,55 @@ describe('leakFit', () => {
         [2, 2],
       ]),
     ).toThrow(/at least 3/);
+  });
+});
+
+describe("V8's --trace-opt and --trace-deopt lines", () => {
+  // As Node 24's V8 prints them; the last is an eager deoptimisation's first line.
+  const compiled = (fn: string, sfi: string, tier: string) =>
+    `[completed compiling 0x27ccb46e9831 <JSFunction ${fn}(sfi = ${sfi})> (target ${tier}) - took 0.000, 0.420, 0.011 ms]\n`;
+  const invalidated =
+    '[marking dependent code 0x27ccb46e9831 <Code MAGLEV> (0x23293cd03661 <SharedFunctionInfo spamKey>) (opt id 1137) for deoptimization, reason: dependent field type changed]\n';
+  const bailout =
+    '[bailout (kind: deopt-eager, reason: wrong map): begin. deoptimizing 0x3b0060b875d9 <JSFunction _read (sfi = 0x3b0060b86f89)>, 0x27ccb46f6da9 <Code MAGLEV>, opt id 1503, bytecode offset 0, deopt exit 1, FP to SP delta 32, caller SP 0x7ffd20e13db0, pc 0x7ff0224258e9]\n';
+
+  it('counts compilations by tier, deoptimisations and invalidations by reason, across split chunks', () => {
+    const tally = new OptTraceTally();
+    const text = [
+      compiled('spamKey ', '0x23293cd03661', 'MAGLEV'),
+      '[marking 0x0c74cf32b119 <JSFunction spamKey (sfi = 0x23293cd03661)> for optimization to MAGLEV]\n',
+      invalidated,
+      compiled('spamKey ', '0x23293cd03661', 'MAGLEV'),
+      compiled('', '0xed195684cd9', 'TURBOFAN_JS'),
+      bailout,
+      'kubelet log lines are not counted\n',
+    ].join('');
+    tally.push(text.slice(0, 150));
+    const before = tally.snapshot();
+    tally.push(text.slice(150));
+    expect(before.compiled).toEqual({ MAGLEV: 1 });
+    expect(tally.snapshot()).toEqual({
+      compiled: { MAGLEV: 2, TURBOFAN_JS: 1 },
+      deoptimised: 1,
+      invalidated: { 'dependent field type changed': 1 },
+    });
+    expect(optTallySince(tally.snapshot(), before)).toEqual({
+      compiled: { MAGLEV: 1, TURBOFAN_JS: 1 },
+      deoptimised: 1,
+      invalidated: { 'dependent field type changed': 1 },
+    });
+  });
+
+  it("names a function compiled again and again, told apart from others of its name by V8's function info", () => {
+    const tally = new OptTraceTally();
+    for (let i = 0; i < 6; i++) tally.push(compiled('spamKey ', '0x23293cd03661', 'MAGLEV'));
+    for (let i = 0; i < 3; i++) tally.push(compiled('get ', `0x1${i}`, 'MAGLEV'));
+    tally.push(compiled('get ', '0x10', 'TURBOFAN_JS'));
+    expect(tally.recompiled(2)).toEqual([
+      { fn: 'spamKey', compilations: 6 },
+      { fn: 'get', compilations: 2 },
+    ]);
+    expect(tally.recompiled(7)).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--api-server-restarts M,M…] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--trace-gc] [--trace-malloc-trim] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`: both agents' single
+ * `npm run bench -- soak [--minutes N] [--agent kubelet|kube-proxy|both] [--api-server-restarts M,M…] [--heap-snapshots M,M…] [--cpu-profile-over MS] [--trace-gc] [--trace-opt] [--trace-malloc-trim] [--journalled-ext4] [--probe-period S] [--pod-churn-period S]`: both agents' single
  * executables as the units in deploy/systemd start them (their Environment= and LimitNOFILE, read
  * from the unit files: unit-start.ts), each in a memory cgroup of its own,
  * against an API server over HTTPS in a process of its own (api-server-process.ts), for N
@@ -33,7 +33,9 @@
  * the first and the last (heap-snapshots.ts). --cpu-profile-over MS: what each agent's main
  * thread ran in each minute's longest delay and task, from V8's sampling profiler
  * (cpu-profiles.ts). --trace-gc: each agent runs with V8's --trace-gc, and each minute has its
- * collections by kind and the pages V8's pool keeps after the last. --trace-malloc-trim: each
+ * collections by kind and the pages V8's pool keeps after the last. --trace-opt: each agent runs
+ * with V8's --trace-opt and --trace-deopt, and each minute has its optimised compilations and
+ * deoptimisations, the summary the functions compiled most often (opt-trace.ts). --trace-malloc-trim: each
  * agent's malloc_trim calls timed from outside it by a uprobe, each minute's longest, and whether
  * one fell in the minute's longest event-loop delay (malloc-trim-trace.ts). --journalled-ext4: every
  * directory the run makes on a new ext4 with a journal, in a mount namespace of the bench's own
@@ -76,6 +78,13 @@ import { LOOP_PRELOAD, LOOP_RESOLUTION_MS, type LoopReport, longestLine } from '
 import { LoopReportPipe } from './loop-report-pipe';
 import { MachineLoad, SATURATED_PRESSURE_PCT, saturatedFromStart, saturatedMinutes } from './machine-load';
 import { MallocTrimTrace, type TrimCall, trimMinute } from './malloc-trim-trace';
+import {
+  OPT_TRACE_PRELOAD,
+  type OptTally,
+  type OptTraceTally,
+  optTallySince,
+  tallyOptTrace,
+} from './opt-trace';
 import { PODS, PodChurn } from './pod-churn';
 import { ServerProcess } from './server-process';
 import { type Agent, parseSoakOptions, SoakArgumentError } from './soak-options';
@@ -137,6 +146,9 @@ interface Subject {
   /** --trace-gc: the agent's collections so far, and at the last minute's end. */
   gc?: GcTraceTally;
   gcAt?: GcTally;
+  /** --trace-opt: the agent's compilations and deoptimisations so far, and at the last minute's end. */
+  opt?: OptTraceTally;
+  optAt?: OptTally;
   /** --trace-malloc-trim: the tracer (one for every agent), and this agent's calls since minute 0. */
   trims?: MallocTrimTrace;
   trimCalls?: TrimCall[];
@@ -268,6 +280,18 @@ function gcMinute(s: Subject): { collections: Record<string, number>; pooledMiB?
   return { collections, pooledMiB: now.pooledMiB };
 }
 
+/** --trace-opt: the minute's optimised compilations by tier and deoptimisations by reason. */
+function optMinute(s: Subject): OptTally | undefined {
+  if (!s.opt) return undefined;
+  const now = s.opt.snapshot();
+  const minute = optTallySince(now, s.optAt);
+  s.optAt = now;
+  return minute;
+}
+
+/** How often one function must be compiled to be named in the summary: more than warming up takes. */
+const RECOMPILED_TIMES = 5;
+
 const SYNC = 'kubeproxy_sync_proxy_rules_duration_seconds';
 const PROGRAMMING = 'kubeproxy_network_programming_duration_seconds';
 const ms = (seconds: number | undefined) => round(seconds === undefined ? undefined : seconds * 1000);
@@ -319,6 +343,7 @@ async function minuteRecord(
     gcMaxPauseMs: round(loop.length ? Math.max(...loop.map((l) => l.gcMaxMs)) : undefined),
     v8: v8Heap(loop),
     ...(s.gc && { gc: gcMinute(s) }),
+    ...(s.opt && { opt: optMinute(s) }),
     ...(trims && { mallocTrim: trimMinute(trims, gap) }),
     anonByMappingMiB: await anonByMapping(s.pid),
     ...extra,
@@ -429,6 +454,7 @@ function summarize(s: Subject, leakFrom: number): { summary: Record<string, unkn
     ...(s.trimCalls ? { mallocTrim: trimSummary(s) } : {}),
     ...(s.reclaimed ? { afterKernelReclaim: s.reclaimed } : {}),
     ...(s.heapGrowth ? { heapGrowth: s.heapGrowth } : {}),
+    ...(s.opt ? { recompiled: s.opt.recompiled(RECOMPILED_TIMES).slice(0, 10) } : {}),
   };
   if (s.sync && s.syncStart) {
     const d = histogramDelta(s.sync, s.syncStart);
@@ -506,6 +532,7 @@ async function main(): Promise<void> {
     heapSnapshots,
     cpuProfileOverMs,
     traceGc,
+    traceOpt,
     traceMallocTrim,
     journalledExt4,
     probePeriodSeconds,
@@ -523,6 +550,10 @@ async function main(): Promise<void> {
   if (traceGc)
     notes.push(
       "--trace-gc: V8 printed a line per collection on each agent's stdout; a minute's gc has the collections by kind and the MiB V8's pool keeps after the last (pooledMiB)",
+    );
+  if (traceOpt)
+    notes.push(
+      `--trace-opt: V8 printed a line per optimised compilation and deoptimisation on each agent's stdout; a minute's opt has them by tier and by reason, the summary's recompiled the functions compiled ${RECOMPILED_TIMES} times or more`,
     );
   if (traceMallocTrim)
     notes.push(
@@ -559,6 +590,9 @@ async function main(): Promise<void> {
     const traced = () => (trims ? { trims, trimCalls: [] as TrimCall[] } : {});
     const preload = join(dir, 'loop-preload.cjs');
     writeFileSync(preload, LOOP_PRELOAD);
+    const optPreload = join(dir, 'trace-opt.cjs');
+    if (traceOpt) writeFileSync(optPreload, OPT_TRACE_PRELOAD);
+    const preloads = [preload, ...(traceOpt ? [optPreload] : [])].map((p) => `--require ${p}`).join(' ');
     let ns: Netns | undefined;
     if (agents.includes('kube-proxy')) {
       ns = await createNetns({ purpose: 'kpsoak' });
@@ -620,9 +654,10 @@ async function main(): Promise<void> {
         // Room beside the 110 for pods still terminating while their successors start.
         maxPods: PODS + 10,
         gcTrace: traceGc,
+        pipeStdout: traceOpt,
         env: {
           ...unit.env,
-          NODE_OPTIONS: `${unit.nodeOptions} --require ${preload}`.trim(),
+          NODE_OPTIONS: `${unit.nodeOptions} ${preloads}`.trim(),
           ...loopEnv(loop.path),
           ...heap?.env(),
           ...profiles?.env(),
@@ -631,6 +666,7 @@ async function main(): Promise<void> {
       });
       // Read from now on: a full pipe would stop the kubelet at its next collection.
       const gc = traceGc ? tallyGcTrace(kubelet.child.stdout) : undefined;
+      const opt = traceOpt ? tallyOptTrace(kubelet.child.stdout) : undefined;
       churn = new PodChurn(kc, 'soak-node', busybox, probePeriodSeconds);
       const started = churn;
       cleanup.unshift(() => started.stop());
@@ -641,6 +677,7 @@ async function main(): Promise<void> {
         pid: kubelet.child.pid as number,
         cgroup,
         ...(gc && { gc }),
+        ...(opt && { opt }),
         ...traced(),
         ...(heap ? { heap } : {}),
         ...(profiles ? { profiles } : {}),
@@ -676,8 +713,9 @@ async function main(): Promise<void> {
         mode: 'nftables',
         dir: kpDir,
         kubeconfig: join(dir, 'kube-proxy.kubeconfig'),
-        nodeOptions: `${unit.nodeOptions} --require ${preload}`.trim(),
+        nodeOptions: `${unit.nodeOptions} ${preloads}`.trim(),
         gcTrace: traceGc,
+        pipeStdout: traceOpt,
         env: { ...unit.env, ...loopEnv(loop.path), ...heap?.env(), ...profiles?.env() },
         wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
@@ -692,6 +730,7 @@ async function main(): Promise<void> {
         pid: daemon.pid,
         cgroup,
         ...(daemon.gc && { gc: daemon.gc }),
+        ...(traceOpt && { opt: tallyOptTrace(daemon.child.stdout) }),
         ...traced(),
         ...(heap ? { heap } : {}),
         ...(profiles ? { profiles } : {}),
@@ -709,6 +748,7 @@ async function main(): Promise<void> {
       s.cpuAt = await cpuSeconds(s.pid);
       s.loop.take();
       s.trims?.take(s.pid);
+      s.optAt = s.opt?.snapshot();
     }
     const t0 = performance.now();
     const at = () => (performance.now() - t0) / MINUTE_MS;

@@ -44,6 +44,11 @@ export interface DaemonOptions {
   nodeOptions?: string;
   /** Run with `--trace-gc` and tally its lines from the daemon's stdout. */
   gcTrace?: boolean;
+  /**
+   * Its stdout readable on `child.stdout`, for a trace a preload in nodeOptions turns on (the
+   * soak's `--trace-opt`); the caller must read it. Implied by gcTrace.
+   */
+  pipeStdout?: boolean;
   /** Run with `-v=4 --logging-format=json` and a GC observer, collecting both (see scale-stages.ts). */
   stages?: boolean;
   /** Run with a preload logging its CPU every 25 ms, collected (see scale-cpu-ticks.ts). */
@@ -112,7 +117,7 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
   const wrap = o.wrap ?? cgroup?.wrap.bind(cgroup);
   const { command, args: argv } = wrap ? wrap(direct.command, direct.args) : direct;
   const child = ns.spawn(command, argv, {
-    stdio: ['ignore', o.gcTrace ? 'pipe' : 'ignore', 'pipe'],
+    stdio: ['ignore', o.gcTrace || o.pipeStdout ? 'pipe' : 'ignore', 'pipe'],
     env,
   });
   const gc = o.gcTrace ? tallyGcTrace(child.stdout) : undefined;

@@ -56,6 +56,11 @@ export interface KubeletStart {
    */
   gcTrace?: boolean;
   /**
+   * Its stdout readable on `child.stdout`, for a trace a preload in `env`'s NODE_OPTIONS turns on
+   * (the soak's `--trace-opt`); the caller must read it. Implied by gcTrace.
+   */
+  pipeStdout?: boolean;
+  /**
    * Runs the executable through another command that execs it (a memory cgroup's, prlimit).
    * Absent: it runs in a memory cgroup of its own (cgroupMemory.tryCreate).
    */
@@ -125,7 +130,7 @@ export async function startKubelet(
     args,
     // Its kernel tunables from upstream's values in the repository, never the bench host's /proc/sys.
     {
-      stdio: ['ignore', options.gcTrace ? 'pipe' : 'ignore', 'pipe'],
+      stdio: ['ignore', options.gcTrace || options.pipeStdout ? 'pipe' : 'ignore', 'pipe'],
       env: { ...process.env, NODEAGENT_KUBELET_SYSCTL_ROOT: sysctlRoot, ...env },
     },
   );
