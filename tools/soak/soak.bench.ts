@@ -52,7 +52,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { cgroupMemory, createNetns, type Netns, processMemory, readAnonMappings } from '@nodeagent/testing';
 import { API_PORT, type Daemon, METRICS_PORT, startDaemon } from '../../apps/kube-proxy/bench/scale-daemon';
-import { type GcTally, type GcTraceTally, tallyGcTrace } from '../../apps/kube-proxy/bench/scale-gc-trace';
+import { type GcTally, GcTraceTally } from '../../apps/kube-proxy/bench/scale-gc-trace';
 import { ScaleProbe } from '../../apps/kube-proxy/bench/scale-probe';
 import {
   type ApiAccess,
@@ -78,13 +78,7 @@ import { LOOP_PRELOAD, LOOP_RESOLUTION_MS, type LoopReport, longestLine } from '
 import { LoopReportPipe } from './loop-report-pipe';
 import { MachineLoad, SATURATED_PRESSURE_PCT, saturatedFromStart, saturatedMinutes } from './machine-load';
 import { MallocTrimTrace, type TrimCall, trimMinute } from './malloc-trim-trace';
-import {
-  OPT_TRACE_PRELOAD,
-  type OptTally,
-  type OptTraceTally,
-  optTallySince,
-  tallyOptTrace,
-} from './opt-trace';
+import { OPT_TRACE_PRELOAD, type OptTally, OptTraceTally, optTallySince, tallyOptTrace } from './opt-trace';
 import { PODS, PodChurn } from './pod-churn';
 import { ServerProcess } from './server-process';
 import { type Agent, parseSoakOptions, SoakArgumentError } from './soak-options';
@@ -644,6 +638,9 @@ async function main(): Promise<void> {
         ? new CpuProfiles(join(dir, 'cpu-kubelet'), 'kubelet', cpuProfileOverMs, results)
         : undefined;
       let kubelet: Kubelet | undefined;
+      // Read from the spawn on: a full pipe would stop the kubelet at its next trace line.
+      const gc = traceGc ? new GcTraceTally() : undefined;
+      const opt = traceOpt ? new OptTraceTally() : undefined;
       cleanup.unshift(async () => {
         await stopKubelet(kubelet);
         await cgroup.remove();
@@ -654,7 +651,12 @@ async function main(): Promise<void> {
         // Room beside the 110 for pods still terminating while their successors start.
         maxPods: PODS + 10,
         gcTrace: traceGc,
-        pipeStdout: traceOpt,
+        ...((gc || opt) && {
+          stdout: (chunk: string) => {
+            gc?.push(chunk);
+            opt?.push(chunk);
+          },
+        }),
         env: {
           ...unit.env,
           NODE_OPTIONS: `${unit.nodeOptions} ${preloads}`.trim(),
@@ -664,9 +666,6 @@ async function main(): Promise<void> {
         },
         wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
-      // Read from now on: a full pipe would stop the kubelet at its next collection.
-      const gc = traceGc ? tallyGcTrace(kubelet.child.stdout) : undefined;
-      const opt = traceOpt ? tallyOptTrace(kubelet.child.stdout) : undefined;
       churn = new PodChurn(kc, 'soak-node', busybox, probePeriodSeconds);
       const started = churn;
       cleanup.unshift(() => started.stop());
@@ -719,6 +718,8 @@ async function main(): Promise<void> {
         env: { ...unit.env, ...loopEnv(loop.path), ...heap?.env(), ...profiles?.env() },
         wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
+      // Read from the spawn on, as daemon.gc is: a full pipe would stop kube-proxy.
+      const opt = traceOpt ? tallyOptTrace(daemon.child.stdout) : undefined;
       probe = await ScaleProbe.start(ns, API_PORT, METRICS_PORT);
       const started = probe;
       cleanup.unshift(() => started.close());
@@ -730,7 +731,7 @@ async function main(): Promise<void> {
         pid: daemon.pid,
         cgroup,
         ...(daemon.gc && { gc: daemon.gc }),
-        ...(traceOpt && { opt: tallyOptTrace(daemon.child.stdout) }),
+        ...(opt && { opt }),
         ...traced(),
         ...(heap ? { heap } : {}),
         ...(profiles ? { profiles } : {}),

@@ -56,10 +56,10 @@ export interface KubeletStart {
    */
   gcTrace?: boolean;
   /**
-   * Its stdout readable on `child.stdout`, for a trace a preload in `env`'s NODE_OPTIONS turns on
-   * (the soak's `--trace-opt`); the caller must read it. Implied by gcTrace.
+   * Called with each chunk of its stdout from the spawn on, before the Node registers: a trace a
+   * preload in `env`'s NODE_OPTIONS turns on (the soak's `--trace-opt`) can fill the pipe first.
    */
-  pipeStdout?: boolean;
+  stdout?: (chunk: string) => void;
   /**
    * Runs the executable through another command that execs it (a memory cgroup's, prlimit).
    * Absent: it runs in a memory cgroup of its own (cgroupMemory.tryCreate).
@@ -130,10 +130,11 @@ export async function startKubelet(
     args,
     // Its kernel tunables from upstream's values in the repository, never the bench host's /proc/sys.
     {
-      stdio: ['ignore', options.gcTrace || options.pipeStdout ? 'pipe' : 'ignore', 'pipe'],
+      stdio: ['ignore', options.gcTrace || options.stdout ? 'pipe' : 'ignore', 'pipe'],
       env: { ...process.env, NODEAGENT_KUBELET_SYSCTL_ROOT: sysctlRoot, ...env },
     },
   );
+  if (options.stdout) child.stdout?.setEncoding('utf8').on('data', options.stdout);
   child.stderr?.on('data', (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4000);
   });
