@@ -6,7 +6,6 @@
  * anew, each time a new code object and compiler work. Growth of compiled code that stops with the
  * program's size is V8 warming up; a loop never stops.
  */
-import type { Readable } from 'node:stream';
 import { LineSplitter } from '../../apps/kube-proxy/bench/output-lines';
 
 /**
@@ -95,12 +94,4 @@ export function optTallySince(now: OptTally, before: OptTally | undefined): OptT
     deoptimised: now.deoptimised - (before?.deoptimised ?? 0),
     invalidated: since(now.invalidated, before?.invalidated),
   };
-}
-
-/** A tally of the trace lines a child prints on `stdout`, read from now on. */
-export function tallyOptTrace(stdout: Readable | null): OptTraceTally {
-  const tally = new OptTraceTally();
-  stdout?.setEncoding('utf8');
-  stdout?.on('data', (chunk: string) => tally.push(chunk));
-  return tally;
 }

@@ -78,7 +78,7 @@ import { LOOP_PRELOAD, LOOP_RESOLUTION_MS, type LoopReport, longestLine } from '
 import { LoopReportPipe } from './loop-report-pipe';
 import { MachineLoad, SATURATED_PRESSURE_PCT, saturatedFromStart, saturatedMinutes } from './machine-load';
 import { MallocTrimTrace, type TrimCall, trimMinute } from './malloc-trim-trace';
-import { OPT_TRACE_PRELOAD, type OptTally, OptTraceTally, optTallySince, tallyOptTrace } from './opt-trace';
+import { OPT_TRACE_PRELOAD, type OptTally, OptTraceTally, optTallySince } from './opt-trace';
 import { PODS, PodChurn } from './pod-churn';
 import { ServerProcess } from './server-process';
 import { type Agent, parseSoakOptions, SoakArgumentError } from './soak-options';
@@ -702,6 +702,8 @@ async function main(): Promise<void> {
         ? new CpuProfiles(join(dir, 'cpu-kube-proxy'), 'kube-proxy', cpuProfileOverMs, results)
         : undefined;
       let daemon: Daemon | undefined;
+      // Read from the spawn on: a full pipe would stop kube-proxy at its next trace line.
+      const opt = traceOpt ? new OptTraceTally() : undefined;
       cleanup.unshift(async () => {
         await daemon?.stop(5000);
         await cgroup.remove();
@@ -714,12 +716,10 @@ async function main(): Promise<void> {
         kubeconfig: join(dir, 'kube-proxy.kubeconfig'),
         nodeOptions: `${unit.nodeOptions} ${preloads}`.trim(),
         gcTrace: traceGc,
-        pipeStdout: traceOpt,
+        ...(opt && { stdout: (chunk: string) => opt.push(chunk) }),
         env: { ...unit.env, ...loopEnv(loop.path), ...heap?.env(), ...profiles?.env() },
         wrap: (command, args) => cgroup.wrap(...withNofile(unit, command, args)),
       });
-      // Read from the spawn on, as daemon.gc is: a full pipe would stop kube-proxy.
-      const opt = traceOpt ? tallyOptTrace(daemon.child.stdout) : undefined;
       probe = await ScaleProbe.start(ns, API_PORT, METRICS_PORT);
       const started = probe;
       cleanup.unshift(() => started.close());

@@ -45,10 +45,10 @@ export interface DaemonOptions {
   /** Run with `--trace-gc` and tally its lines from the daemon's stdout. */
   gcTrace?: boolean;
   /**
-   * Its stdout readable on `child.stdout`, for a trace a preload in nodeOptions turns on (the
-   * soak's `--trace-opt`); the caller must read it. Implied by gcTrace.
+   * Called with each chunk of its stdout from the spawn on: a trace a preload in nodeOptions turns
+   * on (the soak's `--trace-opt`), as KubeletStart.stdout is for the kubelet.
    */
-  pipeStdout?: boolean;
+  stdout?: (chunk: string) => void;
   /** Run with `-v=4 --logging-format=json` and a GC observer, collecting both (see scale-stages.ts). */
   stages?: boolean;
   /** Run with a preload logging its CPU every 25 ms, collected (see scale-cpu-ticks.ts). */
@@ -117,9 +117,10 @@ export function startDaemon(ns: Netns, o: DaemonOptions): Daemon {
   const wrap = o.wrap ?? cgroup?.wrap.bind(cgroup);
   const { command, args: argv } = wrap ? wrap(direct.command, direct.args) : direct;
   const child = ns.spawn(command, argv, {
-    stdio: ['ignore', o.gcTrace || o.pipeStdout ? 'pipe' : 'ignore', 'pipe'],
+    stdio: ['ignore', o.gcTrace || o.stdout ? 'pipe' : 'ignore', 'pipe'],
     env,
   });
+  if (o.stdout) child.stdout?.setEncoding('utf8').on('data', o.stdout);
   const gc = o.gcTrace ? tallyGcTrace(child.stdout) : undefined;
   let tail = '';
   const stages = o.stages ? new StageLog() : undefined;
