@@ -104,7 +104,7 @@ async function measure(cli: string, shape: Shape) {
   const allWatchesSent = () => names.reduce((sum, name) => sum + watchesSent(counter, name), 0);
   const bytesSent = () => {
     let sent = 0;
-    for (const name of names) sent += counter.perNode.get(name)?.bytes.totals().sent ?? 0;
+    for (const name of names) sent += counter.perNode.get(name)?.sockets.totals().sent ?? 0;
     return sent;
   };
   const samples: Sample[] = [];

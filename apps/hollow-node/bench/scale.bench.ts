@@ -236,7 +236,7 @@ function perMinute(byKind: Map<string, number>, n: number, minutes: number): Rec
   );
 }
 
-/** The real node's window: its requests, watches and bytes, and its two processes' CPU and RSS. */
+/** The real node's window: its requests, watches, connections and bytes, and its two processes' CPU and RSS. */
 function realNodeFigures(
   c: NodeRequests,
   minutes: number,
@@ -244,12 +244,14 @@ function realNodeFigures(
   rss: number,
   charged: { workingSet: number; anon: number } | undefined,
 ) {
-  const carried = c.bytes.totals();
+  const carried = c.sockets.totals();
   return {
     name: REAL_NODE,
     requestsPerMinute: round(c.total / minutes),
     byKind: perMinute(c.byKind, 1, minutes),
     watches: c.openWatches,
+    // Its two executables' connections as the server holds them: open now, opened in the window.
+    connections: { open: c.sockets.open(), opened: carried.opened },
     // The server's sockets: what it received is what the node sent.
     bytes: {
       sentPerMinute: Math.round(carried.received / minutes),
@@ -282,19 +284,21 @@ function comparison(
   };
 }
 
-/** The hollow nodes' requests, watches and bytes counted since the last reset, a node a minute. */
+/** The hollow nodes' requests, watches, connections and bytes counted since the last reset, a node a minute. */
 function hollowFigures(counter: RequestCounter, names: string[], minutes: number) {
   const n = names.length;
   const byKind = new Map<string, number>();
   let total = 0;
   let openWatches = 0;
+  let connections = 0;
   const bytes = { sent: 0, received: 0 };
   for (const name of names) {
     const c = counter.perNode.get(name) as NodeRequests;
     total += c.total;
     openWatches += c.openWatches;
+    connections += c.sockets.open();
     // The server's sockets: what it received is what the node sent.
-    const carried = c.bytes.totals();
+    const carried = c.sockets.totals();
     bytes.sent += carried.received;
     bytes.received += carried.sent;
     for (const [k, v] of c.byKind) byKind.set(k, (byKind.get(k) ?? 0) + v);
@@ -303,6 +307,7 @@ function hollowFigures(counter: RequestCounter, names: string[], minutes: number
     requestsPerNodePerMinute: round(total / n / minutes),
     requestsPerNodePerMinuteByKind: perMinute(byKind, n, minutes),
     watchesPerNode: round(openWatches / n),
+    connectionsPerNode: round(connections / n),
     bytesSentPerNodePerMinute: Math.round(bytes.sent / n / minutes),
     bytesReceivedPerNodePerMinute: Math.round(bytes.received / n / minutes),
   };
@@ -314,6 +319,7 @@ function costProfile(figures: ReturnType<typeof hollowFigures>, workload: NodeWo
     {
       byKind: figures.requestsPerNodePerMinuteByKind,
       watches: figures.watchesPerNode,
+      connections: figures.connectionsPerNode,
       windowSeconds: seconds,
       bytesPerMinute: {
         sent: figures.bytesSentPerNodePerMinute,

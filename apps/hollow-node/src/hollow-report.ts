@@ -42,6 +42,11 @@ export interface HollowReport {
   /** Bytes on the nodes' connections (requests and answers, watch streams included). */
   bytes: { sent: number; received: number; sentPerNodePerMinute: number; receivedPerNodePerMinute: number };
   watches: { open: number; perNode: number };
+  /**
+   * The nodes' connections to the API server: open now, and opened since the start (each a TCP
+   * connection and, over TLS, a handshake the API server pays for).
+   */
+  connections: { open: number; perNode: number; opened: number; openedPerNodePerMinute: number };
   process: {
     rssBytes: number;
     rssBytesPerNode: number;
@@ -75,6 +80,9 @@ export interface NodeCounts {
   openWatches: number;
   bytesSent: number;
   bytesReceived: number;
+  /** Its connections open now, and opened since the start. */
+  connectionsOpen: number;
+  connectionsOpened: number;
 }
 
 /** The nodes' counts and running pods of one thread (this one's, or a worker's). */
@@ -123,13 +131,15 @@ function podsRunning(nodes: readonly HollowNode[]): number {
 export function countsSnapshot(nodes: readonly HollowNode[], counter: RequestCounter): CountsSnapshot {
   const counts: Record<string, NodeCounts> = {};
   for (const [name, c] of counter.perNode) {
-    const carried = c.bytes.totals();
+    const carried = c.sockets.totals();
     counts[name] = {
       total: c.total,
       byKind: Object.fromEntries(c.byKind),
       openWatches: c.openWatches,
       bytesSent: carried.sent,
       bytesReceived: carried.received,
+      connectionsOpen: c.sockets.open(),
+      connectionsOpened: carried.opened,
     };
   }
   let workload: NodeWorkload = { pods: 0, tokenPods: 0, configMaps: 0, secrets: 0 };
@@ -185,7 +195,7 @@ async function apiServerReport(
 }
 
 /**
- * The report since the run's start: requests, bytes, watches, this process's RSS and CPU (every
+ * The report since the run's start: requests, bytes, watches, connections, this process's RSS and CPU (every
  * thread's: the figures are the process's), the API server's CPU, the waves.
  */
 export async function hollowReport(inputs: ReportInputs, nowMs: number = Date.now()): Promise<HollowReport> {
@@ -200,9 +210,12 @@ export async function hollowReport(inputs: ReportInputs, nowMs: number = Date.no
   const rss = process.memoryUsage.rss();
   const byNode: HollowReport['requests']['byNode'] = {};
   const bytes = { sent: 0, received: 0 };
+  const connections = { open: 0, opened: 0 };
   for (const [name, c] of Object.entries(counts.nodes)) {
     bytes.sent += c.bytesSent;
     bytes.received += c.bytesReceived;
+    connections.open += c.connectionsOpen;
+    connections.opened += c.connectionsOpened;
     byNode[name] = {
       total: c.total,
       byKind: c.byKind,
@@ -239,6 +252,11 @@ export async function hollowReport(inputs: ReportInputs, nowMs: number = Date.no
       receivedPerNodePerMinute,
     },
     watches: { open, perNode: round(open / n, 2) },
+    connections: {
+      ...connections,
+      perNode: round(connections.open / n, 2),
+      openedPerNodePerMinute: round(connections.opened / n / minutes),
+    },
     process: {
       rssBytes: rss,
       rssBytesPerNode: Math.round(rss / n),
@@ -250,6 +268,7 @@ export async function hollowReport(inputs: ReportInputs, nowMs: number = Date.no
       {
         byKind: perNodePerMinuteByKind,
         watches: round(open / n, 2),
+        connections: round(connections.open / n, 2),
         windowSeconds: minutes * 60,
         bytesPerMinute: { sent: sentPerNodePerMinute, received: receivedPerNodePerMinute },
       },

@@ -20,7 +20,7 @@ export type { HollowNodesControl, HollowNodesOptions } from './hollow-nodes-opti
 export type { ApiServerReport, CountsSnapshot, HollowReport, NodeCounts } from './hollow-report';
 export { isHollowWorkerThread, runHollowWorker } from './hollow-worker';
 export { hollowUserAgent } from './node-identity';
+export type { NodeBytes, NodeSocketTotals } from './node-sockets';
 export { type CountingSide, type NodeRequests, RequestCounter } from './request-counter';
 export type { RestartWaveReport } from './restart-waves';
 export { type HollowCluster, runHollowNodes } from './run-hollow-nodes';
-export type { NodeBytes } from './socket-bytes';

@@ -2,15 +2,15 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { nodeOfUserAgent } from './node-identity';
+import { NodeSockets } from './node-sockets';
 import { requestKind } from './request-kind';
-import { SocketBytes } from './socket-bytes';
 
-/** One node's requests: by "VERB resource", its watches open now, and the bytes on its connections. */
+/** One node's requests: by "VERB resource", its watches open now, and its connections (how many, their bytes). */
 export interface NodeRequests {
   total: number;
   byKind: Map<string, number>;
   openWatches: number;
-  bytes: SocketBytes;
+  sockets: NodeSockets;
 }
 
 /**
@@ -85,7 +85,7 @@ export class RequestCounter {
     private readonly others?: string,
   ) {
     for (const node of others === undefined ? nodes : [...nodes, others])
-      this.perNode.set(node, { total: 0, byKind: new Map(), openWatches: 0, bytes: new SocketBytes() });
+      this.perNode.set(node, { total: 0, byKind: new Map(), openWatches: 0, sockets: new NodeSockets() });
   }
 
   start(): void {
@@ -96,12 +96,12 @@ export class RequestCounter {
     unsubscribe(CHANNELS[this.side], this.listener);
   }
 
-  /** Starts a new window: the counts and bytes go back to zero; open watches stay open. */
+  /** Starts a new window: the counts, bytes and connections opened go back to zero; open watches stay open. */
   resetCounts(): void {
     for (const counts of this.perNode.values()) {
       counts.total = 0;
       counts.byKind.clear();
-      counts.bytes.reset();
+      counts.sockets.reset();
     }
   }
 
@@ -122,7 +122,7 @@ export class RequestCounter {
     const key = `${kind.verb} ${kind.resource}`;
     counts.total++;
     counts.byKind.set(key, (counts.byKind.get(key) ?? 0) + 1);
-    request.onSocket((socket) => counts.bytes.track(socket));
+    request.onSocket((socket) => counts.sockets.track(socket));
     if (kind.verb !== 'WATCH') return;
     counts.openWatches++;
     request.onEnd(() => counts.openWatches--);

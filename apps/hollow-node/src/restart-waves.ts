@@ -24,6 +24,11 @@ export interface RestartWaveReport {
   restarted: { total: number; byKind: Record<string, number> };
   /** Requests of every other node in the same span: a wave should not make them relist. */
   others: { total: number; byKind: Record<string, number> };
+  /**
+   * Connections opened in the same span by the restarted nodes and by the others: each one a TCP
+   * connection the API server accepts and, over TLS, a handshake it pays for.
+   */
+  connectionsOpened: { restarted: number; others: number };
 }
 
 /** How the waves pick and wait. */
@@ -53,6 +58,13 @@ function difference(before: Map<string, number>, after: Map<string, number>) {
 /** Whether `node`'s kube-proxy half, if it has one, has finished a sync that wrote its rules. */
 function proxySynced(node: HollowNode): boolean {
   return node.proxy?.proxier.history.some((result) => result.ok) ?? true;
+}
+
+/** The connections `nodes` have opened so far (since the counter's last reset). */
+function connectionsOpened(counter: RequestCounter, nodes: readonly string[]): number {
+  let opened = 0;
+  for (const node of nodes) opened += counter.perNode.get(node)?.sockets.totals().opened ?? 0;
+  return opened;
 }
 
 /** The watches `node` has sent so far (every WATCH kind). */
@@ -139,6 +151,10 @@ export class RestartWaves {
     const openBefore = names.map((name) => this.counter.perNode.get(name)?.openWatches ?? 0);
     const sentBefore = names.map((name) => watchesSent(this.counter, name));
     const before = { restarted: this.counter.countsOf(names), others: this.counter.countsOf(others) };
+    const openedBefore = {
+      restarted: connectionsOpened(this.counter, names),
+      others: connectionsOpened(this.counter, others),
+    };
     const started = this.now();
     await Promise.all(chosen.map((node) => node.restart()));
     const { watchesBackAt, proxiesSyncedAt } = await this.waitForWave(chosen, sentBefore, openBefore);
@@ -152,6 +168,10 @@ export class RestartWaves {
       ...(chosen.some((node) => node.proxy) ? { secondsToProxiesSynced: since(proxiesSyncedAt) } : {}),
       restarted: difference(before.restarted, this.counter.countsOf(names)),
       others: difference(before.others, this.counter.countsOf(others)),
+      connectionsOpened: {
+        restarted: connectionsOpened(this.counter, names) - openedBefore.restarted,
+        others: connectionsOpened(this.counter, others) - openedBefore.others,
+      },
     };
     this.reports.push(report);
     return report;
@@ -188,5 +208,9 @@ export function mergeWaveReports(wave: number, reports: readonly RestartWaveRepo
     ...(synced.length > 0 ? { secondsToProxiesSynced: slowest(synced) } : {}),
     restarted: reports.reduce((sum, r) => addCounts(sum, r.restarted), empty),
     others: reports.reduce((sum, r) => addCounts(sum, r.others), empty),
+    connectionsOpened: {
+      restarted: reports.reduce((sum, r) => sum + r.connectionsOpened.restarted, 0),
+      others: reports.reduce((sum, r) => sum + r.connectionsOpened.others, 0),
+    },
   };
 }

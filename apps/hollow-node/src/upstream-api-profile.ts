@@ -52,7 +52,19 @@ export interface UpstreamApiProfile {
   /** Watches held, by resource. */
   watches: Record<string, number>;
   watchesTotal: number;
+  /** Connections held to the API server (UPSTREAM_CONNECTIONS). */
+  connections: number;
 }
+
+/**
+ * The connections a node's upstream agents hold to the API server: one each. client-go speaks
+ * HTTP/2 and carries every request and watch of one transport as streams of one connection (a
+ * second opens only past the server's SETTINGS_MAX_CONCURRENT_STREAMS, hundreds). The kubelet's
+ * main, event and heartbeat clients copy one rest config, which holds the one transport the
+ * client certificate's rotation made (UpdateTransport, on under kubeadm); kube-proxy's clientset
+ * and event client get the one transport client-go caches for their shared TLS settings.
+ */
+export const UPSTREAM_CONNECTIONS = { kubelet: 1, 'kube-proxy': 1 } as const;
 
 /**
  * The mean life of a watch in seconds: client-go's reflector asks for timeoutSeconds uniform in
@@ -137,5 +149,6 @@ export function upstreamApiProfile(
   for (const line of Object.values(byKind)) line.perMinute = round(line.perMinute);
   const requestsPerMinute = round(Object.values(byKind).reduce((sum, line) => sum + line.perMinute, 0));
   const watchesTotal = Object.values(watches).reduce((sum, count) => sum + count, 0);
-  return { requestsPerMinute, byKind, watches, watchesTotal };
+  const connections = UPSTREAM_CONNECTIONS.kubelet + UPSTREAM_CONNECTIONS['kube-proxy'];
+  return { requestsPerMinute, byKind, watches, watchesTotal, connections };
 }

@@ -14,6 +14,8 @@ describe("upstream's API profile of a node (kubelet and kube-proxy, defaults)", 
     expect(profile.watches).toMatchObject({ pods: 1, nodes: 2, services: 2, endpointslices: 1 });
     expect(profile.byKind['GET nodes']).toBeUndefined();
     expect(profile.requestsPerMinute).toBeCloseTo(6 + 0.2 + 9 / 7.5, 2);
+    // Every request and watch of each agent as streams of one HTTP/2 connection.
+    expect(profile.connections).toBe(2);
   });
 
   it('30 pods: a watch per referenced ConfigMap and Secret, and each pod’s token refreshed at 80 % of 3607 s', () => {
@@ -56,5 +58,16 @@ describe('our measured cost beside upstream’s', () => {
     // 12 in the window's frequent kinds, then 6 watches' renewals and the status report.
     expect(profile.requestsPerMinute.ours).toBeCloseTo(12 + 6 / 7.5 + 0.2, 2);
     expect(profile.requestsPerMinute.measured).toBe(12);
+    // No connections measured, none compared.
+    expect(profile).not.toHaveProperty('connections');
+  });
+
+  it('sets our connections beside upstream’s one per agent, and says why ours hold more', () => {
+    const measured = { byKind: {}, watches: 6, windowSeconds: 60 };
+    const more = apiCostProfile({ ...measured, connections: 8 }, upstreamApiProfile(idle), idle);
+    expect(more.connections).toMatchObject({ ours: 8, upstream: 2 });
+    expect(more.connections?.difference).toMatch(/HTTP\/1\.1.*each watch/);
+    const same = apiCostProfile({ ...measured, connections: 2 }, upstreamApiProfile(idle), idle);
+    expect(same.connections).toEqual({ ours: 2, upstream: 2 });
   });
 });

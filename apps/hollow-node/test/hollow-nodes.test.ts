@@ -137,13 +137,21 @@ describe('three hollow nodes against the in-process API server', () => {
       const node = report.requests.byNode[name];
       expect(node?.bytesSent).toBeGreaterThan(0);
       expect(node?.bytesReceived).toBeGreaterThan(0);
-      const server = arrived.perNode.get(name)?.bytes.totals();
+      const server = arrived.perNode.get(name)?.sockets.totals();
       expect(server?.received).toBeGreaterThan(0);
     }
     expect(report.bytes.sent).toBe(
       names.reduce((sum, n) => sum + (report.requests.byNode[n]?.bytesSent ?? 0), 0),
     );
     expect(report.bytes.receivedPerNodePerMinute).toBeGreaterThan(0);
+    // Over HTTP/1.1 each open watch holds a connection of its own; the server saw each node's.
+    expect(report.connections.open).toBeGreaterThanOrEqual(report.watches.open);
+    expect(report.connections.opened).toBeGreaterThanOrEqual(report.connections.open);
+    expect(report.apiCostProfile.connections).toMatchObject({
+      ours: report.connections.perNode,
+      upstream: 2,
+    });
+    for (const name of names) expect(arrived.perNode.get(name)?.sockets.open()).toBeGreaterThanOrEqual(5);
     // The in-process API server's CPU (this process's) and the watches it serves: at least the nodes'.
     expect(report.apiServer).toMatchObject({ source: 'in-process' });
     if ('error' in report.apiServer) throw new Error(report.apiServer.error);

@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { HollowNode } from '../src/index';
 import { RequestCounter } from '../src/request-counter';
@@ -12,6 +14,12 @@ function send(counter: RequestCounter, node: string, kind: string, count = 1): v
   if (!counts) throw new Error(`no node ${node}`);
   counts.total += count;
   counts.byKind.set(kind, (counts.byKind.get(kind) ?? 0) + count);
+}
+
+/** `node` opens a connection, as the counter would see its first request over a new one. */
+function connect(counter: RequestCounter, node: string): void {
+  const socket = Object.assign(new EventEmitter(), { bytesWritten: 0, bytesRead: 0 });
+  counter.perNode.get(node)?.sockets.track(socket as unknown as Socket);
 }
 
 /** `n` stand-in nodes, each with two watches open; restarting one sends `onRestart`'s requests. */
@@ -65,13 +73,17 @@ describe('RestartWaves', () => {
     ).toEqual(['n-0', 'n-1', 'n-2']);
   });
 
-  it("reports the wave's requests of the restarted nodes and of the others apart", async () => {
+  it("reports the wave's requests and new connections of the restarted nodes and of the others apart", async () => {
     const { counter, nodes } = standIns(10, (c, name) => {
       relist(c, name);
+      // Its relist over two new connections.
+      connect(c, name);
+      connect(c, name);
       // Meanwhile another node renews its Lease: the others' traffic, not a relist.
       send(c, 'n-5', 'PUT leases');
     });
     send(counter, 'n-0', 'WATCH pods', 4); // before the wave: not counted in it
+    connect(counter, 'n-0');
     const now = 10_000;
     const waves = new RestartWaves(nodes, counter, { percent: 10, runStartMs: 7_500, now: () => now });
     const report = await waves.run();
@@ -82,6 +94,7 @@ describe('RestartWaves', () => {
       secondsToWatchesBack: 0,
       restarted: { total: 3, byKind: { 'GET nodes': 1, 'WATCH pods': 1, 'WATCH services': 1 } },
       others: { total: 1, byKind: { 'PUT leases': 1 } },
+      connectionsOpened: { restarted: 2, others: 0 },
     });
   });
 

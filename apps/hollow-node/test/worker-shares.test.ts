@@ -15,7 +15,7 @@ describe('spreading nodes over workers', () => {
     expect(splitNodes(7, 3).map((s) => s.nodes)).toEqual([3, 2, 2]);
   });
 
-  it("merges the workers' reports of one wave: nodes, slowest return, requests summed", () => {
+  it("merges the workers' reports of one wave: nodes, slowest return, requests and connections summed", () => {
     const a = {
       wave: 1,
       atSeconds: 12.5,
@@ -23,8 +23,15 @@ describe('spreading nodes over workers', () => {
       secondsToWatchesBack: 0.4,
       restarted: { total: 5, byKind: { 'WATCH pods': 1, 'WATCH services': 4 } },
       others: { total: 2, byKind: { 'PUT leases': 2 } },
+      connectionsOpened: { restarted: 6, others: 1 },
     };
-    const b = { ...a, atSeconds: 12.4, nodes: ['n-3'], secondsToWatchesBack: 0.9 };
+    const b = {
+      ...a,
+      atSeconds: 12.4,
+      nodes: ['n-3'],
+      secondsToWatchesBack: 0.9,
+      connectionsOpened: { restarted: 7, others: 0 },
+    };
     expect(mergeWaveReports(2, [a, b])).toEqual({
       wave: 2,
       atSeconds: 12.4,
@@ -32,6 +39,7 @@ describe('spreading nodes over workers', () => {
       secondsToWatchesBack: 0.9,
       restarted: { total: 10, byKind: { 'WATCH pods': 2, 'WATCH services': 8 } },
       others: { total: 4, byKind: { 'PUT leases': 4 } },
+      connectionsOpened: { restarted: 13, others: 1 },
     });
     // One worker's nodes not back in time: the wave's nodes were not all back.
     expect(mergeWaveReports(1, [a, { ...b, secondsToWatchesBack: null }]).secondsToWatchesBack).toBeNull();
@@ -46,6 +54,7 @@ describe('spreading nodes over workers', () => {
       secondsToProxiesSynced: 1.5,
       restarted: { total: 3, byKind: { 'WATCH services': 3 } },
       others: { total: 0, byKind: {} },
+      connectionsOpened: { restarted: 2, others: 0 },
     };
     const b = { ...a, nodes: ['n-1'], secondsToProxiesSynced: 2.25 };
     expect(mergeWaveReports(1, [a, b]).secondsToProxiesSynced).toBe(2.25);
