@@ -291,6 +291,7 @@ function hollowFigures(counter: RequestCounter, names: string[], minutes: number
   let total = 0;
   let openWatches = 0;
   let connections = 0;
+  let opened = 0;
   const bytes = { sent: 0, received: 0 };
   for (const name of names) {
     const c = counter.perNode.get(name) as NodeRequests;
@@ -301,6 +302,7 @@ function hollowFigures(counter: RequestCounter, names: string[], minutes: number
     const carried = c.sockets.totals();
     bytes.sent += carried.received;
     bytes.received += carried.sent;
+    opened += carried.opened;
     for (const [k, v] of c.byKind) byKind.set(k, (byKind.get(k) ?? 0) + v);
   }
   return {
@@ -308,6 +310,7 @@ function hollowFigures(counter: RequestCounter, names: string[], minutes: number
     requestsPerNodePerMinuteByKind: perMinute(byKind, n, minutes),
     watchesPerNode: round(openWatches / n),
     connectionsPerNode: round(connections / n),
+    connectionsOpenedPerNodePerMinute: round(opened / n / minutes),
     bytesSentPerNodePerMinute: Math.round(bytes.sent / n / minutes),
     bytesReceivedPerNodePerMinute: Math.round(bytes.received / n / minutes),
   };
