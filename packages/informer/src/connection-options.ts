@@ -21,26 +21,54 @@ const IDLE_CONNECTION_TIMEOUT_MS = 90_000;
  */
 const MAX_CONNECTIONS_PER_SERVER = 8;
 
-/** The keep-alive agent of each KubeConfig, with its material (apiRequest's calls; watches and lists open their own). */
-const agents = new WeakMap<KubeConfig, { material: TlsMaterial; agent: HttpAgent }>();
+/** A kept agent and the TLS material it was made for. */
+interface KeptAgent {
+  material: TlsMaterial;
+  agent: HttpAgent;
+}
+
+/**
+ * The two kinds of connection a KubeConfig's clients keep. `requests`: apiRequest's calls, at most
+ * MAX_CONNECTIONS_PER_SERVER. `streams`: lists and watches, each holding its connection while it
+ * reads, as many as are open at once; a watch the server ends at its timeoutSeconds leaves its
+ * connection for the next, so renewing a watch (every 5–10 min each) costs no new connection and,
+ * over TLS, no handshake, as a new stream on client-go's one HTTP/2 connection costs none.
+ */
+export type ConnectionPool = 'requests' | 'streams';
+
+const MAX_SOCKETS: Record<ConnectionPool, number> = {
+  requests: MAX_CONNECTIONS_PER_SERVER,
+  streams: Number.POSITIVE_INFINITY,
+};
+
+/** Each KubeConfig's kept agent, per pool. */
+const agents: Record<ConnectionPool, WeakMap<KubeConfig, KeptAgent>> = {
+  requests: new WeakMap(),
+  streams: new WeakMap(),
+};
 
 /**
  * Fills `options` for a request to `kubeConfig`'s API server as client-node's
  * applyToHTTPSOptions does (credentials' headers, TLS material, proxy agent), except that a plain
- * HTTP or HTTPS agent is one keep-alive agent per KubeConfig, kept while its TLS material stays
- * the same. client-node makes a new Agent at every call, so each request opened a connection of
- * its own, over HTTPS with a TLS handshake each: the agent's status writes, Lease renewals and
- * events paid for a handshake apiece, where client-go keeps one HTTP/2 connection to the API
- * server. New material (a rotated client certificate) gets a new agent; the old one's idle
- * connections are closed then, its busy ones finish their request and are left to the server.
+ * HTTP or HTTPS agent is one keep-alive agent per KubeConfig and pool, kept while its TLS material
+ * stays the same. client-node makes a new Agent at every call, so each request opened a connection
+ * of its own, over HTTPS with a TLS handshake each: the agent's status writes, Lease renewals,
+ * events and watch renewals paid for a handshake apiece, where client-go keeps one HTTP/2
+ * connection to the API server. New material (a rotated client certificate) gets a new agent; the
+ * old one's idle connections are closed then, its busy ones finish their request and are left to
+ * the server.
  */
-export async function applyConnectionOptions(kubeConfig: KubeConfig, options: RequestOptions): Promise<void> {
+export async function applyConnectionOptions(
+  kubeConfig: KubeConfig,
+  options: RequestOptions,
+  pool: ConnectionPool = 'requests',
+): Promise<void> {
   await kubeConfig.applyToHTTPSOptions(options);
   const made = options.agent;
   // A proxy agent (cluster.proxyUrl) is left as client-node made it.
   if (!made || (made.constructor !== HttpsAgent && made.constructor !== HttpAgent)) return;
   const material = tlsMaterialOf(options);
-  const kept = agents.get(kubeConfig);
+  const kept = agents[pool].get(kubeConfig);
   if (kept && kept.agent.constructor === made.constructor && sameTlsMaterial(kept.material, material)) {
     options.agent = kept.agent;
     return;
@@ -50,12 +78,12 @@ export async function applyConnectionOptions(kubeConfig: KubeConfig, options: Re
     ...(made as HttpsAgent).options,
     keepAlive: true,
     timeout: IDLE_CONNECTION_TIMEOUT_MS,
-    maxSockets: MAX_CONNECTIONS_PER_SERVER,
+    maxSockets: MAX_SOCKETS[pool],
     secureContext: tls ? sharedSecureContext(kubeConfig, options) : undefined,
   };
   const agent = tls ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   if (kept)
     for (const sockets of Object.values(kept.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
-  agents.set(kubeConfig, { material, agent });
+  agents[pool].set(kubeConfig, { material, agent });
   options.agent = agent;
 }

@@ -1,9 +1,9 @@
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpsRequest } from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
-import type { SecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
+import { applyConnectionOptions } from './connection-options';
 import { ApiStatusError, WatchDroppedError, WatchInactivityError } from './errors';
 import { readFailedResponse } from './failed-response';
 import type { InformerObject } from './informer-object';
@@ -22,7 +22,6 @@ import { ListStreamReader } from './protobuf/list-stream';
 import type { DecodeFlags } from './protobuf/omit';
 import { type ProtobufWireOptions, protobufFlagsFor, protobufStatusText } from './protobuf/wire-format';
 import { RequestObservation, recordWatchResult } from './rest-client-metrics';
-import { sharedSecureContext } from './secure-context';
 import { withDefaultUserAgent } from './user-agent';
 
 /** Which collection to list and watch: group/version and plural, optionally one namespace. */
@@ -128,24 +127,27 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
   }
 
   private async open(url: URL, signal: AbortSignal): Promise<IncomingMessage> {
-    const options: RequestOptions = { method: 'GET', headers: { Accept: this.accept }, signal };
-    // Credentials' headers, TLS material and the agent (TLS or proxy), the same call in client-node
-    // 1.4 and 2.x. A connection of its own, not the kept keep-alive one of applyConnectionOptions:
-    // a watch holds its connection for minutes and is ended by aborting its request, and an abort
-    // on a kept agent's socket surfaced as an uncaught AbortError (the reflector tests' relists).
-    await this.kubeConfig.applyToHTTPSOptions(options);
+    const options: RequestOptions = { method: 'GET', headers: { Accept: this.accept } };
+    // Credentials' headers, TLS material and the KubeConfig's kept agent for lists and watches
+    // (or a proxy's), through client-node's applyToHTTPSOptions as in 1.4 and 2.x.
+    await applyConnectionOptions(this.kubeConfig, options, 'streams');
     withDefaultUserAgent(options.headers as Record<string, unknown>);
-    const tls = url.protocol === 'https:';
-    // Client-node's TLS agent (not a proxy's): the KubeConfig's one context, not one per watch.
-    if (tls && options.agent?.constructor === HttpsAgent) {
-      (options as RequestOptions & { secureContext?: SecureContext }).secureContext = sharedSecureContext(
-        this.kubeConfig,
-        options,
-      );
-    }
-    const send = tls ? httpsRequest : httpRequest;
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = send(url, options, resolve);
+      let response: IncomingMessage | undefined;
+      const req = send(url, options, (res) => {
+        response = res;
+        resolve(res);
+      });
+      // The abort ends only a request still reading: once its answer is complete the kept
+      // connection belongs to the agent (and maybe to the next watch), which Node's own `signal`
+      // option would destroy all the same when the watch's controller is aborted at its end.
+      const abort = () => {
+        if (!response?.complete) req.destroy(signal.reason as Error);
+      };
+      if (signal.aborted) abort();
+      else signal.addEventListener('abort', abort, { once: true });
+      req.on('close', () => signal.removeEventListener('abort', abort));
       req.on('error', reject);
       req.end();
     });
@@ -390,11 +392,13 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
                 lines.push(chunk, (line) => !settled && this.deliver(line, onEvent, fail));
               });
             }
+            // A stream cut by our own stop ends the watch as the server's end does.
+            const dropped = (err: Error) => finish(signal.aborted ? undefined : err);
             res.on('end', () => finish());
-            res.on('aborted', () => finish(new WatchDroppedError('aborted')));
-            res.on('error', (err) => finish(new WatchDroppedError(err.message)));
+            res.on('aborted', () => dropped(new WatchDroppedError('aborted')));
+            res.on('error', (err) => dropped(new WatchDroppedError(err.message)));
             res.on('close', () => {
-              if (!res.complete) finish(new WatchDroppedError('closed before the end of the stream'));
+              if (!res.complete) dropped(new WatchDroppedError('closed before the end of the stream'));
             });
           },
           (err: Error) => {

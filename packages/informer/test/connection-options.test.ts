@@ -4,7 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyConnectionOptions } from '../src/connection-options';
-import { apiRequest } from '../src/index';
+import { apiRequest, KubeListerWatcher } from '../src/index';
 import { sharedSecureContext } from '../src/secure-context';
 import { plainHttpKubeConfig } from './plain-http-kube-config';
 
@@ -174,5 +174,64 @@ describe('API requests share one keep-alive connection per KubeConfig', { timeou
     const options = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
     await applyConnectionOptions(kubeConfig, options);
     expect(options.agent?.constructor.name).toBe('HttpsProxyAgent');
+  });
+});
+
+describe('lists and watches keep their connections for the next', { timeout: 30_000 }, () => {
+  let api: ApiServer | undefined;
+  let relay: Server | undefined;
+  afterEach(async () => {
+    relay?.close();
+    await api?.close();
+  });
+
+  /** A watch of namespaces from `resourceVersion` that the server ends after `timeoutSeconds`. */
+  const watchOptions = (resourceVersion: string, timeoutSeconds: number) => ({
+    resourceVersion,
+    timeoutSeconds,
+    allowWatchBookmarks: false,
+    inactivityTimeoutMs: 60_000,
+  });
+
+  it('a watch the server ends at its timeoutSeconds leaves its connection to the next: a list and three renewals over one', async () => {
+    api = await startApiServer({ tls: true });
+    const counting = await countingRelay(api.port);
+    relay = counting.server;
+    const lw = new KubeListerWatcher(throughRelay(api, counting.port), {
+      apiVersion: 'v1',
+      plural: 'namespaces',
+    });
+    const never = new AbortController().signal;
+    const page = await lw.list({}, never);
+    for (let i = 0; i < 3; i++) await lw.watch(watchOptions(page.resourceVersion, 1), () => {}, never);
+    expect(counting.connections()).toBe(1);
+  });
+
+  it('a watch stopped while it reads gives its connection up, and watches open at once hold one each', async () => {
+    api = await startApiServer({ tls: true });
+    const counting = await countingRelay(api.port);
+    relay = counting.server;
+    const lw = new KubeListerWatcher(throughRelay(api, counting.port), {
+      apiVersion: 'v1',
+      plural: 'namespaces',
+    });
+    const page = await lw.list({}, new AbortController().signal);
+    const stop = new AbortController();
+    const long = lw.watch(watchOptions(page.resourceVersion, 60), () => {}, stop.signal);
+    // A second watch while the first reads: a connection of its own.
+    await lw.watch(watchOptions(page.resourceVersion, 1), () => {}, new AbortController().signal);
+    expect(counting.connections()).toBe(2);
+    stop.abort();
+    await long;
+    // The stopped watch's connection is gone; the ended one's is kept: the next takes it.
+    await lw.watch(watchOptions(page.resourceVersion, 1), () => {}, new AbortController().signal);
+    expect(counting.connections()).toBe(2);
+    // With both taken (one reading, one ending), a third opens.
+    const again = new AbortController();
+    const reading = lw.watch(watchOptions(page.resourceVersion, 60), () => {}, again.signal);
+    await lw.watch(watchOptions(page.resourceVersion, 1), () => {}, new AbortController().signal);
+    expect(counting.connections()).toBe(3);
+    again.abort();
+    await reading;
   });
 });
