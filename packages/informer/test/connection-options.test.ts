@@ -100,10 +100,13 @@ describe('API requests share one keep-alive connection per KubeConfig', { timeou
     const agentContext = (request.agent as unknown as { options: { secureContext?: unknown } }).options
       .secureContext;
     expect(agentContext).toBeDefined();
-    // A watch's options (client-node's own agent, as KubeListerWatcher opens them).
+    // A watch's options (the lists' and watches' kept agent, as KubeListerWatcher opens them).
     const watch = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
-    await kubeConfig.applyToHTTPSOptions(watch);
-    expect(sharedSecureContext(kubeConfig, watch)).toBe(agentContext);
+    await applyConnectionOptions(kubeConfig, watch, 'streams');
+    expect(watch.agent).not.toBe(request.agent);
+    expect((watch.agent as unknown as { options: { secureContext?: unknown } }).options.secureContext).toBe(
+      agentContext,
+    );
     // Another KubeConfig with the same CA and client pair (a view of the same kubeconfig) takes
     // the same context, as client-go's transport cache shares one among equal TLS configs.
     const other = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
