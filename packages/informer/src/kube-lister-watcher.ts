@@ -127,10 +127,14 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
   }
 
   private async open(url: URL, signal: AbortSignal): Promise<IncomingMessage> {
-    const options: RequestOptions = { method: 'GET', headers: { Accept: this.accept } };
+    // The caller's signal stands in the options while the KubeConfig fills them, so that a view
+    // that puts its deadline on requests without one (the kubelet's heartbeat client) leaves a
+    // list or watch alone; it comes out before the request is sent, as the abort below is ours.
+    const options: RequestOptions = { method: 'GET', headers: { Accept: this.accept }, signal };
     // Credentials' headers, TLS material and the KubeConfig's kept agent for lists and watches
     // (or a proxy's), through client-node's applyToHTTPSOptions as in 1.4 and 2.x.
     await applyConnectionOptions(this.kubeConfig, options, 'streams');
+    delete options.signal;
     withDefaultUserAgent(options.headers as Record<string, unknown>);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {

@@ -237,4 +237,23 @@ describe('lists and watches keep their connections for the next', { timeout: 30_
     again.abort();
     await reading;
   });
+
+  it("leaves a list or watch to its own stop where a KubeConfig view puts a deadline on requests (the kubelet's heartbeat client)", async () => {
+    api = await startApiServer({ tls: true });
+    const counting = await countingRelay(api.port);
+    relay = counting.server;
+    const base = throughRelay(api, counting.port);
+    const view = Object.create(base) as KubeConfig;
+    view.applyToHTTPSOptions = async (options) => {
+      await base.applyToHTTPSOptions(options);
+      if ('method' in options) (options as { signal?: AbortSignal }).signal ??= AbortSignal.timeout(100);
+    };
+    const lw = new KubeListerWatcher(view, { apiVersion: 'v1', plural: 'namespaces' });
+    const never = new AbortController().signal;
+    const page = await lw.list({}, never);
+    // Ended by the server after 1 s, not cut at the view's 100 ms: its connection serves the next.
+    await lw.watch(watchOptions(page.resourceVersion, 1), () => {}, never);
+    await lw.watch(watchOptions(page.resourceVersion, 1), () => {}, never);
+    expect(counting.connections()).toBe(1);
+  });
 });
