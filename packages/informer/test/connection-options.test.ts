@@ -196,14 +196,20 @@ describe('lists and watches keep their connections for the next', { timeout: 30_
     inactivityTimeoutMs: 60_000,
   });
 
-  it('a watch the server ends at its timeoutSeconds leaves its connection to the next: a list and three renewals over one', async () => {
+  /** A TLS API server for this test, reached through a relay that counts the connections. */
+  async function relayedServer() {
     api = await startApiServer({ tls: true });
     const counting = await countingRelay(api.port);
     relay = counting.server;
-    const lw = new KubeListerWatcher(throughRelay(api, counting.port), {
-      apiVersion: 'v1',
-      plural: 'namespaces',
-    });
+    return { counting, kubeConfig: throughRelay(api, counting.port) };
+  }
+
+  const namespaces = (kubeConfig: KubeConfig) =>
+    new KubeListerWatcher(kubeConfig, { apiVersion: 'v1', plural: 'namespaces' });
+
+  it('a watch the server ends at its timeoutSeconds leaves its connection to the next: a list and three renewals over one', async () => {
+    const { counting, kubeConfig } = await relayedServer();
+    const lw = namespaces(kubeConfig);
     const never = new AbortController().signal;
     const page = await lw.list({}, never);
     for (let i = 0; i < 3; i++) await lw.watch(watchOptions(page.resourceVersion, 1), () => {}, never);
@@ -211,13 +217,8 @@ describe('lists and watches keep their connections for the next', { timeout: 30_
   });
 
   it('a watch stopped while it reads gives its connection up, and watches open at once hold one each', async () => {
-    api = await startApiServer({ tls: true });
-    const counting = await countingRelay(api.port);
-    relay = counting.server;
-    const lw = new KubeListerWatcher(throughRelay(api, counting.port), {
-      apiVersion: 'v1',
-      plural: 'namespaces',
-    });
+    const { counting, kubeConfig } = await relayedServer();
+    const lw = namespaces(kubeConfig);
     const page = await lw.list({}, new AbortController().signal);
     const stop = new AbortController();
     const long = lw.watch(watchOptions(page.resourceVersion, 60), () => {}, stop.signal);
@@ -239,16 +240,13 @@ describe('lists and watches keep their connections for the next', { timeout: 30_
   });
 
   it("leaves a list or watch to its own stop where a KubeConfig view puts a deadline on requests (the kubelet's heartbeat client)", async () => {
-    api = await startApiServer({ tls: true });
-    const counting = await countingRelay(api.port);
-    relay = counting.server;
-    const base = throughRelay(api, counting.port);
+    const { counting, kubeConfig: base } = await relayedServer();
     const view = Object.create(base) as KubeConfig;
     view.applyToHTTPSOptions = async (options) => {
       await base.applyToHTTPSOptions(options);
       if ('method' in options) (options as { signal?: AbortSignal }).signal ??= AbortSignal.timeout(100);
     };
-    const lw = new KubeListerWatcher(view, { apiVersion: 'v1', plural: 'namespaces' });
+    const lw = namespaces(view);
     const never = new AbortController().signal;
     const page = await lw.list({}, never);
     // Ended by the server after 1 s, not cut at the view's 100 ms: its connection serves the next.
