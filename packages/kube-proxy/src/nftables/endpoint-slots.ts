@@ -29,6 +29,22 @@ function slotKey(ep: EndpointInfo): number | string {
   return bits === undefined ? ep.endpoint : (bits >>> 0) * 65_536 + ep.port;
 }
 
+// The two lookups are loops of their own rather than callbacks made per rewrite (a map's and a
+// findIndex's arrow): V8 compiled such a closure again for each new one that grew hot.
+
+/** Each previous slot's index by the Map key of its endpoint. */
+function slotsByKey(previous: readonly EndpointInfo[]): Map<number | string, number> {
+  const byKey = new Map<number | string, number>();
+  for (let i = 0; i < previous.length; i++) byKey.set(slotKey(previous[i]!), i);
+  return byKey;
+}
+
+/** The slot `ep` had among `previous` (compared by ip and port), or -1. */
+function slotOf(previous: readonly EndpointInfo[], ep: EndpointInfo): number {
+  for (let i = 0; i < previous.length; i++) if (sameEndpoint(previous[i]!, ep)) return i;
+  return -1;
+}
+
 /**
  * Puts endpoints into slots 0…n-1 keeping each one in the slot it had before when that slot
  * still exists, and filling the other slots with the rest in their given order. A replaced
@@ -43,11 +59,11 @@ export function assignSlots(
   const n = endpoints.length;
   // A Service's usual handful of endpoints: a scan of the previous slots instead of a Map
   // (and a pair per endpoint) built on every rewrite.
-  const before = previous.length > SCAN_LIMIT ? new Map(previous.map((e, i) => [slotKey(e), i])) : undefined;
+  const before = previous.length > SCAN_LIMIT ? slotsByKey(previous) : undefined;
   const slots: (EndpointInfo | undefined)[] = new Array(n).fill(undefined);
   const rest: EndpointInfo[] = [];
   for (const ep of endpoints) {
-    const i = before ? (before.get(slotKey(ep)) ?? -1) : previous.findIndex((p) => sameEndpoint(p, ep));
+    const i = before ? (before.get(slotKey(ep)) ?? -1) : slotOf(previous, ep);
     if (i >= 0 && i < n && slots[i] === undefined) slots[i] = ep;
     else rest.push(ep);
   }
