@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
-import { createInflate, constants as zlibConstants } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeletPathFor } from '../src/apiserver/index';
 import type { KubeObject } from '../src/apiserver/kube-object';
 import { type ApiServer, startApiServer } from '../src/index';
+import { serveSpdyEcho } from './fixtures/spdy-echo';
 
 /** What the stand-in kubelet saw. */
 interface Seen {
@@ -21,78 +21,6 @@ const wsHeaders = {
 
 /** Stream types of each SPDY connection the stand-in kubelet served, in creation order. */
 const spdyStreams: string[][] = [];
-
-/**
- * A SPDY/3.1 remote-command server in miniature: learns each stream's type from its SYN_STREAM
- * headers, echoes stdin upper-cased on stdout, and at the end of stdin reports Success on the
- * error stream and hangs up.
- */
-function serveSpdyEcho(socket: Socket): void {
-  socket.write(
-    'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n',
-  );
-  const types = new Map<number, string>();
-  const order: string[] = [];
-  spdyStreams.push(order);
-  const inflate = createInflate();
-  let buffer = Buffer.alloc(0);
-  let queue = Promise.resolve();
-  const idOf = (type: string) => [...types].find(([, t]) => t === type)?.[0] ?? 0;
-  const data = (id: number, payload: Buffer, fin: boolean) => {
-    const header = Buffer.alloc(8);
-    header.writeUInt32BE(id, 0);
-    header.writeUInt32BE(((fin ? 1 : 0) << 24) | payload.length, 4);
-    socket.write(Buffer.concat([header, payload]));
-  };
-  const inflateBlock = (block: Buffer) =>
-    new Promise<Buffer>((resolve) => {
-      const out: Buffer[] = [];
-      const on = (c: Buffer) => out.push(c);
-      inflate.on('data', on);
-      inflate.write(block);
-      inflate.flush(zlibConstants.Z_SYNC_FLUSH, () => {
-        inflate.off('data', on);
-        resolve(Buffer.concat(out));
-      });
-    });
-  const onFrame = async (frame: Buffer) => {
-    const body = frame.subarray(8);
-    if (((frame[0] as number) & 0x80) !== 0) {
-      if (frame.readUInt16BE(2) !== 1) return; // only SYN_STREAM matters here
-      const block = await inflateBlock(body.subarray(10));
-      const pairs = new Map<string, string>();
-      let at = 4;
-      for (let i = 0; i < block.readUInt32BE(0); i++) {
-        const nameLength = block.readUInt32BE(at);
-        const name = block.subarray(at + 4, at + 4 + nameLength).toString();
-        at += 4 + nameLength;
-        const valueLength = block.readUInt32BE(at);
-        pairs.set(name, block.subarray(at + 4, at + 4 + valueLength).toString());
-        at += 4 + valueLength;
-      }
-      types.set(body.readUInt32BE(0), pairs.get('streamtype') ?? '?');
-      order.push(pairs.get('streamtype') ?? '?');
-      return;
-    }
-    const id = frame.readUInt32BE(0) & 0x7fffffff;
-    if (types.get(id) !== 'stdin') return;
-    if (body.length > 0) data(idOf('stdout'), Buffer.from(body.toString().toUpperCase()), false);
-    if ((frame[4] as number) & 1) {
-      data(idOf('error'), Buffer.from(JSON.stringify({ metadata: {}, status: 'Success' })), true);
-      socket.end();
-    }
-  };
-  socket.on('data', (chunk: Buffer) => {
-    buffer = Buffer.concat([buffer, chunk]);
-    while (buffer.length >= 8) {
-      const length = buffer.readUInt32BE(4) & 0xffffff;
-      if (buffer.length < 8 + length) break;
-      const frame = buffer.subarray(0, 8 + length);
-      buffer = buffer.subarray(8 + length);
-      queue = queue.then(() => onFrame(frame));
-    }
-  });
-}
 
 describe('pods/log, exec, attach and portforward proxied to the kubelet', { timeout: 30_000 }, () => {
   let api: ApiServer;
@@ -125,7 +53,7 @@ describe('pods/log, exec, attach and portforward proxied to the kubelet', { time
         return;
       }
       if (req.url?.includes('command=spdy-echo')) {
-        serveSpdyEcho(socket);
+        serveSpdyEcho(socket, spdyStreams);
         return;
       }
       socket.write(

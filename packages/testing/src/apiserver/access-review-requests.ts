@@ -1,7 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AccessReviewSpec, type AccessReviews, API_AUDIENCES } from './access-reviews';
 import { ApiError, badRequest, invalid } from './api-error';
 import { invalidCause } from './field-errors';
+import type { ApiRequest, ApiResponse } from './http-exchange';
 import { readObject, sendJson } from './http-io';
 
 // authentication.k8s.io/v1 tokenreviews and authorization.k8s.io/v1 subjectaccessreviews as
@@ -41,7 +41,7 @@ export function reviewResourceList(group: string, version: string) {
 type Posted = { apiVersion?: unknown; kind?: unknown; metadata?: unknown; spec?: Record<string, unknown> };
 
 /** The posted object's metadata, kind and apiVersion, checked as the decoder checks them. */
-async function readReview(req: IncomingMessage, apiVersion: string, kind: string): Promise<Posted> {
+async function readReview(req: ApiRequest, apiVersion: string, kind: string): Promise<Posted> {
   const body = (await readObject(req)) as Posted | null;
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw badRequest(`the body of the request was in an unknown format: expected a ${kind} object`);
@@ -58,7 +58,7 @@ const strings = (value: unknown): string[] | undefined =>
   Array.isArray(value) ? value.map((v) => String(v)) : undefined;
 
 /** TokenReview: the token authenticated against the server's static tokens and API audiences. */
-async function createTokenReview(reviews: AccessReviews, req: IncomingMessage, res: ServerResponse) {
+async function createTokenReview(reviews: AccessReviews, req: ApiRequest, res: ApiResponse) {
   const body = await readReview(req, 'authentication.k8s.io/v1', 'TokenReview');
   const token = typeof body.spec?.token === 'string' ? body.spec.token : '';
   if (token === '') throw badRequest('token is required for TokenReview in authentication');
@@ -131,7 +131,7 @@ function validateAccessSpec(spec: AccessReviewSpec): void {
 }
 
 /** SubjectAccessReview: the spec checked, then the decision of system:masters and the grants. */
-async function createSubjectAccessReview(reviews: AccessReviews, req: IncomingMessage, res: ServerResponse) {
+async function createSubjectAccessReview(reviews: AccessReviews, req: ApiRequest, res: ApiResponse) {
   const body = await readReview(req, 'authorization.k8s.io/v1', 'SubjectAccessReview');
   const spec = accessSpec(body.spec);
   validateAccessSpec(spec);
@@ -152,8 +152,8 @@ async function createSubjectAccessReview(reviews: AccessReviews, req: IncomingMe
  */
 export async function serveAccessReview(
   reviews: AccessReviews,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ApiRequest,
+  res: ApiResponse,
   pathname: string,
 ): Promise<boolean> {
   const found = REVIEW_RESOURCES.find((r) => pathname === `/apis/${r.group}/${r.version}/${r.plural}`);

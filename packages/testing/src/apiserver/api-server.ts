@@ -1,7 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Server as NetServer } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { AccessReviews } from './access-reviews';
 import { ApiError } from './api-error';
@@ -19,12 +16,14 @@ import {
   startEndpointSliceController,
 } from './endpointslice-controller';
 import { FaultInjector } from './fault-injector';
+import { startHttpServing } from './http-serving';
 import { kubeConfigFor, writeKubeconfigFile } from './kubeconfig';
 import type { KubeletClientOptions } from './kubelet-connection';
 import { ObjectStore } from './object-store';
 import { PaginatedLists } from './paginated-list';
 import type { PodStreamUpgrade } from './pod-proxy-subresources';
 import type { UserInfo } from './request-authentication';
+import { type RequestObserver, RequestObservers } from './request-observers';
 import { serveRequest, serveUpgrade } from './request-routing';
 import { ResourceRegistry } from './resource-registry';
 import { findResourceType, type ResourceType } from './resource-types';
@@ -38,9 +37,23 @@ export interface ApiServerOptions {
   port?: number;
   /**
    * Serve HTTPS with a throwaway self-signed certificate (made in-process); kubeconfigs
-   * then carry it as certificate-authority-data. Default false: plain HTTP.
+   * then carry it as certificate-authority-data. Default false: plain HTTP/1.1 (as kube-apiserver,
+   * no h2c).
    */
   tls?: boolean;
+  /**
+   * Over TLS, offer HTTP/2 beside HTTP/1.1 by ALPN, as kube-apiserver's secure port does (Go
+   * clients such as kubectl then speak h2; upgrades stay HTTP/1.1). `false` serves HTTP/1.1 alone
+   * (ALPN answers http/1.1), to test a client's fallback. Default true; no effect without `tls`.
+   */
+  http2?: boolean;
+  /**
+   * SETTINGS_MAX_CONCURRENT_STREAMS of each HTTP/2 connection. Default 1000, what the generic
+   * apiserver's RecommendedOptions set for aggregated API servers; kube-apiserver leaves
+   * --http2-max-streams-per-connection at 0, which its secure serving turns into 100 (Go's
+   * client-side initial limit; 250 before the 2023 rapid-reset fixes).
+   */
+  http2MaxStreamsPerConnection?: number;
   /** How many changes the watch history keeps; older resourceVersions get 410 Gone. Default 10000. */
   historyWindow?: number;
   /** Interval between BOOKMARK events on watches that allow them. Default 1000 ms. */
@@ -151,7 +164,19 @@ export interface ApiServer {
    * with no forwarder in between. `close()` closes it too.
    */
   serve(listener: NetServer): void;
-  /** Stops the controllers, closes every connection and the listeners. */
+  /**
+   * Calls `listener` for every request this server serves, HTTP/1.1 and HTTP/2, before routing
+   * (upgrades excepted: they have no response), with the one object per connection: `req.socket`
+   * over HTTP/1.x, the session's TLS socket over HTTP/2 (the same for every stream of a session;
+   * the real socket, which `req.stream.session.socket` proxies). node:http's
+   * `http.server.request.start` channel sees no HTTP/2 request. Returns what unsubscribes it.
+   */
+  observeRequests(listener: RequestObserver): () => void;
+  /**
+   * Stops the controllers, closes the listeners and every connection: HTTP/1.x sockets and
+   * upgraded ones are destroyed, HTTP/2 sessions too (an open watch stream ends for its client
+   * as a dropped one).
+   */
   close(): Promise<void>;
 }
 
@@ -163,6 +188,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     options.controlPlane === true ? {} : options.controlPlane === false ? undefined : options.controlPlane;
   const cpClock = cpOptions?.clock;
   const now = options.now ?? (cpClock ? () => cpClock.now() : () => new Date());
+  const maxConcurrentStreams = http2StreamLimit(options);
   const store = new ObjectStore(options.historyWindow ?? 10_000);
   const registry = createRegistry(options, store, now);
   const lists = new PaginatedLists(registry, store, now);
@@ -200,16 +226,6 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     garbageCollectorRunning: () => controlPlane?.garbageCollector !== undefined,
   };
 
-  /** Upgraded connections: the HTTP server no longer tracks them, so close() ends them itself. */
-  const upgraded = new Set<Duplex>();
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    upgraded.add(socket);
-    socket.on('close', () => upgraded.delete(socket));
-    socket.on('error', () => undefined);
-    serveUpgrade(ctx, req, socket, head);
-  };
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => serveRequest(ctx, req, res);
-
   const servingCert = options.tls ? await createServingCert() : undefined;
   const certificates =
     options.certificates === false
@@ -234,28 +250,25 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     stopRootCAPublisher?.();
     throw err;
   }
-  // Client certificates are asked for, not required: verified ones authenticate (request-authentication.ts).
-  const server: Server = servingCert
-    ? createHttpsServer(
-        {
-          cert: servingCert.cert,
-          key: servingCert.key,
-          ...(certificates
-            ? { ca: certificates.ca.certPem, requestCert: true, rejectUnauthorized: false }
-            : {}),
-        },
-        onRequest,
-      )
-    : createServer(onRequest);
-  server.keepAliveTimeout = 60_000;
-  server.on('upgrade', onUpgrade);
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const listeners = servedListeners(server);
+  const observers = new RequestObservers();
+  const serving = await startHttpServing(
+    options.port ?? 0,
+    servingCert && {
+      cert: servingCert.cert,
+      key: servingCert.key,
+      ...(certificates ? { clientCA: certificates.ca.certPem } : {}),
+      http2: options.http2 ?? true,
+      maxConcurrentStreams,
+    },
+    {
+      request: (req, res, connection) => {
+        observers.notify(req, res, connection);
+        serveRequest(ctx, req, res);
+      },
+      upgrade: (req, socket, head) => serveUpgrade(ctx, req, socket, head),
+    },
+  );
+  const port = serving.port;
   url = `${servingCert ? 'https' : 'http'}://127.0.0.1:${port}`;
   let sliceController: EndpointSliceController | undefined;
   const startSlices = (o: EndpointSliceControllerOptions = {}): EndpointSliceController => {
@@ -292,34 +305,27 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     createBootstrapToken: (o = {}) => createBootstrapTokenSecret(registry, now(), o.ttlSeconds),
     writeBootstrapKubeconfig: (path: string, token: string) =>
       writeKubeconfigFile(url, path, servingCert?.cert, token),
-    serve: listeners.serve,
-    close: () =>
-      new Promise<void>((resolve) => {
-        listeners.closeAll();
-        sliceController?.stop();
-        stopRootCAPublisher?.();
-        certificates?.stop();
-        controlPlane?.stop();
-        watches.endAll();
-        server.close(() => resolve());
-        server.closeAllConnections();
-        for (const socket of upgraded) socket.destroy();
-      }),
+    serve: serving.serve,
+    observeRequests: (listener) => observers.add(listener),
+    close: () => {
+      sliceController?.stop();
+      stopRootCAPublisher?.();
+      certificates?.stop();
+      controlPlane?.stop();
+      watches.endAll();
+      return serving.close();
+    },
   };
 }
 
-/** Listeners handed to `serve`: their connections go to `server` as its own; closed with it. */
-function servedListeners(server: Server): { serve(listener: NetServer): void; closeAll(): void } {
-  const listeners = new Set<NetServer>();
-  return {
-    serve: (listener) => {
-      listeners.add(listener);
-      listener.on('connection', (socket: Socket) => server.emit('connection', socket));
-    },
-    closeAll: () => {
-      for (const listener of listeners) listener.close();
-    },
-  };
+/** The HTTP/2 stream limit, checked before anything starts: a whole number from 1 to 2^32-1 (a SETTINGS value). */
+function http2StreamLimit(options: ApiServerOptions): number {
+  const v = options.http2MaxStreamsPerConnection ?? 1000;
+  if (!Number.isInteger(v) || v < 1 || v > 0xffff_ffff)
+    throw new RangeError(
+      `http2MaxStreamsPerConnection: must be an integer from 1 to 4294967295, got ${String(v)}`,
+    );
+  return v;
 }
 
 /** The registry with the admission settings the options carry (checked: whole seconds, not negative). */

@@ -15,7 +15,10 @@ export interface FailNextOptions {
 }
 
 export interface WatchControl {
-  /** Cut every open watch connection abruptly (like a dropped TCP connection). */
+  /**
+   * Cut every open watch abruptly, like a dropped TCP connection: over HTTP/2 its stream alone is
+   * reset (CANCEL), and the other requests of its connection go on.
+   */
   dropAll(): void;
   /** Keep watch connections open but stop sending anything on them (half-open peer). */
   stallAll(): void;
@@ -43,7 +46,7 @@ export class FaultInjector {
     this.latencyMs = ms;
   }
 
-  /** Cuts every open watch connection. */
+  /** Cuts every open watch (over HTTP/2, each watch's stream, not its connection). */
   dropWatches(): void {
     this.watches.dropAll();
   }

@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest } from './api-error';
+import type { ApiRequest, ApiResponse } from './http-exchange';
 import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE } from './protobuf-body';
 
 // The API server's wire helpers: request bodies in (bounded, JSON or protobuf), JSON answers out,
@@ -8,7 +8,7 @@ import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE } from './protobuf-body';
 /** kube-apiserver's request body limit (3 MiB): a larger body gets 413. */
 const MAX_BODY = 3 * 1024 * 1024;
 
-function readRawBody(req: IncomingMessage): Promise<Buffer> {
+function readRawBody(req: ApiRequest): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -24,12 +24,12 @@ function readRawBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** The request body as UTF-8 text (patches, delete options, subresource bodies). */
-export async function readBody(req: IncomingMessage): Promise<string> {
+export async function readBody(req: ApiRequest): Promise<string> {
   return (await readRawBody(req)).toString('utf8');
 }
 
 /** A request body object: JSON, or protobuf for what kubectl's generators send that way. */
-export async function readObject(req: IncomingMessage): Promise<unknown> {
+export async function readObject(req: ApiRequest): Promise<unknown> {
   const raw = await readRawBody(req);
   if (String(req.headers['content-type'] ?? '').startsWith(PROTOBUF_CONTENT_TYPE))
     return decodeProtobufObject(raw);
@@ -48,7 +48,7 @@ export function parseJson(text: string): unknown {
 }
 
 /** Answers `code` with `body` as JSON, each warning as a `Warning: 299 - "…"` header. */
-export function sendJson(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
+export function sendJson(res: ApiResponse, code: number, body: unknown, warnings: string[] = []): void {
   const text = JSON.stringify(body);
   const headers: Record<string, string | string[]> = {
     'Content-Type': 'application/json',

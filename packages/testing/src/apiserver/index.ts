@@ -44,6 +44,7 @@ export {
 } from './endpointslice-controller';
 export type { FailNextOptions, FaultInjector } from './fault-injector';
 export { type FieldRequirement, type FieldSelector, parseFieldSelector } from './field-selector';
+export type { ApiRequest, ApiResponse } from './http-exchange';
 export type { InitialEventsSent } from './initial-events-stream';
 export { k8sProtobufRoot, k8sProtobufType } from './k8s-proto-schema';
 export type { KubeObject, ObjectMeta, WatchEventType } from './kube-object';
@@ -71,6 +72,7 @@ export { ProtobufEncodingError } from './protobuf-encoding';
 export { encodeProtobufObject, encodeProtobufWatchEvent, PROTOBUF_MAGIC } from './protobuf-envelope';
 export type { ReplicaSetController } from './replicaset-controller';
 export { ADMIN_USER, type UserInfo } from './request-authentication';
+export type { RequestObserver } from './request-observers';
 export {
   POD_CLAIM_NAME_ANNOTATION,
   type ResourceClaimController,

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { type ApiResponse, writeBody } from './http-exchange';
 import type { KubeObject } from './kube-object';
 
 /** Bytes of event lines handed to the socket at once while sending a watch's initial state. */
@@ -15,7 +15,7 @@ export interface InitialEventsSent {
   yields: number;
 }
 
-function drained(res: ServerResponse): Promise<void> {
+function drained(res: ApiResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       res.off('drain', done);
@@ -43,7 +43,7 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * says so (the client went away, the watch was stalled or closed).
  */
 export async function streamInitialEvents(
-  res: ServerResponse,
+  res: ApiResponse,
   objects: readonly KubeObject[],
   include: (o: KubeObject) => boolean,
   line: (o: KubeObject) => string | Uint8Array,
@@ -63,7 +63,8 @@ export async function streamInitialEvents(
       bytes += text.length;
     }
     if (batch.length === 0) continue;
-    const flowing = res.write(
+    const flowing = writeBody(
+      res,
       typeof batch[0] === 'string' ? batch.join('') : Buffer.concat(batch as Uint8Array[], bytes),
     );
     sent.events += batch.length;

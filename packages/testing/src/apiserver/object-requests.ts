@@ -1,7 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badRequest, methodNotAllowed } from './api-error';
 import type { ApiRequestContext } from './api-request-context';
 import { prepareDeletion, propagationPolicyOf } from './deletion-propagation';
+import type { ApiRequest, ApiResponse } from './http-exchange';
 import { intParam, parseJson, readBody, readObject, sendJson } from './http-io';
 import { cascadeNamespace } from './namespace-cascade';
 import { isPodProxySubresource, servePodLog } from './pod-proxy-subresources';
@@ -22,8 +22,8 @@ const NOT_ALLOWED = 'the server does not allow this method on the requested reso
 /** One named object: its subresources that are not plain reads and writes, else the verb on it. */
 export async function serveObject(
   ctx: ApiRequestContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ApiRequest,
+  res: ApiResponse,
   path: ObjectPath,
   q: URLSearchParams,
   writeOpts: WriteOptions,
@@ -66,8 +66,8 @@ export async function serveObject(
  */
 async function serveActionSubresource(
   ctx: ApiRequestContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ApiRequest,
+  res: ApiResponse,
   path: ObjectPath,
   q: URLSearchParams,
 ): Promise<boolean> {
@@ -111,8 +111,8 @@ async function serveActionSubresource(
 /** GET on one object: the object (or a one-row Table), or an old-style watch of it by URL name. */
 function serveGet(
   ctx: ApiRequestContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ApiRequest,
+  res: ApiResponse,
   path: ObjectPath,
   q: URLSearchParams,
 ): void {
@@ -169,8 +169,8 @@ interface DeleteBody {
 /** DELETE on one object: its DeleteOptions from the body and query, cascading a namespace's contents. */
 async function serveDelete(
   ctx: ApiRequestContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ApiRequest,
+  res: ApiResponse,
   path: ObjectPath,
   q: URLSearchParams,
   writeOpts: WriteOptions,

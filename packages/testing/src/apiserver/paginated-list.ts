@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import { badRequest, gone } from './api-error';
 import type { EncodedObjects } from './encoded-objects';
 import { parseFieldSelector } from './field-selector';
+import type { ApiResponse } from './http-exchange';
 import { intParam, sendJson } from './http-io';
 import type { KubeObject } from './kube-object';
 import { parseLabelSelector } from './label-selector';
@@ -59,7 +59,7 @@ export class PaginatedLists {
     path: ResourcePath,
     q: URLSearchParams,
     accept: string,
-    res: ServerResponse,
+    res: ApiResponse,
     encoded: EncodedObjects,
   ): void {
     const { rt } = path;

@@ -1,7 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApiError, badRequest } from './api-error';
+import { type ApiRequest, type ApiResponse, sendHeadersNow } from './http-exchange';
 import type { KubeObject } from './kube-object';
 import {
   type KubeletClientOptions,
@@ -145,8 +146,8 @@ export function servePodLog(
   kubelet: KubeletClientOptions,
   pod: KubeObject,
   q: URLSearchParams,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ApiRequest,
+  res: ApiResponse,
 ): Promise<void> {
   const path = kubeletPathFor(pod, 'log', q);
   return serveKubeletGet(kubeletLocationForPod(registry, pod, kubelet), path, kubelet, req, res);
@@ -160,8 +161,8 @@ export async function serveKubeletGet(
   location: KubeletLocation,
   path: string,
   kubelet: KubeletClientOptions,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ApiRequest,
+  res: ApiResponse,
 ): Promise<void> {
   const abort = new AbortController();
   res.on('close', () => abort.abort());
@@ -170,11 +171,10 @@ export async function serveKubeletGet(
   });
   const answer = await kubeletGet(location, path, kubelet, abort.signal);
   await throwUnlessOk(answer);
-  res.writeHead(200, {
-    'Content-Type': String(answer.headers['content-type'] ?? 'text/plain'),
-    'Transfer-Encoding': 'chunked',
-  });
-  res.flushHeaders();
+  // No Transfer-Encoding: Node chunks an HTTP/1.1 answer without a length itself, and HTTP/2
+  // forbids the header (the compat API throws on it).
+  res.writeHead(200, { 'Content-Type': String(answer.headers['content-type'] ?? 'text/plain') });
+  sendHeadersNow(res);
   answer.pipe(res);
   await new Promise<void>((resolve) => {
     answer.on('end', resolve);

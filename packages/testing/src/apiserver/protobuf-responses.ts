@@ -1,5 +1,5 @@
-import type { ServerResponse } from 'node:http';
 import type { ApiError } from './api-error';
+import type { ApiResponse } from './http-exchange';
 import { negotiateMedia } from './media-negotiation';
 import { encodeProtobufObject, protobufMessageOf } from './protobuf-envelope';
 import { apiVersionOf, type ResourceType } from './resource-types';
@@ -25,12 +25,12 @@ export function wantsProtobuf(accept: string, rt: ResourceType): boolean {
 }
 
 /** Answers `code` with protobuf `body` (an envelope). */
-export function sendProtobuf(res: ServerResponse, code: number, body: Uint8Array): void {
+export function sendProtobuf(res: ApiResponse, code: number, body: Uint8Array): void {
   res.writeHead(code, { 'Content-Type': PROTOBUF_MEDIA_TYPE, 'Content-Length': String(body.length) });
   res.end(body);
 }
 
 /** Answers a failed protobuf read with its Status, protobuf-encoded. */
-export function sendProtobufStatus(res: ServerResponse, err: ApiError): void {
+export function sendProtobufStatus(res: ApiResponse, err: ApiError): void {
   sendProtobuf(res, err.code, encodeProtobufObject(err.toStatus() as unknown as Record<string, unknown>));
 }

@@ -1,6 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { ApiError } from './api-error';
+import { type ApiRequest, requestConnection } from './http-exchange';
 import type { ResourceRegistry } from './resource-registry';
 import { findResourceType, type ResourceType } from './resource-types';
 import type { UserInfo } from './user-info';
@@ -77,10 +77,12 @@ function certificateUser(socket: TLSSocket): UserInfo {
  * bootstrap token. An unverifiable client certificate without other credentials, or a
  * bootstrap-shaped token that does not match its Secret, is 401; any other request is ADMIN_USER.
  */
-export function authenticateRequest(req: IncomingMessage, registry: ResourceRegistry, now: Date): UserInfo {
-  const socket = req.socket as TLSSocket;
-  const presented = socket.encrypted === true && Object.keys(socket.getPeerCertificate?.() ?? {}).length > 0;
-  if (presented && socket.authorized) return certificateUser(socket);
+export function authenticateRequest(req: ApiRequest, registry: ResourceRegistry, now: Date): UserInfo {
+  // The connection's TLS socket: over HTTP/2 the session's (which passes these reads to the
+  // TLSSocket), as every stream of a session shares its client certificate.
+  const socket = requestConnection(req) as TLSSocket | undefined;
+  const presented = socket?.encrypted === true && Object.keys(socket.getPeerCertificate?.() ?? {}).length > 0;
+  if (socket && presented && socket.authorized) return certificateUser(socket);
   const header = String(req.headers.authorization ?? '');
   const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
   if (token) {

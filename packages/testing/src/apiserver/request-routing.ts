@@ -1,9 +1,11 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { constants as http2Constants } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { serveAccessReview } from './access-review-requests';
 import { ApiError, badRequest, methodNotAllowed } from './api-error';
 import type { ApiRequestContext } from './api-request-context';
 import { fixedEndpoint } from './fixed-endpoints';
+import { type ApiRequest, type ApiResponse, abortResponse } from './http-exchange';
 import { sendJson } from './http-io';
 import { kubeletLocationForNode } from './kubelet-connection';
 import { servePodLogWebSocket } from './pod-log-websocket';
@@ -20,11 +22,15 @@ import { handleResource } from './resource-requests';
 // Where each request goes: injected faults first, then authentication, the fixed endpoints,
 // nodes/proxy, and resource paths; an error thrown on the way becomes a Status answer.
 
-/** Serves one HTTP request; no error escapes (it is answered as a Status, or the socket is dropped). */
-export function serveRequest(ctx: ApiRequestContext, req: IncomingMessage, res: ServerResponse): void {
+/**
+ * Serves one HTTP/1.1 or HTTP/2 request; no error escapes (it is answered as a Status, or, once
+ * its headers are out, the answer is cut off: the socket over HTTP/1.1, the stream alone with
+ * INTERNAL_ERROR over HTTP/2, as Go's server resets a stream whose handler failed).
+ */
+export function serveRequest(ctx: ApiRequestContext, req: ApiRequest, res: ApiResponse): void {
   route(ctx, req, res).catch((err: unknown) => {
     if (res.headersSent) {
-      res.destroy();
+      abortResponse(res, http2Constants.NGHTTP2_INTERNAL_ERROR);
       return;
     }
     const apiErr = asApiError(err);
@@ -52,7 +58,7 @@ function asApiError(err: unknown): ApiError {
       );
 }
 
-async function route(ctx: ApiRequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(ctx: ApiRequestContext, req: ApiRequest, res: ApiResponse): Promise<void> {
   const u = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
   const p = u.pathname.replace(/\/+$/, '') || '/';
@@ -95,10 +101,7 @@ async function route(ctx: ApiRequestContext, req: IncomingMessage, res: ServerRe
 }
 
 /** The answer a FaultInjector rule asked for: its code as a Status, with Retry-After when it set one. */
-function sendInjectedFailure(
-  res: ServerResponse,
-  failure: { code: number; retryAfterSeconds?: number },
-): void {
+function sendInjectedFailure(res: ApiResponse, failure: { code: number; retryAfterSeconds?: number }): void {
   const reason =
     failure.code === 429 ? 'TooManyRequests' : failure.code === 503 ? 'ServiceUnavailable' : 'InternalError';
   const err = new ApiError(

@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, methodNotAllowed } from './api-error';
 import type { ApiRequestContext } from './api-request-context';
 import { CSR_KIND, prepareCsrForCreate } from './csr-strategy';
 import { parseFieldSelector } from './field-selector';
+import type { ApiRequest, ApiResponse } from './http-exchange';
 import { intParam, readObject, sendJson } from './http-io';
 import type { KubeObject } from './kube-object';
 import { parseLabelSelector } from './label-selector';
@@ -21,8 +21,8 @@ import { watchSendInitialEvents } from './watch-list-options';
  */
 export async function handleResource(
   ctx: ApiRequestContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ApiRequest,
+  res: ApiResponse,
   path: ResourcePath,
   q: URLSearchParams,
   user: UserInfo,
@@ -51,8 +51,8 @@ export async function handleResource(
 /** A collection: GET lists or watches, POST creates, DELETE deletes what the selectors pick. */
 async function serveCollection(
   ctx: ApiRequestContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ApiRequest,
+  res: ApiResponse,
   path: ResourcePath,
   q: URLSearchParams,
   user: UserInfo,

@@ -1,7 +1,7 @@
-import type { ServerResponse } from 'node:http';
 import { ApiError } from './api-error';
 import { EncodedObjects } from './encoded-objects';
 import { type FieldSelector, matchesFields } from './field-selector';
+import { type ApiResponse, abortResponse, responseGone, sendHeadersNow, writeBody } from './http-exchange';
 import { type InitialEventsSent, streamInitialEvents } from './initial-events-stream';
 import type { KubeObject } from './kube-object';
 import { type LabelSelector, matchesLabels } from './label-selector';
@@ -36,7 +36,7 @@ export interface WatchRequest {
 }
 
 interface OpenWatch {
-  res: ServerResponse;
+  res: ApiResponse;
   stalled: boolean;
   close(): void;
 }
@@ -124,7 +124,7 @@ export class WatchHub implements WatchStreamSettings {
     return this.encoded;
   }
 
-  serve(req: WatchRequest, res: ServerResponse): void {
+  serve(req: WatchRequest, res: ApiResponse): void {
     const key = resourceKey(req.rt);
     const matches = (o: KubeObject | undefined): boolean =>
       o !== undefined &&
@@ -151,19 +151,20 @@ export class WatchHub implements WatchStreamSettings {
       initial = this.store.list(key, req.rt.namespaced ? req.namespace : undefined);
     const snapshotRevision = this.store.resourceVersion;
 
+    // No Transfer-Encoding: an HTTP/1.1 answer without a length is chunked by Node itself, and
+    // HTTP/2 forbids the header (its frames delimit the body; the compat API throws on it).
     res.writeHead(200, {
       'Content-Type': req.protobuf ? PROTOBUF_WATCH_MEDIA_TYPE : 'application/json',
       'Cache-Control': 'no-cache, private',
-      'Transfer-Encoding': 'chunked',
     });
-    res.flushHeaders();
+    sendHeadersNow(res);
     const watch: OpenWatch = { res, stalled: false, close: () => undefined };
     let closed = false;
     // Nothing more is written once the watch is closed or stalled, or its response has ended:
     // after the timeout ends it, changes may still arrive until its close event.
-    const stopped = (): boolean => closed || watch.stalled || res.destroyed || res.writableEnded;
+    const stopped = (): boolean => closed || watch.stalled || responseGone(res) || res.writableEnded;
     const send = (type: string, object: unknown): void => {
-      if (!stopped()) res.write(eventLine(req, type, object, this.encoded));
+      if (!stopped()) writeBody(res, eventLine(req, type, object, this.encoded));
     };
     if (backlog === undefined) {
       // Too old: the real server answers 200 with a single ERROR event carrying 410.
@@ -242,10 +243,11 @@ export class WatchHub implements WatchStreamSettings {
     });
   }
 
+  /** Cut every watch off as a dropped connection: its socket over HTTP/1.x, its stream alone over HTTP/2. */
   dropAll(): void {
     for (const w of [...this.open]) {
       w.close();
-      w.res.destroy();
+      abortResponse(w.res);
     }
   }
 

@@ -1,11 +1,14 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { type ApiServer, startApiServer } from '../../src/index';
+import { serveSpdyEcho } from '../fixtures/spdy-echo';
 
 const run = promisify(execFile);
 
@@ -315,5 +318,102 @@ describe('the real kubectl binary against the in-process API server', { timeout:
       child.kill();
     }
     expect(out).toContain('node-7');
+  });
+});
+
+describe('the real kubectl against the HTTPS server, which it speaks HTTP/2 to', { timeout: 60_000 }, () => {
+  let server: ApiServer;
+  let kubelet: Server;
+  let dir: string;
+  let kubeconfig: string;
+  const kubeletSockets = new Set<Socket>();
+  /** Each request the API server served: its HTTP version and path. */
+  const served: { version: string; path: string }[] = [];
+
+  function kubectl(args: string[], stdin = ''): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(
+        'kubectl',
+        ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args],
+        {
+          env: { ...process.env, HOME: dir },
+          timeout: 30_000,
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      child.on('error', reject);
+      child.on('close', (code) =>
+        code === 0
+          ? resolve(stdout)
+          : reject(new Error(`kubectl ${args.join(' ')}: exit ${code}: ${stderr}`)),
+      );
+      child.stdin.end(stdin);
+    });
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), `na-kubectl-h2-${process.pid}-`));
+    kubeconfig = join(dir, 'kubeconfig');
+    // A kubelet stand-in: logs answer two lines (the second later when followed), exec echoes stdin over SPDY.
+    kubelet = createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('line one\n');
+      if (req.url?.includes('follow=true')) setTimeout(() => res.end('line two\n'), 100);
+      else res.end();
+    });
+    kubelet.on('upgrade', (_req, socket: Socket) => {
+      kubeletSockets.add(socket);
+      serveSpdyEcho(socket, []);
+    });
+    await new Promise<void>((resolve) => kubelet.listen(0, '127.0.0.1', resolve));
+    server = await startApiServer({ tls: true, kubelet: { scheme: 'http' } });
+    server.observeRequests((request) =>
+      served.push({ version: request.httpVersion, path: request.url ?? '' }),
+    );
+    server.writeKubeconfig(kubeconfig);
+    server.registry.create(server.resource('v1', 'nodes'), undefined, {
+      metadata: { name: 'node-k' },
+      status: {
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+        daemonEndpoints: { kubeletEndpoint: { Port: (kubelet.address() as AddressInfo).port } },
+      },
+    });
+    server.registry.create(server.resource('v1', 'pods'), 'default', {
+      metadata: { name: 'web' },
+      spec: { nodeName: 'node-k', containers: [{ name: 'app', image: 'i:1' }] },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    for (const socket of kubeletSockets) socket.destroy();
+    await new Promise<void>((resolve) => kubelet.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gets over HTTP/2', async () => {
+    expect(await kubectl(['get', 'ns', '-o', 'name'])).toContain('namespace/kube-node-lease');
+    expect(served.filter((r) => r.path.startsWith('/api/v1/namespaces')).map((r) => r.version)).toContain(
+      '2.0',
+    );
+    expect(served.every((r) => r.version === '2.0')).toBe(true);
+  });
+
+  it('streams logs, followed too, on an HTTP/2 stream', async () => {
+    expect(await kubectl(['logs', 'web'])).toBe('line one\n');
+    expect(await kubectl(['logs', '-f', 'web'])).toBe('line one\nline two\n');
+    const logs = served.filter((r) => r.path.startsWith('/api/v1/namespaces/default/pods/web/log'));
+    expect(logs.map((r) => r.version)).toEqual(['2.0', '2.0']);
+  });
+
+  it('execs over an HTTP/1.1 upgrade beside the HTTP/2 connection', async () => {
+    expect(await kubectl(['exec', '-i', 'web', '--', 'spdy-echo'], 'hello h2\n')).toBe('HELLO H2\n');
+    expect(server.podStreams.at(-1)).toMatchObject({ subresource: 'exec', pod: 'web' });
   });
 });
