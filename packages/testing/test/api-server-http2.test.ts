@@ -182,13 +182,13 @@ describe('the API server over TLS: HTTP/2 beside HTTP/1.1', () => {
     }
   });
 
-  it('advertises 1000 concurrent streams per connection', async () => {
+  it("advertises kube-apiserver's 100 concurrent streams per connection", async () => {
     const session = connectHttp2(server.url, { ca: server.caCertificate });
     try {
       const settings = await new Promise<{ maxConcurrentStreams?: number }>((resolve) =>
         session.once('remoteSettings', resolve),
       );
-      expect(settings.maxConcurrentStreams).toBe(1000);
+      expect(settings.maxConcurrentStreams).toBe(100);
     } finally {
       session.close();
     }

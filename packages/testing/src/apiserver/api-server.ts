@@ -48,10 +48,10 @@ export interface ApiServerOptions {
    */
   http2?: boolean;
   /**
-   * SETTINGS_MAX_CONCURRENT_STREAMS of each HTTP/2 connection. Default 1000, what the generic
-   * apiserver's RecommendedOptions set for aggregated API servers; kube-apiserver leaves
-   * --http2-max-streams-per-connection at 0, which its secure serving turns into 100 (Go's
-   * client-side initial limit; 250 before the 2023 rapid-reset fixes).
+   * SETTINGS_MAX_CONCURRENT_STREAMS of each HTTP/2 connection. Default 100, what kube-apiserver
+   * advertises: it leaves --http2-max-streams-per-connection at 0, which its secure serving turns
+   * into 100 (Go's client-side initial limit; 250 before the 2023 rapid-reset fixes). The
+   * generic apiserver's RecommendedOptions set 1000 for aggregated API servers.
    */
   http2MaxStreamsPerConnection?: number;
   /** How many changes the watch history keeps; older resourceVersions get 410 Gone. Default 10000. */
@@ -320,7 +320,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 
 /** The HTTP/2 stream limit, checked before anything starts: a whole number from 1 to 2^32-1 (a SETTINGS value). */
 function http2StreamLimit(options: ApiServerOptions): number {
-  const v = options.http2MaxStreamsPerConnection ?? 1000;
+  const v = options.http2MaxStreamsPerConnection ?? 100;
   if (!Number.isInteger(v) || v < 1 || v > 0xffff_ffff)
     throw new RangeError(
       `http2MaxStreamsPerConnection: must be an integer from 1 to 4294967295, got ${String(v)}`,
