@@ -1,12 +1,10 @@
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
-import { applyConnectionOptions } from './connection-options';
+import type { ApiResponse } from './api-response';
+import { sendApiRequest } from './api-transport';
 import { ApiStatusError } from './errors';
 import { readFailedResponse } from './failed-response';
 import { RequestObservation } from './rest-client-metrics';
-import { withDefaultUserAgent } from './user-agent';
 
 /** One API call: a path under the current cluster's server, a query, a JSON body. */
 export interface ApiRequest {
@@ -40,33 +38,25 @@ export class ApiRequestError extends ApiStatusError {
   }
 }
 
-function failure(res: IncomingMessage, body: string): ApiRequestError {
+function failure(res: ApiResponse, body: string): ApiRequestError {
   const r = readFailedResponse(res, body);
   return new ApiRequestError(r.code, r.reason, r.message, body, r.retryAfterSeconds);
 }
 
-/** Sends the request and reads the whole answer, telling `observation` when it comes. */
-function exchange(
-  url: URL,
-  options: RequestOptions,
-  payload: Buffer | undefined,
-  observation: RequestObservation,
-): Promise<{ res: IncomingMessage; text: string }> {
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+/** The whole body of `res`, telling `observation` its size. */
+function readBody(res: ApiResponse, observation: RequestObservation): Promise<string> {
   return new Promise((resolve, reject) => {
-    const r = send(url, options, (res) => {
-      observation.answered(payload?.length ?? 0, res.statusCode);
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        observation.read(body.length);
-        resolve({ res, text: body.toString('utf8') });
-      });
-      res.on('error', reject);
+    const chunks: Buffer[] = [];
+    res.body.on('data', (c: Buffer) => chunks.push(c));
+    res.body.on('end', () => {
+      const body = Buffer.concat(chunks);
+      observation.read(body.length);
+      resolve(body.toString('utf8'));
     });
-    r.on('error', reject);
-    r.end(payload);
+    res.body.on('error', reject);
+    res.body.on('close', () => {
+      if (!res.complete()) reject(new Error('the connection closed before the end of the answer'));
+    });
   });
 }
 
@@ -89,14 +79,17 @@ export async function apiRequest<T>(kubeConfig: KubeConfig, req: ApiRequest): Pr
     headers['Content-Type'] = req.contentType ?? 'application/json';
     headers['Content-Length'] = String(payload.length);
   }
-  const options: RequestOptions = { method: req.method, headers };
   // client-go's rest_client_* observations of this request (a no-op with no metrics connected).
   const observation = new RequestObservation(req.method, url);
   const { res, text } = await observation.around(payload?.length ?? 0, async () => {
-    // Credentials' headers, TLS material and the agent (a kept keep-alive one, or a proxy's).
-    await applyConnectionOptions(kubeConfig, options);
-    withDefaultUserAgent(options.headers as Record<string, unknown>);
-    return exchange(url, options, payload, observation);
+    const res = await sendApiRequest(kubeConfig, url, {
+      method: req.method,
+      headers,
+      payload,
+      pool: 'requests',
+    });
+    observation.answered(payload?.length ?? 0, res.statusCode);
+    return { res, text: await readBody(res, observation) };
   });
   if ((res.statusCode ?? 0) >= 300) throw failure(res, text);
   return (text ? JSON.parse(text) : undefined) as T;

@@ -56,22 +56,22 @@ const agents: Record<ConnectionPool, WeakMap<KubeConfig, KeptAgent>> = {
  * events and watch renewals paid for a handshake apiece, where client-go keeps one HTTP/2
  * connection to the API server. New material (a rotated client certificate) gets a new agent; the
  * old one's idle connections are closed then, its busy ones finish their request and are left to
- * the server.
+ * the server. Returns the kept agent, or undefined when a proxy's agent carries the request.
  */
 export async function applyConnectionOptions(
   kubeConfig: KubeConfig,
   options: RequestOptions,
   pool: ConnectionPool = 'requests',
-): Promise<void> {
+): Promise<HttpAgent | undefined> {
   await kubeConfig.applyToHTTPSOptions(options);
   const made = options.agent;
   // A proxy agent (cluster.proxyUrl) is left as client-node made it.
-  if (!made || (made.constructor !== HttpsAgent && made.constructor !== HttpAgent)) return;
+  if (!made || (made.constructor !== HttpsAgent && made.constructor !== HttpAgent)) return undefined;
   const material = tlsMaterialOf(options);
   const kept = agents[pool].get(kubeConfig);
   if (kept && kept.agent.constructor === made.constructor && sameTlsMaterial(kept.material, material)) {
     options.agent = kept.agent;
-    return;
+    return kept.agent;
   }
   const tls = made.constructor === HttpsAgent;
   const agentOptions = {
@@ -86,4 +86,5 @@ export async function applyConnectionOptions(
     for (const sockets of Object.values(kept.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
   agents[pool].set(kubeConfig, { material, agent });
   options.agent = agent;
+  return agent;
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { ApiResponse } from './api-response';
 
 /** What a failed API response says about itself: its metav1.Status fields and Retry-After. */
 export interface FailedResponse {
@@ -13,8 +13,11 @@ export interface FailedResponse {
  * `message`, `details.retryAfterSeconds`) when it is one, else the HTTP status line and the
  * body's start; a Retry-After header wins over the body's hint.
  */
-export function readFailedResponse(res: IncomingMessage, body: string): FailedResponse {
-  let reason = res.statusMessage ?? 'Unknown';
+export function readFailedResponse(
+  res: Pick<ApiResponse, 'statusCode' | 'statusMessage' | 'headers'>,
+  body: string,
+): FailedResponse {
+  let reason = res.statusMessage || 'Unknown';
   let message = `HTTP ${res.statusCode}`;
   let retryAfterSeconds: number | undefined;
   try {
@@ -31,5 +34,5 @@ export function readFailedResponse(res: IncomingMessage, body: string): FailedRe
   }
   const header = Number(res.headers['retry-after']);
   if (Number.isFinite(header) && header >= 0) retryAfterSeconds = header;
-  return { code: res.statusCode ?? 0, reason, message, retryAfterSeconds };
+  return { code: res.statusCode, reason, message, retryAfterSeconds };
 }

@@ -1,9 +1,9 @@
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
-import { applyConnectionOptions } from './connection-options';
+import type { ApiResponse } from './api-response';
+import { sendApiRequest } from './api-transport';
 import { ApiStatusError, WatchDroppedError, WatchInactivityError } from './errors';
 import { readFailedResponse } from './failed-response';
 import type { InformerObject } from './informer-object';
@@ -22,7 +22,6 @@ import { ListStreamReader } from './protobuf/list-stream';
 import type { DecodeFlags } from './protobuf/omit';
 import { type ProtobufWireOptions, protobufFlagsFor, protobufStatusText } from './protobuf/wire-format';
 import { RequestObservation, recordWatchResult } from './rest-client-metrics';
-import { withDefaultUserAgent } from './user-agent';
 
 /** Which collection to list and watch: group/version and plural, optionally one namespace. */
 export interface ResourceRef {
@@ -43,19 +42,30 @@ export function collectionPath(ref: ResourceRef): string {
   return `${base}${ns}/${ref.plural}`;
 }
 
-function statusError(res: IncomingMessage, body: string): ApiStatusError {
+function statusError(res: ApiResponse, body: string): ApiStatusError {
   const r = readFailedResponse(res, body);
   return new ApiStatusError(r.code, r.reason, r.message, r.retryAfterSeconds);
 }
 
+/**
+ * Rejects when `body` fails or is cut before its end: an HTTP/1.1 answer says so with 'aborted'
+ * or 'error', an HTTP/2 stream reset by the server (a watch the server ends) may only close.
+ */
+function onCut(body: Readable, reject: (err: Error) => void): void {
+  body.on('error', reject);
+  body.on('aborted', () => reject(new WatchDroppedError('aborted')));
+  body.on('close', () => {
+    if (!body.readableEnded) reject(new WatchDroppedError('closed before the end of the stream'));
+  });
+}
+
 /** A response's whole body as one Buffer (a protobuf list or error body: decoded from bytes, not text). */
-function readBytes(res: IncomingMessage): Promise<Buffer> {
+function readBytes(body: Readable): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    res.on('error', reject);
-    res.on('aborted', () => reject(new WatchDroppedError('aborted')));
+    body.on('data', (c: Buffer) => chunks.push(c));
+    body.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    onCut(body, reject);
   });
 }
 
@@ -64,7 +74,7 @@ function readBytes(res: IncomingMessage): Promise<Buffer> {
  * bytes are in, so the body is never held whole, as the JSON list's items are not.
  */
 function readProtobufList<T>(
-  res: IncomingMessage,
+  res: Readable,
   flags: DecodeFlags,
   each: (item: T) => T,
   held: HeldObjects | undefined,
@@ -88,8 +98,7 @@ function readProtobufList<T>(
         reject(err);
       }
     });
-    res.on('error', reject);
-    res.on('aborted', () => reject(new WatchDroppedError('aborted')));
+    onCut(res, reject);
   });
 }
 
@@ -126,34 +135,13 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
     return url;
   }
 
-  private async open(url: URL, signal: AbortSignal): Promise<IncomingMessage> {
-    // The caller's signal stands in the options while the KubeConfig fills them, so that a view
-    // that puts its deadline on requests without one (the kubelet's heartbeat client) leaves a
-    // list or watch alone; it comes out before the request is sent, as the abort below is ours.
-    const options: RequestOptions = { method: 'GET', headers: { Accept: this.accept }, signal };
-    // Credentials' headers, TLS material and the KubeConfig's kept agent for lists and watches
-    // (or a proxy's), through client-node's applyToHTTPSOptions as in 1.4 and 2.x.
-    await applyConnectionOptions(this.kubeConfig, options, 'streams');
-    delete options.signal;
-    withDefaultUserAgent(options.headers as Record<string, unknown>);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      let response: IncomingMessage | undefined;
-      const req = send(url, options, (res) => {
-        response = res;
-        resolve(res);
-      });
-      // The abort ends only a request still reading: once its answer is complete the kept
-      // connection belongs to the agent (and maybe to the next watch), which Node's own `signal`
-      // option would destroy all the same when the watch's controller is aborted at its end.
-      const abort = () => {
-        if (!response?.complete) req.destroy(signal.reason as Error);
-      };
-      if (signal.aborted) abort();
-      else signal.addEventListener('abort', abort, { once: true });
-      req.on('close', () => signal.removeEventListener('abort', abort));
-      req.on('error', reject);
-      req.end();
+  /** The request for `url`, answered (its body still to read); `signal` ends it while it reads. */
+  private open(url: URL, signal: AbortSignal): Promise<ApiResponse> {
+    return sendApiRequest(this.kubeConfig, url, {
+      method: 'GET',
+      headers: { Accept: this.accept },
+      signal,
+      pool: 'streams',
     });
   }
 
@@ -162,24 +150,23 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
    * hold a LIST page twice more outside the heap (chunks and their concatenation, ~2.5 MB each
    * for 500 EndpointSlices) until a major GC, which after a start-up sync is seconds away.
    */
-  private static readAll(res: IncomingMessage): Promise<string> {
+  private static readAll(body: Readable): Promise<string> {
     return new Promise((resolve, reject) => {
       const chunks: string[] = [];
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => chunks.push(c));
-      res.on('end', () => resolve(chunks.join('')));
-      res.on('error', reject);
-      res.on('aborted', () => reject(new WatchDroppedError('aborted')));
+      body.setEncoding('utf8');
+      body.on('data', (c: string) => chunks.push(c));
+      body.on('end', () => resolve(chunks.join('')));
+      onCut(body, reject);
     });
   }
 
   /** A failed response's typed error and body size: its Status read from protobuf or JSON, by its Content-Type. */
-  private static async failure(res: IncomingMessage): Promise<{ error: ApiStatusError; bytes: number }> {
+  private static async failure(res: ApiResponse): Promise<{ error: ApiStatusError; bytes: number }> {
     if (isProtobufContentType(res.headers['content-type'])) {
-      const body = await readBytes(res);
+      const body = await readBytes(res.body);
       return { error: statusError(res, protobufStatusText(body)), bytes: body.length };
     }
-    const body = await KubeListerWatcher.readAll(res);
+    const body = await KubeListerWatcher.readAll(res.body);
     return { error: statusError(res, body), bytes: Buffer.byteLength(body) };
   }
 
@@ -190,7 +177,7 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
    * their join) and every item as decoded, untransformed, until the last one was.
    */
   private static readItems<T>(
-    res: IncomingMessage,
+    res: Readable,
     each: (item: T) => T,
   ): Promise<{ items: T[]; rest: string; bytes: number }> {
     return new Promise((resolve, reject) => {
@@ -216,8 +203,7 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
           reject(err);
         }
       });
-      res.on('error', reject);
-      res.on('aborted', () => reject(new WatchDroppedError('aborted')));
+      onCut(res, reject);
     });
   }
 
@@ -238,17 +224,22 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
     const read = await observation.around(0, async () => {
       const res = await this.open(url, signal);
       observation.answered(0, res.statusCode);
-      if ((res.statusCode ?? 0) >= 300) {
+      if (res.statusCode >= 300) {
         const failed = await KubeListerWatcher.failure(res);
         observation.read(failed.bytes);
         throw failed.error;
       }
       if (this.protobuf && isProtobufContentType(res.headers['content-type'])) {
-        const read = await readProtobufList(res, this.protobuf, each ?? ((item: T) => item), options.held);
+        const read = await readProtobufList(
+          res.body,
+          this.protobuf,
+          each ?? ((item: T) => item),
+          options.held,
+        );
         observation.read(read.bytes);
         return { ...read, rest: undefined };
       }
-      const read = await KubeListerWatcher.readItems(res, each ?? ((item: T) => item));
+      const read = await KubeListerWatcher.readItems(res.body, each ?? ((item: T) => item));
       observation.read(read.bytes);
       return { ...read, metadata: undefined };
     });
@@ -368,7 +359,7 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
         this.open(url, local.signal).then(
           async (res) => {
             recordWatchResult(url, res.statusCode);
-            if ((res.statusCode ?? 0) >= 300) {
+            if (res.statusCode >= 300) {
               const failed = await KubeListerWatcher.failure(res).catch(() => ({
                 error: statusError(res, ''),
               }));
@@ -380,9 +371,10 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
               finish(err);
               local.abort();
             };
+            const body = res.body;
             if (this.protobuf && isProtobufContentType(res.headers['content-type'])) {
               const frames = new FrameReader();
-              res.on('data', (chunk: Buffer) => {
+              body.on('data', (chunk: Buffer) => {
                 arm(finish);
                 this.pushFrames(frames, chunk, onEvent, fail, () => settled, options.held);
               });
@@ -390,19 +382,19 @@ export class KubeListerWatcher<T extends InformerObject> implements ListerWatche
               // Each event is decoded as its line completes: a watch-list stream of 44,000
               // Services holds one event's text at a time, never the whole stream.
               const lines = new LineReader();
-              res.setEncoding('utf8');
-              res.on('data', (chunk: string) => {
+              body.setEncoding('utf8');
+              body.on('data', (chunk: string) => {
                 arm(finish);
                 lines.push(chunk, (line) => !settled && this.deliver(line, onEvent, fail));
               });
             }
             // A stream cut by our own stop ends the watch as the server's end does.
             const dropped = (err: Error) => finish(signal.aborted ? undefined : err);
-            res.on('end', () => finish());
-            res.on('aborted', () => dropped(new WatchDroppedError('aborted')));
-            res.on('error', (err) => dropped(new WatchDroppedError(err.message)));
-            res.on('close', () => {
-              if (!res.complete) dropped(new WatchDroppedError('closed before the end of the stream'));
+            body.on('end', () => finish());
+            body.on('aborted', () => dropped(new WatchDroppedError('aborted')));
+            body.on('error', (err) => dropped(new WatchDroppedError(err.message)));
+            body.on('close', () => {
+              if (!res.complete()) dropped(new WatchDroppedError('closed before the end of the stream'));
             });
           },
           (err: Error) => {

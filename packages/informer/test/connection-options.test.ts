@@ -1,45 +1,22 @@
 import { createServer as createHttpServer } from 'node:http';
-import { connect, createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyConnectionOptions } from '../src/connection-options';
 import { apiRequest, KubeListerWatcher } from '../src/index';
 import { sharedSecureContext } from '../src/secure-context';
+import { countingRelay, throughRelay } from './counting-relay';
 import { plainHttpKubeConfig } from './plain-http-kube-config';
 
-/** A TCP relay to `port` that counts the connections clients opened through it. */
-async function countingRelay(
-  port: number,
-): Promise<{ server: Server; port: number; connections: () => number }> {
-  let connections = 0;
-  const server = createServer((client) => {
-    connections++;
-    const upstream = connect(port, '127.0.0.1');
-    client.pipe(upstream).pipe(client);
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', close).on('close', close);
-    upstream.on('error', close).on('close', close);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as { port: number }).port, connections: () => connections };
-}
-
-/** `api`'s kubeconfig with its server's address replaced by the relay's port. */
-function throughRelay(api: ApiServer, port: number): KubeConfig {
-  const kc = new KubeConfig();
-  const source = api.kubeConfig();
-  kc.loadFromOptions({
-    clusters: source.getClusters().map((c) => ({ ...c, server: c.server.replace(/:\d+$/, `:${port}`) })),
-    users: source.getUsers(),
-    contexts: source.getContexts(),
-    currentContext: source.getCurrentContext(),
-  });
-  return kc;
-}
+// These are the HTTP/1.1 pools, which carry requests when the server has no HTTP/2: client-go's
+// DISABLE_HTTP2 keeps every request here on them (http2-transport.test.ts has the HTTP/2 side).
+beforeAll(() => {
+  process.env.DISABLE_HTTP2 = 'true';
+});
+afterAll(() => {
+  delete process.env.DISABLE_HTTP2;
+});
 
 describe('API requests share one keep-alive connection per KubeConfig', { timeout: 30_000 }, () => {
   let api: ApiServer | undefined;

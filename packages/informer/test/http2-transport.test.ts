@@ -1,0 +1,172 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Server } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HTTP2_STREAM_CHANNEL } from '../src/api-transport';
+import { apiRequest, KubeListerWatcher, separateConnections, type WatchEvent } from '../src/index';
+import { countingRelay, throughRelay } from './counting-relay';
+import { eventually } from './helpers';
+
+/** A watch of namespaces from `resourceVersion` that the server ends after `timeoutSeconds`. */
+const watchOptions = (resourceVersion: string, timeoutSeconds: number) => ({
+  resourceVersion,
+  timeoutSeconds,
+  allowWatchBookmarks: false,
+  inactivityTimeoutMs: 60_000,
+});
+
+const namespaces = (kubeConfig: KubeConfig) =>
+  new KubeListerWatcher(kubeConfig, { apiVersion: 'v1', plural: 'namespaces' });
+
+const namespace = (name: string) => ({
+  method: 'POST' as const,
+  path: '/api/v1/namespaces',
+  body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+});
+
+describe('over HTTPS every request is a stream on one HTTP/2 connection', { timeout: 30_000 }, () => {
+  let api: ApiServer | undefined;
+  let relay: Server | undefined;
+  afterEach(async () => {
+    relay?.close();
+    await api?.close();
+    delete process.env.HTTP2_READ_IDLE_TIMEOUT_SECONDS;
+    delete process.env.HTTP2_PING_TIMEOUT_SECONDS;
+  });
+
+  /** A TLS API server for this test, reached through a relay that counts the connections. */
+  async function relayedServer(http2 = true) {
+    api = await startApiServer({ tls: true, http2 });
+    const counting = await countingRelay(api.port);
+    relay = counting.server;
+    return { counting, kubeConfig: throughRelay(api, counting.port) };
+  }
+
+  it('requests, a list and watches open at once, of two KubeConfigs with the same TLS material, share one connection', async () => {
+    const { counting, kubeConfig } = await relayedServer();
+    const other = throughRelay(api!, counting.port);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        apiRequest(i % 2 ? kubeConfig : other, { method: 'GET', path: '/api/v1/namespaces' }),
+      ),
+    );
+    expect(answers.every((a) => (a as { kind?: string }).kind === 'NamespaceList')).toBe(true);
+    const lw = namespaces(kubeConfig);
+    const page = await lw.list({}, new AbortController().signal);
+    const stop = new AbortController();
+    const seen: string[][] = [[], [], []];
+    const watches = seen.map((names) =>
+      lw.watch(
+        watchOptions(page.resourceVersion, 60),
+        (e: WatchEvent<{ metadata?: { name?: string } }>) => {
+          names.push(e.object.metadata?.name ?? '');
+        },
+        stop.signal,
+      ),
+    );
+    await apiRequest(other, namespace('h2-one'));
+    await eventually(() => expect(seen.every((names) => names.includes('h2-one'))).toBe(true));
+    expect(counting.connections()).toBe(1);
+    stop.abort();
+    await Promise.all(watches);
+  });
+
+  it('a KubeConfig given separate connections, and its views, keep to a connection of their own', async () => {
+    const { counting, kubeConfig } = await relayedServer();
+    const machine = throughRelay(api!, counting.port);
+    separateConnections(machine);
+    const view = Object.create(machine) as KubeConfig;
+    await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' });
+    expect(counting.connections()).toBe(1);
+    await apiRequest(machine, { method: 'GET', path: '/api/v1/namespaces' });
+    await apiRequest(view, { method: 'GET', path: '/api/v1/namespaces' });
+    expect(counting.connections()).toBe(2);
+  });
+
+  it('a watch stopped by its caller ends its own stream: the others on the connection go on', async () => {
+    const { counting, kubeConfig } = await relayedServer();
+    const lw = namespaces(kubeConfig);
+    const page = await lw.list({}, new AbortController().signal);
+    const first = new AbortController();
+    const second = new AbortController();
+    const names: string[] = [];
+    const stopped = lw.watch(watchOptions(page.resourceVersion, 60), () => {}, first.signal);
+    const going = lw.watch(
+      watchOptions(page.resourceVersion, 60),
+      (e: WatchEvent<{ metadata?: { name?: string } }>) => {
+        names.push(e.object.metadata?.name ?? '');
+      },
+      second.signal,
+    );
+    await eventually(() => expect(api!.openWatches).toBe(2));
+    first.abort();
+    await stopped;
+    await eventually(() => expect(api!.openWatches).toBe(1));
+    await apiRequest(kubeConfig, namespace('after-stop'));
+    await eventually(() => expect(names).toContain('after-stop'));
+    expect(counting.connections()).toBe(1);
+    second.abort();
+    await going;
+  });
+
+  it('a watch the server ends leaves the connection to the next: a list and three renewals over one', async () => {
+    const { counting, kubeConfig } = await relayedServer();
+    const lw = namespaces(kubeConfig);
+    const never = new AbortController().signal;
+    const page = await lw.list({}, never);
+    for (let i = 0; i < 3; i++) await lw.watch(watchOptions(page.resourceVersion, 1), () => {}, never);
+    expect(counting.connections()).toBe(1);
+  });
+
+  it('falls back to HTTP/1.1 when the server offers no h2, asking once', async () => {
+    const { counting, kubeConfig } = await relayedServer(false);
+    const streams: unknown[] = [];
+    const listener = (message: unknown) => streams.push(message);
+    subscribe(HTTP2_STREAM_CHANNEL, listener);
+    try {
+      for (let i = 0; i < 5; i++) await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' });
+      const lw = namespaces(kubeConfig);
+      const page = await lw.list({}, new AbortController().signal);
+      await lw.watch(watchOptions(page.resourceVersion, 1), () => {}, new AbortController().signal);
+    } finally {
+      unsubscribe(HTTP2_STREAM_CHANNEL, listener);
+    }
+    expect(streams).toHaveLength(0);
+    // The handshake that heard http/1.1, the requests' kept connection and the streams' one.
+    expect(counting.connections()).toBe(3);
+    await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' });
+    expect(counting.connections()).toBe(3);
+  });
+
+  it('publishes each stream with the connection under it, the same one for every request', async () => {
+    const { kubeConfig } = await relayedServer();
+    const seen: { headers: Record<string, unknown>; connection: unknown }[] = [];
+    const listener = (message: unknown) => seen.push(message as (typeof seen)[number]);
+    subscribe(HTTP2_STREAM_CHANNEL, listener);
+    try {
+      await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' });
+      await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/nodes' });
+    } finally {
+      unsubscribe(HTTP2_STREAM_CHANNEL, listener);
+    }
+    expect(seen.map((s) => s.headers[':path'])).toEqual(['/api/v1/namespaces', '/api/v1/nodes']);
+    expect(seen[0]!.headers['user-agent']).toMatch(/kubernetes\/unknown$/);
+    expect(seen[0]!.headers.authorization).toBe('Bearer nodeagent-test-token');
+    expect(seen[1]!.connection).toBe(seen[0]!.connection);
+  });
+
+  it('gives up a connection whose ping goes unanswered (HTTP2_*_TIMEOUT_SECONDS), ending its watch, and opens another', async () => {
+    process.env.HTTP2_READ_IDLE_TIMEOUT_SECONDS = '1';
+    process.env.HTTP2_PING_TIMEOUT_SECONDS = '1';
+    const { counting, kubeConfig } = await relayedServer();
+    const lw = namespaces(kubeConfig);
+    const page = await lw.list({}, new AbortController().signal);
+    const watch = lw.watch(watchOptions(page.resourceVersion, 600), () => {}, new AbortController().signal);
+    await eventually(() => expect(api!.openWatches).toBe(1));
+    counting.freeze();
+    await expect(watch).rejects.toThrow(/watch connection dropped/);
+    await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' });
+    expect(counting.connections()).toBe(2);
+  });
+});
