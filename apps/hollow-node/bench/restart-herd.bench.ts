@@ -98,7 +98,7 @@ async function measure(cli: string, shape: Shape) {
   api.writeKubeconfig(kubeconfig);
   populateCluster(api, shape.services, shape.endpoints);
   const names = Array.from({ length: shape.nodes }, (_, i) => `hollow-node-${i}`);
-  const counter = new RequestCounter(names, 'server', 'others');
+  const counter = new RequestCounter(names, api, 'others');
   counter.start();
   // Every node's watches sent so far, as the restart waves count them.
   const allWatchesSent = () => names.reduce((sum, name) => sum + watchesSent(counter, name), 0);

@@ -343,15 +343,16 @@ function withLogs(real: RealNode | undefined) {
 
 /** One run of `n` nodes: start-up time, then the steady window's figures. */
 async function measure(cli: string, n: number) {
-  // As a real cluster stores pods: the kube-api-access volume, kube-root-ca.crt in every namespace.
-  const api = await startApiServer({ serviceAccountTokenVolume: true });
+  // As a real cluster stores pods (the kube-api-access volume, kube-root-ca.crt in every
+  // namespace) and serves them: over HTTPS, where clients speak HTTP/2.
+  const api = await startApiServer({ serviceAccountTokenVolume: true, tls: true });
   createAppObjects(api);
   const dir = mkdtempSync(join(tmpdir(), `na-hollow-bench-${process.pid}-`));
   const kubeconfig = join(dir, 'kubeconfig');
   api.writeKubeconfig(kubeconfig);
   const names = Array.from({ length: n }, (_, i) => `hollow-node-${i}`);
   const others = withRealNode ? REAL_NODE : UNATTRIBUTED;
-  const counter = new RequestCounter(names, 'server', others);
+  const counter = new RequestCounter(names, api, others);
   counter.start();
   let stdout = '';
   let real: RealNode | undefined;

@@ -63,7 +63,7 @@ export const knownDifferences: Readonly<Record<string, string>> = {
  * own, and the requests share a keep-alive pool beside them.
  */
 export const CONNECTIONS_DIFFERENCE =
-  'ours speak HTTP/1.1: each watch holds a connection of its own, and requests share a keep-alive pool beside them; upstream’s client-go multiplexes every request and watch over one HTTP/2 connection per agent';
+  'ours spoke HTTP/1.1 (a plain-HTTP server, or one that offers no h2): each watch holds a connection of its own, beside a keep-alive pool for requests; over HTTPS ours, as upstream’s client-go, carry every request and watch as streams on one HTTP/2 connection per agent';
 
 function connectionsBeside(ours: number, upstream: number): NonNullable<ApiCostProfile['connections']> {
   return { ours, upstream, ...(ours > upstream ? { difference: CONNECTIONS_DIFFERENCE } : {}) };

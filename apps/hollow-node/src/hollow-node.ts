@@ -67,15 +67,17 @@ export async function startHollowNode(
   let agents: NodeAgents = {};
 
   const startAgents = async (): Promise<NodeAgents> => {
-    // A view per start: the node's user agent, and connections of its own (a new process's).
-    const kubeConfig = nodeKubeConfig(await shared.credentials(name), hollowUserAgent(shared.version, name));
+    // A view per agent and start: the node's user agent, and connections of its own, as the
+    // kubelet and kube-proxy are two processes on a real node and a restart starts new ones.
+    const credentials = await shared.credentials(name);
+    const userAgent = hollowUserAgent(shared.version, name);
     const started: NodeAgents = {};
     try {
       if (runtime)
         started.kubelet = await startHollowKubelet({
           nodeName: name,
           hostIP,
-          kubeConfig,
+          kubeConfig: nodeKubeConfig(credentials, userAgent),
           config: shared.config,
           rootDir: nodeRootDir(shared.runDir, name),
           runtime,
@@ -83,7 +85,7 @@ export async function startHollowNode(
           logger,
         });
       if (iptables)
-        started.proxy = startHollowProxy(name, kubeConfig, logger, {
+        started.proxy = startHollowProxy(name, nodeKubeConfig(credentials, userAgent), logger, {
           iptables,
           protobuf: contentTypeIsProtobuf(shared.config.contentType),
         });

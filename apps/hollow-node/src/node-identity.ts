@@ -1,4 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import { separateConnections } from '@nodeagent/informer';
 
 /** The user agent of one hollow node's requests: what the counter reads the node from. */
 export function hollowUserAgent(version: string, nodeName: string): string {
@@ -14,9 +15,10 @@ export function nodeOfUserAgent(userAgent: string): string | undefined {
 /**
  * A view of `base` for one node: the same server and credentials, with the node's user agent on
  * every request. Every client of ours (typed requests, informers, lease and status writes)
- * authenticates through `applyToHTTPSOptions`, so this is the one place to set it; and the
- * informer package keeps one keep-alive agent per KubeConfig object, so each node also gets
- * connections of its own, as separate machines would.
+ * authenticates through `applyToHTTPSOptions`, so this is the one place to set it. Each node
+ * also gets connections of its own, as separate machines would: its own HTTP/2 connection
+ * (separateConnections), and over HTTP/1.1 the informer package's keep-alive agents, which are
+ * per KubeConfig object.
  */
 export function nodeKubeConfig(base: KubeConfig, userAgent: string): KubeConfig {
   const view = Object.create(base) as KubeConfig;
@@ -24,5 +26,6 @@ export function nodeKubeConfig(base: KubeConfig, userAgent: string): KubeConfig 
     await base.applyToHTTPSOptions(options);
     options.headers = { ...options.headers, 'User-Agent': userAgent };
   };
+  separateConnections(view);
   return view;
 }

@@ -1,6 +1,8 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
+import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
+import { HTTP2_STREAM_CHANNEL } from '@nodeagent/informer';
 import { nodeOfUserAgent } from './node-identity';
 import { NodeSockets } from './node-sockets';
 import { requestKind } from './request-kind';
@@ -13,11 +15,29 @@ export interface NodeRequests {
   sockets: NodeSockets;
 }
 
+/** A request as an API server in this process serves it (HTTP/1.1 or HTTP/2). */
+export interface ServedRequest {
+  method?: string;
+  url?: string;
+  headers: IncomingHttpHeaders;
+}
+
+/** What an API server in this process reports of each request it serves (@nodeagent/testing's observeRequests). */
+export interface ServedRequests {
+  observeRequests(
+    observer: (
+      request: ServedRequest,
+      response: { once(event: 'close', listener: () => void): unknown },
+      connection: Socket,
+    ) => void,
+  ): () => void;
+}
+
 /**
- * Which end counts: `client` (the hollow process's own requests as they leave) or `server` (an
- * API server in this process, as the bench counts them where they arrive).
+ * Which end counts: `client` (the hollow process's own requests as they leave), or an API server
+ * in this process, as the bench counts them where they arrive.
  */
-export type CountingSide = 'client' | 'server';
+export type CountingSide = 'client' | ServedRequests;
 
 /** The parts of one request the counter reads, from either end. */
 interface SeenRequest {
@@ -44,40 +64,60 @@ function clientRequest({ request }: { request: ClientRequest }): SeenRequest {
   };
 }
 
-function serverRequest({
-  request,
-  response,
-}: {
-  request: IncomingMessage;
-  response: ServerResponse;
-}): SeenRequest {
+function servedRequest(
+  request: ServedRequest,
+  response: { once(event: 'close', listener: () => void): unknown },
+  connection: Socket,
+): SeenRequest {
   return {
     method: request.method ?? '',
     path: request.url ?? '',
     userAgent: request.headers['user-agent'] ?? '',
     onEnd: (callback) => response.once('close', callback),
-    onSocket: (callback) => callback(request.socket),
+    onSocket: (callback) => callback(connection),
   };
 }
 
-const CHANNELS = { client: 'http.client.request.start', server: 'http.server.request.start' } as const;
+/** An HTTP/2 stream a client of ours started, as @nodeagent/informer publishes it. */
+function clientStream({
+  stream,
+  headers,
+  connection,
+}: {
+  stream: ClientHttp2Stream;
+  headers: OutgoingHttpHeaders;
+  connection: Socket;
+}): SeenRequest {
+  return {
+    method: String(headers[':method'] ?? ''),
+    path: String(headers[':path'] ?? ''),
+    userAgent: String(headers['user-agent'] ?? ''),
+    onEnd: (callback) => stream.once('close', callback),
+    onSocket: (callback) => callback(connection),
+  };
+}
+
+/** Where node:http publishes each HTTP/1.1 request a client of this process sends. */
+const HTTP1_REQUEST_CHANNEL = 'http.client.request.start';
 
 /**
- * Counts the API requests of the hollow nodes named in `nodes`, read off node:http's
- * diagnostics channel: every request any of our clients sends (lists, watches, status and lease
- * writes, events) passes there, and the user agent says which node sent it. Counting at the
- * socket layer rather than inside the engines leaves them untouched and misses no client.
+ * Counts the API requests of the hollow nodes named in `nodes`, where they leave or where they
+ * arrive, and the user agent says which node sent it:
+ * - `client`: node:http's diagnostics channel (HTTP/1.1) and @nodeagent/informer's (HTTP/2
+ *   streams): every request any of our clients sends (lists, watches, status and lease writes,
+ *   events) passes one of them. Counting there rather than inside the engines leaves them
+ *   untouched and misses no client.
+ * - an API server in this process: each request it serves, over either protocol.
  * With `others`, every request without a hollow node's user agent counts for that name: the
  * bench's one real node, whose kubelet and kube-proxy send no node name in theirs.
  */
 export class RequestCounter {
   readonly perNode = new Map<string, NodeRequests>();
-  private readonly listener = (message: unknown) =>
-    this.onRequest(
-      this.side === 'client'
-        ? clientRequest(message as Parameters<typeof clientRequest>[0])
-        : serverRequest(message as Parameters<typeof serverRequest>[0]),
-    );
+  private readonly onHttp1 = (message: unknown) =>
+    this.onRequest(clientRequest(message as Parameters<typeof clientRequest>[0]));
+  private readonly onHttp2 = (message: unknown) =>
+    this.onRequest(clientStream(message as Parameters<typeof clientStream>[0]));
+  private stopObserving: (() => void) | undefined;
 
   constructor(
     nodes: readonly string[],
@@ -89,11 +129,22 @@ export class RequestCounter {
   }
 
   start(): void {
-    subscribe(CHANNELS[this.side], this.listener);
+    if (this.side !== 'client') {
+      this.stopObserving ??= this.side.observeRequests((request, response, connection) =>
+        this.onRequest(servedRequest(request, response, connection)),
+      );
+      return;
+    }
+    subscribe(HTTP1_REQUEST_CHANNEL, this.onHttp1);
+    subscribe(HTTP2_STREAM_CHANNEL, this.onHttp2);
   }
 
   stop(): void {
-    unsubscribe(CHANNELS[this.side], this.listener);
+    this.stopObserving?.();
+    this.stopObserving = undefined;
+    if (this.side !== 'client') return;
+    unsubscribe(HTTP1_REQUEST_CHANNEL, this.onHttp1);
+    unsubscribe(HTTP2_STREAM_CHANNEL, this.onHttp2);
   }
 
   /** Starts a new window: the counts, bytes and connections opened go back to zero; open watches stay open. */

@@ -1,25 +1,24 @@
-import { Agent, createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, request } from 'node:http';
+import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hollowUserAgent } from '../src/node-identity';
 import { RequestCounter } from '../src/request-counter';
 import { until } from './until';
 
-// The counter where requests arrive (side `server`), as the bench counts them: a hollow node's by
+// The counter where requests arrive (an API server in this process), as the bench counts them: a hollow node's by
 // the name in its user agent; with `others`, every request without a hollow user agent (the real
 // kubelet's and kube-proxy's) for the bench's real node.
 
-let server: Server;
+let api: ApiServer;
 let port: number;
 
 beforeAll(async () => {
-  server = createServer((_req, res) => res.end('{}'));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
+  api = await startApiServer({ certificates: false });
+  port = api.port;
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await api.close();
 });
 
 /**
@@ -60,7 +59,7 @@ const kinds = (counter: RequestCounter, node: string) =>
 
 describe('RequestCounter: who a request counts for', () => {
   it('counts every request without a hollow user agent for `others`, a hollow one for its node', async () => {
-    const counter = new RequestCounter(['hollow-node-0'], 'server', 'real-node');
+    const counter = new RequestCounter(['hollow-node-0'], api, 'real-node');
     await sendAll(counter);
     expect(kinds(counter, 'hollow-node-0')).toEqual({ 'GET nodes': 1 });
     expect(kinds(counter, 'real-node')).toEqual({ 'LIST pods': 1, 'GET leases': 1 });
@@ -68,7 +67,7 @@ describe('RequestCounter: who a request counts for', () => {
   });
 
   it('without `others` counts only the hollow nodes named', async () => {
-    const counter = new RequestCounter(['hollow-node-0'], 'server');
+    const counter = new RequestCounter(['hollow-node-0'], api);
     await sendAll(counter);
     expect([...counter.perNode.keys()]).toEqual(['hollow-node-0']);
     expect(counter.perNode.get('hollow-node-0')?.total).toBe(1);
@@ -77,7 +76,7 @@ describe('RequestCounter: who a request counts for', () => {
 
 describe('RequestCounter: the connections a node used', () => {
   it('counts each connection once however many requests it carried, open and opened, and from a reset on', async () => {
-    const counter = new RequestCounter(['hollow-node-0'], 'server', 'real-node');
+    const counter = new RequestCounter(['hollow-node-0'], api, 'real-node');
     await sendAll(counter);
     // The real node's two requests came over connections of their own, the hollow node's one.
     const sockets = (node: string) => counter.perNode.get(node)?.sockets;

@@ -13,7 +13,7 @@ import { until } from './until';
 let api: ApiServer;
 let cluster: HollowNodesControl;
 const names = Array.from({ length: 6 }, (_, i) => `hollow-node-${i}`);
-const arrived = new RequestCounter(names, 'server');
+let arrived: RequestCounter;
 const logs: string[] = [];
 const leases = () => api.resource('coordination.k8s.io/v1', 'leases');
 
@@ -28,6 +28,7 @@ function renewTime(name: string): string | undefined {
 
 beforeAll(async () => {
   api = await startApiServer();
+  arrived = new RequestCounter(names, api);
   arrived.start();
   cluster = await runHollowNodes({
     kubeConfig: api.kubeConfig(),
@@ -42,7 +43,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  arrived.stop();
+  arrived?.stop();
   await cluster?.stop();
   await api?.close();
 });
