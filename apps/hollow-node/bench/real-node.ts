@@ -128,7 +128,12 @@ export async function startRealNode(
     stops.push(() => ns.delete());
     const bridge: NetnsTcpBridge = await bridgeIntoNetns(ns, api.port);
     stops.push(() => bridge.close());
-    writeFileSync(join(home, 'kubeconfig'), kubeconfigYaml(`http://127.0.0.1:${bridge.port}`));
+    // The API server's own scheme and CA: over HTTPS its agents speak HTTP/2, as to a cluster's.
+    const scheme = api.caCertificate ? 'https' : 'http';
+    writeFileSync(
+      join(home, 'kubeconfig'),
+      kubeconfigYaml(`${scheme}://127.0.0.1:${bridge.port}`, api.caCertificate),
+    );
     writeFileSync(join(home, 'config.yaml'), kubeletConfig(home));
     const kubelet = spawnAgent(
       ns,
