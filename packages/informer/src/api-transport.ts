@@ -1,6 +1,6 @@
 import { channel } from 'node:diagnostics_channel';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+import { type ClientHttp2Stream, constants, type OutgoingHttpHeaders } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type ApiResponse, http1Response, http2Response } from './api-response';
@@ -77,6 +77,12 @@ function http2Headers(url: URL, options: RequestOptions): OutgoingHttpHeaders {
   return headers;
 }
 
+/**
+ * A request the server reset with REFUSED_STREAM before answering, or left above the last stream
+ * of its GOAWAY: it was not processed, so it may be sent again, as Go's transport does.
+ */
+class RefusedStreamError extends Error {}
+
 function sendHttp2(
   connection: Http2Connection,
   url: URL,
@@ -101,9 +107,19 @@ function sendHttp2(
       },
       (cleanup) => stream.once('close', cleanup),
     );
-    stream.once('response', (answer) => resolve(http2Response(answer, stream)));
+    let answered = false;
+    stream.once('response', (answer) => {
+      answered = true;
+      resolve(http2Response(answer, stream));
+    });
     // Before the answer: the request failed; after it: the body's readers have their own listener.
-    stream.on('error', reject);
+    stream.on('error', (err) =>
+      reject(
+        !answered && stream.rstCode === constants.NGHTTP2_REFUSED_STREAM
+          ? new RefusedStreamError(err.message, { cause: err })
+          : err,
+      ),
+    );
     if (payload !== undefined) stream.end(payload);
   });
 }
@@ -158,11 +174,19 @@ export async function sendApiRequest(
   const signal = options.signal ?? undefined;
   delete options.signal;
   withDefaultUserAgent(options.headers as Record<string, unknown>);
-  const connection =
+  const connect = () =>
     agent && url.protocol === 'https:'
-      ? await http2ConnectionFor(url, agent, options, connectionGroupOf(kubeConfig))
-      : undefined;
-  return connection
-    ? sendHttp2(connection, url, options, exchange.payload, signal)
-    : sendHttp1(url, options, exchange.payload, signal);
+      ? http2ConnectionFor(url, agent, options, connectionGroupOf(kubeConfig))
+      : Promise.resolve(undefined);
+  const connection = await connect();
+  if (!connection) return sendHttp1(url, options, exchange.payload, signal);
+  try {
+    return await sendHttp2(connection, url, options, exchange.payload, signal);
+  } catch (err) {
+    if (!(err instanceof RefusedStreamError)) throw err;
+    // Once more, on the connection the next request would take (a new one after a GOAWAY).
+    const again = await connect();
+    if (!again) return sendHttp1(url, options, exchange.payload, signal);
+    return sendHttp2(again, url, options, exchange.payload, signal);
+  }
 }

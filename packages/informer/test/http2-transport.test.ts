@@ -1,4 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { constants, type ServerHttp2Stream } from 'node:http2';
 import type { Server } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
@@ -137,6 +138,25 @@ describe('over HTTPS every request is a stream on one HTTP/2 connection', { time
     expect(counting.connections()).toBe(3);
     await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' });
     expect(counting.connections()).toBe(3);
+  });
+
+  it('sends a request the server refused unprocessed (REFUSED_STREAM) once more, as Go does', async () => {
+    const { kubeConfig } = await relayedServer();
+    let seen = 0;
+    const stop = api!.observeRequests((request) => {
+      const stream = (request as unknown as { stream?: ServerHttp2Stream }).stream;
+      if (seen++ === 0) stream?.close(constants.NGHTTP2_REFUSED_STREAM);
+    });
+    try {
+      const list = await apiRequest<{ kind?: string }>(kubeConfig, {
+        method: 'GET',
+        path: '/api/v1/namespaces',
+      });
+      expect(list.kind).toBe('NamespaceList');
+      expect(seen).toBe(2);
+    } finally {
+      stop();
+    }
   });
 
   it('publishes each stream with the connection under it, the same one for every request', async () => {
