@@ -4,9 +4,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyConnectionOptions } from '../src/connection-options';
-import { apiRequest, KubeListerWatcher } from '../src/index';
+import { apiRequest } from '../src/index';
 import { sharedSecureContext } from '../src/secure-context';
 import { countingRelay, throughRelay } from './counting-relay';
+import { listAndRenewThrice, namespaces, watchOptions } from './namespace-watches';
 import { plainHttpKubeConfig } from './plain-http-kube-config';
 
 // These are the HTTP/1.1 pools, which carry requests when the server has no HTTP/2: client-go's
@@ -165,14 +166,6 @@ describe('lists and watches keep their connections for the next', { timeout: 30_
     await api?.close();
   });
 
-  /** A watch of namespaces from `resourceVersion` that the server ends after `timeoutSeconds`. */
-  const watchOptions = (resourceVersion: string, timeoutSeconds: number) => ({
-    resourceVersion,
-    timeoutSeconds,
-    allowWatchBookmarks: false,
-    inactivityTimeoutMs: 60_000,
-  });
-
   /** A TLS API server for this test, reached through a relay that counts the connections. */
   async function relayedServer() {
     api = await startApiServer({ tls: true });
@@ -181,15 +174,9 @@ describe('lists and watches keep their connections for the next', { timeout: 30_
     return { counting, kubeConfig: throughRelay(api, counting.port) };
   }
 
-  const namespaces = (kubeConfig: KubeConfig) =>
-    new KubeListerWatcher(kubeConfig, { apiVersion: 'v1', plural: 'namespaces' });
-
   it('a watch the server ends at its timeoutSeconds leaves its connection to the next: a list and three renewals over one', async () => {
     const { counting, kubeConfig } = await relayedServer();
-    const lw = namespaces(kubeConfig);
-    const never = new AbortController().signal;
-    const page = await lw.list({}, never);
-    for (let i = 0; i < 3; i++) await lw.watch(watchOptions(page.resourceVersion, 1), () => {}, never);
+    await listAndRenewThrice(kubeConfig);
     expect(counting.connections()).toBe(1);
   });
 

@@ -5,20 +5,10 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HTTP2_STREAM_CHANNEL } from '../src/api-transport';
-import { apiRequest, KubeListerWatcher, separateConnections, type WatchEvent } from '../src/index';
+import { apiRequest, separateConnections, type WatchEvent } from '../src/index';
 import { countingRelay, throughRelay } from './counting-relay';
 import { eventually } from './helpers';
-
-/** A watch of namespaces from `resourceVersion` that the server ends after `timeoutSeconds`. */
-const watchOptions = (resourceVersion: string, timeoutSeconds: number) => ({
-  resourceVersion,
-  timeoutSeconds,
-  allowWatchBookmarks: false,
-  inactivityTimeoutMs: 60_000,
-});
-
-const namespaces = (kubeConfig: KubeConfig) =>
-  new KubeListerWatcher(kubeConfig, { apiVersion: 'v1', plural: 'namespaces' });
+import { listAndRenewThrice, namespaces, watchOptions } from './namespace-watches';
 
 const namespace = (name: string) => ({
   method: 'POST' as const,
@@ -113,10 +103,7 @@ describe('over HTTPS every request is a stream on one HTTP/2 connection', { time
 
   it('a watch the server ends leaves the connection to the next: a list and three renewals over one', async () => {
     const { counting, kubeConfig } = await relayedServer();
-    const lw = namespaces(kubeConfig);
-    const never = new AbortController().signal;
-    const page = await lw.list({}, never);
-    for (let i = 0; i < 3; i++) await lw.watch(watchOptions(page.resourceVersion, 1), () => {}, never);
+    await listAndRenewThrice(kubeConfig);
     expect(counting.connections()).toBe(1);
   });
 

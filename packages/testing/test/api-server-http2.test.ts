@@ -375,19 +375,19 @@ describe('the API server over TLS with http2: false', () => {
 });
 
 describe('HTTP/2 options', () => {
-  it('takes http2MaxStreamsPerConnection (kube-apiserver leaves it at 100) and rejects a bad one', async () => {
+  it("takes http2MaxStreamsPerConnection (250, Go's limit before 2023) and rejects a bad one", async () => {
     await expect(startApiServer({ tls: true, http2MaxStreamsPerConnection: 0 })).rejects.toThrow(RangeError);
     const server = await startApiServer({
       tls: true,
       certificates: false,
-      http2MaxStreamsPerConnection: 100,
+      http2MaxStreamsPerConnection: 250,
     });
     const session = connectHttp2(server.url, { ca: server.caCertificate });
     try {
       const settings = await new Promise<{ maxConcurrentStreams?: number }>((resolve) =>
         session.once('remoteSettings', resolve),
       );
-      expect(settings.maxConcurrentStreams).toBe(100);
+      expect(settings.maxConcurrentStreams).toBe(250);
     } finally {
       session.close();
       await server.close();
