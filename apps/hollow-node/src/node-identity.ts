@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { separateConnections } from '@nodeagent/informer';
+import { separateConnections } from '@nodeagent/informer/connections';
 
 /** The user agent of one hollow node's requests: what the counter reads the node from. */
 export function hollowUserAgent(version: string, nodeName: string): string {

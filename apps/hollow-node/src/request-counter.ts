@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
 import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
-import { HTTP2_STREAM_CHANNEL } from '@nodeagent/informer';
+import { HTTP2_STREAM_CHANNEL } from '@nodeagent/informer/connections';
 import { nodeOfUserAgent } from './node-identity';
 import { NodeSockets } from './node-sockets';
 import { requestKind } from './request-kind';

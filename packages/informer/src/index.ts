@@ -2,8 +2,6 @@
 // Thrown for options that cannot work; the class lives in primitives.
 export { InvalidOptionError, type Wire } from '@nodeagent/primitives';
 export { type ApiRequest, ApiRequestError, apiRequest } from './api-request';
-export { HTTP2_STREAM_CHANNEL } from './api-transport';
-export { separateConnections } from './connection-groups';
 export { type Delta, DeltaTracker } from './delta-tracker';
 export {
   ApiStatusError,

@@ -1,0 +1,5 @@
+// @nodeagent/informer/connections: how a process shares its API connections, and where each
+// HTTP/2 stream is published. A subpath, as the root's export list is full
+// (tools/build/root-exports.test.ts).
+export { HTTP2_STREAM_CHANNEL } from './api-transport';
+export { separateConnections } from './connection-groups';
