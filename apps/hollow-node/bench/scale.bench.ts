@@ -1,7 +1,7 @@
 /**
  * What N hollow nodes cost, in one nodeagent-hollow-node process (the bundled entry) against the
- * in-process API server of @nodeagent/testing over HTTP, for N = 10 and 100 (NA_HOLLOW_NODES,
- * comma-separated). Each run: start, every Node Ready, an idle window of NA_HOLLOW_IDLE_WINDOW_S
+ * in-process API server of @nodeagent/testing over HTTP (NA_HOLLOW_TLS=1: over HTTPS, where the
+ * agents speak HTTP/2, as to a cluster's), for N = 10 and 100 (NA_HOLLOW_NODES, comma-separated). Each run: start, every Node Ready, an idle window of NA_HOLLOW_IDLE_WINDOW_S
  * seconds (default 60: the nodes' requests with no pods), then NA_HOLLOW_PODS pods per node
  * (default 30, each with a ConfigMap, a Secret, a projected and a downward-API volume, and the
  * kube-api-access volume the ServiceAccount admission adds) created bound to their nodes
@@ -47,6 +47,8 @@ const windowSeconds = Number(process.env.NA_HOLLOW_WINDOW_S ?? 60);
  * (a PATCH with the new image list at the next 10 s status check) is start-up, not steady state.
  */
 const settleSeconds = Number(process.env.NA_HOLLOW_SETTLE_S ?? 15);
+/** Serve HTTPS, where the agents speak HTTP/2 (one connection an agent), instead of HTTP. */
+const overTls = process.env.NA_HOLLOW_TLS === '1';
 const withRealNode = process.env.NA_HOLLOW_REAL_NODE !== '0';
 /** How long all pods may take to be Running (NA_HOLLOW_PODS_TIMEOUT_S, default 900): longer on a busy machine. */
 const podsTimeoutSeconds = Number(process.env.NA_HOLLOW_PODS_TIMEOUT_S ?? 900);
@@ -343,9 +345,8 @@ function withLogs(real: RealNode | undefined) {
 
 /** One run of `n` nodes: start-up time, then the steady window's figures. */
 async function measure(cli: string, n: number) {
-  // As a real cluster stores pods (the kube-api-access volume, kube-root-ca.crt in every
-  // namespace) and serves them: over HTTPS, where clients speak HTTP/2.
-  const api = await startApiServer({ serviceAccountTokenVolume: true, tls: true });
+  // As a real cluster stores pods: the kube-api-access volume, kube-root-ca.crt in every namespace.
+  const api = await startApiServer({ serviceAccountTokenVolume: true, tls: overTls });
   createAppObjects(api);
   const dir = mkdtempSync(join(tmpdir(), `na-hollow-bench-${process.pid}-`));
   const kubeconfig = join(dir, 'kubeconfig');
@@ -422,6 +423,7 @@ async function measure(cli: string, n: number) {
     const result = {
       nodes: n,
       workers: workers ?? 'default',
+      apiServer: overTls ? 'https' : 'http',
       podsPerNode,
       windowSeconds,
       settleSeconds,
