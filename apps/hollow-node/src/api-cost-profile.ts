@@ -58,9 +58,9 @@ export const knownDifferences: Readonly<Record<string, string>> = {
 };
 
 /**
- * Why ours hold more connections than upstream's one per agent: our API clients speak HTTP/1.1,
- * where a watch holds its connection for its whole life, so each watch is a connection of its
- * own, and the requests share a keep-alive pool beside them.
+ * Why ours hold more connections than upstream's one per agent: only where our API clients speak
+ * HTTP/1.1 (a server over plain HTTP, or one without h2), where a watch holds its connection for
+ * its whole life.
  */
 export const CONNECTIONS_DIFFERENCE =
   'ours spoke HTTP/1.1 (a plain-HTTP server, or one that offers no h2): each watch holds a connection of its own, beside a keep-alive pool for requests; over HTTPS ours, as upstream’s client-go, carry every request and watch as streams on one HTTP/2 connection per agent';
