@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
-import type { ApiResponse } from './api-response';
+import { type ApiResponse, rejectWhenCut } from './api-response';
 import { sendApiRequest } from './api-transport';
 import { ApiStatusError } from './errors';
 import { readFailedResponse } from './failed-response';
@@ -53,10 +53,7 @@ function readBody(res: ApiResponse, observation: RequestObservation): Promise<st
       observation.read(body.length);
       resolve(body.toString('utf8'));
     });
-    res.body.on('error', reject);
-    res.body.on('close', () => {
-      if (!res.complete()) reject(new Error('the connection closed before the end of the answer'));
-    });
+    rejectWhenCut(res.body, reject, (why) => new Error(`the answer was ${why}`));
   });
 }
 
@@ -91,6 +88,6 @@ export async function apiRequest<T>(kubeConfig: KubeConfig, req: ApiRequest): Pr
     observation.answered(payload?.length ?? 0, res.statusCode);
     return { res, text: await readBody(res, observation) };
   });
-  if ((res.statusCode ?? 0) >= 300) throw failure(res, text);
+  if (res.statusCode >= 300) throw failure(res, text);
   return (text ? JSON.parse(text) : undefined) as T;
 }

@@ -46,3 +46,19 @@ export function http2Response(
     complete: () => stream.readableEnded,
   };
 }
+
+/**
+ * Rejects when `body` fails or is cut before its end, with `cut(why)` for a cut: an HTTP/1.1
+ * answer says so with 'aborted' or 'error', an HTTP/2 stream the server resets may only close.
+ */
+export function rejectWhenCut(
+  body: Readable,
+  reject: (err: Error) => void,
+  cut: (why: string) => Error,
+): void {
+  body.on('error', reject);
+  body.on('aborted', () => reject(cut('aborted')));
+  body.on('close', () => {
+    if (!body.readableEnded) reject(cut('closed before the end of the stream'));
+  });
+}

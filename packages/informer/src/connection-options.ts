@@ -10,7 +10,7 @@ import { sameTlsMaterial, sharedSecureContext, type TlsMaterial, tlsMaterialOf }
  * reused just as the server closes it ("socket hang up" on a Lease renewal against a server
  * with Node's 5 s keep-alive, such as the in-process API server).
  */
-const IDLE_CONNECTION_TIMEOUT_MS = 90_000;
+export const IDLE_CONNECTION_TIMEOUT_MS = 90_000;
 
 /**
  * At most this many connections per KubeConfig and server; further requests wait in the agent

@@ -27,7 +27,7 @@ export class Http2Connection {
   private streams = 0;
   private idleSince: number;
   private readAtLastCheck = -1;
-  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly timer: NodeJS.Timeout;
   private goneAway = false;
 
   constructor(

@@ -3,13 +3,12 @@ import type { Agent, RequestOptions } from 'node:http';
 import { connect as connectHttp2 } from 'node:http2';
 import { isIP } from 'node:net';
 import { type ConnectionOptions, connect as connectTls, type SecureContext, type TLSSocket } from 'node:tls';
+import { IDLE_CONNECTION_TIMEOUT_MS } from './connection-options';
 import { Http2Connection, type Http2Health } from './http2-connection';
 import { tlsMaterialOf } from './secure-context';
 
 /** client-go's transport: a TLS handshake may take 10 s (TLSHandshakeTimeout). */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** client-go's transport: an idle connection is closed after 90 s (IdleConnTimeout). */
-const IDLE_CONNECTION_TIMEOUT_MS = 90_000;
 /**
  * What the server may send before we read: Go's http2 transport asks for 4 MiB a stream and
  * 1 GiB the connection, so a large LIST is not held to HTTP/2's 64 KiB default window, a
@@ -24,8 +23,8 @@ type Negotiated = Http2Connection | 'http/1.1';
 /** The connections by server and TLS material: made, or being made. */
 const connections = new Map<string, Promise<Negotiated>>();
 
-/** Each kept HTTPS agent's connection key: its server's origin and a digest of its TLS material. */
-const keys = new WeakMap<Agent, string>();
+/** Each kept HTTPS agent's TLS material as a digest, made once per agent (new material, new agent). */
+const digests = new WeakMap<Agent, string>();
 
 /** A whole number of seconds from the environment, as client-go reads its HTTP/2 settings. */
 function secondsFromEnv(name: string, fallback: number): number {
@@ -54,13 +53,14 @@ function digest(material: readonly unknown[]): string {
   return hash.digest('base64');
 }
 
+/** A connection's key: the server's origin and the digest of the kept agent's TLS material. */
 function keyOf(url: URL, agent: Agent, options: RequestOptions): string {
-  let key = keys.get(agent);
-  if (key === undefined) {
-    key = `${url.origin} ${digest(tlsMaterialOf(options))}`;
-    keys.set(agent, key);
+  let material = digests.get(agent);
+  if (material === undefined) {
+    material = digest(tlsMaterialOf(options));
+    digests.set(agent, material);
   }
-  return key;
+  return `${url.origin} ${material}`;
 }
 
 /** The TLS options of a connection to `url` with the kept agent's context and the request's material. */

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidOptionError } from '@nodeagent/primitives';
-import type { ApiResponse } from './api-response';
+import { type ApiResponse, rejectWhenCut } from './api-response';
 import { sendApiRequest } from './api-transport';
 import { ApiStatusError, WatchDroppedError, WatchInactivityError } from './errors';
 import { readFailedResponse } from './failed-response';
@@ -47,16 +47,9 @@ function statusError(res: ApiResponse, body: string): ApiStatusError {
   return new ApiStatusError(r.code, r.reason, r.message, r.retryAfterSeconds);
 }
 
-/**
- * Rejects when `body` fails or is cut before its end: an HTTP/1.1 answer says so with 'aborted'
- * or 'error', an HTTP/2 stream reset by the server (a watch the server ends) may only close.
- */
+/** Rejects with a WatchDroppedError when `body` is cut before its end, or with its error. */
 function onCut(body: Readable, reject: (err: Error) => void): void {
-  body.on('error', reject);
-  body.on('aborted', () => reject(new WatchDroppedError('aborted')));
-  body.on('close', () => {
-    if (!body.readableEnded) reject(new WatchDroppedError('closed before the end of the stream'));
-  });
+  rejectWhenCut(body, reject, (why) => new WatchDroppedError(why));
 }
 
 /** A response's whole body as one Buffer (a protobuf list or error body: decoded from bytes, not text). */
