@@ -135,6 +135,19 @@ function h1Get(
 }
 
 /** The protocol ALPN settles on when a client offers h2 and http/1.1, as Go's clients do. */
+/** The SETTINGS_MAX_CONCURRENT_STREAMS `server` advertises on a new HTTP/2 connection. */
+async function advertisedStreams(server: ApiServer): Promise<number | undefined> {
+  const session = connectHttp2(server.url, { ca: server.caCertificate });
+  try {
+    const settings = await new Promise<{ maxConcurrentStreams?: number }>((resolve) =>
+      session.once('remoteSettings', resolve),
+    );
+    return settings.maxConcurrentStreams;
+  } finally {
+    session.close();
+  }
+}
+
 function negotiatedProtocol(server: ApiServer): Promise<string | false> {
   return new Promise((resolve, reject) => {
     const socket = connectTls({
@@ -183,15 +196,7 @@ describe('the API server over TLS: HTTP/2 beside HTTP/1.1', () => {
   });
 
   it("advertises kube-apiserver's 100 concurrent streams per connection", async () => {
-    const session = connectHttp2(server.url, { ca: server.caCertificate });
-    try {
-      const settings = await new Promise<{ maxConcurrentStreams?: number }>((resolve) =>
-        session.once('remoteSettings', resolve),
-      );
-      expect(settings.maxConcurrentStreams).toBe(100);
-    } finally {
-      session.close();
-    }
+    expect(await advertisedStreams(server)).toBe(100);
   });
 
   it('streams watch events on one stream while other requests run on the same session', async () => {
@@ -382,14 +387,9 @@ describe('HTTP/2 options', () => {
       certificates: false,
       http2MaxStreamsPerConnection: 250,
     });
-    const session = connectHttp2(server.url, { ca: server.caCertificate });
     try {
-      const settings = await new Promise<{ maxConcurrentStreams?: number }>((resolve) =>
-        session.once('remoteSettings', resolve),
-      );
-      expect(settings.maxConcurrentStreams).toBe(250);
+      expect(await advertisedStreams(server)).toBe(250);
     } finally {
-      session.close();
       await server.close();
     }
   });
