@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { connectionGroupOf } from './connection-groups';
 import { sameTlsMaterial, sharedSecureContext, type TlsMaterial, tlsMaterialOf } from './secure-context';
 
 /**
@@ -25,6 +26,8 @@ const MAX_CONNECTIONS_PER_SERVER = 8;
 interface KeptAgent {
   material: TlsMaterial;
   agent: HttpAgent;
+  /** Its key in `places`. */
+  ref: WeakRef<HttpAgent>;
 }
 
 /**
@@ -46,6 +49,44 @@ const agents: Record<ConnectionPool, WeakMap<KubeConfig, KeptAgent>> = {
   requests: new WeakMap(),
   streams: new WeakMap(),
 };
+
+/** A kept agent's place: its KubeConfig's connection group and API server (origin). */
+interface AgentPlace {
+  group: string;
+  origin: string;
+}
+
+/** Every kept agent still in use, with its place, for closeKeptAgents; an agent replaced leaves. */
+const places = new Map<WeakRef<HttpAgent>, AgentPlace>();
+/** An agent collected with its KubeConfig leaves `places` too. */
+const collected = new FinalizationRegistry<WeakRef<HttpAgent>>((ref) => places.delete(ref));
+
+function serverOrigin(kubeConfig: KubeConfig): string {
+  const server = kubeConfig.getCurrentCluster()?.server;
+  return server && URL.canParse(server) ? new URL(server).origin : '';
+}
+
+/** Keeps `agent` as `kubeConfig`'s agent for `pool`, in place of the one it had. */
+function keep(kubeConfig: KubeConfig, pool: ConnectionPool, material: TlsMaterial, agent: HttpAgent): void {
+  const replaced = agents[pool].get(kubeConfig);
+  if (replaced) places.delete(replaced.ref);
+  const ref = new WeakRef(agent);
+  collected.register(agent, ref);
+  agents[pool].set(kubeConfig, { material, agent, ref });
+  places.set(ref, { group: connectionGroupOf(kubeConfig), origin: serverOrigin(kubeConfig) });
+}
+
+/**
+ * Destroys every socket, busy or idle, of the kept agents of the KubeConfigs in connection group
+ * `group` whose server is `origin`: their requests fail, and the next ones connect again.
+ */
+export function closeKeptAgents(origin: string, group: string): void {
+  for (const [ref, place] of places) {
+    const agent = ref.deref();
+    if (!agent) places.delete(ref);
+    else if (place.group === group && place.origin === origin) agent.destroy();
+  }
+}
 
 /**
  * Fills `options` for a request to `kubeConfig`'s API server as client-node's
@@ -84,7 +125,7 @@ export async function applyConnectionOptions(
   const agent = tls ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   if (kept)
     for (const sockets of Object.values(kept.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
-  agents[pool].set(kubeConfig, { material, agent });
+  keep(kubeConfig, pool, material, agent);
   options.agent = agent;
   return agent;
 }

@@ -67,6 +67,12 @@ export class Http2Connection {
     return stream;
   }
 
+  /** Ends the connection at once: every open stream fails with `reason`. */
+  destroy(reason: Error): void {
+    this.session.destroy(reason);
+    this.socket.destroy();
+  }
+
   /** Each period: close when idle long enough, else ping when nothing was read since the last check. */
   private check(): void {
     if (this.session.closed || this.session.destroyed) return;

@@ -20,8 +20,15 @@ const CONNECTION_WINDOW = 1 << 30;
 /** An HTTP/2 connection, or `http/1.1` when the server chose it in the TLS handshake (ALPN). */
 type Negotiated = Http2Connection | 'http/1.1';
 
-/** The connections by server and TLS material: made, or being made. */
-const connections = new Map<string, Promise<Negotiated>>();
+/** A connection made, or being made, and the connection group it serves (separateConnections). */
+interface Entry {
+  made: Promise<Negotiated>;
+  origin: string;
+  group: string;
+}
+
+/** The connections by server, TLS material and group. */
+const connections = new Map<string, Entry>();
 
 /** Each kept HTTPS agent's TLS material as a digest, made once per agent (new material, new agent). */
 const digests = new WeakMap<Agent, string>();
@@ -111,10 +118,10 @@ function negotiate(url: URL, tls: ConnectionOptions): Promise<Negotiated> {
   });
 }
 
-/** Forgets `made` once its connection can take no more streams, so the next request makes another. */
-function forgetWhenDone(key: string, made: Promise<Negotiated>, connection: Http2Connection): void {
+/** Forgets `entry` once its connection can take no more streams, so the next request makes another. */
+function forgetWhenDone(key: string, entry: Entry, connection: Http2Connection): void {
   const forget = () => {
-    if (connections.get(key) === made) connections.delete(key);
+    if (connections.get(key) === entry) connections.delete(key);
   };
   connection.session.once('goaway', forget);
   connection.session.once('close', forget);
@@ -139,22 +146,41 @@ export async function http2ConnectionFor(
   const key = `${keyOf(url, agent, options)} ${group}`;
   const kept = connections.get(key);
   if (kept) {
-    const negotiated = await kept;
+    const negotiated = await kept.made;
     if (negotiated === 'http/1.1' || negotiated.usable)
       return negotiated === 'http/1.1' ? undefined : negotiated;
     if (connections.get(key) === kept) connections.delete(key);
     return http2ConnectionFor(url, agent, options, group);
   }
-  const made = negotiate(url, tlsOptions(url, agent, options));
-  connections.set(key, made);
+  const entry: Entry = { made: negotiate(url, tlsOptions(url, agent, options)), origin: url.origin, group };
+  connections.set(key, entry);
   let negotiated: Negotiated;
   try {
-    negotiated = await made;
+    negotiated = await entry.made;
   } catch (err) {
-    if (connections.get(key) === made) connections.delete(key);
+    if (connections.get(key) === entry) connections.delete(key);
     throw err;
   }
   if (negotiated === 'http/1.1') return undefined;
-  forgetWhenDone(key, made, negotiated);
+  forgetWhenDone(key, entry, negotiated);
   return negotiated.usable ? negotiated : http2ConnectionFor(url, agent, options, group);
+}
+
+/**
+ * Closes every HTTP/2 connection to `origin` in connection group `group`, whatever its TLS
+ * material, one still being made included (once made): their streams fail with `reason`, and
+ * the next request makes a new connection, with a new TLS handshake. HTTP/1.1 verdicts stay.
+ */
+export function closeHttp2Connections(origin: string, group: string, reason: Error): void {
+  for (const [key, entry] of connections) {
+    if (entry.origin !== origin || entry.group !== group) continue;
+    void entry.made.then(
+      (negotiated) => {
+        if (negotiated === 'http/1.1') return;
+        if (connections.get(key) === entry) connections.delete(key);
+        negotiated.destroy(reason);
+      },
+      () => undefined,
+    );
+  }
 }
