@@ -18,6 +18,8 @@ export interface NodeLeaseControllerOptions {
   onError?: (err: unknown, during: string) => void;
   /** Called after every successful renewal (create or update), with the server's copy. */
   onRenew?: (lease: Wire<V1Lease>) => void;
+  /** An update failed again within one renewal, not by a conflict (upstream's onRepeatedHeartbeatFailure). */
+  onRepeatedHeartbeatFailure?: () => void;
 }
 
 /** The kubelet retries an update this often before re-reading the lease. */
@@ -66,14 +68,23 @@ export class NodeLeaseController {
     }
   }
 
-  /** One heartbeat: update the lease we hold, or ensure it exists and then update. */
+  /**
+   * One heartbeat, as upstream's lease controller: update the lease we hold (no GET first), or
+   * else read or create it and update what was read.
+   */
   async sync(): Promise<void> {
     if (this.latest && (await this.retryUpdate(this.latest))) return;
     const ensured = await this.backoffEnsureLease();
-    if (!ensured || ensured.created) return;
-    await this.retryUpdate(ensured.lease);
+    if (!ensured) return;
+    this.latest = ensured.lease;
+    // A lease just created needs no update.
+    if (!ensured.created) await this.retryUpdate(ensured.lease);
   }
 
+  /**
+   * Up to five updates from `base`: a conflict re-reads (or re-creates) the lease and updates
+   * that; any other failure after the first calls onRepeatedHeartbeatFailure.
+   */
   private async retryUpdate(base: Wire<V1Lease>): Promise<boolean> {
     let current = base;
     for (let i = 0; i < MAX_UPDATE_RETRIES && !this.sleeper.isStopped; i++) {
@@ -88,17 +99,16 @@ export class NodeLeaseController {
         return true;
       } catch (err) {
         this.opts.onError?.(err, 'update lease');
-        if (isNotFound(err)) return false;
         if (isConflict(err)) {
-          // Someone else wrote it: start over from the server's copy.
+          // Someone else wrote it: go on from the server's copy.
           const ensured = await this.backoffEnsureLease();
           if (!ensured) return false;
-          if (ensured.created) return true;
           current = ensured.lease;
+          continue;
         }
+        if (i > 0) this.opts.onRepeatedHeartbeatFailure?.();
       }
     }
-    this.latest = undefined;
     return false;
   }
 

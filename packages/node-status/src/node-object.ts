@@ -31,6 +31,21 @@ export function defaultLabels(
   };
 }
 
+/**
+ * The OS and architecture labels `node` lacks or has wrong, or undefined when both are right:
+ * upstream's status update sets them again (a label someone removed comes back within one
+ * update period), through the same patch as the status.
+ */
+export function requiredLabelsToSet(
+  node: Pick<Wire<V1Node>, 'metadata'>,
+  os: string,
+  arch: string,
+): Record<string, string> | undefined {
+  const labels = node.metadata?.labels ?? {};
+  if (labels[LABEL_OS] === os && labels[LABEL_ARCH] === arch) return undefined;
+  return { [LABEL_OS]: os, [LABEL_ARCH]: arch };
+}
+
 /** The Node object to create at registration (status is sent right after, by patch). */
 export function initialNode(config: ResolvedNodeStatusConfig, os: string, arch: string): V1Node {
   return {

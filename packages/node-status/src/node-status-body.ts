@@ -177,8 +177,12 @@ export function statusFingerprint(status: NodeStatusWire): string {
 /**
  * Strategic-merge patch body for the status subresource. Conditions and addresses carry
  * `patchMergeKey: type`, so each listed entry merges into the one with the same type and
- * conditions set by other components survive.
+ * conditions set by other components survive. `labels` (the OS and architecture labels when they
+ * must be set again) merge into the Node's: a Node's status subresource takes its metadata too.
  */
-export function statusPatch(status: NodeStatusWire): { status: NodeStatusWire } {
-  return { status };
+export function statusPatch(
+  status: NodeStatusWire,
+  labels?: Record<string, string>,
+): { metadata?: { labels: Record<string, string> }; status: NodeStatusWire } {
+  return labels ? { metadata: { labels }, status } : { status };
 }

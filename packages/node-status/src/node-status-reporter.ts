@@ -11,7 +11,7 @@ import {
   coreV1Requests,
   Informer,
 } from '@nodeagent/informer';
-import { errorMessage, isNotFound } from '@nodeagent/informer/errors';
+import { errorMessage } from '@nodeagent/informer/errors';
 import { type Clock, systemClock, type Wire } from '@nodeagent/primitives';
 import { computeCapacity, type ResourceList } from './capacity';
 import { evaluateReadyChecks, type ReadyCheck } from './health-checks';
@@ -29,7 +29,7 @@ import {
   nextConditions,
 } from './node-conditions';
 import { NodeLeaseController } from './node-lease-controller';
-import { initialNode } from './node-object';
+import { initialNode, requiredLabelsToSet } from './node-object';
 import { type RegistrationOutcome, registerNodeWithRetry } from './node-registrar';
 import {
   buildNodeStatus,
@@ -48,6 +48,9 @@ import type { RuntimeStatusFeatures } from './runtime-handlers';
 import { Sleeper } from './scheduler';
 
 const MANAGED: ReadonlySet<string> = new Set(CONDITION_ORDER);
+
+/** The tries of one status round (upstream's nodeStatusUpdateRetry). */
+const NODE_STATUS_UPDATE_RETRY = 5;
 
 /** The eviction manager's current pressure signals, for the pressure conditions. */
 export interface PressureSignals {
@@ -96,6 +99,13 @@ export interface NodeStatusReporterOptions {
   clock?: Clock;
   /** Called with every failure it recovers from, and what it was doing. */
   onError?: (err: unknown, during: string) => void;
+  /**
+   * A status update or Lease renewal failed again within one round (upstream's
+   * onRepeatedHeartbeatFailure, from the second failed try on): the kubelet closes its API
+   * connections then (closeAllConnections), so that a connection that hangs, its peer gone
+   * without a FIN, is not the one the next try waits on.
+   */
+  onRepeatedHeartbeatFailure?: () => void;
   /** After every status patch the API server accepted. */
   onStatusUpdate?: (status: NodeStatusWire) => void;
   /** Called after each lease renewal with the server's copy. */
@@ -110,8 +120,9 @@ export interface NodeStatusReporterOptions {
 /**
  * The kubelet's node-status half: registers the Node (reconciling an existing one), patches
  * its status every nodeStatusUpdateFrequency when the API server's copy differs from what it
- * would send (heartbeat times aside) and at least every nodeStatusReportFrequency, re-registers if the Node is deleted, and heartbeats through the
- * node Lease. API failures are reported to onError and retried; nothing throws out of the loops.
+ * would send (heartbeat times aside) and at least every nodeStatusReportFrequency, and heartbeats
+ * through the node Lease. Like upstream's kubelet it registers once: a Node deleted later stays
+ * deleted (operators delete a Node to fence it) while every status round fails. API failures are reported to onError and retried; nothing throws out of the loops.
  */
 export class NodeStatusReporter {
   readonly config: ResolvedNodeStatusConfig;
@@ -152,6 +163,7 @@ export class NodeStatusReporter {
       clock: this.clock,
       onError: opts.onError,
       onRenew: opts.onLeaseRenew,
+      onRepeatedHeartbeatFailure: opts.onRepeatedHeartbeatFailure,
     });
     // On the heartbeat client (upstream's node informer is on kubeClient): its watch then never
     // waits behind the main client's QPS, and the rounds' comparisons stay current.
@@ -201,75 +213,84 @@ export class NodeStatusReporter {
   }
 
   /**
-   * One status round, like upstream's tryUpdateNodeStatus: read the Node, compute the status
-   * from its copy, and patch when the copy differs (heartbeat times aside) or when the report
-   * interval passed. Comparing with the server's copy rather than with the last post is what
-   * repairs a status someone else changed (the node lifecycle controller's Ready=Unknown
-   * after an outage) within one update period instead of one report period.
-   * Returns whether a patch was accepted.
+   * One status round, as upstream's updateNodeStatus: up to five tries of tryUpdateNodeStatus.
+   * A try that fails after the first calls onRepeatedHeartbeatFailure (the kubelet closes its
+   * connections then, so a hung one is not tried again). Returns whether a patch was accepted.
    */
   async syncStatus(): Promise<boolean> {
-    try {
-      let current = await this.readRegisteredNode();
-      if (!this.registered) current = await this.ensureRegistered();
-      if (!this.registered) return false;
-      // Start from the server's conditions, as upstream runs its setters on the server's
-      // copy: a condition someone else flipped gets a fresh lastTransitionTime when ours
-      // flips it back.
-      const serverConditions = current?.status?.conditions;
-      if (serverConditions && serverConditions.length > 0) this.conditions = serverConditions;
-      const status = await this.computeStatus();
-      // A list the server still has and the kubelet no longer uses is cleared with an empty one:
-      // a patch without the field would leave it (upstream's two-way patch sends null).
-      if (!status.volumesInUse && (current?.status?.volumesInUse?.length ?? 0) > 0) status.volumesInUse = [];
-      const now = this.clock.now();
-      if (
-        !nodeStatusHasChanged(current?.status, status) &&
-        now - this.lastReportAt < this.config.nodeStatusReportFrequencyMs
-      ) {
-        return false;
-      }
+    if (!this.registered) await this.ensureRegistered();
+    if (!this.registered) return false;
+    for (let i = 0; i < NODE_STATUS_UPDATE_RETRY && !this.sleeper.isStopped; i++) {
       try {
-        await this.patchStatus(status);
+        return await this.tryUpdateNodeStatus(i);
       } catch (err) {
-        if (!isNotFound(err)) throw err;
-        // The Node was deleted under us: register again and resend.
-        this.registered = false;
-        this.conditions = undefined;
-        await this.ensureRegistered();
-        await this.patchStatus(await this.computeStatus());
+        if (i > 0) this.opts.onRepeatedHeartbeatFailure?.();
+        this.opts.onError?.(err, 'Error updating node status, will retry');
       }
-      this.lastReportAt = now;
-      this.opts.onStatusUpdate?.(status);
-      return true;
-    } catch (err) {
-      this.opts.onError?.(err, `update node status: ${errorMessage(err)}`);
-      return false;
     }
+    if (!this.sleeper.isStopped)
+      this.opts.onError?.(
+        new Error('update node status exceeds retry count'),
+        'Unable to update node status',
+      );
+    return false;
   }
 
   /**
-   * The server's copy to compare with: the node watch's (no request), or, before its first list
-   * or once the Node left it, a GET, which notices a deleted Node so it is registered again
-   * (undefined then).
+   * One try, like upstream's tryUpdateNodeStatus: read the Node (the node watch's copy on the
+   * first try, the server's on the others), compute the status from it, and patch when the copy
+   * differs (heartbeat times aside), lacks the OS and architecture labels, or when the report
+   * interval passed. Comparing with the server's copy rather than with the last post is what
+   * repairs a status someone else changed (the node lifecycle controller's Ready=Unknown after
+   * an outage) within one update period instead of one report period. A Node deleted after
+   * registration is not registered again, as upstream's kubelet does not register twice: every
+   * try fails until the kubelet restarts. Returns whether a patch was accepted.
    */
-  private async readRegisteredNode(): Promise<Wire<V1Node> | undefined> {
-    if (!this.registered) return undefined;
-    const watched = this.node.hasSynced() ? this.watchedNode : undefined;
+  private async tryUpdateNodeStatus(tryNumber: number): Promise<boolean> {
+    const current = await this.readNode(tryNumber);
+    // Start from the server's conditions, as upstream runs its setters on the server's
+    // copy: a condition someone else flipped gets a fresh lastTransitionTime when ours
+    // flips it back.
+    const serverConditions = current.status?.conditions;
+    if (serverConditions && serverConditions.length > 0) this.conditions = serverConditions;
+    const status = await this.computeStatus();
+    // A list the server still has and the kubelet no longer uses is cleared with an empty one:
+    // a patch without the field would leave it (upstream's two-way patch sends null).
+    if (!status.volumesInUse && (current.status?.volumesInUse?.length ?? 0) > 0) status.volumesInUse = [];
+    const machine = await this.machineInfo();
+    const labels = requiredLabelsToSet(current, machine.operatingSystem, machine.architecture);
+    const now = this.clock.now();
+    if (
+      !labels &&
+      !nodeStatusHasChanged(current.status, status) &&
+      now - this.lastReportAt < this.config.nodeStatusReportFrequencyMs
+    ) {
+      return false;
+    }
+    await this.patchStatus(status, labels);
+    this.lastReportAt = now;
+    this.opts.onStatusUpdate?.(status);
+    return true;
+  }
+
+  /**
+   * The Node to compare with: on the first try the node watch's copy (upstream's nodeLister; a GET
+   * while the watch has not listed yet), on later tries the server's (a conflict or a stale copy
+   * is then read afresh). A Node that is gone fails the try.
+   */
+  private async readNode(tryNumber: number): Promise<Wire<V1Node>> {
+    const watched = tryNumber === 0 && this.node.hasSynced() ? this.watchedNode : undefined;
     if (watched) return watched;
     try {
       return await this.core.readNode({ name: this.config.nodeName });
     } catch (err) {
-      if (!isNotFound(err)) throw err;
-      this.registered = false;
-      this.conditions = undefined;
-      return undefined;
+      throw new Error(`error getting node "${this.config.nodeName}": ${errorMessage(err)}`, { cause: err });
     }
   }
 
-  private async patchStatus(status: NodeStatusWire): Promise<Wire<V1Node>> {
+  private async patchStatus(status: NodeStatusWire, labels?: Record<string, string>): Promise<Wire<V1Node>> {
     const node = await this.core.patchNodeStatus(
-      { name: this.config.nodeName, body: statusPatch(status) },
+      { name: this.config.nodeName, body: statusPatch(status, labels) },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
     return node;

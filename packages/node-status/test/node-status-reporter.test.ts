@@ -191,19 +191,83 @@ describe('NodeStatusReporter against the in-process API server', () => {
     expect(node.status?.nodeInfo?.machineID).toBe('machine-1');
   });
 
-  it('registers again when the Node is deleted', async () => {
-    const { r } = reporter({}, { readyChecks: [{ name: 'flip', check: () => (flip ? 'down' : undefined) }] });
+  it('does not register again when the Node is deleted, as upstream: each round tries five times, and the tries after the first report a repeated heartbeat failure', async () => {
+    let repeated = 0;
+    const { r, errors } = reporter({}, { onRepeatedHeartbeatFailure: () => repeated++ });
+    await r.start();
+    await clock.whenPending(2);
+    await core.deleteNode({ name: 'node-a' });
+    await waitUntil(() => r.watchedNode === undefined);
+    errors.length = 0;
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
+    expect(errors.filter((e) => e === 'Error updating node status, will retry')).toHaveLength(5);
+    expect(errors.filter((e) => e === 'Unable to update node status')).toHaveLength(1);
+    expect(repeated).toBe(4);
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
+    expect(repeated).toBe(8);
+    await expect(core.readNode({ name: 'node-a' })).rejects.toMatchObject({ code: 404 });
+    expect(r.registration).toBe('Created');
+  });
+
+  it('a status patch that fails is tried again in the same round, from a fresh read of the Node', async () => {
+    let repeated = 0;
+    const { r, errors, updates } = reporter(
+      {},
+      {
+        readyChecks: [{ name: 'flip', check: () => (flip ? 'down' : undefined) }],
+        onRepeatedHeartbeatFailure: () => repeated++,
+      },
+    );
     let flip = false;
     await r.start();
     await clock.whenPending(2);
-    const first = await core.readNode({ name: 'node-a' });
-    await core.deleteNode({ name: 'node-a' });
-    flip = true; // a change, so the next round patches and finds the Node gone
+    const requests: string[] = [];
+    const stop = server.observeRequests((req) => {
+      if (req.url?.startsWith('/api/v1/nodes/node-a'))
+        requests.push(`${req.method} ${req.url.split('?')[0]}`);
+    });
+    server.faults.failNext(2, 503, {
+      match: (method, path) => method === 'PATCH' && path.endsWith('/nodes/node-a/status'),
+    });
+    flip = true;
+    errors.length = 0;
+    updates.length = 0;
     await clock.advanceAsync(10_000, () => clock.whenPending(2));
-    const again = await core.readNode({ name: 'node-a' });
-    expect(again.metadata?.uid).not.toBe(first.metadata?.uid);
-    expect(again.metadata?.labels?.['kubernetes.io/hostname']).toBe('node-a');
-    expect(again.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    stop();
+    // Try 0 compares with the node watch's copy; tries 1 and 2 read the Node first.
+    expect(requests).toEqual([
+      'PATCH /api/v1/nodes/node-a/status',
+      'GET /api/v1/nodes/node-a',
+      'PATCH /api/v1/nodes/node-a/status',
+      'GET /api/v1/nodes/node-a',
+      'PATCH /api/v1/nodes/node-a/status',
+    ]);
+    expect(errors).toEqual([
+      'Error updating node status, will retry',
+      'Error updating node status, will retry',
+    ]);
+    expect(repeated).toBe(1);
+    expect(updates).toHaveLength(1);
+    const node = await core.readNode({ name: 'node-a' });
+    expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+  });
+
+  it('sets the OS and architecture labels again when someone removed them', async () => {
+    const { r } = reporter();
+    await r.start();
+    await clock.whenPending(2);
+    await core.patchNode(
+      { name: 'node-a', body: [{ op: 'remove', path: '/metadata/labels/kubernetes.io~1os' }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+    await waitUntil(() => r.watchedNode?.metadata?.labels?.['kubernetes.io/os'] === undefined);
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
+    const node = await core.readNode({ name: 'node-a' });
+    expect(node.metadata?.labels).toMatchObject({
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': 'amd64',
+    });
+    expect(node.metadata?.labels?.['kubernetes.io/hostname']).toBe('node-a');
   });
 
   it('renews the Lease every 10 s (within ±10 %)', async () => {
@@ -415,21 +479,30 @@ describe('NodeStatusReporter against the in-process API server', () => {
     expect(r.latestLease?.spec?.renewTime).toBeDefined();
   });
 
-  it('re-creates Node and Lease after both were deleted', async () => {
+  it('re-creates the Lease after it was deleted, owned by the Node', async () => {
     const { r } = reporter();
     await r.start();
     await clock.whenPending(2);
-    const oldUid = (await core.readNode({ name: 'node-a' })).metadata?.uid;
-    await core.deleteNode({ name: 'node-a' });
-    await coordination.deleteNamespacedLease({ name: 'node-a', namespace: NODE_LEASE_NAMESPACE });
-    await clock.advanceAsync(20_000, () => clock.whenPending(2));
     const node = await core.readNode({ name: 'node-a' });
-    expect(node.metadata?.uid).not.toBe(oldUid);
-    expect(r.registration).toBe('Created');
-    expect(node.status?.nodeInfo?.bootID).toBe('boot-1');
+    await coordination.deleteNamespacedLease({ name: 'node-a', namespace: NODE_LEASE_NAMESPACE });
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
     const lease = await readLease();
     expect(lease.spec?.holderIdentity).toBe('node-a');
     expect(lease.metadata?.ownerReferences?.[0]?.uid).toBe(node.metadata?.uid);
+  });
+
+  it('a Lease update that fails is tried again at once, and the tries after the first report a repeated heartbeat failure', async () => {
+    let repeated = 0;
+    const { r } = reporter({}, { onRepeatedHeartbeatFailure: () => repeated++ });
+    await r.start();
+    await clock.whenPending(2);
+    const before = renewMs(await readLease());
+    server.faults.failNext(3, 503, {
+      match: (method, path) => method === 'PUT' && path.includes('/leases/'),
+    });
+    await clock.advanceAsync(10_000, () => clock.whenPending(2));
+    expect(repeated).toBe(2);
+    expect(renewMs(await readLease())).toBe(before + 10_000);
   });
 
   it('retries registration with backoff while the API server refuses it', async () => {

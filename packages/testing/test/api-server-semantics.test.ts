@@ -178,12 +178,18 @@ describe('API server semantics over raw HTTP', { timeout: 30_000 }, () => {
       const status = await call(
         'PATCH',
         `${path}/status`,
-        { status: { phase: 'Running' }, spec: { unschedulable: true } },
+        {
+          metadata: { labels: { 'kubernetes.io/os': 'linux' } },
+          status: { phase: 'Running' },
+          spec: { unschedulable: true },
+        },
         'application/merge-patch+json',
       );
       expect(status.body.status.phase).toBe('Running');
       expect(status.body.spec.unschedulable).toBeUndefined();
       expect(status.body.metadata.generation).toBe(1);
+      // nodeStatusStrategy keeps only the spec: a Node's labels change through /status too.
+      expect(status.body.metadata.labels).toEqual({ 'kubernetes.io/os': 'linux' });
       const spec = await call(
         'PATCH',
         path,

@@ -249,6 +249,11 @@ export class ResourceRegistry {
       admitPodResize(next, old, (node) => this.find(NODES_TYPE, undefined, node));
     } else if (rt.kind === 'Pod' && subresource === 'status') {
       next = podStatusUpdate(old, incoming);
+    } else if (rt.kind === 'Node' && subresource === 'status') {
+      // nodeStatusStrategy keeps the stored spec only: labels and annotations sent to a Node's
+      // status change too (the kubelet sets a removed kubernetes.io/os label again that way).
+      const { labels, annotations } = incoming.metadata;
+      next = { ...old, metadata: { ...old.metadata, labels, annotations }, status: incoming.status };
     } else if (subresource === 'status') {
       // The status subresource changes status only; everything else comes from storage.
       next = { ...old, status: incoming.status };
