@@ -1,12 +1,12 @@
 import type { Server } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { type ApiServer, startApiServer, startTcpRelay } from '@nodeagent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAllConnections, separateConnections } from '../src/connections-entry';
 import { apiRequest } from '../src/index';
-import { countingRelay, throughRelay } from './counting-relay';
 import { eventually } from './helpers';
 import { namespaces, watchOptions } from './namespace-watches';
+import { throughRelay } from './through-relay';
 
 const listNamespaces = { method: 'GET' as const, path: '/api/v1/namespaces' };
 
@@ -21,7 +21,7 @@ describe('closeAllConnections', { timeout: 30_000 }, () => {
 
   async function relayedServer() {
     api = await startApiServer({ tls: true });
-    const counting = await countingRelay(api.port);
+    const counting = await startTcpRelay(api.port);
     relay = counting.server;
     return { counting, kubeConfig: throughRelay(api, counting.port) };
   }

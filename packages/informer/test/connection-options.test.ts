@@ -1,14 +1,14 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { Server } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { type ApiServer, startApiServer, startTcpRelay } from '@nodeagent/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyConnectionOptions } from '../src/connection-options';
 import { apiRequest } from '../src/index';
 import { sharedSecureContext } from '../src/secure-context';
-import { countingRelay, throughRelay } from './counting-relay';
 import { listAndRenewThrice, namespaces, watchOptions } from './namespace-watches';
 import { plainHttpKubeConfig } from './plain-http-kube-config';
+import { throughRelay } from './through-relay';
 
 // These are the HTTP/1.1 pools, which carry requests when the server has no HTTP/2: client-go's
 // DISABLE_HTTP2 keeps every request here on them (http2-transport.test.ts has the HTTP/2 side).
@@ -29,7 +29,7 @@ describe('API requests share one keep-alive connection per KubeConfig', { timeou
 
   it('ten requests over HTTPS open one connection, not ten (client-node makes an agent per call)', async () => {
     api = await startApiServer({ tls: true });
-    const counting = await countingRelay(api.port);
+    const counting = await startTcpRelay(api.port);
     relay = counting.server;
     const kubeConfig = throughRelay(api, counting.port);
     for (let i = 0; i < 10; i++) await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' });
@@ -41,7 +41,7 @@ describe('API requests share one keep-alive connection per KubeConfig', { timeou
 
   it('a burst of forty requests shares at most eight connections and every request is answered', async () => {
     api = await startApiServer({ tls: true });
-    const counting = await countingRelay(api.port);
+    const counting = await startTcpRelay(api.port);
     relay = counting.server;
     const kubeConfig = throughRelay(api, counting.port);
     const answers = await Promise.all(
@@ -169,7 +169,7 @@ describe('lists and watches keep their connections for the next', { timeout: 30_
   /** A TLS API server for this test, reached through a relay that counts the connections. */
   async function relayedServer() {
     api = await startApiServer({ tls: true });
-    const counting = await countingRelay(api.port);
+    const counting = await startTcpRelay(api.port);
     relay = counting.server;
     return { counting, kubeConfig: throughRelay(api, counting.port) };
   }

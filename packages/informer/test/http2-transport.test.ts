@@ -2,13 +2,13 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { constants, type ServerHttp2Stream } from 'node:http2';
 import type { Server } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { type ApiServer, startApiServer, startTcpRelay } from '@nodeagent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HTTP2_STREAM_CHANNEL, separateConnections } from '../src/connections-entry';
 import { apiRequest, type WatchEvent } from '../src/index';
-import { countingRelay, throughRelay } from './counting-relay';
 import { eventually } from './helpers';
 import { listAndRenewThrice, namespaces, watchOptions } from './namespace-watches';
+import { throughRelay } from './through-relay';
 
 const namespace = (name: string) => ({
   method: 'POST' as const,
@@ -29,7 +29,7 @@ describe('over HTTPS every request is a stream on one HTTP/2 connection', { time
   /** A TLS API server for this test, reached through a relay that counts the connections. */
   async function relayedServer(http2 = true) {
     api = await startApiServer({ tls: true, http2 });
-    const counting = await countingRelay(api.port);
+    const counting = await startTcpRelay(api.port);
     relay = counting.server;
     return { counting, kubeConfig: throughRelay(api, counting.port) };
   }

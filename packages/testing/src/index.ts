@@ -62,3 +62,5 @@ export {
 } from './podresources/podresources-client';
 /** Memory and CPU of another process (RSS from /proc, V8 heap via a preload), for RSS benchmarks. */
 export * as processMemory from './process-memory';
+/** A TCP relay that counts a client's connections and can make them hang, as a peer gone without a FIN. */
+export { startTcpRelay, type TcpRelay } from './tcp-relay';
