@@ -1,4 +1,5 @@
 import type { CriClient } from '@nodeagent/cri-client';
+import { closeAllConnections } from '@nodeagent/informer/connections';
 import { type Kubelet, type KubeletLogger, nodeStatusEventMessage } from '@nodeagent/kubelet';
 import type { MirrorPodSync, NodeEventRecorder } from '@nodeagent/kubelet/sources';
 import {
@@ -84,6 +85,9 @@ export function startNodeStatusReporter(w: NodeStatusWiring): NodeStatusReporter
     onConditionEvent: (reason) =>
       w.recordNodeEvent?.('Normal', reason, nodeStatusEventMessage(nodeName, reason)),
     onError: (error, during) => logger.warn({ during, err: String(error) }, 'node status'),
+    // Upstream's onRepeatedHeartbeatFailure: every API connection closed, so the next try (and
+    // every watch) connects again instead of waiting on one whose peer is gone.
+    onRepeatedHeartbeatFailure: () => closeAllConnections(w.clients.heartbeat),
   });
   void reporter.start().catch((error) => logger.error({ err: String(error) }, 'node status'));
   return reporter;

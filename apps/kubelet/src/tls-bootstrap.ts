@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { certificatesV1Requests } from '@nodeagent/informer';
+import { closeAllConnections } from '@nodeagent/informer/connections';
 import type { KubeletLogger } from '@nodeagent/kubelet';
 import {
   CertificateFileStore,
@@ -167,9 +168,16 @@ export async function startCertificateManagers(
       api: (current) => (current ? api() : bootstrapApi()),
       logger,
       // New requests read the kubeconfig's files each time: pointing them at the current symlink
-      // is the credential swap (a bootstrapped kubeconfig already names it).
+      // is the credential swap (a bootstrapped kubeconfig already names it). The connections
+      // made with the old certificate are closed, as upstream's rotating transport closes them,
+      // so that its watches and the server's view of the node move to the new one at once.
       onRotated: () => {
         useClientCertificateFile(kubeConfig, store.currentPath());
+        logger.info(
+          {},
+          'Certificate rotation detected, shutting down client connections to start using new credentials',
+        );
+        closeAllConnections(kubeConfig);
         issued();
       },
     });

@@ -3,7 +3,7 @@ import { lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificatesV1Api } from '@kubernetes/client-node';
-import { coreV1Requests } from '@nodeagent/informer';
+import { coreV1Requests, KubeListerWatcher } from '@nodeagent/informer';
 import { loadClientCert } from '@nodeagent/kubelet/certificates';
 import { type ApiServer, startApiServer } from '@nodeagent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +121,32 @@ describe('client certificate rotation from a kubeconfig with an inline certifica
     const bootstrapped = await bootstrapClientCertificate(options, NODE, logger);
     expect(bootstrapped).toBe(false);
     const kubeConfig = loadKubeconfig(kubeletConf);
+    // The connections each request came over (the TLS socket under an HTTP/2 stream).
+    const connections: object[] = [];
+    const unobserve = api.observeRequests((_req, _res, connection) => connections.push(connection));
+    await coreV1Requests(kubeConfig)
+      .readNode({ name: NODE })
+      .catch(() => undefined);
+    const seedConnection = connections.at(-1) as { destroyed: boolean };
+    // A watch keeps that connection busy: only closing it ends the watch before its 10 minutes.
+    const nodes = new KubeListerWatcher(kubeConfig, { apiVersion: 'v1', plural: 'nodes' });
+    const listed = await nodes.list({}, new AbortController().signal);
+    let watchEnded = false;
+    void nodes
+      .watch(
+        {
+          resourceVersion: listed.resourceVersion,
+          timeoutSeconds: 600,
+          allowWatchBookmarks: false,
+          inactivityTimeoutMs: 700_000,
+        },
+        () => {},
+        new AbortController().signal,
+      )
+      .catch(() => undefined)
+      .finally(() => {
+        watchEnded = true;
+      });
     certificates = await startCertificateManagers(options, kubeConfig, NODE, ['127.0.0.1'], logger, {
       bootstrapped,
     });
@@ -157,12 +183,23 @@ describe('client certificate rotation from a kubeconfig with an inline certifica
     // The bootstrap kubeconfig (absent, as on kubeadm's first control-plane node) was never read.
     expect(log.join('\n')).not.toMatch(/ENOENT|bootstrap-kubelet\.conf/);
 
-    // The API clients use the rotated certificate from now on.
+    // The API clients use the rotated certificate from now on, over a new connection: the one
+    // made with the inline certificate was closed at the rotation, as upstream's transport does.
     expect(kubeConfig.getCurrentUser()?.certFile).toBe(current);
+    expect(log.join('\n')).toContain(
+      'Certificate rotation detected, shutting down client connections to start using new credentials',
+    );
+    await waitFor(
+      "the watch on the first certificate's connection ended",
+      async () => watchEnded || undefined,
+    );
+    expect(seedConnection.destroyed).toBe(true);
     const before = requests.length;
     await coreV1Requests(kubeConfig)
       .readNode({ name: NODE })
       .catch(() => undefined);
     expect(requests.slice(before).map((r) => r.user)).toEqual([`system:node:${NODE}`]);
+    expect(connections.at(-1)).not.toBe(seedConnection);
+    unobserve();
   }, 400_000);
 });

@@ -1,13 +1,16 @@
 import { execFileSync } from 'node:child_process';
+import type { RequestOptions } from 'node:https';
 import {
   CoordinationV1Api,
   CoreV1Api,
+  type KubeConfig,
   PatchStrategy,
   setHeaderOptions,
   type V1Lease,
 } from '@kubernetes/client-node';
+import { closeAllConnections } from '@nodeagent/informer/connections';
 import { FakeClock, parseQuantity } from '@nodeagent/primitives';
-import { type ApiServer, startApiServer } from '@nodeagent/testing';
+import { type ApiServer, startApiServer, startTcpRelay } from '@nodeagent/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type MachineInfo,
@@ -250,6 +253,57 @@ describe('NodeStatusReporter against the in-process API server', () => {
     expect(updates).toHaveLength(1);
     const node = await core.readNode({ name: 'node-a' });
     expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+  });
+
+  it('a status round whose connection hangs closes the connections at its second failure and succeeds over a new one (onRepeatedHeartbeatFailure → closeAllConnections)', {
+    timeout: 120_000,
+  }, async () => {
+    const tls = await startApiServer({ tls: true });
+    const relay = await startTcpRelay(tls.port);
+    try {
+      const kubeConfig = tls.kubeConfig();
+      kubeConfig.clusters = kubeConfig.clusters.map((c) => ({
+        ...c,
+        server: c.server.replace(/:\d+$/, `:${relay.port}`),
+      }));
+      // The kubelet's heartbeat client: a deadline on every request (a watch brings its own signal).
+      const heartbeat = Object.create(kubeConfig) as KubeConfig;
+      heartbeat.applyToHTTPSOptions = async (options) => {
+        await kubeConfig.applyToHTTPSOptions(options);
+        if ('method' in options) (options as RequestOptions).signal ??= AbortSignal.timeout(5_000);
+      };
+      let flip = false;
+      let repeated = 0;
+      const { r, updates } = reporter(
+        {},
+        {
+          kubeConfig,
+          heartbeatKubeConfig: heartbeat,
+          readyChecks: [{ name: 'flip', check: () => (flip ? 'down' : undefined) }],
+          onRepeatedHeartbeatFailure: () => {
+            repeated++;
+            closeAllConnections(heartbeat);
+          },
+        },
+      );
+      await r.start();
+      await clock.whenPending(2);
+      const opened = relay.connections();
+      relay.freeze();
+      flip = true;
+      updates.length = 0;
+      // Two tries of 5 s each hang before the connections are closed.
+      await clock.advanceAsync(10_000, () => clock.whenPending(2, 90_000));
+      expect(updates).toHaveLength(1);
+      expect(repeated).toBeGreaterThan(0);
+      expect(relay.connections()).toBeGreaterThan(opened);
+      const node = await tls.kubeConfig().makeApiClient(CoreV1Api).readNode({ name: 'node-a' });
+      expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    } finally {
+      await Promise.all(reporters.splice(0).map((x) => x.stop()));
+      relay.server.close();
+      await tls.close();
+    }
   });
 
   it('sets the OS and architecture labels again when someone removed them', async () => {
