@@ -16,6 +16,7 @@ import {
   loadClientConfig,
   nodeSubject,
   serveCurrentCertificate,
+  watchClientCertificateExpiry,
 } from '@nodeagent/kubelet/certificates';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { StartupRefusedError } from './startup-checks';
@@ -124,6 +125,7 @@ export async function startCertificateManagers(
 ): Promise<KubeletCertificates> {
   const { flags, config } = options;
   const managers: CertificateManager[] = [];
+  const stopWatches: (() => void)[] = [];
   for (const [setting, on] of [
     ['rotateCertificates', config.rotateCertificates],
     ['serverTLSBootstrap', config.serverTLSBootstrap],
@@ -184,6 +186,9 @@ export async function startCertificateManagers(
     if (await client.load()) issued();
     client.start();
     managers.push(client);
+    // Upstream's exitAfter for the rotating client: five minutes without a valid certificate
+    // while the API server answers ends the kubelet, for its supervisor to start it again.
+    stopWatches.push(watchClientCertificateExpiry({ manager: client, exitAfterMs: 5 * 60_000, logger }));
   }
 
   let serving: CertificateManager | undefined;
@@ -231,6 +236,7 @@ export async function startCertificateManagers(
     },
     stop() {
       for (const manager of managers) manager.stop();
+      for (const stopWatch of stopWatches) stopWatch();
     },
   };
 }

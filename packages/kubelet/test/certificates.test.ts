@@ -16,6 +16,7 @@ import {
 } from '../src/certificates/certificate-request';
 import { CertificateFileStore } from '../src/certificates/certificate-store';
 import { loadClientCert } from '../src/certificates/client-bootstrap';
+import { watchClientCertificateExpiry } from '../src/certificates/client-certificate-expiry';
 import { rotationDeadline } from '../src/certificates/rotation-deadline';
 
 const HOUR = 3600 * 1000;
@@ -258,6 +259,81 @@ describe('TLS bootstrapping and rotation against the in-process API server', { t
     expect(await manager.rotateIfDue()).toBe(true);
     expect(used).toEqual(['bootstrap']);
     expect(requests.find((r) => r.method === 'POST')?.user).toBe(`system:bootstrap:${token.slice(0, 6)}`);
+  });
+
+  it("exits five minutes after the client certificate expired while the server answers its CSRs, and only says so while it does not (upstream's exitAfter)", async () => {
+    const certDir = join(dir, 'pki-exit');
+    const { notAfterMs } = await bootstrapInto(certDir, 'node-e');
+    const clock = new FakeClock(notAfterMs - 60_000);
+    const unreachable = new KubeConfig();
+    unreachable.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+      users: [{ name: 'u', token: 'any' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const refused = server.kubeConfig();
+    refused.users = refused.users.map((u) => ({
+      ...u,
+      token: 'not-a-token',
+      certData: undefined,
+      keyData: undefined,
+    }));
+    let credentials = unreachable;
+    const manager = new CertificateManager({
+      name: 'kubelet-client',
+      store: new CertificateFileStore({ pairNamePrefix: 'kubelet-client', certDirectory: certDir }),
+      template: () => nodeSubject('node-e'),
+      signerName: KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
+      usages: KUBELET_CLIENT_USAGES,
+      api: () => credentials.makeApiClient(CertificatesV1Api),
+      now: () => clock.now(),
+    });
+    await manager.load();
+    const logged: string[] = [];
+    const exits: number[] = [];
+    const logger = {
+      info: () => {},
+      warn: () => {},
+      error: (_fields: object, message?: string) => logged.push(message ?? ''),
+    };
+    const stop = watchClientCertificateExpiry({
+      manager,
+      exitAfterMs: 5 * 60_000,
+      logger,
+      exit: (code) => exits.push(code),
+      clock,
+    });
+    try {
+      await expect(manager.rotate()).rejects.toThrow();
+      expect(manager.serverHealthy()).toBe(false);
+      // Valid for one more minute (last seen valid at the check 10 s before it expires), then
+      // five minutes without a valid certificate: nothing yet.
+      for (let t = 10_000; t < 6 * 60_000; t += 10_000) clock.advance(10_000);
+      expect(logged).toEqual([]);
+      // Past the threshold with the server unreachable: said at every check, no exit.
+      clock.advance(10_000);
+      clock.advance(10_000);
+      expect(logged).toEqual([
+        'No valid client certificate is found but the server is not responsive. A restart may be necessary to retrieve new initial credentials.',
+        'No valid client certificate is found but the server is not responsive. A restart may be necessary to retrieve new initial credentials.',
+      ]);
+      expect(exits).toEqual([]);
+      // The server answers, refusing the CSR (403): it is alive, so the kubelet exits.
+      credentials = server.kubeConfig();
+      server.faults.failNext(1, 403, {
+        match: (method, path) => method === 'POST' && path.includes('certificatesigningrequests'),
+      });
+      await expect(manager.rotate()).rejects.toMatchObject({ code: 403 });
+      expect(manager.serverHealthy()).toBe(true);
+      clock.advance(10_000);
+      expect(logged.at(-1)).toBe(
+        'No valid client certificate is found and the server is responsive, exiting.',
+      );
+      expect(exits).toEqual([1]);
+    } finally {
+      stop();
+    }
   });
 
   it('asks for a serving certificate at once when there is none or its SANs no longer match', async () => {

@@ -1,4 +1,5 @@
 import type { CertificatesV1Requests } from '@nodeagent/informer';
+import { apiStatusCode } from '@nodeagent/informer/errors';
 import { type Clock, systemClock } from '@nodeagent/primitives';
 import { unrefTimer } from '../clock-timers';
 import type { KubeletLogger } from '../kubelet-logger';
@@ -70,6 +71,8 @@ export class CertificateManager {
   private failures = 0;
   /** The current pair came from `bootstrap`: rotate it now, whatever its deadline. */
   private forceRotation = false;
+  /** Whether the API server answered the last CSR as a server does (upstream's serverHealth). */
+  private serverAnswered = false;
 
   constructor(private readonly options: CertificateManagerOptions) {}
 
@@ -110,6 +113,16 @@ export class CertificateManager {
         );
     }
     return this.currentPair;
+  }
+
+  /**
+   * Whether the API server is believed alive, as upstream's ServerHealthy: false until a CSR was
+   * answered; true once a certificate was issued, or when the last CSR was refused with 401, 403
+   * or 404 (a working server turning the credentials away); false when it failed otherwise
+   * (unreachable, a 5xx). The kubelet exits on an expired certificate only while this holds.
+   */
+  serverHealthy(): boolean {
+    return this.serverAnswered;
   }
 
   /** The pair in use now; undefined before load() found or stored one. */
@@ -171,6 +184,9 @@ export class CertificateManager {
       signerName: this.options.signerName,
       usages: this.options.usages,
       expirationSeconds: this.options.requestedDurationSeconds,
+    }).catch((error: unknown) => {
+      this.serverAnswered = [401, 403, 404].includes(apiStatusCode(error) ?? 0);
+      throw error;
     });
     const certPem = await waitForCertificate(api, csr, {
       timeoutMs: this.options.certificateWaitMs ?? 15 * 60 * 1000,
@@ -180,6 +196,7 @@ export class CertificateManager {
     });
     const pair = await this.options.store.update(certPem, keyPem);
     this.currentPair = pair;
+    this.serverAnswered = true;
     this.deadline = undefined;
     this.forceRotation = false;
     this.options.onRotated?.(pair);

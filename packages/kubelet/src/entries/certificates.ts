@@ -23,6 +23,10 @@ export {
   loadClientConfig,
 } from '../certificates/client-bootstrap';
 export {
+  type ClientCertificateExpiryOptions,
+  watchClientCertificateExpiry,
+} from '../certificates/client-certificate-expiry';
+export {
   type CertificateSigningRequestInput,
   type CertificateWaitOptions,
   requestCertificate,
