@@ -26,8 +26,6 @@ const MAX_CONNECTIONS_PER_SERVER = 8;
 interface KeptAgent {
   material: TlsMaterial;
   agent: HttpAgent;
-  /** Its key in `places`. */
-  ref: WeakRef<HttpAgent>;
 }
 
 /**
@@ -56,7 +54,10 @@ interface AgentPlace {
   origin: string;
 }
 
-/** Every kept agent still in use, with its place, for closeKeptAgents; an agent replaced leaves. */
+/**
+ * Every kept agent still alive, with its place, for closeKeptAgents: one replaced at a rotation
+ * stays while its busy connections hold it, so they are closed too.
+ */
 const places = new Map<WeakRef<HttpAgent>, AgentPlace>();
 /** An agent collected with its KubeConfig leaves `places` too. */
 const collected = new FinalizationRegistry<WeakRef<HttpAgent>>((ref) => places.delete(ref));
@@ -68,11 +69,9 @@ function serverOrigin(kubeConfig: KubeConfig): string {
 
 /** Keeps `agent` as `kubeConfig`'s agent for `pool`, in place of the one it had. */
 function keep(kubeConfig: KubeConfig, pool: ConnectionPool, material: TlsMaterial, agent: HttpAgent): void {
-  const replaced = agents[pool].get(kubeConfig);
-  if (replaced) places.delete(replaced.ref);
+  agents[pool].set(kubeConfig, { material, agent });
   const ref = new WeakRef(agent);
   collected.register(agent, ref);
-  agents[pool].set(kubeConfig, { material, agent, ref });
   places.set(ref, { group: connectionGroupOf(kubeConfig), origin: serverOrigin(kubeConfig) });
 }
 

@@ -122,7 +122,8 @@ export interface NodeStatusReporterOptions {
  * its status every nodeStatusUpdateFrequency when the API server's copy differs from what it
  * would send (heartbeat times aside) and at least every nodeStatusReportFrequency, and heartbeats
  * through the node Lease. Like upstream's kubelet it registers once: a Node deleted later stays
- * deleted (operators delete a Node to fence it) while every status round fails. API failures are reported to onError and retried; nothing throws out of the loops.
+ * deleted (operators delete a Node to fence it) while every status round fails. API failures are
+ * reported to onError and retried; nothing throws out of the loops.
  */
 export class NodeStatusReporter {
   readonly config: ResolvedNodeStatusConfig;
@@ -215,10 +216,12 @@ export class NodeStatusReporter {
   /**
    * One status round, as upstream's updateNodeStatus: up to five tries of tryUpdateNodeStatus.
    * A try that fails after the first calls onRepeatedHeartbeatFailure (the kubelet closes its
-   * connections then, so a hung one is not tried again). Returns whether a patch was accepted.
+   * connections then, so a hung one is not tried again). Registers the Node first when it has
+   * not been (a round before start()). Returns whether a patch was accepted.
    */
   async syncStatus(): Promise<boolean> {
-    if (!this.registered) await this.ensureRegistered();
+    if (!this.registered)
+      await this.ensureRegistered().catch((err: unknown) => this.opts.onError?.(err, 'register node'));
     if (!this.registered) return false;
     for (let i = 0; i < NODE_STATUS_UPDATE_RETRY && !this.sleeper.isStopped; i++) {
       try {
@@ -253,11 +256,11 @@ export class NodeStatusReporter {
     // flips it back.
     const serverConditions = current.status?.conditions;
     if (serverConditions && serverConditions.length > 0) this.conditions = serverConditions;
-    const status = await this.computeStatus();
+    const machine = await this.machineInfo();
+    const status = await this.computeStatus(machine);
     // A list the server still has and the kubelet no longer uses is cleared with an empty one:
     // a patch without the field would leave it (upstream's two-way patch sends null).
     if (!status.volumesInUse && (current.status?.volumesInUse?.length ?? 0) > 0) status.volumesInUse = [];
-    const machine = await this.machineInfo();
     const labels = requiredLabelsToSet(current, machine.operatingSystem, machine.architecture);
     const now = this.clock.now();
     if (
@@ -341,8 +344,7 @@ export class NodeStatusReporter {
     return { rootDir: this.config.rootDir, source: this.opts.machineSource };
   }
 
-  private async computeStatus(): Promise<NodeStatusWire> {
-    const machine = await this.machineInfo();
+  private async computeStatus(machine: MachineInfo): Promise<NodeStatusWire> {
     if (this.opts.runtimeVersion) {
       try {
         this.runtime = await this.opts.runtimeVersion();
