@@ -2,6 +2,8 @@ import { Agent as HttpAgent, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { connectionGroupOf } from './connection-groups';
+import { environmentProxyFor } from './environment-proxy';
+import { proxyAgent } from './proxy-agent';
 import { sameTlsMaterial, sharedSecureContext, type TlsMaterial, tlsMaterialOf } from './secure-context';
 
 /**
@@ -26,6 +28,8 @@ const MAX_CONNECTIONS_PER_SERVER = 8;
 interface KeptAgent {
   material: TlsMaterial;
   agent: HttpAgent;
+  /** The environment's proxy the agent goes through, '' for none. */
+  proxy: string;
 }
 
 /**
@@ -67,11 +71,11 @@ function serverOrigin(kubeConfig: KubeConfig): string {
   return server && URL.canParse(server) ? new URL(server).origin : '';
 }
 
-/** Keeps `agent` as `kubeConfig`'s agent for `pool`, in place of the one it had. */
-function keep(kubeConfig: KubeConfig, pool: ConnectionPool, material: TlsMaterial, agent: HttpAgent): void {
-  agents[pool].set(kubeConfig, { material, agent });
-  const ref = new WeakRef(agent);
-  collected.register(agent, ref);
+/** Keeps `kept.agent` as `kubeConfig`'s agent for `pool`, in place of the one it had. */
+function keep(kubeConfig: KubeConfig, pool: ConnectionPool, kept: KeptAgent): void {
+  agents[pool].set(kubeConfig, kept);
+  const ref = new WeakRef(kept.agent);
+  collected.register(kept.agent, ref);
   places.set(ref, { group: connectionGroupOf(kubeConfig), origin: serverOrigin(kubeConfig) });
 }
 
@@ -96,7 +100,10 @@ export function closeKeptAgents(origin: string, group: string): void {
  * events and watch renewals paid for a handshake apiece, where client-go keeps one HTTP/2
  * connection to the API server. New material (a rotated client certificate) gets a new agent; the
  * old one's idle connections are closed then, its busy ones finish their request and are left to
- * the server. Returns the kept agent, or undefined when a proxy's agent carries the request.
+ * the server. A request the environment sends through a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY:
+ * client-go's ProxyFromEnvironment, when the kubeconfig names no `proxy-url`) has a kept proxy
+ * agent instead, over HTTP/1.1. Returns the kept agent, or undefined when a proxy's agent carries
+ * the request (the kubeconfig's, made by client-node, or the environment's).
  */
 export async function applyConnectionOptions(
   kubeConfig: KubeConfig,
@@ -107,13 +114,20 @@ export async function applyConnectionOptions(
   const made = options.agent;
   // A proxy agent (cluster.proxyUrl) is left as client-node made it.
   if (!made || (made.constructor !== HttpsAgent && made.constructor !== HttpAgent)) return undefined;
+  const tls = made.constructor === HttpsAgent;
+  const server = kubeConfig.getCurrentCluster()?.server;
+  const proxy = (server && URL.canParse(server) && environmentProxyFor(new URL(server))) || '';
   const material = tlsMaterialOf(options);
   const kept = agents[pool].get(kubeConfig);
-  if (kept && kept.agent.constructor === made.constructor && sameTlsMaterial(kept.material, material)) {
+  if (
+    kept &&
+    kept.proxy === proxy &&
+    kept.agent instanceof HttpsAgent === tls &&
+    sameTlsMaterial(kept.material, material)
+  ) {
     options.agent = kept.agent;
-    return kept.agent;
+    return proxy ? undefined : kept.agent;
   }
-  const tls = made.constructor === HttpsAgent;
   const agentOptions = {
     ...(made as HttpsAgent).options,
     keepAlive: true,
@@ -121,10 +135,14 @@ export async function applyConnectionOptions(
     maxSockets: MAX_SOCKETS[pool],
     secureContext: tls ? sharedSecureContext(kubeConfig, options) : undefined,
   };
-  const agent = tls ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  const agent = proxy
+    ? proxyAgent(proxy, tls, agentOptions)
+    : tls
+      ? new HttpsAgent(agentOptions)
+      : new HttpAgent(agentOptions);
   if (kept)
     for (const sockets of Object.values(kept.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
-  keep(kubeConfig, pool, material, agent);
+  keep(kubeConfig, pool, { material, agent, proxy });
   options.agent = agent;
-  return agent;
+  return proxy ? undefined : agent;
 }

@@ -41,3 +41,17 @@ export class InformerStoppedError extends CodedError {
     super('INFORMER_STOPPED', 'informer stopped before it synced');
   }
 }
+
+/**
+ * HTTPS_PROXY or HTTP_PROXY holds what is not a proxy client-go could use: every request it would
+ * carry fails with this, naming the variable and its value.
+ */
+export class InvalidProxyError extends CodedError {
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    why: string,
+  ) {
+    super('INVALID_PROXY', `invalid proxy address ${JSON.stringify(value)} in ${variable}: ${why}`);
+  }
+}

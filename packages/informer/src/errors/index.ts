@@ -9,4 +9,4 @@ export {
   isNotFound,
 } from '../api-errors';
 export { ApiRequestError } from '../api-request';
-export { ApiStatusError } from '../errors';
+export { ApiStatusError, InvalidProxyError } from '../errors';
