@@ -116,7 +116,7 @@ export async function applyConnectionOptions(
   if (!made || (made.constructor !== HttpsAgent && made.constructor !== HttpAgent)) return undefined;
   const tls = made.constructor === HttpsAgent;
   const server = kubeConfig.getCurrentCluster()?.server;
-  const proxy = (server && URL.canParse(server) && environmentProxyFor(new URL(server))) || '';
+  const proxy = (server && environmentProxyFor(server)) || '';
   const material = tlsMaterialOf(options);
   const kept = agents[pool].get(kubeConfig);
   if (

@@ -113,30 +113,23 @@ function proxyURL(value: string, variable: string): string {
 }
 
 /**
- * The proxy a request to `url` goes through when its kubeconfig names none, as client-go's
- * transport asks Go's `http.ProxyFromEnvironment` (read once per process): `HTTPS_PROXY` (or
- * `https_proxy`) for https, `HTTP_PROXY` (or `http_proxy`) for http, a bare `host:port` taken as
- * http; none for localhost or a loopback address, nor for a host `NO_PROXY` (or `no_proxy`)
- * exempts: `*`, an address, a network (`10.0.0.0/8`), a domain and its subdomains
- * (`example.com`), its subdomains only (`.example.com`, `*.example.com`), each optionally with a
- * port. Undefined when the request goes direct.
+ * The proxy a request to `server` (an API server's URL) goes through when its kubeconfig names
+ * none, as client-go's transport asks Go's `http.ProxyFromEnvironment` (read once per process):
+ * `HTTPS_PROXY` (or `https_proxy`) for https, `HTTP_PROXY` (or `http_proxy`) for http, a bare
+ * `host:port` taken as http; none for localhost or a loopback address, nor for a host `NO_PROXY`
+ * (or `no_proxy`) exempts: `*`, an address, a network (`10.0.0.0/8`), a domain and its
+ * subdomains (`example.com`), its subdomains only (`.example.com`, `*.example.com`), each
+ * optionally with a port. Undefined when the request goes direct.
  */
-export function environmentProxyFor(url: URL): string | undefined {
+export function environmentProxyFor(server: string): string | undefined {
   const proxies = environmentProxies();
-  const https = url.protocol === 'https:';
-  const value = https ? proxies.https : url.protocol === 'http:' ? proxies.http : '';
-  if (!value) return undefined;
+  if (!proxies.https && !proxies.http) return undefined;
+  const url = URL.canParse(server) ? new URL(server) : undefined;
+  const https = url?.protocol === 'https:';
+  const value = https ? proxies.https : url?.protocol === 'http:' ? proxies.http : '';
+  if (!url || !value) return undefined;
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost') return undefined;
-  const ip = isIP(host);
-  if (
-    ip &&
-    addressList(ip === 6 ? '::1' : '127.0.0.0', ip === 6 ? undefined : 8).check(
-      host,
-      ip === 6 ? 'ipv6' : 'ipv4',
-    )
-  )
-    return undefined;
+  if (host === 'localhost' || LOOPBACK.check(host, isIP(host) === 6 ? 'ipv6' : 'ipv4')) return undefined;
   const port = url.port || (https ? '443' : '80');
   if (proxies.noProxy.some((entry) => exempts(entry, host, port))) return undefined;
   return proxyURL(value, https ? 'HTTPS_PROXY' : 'HTTP_PROXY');
