@@ -102,8 +102,9 @@ export function closeKeptAgents(origin: string, group: string): void {
  * old one's idle connections are closed then, its busy ones finish their request and are left to
  * the server. A request the environment sends through a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY:
  * client-go's ProxyFromEnvironment, when the kubeconfig names no `proxy-url`) has a kept proxy
- * agent instead, over HTTP/1.1. Returns the kept agent, or undefined when a proxy's agent carries
- * the request (the kubeconfig's, made by client-node, or the environment's).
+ * agent instead. Returns the kept agent (for an http or https proxy, the proxy agent: HTTP/2 then
+ * runs in a tunnel through it), or undefined when a proxy's agent carries the request over
+ * HTTP/1.1 (the kubeconfig's `proxy-url`, made by client-node, or a socks5 proxy).
  */
 export async function applyConnectionOptions(
   kubeConfig: KubeConfig,
@@ -126,7 +127,7 @@ export async function applyConnectionOptions(
     sameTlsMaterial(kept.material, material)
   ) {
     options.agent = kept.agent;
-    return proxy ? undefined : kept.agent;
+    return proxy.startsWith('socks') ? undefined : kept.agent;
   }
   const agentOptions = {
     ...(made as HttpsAgent).options,
@@ -144,5 +145,5 @@ export async function applyConnectionOptions(
     for (const sockets of Object.values(kept.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
   keep(kubeConfig, pool, { material, agent, proxy });
   options.agent = agent;
-  return proxy ? undefined : agent;
+  return proxy.startsWith('socks') ? undefined : agent;
 }

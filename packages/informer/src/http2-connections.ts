@@ -5,6 +5,8 @@ import { isIP } from 'node:net';
 import { type ConnectionOptions, connect as connectTls, type SecureContext, type TLSSocket } from 'node:tls';
 import { IDLE_CONNECTION_TIMEOUT_MS } from './connection-options';
 import { Http2Connection, type Http2Health } from './http2-connection';
+import { tlsProxyOf } from './proxy-agent';
+import { proxyTunnel } from './proxy-tunnel';
 import { tlsMaterialOf } from './secure-context';
 
 /** client-go's transport: a TLS handshake may take 10 s (TLSHandshakeTimeout). */
@@ -93,7 +95,16 @@ function tlsOptions(url: URL, agent: Agent, options: RequestOptions): Connection
  * answers `h2`; else the connection is closed and the server's HTTP/1.1 is remembered, so its
  * requests go through the kept agents from then on.
  */
-function negotiate(url: URL, tls: ConnectionOptions): Promise<Negotiated> {
+function negotiate(url: URL, tls: ConnectionOptions, proxy: URL | undefined): Promise<Negotiated> {
+  if (!proxy) return handshake(url, tls);
+  // Through a proxy: the TLS handshake runs in a CONNECT tunnel (Go's transport does the same).
+  return proxyTunnel(proxy, tls.host as string, tls.port as number, TLS_HANDSHAKE_TIMEOUT_MS).then((socket) =>
+    handshake(url, { ...tls, socket }),
+  );
+}
+
+/** The TLS handshake of `negotiate`, on a new TCP connection or on `tls.socket`. */
+function handshake(url: URL, tls: ConnectionOptions): Promise<Negotiated> {
   return new Promise((resolve, reject) => {
     const socket: TLSSocket = connectTls(tls);
     socket.setTimeout(TLS_HANDSHAKE_TIMEOUT_MS, () =>
@@ -152,7 +163,11 @@ export async function http2ConnectionFor(
     if (connections.get(key) === kept) connections.delete(key);
     return http2ConnectionFor(url, agent, options, group);
   }
-  const entry: Entry = { made: negotiate(url, tlsOptions(url, agent, options)), origin: url.origin, group };
+  const entry: Entry = {
+    made: negotiate(url, tlsOptions(url, agent, options), tlsProxyOf(agent)),
+    origin: url.origin,
+    group,
+  };
   connections.set(key, entry);
   let negotiated: Negotiated;
   try {
