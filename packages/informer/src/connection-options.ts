@@ -100,11 +100,11 @@ export function closeKeptAgents(origin: string, group: string): void {
  * events and watch renewals paid for a handshake apiece, where client-go keeps one HTTP/2
  * connection to the API server. New material (a rotated client certificate) gets a new agent; the
  * old one's idle connections are closed then, its busy ones finish their request and are left to
- * the server. A request the environment sends through a proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY:
- * client-go's ProxyFromEnvironment, when the kubeconfig names no `proxy-url`) has a kept proxy
- * agent instead. Returns the kept agent (for an http or https proxy, the proxy agent: HTTP/2 then
- * runs in a tunnel through it), or undefined when a proxy's agent carries the request over
- * HTTP/1.1 (the kubeconfig's `proxy-url`, made by client-node, or a socks5 proxy).
+ * the server. A request through a proxy (the kubeconfig's `proxy-url`, else the environment's:
+ * HTTPS_PROXY, HTTP_PROXY, NO_PROXY, as client-go's ProxyFromEnvironment) has a kept proxy agent
+ * instead. Returns the kept agent (for an http or https proxy, the proxy agent: HTTP/2 then runs
+ * in a tunnel through it), or undefined when a socks proxy's agent carries the request over
+ * HTTP/1.1 (client-node's for a socks `proxy-url`, or the environment's socks5 one).
  */
 export async function applyConnectionOptions(
   kubeConfig: KubeConfig,
@@ -113,11 +113,13 @@ export async function applyConnectionOptions(
 ): Promise<HttpAgent | undefined> {
   await kubeConfig.applyToHTTPSOptions(options);
   const made = options.agent;
-  // A proxy agent (cluster.proxyUrl) is left as client-node made it.
-  if (!made || (made.constructor !== HttpsAgent && made.constructor !== HttpAgent)) return undefined;
-  const tls = made.constructor === HttpsAgent;
-  const server = kubeConfig.getCurrentCluster()?.server;
-  const proxy = (server && environmentProxyFor(server)) || '';
+  if (!made) return undefined;
+  const cluster = kubeConfig.getCurrentCluster();
+  // A socks proxy-url keeps the agent client-node made for it.
+  if (cluster?.proxyUrl?.startsWith('socks')) return undefined;
+  // The kubeconfig's proxy-url first, then the environment's (client-go's ProxyFromEnvironment).
+  const proxy = cluster?.proxyUrl || (cluster?.server && environmentProxyFor(cluster.server)) || '';
+  const tls = made instanceof HttpsAgent;
   const material = tlsMaterialOf(options);
   const kept = agents[pool].get(kubeConfig);
   if (

@@ -137,24 +137,28 @@ describe('API requests share one keep-alive connection per KubeConfig', { timeou
     await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' });
   });
 
-  it('leaves a proxy agent as client-node made it', async () => {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [
-        {
-          name: 'c',
-          server: 'https://127.0.0.1:6443',
-          proxyUrl: 'http://127.0.0.1:3128',
-          skipTLSVerify: true,
-        },
-      ],
-      users: [{ name: 'u' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
-    const options = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
-    await applyConnectionOptions(kubeConfig, options);
-    expect(options.agent?.constructor.name).toBe('HttpsProxyAgent');
+  it("a proxy-url's requests share a kept proxy agent; a socks one keeps client-node's", async () => {
+    const withProxy = (proxyUrl: string) => {
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromOptions({
+        clusters: [{ name: 'c', server: 'https://127.0.0.1:6443', proxyUrl, skipTLSVerify: true }],
+        users: [{ name: 'u' }],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+        currentContext: 'x',
+      });
+      return kubeConfig;
+    };
+    const http = withProxy('http://127.0.0.1:3128');
+    const first = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
+    const second = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
+    const agent = await applyConnectionOptions(http, first);
+    await applyConnectionOptions(http, second);
+    expect(agent?.constructor.name).toBe('HttpsProxyAgent');
+    expect(first.agent).toBe(agent);
+    expect(second.agent).toBe(agent);
+    const socks = { method: 'GET' } as Parameters<typeof applyConnectionOptions>[1];
+    expect(await applyConnectionOptions(withProxy('socks5://127.0.0.1:1080'), socks)).toBeUndefined();
+    expect(socks.agent?.constructor.name).toBe('SocksProxyAgent');
   });
 });
 

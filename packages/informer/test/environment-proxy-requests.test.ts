@@ -100,6 +100,19 @@ describe("requests through the environment's proxy (HTTPS_PROXY, NO_PROXY)", { t
     expect(streams).toHaveLength(5);
   });
 
+  it("a kubeconfig's proxy-url comes first, with HTTP/2 in its tunnel too", async () => {
+    const { tunnel, target } = await serverBehindProxy(true);
+    process.env.HTTPS_PROXY = 'http://127.0.0.1:1';
+    forgetEnvironmentProxies();
+    const kubeConfig = behindProxy(api!);
+    kubeConfig.clusters = kubeConfig.clusters.map((c) => ({
+      ...c,
+      proxyUrl: `http://127.0.0.1:${tunnel.port}`,
+    }));
+    await requestsListAndWatch(kubeConfig);
+    expect(tunnel.targets).toEqual([target]);
+  });
+
   it("a tunnel the proxy refuses fails the request with the proxy's answer", async () => {
     api = await startApiServer({ tls: true });
     const refusing = await connectProxy(api.port, true);
