@@ -84,7 +84,8 @@ export function startNodeStatusReporter(w: NodeStatusWiring): NodeStatusReporter
     // Node conditions set or changed: upstream's Normal 'Node <name> status is now: <reason>'.
     onConditionEvent: (reason) =>
       w.recordNodeEvent?.('Normal', reason, nodeStatusEventMessage(nodeName, reason)),
-    onError: (error, during) => logger.warn({ during, err: String(error) }, 'node status'),
+    // Logged as upstream's kubelet logs the same failures ("Failed to update lease", ...).
+    onError: (error, during) => logger.error({ err: String(error) }, during),
     // Upstream's onRepeatedHeartbeatFailure: every API connection closed, so the next try (and
     // every watch) connects again instead of waiting on one whose peer is gone.
     onRepeatedHeartbeatFailure: () => closeAllConnections(w.clients.heartbeat),

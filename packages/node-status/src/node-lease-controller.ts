@@ -1,6 +1,6 @@
 import { type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import type { CoordinationV1WireRequests, CoreV1WireRequests } from '@nodeagent/informer';
-import { errorMessage, isConflict, isNotFound } from '@nodeagent/informer/errors';
+import { isConflict, isNotFound } from '@nodeagent/informer/errors';
 import { Backoff, type Clock, systemClock, type Wire } from '@nodeagent/primitives';
 import { REGISTRATION_BACKOFF } from './node-registrar';
 import { NODE_LEASE_NAMESPACE } from './node-status-config';
@@ -14,7 +14,7 @@ export interface NodeLeaseControllerOptions {
   leaseDurationSeconds: number;
   renewIntervalMs: number;
   clock?: Clock;
-  /** Called with every failure it recovers from, and what it was doing. */
+  /** Called with every failure it recovers from, and upstream's log message for it. */
   onError?: (err: unknown, during: string) => void;
   /** Called after every successful renewal (create or update), with the server's copy. */
   onRenew?: (lease: Wire<V1Lease>) => void;
@@ -98,7 +98,7 @@ export class NodeLeaseController {
         this.opts.onRenew?.(lease);
         return true;
       } catch (err) {
-        this.opts.onError?.(err, 'update lease');
+        this.opts.onError?.(err, 'Failed to update lease');
         if (isConflict(err)) {
           // Someone else wrote it: go on from the server's copy.
           const ensured = await this.backoffEnsureLease();
@@ -124,7 +124,7 @@ export class NodeLeaseController {
         return { lease: got, created: false };
       } catch (err) {
         if (!isNotFound(err)) {
-          this.opts.onError?.(err, `get lease: ${errorMessage(err)}`);
+          this.opts.onError?.(err, 'Failed to ensure lease exists, will retry');
           if (!(await this.sleeper.sleep(backoff.next()))) return undefined;
           continue;
         }
@@ -138,7 +138,7 @@ export class NodeLeaseController {
         this.opts.onRenew?.(lease);
         return { lease, created: true };
       } catch (err) {
-        this.opts.onError?.(err, `create lease: ${errorMessage(err)}`);
+        this.opts.onError?.(err, 'Failed to ensure lease exists, will retry');
         if (!(await this.sleeper.sleep(backoff.next()))) return undefined;
       }
     }
@@ -179,7 +179,7 @@ export class NodeLeaseController {
       return (await this.opts.core.readNode({ name: this.opts.nodeName })).metadata?.uid;
     } catch (err) {
       // The lease is still worth renewing; the owner reference is added on a later renewal.
-      this.opts.onError?.(err, 'get node for lease owner reference');
+      this.opts.onError?.(err, 'Failed to get node when trying to set owner ref to the node lease');
       return undefined;
     }
   }

@@ -1,6 +1,6 @@
 import { PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
 import type { CoreV1WireRequests } from '@nodeagent/informer';
-import { errorMessage, isAlreadyExists } from '@nodeagent/informer/errors';
+import { isAlreadyExists } from '@nodeagent/informer/errors';
 import { Backoff, type BackoffOptions, type Wire } from '@nodeagent/primitives';
 import { reconcileExistingNode } from './node-object';
 import type { ResolvedNodeStatusConfig } from './node-status-config';
@@ -58,7 +58,7 @@ export async function registerNodeWithRetry(
     try {
       return await tryRegisterNode(core, node, config, os, arch);
     } catch (err) {
-      onError?.(err, `register node: ${errorMessage(err)}`);
+      onError?.(err, 'Unable to register node with API server');
       if (!(await sleeper.sleep(backoff.next()))) return undefined;
     }
   }

@@ -97,7 +97,11 @@ export interface NodeStatusReporterOptions {
   /** Where the default machine facts are read (default this host's /proc, /sys, cgroups and statfs). */
   machineSource?: MachineSource;
   clock?: Clock;
-  /** Called with every failure it recovers from, and what it was doing. */
+  /**
+   * Called with every failure it recovers from and what failed, in upstream's words where its
+   * kubelet logs the same failure ("Error updating node status, will retry", "Failed to update
+   * lease", "Unable to register node with API server").
+   */
   onError?: (err: unknown, during: string) => void;
   /**
    * A status update or Lease renewal failed again within one round (upstream's
@@ -221,7 +225,9 @@ export class NodeStatusReporter {
    */
   async syncStatus(): Promise<boolean> {
     if (!this.registered)
-      await this.ensureRegistered().catch((err: unknown) => this.opts.onError?.(err, 'register node'));
+      await this.ensureRegistered().catch((err: unknown) =>
+        this.opts.onError?.(err, 'Unable to register node with API server'),
+      );
     if (!this.registered) return false;
     for (let i = 0; i < NODE_STATUS_UPDATE_RETRY && !this.sleeper.isStopped; i++) {
       try {

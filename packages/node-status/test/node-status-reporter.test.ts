@@ -569,7 +569,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
       await clock.advanceAsync(10_000, () => clock.whenPending(0));
     }
     await started;
-    expect(errors.filter((e) => e.startsWith('register node'))).toHaveLength(3);
+    expect(errors.filter((e) => e === 'Unable to register node with API server')).toHaveLength(3);
     expect(r.registration).toBe('Created');
     expect(clock.now()).toBeGreaterThan(t0);
     expect((await core.readNode({ name: 'node-a' })).metadata?.name).toBe('node-a');
@@ -587,7 +587,7 @@ describe('NodeStatusReporter against the in-process API server', () => {
       body: { ...lease, metadata: { ...lease.metadata, labels: { touched: 'yes' } } },
     });
     await clock.advanceAsync(10_000, () => clock.whenPending(2));
-    expect(errors).toContain('update lease');
+    expect(errors).toContain('Failed to update lease');
     const after = await readLease();
     expect(renewMs(after)).toBe(renewMs(lease) + 10_000);
     expect(after.metadata?.labels?.touched).toBe('yes');
