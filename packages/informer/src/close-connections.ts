@@ -1,6 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { connectionGroupOf } from './connection-groups';
-import { closeKeptAgents } from './connection-options';
+import { closeKeptAgents, serverOrigin } from './connection-options';
 import { closeHttp2Connections } from './http2-connections';
 
 /**
@@ -15,9 +15,8 @@ import { closeHttp2Connections } from './http2-connections';
  * connections were authenticated with the old certificate).
  */
 export function closeAllConnections(kubeConfig: KubeConfig): void {
-  const server = kubeConfig.getCurrentCluster()?.server;
-  if (!server || !URL.canParse(server)) return;
-  const origin = new URL(server).origin;
+  const origin = serverOrigin(kubeConfig);
+  if (!origin) return;
   const group = connectionGroupOf(kubeConfig);
   closeHttp2Connections(origin, group, new Error('use of closed network connection'));
   closeKeptAgents(origin, group);

@@ -66,9 +66,10 @@ const places = new Map<WeakRef<HttpAgent>, AgentPlace>();
 /** An agent collected with its KubeConfig leaves `places` too. */
 const collected = new FinalizationRegistry<WeakRef<HttpAgent>>((ref) => places.delete(ref));
 
-function serverOrigin(kubeConfig: KubeConfig): string {
+/** The origin of `kubeConfig`'s current server; undefined when it names none it could reach. */
+export function serverOrigin(kubeConfig: KubeConfig): string | undefined {
   const server = kubeConfig.getCurrentCluster()?.server;
-  return server && URL.canParse(server) ? new URL(server).origin : '';
+  return server && URL.canParse(server) ? new URL(server).origin : undefined;
 }
 
 /** Keeps `kept.agent` as `kubeConfig`'s agent for `pool`, in place of the one it had. */
@@ -76,7 +77,7 @@ function keep(kubeConfig: KubeConfig, pool: ConnectionPool, kept: KeptAgent): vo
   agents[pool].set(kubeConfig, kept);
   const ref = new WeakRef(kept.agent);
   collected.register(kept.agent, ref);
-  places.set(ref, { group: connectionGroupOf(kubeConfig), origin: serverOrigin(kubeConfig) });
+  places.set(ref, { group: connectionGroupOf(kubeConfig), origin: serverOrigin(kubeConfig) ?? '' });
 }
 
 /**
@@ -119,6 +120,8 @@ export async function applyConnectionOptions(
   if (cluster?.proxyUrl?.startsWith('socks')) return undefined;
   // The kubeconfig's proxy-url first, then the environment's (client-go's ProxyFromEnvironment).
   const proxy = cluster?.proxyUrl || (cluster?.server && environmentProxyFor(cluster.server)) || '';
+  // The environment's socks5 proxy carries HTTP/1.1 only; an http or https one tunnels HTTP/2 too.
+  const http2Capable = !proxy.startsWith('socks');
   const tls = made instanceof HttpsAgent;
   const material = tlsMaterialOf(options);
   const kept = agents[pool].get(kubeConfig);
@@ -129,7 +132,7 @@ export async function applyConnectionOptions(
     sameTlsMaterial(kept.material, material)
   ) {
     options.agent = kept.agent;
-    return proxy.startsWith('socks') ? undefined : kept.agent;
+    return http2Capable ? kept.agent : undefined;
   }
   const agentOptions = {
     ...(made as HttpsAgent).options,
@@ -147,5 +150,5 @@ export async function applyConnectionOptions(
     for (const sockets of Object.values(kept.agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
   keep(kubeConfig, pool, { material, agent, proxy });
   options.agent = agent;
-  return proxy.startsWith('socks') ? undefined : agent;
+  return http2Capable ? agent : undefined;
 }

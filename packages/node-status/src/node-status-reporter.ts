@@ -297,16 +297,15 @@ export class NodeStatusReporter {
     }
   }
 
-  private async patchStatus(status: NodeStatusWire, labels?: Record<string, string>): Promise<Wire<V1Node>> {
-    const node = await this.core.patchNodeStatus(
+  private async patchStatus(status: NodeStatusWire, labels?: Record<string, string>): Promise<void> {
+    await this.core.patchNodeStatus(
       { name: this.config.nodeName, body: statusPatch(status, labels) },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
-    return node;
   }
 
-  /** Registers (retrying); returns the registered Node, undefined when stopped first. */
-  private async ensureRegistered(): Promise<Wire<V1Node> | undefined> {
+  /** Registers (retrying until it works or the reporter stops). */
+  private async ensureRegistered(): Promise<void> {
     const machine = await this.machineInfo();
     const result = await registerNodeWithRetry(
       this.registrationCore,
@@ -317,12 +316,11 @@ export class NodeStatusReporter {
       this.sleeper,
       this.opts.onError,
     );
-    if (!result) return undefined;
+    if (!result) return;
     this.registered = true;
     this.lastRegistration = result.outcome;
     // Keep transition times of an existing Node's conditions.
     this.conditions = result.node.status?.conditions ?? this.conditions;
-    return result.node;
   }
 
   /**
