@@ -33,7 +33,8 @@ export function apiCsi(
   const csiNodes = '/apis/storage.k8s.io/v1/csinodes';
   return {
     nodeInfo: apiCsiNodeInfo(nodeName, core, {
-      readCSINode: ({ name }) => get(`${csiNodes}/${seg(name)}`),
+      readCSINode: ({ name, resourceVersion }) =>
+        get(`${csiNodes}/${seg(name)}${resourceVersion ? `?resourceVersion=${seg(resourceVersion)}` : ''}`),
       createCSINode: ({ body }) => apiRequest(kubeConfig, { method: 'POST', path: csiNodes, body }),
       replaceCSINode: ({ name, body }) =>
         apiRequest(kubeConfig, { method: 'PUT', path: `${csiNodes}/${seg(name)}`, body }),

@@ -78,6 +78,8 @@ export function startNodeStatusReporter(w: NodeStatusWiring): NodeStatusReporter
           return health.ok ? undefined : health.message;
         },
       },
+      // This node's CSINode not yet set up (upstream's storage errors, listed before the shutdown's).
+      { name: 'storage', check: () => kubelet.storageErrors() },
       // Upstream's Ready setter lists the shutdown manager's error last.
       ...(w.shutdownStatus ? [{ name: 'nodeshutdown', check: w.shutdownStatus }] : []),
     ],

@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
-import type { CoreV1Api } from '@kubernetes/client-node';
+import { type CoreV1Api, StorageV1Api } from '@kubernetes/client-node';
 import { type CriClient, createCriClient } from '@nodeagent/cri-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, NO_HOST_IPTABLES, node, waitFor } from './binary-harness';
@@ -60,6 +60,16 @@ describe('nodeagent-kubelet binary', () => {
       'node registered',
       async () => (await core.readNode({ name: 'bin-node' })).metadata?.name === 'bin-node',
     );
+    // Upstream's CSI plugin creates the node's CSINode at start, naming the in-tree plugins it
+    // hands to CSI drivers; the node is Ready only once it exists.
+    const storage = fakeNode.api.kubeConfig().makeApiClient(StorageV1Api);
+    const csiNode = await waitFor('CSINode created', async () =>
+      storage.readCSINode({ name: 'bin-node' }).catch(() => undefined),
+    );
+    expect(csiNode.metadata?.annotations?.['storage.alpha.kubernetes.io/migrated-plugins']).toBe(
+      'kubernetes.io/aws-ebs,kubernetes.io/azure-disk,kubernetes.io/azure-file,kubernetes.io/cinder,kubernetes.io/gce-pd,kubernetes.io/portworx-volume,kubernetes.io/vsphere-volume',
+    );
+    expect(csiNode.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Node', name: 'bin-node' });
     await core.createNamespacedPod({
       namespace: 'default',
       body: {

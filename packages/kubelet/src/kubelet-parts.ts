@@ -40,6 +40,7 @@ import { PodSyncer } from './sync/pod-syncer';
 import { PodWorkRequests } from './sync/pod-work-requests';
 import { CsiDrivers } from './volumes/csi/csi-drivers';
 import type { CsiNodeInfo } from './volumes/csi/csi-node-info';
+import { CsiNodeInitialization } from './volumes/csi/csi-node-initialization';
 import { CsiRegistrationHandler } from './volumes/csi/csi-registration-handler';
 import { CsiVolumes } from './volumes/csi/csi-volumes';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
@@ -76,6 +77,8 @@ export interface KubeletParts {
   /** The DRA manager; it reads ResourceClaims through KubeletApi.dra. */
   dra: DraManager;
   csiDrivers: CsiDrivers;
+  /** This node's CSINode set up at start (upstream's initializeCSINode); none without an API server. */
+  csiNodeInitialization: CsiNodeInitialization | undefined;
   prober: PodProber;
   statusManager: StatusManager;
   requests: PodWorkRequests;
@@ -119,6 +122,10 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     for (const uid of uids) requests.resync(uid);
   });
   const csiVolumes = csiVolumesOf(options, { csiDrivers, metrics, clock });
+  const csiNodeInfo = options.api?.csi?.nodeInfo;
+  const csiNodeInitialization = csiNodeInfo
+    ? new CsiNodeInitialization({ nodeInfo: csiNodeInfo, logger, clock })
+    : undefined;
   // Mount back-offs run on the kubelet's clock.
   const volumes = new PodVolumeManager({
     rootDir: options.node.rootDir,
@@ -216,6 +223,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     pluginManager,
     dra,
     csiDrivers,
+    csiNodeInitialization,
     prober,
     statusManager,
     requests,
@@ -326,6 +334,8 @@ const standaloneClaims: ResourceClaimApi = {
 /** Without an API server there is no CSINode to write (upstream's standalone kubelet skips it too). */
 function standaloneCsiNodeInfo(logger: KubeletLogger): CsiNodeInfo {
   return {
+    async reachable() {},
+    async initialize() {},
     async installDriver(driver) {
       logger.info({ driver: driver.name }, 'Skipping CSINode update, kubelet running in standalone mode');
     },

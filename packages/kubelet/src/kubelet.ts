@@ -127,6 +127,11 @@ export class Kubelet {
     // Upstream's container manager starts the DRA manager (its start-up ResourceSlice wipe, its
     // reconcile loop) before the plugin manager lets drivers register.
     this.dra.start(() => this.parts.requests.activePods());
+    // Upstream's CSI plugin sets up this node's CSINode when the volume plugins are initialized;
+    // the node is not Ready until it is done.
+    if (this.parts.csiNodeInitialization) void this.parts.csiNodeInitialization.start();
+    else if (!this.options.api)
+      this.logger.warn({}, 'Skipping CSINode initialization, kubelet running in standalone mode');
     // Upstream starts the plugin manager once the runtime is up: drivers register from here on.
     await this.parts.pluginManager.start();
     await this.resizer.start((error) =>
@@ -174,6 +179,7 @@ export class Kubelet {
     this.started = false;
     this.parts.cleanup.stopRetries();
     this.parts.pluginManager.stop();
+    this.parts.csiNodeInitialization?.stop();
     this.dra.stop();
     this.stopResync?.();
     this.stopResync = undefined;
@@ -263,6 +269,14 @@ export class Kubelet {
   healthz(): { ok: true } | { ok: false; message: string } {
     const pleg = this.pleg.healthy();
     return pleg.ok ? pleg : { ok: false, message: `PLEG is not healthy: ${pleg.message}` };
+  }
+
+  /**
+   * Why the node is not Ready on storage's account (upstream's runtimeState.storageErrors): this
+   * node's CSINode not yet set up, or the last failure to set it up; undefined once it is.
+   */
+  storageErrors(): string | undefined {
+    return this.parts.csiNodeInitialization?.storageError();
   }
 
   /** Waits until every worker is idle and every status write is done (tests). */

@@ -24,6 +24,10 @@ export { apiCsiStorageObjects, type CsiStorageRequests } from '../volumes/csi/ap
 export { apiCsiTokens, type CsiTokenRequests } from '../volumes/csi/api-csi-tokens';
 export type { ClaimStatusWriter } from '../volumes/csi/csi-node-expansion';
 export type { CsiNodeDriver, CsiNodeInfo } from '../volumes/csi/csi-node-info';
+export {
+  CsiNodeInitialization,
+  type CsiNodeInitializationOptions,
+} from '../volumes/csi/csi-node-initialization';
 export type { CsiSecretReader, CsiSecretReference } from '../volumes/csi/csi-secrets';
 export type {
   CsiTokenRequest,
@@ -48,6 +52,16 @@ export {
 } from '../volumes/csi/csi-volume-paths';
 export type { CsiVolumeUsage } from '../volumes/csi/csi-volume-stats';
 export type { ClaimVolumeStats, CsiVolumes, VolData } from '../volumes/csi/csi-volumes';
+export {
+  MIGRATED_PLUGINS_ANNOTATION,
+  withMigrationAnnotation,
+} from '../volumes/csi/migrated-plugins-annotation';
+export {
+  isMigratedInline,
+  migratedInTreePluginNames,
+  migratedPersistentVolume,
+  translateMigratedInline,
+} from '../volumes/csi/migration/migrated-volumes';
 export {
   type FSGroupChangePolicy,
   fsGroupMode,

@@ -14,6 +14,7 @@ import { CsiReconstruction } from './csi/csi-reconstruction';
 import { VolumeNotAttachedError } from './csi/csi-verify-attached';
 import type { CsiVolumeUsage } from './csi/csi-volume-stats';
 import type { CsiVolumes } from './csi/csi-volumes';
+import { isMigratedInline } from './csi/migration/migrated-volumes';
 import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
 import { MountBackOff, mountKey } from './mount-backoff';
@@ -156,7 +157,10 @@ export class PodVolumeManager {
       // A claim (a generic ephemeral volume's too) is mounted by the CSI plugin when CSI volumes are set up here.
       const viaCsi =
         this.csi !== undefined &&
-        (handling === 'csi' || source === 'persistentVolumeClaim' || source === 'ephemeral');
+        (handling === 'csi' ||
+          handling === 'migrated' ||
+          source === 'persistentVolumeClaim' ||
+          source === 'ephemeral');
       if (!viaCsi && (handling === 'plugin' || handling === 'refused')) {
         out.set(volume.name, await this.setUpPluginVolume(pod, uid, volume, context));
         continue;
@@ -167,7 +171,7 @@ export class PodVolumeManager {
       if (handling === 'noPlugin') {
         notProcessed.push(volume.name);
         processErrors.push(noPluginMessage(volume.name));
-      } else if (handling === 'attach') {
+      } else if (handling === 'attach' || (handling === 'migrated' && !viaCsi)) {
         unattached.push(volume.name);
       } else {
         const attempt = await this.mountWithBackOff(pod, uid, volume);
@@ -251,6 +255,7 @@ export class PodVolumeManager {
   /** A csi, claim or nfs volume (without CSI volumes here: what upstream's plugin does on a host without the driver). */
   private async mountExternal(pod: Pod, uid: string, volume: Volume): Promise<MountedVolume> {
     if (this.csi && volume.csi) return this.csi.setUpInline(pod, volume);
+    if (this.csi && isMigratedInline(volume)) return this.csi.setUpMigratedInline(pod, volume);
     if (this.csi && (volume.persistentVolumeClaim || volume.ephemeral))
       return this.csi.setUpClaim(pod, volume);
     if (volume.csi) throw new Error(csiDriverMissingMessage(volume.csi.driver));

@@ -10,19 +10,22 @@ import { type VolumeSourceKey, volumeSourceKeys } from '@nodeagent/primitives';
  * - `plugin`: set up here (emptyDir, hostPath, configMap, secret, downwardAPI, projected, image,
  *   persistentVolumeClaim and generic ephemeral, which fail their set-up unless CSI volumes are
  *   set up here: their claims are then mounted through the CSI plugin).
- * - `csi`: upstream's CSI plugin; no CSI driver ever registers with this kubelet, so every mount
- *   fails as upstream's does for an unregistered driver.
+ * - `csi`: upstream's CSI plugin, through the driver registered under the volume's name (without
+ *   CSI volumes here, every mount fails as upstream's does for an unregistered driver).
+ * - `migrated`: the in-tree cloud disks whose migration to CSI v1.36 completed: translated to the
+ *   CSI driver's volume and set up through it (csi/migration); without CSI volumes here, as
+ *   `attach`.
  * - `nfs`: upstream's nfs plugin runs mount(8) (see nfs-mount.ts).
  * - `noPlugin`: no v1.36 plugin matches (glusterfs, rbd and cephfs were removed in v1.26 and v1.31,
  *   the others earlier; flexVolume matches only a driver installed under the plugin directory,
  *   and none is here): upstream's populator refuses the volume.
- * - `attach`: sources upstream has attached by the attach/detach controller before mounting (the
- *   cloud disks migrated to CSI, iscsi, fc): no attachment is ever reported to this kubelet, so
+ * - `attach`: sources upstream has attached by the attach/detach controller before mounting
+ *   (iscsi, fc): no attachment is ever reported to this kubelet, so
  *   the pod waits, as upstream's does for an attachment that never comes, without an event
  *   (upstream's kubelet records none when its wait for the mount times out, since v1.28).
  * - `refused`: not admitted here (gitRepo): the pod fails validation.
  */
-export type VolumeSourceHandling = 'plugin' | 'csi' | 'nfs' | 'noPlugin' | 'attach' | 'refused';
+export type VolumeSourceHandling = 'plugin' | 'csi' | 'migrated' | 'nfs' | 'noPlugin' | 'attach' | 'refused';
 
 const handling: Record<VolumeSourceKey, VolumeSourceHandling> = {
   hostPath: 'plugin',
@@ -44,13 +47,13 @@ const handling: Record<VolumeSourceKey, VolumeSourceHandling> = {
   scaleIO: 'noPlugin',
   photonPersistentDisk: 'noPlugin',
   flexVolume: 'noPlugin',
-  gcePersistentDisk: 'attach',
-  awsElasticBlockStore: 'attach',
-  azureDisk: 'attach',
-  azureFile: 'attach',
-  cinder: 'attach',
-  vsphereVolume: 'attach',
-  portworxVolume: 'attach',
+  gcePersistentDisk: 'migrated',
+  awsElasticBlockStore: 'migrated',
+  azureDisk: 'migrated',
+  azureFile: 'migrated',
+  cinder: 'migrated',
+  vsphereVolume: 'migrated',
+  portworxVolume: 'migrated',
   iscsi: 'attach',
   fc: 'attach',
   gitRepo: 'refused',

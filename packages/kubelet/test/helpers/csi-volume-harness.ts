@@ -49,8 +49,12 @@ export interface CsiVolumeHarness {
   close(): Promise<void>;
 }
 
-/** Options: the CSIDriver object's spec (none: no object), the plugin's, the server's, extra CsiVolumes options. */
+/**
+ * Options: the driver's name (DRIVER unless given), the CSIDriver object's spec (none: no object),
+ * the plugin's, the server's, extra CsiVolumes options.
+ */
 export interface CsiVolumeHarnessOptions {
+  driverName?: string;
   csiDriver?: V1CSIDriverSpec;
   plugin?: Partial<FakeCsiPluginOptions>;
   server?: ApiServerOptions;
@@ -60,9 +64,10 @@ export interface CsiVolumeHarnessOptions {
 
 export async function startCsiVolumeHarness(opts: CsiVolumeHarnessOptions = {}): Promise<CsiVolumeHarness> {
   const { server, core, storage } = await startCsiNodeApiServer(opts);
+  const driverName = opts.driverName ?? DRIVER;
   const root = await mkdtemp(join(tmpdir(), 'na-csi-kinds-'));
   const plugin = await FakeCsiPlugin.start({
-    driverName: DRIVER,
+    driverName,
     nodeId: NODE,
     socketPath: join(root, 'hostpath.sock'),
     ...opts.plugin,
@@ -73,10 +78,10 @@ export async function startCsiVolumeHarness(opts: CsiVolumeHarnessOptions = {}):
   await pm.start();
   const registrar: DriverRegistrar = await startDriverRegistrar({
     registrationDir: join(root, 'plugins_registry'),
-    driverName: DRIVER,
+    driverName,
     endpoint: plugin.socketPath,
   });
-  await waitFor('the driver registered', () => drivers.names().includes(DRIVER), 30_000);
+  await waitFor('the driver registered', () => drivers.names().includes(driverName), 30_000);
   const events: string[] = [];
   const recordEvent: PodEventRecorder = (_pod, _type, reason, message) =>
     events.push(`${reason}: ${message}`);

@@ -45,6 +45,8 @@ beforeAll(async () => {
       api: {
         csi: {
           nodeInfo: {
+            reachable: () => csi().nodeInfo.reachable(),
+            initialize: () => csi().nodeInfo.initialize(),
             installDriver: (driver, topology) => csi().nodeInfo.installDriver(driver, topology),
             uninstallDriver: (name) => csi().nodeInfo.uninstallDriver(name),
           },

@@ -3,6 +3,8 @@ import type { CoreV1Requests } from '@nodeagent/informer';
 import { CodedError } from '@nodeagent/primitives';
 import { httpStatusCode } from '../../api/http-status-code';
 import type { CsiNodeDriver, CsiNodeInfo } from './csi-node-info';
+import { withMigrationAnnotation } from './migrated-plugins-annotation';
+import { migratedInTreePluginNames } from './migration/migrated-volumes';
 
 /** The CSINode object as far as the kubelet writes it. */
 export interface CsiNodeObject {
@@ -11,6 +13,7 @@ export interface CsiNodeObject {
   metadata: {
     name?: string;
     resourceVersion?: string;
+    annotations?: Record<string, string>;
     ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[];
     [k: string]: unknown;
   };
@@ -19,8 +22,11 @@ export interface CsiNodeObject {
 
 /** The StorageV1Api calls the kubelet makes for CSINode (client-node's names and parameters). */
 export interface CsiNodeRequests {
-  /** Reads the named CSINode; rejects with the API's error (404 when missing). */
-  readCSINode(param: { name: string }): Promise<unknown>;
+  /**
+   * Reads the named CSINode; rejects with the API's error (404 when missing). With
+   * `resourceVersion: '0'` the API server may answer from its cache.
+   */
+  readCSINode(param: { name: string; resourceVersion?: string }): Promise<unknown>;
   /** Creates a CSINode. */
   createCSINode(param: { body: CsiNodeObject }): Promise<unknown>;
   /** Replaces the named CSINode; the body's resourceVersion guards against conflicting writes. */
@@ -48,79 +54,139 @@ const CONFLICT_RETRIES = 5;
  * CSINode and Node labels through the API (upstream nodeinfomanager): InstallCSIDriver labels
  * the Node with the driver's topology (refusing a label that already has another value), then
  * puts the driver's entry into this node's CSINode, creating it owned by the Node when missing;
- * UninstallCSIDriver takes the entry out and leaves the labels, as upstream.
+ * UninstallCSIDriver takes the entry out and leaves the labels, as upstream. Every CSINode it
+ * creates or writes carries the migrated-plugins annotation naming `migratedPlugins` (default:
+ * the seven in-tree plugins v1.36 hands to CSI).
  */
 export function apiCsiNodeInfo(
   nodeName: string,
   core: Pick<CoreV1Requests, 'readNode' | 'patchNode'>,
   storage: CsiNodeRequests,
+  migratedPlugins: readonly string[] = migratedInTreePluginNames(),
 ): CsiNodeInfo {
-  const updateCsiNode = async (
-    change: (drivers: CsiNodeDriver[]) => CsiNodeDriver[],
-    createIfMissing: boolean,
-  ): Promise<void> => {
-    for (let attempt = 0; ; attempt++) {
-      let existing: CsiNodeObject | undefined;
+  const read = async (): Promise<CsiNodeObject | undefined> => {
+    try {
+      return (await storage.readCSINode({ name: nodeName })) as CsiNodeObject;
+    } catch (e) {
+      if (httpStatusCode(e) === 404) return undefined;
+      throw e;
+    }
+  };
+  // Upstream's CreateCSINode: owned by the Node (so it goes with it), annotated from the start.
+  const create = async (drivers: CsiNodeDriver[]): Promise<void> => {
+    const node = (await core.readNode({ name: nodeName })) as { metadata?: { uid?: string } };
+    const annotations = withMigrationAnnotation(undefined, migratedPlugins);
+    await storage.createCSINode({
+      body: {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'CSINode',
+        metadata: {
+          name: nodeName,
+          ...(annotations ? { annotations } : {}),
+          ownerReferences: [
+            { apiVersion: 'v1', kind: 'Node', name: nodeName, uid: node.metadata?.uid ?? '' },
+          ],
+        },
+        spec: { drivers },
+      },
+    });
+  };
+  const replace = (existing: CsiNodeObject, drivers: CsiNodeDriver[], annotations?: Record<string, string>) =>
+    storage.replaceCSINode({
+      name: nodeName,
+      body: {
+        ...existing,
+        metadata: { ...existing.metadata, ...(annotations ? { annotations } : {}) },
+        spec: { ...existing.spec, drivers },
+      },
+    });
+  return {
+    async reachable() {
+      // Upstream's waitForAPIServerForever reads this node's CSINode from the cache: any answer
+      // but an error means the kubelet can reach the API server and may read CSINodes.
       try {
-        existing = (await storage.readCSINode({ name: nodeName })) as CsiNodeObject;
+        await storage.readCSINode({ name: nodeName, resourceVersion: '0' });
       } catch (e) {
         if (httpStatusCode(e) !== 404) throw e;
       }
-      try {
-        if (!existing && !createIfMissing) return;
-        if (!existing) {
-          const node = (await core.readNode({ name: nodeName })) as { metadata?: { uid?: string } };
-          await storage.createCSINode({
-            body: {
-              apiVersion: 'storage.k8s.io/v1',
-              kind: 'CSINode',
-              metadata: {
-                name: nodeName,
-                ownerReferences: [
-                  { apiVersion: 'v1', kind: 'Node', name: nodeName, uid: node.metadata?.uid ?? '' },
-                ],
-              },
-              spec: { drivers: change([]) },
-            },
-          });
-        } else {
-          const body = {
-            ...existing,
-            spec: { ...existing.spec, drivers: change(existing.spec?.drivers ?? []) },
-          };
-          await storage.replaceCSINode({ name: nodeName, body });
-        }
-        return;
-      } catch (e) {
-        const code = httpStatusCode(e);
-        if ((code === 409 || code === 404) && attempt < CONFLICT_RETRIES) continue;
-        throw e;
-      }
-    }
-  };
-  return {
+    },
+    async initialize() {
+      const existing = await read();
+      if (!existing) return create([]);
+      const annotations = withMigrationAnnotation(existing.metadata.annotations, migratedPlugins);
+      if (annotations) await replace(existing, existing.spec?.drivers ?? [], annotations);
+    },
     async installDriver(driver, topology) {
-      if (Object.keys(topology).length > 0) {
-        const node = (await core.readNode({ name: nodeName })) as {
-          metadata?: { labels?: Record<string, string> };
-        };
-        const labels = node.metadata?.labels ?? {};
-        const missing: Record<string, string> = {};
-        for (const [key, value] of Object.entries(topology)) {
-          const had = labels[key];
-          if (had !== undefined && had !== value) throw new TopologyLabelCollisionError(key, value, had);
-          if (had === undefined) missing[key] = value;
-        }
-        if (Object.keys(missing).length > 0)
-          await core.patchNode(
-            { name: nodeName, body: { metadata: { labels: missing } } },
-            setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-          );
-      }
-      await updateCsiNode((drivers) => [...drivers.filter((d) => d.name !== driver.name), driver], true);
+      await labelTopology(nodeName, core, topology);
+      await retryingConflicts(async () => {
+        const existing = await read();
+        if (!existing) return create([driver]);
+        const drivers = existing.spec?.drivers ?? [];
+        const annotations = withMigrationAnnotation(existing.metadata.annotations, migratedPlugins);
+        // Upstream writes nothing when the entry has the same node ID and topology keys and the
+        // annotation is right: a driver registering again after a restart costs no write.
+        if (!annotations && drivers.some((d) => sameEntry(d, driver))) return;
+        await replace(existing, [...drivers.filter((d) => d.name !== driver.name), driver], annotations);
+      });
     },
     async uninstallDriver(name) {
-      await updateCsiNode((drivers) => drivers.filter((d) => d.name !== name), false);
+      await retryingConflicts(async () => {
+        const existing = await read();
+        const drivers = existing?.spec?.drivers ?? [];
+        if (!existing || !drivers.some((d) => d.name === name)) return;
+        await replace(
+          existing,
+          drivers.filter((d) => d.name !== name),
+        );
+      });
     },
   };
+}
+
+/** The same driver with the same node ID and topology keys (upstream ignores the count here). */
+function sameEntry(had: CsiNodeDriver, driver: CsiNodeDriver): boolean {
+  const keys = new Set(had.topologyKeys ?? []);
+  return (
+    had.name === driver.name &&
+    had.nodeID === driver.nodeID &&
+    keys.size === driver.topologyKeys.length &&
+    driver.topologyKeys.every((k) => keys.has(k))
+  );
+}
+
+/** Runs a read-and-write again after a conflict (or the object vanishing between them). */
+async function retryingConflicts(attempt: () => Promise<void>): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      const code = httpStatusCode(e);
+      if ((code === 409 || code === 404) && tries < CONFLICT_RETRIES) continue;
+      throw e;
+    }
+  }
+}
+
+/** Labels the Node with the driver's topology, refusing a label that holds another value. */
+async function labelTopology(
+  nodeName: string,
+  core: Pick<CoreV1Requests, 'readNode' | 'patchNode'>,
+  topology: Readonly<Record<string, string>>,
+): Promise<void> {
+  if (Object.keys(topology).length === 0) return;
+  const node = (await core.readNode({ name: nodeName })) as {
+    metadata?: { labels?: Record<string, string> };
+  };
+  const labels = node.metadata?.labels ?? {};
+  const missing: Record<string, string> = {};
+  for (const [key, value] of Object.entries(topology)) {
+    const had = labels[key];
+    if (had !== undefined && had !== value) throw new TopologyLabelCollisionError(key, value, had);
+    if (had === undefined) missing[key] = value;
+  }
+  if (Object.keys(missing).length > 0)
+    await core.patchNode(
+      { name: nodeName, body: { metadata: { labels: missing } } },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
 }

@@ -31,7 +31,15 @@ export function csiPodVolumesDir(rootDir: string, podUid: string): string {
 
 /** `<root>/pods/<uid>/volumes/kubernetes.io~csi/<name>`: vol_data.json and the mount directory live here. */
 export function csiPodVolumeDir(rootDir: string, podUid: string, volumeName: string): string {
-  return join(csiPodVolumesDir(rootDir, podUid), volumeName);
+  return join(csiPodVolumesDir(rootDir, podUid), escapeQualifiedName(volumeName));
+}
+
+/**
+ * A spec name as a directory name, `/` written as `~` (upstream's EscapeQualifiedName): the
+ * name of an inline Azure disk's translated volume is its disk URI.
+ */
+export function escapeQualifiedName(name: string): string {
+  return name.replaceAll('/', '~');
 }
 
 /** The pod's publish target: `<pod volume dir>/mount`. */
@@ -74,7 +82,7 @@ export function checkPodVolumeTarget(rootDir: string, podUid: string, name: stri
       podUid,
       `the CSI volume ${JSON.stringify(specName)} would be published outside the pod's directory under ${pods}; refused`,
     );
-  if (!single(name))
+  if (!single(escapeQualifiedName(name)))
     throw new CsiTargetOutsidePodError(
       `spec.volumes[${specName}]`,
       name,

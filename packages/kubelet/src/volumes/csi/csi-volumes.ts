@@ -19,7 +19,12 @@ import { csiOperationError } from './csi-operation-error';
 import { csiSecrets } from './csi-secrets';
 import { hostSELinuxEnabled } from './csi-selinux';
 import type { CsiTokenRequester } from './csi-service-account-tokens';
-import type { CsiDriverObject, CsiStorageObjects, PersistentVolumeObject } from './csi-storage-objects';
+import type {
+  ClaimObject,
+  CsiDriverObject,
+  CsiStorageObjects,
+  PersistentVolumeObject,
+} from './csi-storage-objects';
 import { verifyControllerAttached } from './csi-verify-attached';
 import {
   attachmentName,
@@ -34,6 +39,7 @@ import {
 } from './csi-volume-paths';
 import { type CsiVolumeUsage, readCsiVolumeStats } from './csi-volume-stats';
 import { checkClaimIsForPod, podClaimReference } from './generic-ephemeral-volumes';
+import { migratedPersistentVolume, translateMigratedInline } from './migration/migrated-volumes';
 
 /** vol_data.json as upstream writes it (volDataKey's names). */
 export interface VolData {
@@ -77,6 +83,15 @@ interface PublishedVolume {
   volumeHandle: string;
   targetPath: string;
   stagingTargetPath?: string;
+}
+
+/** A PersistentVolume's CSI volume to set up for a pod, and the claim it came through, if any. */
+interface PersistentSource {
+  pv: PersistentVolumeObject;
+  pvName: string;
+  csi: NonNullable<NonNullable<PersistentVolumeObject['spec']>['csi']>;
+  readOnly: boolean;
+  claim?: { object: ClaimObject; namespace: string; name: string; expandable: boolean };
 }
 
 /** Options for {@link CsiVolumes}. */
@@ -273,17 +288,46 @@ export class CsiVolumes {
       throw new Error(
         `error processing PVC ${namespace}/${ref.claimName}: failed to fetch PV ${pvName} from API server: PV's claimRef does not point to this PVC`,
       );
-    const csi = pv.spec?.csi;
+    const served = migratedPersistentVolume(pv);
+    const csi = served.spec?.csi;
     if (!csi) throw new Error(`unsupported volume type: PersistentVolume ${pvName} has no CSI source`);
-    checkVolumeMode(pod, volume.name, pv.spec?.volumeMode);
-    return { ref, namespace, claim, pv, pvName, csi };
+    checkVolumeMode(pod, volume.name, served.spec?.volumeMode);
+    return { ref, namespace, claim, pv: served, pvName, csi };
   }
 
-  /** Set up a pod's claim (`volume.persistentVolumeClaim`, or a generic `volume.ephemeral`'s) bound to a CSI PersistentVolume. */
+  /**
+   * Set up a pod's claim (`volume.persistentVolumeClaim`, or a generic `volume.ephemeral`'s) bound
+   * to a CSI PersistentVolume, or to an in-tree one its CSI driver now serves (translated).
+   */
   async setUpClaim(pod: Pod, volume: Volume): Promise<MountedVolume> {
     const { ref, namespace, claim, pv, pvName, csi } = await this.boundClaim(pod, volume);
+    return this.setUpPersistent(pod, volume, {
+      pv,
+      pvName,
+      csi,
+      readOnly: ref.readOnly === true || csi.readOnly === true,
+      claim: { object: claim, namespace, name: ref.claimName, expandable: !ref.readOnly },
+    });
+  }
+
+  /**
+   * Set up an inline in-tree volume (`gcePersistentDisk`, `awsElasticBlockStore`, ...) as
+   * upstream's CSI migration does: translated to a CSI PersistentVolume (named
+   * `<driver>-<disk>`), then attached, staged and published through that driver.
+   */
+  async setUpMigratedInline(pod: Pod, volume: Volume): Promise<MountedVolume> {
+    const pv = translateMigratedInline(volume, pod.metadata.namespace ?? 'default');
+    const csi = pv.spec!.csi!;
+    const pvName = pv.metadata?.name ?? '';
+    return this.setUpPersistent(pod, volume, { pv, pvName, csi, readOnly: csi.readOnly === true });
+  }
+
+  /** Attach-wait, stage and publish a PersistentVolume's CSI volume for a pod (upstream's MountVolume). */
+  private async setUpPersistent(pod: Pod, volume: Volume, source: PersistentSource): Promise<MountedVolume> {
+    const { pv, pvName, csi, readOnly, claim: bound } = source;
+    const claim = bound?.object;
+    const namespace = bound?.namespace;
     const uid = pod.metadata.uid ?? '';
-    const readOnly = ref.readOnly === true || csi.readOnly === true;
     const target = csiPublishPath(this.opts.rootDir, uid, pvName);
     checkPodVolumeTarget(this.opts.rootDir, uid, pvName, pvName);
     const uniqueName = `${CSI_PLUGIN_NAME}/${csi.driver}^${csi.volumeHandle}`;
@@ -295,7 +339,7 @@ export class CsiVolumes {
     const published = this.publishedClaims.get(target);
     if (published && driver?.spec?.requiresRepublish !== true) {
       // Upstream's populator looks for a grown claim on each sync (never for a read-only one).
-      if (!ref.readOnly)
+      if (claim && bound?.expandable)
         await this.expansion.expandIfNeeded(
           {
             pod,
@@ -397,7 +441,7 @@ export class CsiVolumes {
     await applyCsiFsGroup(target, csi.volumeHandle, fields);
     // A claim grown while no pod used it is expanded as it is mounted (upstream's MountVolume);
     // until it succeeds the volume does not count as set up, so the next sync tries both again.
-    if (!ref.readOnly)
+    if (claim && bound?.expandable)
       await this.expansion.expandIfNeeded(
         {
           pod,
@@ -412,8 +456,7 @@ export class CsiVolumes {
     this.publishedClaims.set(target, {
       podUid: uid,
       podVolumeName: volume.name,
-      namespace,
-      claim: ref.claimName,
+      ...(bound ? { namespace, claim: bound.name } : {}),
       driver: csi.driver,
       volumeHandle: csi.volumeHandle,
       targetPath: target,
@@ -690,7 +733,8 @@ export class CsiVolumes {
     const out = new Map<string, ClaimVolumeStats>();
     for (const p of this.publishedClaims.values()) {
       const key = `${p.namespace}/${p.claim}`;
-      if (out.has(key)) continue;
+      // An inline in-tree volume served through CSI has no claim to report.
+      if (p.claim === undefined || out.has(key)) continue;
       const usage = await this.volumeUsage(p);
       if (!usage) continue;
       out.set(key, {
