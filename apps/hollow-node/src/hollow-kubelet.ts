@@ -13,10 +13,11 @@ import {
   nodeStatusEventMessage,
   PodObjectManager,
 } from '@nodeagent/kubelet';
+import { admissionNodeOf } from '@nodeagent/kubelet/admission';
 import { contentTypeIsProtobuf } from '@nodeagent/kubelet/config';
 import { objectTtlFromNode } from '@nodeagent/kubelet/sources';
-import { NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
-import { parseDuration } from '@nodeagent/primitives';
+import { defaultLabels, NodeStatusReporter, nodeImagesFromCri } from '@nodeagent/node-status';
+import { goArch, parseDuration } from '@nodeagent/primitives';
 import type { HollowLogger } from './hollow-logger';
 import { hollowMounter } from './hollow-mounter';
 import type { HollowRuntime } from './hollow-runtime';
@@ -47,7 +48,7 @@ export interface HollowKubelet {
 async function buildKubelet(
   p: HollowKubeletParts,
   services: ApiServiceLister,
-  watchedNode: () => Parameters<typeof objectTtlFromNode>[0],
+  watchedNode: () => Parameters<typeof admissionNodeOf>[0] & Parameters<typeof objectTtlFromNode>[0],
 ) {
   const core = coreV1Requests(p.kubeConfig);
   const events = apiEventSink(core, {
@@ -73,10 +74,14 @@ async function buildKubelet(
       hostIPs: [p.hostIP],
       memoryCapacity: (await p.machine.hostInfo()).memoryCapacityBytes,
       hostResolvConf: '',
+      // The Node as it registers (the hollow kubelet's labels and taints), for admission until the API's is known.
+      labels: defaultLabels({ hostname: p.nodeName }, 'linux', goArch()),
+      taints: p.config.registerWithTaints,
     },
     runtime: criPodRuntime(p.runtime.client),
     config: p.config,
     api: {
+      node: () => admissionNodeOf(watchedNode()),
       objects,
       services,
       tokens: apiTokenSource(core),
@@ -151,7 +156,8 @@ export async function startHollowKubelet(p: HollowKubeletParts): Promise<HollowK
     protobuf: contentTypeIsProtobuf(p.config.contentType),
   });
   services.start();
-  let watchedNode: () => Parameters<typeof objectTtlFromNode>[0] = () => undefined;
+  let watchedNode: () => Parameters<typeof admissionNodeOf>[0] & Parameters<typeof objectTtlFromNode>[0] =
+    () => undefined;
   const { kubelet, events, objects } = await buildKubelet(p, services, () => watchedNode());
   await kubelet.start();
   const reporter = nodeStatusReporter(p, kubelet, events.node);

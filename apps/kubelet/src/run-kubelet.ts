@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { cpus, hostname, networkInterfaces, totalmem } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Node } from '@kubernetes/client-node';
 import type { CriClient } from '@nodeagent/cri-client';
 import { coreV1Requests } from '@nodeagent/informer';
 import { setRestClientMetrics } from '@nodeagent/informer/rest-client-metrics';
@@ -22,7 +22,7 @@ import {
   runtimeClassHandlerLookup,
   setupDataDirs,
 } from '@nodeagent/kubelet';
-import type { PodAdmitHandler } from '@nodeagent/kubelet/admission';
+import { admissionNodeOf, type PodAdmitHandler } from '@nodeagent/kubelet/admission';
 import type { Pod } from '@nodeagent/kubelet/api';
 import {
   detectCgroupFilesystem,
@@ -58,7 +58,8 @@ import {
   objectTtlFromNode,
 } from '@nodeagent/kubelet/sources';
 import { podsDir } from '@nodeagent/kubelet/volumes';
-import { parseDuration, systemClock } from '@nodeagent/primitives';
+import { defaultLabels } from '@nodeagent/node-status';
+import { goArch, parseDuration, systemClock, type Wire } from '@nodeagent/primitives';
 import { apiCsi } from './api-csi';
 import { apiDra } from './api-dra';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
@@ -69,7 +70,7 @@ import { startIptablesUtilChains } from './iptables-util-chains';
 import { type KubeletApiClients, kubeletApiClients } from './kubelet-api-clients';
 import type { ResolvedKubeletOptions } from './kubelet-flags';
 import { startKubeletServers } from './kubelet-servers';
-import { localNodeAllocatable, podCapacity } from './node-registration-settings';
+import { localNodeAllocatable, nodeRegistrationSettings, podCapacity } from './node-registration-settings';
 import { nodeShutdownForConfig } from './node-shutdown';
 import { startNodeStatusReporter } from './node-status-wiring';
 import { podCgroupDirs } from './pod-cgroup-dirs';
@@ -225,7 +226,7 @@ async function startKubeletParts(
   services?.start();
   // ConfigMaps and Secrets by configMapAndSecretChangeDetectionStrategy (Watch: one watch per
   // object; Cache: the TTL the Node's annotation sets, read from the node status's watch).
-  let watchedNode: () => Parameters<typeof objectTtlFromNode>[0] = () => undefined;
+  let watchedNode: () => Wire<V1Node> | undefined = () => undefined;
   const objects =
     kubeConfig && core
       ? new PodObjectManager({
@@ -281,6 +282,7 @@ async function startKubeletParts(
     topologyManager: cpus.topologyManager,
     deviceManager: devices,
     nodeShutdownAdmission: shutdown?.admission,
+    watchedNode: () => watchedNode(),
   });
   // Upstream's container manager starts the device manager before the pods sync: the
   // Registration socket is served and its checkpoint restored before any pod is admitted.
@@ -497,6 +499,8 @@ interface KubeletParts {
   deviceManager: DeviceManager;
   /** The node shutdown manager's admission (node-shutdown.ts), when it is configured. */
   nodeShutdownAdmission?: PodAdmitHandler | undefined;
+  /** The Node as the node status's watch last saw it (none before registration or standalone). */
+  watchedNode: () => Wire<V1Node> | undefined;
 }
 
 /** The pod-lifecycle engine over the CRI runtime, with the node's user namespaces and swap detected. */
@@ -521,12 +525,16 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       memoryCapacity: totalmem(),
       swap,
       hostResolvConf,
+      // The Node as it registers (upstream's initialNode), for admission until the API's is known.
+      labels: { ...flags.nodeLabels, ...defaultLabels({ hostname: nodeName }, 'linux', goArch()) },
+      taints: nodeRegistrationSettings(config, flags).registerWithTaints,
     },
     // CreateContainer carries each container's cpuset (upstream's PreCreateContainer).
     runtime: withContainerDevices(withContainerCpusets(runtime, parts.cpuManager), parts.deviceManager),
     config: { ...config, maxPods: podCapacity(config, cpus().length) },
     userNamespaces,
     api: {
+      node: () => admissionNodeOf(parts.watchedNode()),
       objects: parts.objects,
       services,
       tokens: core ? apiTokenSource(core) : undefined,
@@ -556,6 +564,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
     pendingAdmission: parts.deviceManager,
     pluginResources: parts.deviceManager,
     deviceHealth: parts.deviceManager,
+    devicePlugins: parts.deviceManager.watcherHandler(),
     nodeShutdownAdmission: parts.nodeShutdownAdmission,
   });
   // Upstream's container manager start: cpu_manager_state and memory_manager_state restored or written.

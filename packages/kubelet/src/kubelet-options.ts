@@ -1,5 +1,6 @@
-import type { Clock } from '@nodeagent/primitives';
+import type { Clock, Taint } from '@nodeagent/primitives';
 import type { PendingAdmission, PodAdmitHandler } from './admission/admit-handler';
+import type { AdmissionNode } from './admission/general-predicates-admit';
 import type { PluginResourceAllocations } from './admission/resource-fit-admit';
 import type { Container, ResourceList } from './api/pod-types';
 import type { PodCgroupManager } from './cgroups/pod-cgroup-manager';
@@ -19,6 +20,7 @@ import type { ImagePullManager } from './images/image-pull-manager';
 import type { ImageService } from './images/image-service';
 import type { KubeletLogger } from './kubelet-logger';
 import type { KubeletMetrics } from './metrics';
+import type { PluginHandler } from './pluginmanager/plugin-handler';
 import type { ProbeState } from './probes/probe-state';
 import type { FsStats, Summary } from './stats/summary-types';
 import type { PodStatusWriter } from './status/status-manager';
@@ -56,10 +58,20 @@ export interface KubeletNode {
    * SELinux, Windows-only security options, hostUsers: false at admission (see kubeletAdmitHandlers).
    */
   strictAdmission?: boolean;
+  /**
+   * The labels the node registers with (--node-labels and the well-known hostname, os and arch
+   * ones): admission's NodeAffinity predicate reads them until the API's Node is known (upstream's
+   * initialNode, which getNodeAnyWay falls back to). Default none.
+   */
+  labels?: Record<string, string>;
+  /** The taints the node registers with (registerWithTaints), for admission's NoExecute check until then. */
+  taints?: Taint[];
 }
 
 /** What the Kubelet reads from and reports to the cluster; each omitted one turns its feature off. */
 export interface KubeletApi {
+  /** The Node as the API server last served it (labels, taints), for admission's general predicates. */
+  node?: () => AdmissionNode | undefined;
   /** configMaps and secrets for env and volumes; without an API server, nothing is found. */
   objects?: ObjectSource;
   /** Services for the `<SVC>_SERVICE_HOST`… variables (e.g. ApiServiceLister); none without. */
@@ -185,6 +197,8 @@ export interface KubeletOptions {
   pluginResources?: PluginResourceAllocations;
   /** The DeviceManager: container statuses carry their devices' health (while the ResourceHealthStatus gate is on). */
   deviceHealth?: DeviceHealthStatus;
+  /** The DeviceManager's plugin watcher handler: device plugins registering in plugins_registry. */
+  devicePlugins?: PluginHandler;
   /** The node shutdown manager's admission (NodeShutdownManager): no new pods while the node shuts down. */
   nodeShutdownAdmission?: PodAdmitHandler;
   metrics?: KubeletMetrics;

@@ -224,6 +224,13 @@ export function admitHandlers(
     allocateResources: options.allocateResources,
     pluginResources: options.pluginResources,
     nodeShutdown: options.nodeShutdownAdmission,
+    // Upstream's getNodeAnyWay: the API's Node once known, else the node as it registers.
+    node: () =>
+      options.api?.node?.() ?? {
+        name: options.node.name,
+        labels: options.node.labels ?? {},
+        taints: options.node.taints ?? [],
+      },
   });
 }
 

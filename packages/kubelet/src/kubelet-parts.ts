@@ -21,7 +21,7 @@ import { registerVolumeStatsMetrics } from './metrics-collectors/volume-stats-me
 import { EventedRelist } from './pleg/evented-relist';
 import { GenericPLEG } from './pleg/generic-pleg';
 import { PodCache } from './pleg/pod-cache';
-import { CSI_PLUGIN, DRA_PLUGIN } from './pluginmanager/plugin-handler';
+import { CSI_PLUGIN, DEVICE_PLUGIN, DRA_PLUGIN } from './pluginmanager/plugin-handler';
 import { PluginManager } from './pluginmanager/plugin-manager';
 import { MirrorPods } from './pod/mirror-pods';
 import { PodProber } from './probes/pod-prober';
@@ -292,6 +292,8 @@ function pluginManagerWithHandlers(
   const csiNodeInfo = options.api?.csi?.nodeInfo ?? standaloneCsiNodeInfo(logger);
   pluginManager.addHandler(CSI_PLUGIN, new CsiRegistrationHandler(parts.csiDrivers, csiNodeInfo, logger));
   pluginManager.addHandler(DRA_PLUGIN, parts.dra.plugins);
+  // Device plugins registering through plugins_registry (upstream's deprecated second way).
+  if (options.devicePlugins) pluginManager.addHandler(DEVICE_PLUGIN, options.devicePlugins);
   return pluginManager;
 }
 

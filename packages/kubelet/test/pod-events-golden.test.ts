@@ -63,6 +63,8 @@ const ours = new Map<string, Set<string>>();
 beforeAll(async () => {
   h = await startEngine(
     {
+      // The node the pods were bound to when recorded: admission checks spec.nodeName.
+      node: { name: 'n-stored' },
       api: {
         recordEvent: (pod, type, reason, message, fieldPath) => {
           const name = pod.metadata.name ?? '';

@@ -322,6 +322,8 @@ describe('the fixture pod through the kubelet engine (fake CRI)', { timeout: 60_
     harness = await startEngine({
       cgroups,
       node: {
+        // The node the fixture pod was bound to when recorded: admission checks spec.nodeName.
+        name: 'n-stored',
         allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
       },
       api: {

@@ -14,6 +14,8 @@ describe('probe events (upstream prober: Warning Unhealthy "<Type> probe failed:
   beforeEach(async () => {
     events = [];
     h = await startEngine({
+      // The node pods-v1.36's pods were bound to: admission checks spec.nodeName.
+      node: { name: 'n-stored' },
       pacing: {
         // Real PLEG and retry cadence on the real clock: probe runs come on their own timers.
         clock: systemClock,

@@ -41,7 +41,8 @@ async function turns(until: () => boolean): Promise<void> {
 
 describe("a new pod's status goes out before its sandbox is created (upstream SyncPod)", () => {
   it('writes Pending / ContainerCreating while RunPodSandbox is still running, as upstream recorded it', async () => {
-    engine = await startEngine({ node: { hostIPs: ['10.77.0.1'] } });
+    // The recorded pod's node: admission checks spec.nodeName.
+    engine = await startEngine({ node: { name: 'n1', hostIPs: ['10.77.0.1'] } });
     gate = engine.fake.holdCalls('RunPodSandbox');
     // The recorded pod as the API server gave it (uid, generation, spec), without hostUsers: false
     // (this runtime would refuse it before RunPodSandbox), its service account volume (no token

@@ -12,6 +12,7 @@ export { MachineInfoError, NodeStatusError } from './errors';
 export { evaluateReadyChecks, type ReadyCheck, type ReadyVerdict } from './health-checks';
 export { hostMachineSource, type MachineInfo, type MachineSource, readMachineInfo } from './machine-info';
 export { NodeLeaseController, type NodeLeaseControllerOptions } from './node-lease-controller';
+export { defaultLabels } from './node-object';
 export { type RegistrationOutcome, registerNodeWithRetry, tryRegisterNode } from './node-registrar';
 export { nodeImagesFromCri } from './node-status-body';
 export {

@@ -1,6 +1,10 @@
 import { readFile, statfs } from 'node:fs/promises';
 import { arch as osArch, hostname as osHostname, release } from 'node:os';
+import { goArch } from '@nodeagent/primitives';
 import { MachineInfoError } from './errors';
+
+/** GOARCH of a Node process.arch name (one definition, in @nodeagent/primitives). */
+export { goArch } from '@nodeagent/primitives';
 
 /** Facts about the machine that go into capacity and nodeInfo. */
 export interface MachineInfo {
@@ -174,16 +178,4 @@ export function parseOsImage(osRelease: string): string {
   const m = /^PRETTY_NAME=(.*)$/m.exec(osRelease);
   if (!m) return 'Linux';
   return m[1]!.trim().replace(/^["']|["']$/g, '');
-}
-
-/** Node's process.arch names → GOARCH names used in labels and nodeInfo. */
-export function goArch(nodeArch: string): string {
-  const map: Record<string, string> = {
-    x64: 'amd64',
-    ia32: '386',
-    arm64: 'arm64',
-    arm: 'arm',
-    ppc64: 'ppc64le',
-  };
-  return map[nodeArch] ?? nodeArch;
 }

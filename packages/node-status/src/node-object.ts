@@ -18,7 +18,7 @@ export const ANNOTATION_CONTROLLER_MANAGED_ATTACH_DETACH =
 
 /** Labels the kubelet owns and reconciles on an existing Node (upstream updateDefaultLabels). */
 export function defaultLabels(
-  config: ResolvedNodeStatusConfig,
+  config: Pick<ResolvedNodeStatusConfig, 'hostname'>,
   os: string,
   arch: string,
 ): Record<string, string> {

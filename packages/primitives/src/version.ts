@@ -8,9 +8,18 @@ declare const __NODEAGENT_VERSION__: string | undefined;
 /** The Kubernetes release whose behaviour, flags and API the nodeagent binaries follow. */
 export const KUBERNETES_VERSION = 'v1.36.3';
 
-/** Node's process.arch as Go's GOARCH spells it (what upstream binaries print). */
+/**
+ * Node's process.arch as Go's GOARCH spells it (what upstream binaries print, and the Node's
+ * kubernetes.io/arch label): Node calls little-endian 64-bit POWER `ppc64`.
+ */
 export function goArch(arch: string = process.arch): string {
-  const names: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm' };
+  const names: Record<string, string> = {
+    x64: 'amd64',
+    ia32: '386',
+    arm64: 'arm64',
+    arm: 'arm',
+    ppc64: 'ppc64le',
+  };
   return names[arch] ?? arch;
 }
 

@@ -2,6 +2,7 @@ import type { Pod, ResourceList } from '../api/pod-types';
 import { appArmorAdmission, appArmorHostError } from '../cri/apparmor-profile';
 import type { RuntimeFeatures } from '../cri/pod-runtime';
 import type { PodAdmitHandler, PodAdmitResult } from './admit-handler';
+import { type AdmissionNode, generalPredicatesAdmitHandler } from './general-predicates-admit';
 import { podCountAdmitHandler } from './pod-count-admit';
 import { podLevelResourcesAdmitHandler } from './pod-level-resources-admit';
 import { podOSAdmitHandler, windowsOptionsAdmitHandler } from './pod-os-admit';
@@ -50,12 +51,18 @@ export interface KubeletAdmitHandlersOptions {
   allocateResources?: PodAdmitHandler;
   /** The node shutdown manager: every pod refused while the node shuts down (upstream adds it after AppArmor). */
   nodeShutdown?: PodAdmitHandler;
+  /**
+   * The Node the general predicates read (NodeAffinity, NodeName, NodePorts, TaintToleration);
+   * without one they are not checked.
+   */
+  node?: () => AdmissionNode;
 }
 
 /**
  * The kubelet's admit handlers in upstream's order: eviction, the sysctl allowlist (safe set plus
  * allowedUnsafeSysctls; upstream concatenates the two lists), AppArmor, node shutdown, the predicate checks (OS,
- * runtime features, pod-level resources without pod cgroups, pod count, cpu/memory fit). With strictAdmission, beyond upstream: the host's SELinux,
+ * runtime features, pod-level resources without pod cgroups, pod count, cpu/memory fit, then
+ * node affinity, node name, host ports and NoExecute taints). With strictAdmission, beyond upstream: the host's SELinux,
  * Windows-only options and user namespaces this kubelet cannot give the sandbox.
  * Throws InvalidConfigError for an allowedUnsafeSysctls entry upstream's kubelet would not start with.
  *
@@ -86,6 +93,8 @@ export function kubeletAdmitHandlers(options: KubeletAdmitHandlersOptions): PodA
       options.isCriticalPod,
       options.pluginResources,
     ),
+    // Upstream's generalFilter: after the resource fit, the rest of the scheduler's admission check.
+    ...(options.node ? [generalPredicatesAdmitHandler(options.node)] : []),
   ];
   if (options.strictAdmission)
     handlers.push(

@@ -1,4 +1,5 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { NodeAffinityPod, Toleration } from '@nodeagent/primitives';
 
 /**
  * The subset of the core/v1 Pod object the kubelet reads and writes, in its JSON shape (times
@@ -491,6 +492,12 @@ export interface PodSpec {
   dnsPolicy?: DNSPolicy;
   dnsConfig?: PodDNSConfig;
   nodeName?: string;
+  /** Labels the node must carry (admission's NodeAffinity predicate, as the scheduler's). */
+  nodeSelector?: Record<string, string>;
+  /** Only the required node affinity is read here (admission's NodeAffinity predicate). */
+  affinity?: NonNullable<NodeAffinityPod['spec']>['affinity'];
+  /** The taints the pod tolerates (admission's TaintToleration predicate reads the NoExecute ones). */
+  tolerations?: Toleration[];
   serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
   hostNetwork?: boolean;

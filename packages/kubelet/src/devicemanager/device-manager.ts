@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as GrpcJs from '@grpc/grpc-js';
 import { type Clock, parseQuantity, systemClock } from '@nodeagent/primitives';
@@ -21,6 +21,7 @@ import {
   parseDeviceCheckpoint,
 } from './device-manager-checkpoint';
 import { type DevicePluginMetrics, devicePluginMetrics } from './device-plugin-metrics';
+import { DevicePluginWatcherHandler } from './device-plugin-watcher-handler';
 import { deviceNumaNodes, deviceTopologyHints } from './device-topology-hints';
 import {
   type ContainerAllocateResponse,
@@ -38,7 +39,7 @@ import {
   deviceIdsOf,
   PodDevices,
 } from './pod-devices';
-import { type RegisterRequest, RegistrationServer } from './registration-server';
+import { RegistrationServer } from './registration-server';
 
 /** @grpc/grpc-js, evaluated when a manager starts (its server and client stack cost start-up time otherwise). */
 async function loadGrpcJs(): Promise<typeof GrpcJs> {
@@ -173,7 +174,8 @@ export class DeviceManager
     this.removeStaleSockets();
     this.server = new RegistrationServer(
       this.grpc,
-      (request) => this.connectPlugin(request),
+      // A Register request names its socket relative to the plugin directory.
+      (request) => this.connectPlugin(request.resourceName, join(this.options.pluginDir, request.endpoint)),
       (resource) => {
         this.options.logger?.info(
           { resourceName: resource },
@@ -204,14 +206,14 @@ export class DeviceManager
     }
   }
 
-  /** Upstream connectClient + PluginConnected: dial, GetDevicePluginOptions, then ListAndWatch. */
-  private async connectPlugin(request: RegisterRequest): Promise<void> {
-    const resource = request.resourceName;
-    const endpoint = await PluginEndpoint.connect(
-      this.grpc!,
-      resource,
-      join(this.options.pluginDir, request.endpoint),
-    );
+  /**
+   * Upstream connectClient + PluginConnected: dial the plugin's socket, GetDevicePluginOptions,
+   * then ListAndWatch. Registration through kubelet.sock and through the plugin watcher both end
+   * here.
+   */
+  async connectPlugin(resource: string, socketPath: string): Promise<void> {
+    this.grpc ??= this.options.grpc ?? (await loadGrpcJs());
+    const endpoint = await PluginEndpoint.connect(this.grpc, resource, socketPath);
     let options: DevicePluginOptions;
     try {
       options = await endpoint.getDevicePluginOptions();
@@ -229,6 +231,30 @@ export class DeviceManager
       (devices) => this.updateDevices(resource, devices),
       (error) => this.pluginDisconnected(resource, endpoint, error),
     );
+  }
+
+  /** Upstream disconnectClient: the plugin of `resource` is let go as if its stream had ended. */
+  disconnectPlugin(resource: string): void {
+    const endpoint = this.endpoints.get(resource)?.endpoint;
+    if (endpoint) this.pluginDisconnected(resource, endpoint);
+  }
+
+  /**
+   * The handler through which device plugins may also register in `<root-dir>/plugins_registry`
+   * (upstream's GetPluginHandler), which marks that way deprecated with a `DEPRECATION` file in
+   * the device plugin directory, as upstream does.
+   */
+  watcherHandler(): DevicePluginWatcherHandler {
+    try {
+      mkdirSync(this.options.pluginDir, { recursive: true, mode: 0o750 });
+      writeFileSync(join(this.options.pluginDir, 'DEPRECATION'), '');
+    } catch (error) {
+      this.options.logger?.error(
+        { err: String(error), path: this.options.pluginDir },
+        'Failed to create deprecation file at socket dir',
+      );
+    }
+    return new DevicePluginWatcherHandler(this);
   }
 
   /** Upstream PluginDisconnected: every device unhealthy, the stop time set (capacity kept until the grace period). */

@@ -11,6 +11,11 @@ export {
   type EphemeralContainerChecksOptions,
   ephemeralContainerChecks,
 } from '../admission/ephemeral-container-checks';
+export {
+  type AdmissionNode,
+  admissionNodeOf,
+  generalPredicatesAdmitHandler,
+} from '../admission/general-predicates-admit';
 export { type KubeletAdmitHandlersOptions, kubeletAdmitHandlers } from '../admission/kubelet-admit-handlers';
 export {
   noPodCgroupPodLevelResourcesMessage,

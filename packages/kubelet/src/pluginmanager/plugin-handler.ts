@@ -4,6 +4,7 @@
  */
 export const CSI_PLUGIN = 'CSIPlugin';
 export const DRA_PLUGIN = 'DRAPlugin';
+export const DEVICE_PLUGIN = 'DevicePlugin';
 
 /**
  * What a consumer of one plugin type gives the plugin manager (upstream

@@ -1,3 +1,8 @@
+import {
+  type NodeAffinityNode,
+  type NodeAffinityPod,
+  requiredNodeAffinityMatches,
+} from '@nodeagent/primitives';
 import type { KubeObject } from './kube-object';
 import { quantityValue } from './pod-qos';
 import { findUntoleratedTaint, TAINT_UNSCHEDULABLE, taintsOf, tolerationsOf } from './taints';
@@ -58,62 +63,9 @@ function allocatable(node: KubeObject): { cpu: number; memory: number; pods: num
   return { cpu: num(a.cpu, Infinity), memory: num(a.memory, Infinity), pods: num(a.pods, Infinity) };
 }
 
-interface Requirement {
-  key: string;
-  operator: string;
-  values?: string[];
-}
-
-function matchesRequirement(labels: Record<string, string>, r: Requirement): boolean {
-  const has = Object.hasOwn(labels, r.key);
-  const v = labels[r.key];
-  switch (r.operator) {
-    case 'In':
-      return has && (r.values ?? []).includes(v as string);
-    case 'NotIn':
-      return !has || !(r.values ?? []).includes(v as string);
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return !has;
-    case 'Gt':
-    case 'Lt': {
-      const n = Number(v);
-      const bound = Number((r.values ?? [])[0]);
-      if (!has || Number.isNaN(n) || Number.isNaN(bound)) return false;
-      return r.operator === 'Gt' ? n > bound : n < bound;
-    }
-    default:
-      return false;
-  }
-}
-
-/** nodeSelector and requiredDuringSchedulingIgnoredDuringExecution (matchExpressions, matchFields on metadata.name). */
+/** nodeSelector and requiredDuringSchedulingIgnoredDuringExecution (@nodeagent/primitives' matcher). */
 export function matchesNodeAffinity(pod: KubeObject, node: KubeObject): boolean {
-  const spec = (pod.spec ?? {}) as Obj;
-  const labels = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries((spec.nodeSelector as Record<string, string> | undefined) ?? {})) {
-    if (labels[k] !== v) return false;
-  }
-  const required = (
-    ((spec.affinity as Obj | undefined)?.nodeAffinity as Obj | undefined)
-      ?.requiredDuringSchedulingIgnoredDuringExecution as Obj | undefined
-  )?.nodeSelectorTerms as Obj[] | undefined;
-  if (!required || required.length === 0) return true;
-  // Terms are ORed; the requirements of one term are ANDed; an empty term matches nothing.
-  return required.some((term) => {
-    const exprs = (term.matchExpressions as Requirement[] | undefined) ?? [];
-    const fields = (term.matchFields as Requirement[] | undefined) ?? [];
-    if (exprs.length === 0 && fields.length === 0) return false;
-    return (
-      exprs.every((r) => matchesRequirement(labels, r)) &&
-      fields.every(
-        (r) =>
-          r.key === 'metadata.name' &&
-          matchesRequirement({ 'metadata.name': node.metadata.name as string }, r),
-      )
-    );
-  });
+  return requiredNodeAffinityMatches(pod as NodeAffinityPod, node as NodeAffinityNode);
 }
 
 /** Run the filters for one pod on one node; `assigned` are the non-terminal pods bound to it. */

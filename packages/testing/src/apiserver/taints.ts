@@ -1,25 +1,11 @@
+/**
+ * Taints and tolerations (the shapes and ToleratesTaint/FindMatchingUntoleratedTaint are
+ * @nodeagent/primitives'), with what the scheduler and the taint eviction controller add.
+ */
+import { type Taint, type Toleration, toleratesTaint } from '@nodeagent/primitives';
 import type { KubeObject } from './kube-object';
 
-/**
- * Taints and tolerations as upstream's v1helper evaluates them (ToleratesTaint,
- * FindMatchingUntoleratedTaint, GetMatchingTolerations), shared by the scheduler and the taint
- * eviction controller.
- */
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' | string;
-  timeAdded?: string;
-}
-
-/** core/v1 Toleration. */
-export interface Toleration {
-  key?: string;
-  operator?: 'Exists' | 'Equal' | string;
-  value?: string;
-  effect?: string;
-  tolerationSeconds?: number;
-}
+export { findUntoleratedTaint, type Taint, type Toleration, toleratesTaint } from '@nodeagent/primitives';
 
 /** The taint of a node whose Ready condition is False. */
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
@@ -31,25 +17,6 @@ export const TAINT_MEMORY_PRESSURE = 'node.kubernetes.io/memory-pressure';
 export const TAINT_DISK_PRESSURE = 'node.kubernetes.io/disk-pressure';
 export const TAINT_PID_PRESSURE = 'node.kubernetes.io/pid-pressure';
 export const TAINT_NETWORK_UNAVAILABLE = 'node.kubernetes.io/network-unavailable';
-
-/** One toleration tolerates one taint: effect (empty = all), key (empty with Exists = all), value. */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  const op = t.operator || 'Equal';
-  if (op === 'Exists') return true;
-  if (op === 'Equal') return (t.value ?? '') === (taint.value ?? '');
-  return false;
-}
-
-/** The first taint (of those `filter` keeps) no toleration tolerates. */
-export function findUntoleratedTaint(
-  taints: readonly Taint[],
-  tolerations: readonly Toleration[],
-  filter: (t: Taint) => boolean,
-): Taint | undefined {
-  return taints.filter(filter).find((taint) => !tolerations.some((t) => toleratesTaint(t, taint)));
-}
 
 /**
  * For NoExecute taints: whether every taint is tolerated, and the least tolerationSeconds of the

@@ -14,6 +14,8 @@ export interface DriverRegistrarOptions {
   type?: string;
   /** GetInfo's supported_versions; `['1.0.0']` by default, as node-driver-registrar. */
   supportedVersions?: string[];
+  /** The registration socket's name in registrationDir; `<driverName>-reg.sock` by default. */
+  socketName?: string;
 }
 
 /** A running registrar: the kubelet's verdicts so far, and stop (which removes the socket). */
@@ -31,7 +33,7 @@ export interface DriverRegistrar {
  */
 export async function startDriverRegistrar(opts: DriverRegistrarOptions): Promise<DriverRegistrar> {
   const statuses: { pluginRegistered: boolean; error: string }[] = [];
-  const socketPath = join(opts.registrationDir, `${opts.driverName}-reg.sock`);
+  const socketPath = join(opts.registrationDir, opts.socketName ?? `${opts.driverName}-reg.sock`);
   const server: PluginServer = await servePlugin(socketPath, [
     {
       definition: registrationServiceDefinition(),

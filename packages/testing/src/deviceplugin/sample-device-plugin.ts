@@ -47,6 +47,12 @@ export interface SampleDevicePluginOptions {
   extras?: SampleAllocateExtras;
   /** Re-register when the kubelet's socket is created again (a kubelet restart), as upstream's sample does. */
   watchKubeletSocket?: boolean;
+  /**
+   * Whether start() registers through the kubelet's kubelet.sock (default true); false only serves
+   * the plugin's socket, for registration through `plugins_registry` (a registrar of type
+   * `DevicePlugin`).
+   */
+  registerWithKubelet?: boolean;
 }
 
 let socketSequence = 0;
@@ -98,6 +104,7 @@ export class SampleDevicePlugin {
     mkdirSync(this.options.deviceDir, { recursive: true });
     for (const device of this.devices) writeFileSync(this.deviceFile(device.id), `${device.id}\n`);
     await this.serve();
+    if (this.options.registerWithKubelet === false) return;
     this.registeredInode = this.kubeletSocketInode();
     await this.register();
     if (this.options.watchKubeletSocket && !this.watcher) {
