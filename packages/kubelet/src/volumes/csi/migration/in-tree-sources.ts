@@ -4,6 +4,7 @@
  * of the translation's result. Every field is optional: a field the JSON leaves out reads as Go's
  * zero value, as it does in upstream's structs.
  */
+import type { NodeSelectorTerm } from '@nodeagent/primitives';
 import type { CsiSecretReference } from '../csi-secrets';
 import type { PersistentVolumeObject } from '../csi-storage-objects';
 
@@ -68,18 +69,7 @@ export interface PortworxSource {
   readOnly?: boolean;
 }
 
-/** core/v1 NodeSelectorRequirement. */
-export interface NodeSelectorRequirement {
-  key: string;
-  operator: string;
-  values?: string[];
-}
-
-/** core/v1 NodeSelectorTerm. */
-export interface NodeSelectorTerm {
-  matchExpressions?: NodeSelectorRequirement[];
-  matchFields?: NodeSelectorRequirement[];
-}
+export type { NodeSelectorRequirement, NodeSelectorTerm } from '@nodeagent/primitives';
 
 /** core/v1 VolumeNodeAffinity: the nodes a PersistentVolume can be used from. */
 export interface VolumeNodeAffinity {
