@@ -57,10 +57,11 @@ import {
   nodeEventReasons,
   objectTtlFromNode,
 } from '@nodeagent/kubelet/sources';
-import { podsDir } from '@nodeagent/kubelet/volumes';
+import { type CsiDriverWatch, podsDir } from '@nodeagent/kubelet/volumes';
 import { defaultLabels } from '@nodeagent/node-status';
 import { goArch, parseDuration, systemClock, type Wire } from '@nodeagent/primitives';
 import { apiCsi } from './api-csi';
+import { apiCsiDriverWatch } from './api-csi-driver-watch';
 import { apiDra } from './api-dra';
 import { apiRuntimeClassGetter } from './api-runtime-classes';
 import { activePods, deviceManagerForConfig, startPodResourcesServer } from './device-manager-wiring';
@@ -224,6 +225,11 @@ async function startKubeletParts(
       })
     : undefined;
   services?.start();
+  // The CSIDrivers, for drivers' nodeAllocatableUpdatePeriodSeconds (upstream's CSIDriver informer).
+  const csiDriverWatch = kubeConfig
+    ? apiCsiDriverWatch(kubeConfig, (error) => logger.warn({ err: String(error) }, 'csidriver watch'))
+    : undefined;
+  csiDriverWatch?.start();
   // ConfigMaps and Secrets by configMapAndSecretChangeDetectionStrategy (Watch: one watch per
   // object; Cache: the TTL the Node's annotation sets, read from the node status's watch).
   let watchedNode: () => Wire<V1Node> | undefined = () => undefined;
@@ -269,6 +275,7 @@ async function startKubeletParts(
     core,
     kubeConfig,
     services,
+    csiDriverWatch,
     objects,
     credentialProviders,
     imagePullManager,
@@ -319,6 +326,7 @@ async function startKubeletParts(
     stopIptablesUtil,
   ];
   if (services) stops.push(() => services.stop());
+  if (csiDriverWatch) stops.push(() => csiDriverWatch.stop());
   stops.push(
     () => cpus.cpuManager.stop(),
     () => devices.stop(),
@@ -482,6 +490,8 @@ interface KubeletParts {
   core: ReturnType<typeof coreV1Requests> | undefined;
   kubeConfig: KubeConfig | undefined;
   services: ApiServiceLister | undefined;
+  /** The cluster's CSIDrivers as a watch keeps them; none when standalone. */
+  csiDriverWatch: CsiDriverWatch | undefined;
   /** The pods' ConfigMaps and Secrets; none when standalone. */
   objects: PodObjectManager | undefined;
   credentialProviders: Awaited<ReturnType<typeof imageCredentialProvidersFromFlags>>;
@@ -545,7 +555,10 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       // runtimeClassName: the RuntimeClass's handler goes to CRI RunPodSandbox.
       runtimeHandler: kubeConfig ? runtimeClassHandlerLookup(apiRuntimeClassGetter(kubeConfig)) : undefined,
       // Registered CSI drivers go to the CSINode; pods' CSI volumes and claims mount through them.
-      csi: kubeConfig && core ? apiCsi(kubeConfig, nodeName, core, events?.claim) : undefined,
+      csi:
+        kubeConfig && core
+          ? { ...apiCsi(kubeConfig, nodeName, core, events?.claim), driverWatch: parts.csiDriverWatch }
+          : undefined,
       // DynamicResourceAllocation (GA): pods' ResourceClaims prepared through registered DRA drivers.
       dra: kubeConfig && core ? apiDra(kubeConfig, nodeName, core) : undefined,
     },

@@ -24,6 +24,7 @@ import type { PluginHandler } from './pluginmanager/plugin-handler';
 import type { ProbeState } from './probes/probe-state';
 import type { FsStats, Summary } from './stats/summary-types';
 import type { PodStatusWriter } from './status/status-manager';
+import type { CsiDriverWatch } from './volumes/csi/csi-node-allocatable-updater';
 import type { ClaimStatusWriter } from './volumes/csi/csi-node-expansion';
 import type { CsiNodeInfo } from './volumes/csi/csi-node-info';
 import type { CsiTokenRequester } from './volumes/csi/csi-service-account-tokens';
@@ -95,6 +96,8 @@ export interface KubeletApi {
    */
   csi?: {
     nodeInfo: CsiNodeInfo;
+    /** The CSIDriver objects as a watch keeps them, for drivers' nodeAllocatableUpdatePeriodSeconds. */
+    driverWatch?: CsiDriverWatch;
     objects: CsiStorageObjects;
     tokens?: CsiTokenRequester;
     claimStatus?: ClaimStatusWriter;

@@ -39,6 +39,7 @@ import { PodStateStore } from './sync/pod-state-store';
 import { PodSyncer } from './sync/pod-syncer';
 import { PodWorkRequests } from './sync/pod-work-requests';
 import { CsiDrivers } from './volumes/csi/csi-drivers';
+import { CsiNodeAllocatableUpdater } from './volumes/csi/csi-node-allocatable-updater';
 import type { CsiNodeInfo } from './volumes/csi/csi-node-info';
 import { CsiNodeInitialization } from './volumes/csi/csi-node-initialization';
 import { CsiRegistrationHandler } from './volumes/csi/csi-registration-handler';
@@ -77,6 +78,8 @@ export interface KubeletParts {
   /** The DRA manager; it reads ResourceClaims through KubeletApi.dra. */
   dra: DraManager;
   csiDrivers: CsiDrivers;
+  /** Upstream's csiNodeUpdater: drivers' allocatable counts kept current; none without a CSIDriver watch. */
+  csiAllocatableUpdater: CsiNodeAllocatableUpdater | undefined;
   /** This node's CSINode set up at start (upstream's initializeCSINode); none without an API server. */
   csiNodeInitialization: CsiNodeInitialization | undefined;
   prober: PodProber;
@@ -116,7 +119,15 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   const options: KubeletOptions = { ...kubeletOptions, runtime };
   const node = new NodeFacts(options.node.allocatable);
   const csiDrivers = new CsiDrivers(options.pacing?.csiTimeoutMs);
-  const pluginManager = pluginManagerWithHandlers(options, { clock, logger, metrics, csiDrivers, dra });
+  const csiAllocatableUpdater = csiAllocatableUpdaterOf(options, { csiDrivers, logger, clock });
+  const pluginManager = pluginManagerWithHandlers(options, {
+    clock,
+    logger,
+    metrics,
+    csiDrivers,
+    dra,
+    csiAllocatableUpdater,
+  });
   // Upstream's sync loop syncs the pods whose claimed devices changed health.
   dra.watchHealth((uids) => {
     for (const uid of uids) requests.resync(uid);
@@ -224,6 +235,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     dra,
     csiDrivers,
     csiNodeInitialization,
+    csiAllocatableUpdater,
     prober,
     statusManager,
     requests,
@@ -271,6 +283,28 @@ function csiVolumesOf(
   return csiVolumes;
 }
 
+/**
+ * Upstream's csiNodeUpdater over the CSIDriver watch, when there is one: each CSIDriver change
+ * re-evaluates that driver's periodic NodeGetInfo.
+ */
+function csiAllocatableUpdaterOf(
+  options: KubeletOptions,
+  parts: { csiDrivers: CsiDrivers; logger: KubeletLogger; clock: Clock },
+): CsiNodeAllocatableUpdater | undefined {
+  const csi = options.api?.csi;
+  const watch = csi?.driverWatch;
+  if (!csi || !watch) return undefined;
+  const updater = new CsiNodeAllocatableUpdater({
+    drivers: parts.csiDrivers,
+    nodeInfo: csi.nodeInfo,
+    periodMs: (driver) => watch.nodeAllocatableUpdatePeriodMs(driver),
+    logger: parts.logger,
+    clock: parts.clock,
+  });
+  watch.onChange((driver) => updater.sync(driver));
+  return updater;
+}
+
 /** The plugin manager (plugins_registry) with its CSIPlugin and DRAPlugin handlers. */
 function pluginManagerWithHandlers(
   options: KubeletOptions,
@@ -280,6 +314,7 @@ function pluginManagerWithHandlers(
     metrics: KubeletMetrics;
     csiDrivers: CsiDrivers;
     dra: DraManager;
+    csiAllocatableUpdater: CsiNodeAllocatableUpdater | undefined;
   },
 ): PluginManager {
   const { logger } = parts;
@@ -290,7 +325,10 @@ function pluginManagerWithHandlers(
     registry: parts.metrics.registry,
   });
   const csiNodeInfo = options.api?.csi?.nodeInfo ?? standaloneCsiNodeInfo(logger);
-  pluginManager.addHandler(CSI_PLUGIN, new CsiRegistrationHandler(parts.csiDrivers, csiNodeInfo, logger));
+  pluginManager.addHandler(
+    CSI_PLUGIN,
+    new CsiRegistrationHandler(parts.csiDrivers, csiNodeInfo, logger, parts.csiAllocatableUpdater),
+  );
   pluginManager.addHandler(DRA_PLUGIN, parts.dra.plugins);
   // Device plugins registering through plugins_registry (upstream's deprecated second way).
   if (options.devicePlugins) pluginManager.addHandler(DEVICE_PLUGIN, options.devicePlugins);
@@ -342,6 +380,7 @@ function standaloneCsiNodeInfo(logger: KubeletLogger): CsiNodeInfo {
       logger.info({ driver: driver.name }, 'Skipping CSINode update, kubelet running in standalone mode');
     },
     async uninstallDriver() {},
+    async updateDriverAllocatable() {},
   };
 }
 

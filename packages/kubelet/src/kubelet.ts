@@ -180,6 +180,7 @@ export class Kubelet {
     this.parts.cleanup.stopRetries();
     this.parts.pluginManager.stop();
     this.parts.csiNodeInitialization?.stop();
+    this.parts.csiAllocatableUpdater?.stop();
     this.dra.stop();
     this.stopResync?.();
     this.stopResync = undefined;

@@ -22,6 +22,11 @@ export {
 } from '../volumes/csi/api-csi-node-info';
 export { apiCsiStorageObjects, type CsiStorageRequests } from '../volumes/csi/api-csi-storage-objects';
 export { apiCsiTokens, type CsiTokenRequests } from '../volumes/csi/api-csi-tokens';
+export {
+  type CsiDriverWatch,
+  CsiNodeAllocatableUpdater,
+  type CsiNodeAllocatableUpdaterOptions,
+} from '../volumes/csi/csi-node-allocatable-updater';
 export type { ClaimStatusWriter } from '../volumes/csi/csi-node-expansion';
 export type { CsiNodeDriver, CsiNodeInfo } from '../volumes/csi/csi-node-info';
 export {

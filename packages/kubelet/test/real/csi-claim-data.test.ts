@@ -49,6 +49,7 @@ beforeAll(async () => {
             initialize: () => csi().nodeInfo.initialize(),
             installDriver: (driver, topology) => csi().nodeInfo.installDriver(driver, topology),
             uninstallDriver: (name) => csi().nodeInfo.uninstallDriver(name),
+            updateDriverAllocatable: (name, count) => csi().nodeInfo.updateDriverAllocatable(name, count),
           },
           objects: {
             claim: (ns, name) => csi().objects.claim(ns, name),

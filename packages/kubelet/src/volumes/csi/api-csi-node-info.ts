@@ -47,6 +47,9 @@ export class TopologyLabelCollisionError extends CodedError {
   }
 }
 
+/** Go's math.MaxInt32: the most a CSINode's allocatable count holds (upstream truncates to it). */
+const MAX_INT32 = 2 ** 31 - 1;
+
 /** How often a conflicting CSINode write is retried (upstream retries on conflict as well). */
 const CONFLICT_RETRIES = 5;
 
@@ -127,6 +130,22 @@ export function apiCsiNodeInfo(
         // annotation is right: a driver registering again after a restart costs no write.
         if (!annotations && drivers.some((d) => sameEntry(d, driver))) return;
         await replace(existing, [...drivers.filter((d) => d.name !== driver.name), driver], annotations);
+      });
+    },
+    async updateDriverAllocatable(name, maxVolumesPerNode) {
+      await retryingConflicts(async () => {
+        const existing = await read();
+        const drivers = existing?.spec?.drivers ?? [];
+        const had = drivers.find((d) => d.name === name);
+        if (!existing || !had) throw new Error(`CSINode ${nodeName} has no driver ${name}`);
+        const count = maxVolumesPerNode > 0 ? Math.min(maxVolumesPerNode, MAX_INT32) : undefined;
+        if (had.allocatable?.count === count) return;
+        const { allocatable: _old, ...entry } = had;
+        const updated = count === undefined ? entry : { ...entry, allocatable: { count } };
+        await replace(
+          existing,
+          drivers.map((d) => (d === had ? updated : d)),
+        );
       });
     },
     async uninstallDriver(name) {

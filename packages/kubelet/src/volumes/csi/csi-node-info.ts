@@ -26,6 +26,11 @@ export interface CsiNodeInfo {
   installDriver(driver: CsiNodeDriver, topology: Readonly<Record<string, string>>): Promise<void>;
   /** Removes the named driver from this node's CSINode. */
   uninstallDriver(name: string): Promise<void>;
+  /**
+   * Sets the named driver's `allocatable.count` in this node's CSINode to `maxVolumesPerNode`
+   * (none when it is 0), writing only when it differs (upstream's UpdateCSIDriver).
+   */
+  updateDriverAllocatable(name: string, maxVolumesPerNode: number): Promise<void>;
 }
 
 /** A driver's CSINode entry from its NodeGetInfo answer. */

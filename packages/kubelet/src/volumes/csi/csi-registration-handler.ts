@@ -2,6 +2,7 @@ import { CSI_TIMEOUT_MS } from '@nodeagent/csi-client';
 import type { KubeletLogger } from '../../kubelet-logger';
 import type { PluginHandler } from '../../pluginmanager/plugin-handler';
 import type { CsiDrivers } from './csi-drivers';
+import type { CsiNodeAllocatableUpdater } from './csi-node-allocatable-updater';
 import { type CsiNodeInfo, csiNodeDriver } from './csi-node-info';
 
 /** `csi: ` as upstream's csi package prefixes its messages (its log() helper). */
@@ -61,6 +62,8 @@ export class CsiRegistrationHandler implements PluginHandler {
     private readonly drivers: CsiDrivers,
     private readonly nodeInfo: CsiNodeInfo,
     private readonly logger: KubeletLogger,
+    /** Upstream's csiNodeUpdater, told of each driver registered or gone (none: counts written once). */
+    private readonly allocatableUpdater?: Pick<CsiNodeAllocatableUpdater, 'sync'>,
   ) {}
 
   validatePlugin(name: string, endpoint: string, versions: readonly string[]): void {
@@ -91,6 +94,7 @@ export class CsiRegistrationHandler implements PluginHandler {
       this.drivers.delete(name);
       throw e;
     }
+    this.allocatableUpdater?.sync(name);
   }
 
   async deregisterPlugin(name: string): Promise<void> {
@@ -99,6 +103,7 @@ export class CsiRegistrationHandler implements PluginHandler {
       log(`registrationHandler.DeRegisterPlugin request for plugin ${name}`),
     );
     this.drivers.delete(name);
+    this.allocatableUpdater?.sync(name);
     try {
       await this.nodeInfo.uninstallDriver(name);
     } catch (e) {
