@@ -1,7 +1,7 @@
 import { libraryBuild } from '../../tools/build/tsup-preset';
 
 // The root plus the subpaths /feature-gates, /metric-stability, /component-base-metrics (which alone needs
-// prom-client), /klog, /go-text, /event-loop-slices, /free-heap-release, /pseudo-file, /netlink, /certificates and /x509 (which alone need @peculiar/x509: /certificates
+// prom-client), /klog, /go-text, /event-loop-slices, /free-heap-release, /pseudo-file, /scheduling, /netlink, /certificates and /x509 (which alone need @peculiar/x509: /certificates
 // loads it when it makes one), so the root stays tiny.
 export default libraryBuild({
   entry: {
@@ -17,5 +17,6 @@ export default libraryBuild({
     'event-loop-slices': 'src/event-loop-slices.ts',
     'free-heap-release': 'src/free-heap-release.ts',
     'pseudo-file': 'src/pseudo-file.ts',
+    scheduling: 'src/scheduling/index.ts',
   },
 });

@@ -33,6 +33,9 @@ import { type SocketRelay, startSocketRelay } from './socket-relay';
 import { createStepReporter, type StepReporter } from './step-reporter';
 import { applyWorkload, readWorkload, replicaSetWorkload } from './workload';
 
+/** The NoExecute taint the node lifecycle controller keeps on a node that is not Ready. */
+const NOT_READY_TAINT = 'node.kubernetes.io/not-ready:';
+
 /** The single-node box's node name (with --nodes N: nodeagent-demo-node-1 … -N). */
 export const NODE_NAME = 'nodeagent-demo-node';
 export const SERVICE_NAME = 'web';
@@ -568,12 +571,17 @@ class DemoRun {
             'application/merge-patch+json',
             JSON.stringify({ spec: { podCIDR: node.podCIDR, podCIDRs: [node.podCIDR] } }),
           );
+          // Ready, and seen Ready by the node lifecycle controller: a kubelet is NotReady until
+          // its CSINode exists (as upstream's), and the controller's not-ready taint goes on its
+          // next pass after Ready.
           await this.waitFor(
             `node ${node.name} Ready`,
-            () =>
-              clusterView(server).nodes.find((n) => n.name === node.name)?.ready === 'True'
-                ? true
-                : undefined,
+            () => {
+              const view = clusterView(server).nodes.find((n) => n.name === node.name);
+              const settled =
+                view?.ready === 'True' && !view.taints.some((t) => t.startsWith(NOT_READY_TAINT));
+              return settled ? true : undefined;
+            },
             90_000,
           );
         },

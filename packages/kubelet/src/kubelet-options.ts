@@ -1,4 +1,5 @@
-import type { Clock, Taint } from '@nodeagent/primitives';
+import type { Clock } from '@nodeagent/primitives';
+import type { Taint } from '@nodeagent/primitives/scheduling';
 import type { PendingAdmission, PodAdmitHandler } from './admission/admit-handler';
 import type { AdmissionNode } from './admission/general-predicates-admit';
 import type { PluginResourceAllocations } from './admission/resource-fit-admit';

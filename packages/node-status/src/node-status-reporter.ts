@@ -51,6 +51,10 @@ const MANAGED: ReadonlySet<string> = new Set(CONDITION_ORDER);
 
 /** The tries of one status round (upstream's nodeStatusUpdateRetry). */
 const NODE_STATUS_UPDATE_RETRY = 5;
+/** How often the fast status update looks at readiness (upstream's fastStatusUpdateOnce period). */
+const FAST_STATUS_UPDATE_PERIOD_MS = 100;
+/** How long after start the fast status update gives up (upstream's nodeReadyGracePeriod). */
+const NODE_READY_GRACE_PERIOD_MS = 120_000;
 
 /** The eviction manager's current pressure signals, for the pressure conditions. */
 export interface PressureSignals {
@@ -142,6 +146,9 @@ export class NodeStatusReporter {
   private readonly clock: Clock;
   private readonly sleeper: Sleeper;
   private loop: Promise<void> | undefined;
+  private fastUpdate: Promise<void> | undefined;
+  /** The status round in flight: rounds run one at a time, as upstream's syncNodeStatusMux. */
+  private round: Promise<unknown> = Promise.resolve();
   private registered = false;
   private lastReportAt = Number.NEGATIVE_INFINITY;
   private conditions: NodeConditionLike[] | undefined;
@@ -194,7 +201,10 @@ export class NodeStatusReporter {
     return this.lease.latestLease;
   }
 
-  /** Registers (retrying until it works), sends the first status, then runs status and lease loops. */
+  /**
+   * Registers (retrying until it works), sends the first status, then runs status and lease
+   * loops, and until the Node is Ready the fast status update.
+   */
   async start(): Promise<void> {
     if (this.loop) return;
     await this.ensureRegistered();
@@ -203,12 +213,37 @@ export class NodeStatusReporter {
     await this.syncStatus();
     this.lease.start();
     this.loop = this.run();
+    if (this.conditions?.find((c) => c.type === 'Ready')?.status !== 'True')
+      this.fastUpdate = this.fastStatusUpdateOnce();
   }
 
   /** Stops the status and lease loops; resolves when both have ended. */
   async stop(): Promise<void> {
     this.sleeper.stop();
-    await Promise.all([this.loop, this.lease.stop(), this.node.stop()]);
+    await Promise.all([this.loop, this.fastUpdate, this.lease.stop(), this.node.stop()]);
+  }
+
+  /**
+   * Upstream's fastStatusUpdateOnce: while the Node is not Ready, the kubelet's own readiness is
+   * looked at every 100 ms and the status sent as soon as it would turn Ready (a CSINode set up,
+   * the network plugin ready), not at the next nodeStatusUpdateFrequency. It gives up after
+   * nodeReadyGracePeriod (2 min), as upstream.
+   */
+  private async fastStatusUpdateOnce(): Promise<void> {
+    const start = this.clock.now();
+    while (await this.sleeper.sleep(FAST_STATUS_UPDATE_PERIOD_MS)) {
+      if (this.clock.now() - start >= NODE_READY_GRACE_PERIOD_MS) {
+        const message = 'Node not becoming ready in time after startup';
+        this.opts.onError?.(new Error(message), message);
+        return;
+      }
+      const ready = this.watchedNode?.status?.conditions?.find((c) => c.type === 'Ready');
+      if (!ready) continue;
+      if (ready.status === 'True') return;
+      if (!(await evaluateReadyChecks(this.opts.readyChecks ?? [])).ready) continue;
+      await this.syncStatus();
+      return;
+    }
   }
 
   private async run(): Promise<void> {
@@ -224,6 +259,12 @@ export class NodeStatusReporter {
    * not been (a round before start()). Returns whether a patch was accepted.
    */
   async syncStatus(): Promise<boolean> {
+    const round = this.round.then(() => this.statusRound());
+    this.round = round.catch(() => undefined);
+    return round;
+  }
+
+  private async statusRound(): Promise<boolean> {
     if (!this.registered)
       await this.ensureRegistered().catch((err: unknown) =>
         this.opts.onError?.(err, 'Unable to register node with API server'),

@@ -88,6 +88,40 @@ const readLease = () => coordination.readNamespacedLease({ name: 'node-a', names
 const renewMs = (l: V1Lease) => new Date(l.spec!.renewTime!).getTime();
 
 describe('NodeStatusReporter against the in-process API server', () => {
+  it('sends Ready within 100 ms of the kubelet turning ready at start, not at the next update period (fastStatusUpdateOnce)', async () => {
+    let csiNodeReady = false;
+    const { r, updates } = reporter(
+      {},
+      {
+        readyChecks: [
+          { name: 'storage', check: () => (csiNodeReady ? undefined : 'CSINode is not yet initialized') },
+        ],
+      },
+    );
+    await r.start();
+    const ready = async () =>
+      (await core.readNode({ name: 'node-a' })).status!.conditions!.find((c) => c.type === 'Ready')!;
+    expect(await ready()).toMatchObject({ status: 'False', message: 'CSINode is not yet initialized' });
+    // The fast update waits for the node watch's copy of the first status.
+    await waitUntil(() => r.watchedNode?.status?.conditions?.some((c) => c.type === 'Ready'));
+    await clock.advanceAsync(300, () => clock.whenPending(3));
+    expect(updates).toHaveLength(1);
+    csiNodeReady = true;
+    const t0 = clock.now();
+    await clock.advanceAsync(100, () => clock.whenPending(2));
+    await waitUntil(() => updates.length === 2);
+    expect(updates[1]! - t0).toBeLessThanOrEqual(100);
+    expect(await ready()).toMatchObject({ status: 'True', reason: 'KubeletReady' });
+  });
+
+  it('gives the fast status update up after nodeReadyGracePeriod (2 min)', async () => {
+    const { r, errors } = reporter({}, { readyChecks: [{ name: 'never', check: () => 'never ready' }] });
+    await r.start();
+    await waitUntil(() => r.watchedNode?.status?.conditions?.some((c) => c.type === 'Ready'));
+    await clock.advanceAsync(121_000, () => clock.whenPending(2));
+    expect(errors).toContain('Node not becoming ready in time after startup');
+  });
+
   it('registers the Node with labels, taints, unschedulable, status and a Lease owned by it', async () => {
     const { r } = reporter({
       registerWithTaints: [{ key: 'example.com/gpu', value: 'true', effect: 'NoSchedule' }],

@@ -42,19 +42,6 @@ export {
   parseQuantity,
   percentageOf,
 } from './quantity';
-export {
-  type NodeAffinityNode,
-  type NodeAffinityPod,
-  type NodeSelectorRequirement,
-  type NodeSelectorTerm,
-  requiredNodeAffinityMatches,
-} from './scheduling/node-affinity';
-export {
-  findUntoleratedTaint,
-  type Taint,
-  type Toleration,
-  toleratesTaint,
-} from './scheduling/taint-toleration';
 export { goListenError, goPathError, systemReason } from './system-error';
 export { valueAtPath } from './value-at-path';
 export {

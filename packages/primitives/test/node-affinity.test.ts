@@ -4,7 +4,7 @@ import {
   type NodeSelectorTerm,
   requiredNodeAffinityMatches,
   toleratesTaint,
-} from '../src/index';
+} from '../src/scheduling/index';
 
 const node = { metadata: { name: 'node-a', labels: { zone: 'a', gpu: 'true', cores: '16' } } };
 

@@ -1,4 +1,8 @@
-import { findUntoleratedTaint, requiredNodeAffinityMatches, type Taint } from '@nodeagent/primitives';
+import {
+  findUntoleratedTaint,
+  requiredNodeAffinityMatches,
+  type Taint,
+} from '@nodeagent/primitives/scheduling';
 import { isStaticPod } from '../api/config-source';
 import type { ContainerPort, Pod } from '../api/pod-types';
 import { admitted, type PodAdmitHandler, type PodAdmitResult } from './admit-handler';

@@ -1,5 +1,5 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import type { NodeAffinityPod, Toleration } from '@nodeagent/primitives';
+import type { NodeAffinityPod, Toleration } from '@nodeagent/primitives/scheduling';
 
 /**
  * The subset of the core/v1 Pod object the kubelet reads and writes, in its JSON shape (times

@@ -2,7 +2,7 @@ import {
   type NodeAffinityNode,
   type NodeAffinityPod,
   requiredNodeAffinityMatches,
-} from '@nodeagent/primitives';
+} from '@nodeagent/primitives/scheduling';
 import type { KubeObject } from './kube-object';
 import { quantityValue } from './pod-qos';
 import { findUntoleratedTaint, TAINT_UNSCHEDULABLE, taintsOf, tolerationsOf } from './taints';

@@ -2,10 +2,15 @@
  * Taints and tolerations (the shapes and ToleratesTaint/FindMatchingUntoleratedTaint are
  * @nodeagent/primitives'), with what the scheduler and the taint eviction controller add.
  */
-import { type Taint, type Toleration, toleratesTaint } from '@nodeagent/primitives';
+import { type Taint, type Toleration, toleratesTaint } from '@nodeagent/primitives/scheduling';
 import type { KubeObject } from './kube-object';
 
-export { findUntoleratedTaint, type Taint, type Toleration, toleratesTaint } from '@nodeagent/primitives';
+export {
+  findUntoleratedTaint,
+  type Taint,
+  type Toleration,
+  toleratesTaint,
+} from '@nodeagent/primitives/scheduling';
 
 /** The taint of a node whose Ready condition is False. */
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';

@@ -4,7 +4,7 @@
  * of the translation's result. Every field is optional: a field the JSON leaves out reads as Go's
  * zero value, as it does in upstream's structs.
  */
-import type { NodeSelectorTerm } from '@nodeagent/primitives';
+import type { NodeSelectorTerm } from '@nodeagent/primitives/scheduling';
 import type { CsiSecretReference } from '../csi-secrets';
 import type { PersistentVolumeObject } from '../csi-storage-objects';
 
@@ -69,7 +69,7 @@ export interface PortworxSource {
   readOnly?: boolean;
 }
 
-export type { NodeSelectorRequirement, NodeSelectorTerm } from '@nodeagent/primitives';
+export type { NodeSelectorRequirement, NodeSelectorTerm } from '@nodeagent/primitives/scheduling';
 
 /** core/v1 VolumeNodeAffinity: the nodes a PersistentVolume can be used from. */
 export interface VolumeNodeAffinity {
