@@ -1,6 +1,7 @@
+import { goQuote } from '@nodeagent/primitives/go-text';
 import { describe, expect, it } from 'vitest';
 import { kubernetesVolumeIdToEbsVolumeId } from '../src/volumes/csi/migration/aws-ebs';
-import { goQuote, goStringSet } from '../src/volumes/csi/migration/go-format';
+import { goStringSet } from '../src/volumes/csi/migration/go-format';
 import {
   IN_TREE_PLUGINS,
   type InTreePersistentVolume,

@@ -1,35 +1,9 @@
 /**
  * Go's formatting of the values upstream's error texts carry, so the texts match byte for byte:
- * strconv.Quote (what `%q` and `%#v` print for a string) and `%v` of a sets.String.
+ * strconv.Quote of bytes that may not be UTF-8 (a string's is primitives' goQuote), Go's string
+ * order and `%v` of a sets.String.
  */
-
-const NAMED_ESCAPES: Readonly<Record<number, string>> = {
-  7: '\\a',
-  8: '\\b',
-  12: '\\f',
-  10: '\\n',
-  13: '\\r',
-  9: '\\t',
-  11: '\\v',
-};
-
-/** unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
-function isPrint(rune: number): boolean {
-  return rune === 0x20 || /[\p{L}\p{M}\p{N}\p{P}\p{S}]/u.test(String.fromCodePoint(rune));
-}
-
-function hex(value: number, width: number): string {
-  return value.toString(16).padStart(width, '0');
-}
-
-function escapedRune(rune: number): string {
-  if (rune === 0x22 || rune === 0x5c) return `\\${String.fromCodePoint(rune)}`;
-  if (isPrint(rune)) return String.fromCodePoint(rune);
-  const named = NAMED_ESCAPES[rune];
-  if (named !== undefined) return named;
-  if (rune < 0x20 || rune === 0x7f) return `\\x${hex(rune, 2)}`;
-  return rune < 0x10000 ? `\\u${hex(rune, 4)}` : `\\U${hex(rune, 8)}`;
-}
+import { goQuote } from '@nodeagent/primitives/go-text';
 
 function isContinuation(byte: number | undefined, low = 0x80, high = 0xbf): boolean {
   return byte !== undefined && byte >= low && byte <= high;
@@ -59,20 +33,21 @@ function decodeRune(bytes: Uint8Array, at: number): [number, number] {
   return [-1, 1];
 }
 
-/** strconv.Quote of the bytes: bytes that are not UTF-8 print as \xNN. */
+/**
+ * strconv.Quote of the bytes: a byte that starts no UTF-8 rune prints as \xNN, each rune as
+ * primitives' goQuote prints it.
+ */
 export function goQuoteBytes(bytes: Uint8Array): string {
   let quoted = '"';
   for (let at = 0; at < bytes.length; ) {
     const [rune, width] = decodeRune(bytes, at);
-    quoted += rune < 0 ? `\\x${hex(bytes[at] ?? 0, 2)}` : escapedRune(rune);
+    quoted +=
+      rune < 0
+        ? `\\x${(bytes[at] ?? 0).toString(16).padStart(2, '0')}`
+        : goQuote(String.fromCodePoint(rune)).slice(1, -1);
     at += width;
   }
   return `${quoted}"`;
-}
-
-/** strconv.Quote: a string as Go's `%q` and `%#v` print it. */
-export function goQuote(text: string): string {
-  return goQuoteBytes(Buffer.from(text, 'utf8'));
 }
 
 /** Go's byte order of strings (sort.Strings, fmt's map keys): UTF-8 bytes, not UTF-16 units. */

@@ -4,7 +4,8 @@
  * (`aws://zone/vol-…`) go through: the authority is checked, not kept; a bracketed (IPv6) host is
  * checked for its closing bracket and port only.
  */
-import { goQuote, goQuoteBytes } from './go-format';
+import { goQuote } from '@nodeagent/primitives/go-text';
+import { goQuoteBytes } from './go-format';
 
 type Unescaping = 'host' | 'userinfo' | 'path' | 'fragment';
 

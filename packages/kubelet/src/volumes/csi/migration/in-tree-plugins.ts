@@ -3,11 +3,12 @@
  * PersistentVolumes and inline pod volumes to CSI ones (upstream csi-translation-lib's
  * translate.go, the kubelet's part: no StorageClass translation, no way back to in-tree).
  */
+
+import { goQuote } from '@nodeagent/primitives/go-text';
 import { awsElasticBlockStorePlugin } from './aws-ebs';
 import { azureDiskPlugin } from './azure-disk';
 import { azureFilePlugin } from './azure-file';
 import { gcePersistentDiskPlugin } from './gce-pd';
-import { goQuote } from './go-format';
 import type {
   InTreePersistentVolume,
   InTreePlugin,
