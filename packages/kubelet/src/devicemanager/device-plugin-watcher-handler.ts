@@ -1,6 +1,6 @@
-import { isExtendedResourceName } from '../api/extended-resource-name';
 import type { PluginHandler } from '../pluginmanager/plugin-handler';
 import { devicePluginApiVersion } from './deviceplugin-api';
+import { invalidResourceName } from './registration-server';
 
 /** What the handler asks of the device manager: the same connection a Register request makes. */
 export interface DevicePluginConnections {
@@ -22,10 +22,8 @@ export class DevicePluginWatcherHandler implements PluginHandler {
       throw new Error(
         `manager version, ${devicePluginApiVersion}, is not among plugin supported versions [${versions.join(' ')}]`,
       );
-    if (!isExtendedResourceName(name))
-      throw new Error(
-        `invalid name of device plugin socket: the ResourceName ${JSON.stringify(name)} is invalid`,
-      );
+    const invalid = invalidResourceName(name);
+    if (invalid) throw new Error(`invalid name of device plugin socket: ${invalid}`);
   }
 
   registerPlugin(name: string, endpoint: string): Promise<void> {

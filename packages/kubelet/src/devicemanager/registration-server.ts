@@ -11,13 +11,16 @@ export interface RegisterRequest {
   options?: { preStartRequired?: boolean; getPreferredAllocationAvailable?: boolean } | null;
 }
 
+/** Upstream's errInvalidResourceName (types.go) for a name that is no extended resource, else undefined. */
+export function invalidResourceName(resourceName: string): string | undefined {
+  return isExtendedResourceName(resourceName) ? undefined : `the ResourceName "${resourceName}" is invalid`;
+}
+
 /** Upstream's errUnsupportedVersion and errInvalidResourceName (types.go), word for word. */
 export function registrationRefusal(request: RegisterRequest): string | undefined {
   if (request.version !== devicePluginApiVersion)
     return `requested API version "${request.version}" is not supported by kubelet. Supported version is ["${devicePluginApiVersion}"]`;
-  if (!isExtendedResourceName(request.resourceName))
-    return `the ResourceName "${request.resourceName}" is invalid`;
-  return undefined;
+  return invalidResourceName(request.resourceName);
 }
 
 /**
