@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@nodeagent/primitives';
+import { Backoff, type BackoffOptions, type Clock, systemClock } from '@nodeagent/primitives';
 import { sleepOn } from '../../clock-timers';
 import type { KubeletLogger } from '../../kubelet-logger';
 import type { CsiNodeInfo } from './csi-node-info';
@@ -6,18 +6,16 @@ import type { CsiNodeInfo } from './csi-node-info';
 /** How often the API server is asked again while it cannot be reached (upstream: every second). */
 const REACHABLE_POLL_MS = 1_000;
 
-/** Go's wait.Backoff: the first sleep, its factor, its jitter and how many tries in all. */
-interface Backoff {
-  durationMs: number;
-  factor: number;
-  jitter: number;
+/** Go's wait.Backoff: its sleeps (primitives' Backoff, uncapped, never reset) and how many tries in all. */
+interface TriesBackoff {
+  sleeps: Pick<BackoffOptions, 'initialMs' | 'factor' | 'jitter'>;
   steps: number;
 }
 
 /** initializeCSINode's outer backoff: six tries, 15 ms growing sixfold (about 23 s of sleeps). */
-const INIT_BACKOFF: Backoff = { durationMs: 15, factor: 6, jitter: 0.1, steps: 6 };
+const INIT_BACKOFF: TriesBackoff = { sleeps: { initialMs: 15, factor: 6, jitter: 0.1 }, steps: 6 };
 /** InitializeCSINodeWithAnnotation's own: four tries, 10 ms growing fivefold. */
-const UPDATE_BACKOFF: Backoff = { durationMs: 10, factor: 5, jitter: 0.1, steps: 4 };
+const UPDATE_BACKOFF: TriesBackoff = { sleeps: { initialMs: 10, factor: 5, jitter: 0.1 }, steps: 4 };
 
 /** What wait.ExponentialBackoff returns when every try failed. */
 const WAIT_TIMEOUT = 'timed out waiting for the condition';
@@ -115,13 +113,17 @@ export class CsiNodeInitialization {
   }
 
   /** Go's wait.ExponentialBackoff on the clock: true once `tryOnce` succeeds, false when out of tries. */
-  private async backoff(backoff: Backoff, tryOnce: () => Promise<boolean>): Promise<boolean> {
-    let duration = backoff.durationMs;
+  private async backoff(backoff: TriesBackoff, tryOnce: () => Promise<boolean>): Promise<boolean> {
+    const sleeps = new Backoff({
+      ...backoff.sleeps,
+      maxMs: Number.POSITIVE_INFINITY,
+      resetAfterMs: Number.POSITIVE_INFINITY,
+      random: this.random,
+    });
     for (let step = backoff.steps; step > 0 && !this.stopped; step--) {
       if (await tryOnce()) return true;
       if (step === 1) break;
-      await sleepOn(this.clock, duration + duration * backoff.jitter * this.random());
-      duration *= backoff.factor;
+      await sleepOn(this.clock, sleeps.next());
     }
     return false;
   }
