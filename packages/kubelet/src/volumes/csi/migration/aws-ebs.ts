@@ -1,5 +1,5 @@
 /** AWS Elastic Block Store to the EBS CSI driver (upstream plugins/aws_ebs.go). */
-import { goUrlPath } from './go-url-path';
+import { goUrlPath } from './go-url-parse';
 import type {
   AwsElasticBlockStoreSource,
   InTreePersistentVolume,
