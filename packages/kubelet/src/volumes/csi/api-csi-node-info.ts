@@ -2,7 +2,7 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { CoreV1Requests } from '@nodeagent/informer';
 import { CodedError } from '@nodeagent/primitives';
 import { httpStatusCode } from '../../api/http-status-code';
-import type { CsiNodeDriver, CsiNodeInfo } from './csi-node-info';
+import { allocatableCount, type CsiNodeDriver, type CsiNodeInfo } from './csi-node-info';
 import { withMigrationAnnotation } from './migrated-plugins-annotation';
 import { migratedInTreePluginNames } from './migration/migrated-volumes';
 
@@ -46,9 +46,6 @@ export class TopologyLabelCollisionError extends CodedError {
     );
   }
 }
-
-/** Go's math.MaxInt32: the most a CSINode's allocatable count holds (upstream truncates to it). */
-const MAX_INT32 = 2 ** 31 - 1;
 
 /** How often a conflicting CSINode write is retried (upstream retries on conflict as well). */
 const CONFLICT_RETRIES = 5;
@@ -138,7 +135,7 @@ export function apiCsiNodeInfo(
         const drivers = existing?.spec?.drivers ?? [];
         const had = drivers.find((d) => d.name === name);
         if (!existing || !had) throw new Error(`CSINode ${nodeName} has no driver ${name}`);
-        const count = maxVolumesPerNode > 0 ? Math.min(maxVolumesPerNode, MAX_INT32) : undefined;
+        const count = allocatableCount(maxVolumesPerNode);
         if (had.allocatable?.count === count) return;
         const { allocatable: _old, ...entry } = had;
         const updated = count === undefined ? entry : { ...entry, allocatable: { count } };

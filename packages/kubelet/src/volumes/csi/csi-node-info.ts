@@ -33,13 +33,22 @@ export interface CsiNodeInfo {
   updateDriverAllocatable(name: string, maxVolumesPerNode: number): Promise<void>;
 }
 
+/** Go's math.MaxInt32: the most a CSINode's allocatable count holds (upstream truncates to it). */
+const MAX_INT32 = 2 ** 31 - 1;
+
+/** The `allocatable.count` a driver's max_volumes_per_node gives its CSINode entry; none for 0 (no limit). */
+export function allocatableCount(maxVolumesPerNode: number): number | undefined {
+  return maxVolumesPerNode > 0 ? Math.min(maxVolumesPerNode, MAX_INT32) : undefined;
+}
+
 /** A driver's CSINode entry from its NodeGetInfo answer. */
 export function csiNodeDriver(name: string, info: NodeGetInfoResponse): CsiNodeDriver {
   const segments = info.accessibleTopology?.segments ?? {};
+  const count = allocatableCount(info.maxVolumesPerNode);
   return {
     name,
     nodeID: info.nodeId,
     topologyKeys: Object.keys(segments).sort(),
-    ...(info.maxVolumesPerNode > 0 ? { allocatable: { count: info.maxVolumesPerNode } } : {}),
+    ...(count !== undefined ? { allocatable: { count } } : {}),
   };
 }
