@@ -4,7 +4,9 @@ import { invalidResourceName } from './registration-server';
 
 /** What the handler asks of the device manager: the same connection a Register request makes. */
 export interface DevicePluginConnections {
+  /** Connects the plugin serving `resource` at `socketPath`, as a Register request does. */
   connectPlugin(resource: string, socketPath: string): Promise<void>;
+  /** Treats the plugin serving `resource` as gone. */
   disconnectPlugin(resource: string): void;
 }
 

@@ -36,6 +36,10 @@ export {
   endpointStopGracePeriodMs,
 } from '../devicemanager/device-manager';
 export { CorruptCheckpointError } from '../devicemanager/device-manager-checkpoint';
+export {
+  type DevicePluginConnections,
+  DevicePluginWatcherHandler,
+} from '../devicemanager/device-plugin-watcher-handler';
 export { withContainerDevices } from '../devicemanager/device-runtime';
 export { DevicePluginCallError } from '../devicemanager/plugin-endpoint';
 export type { DeviceRunContainerOptions } from '../devicemanager/pod-devices';

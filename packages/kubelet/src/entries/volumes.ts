@@ -22,6 +22,7 @@ export {
 } from '../volumes/csi/api-csi-node-info';
 export { apiCsiStorageObjects, type CsiStorageRequests } from '../volumes/csi/api-csi-storage-objects';
 export { apiCsiTokens, type CsiTokenRequests } from '../volumes/csi/api-csi-tokens';
+export { type CsiDriver, CsiDrivers } from '../volumes/csi/csi-drivers';
 export {
   type CsiDriverWatch,
   CsiNodeAllocatableUpdater,

@@ -17,6 +17,7 @@ export class CsiDrivers {
   /** @param timeoutMs each call's deadline (default the client's, upstream's csiTimeout of 2 min). */
   constructor(private readonly timeoutMs?: number) {}
 
+  /** Registers a driver (a new registration of the same name replaces it and closes its client). */
   set(driver: CsiDriver): void {
     this.drivers.get(driver.name)?.client.close();
     this.drivers.set(driver.name, {
@@ -28,10 +29,12 @@ export class CsiDrivers {
     });
   }
 
+  /** The registered driver of that name, if any. */
   get(name: string): CsiDriver | undefined {
     return this.drivers.get(name)?.driver;
   }
 
+  /** Forgets a driver and closes its client. */
   delete(name: string): void {
     this.drivers.get(name)?.client.close();
     this.drivers.delete(name);
@@ -42,6 +45,7 @@ export class CsiDrivers {
     return this.drivers.get(name)?.client;
   }
 
+  /** The registered drivers' names, sorted. */
   names(): string[] {
     return [...this.drivers.keys()].sort();
   }

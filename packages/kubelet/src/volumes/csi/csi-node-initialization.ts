@@ -20,6 +20,7 @@ const UPDATE_BACKOFF: TriesBackoff = { sleeps: { initialMs: 10, factor: 5, jitte
 /** What wait.ExponentialBackoff returns when every try failed. */
 const WAIT_TIMEOUT = 'timed out waiting for the condition';
 
+/** What the CSINode set-up at start needs: this node's CSINode seam, a logger, and seams for tests. */
 export interface CsiNodeInitializationOptions {
   nodeInfo: Pick<CsiNodeInfo, 'reachable' | 'initialize'>;
   logger: KubeletLogger;
