@@ -39,6 +39,7 @@ import { PodStateStore } from './sync/pod-state-store';
 import { PodSyncer } from './sync/pod-syncer';
 import { PodWorkRequests } from './sync/pod-work-requests';
 import { CsiDrivers } from './volumes/csi/csi-drivers';
+import { CsiExhaustedResource } from './volumes/csi/csi-exhausted-resource';
 import { CsiNodeAllocatableUpdater } from './volumes/csi/csi-node-allocatable-updater';
 import type { CsiNodeInfo } from './volumes/csi/csi-node-info';
 import { CsiNodeInitialization } from './volumes/csi/csi-node-initialization';
@@ -132,7 +133,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   dra.watchHealth((uids) => {
     for (const uid of uids) requests.resync(uid);
   });
-  const csiVolumes = csiVolumesOf(options, { csiDrivers, metrics, clock });
+  const csiVolumes = csiVolumesOf(options, { csiDrivers, metrics, clock, logger, csiAllocatableUpdater });
   const csiNodeInfo = options.api?.csi?.nodeInfo;
   const csiNodeInitialization = csiNodeInfo
     ? new CsiNodeInitialization({ nodeInfo: csiNodeInfo, logger, clock })
@@ -255,10 +256,28 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
  */
 function csiVolumesOf(
   options: KubeletOptions,
-  parts: { csiDrivers: CsiDrivers; metrics: KubeletMetrics; clock: Clock },
+  parts: {
+    csiDrivers: CsiDrivers;
+    metrics: KubeletMetrics;
+    clock: Clock;
+    logger: KubeletLogger;
+    csiAllocatableUpdater: CsiNodeAllocatableUpdater | undefined;
+  },
 ): CsiVolumes | undefined {
-  const { csiDrivers, metrics, clock } = parts;
+  const { csiDrivers, metrics, clock, csiAllocatableUpdater } = parts;
   const csiApi = options.api?.csi;
+  // Upstream's VerifyExhaustedResource reads the CSIDriver lister: only with the CSIDriver watch.
+  const watch = csiApi?.driverWatch;
+  const exhaustedResource =
+    csiApi && watch && csiAllocatableUpdater
+      ? new CsiExhaustedResource({
+          objects: csiApi.objects,
+          nodeName: options.node.name,
+          periodMs: (driver) => watch.nodeAllocatableUpdatePeriodMs(driver),
+          updateDriver: (driver) => csiAllocatableUpdater.update(driver),
+          logger: parts.logger,
+        })
+      : undefined;
   const csiVolumes = csiApi
     ? new CsiVolumes({
         rootDir: options.node.rootDir,
@@ -269,6 +288,7 @@ function csiVolumesOf(
         claimStatus: csiApi.claimStatus,
         recordEvent: options.api?.recordEvent,
         volumeHealth: featureGateEnabled(options.config.featureGates, 'CSIVolumeHealth'),
+        exhaustedResource,
       })
     : undefined;
   // volumeStatsAggPeriod 0 turns volume stats off, as upstream.

@@ -53,11 +53,16 @@ import type { ContainerWaitingReason } from '../status/generate-pod-status';
 import { makePodDataDirs } from '../volumes/pod-data-dirs';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
 import type { TokenSource } from '../volumes/volume-payloads';
-import { PodVolumesNotReadyError } from '../volumes/volumes-not-ready';
+import {
+  PodVolumesNotReadyError,
+  VolumeAttachLimitExceededError,
+  volumeAttachmentLimitExceededReason,
+} from '../volumes/volumes-not-ready';
 import { ensureEtcHostsFile } from './etc-hosts';
 import { ensureImage, imageUser } from './image-puller';
 import { type HookOutcome, runLifecycleHook } from './lifecycle-hooks';
 import type { NodeFactsReader } from './node-facts';
+import type { PodRejection } from './pod-state-store';
 import { pullCredentialsFor } from './pull-secrets';
 import { ReasonCache } from './reason-cache';
 import { prepareSubPaths } from './subpaths';
@@ -171,6 +176,8 @@ export interface SyncOutcome {
   retryAfterMs?: number;
   /** A pod-level failure (volumes, sandbox): the sync should be retried. */
   error?: KubeletError | Error;
+  /** The pod is to be rejected (an exhausted volume attach limit): it fails instead of being retried. */
+  rejection?: PodRejection;
   /**
    * Whether the sync asked the runtime to change anything (kill, sandbox, container). When it
    * did not, the runtime state it started from is still current and need not be read again.
@@ -321,7 +328,10 @@ export class PodSyncer {
    * A failed volume set-up, as the sync reports it: FailedMount events, and for mounts not ready
    * yet the pod waits (Pending, ContainerCreating) until the mount back-off's next try.
    */
-  private mountFailed(pod: Pod, error: unknown): Pick<SyncOutcome, 'error' | 'retryAfterMs'> {
+  private mountFailed(pod: Pod, error: unknown): Pick<SyncOutcome, 'error' | 'retryAfterMs' | 'rejection'> {
+    // Upstream SyncPod's rejectPod for it: no FailedMount, the pod fails.
+    if (error instanceof VolumeAttachLimitExceededError)
+      return { rejection: { reason: volumeAttachmentLimitExceededReason, message: error.message } };
     if (error instanceof PodVolumesNotReadyError) {
       for (const message of error.events) this.event(pod, 'Warning', 'FailedMount', message);
       return { error, retryAfterMs: error.retryAfterMs };

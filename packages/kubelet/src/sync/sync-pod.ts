@@ -25,7 +25,7 @@ import { garbageCollectPod } from './container-gc';
 import { killForResize, type PodResizer } from './pod-resizer';
 import type { PodRuntimeView } from './pod-runtime-view';
 import { observePodStart } from './pod-start-sli';
-import type { PodStartTimes, PodStateReader } from './pod-state-store';
+import type { PodRejection, PodStartTimes, PodStateReader } from './pod-state-store';
 import type { PodSyncer, SyncOutcome } from './pod-syncer';
 import { reportedWaitingReasons, withRecordedBackOffs } from './reason-cache';
 
@@ -78,24 +78,7 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
   const timer = context.metrics.podWorkerDuration.startTimer({ operation_type: updateType });
   try {
     const rejection = context.pods.rejection(pod.metadata.uid ?? '');
-    if (rejection) {
-      // Upstream rejectPod: a Warning event with the handler's message, the status prefixed.
-      const alreadyFailed = statuses.getPodStatus(pod.metadata.uid ?? '')?.phase === 'Failed';
-      statuses.setPodStatus(
-        pod,
-        rejectedPodStatus(
-          statuses.withLastStatus(pod),
-          rejection.reason,
-          podRejectedPrefix + rejection.message,
-          clock.now(),
-        ),
-      );
-      if (!alreadyFailed) {
-        context.logger.warn({ pod: podName(pod), reason: rejection.reason }, rejection.message);
-        context.recordEvent?.(pod, 'Warning', rejection.reason, rejection.message);
-      }
-      return { terminal: true };
-    }
+    if (rejection) return rejectPod(context, pod, rejection);
     const errors = validatePod(pod);
     if (errors.length > 0) {
       const message = errors.map((error) => error.message).join('; ');
@@ -144,6 +127,8 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
       : await context.syncer.applyPodActions(allocated, before, allocationWritten);
     // A failed write fails this sync, also one that stopped before its containers.
     await allocationWritten;
+    // Upstream's SyncPod rejects a pod whose volume wait ended on an exhausted attach limit.
+    if (outcome.rejection) return rejectPod(context, pod, outcome.rejection);
     let runtimeStatus = await readBack(context, pod, before, outcome, killedForResize);
     // Container GC for this pod: dead instances beyond the newest one, dead old sandboxes.
     if ((await garbageCollectPod(context.runtime, runtimeStatus)) > 0)
@@ -208,6 +193,29 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
   } finally {
     timer();
   }
+}
+
+/**
+ * Upstream rejectPod: the pod fails with the reason, its status message prefixed `Pod was
+ * rejected: `, and a Warning event with the message (once: a pod already Failed posts none).
+ */
+function rejectPod(context: PodSyncContext, pod: Pod, rejection: PodRejection): SyncPodResult {
+  const { statuses, clock } = context;
+  const alreadyFailed = statuses.getPodStatus(pod.metadata.uid ?? '')?.phase === 'Failed';
+  statuses.setPodStatus(
+    pod,
+    rejectedPodStatus(
+      statuses.withLastStatus(pod),
+      rejection.reason,
+      podRejectedPrefix + rejection.message,
+      clock.now(),
+    ),
+  );
+  if (!alreadyFailed) {
+    context.logger.warn({ pod: podName(pod), reason: rejection.reason }, rejection.message);
+    context.recordEvent?.(pod, 'Warning', rejection.reason, rejection.message);
+  }
+  return { terminal: true };
 }
 
 /**

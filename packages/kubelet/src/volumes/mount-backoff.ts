@@ -6,6 +6,8 @@ export const maxMountRetryMs = 122_000;
 interface Entry {
   lastErrorAt: number;
   durationMs: number;
+  /** The last try found the volume not attached yet (no event; the pod's wait counts it unattached). */
+  unattached: boolean;
 }
 
 /**
@@ -23,11 +25,16 @@ export class MountBackOff {
     return entry ? Math.max(0, entry.lastErrorAt + entry.durationMs - now) : 0;
   }
 
-  /** Records a failed try at `now`: the next wait doubles, capped. */
-  failed(key: string, now: number): void {
+  /** Records a failed try at `now` (`unattached`: the volume was not attached yet): the next wait doubles, capped. */
+  failed(key: string, now: number, unattached = false): void {
     const entry = this.entries.get(key);
     const durationMs = entry ? Math.min(entry.durationMs * 2, maxMountRetryMs) : initialMountRetryMs;
-    this.entries.set(key, { lastErrorAt: now, durationMs });
+    this.entries.set(key, { lastErrorAt: now, durationMs, unattached });
+  }
+
+  /** Whether the last try of `key` failed because the volume was not attached yet. */
+  unattached(key: string): boolean {
+    return this.entries.get(key)?.unattached === true;
   }
 
   /** Forgets `key` (mounted, or its pod is gone). */

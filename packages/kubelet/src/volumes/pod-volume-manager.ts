@@ -9,6 +9,7 @@ import type { KubeletLogger } from '../kubelet-logger';
 import { podDir, podVolumesDir } from '../pod-dirs';
 import { removeTree } from '../remove-tree';
 import { writeAtomically } from './atomic-writer';
+import { AttachAndMountWaits } from './attach-and-mount-wait';
 import { CsiVolumeOperationError } from './csi/csi-operation-error';
 import { CsiReconstruction } from './csi/csi-reconstruction';
 import { VolumeNotAttachedError } from './csi/csi-verify-attached';
@@ -28,7 +29,11 @@ import {
   volumeSourceHandling,
   volumeSources,
 } from './volume-sources';
-import { PodVolumesNotReadyError, unableToMountMessage } from './volumes-not-ready';
+import {
+  PodVolumesNotReadyError,
+  unableToMountMessage,
+  VolumeAttachLimitExceededError,
+} from './volumes-not-ready';
 
 /** Upstream plugin directory names under pods/<uid>/volumes/. */
 export const volumePluginDirs = {
@@ -73,6 +78,7 @@ export class PodVolumeManager {
   private readonly now: () => Date;
   private readonly nfs: NfsMounter;
   private readonly backOff = new MountBackOff();
+  private readonly waits = new AttachAndMountWaits();
   private readonly csi: CsiVolumes | undefined;
   private readonly reconstruction: CsiReconstruction | undefined;
   private readonly orphans: OrphanedPodDirs;
@@ -150,6 +156,8 @@ export class PodVolumeManager {
     const notProcessed: string[] = [];
     const processErrors: string[] = [];
     const mountFailures: string[] = [];
+    // Through a CSI driver and not attached yet: what an exhausted attach limit would explain.
+    const unattachedViaCsi: Volume[] = [];
     let retryAfterMs: number | undefined;
     for (const volume of pod.spec.volumes ?? []) {
       const [source] = volumeSources(volume);
@@ -180,12 +188,23 @@ export class PodVolumeManager {
           unmounted.pop();
           continue;
         }
-        if (attempt.unattached) unattached.push(volume.name);
+        if (attempt.unattached) {
+          unattached.push(volume.name);
+          unattachedViaCsi.push(volume);
+        }
         if (attempt.failure) mountFailures.push(attempt.failure);
         retryAfterMs = Math.min(retryAfterMs ?? attempt.retryAfterMs, attempt.retryAfterMs);
       }
     }
-    if (unmounted.length === 0) return out;
+    if (unmounted.length === 0) {
+      this.waits.done(uid);
+      return out;
+    }
+    // Upstream's wait timing out: a volume left unattached for want of an attach slot rejects the pod.
+    if (this.waits.timedOut(uid, this.now().getTime()))
+      for (const volume of unattachedViaCsi)
+        if (await this.csi?.attachLimitExhausted(pod, volume))
+          throw new VolumeAttachLimitExceededError(unmounted, unattached, notProcessed);
     // Upstream posts each failed mount as the reconciler tries it, then the pod sync's own event
     // when its wait ends with volumes it could not process (a wait that timed out posts nothing).
     const events = [...mountFailures];
@@ -230,16 +249,18 @@ export class PodVolumeManager {
   ): Promise<{ mounted?: MountedVolume; failure?: string; unattached?: boolean; retryAfterMs: number }> {
     const key = mountKey(uid, volume.name);
     const now = this.now().getTime();
-    if (this.backOff.remainingMs(key, now) > 0) return { retryAfterMs: this.backOff.remainingMs(key, now) };
+    if (this.backOff.remainingMs(key, now) > 0)
+      return { retryAfterMs: this.backOff.remainingMs(key, now), unattached: this.backOff.unattached(key) };
     try {
       const mounted = await this.mountExternal(pod, uid, volume);
       this.backOff.succeeded(key);
       return { mounted, retryAfterMs: 0 };
     } catch (error) {
-      this.backOff.failed(key, now);
+      const unattached = error instanceof VolumeNotAttachedError;
+      this.backOff.failed(key, now, unattached);
       const retryAfterMs = this.backOff.remainingMs(key, now);
       // Not attached yet: upstream's reconciler logs it and tries again, posting no event.
-      if (error instanceof VolumeNotAttachedError) return { unattached: true, retryAfterMs };
+      if (unattached) return { unattached, retryAfterMs };
       // An expansion during the mount fails it in upstream's own words (MountVolume.Setup failed while expanding...).
       const expanding = (error as { code?: unknown }).code === 'ExpandDuringMount';
       const failure =
@@ -330,6 +351,7 @@ export class PodVolumeManager {
   async tearDown(uid: string): Promise<void> {
     if (this.removed.has(uid)) return;
     this.backOff.forgetPod(uid);
+    this.waits.done(uid);
     // CSI volumes first: a failed unpublish keeps the pod's directory (its vol_data.json) for the next try.
     await this.csi?.tearDownPod(uid);
     const volumesDir = podVolumesDir(this.rootDir, uid);

@@ -1,4 +1,4 @@
-import { VolumeSetupError } from '../errors';
+import { KubeletError, VolumeSetupError } from '../errors';
 
 /**
  * Some of a pod's volumes are not mounted yet (upstream's WaitForAttachAndMount failing): the pod
@@ -28,4 +28,27 @@ export function unableToMountMessage(
 ): string {
   const list = (names: string[]) => `[${[...names].sort().join(' ')}]`;
   return `Unable to attach or mount volumes: unmounted volumes=${list(unmounted)}, unattached volumes=${list(unattached)}, failed to process volumes=${list(notProcessed)}: ${[...errors].sort().join('; ')}`;
+}
+
+/** Upstream's VolumeAttachmentLimitExceededReason: the reason a pod rejected for it carries. */
+export const volumeAttachmentLimitExceededReason = 'VolumeAttachmentLimitExceeded';
+
+/**
+ * Upstream's VolumeAttachLimitExceededError: the pod's wait for its volumes timed out and a volume
+ * it waited for could not be attached because the node's attach slots are used up (its driver
+ * said ResourceExhausted). The pod sync rejects the pod (Failed, VolumeAttachmentLimitExceeded)
+ * instead of waiting on.
+ */
+export class VolumeAttachLimitExceededError extends KubeletError {
+  constructor(unmounted: string[], unattached: string[], notProcessed: string[]) {
+    const list = (names: string[]) => `[${[...names].sort().join(' ')}]`;
+    // The wait's own error is the context deadline of wait.PollUntilContextTimeout.
+    super(
+      'VOLUME_ATTACH_LIMIT_EXCEEDED',
+      'spec.volumes',
+      unattached,
+      'the node has no volume attachment left',
+      `Node has reached its volume attachment limit, rejecting pod. unmounted volumes=${list(unmounted)}, unattached volumes=${list(unattached)}, failed to process volumes=${list(notProcessed)}: context deadline exceeded`,
+    );
+  }
 }

@@ -58,6 +58,7 @@ export async function startCsiEngineHarness(opts: CsiEngineHarnessOptions): Prom
       api: {
         ...extra.api,
         csi: {
+          ...extra.api?.csi,
           nodeInfo: apiCsiNodeInfo(NODE, api.core, api.storage),
           objects: apiCsiStorageObjects(api.core, api.storage),
         },

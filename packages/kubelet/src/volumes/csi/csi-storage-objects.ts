@@ -72,7 +72,8 @@ export interface VolumeAttachmentObject {
   status?: {
     attached?: boolean;
     attachmentMetadata?: Record<string, string>;
-    attachError?: { message?: string };
+    /** The external attacher's error; `errorCode` is the driver's gRPC code (8: ResourceExhausted). */
+    attachError?: { message?: string; errorCode?: number };
   };
 }
 

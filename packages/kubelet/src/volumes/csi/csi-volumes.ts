@@ -13,6 +13,7 @@ import { podsDir } from '../../pod-dirs';
 import { goErrnoText } from '../go-errno';
 import { CsiBlockVolumes, checkVolumeMode } from './csi-block-volumes';
 import type { CsiDrivers } from './csi-drivers';
+import type { CsiExhaustedResource } from './csi-exhausted-resource';
 import { applyCsiFsGroup, type CsiMountFields, csiMountFields } from './csi-mount-fields';
 import { type ClaimStatusWriter, CsiNodeExpansion } from './csi-node-expansion';
 import { csiOperationError } from './csi-operation-error';
@@ -39,7 +40,11 @@ import {
 } from './csi-volume-paths';
 import { type CsiVolumeUsage, readCsiVolumeStats } from './csi-volume-stats';
 import { checkClaimIsForPod, podClaimReference } from './generic-ephemeral-volumes';
-import { migratedPersistentVolume, translateMigratedInline } from './migration/migrated-volumes';
+import {
+  isMigratedInline,
+  migratedPersistentVolume,
+  translateMigratedInline,
+} from './migration/migrated-volumes';
 
 /** vol_data.json as upstream writes it (volDataKey's names). */
 export interface VolData {
@@ -110,6 +115,8 @@ export interface CsiVolumesOptions {
   claimStatus?: ClaimStatusWriter;
   /** The CSIVolumeHealth feature gate (alpha, off by default): whether VolumeCondition is read. */
   volumeHealth?: boolean;
+  /** Upstream's VerifyExhaustedResource, with a CSIDriver watch; none: no volume counts as exhausted. */
+  exhaustedResource?: Pick<CsiExhaustedResource, 'verify'>;
 }
 
 function log(msg: string): string {
@@ -320,6 +327,24 @@ export class CsiVolumes {
     const csi = pv.spec!.csi!;
     const pvName = pv.metadata?.name ?? '';
     return this.setUpPersistent(pod, volume, { pv, pvName, csi, readOnly: csi.readOnly === true });
+  }
+
+  /**
+   * Upstream's VerifyExhaustedResource for a pod's volume still unattached when its wait timed
+   * out: a claim's PersistentVolume or a migrated inline volume whose driver opted in and whose
+   * VolumeAttachment failed with ResourceExhausted. Anything that cannot be read counts as not.
+   */
+  async attachLimitExhausted(pod: Pod, volume: Volume): Promise<boolean> {
+    const check = this.opts.exhaustedResource;
+    if (!check) return false;
+    try {
+      const csi = isMigratedInline(volume)
+        ? translateMigratedInline(volume, pod.metadata.namespace ?? 'default').spec?.csi
+        : (await this.boundClaim(pod, volume)).csi;
+      return csi ? await check.verify(csi) : false;
+    } catch {
+      return false;
+    }
   }
 
   /** Attach-wait, stage and publish a PersistentVolume's CSI volume for a pod (upstream's MountVolume). */
