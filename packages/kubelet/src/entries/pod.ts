@@ -89,6 +89,7 @@ export {
 export { effectivePullPolicy, ensureImage, imageUser } from '../sync/image-puller';
 export { type HookContext, type HookOutcome, resolvePort, runLifecycleHook } from '../sync/lifecycle-hooks';
 export type { NodeFactsReader } from '../sync/node-facts';
+export type { PodRejection, PodStopReason } from '../sync/pod-state-store';
 export {
   defaultTerminationGracePeriodSeconds,
   minimumGracePeriodSeconds,

@@ -24,6 +24,12 @@ export { apiCsiStorageObjects, type CsiStorageRequests } from '../volumes/csi/ap
 export { apiCsiTokens, type CsiTokenRequests } from '../volumes/csi/api-csi-tokens';
 export { type CsiDriver, CsiDrivers } from '../volumes/csi/csi-drivers';
 export {
+  CsiExhaustedResource,
+  type CsiExhaustedResourceOptions,
+  GRPC_RESOURCE_EXHAUSTED,
+  isResourceExhaustError,
+} from '../volumes/csi/csi-exhausted-resource';
+export {
   type CsiDriverWatch,
   CsiNodeAllocatableUpdater,
   type CsiNodeAllocatableUpdaterOptions,
@@ -106,4 +112,9 @@ export {
   volumeSourceKeys,
   volumeSources,
 } from '../volumes/volume-sources';
-export { PodVolumesNotReadyError, unableToMountMessage } from '../volumes/volumes-not-ready';
+export {
+  PodVolumesNotReadyError,
+  unableToMountMessage,
+  VolumeAttachLimitExceededError,
+  volumeAttachmentLimitExceededReason,
+} from '../volumes/volumes-not-ready';

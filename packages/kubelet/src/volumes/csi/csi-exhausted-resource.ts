@@ -33,6 +33,7 @@ export interface CsiExhaustedResourceOptions {
 export class CsiExhaustedResource {
   constructor(private readonly options: CsiExhaustedResourceOptions) {}
 
+  /** Whether this unattached volume of the driver failed to attach for want of a slot; if so its count is read again first. */
   async verify(source: { driver: string; volumeHandle: string }): Promise<boolean> {
     const { driver, volumeHandle } = source;
     if (this.options.periodMs(driver) <= 0) return false;
