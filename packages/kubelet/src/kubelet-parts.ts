@@ -208,6 +208,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     pendingAdmission: options.pendingAdmission,
     resizer,
     clock,
+    admissionRejections: metrics.admissionRejections,
   });
   const containerGC = new ContainerGarbageCollector({ runtime, pods: requests, logger, clock });
   const eventedRelist = new EventedRelist(runtime, pleg, logger);

@@ -31,6 +31,8 @@ export interface KubeletMetrics {
   restartedPods: Counter<'static'>;
   /** HTTPS httpGet lifecycle hooks answered in plaintext that then succeeded over HTTP. */
   lifecycleHandlerHttpFallbacks: Counter<never>;
+  /** Pods refused, by upstream's reason label (admission/admission-rejections.ts). */
+  admissionRejections: Counter<'reason'>;
   /**
    * Container terminations the status manager saw a container's state turn Terminated for, by
    * container_type (container, init_container, ephemeral_container), exit_code and reason
@@ -83,6 +85,7 @@ export interface KubeletMetrics {
  */
 export const kubeletMetricStability: MetricStabilityTable = {
   ...componentBaseMetricStability,
+  kubelet_admission_rejections_total: 'ALPHA',
   kubelet_cgroup_version: 'ALPHA',
   kubelet_credential_provider_config_info: 'ALPHA',
   kubelet_credential_provider_plugin_duration: 'ALPHA',
@@ -262,6 +265,13 @@ export function createKubeletMetrics(
     lifecycleHandlerHttpFallbacks: new Counter({
       name: 'kubelet_lifecycle_handler_http_fallbacks_total',
       help: 'The number of times lifecycle handlers successfully fell back to http from https.',
+      registers,
+    }),
+    admissionRejections: new Counter({
+      name: 'kubelet_admission_rejections_total',
+      // Upstream's text, without the "of".
+      help: 'Cumulative number pod admission rejections by the Kubelet.',
+      labelNames: ['reason'],
       registers,
     }),
     restartedPods: new Counter({

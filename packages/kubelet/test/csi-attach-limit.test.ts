@@ -82,6 +82,9 @@ describe("a volume whose attach failed for want of a slot (MutableCSINodeAllocat
       message: `Pod was rejected: ${message}`,
     });
     expect(events).toContain(`Warning VolumeAttachmentLimitExceeded: ${message}`);
+    expect(
+      await h.kubelet.metrics.registry.getSingleMetricAsString('kubelet_admission_rejections_total'),
+    ).toContain('kubelet_admission_rejections_total{reason="VolumeAttachmentLimitExceeded"} 1');
     // The allocatable count is read again at once, not at the driver's next period.
     expect(nodeGetInfoCalls(csi)).toBe(registrationCalls + 1);
     // Nothing was staged and no sandbox was made for it.

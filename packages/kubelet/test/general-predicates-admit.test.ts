@@ -155,6 +155,10 @@ describe('a kubelet admitting pods bound to it by hand', () => {
       message:
         "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector",
     });
+    // Not among upstream's counted reasons: kubelet_admission_rejections_total files it under Other.
+    expect(
+      await h.kubelet.metrics.registry.getSingleMetricAsString('kubelet_admission_rejections_total'),
+    ).toContain('kubelet_admission_rejections_total{reason="Other"} 1');
     // Once the API's Node is known, its labels decide (an operator labelled the node zone=b).
     apiNode = { name: 'node-a', labels: { zone: 'b' } };
     const later = testPod({ nodeSelector: { zone: 'b' } });

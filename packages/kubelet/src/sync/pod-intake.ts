@@ -1,4 +1,6 @@
 import type { Clock } from '@nodeagent/primitives';
+import type { Counter } from 'prom-client';
+import { recordAdmissionRejection } from '../admission/admission-rejections';
 import {
   admitPod,
   type PendingAdmission,
@@ -30,6 +32,8 @@ export interface PodIntakeOptions {
   /** Pods are admitted with their allocated resources (the resizer's checkpoint). */
   resizer: PodResizer;
   clock: Clock;
+  /** kubelet_admission_rejections_total; none: refusals are not counted. */
+  admissionRejections?: Counter<'reason'>;
 }
 
 /**
@@ -117,7 +121,7 @@ export class PodIntake {
     this.awaiting.add(uid);
     void outcome.then((verdict) => {
       this.awaiting.delete(uid);
-      if (!verdict.admit) pods.reject(uid, { reason: verdict.reason, message: verdict.message });
+      if (!verdict.admit) this.reject(uid, verdict);
       const current = pods.pod(uid);
       // Removed meanwhile: remove() already told the worker.
       if (!current || pods.wasRemoved(uid)) return;
@@ -151,6 +155,13 @@ export class PodIntake {
       // A quantity that does not parse (a static pod nothing validated): refused, never a crash.
       verdict = { admit: false, reason: unexpectedAdmissionErrorReason, message: (error as Error).message };
     }
-    if (!verdict.admit) pods.reject(uid, { reason: verdict.reason, message: verdict.message });
+    if (!verdict.admit) this.reject(uid, verdict);
+  }
+
+  /** Upstream HandlePodAdditions' rejectPod and recordAdmissionRejection (the status comes from the pod's sync). */
+  private reject(uid: string, refusal: { reason: string; message: string }): void {
+    this.options.pods.reject(uid, { reason: refusal.reason, message: refusal.message });
+    const counter = this.options.admissionRejections;
+    if (counter) recordAdmissionRejection(counter, refusal.reason);
   }
 }

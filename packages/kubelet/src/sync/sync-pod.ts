@@ -1,4 +1,5 @@
 import type { Clock } from '@nodeagent/primitives';
+import { recordAdmissionRejection } from '../admission/admission-rejections';
 import { podRejectedPrefix } from '../admission/admit-handler';
 import { podName } from '../api/pod-name';
 import type { Container, Pod, PodStatus } from '../api/pod-types';
@@ -128,7 +129,10 @@ export async function syncPod(context: PodSyncContext, pod: Pod, updateType: str
     // A failed write fails this sync, also one that stopped before its containers.
     await allocationWritten;
     // Upstream's SyncPod rejects a pod whose volume wait ended on an exhausted attach limit.
-    if (outcome.rejection) return rejectPod(context, pod, outcome.rejection);
+    if (outcome.rejection) {
+      recordAdmissionRejection(context.metrics.admissionRejections, outcome.rejection.reason);
+      return rejectPod(context, pod, outcome.rejection);
+    }
     let runtimeStatus = await readBack(context, pod, before, outcome, killedForResize);
     // Container GC for this pod: dead instances beyond the newest one, dead old sandboxes.
     if ((await garbageCollectPod(context.runtime, runtimeStatus)) > 0)
