@@ -298,6 +298,17 @@ export function createKubeletMetrics(
       buckets: podStartSLIBuckets,
       registers,
     }),
+    ...runtimeOperationMetrics(registry),
+    ...proberMetrics(probesRegistry),
+  };
+}
+
+/** The CRI call counters and histogram (instrumentCriClient records them), on the kubelet registry. */
+function runtimeOperationMetrics(
+  registry: Registry,
+): Pick<KubeletMetrics, 'runtimeOperations' | 'runtimeOperationsDuration' | 'runtimeOperationsErrors'> {
+  const registers = [registry];
+  return {
     runtimeOperations: new Counter({
       name: 'kubelet_runtime_operations_total',
       help: 'Cumulative number of runtime operations by operation type.',
@@ -317,7 +328,6 @@ export function createKubeletMetrics(
       labelNames: ['operation_type'],
       registers,
     }),
-    ...proberMetrics(probesRegistry),
   };
 }
 
