@@ -7,6 +7,7 @@ import {
   type ClaimObject,
   type ClaimStatusWriter,
   type CsiNodeInfo,
+  type CsiNodeInitializer,
   type CsiStorageObjects,
   type CsiTokenRequester,
 } from '@nodeagent/kubelet/volumes';
@@ -24,7 +25,7 @@ export function apiCsi(
   core: Pick<CoreV1Requests, 'readNode' | 'patchNode'>,
   recordClaimEvent?: ClaimStatusWriter['recordClaimEvent'],
 ): {
-  nodeInfo: CsiNodeInfo;
+  nodeInfo: CsiNodeInfo & CsiNodeInitializer;
   objects: CsiStorageObjects;
   tokens: CsiTokenRequester;
   claimStatus: ClaimStatusWriter;

@@ -28,6 +28,7 @@ import type { PodStatusWriter } from './status/status-manager';
 import type { CsiDriverWatch } from './volumes/csi/csi-node-allocatable-updater';
 import type { ClaimStatusWriter } from './volumes/csi/csi-node-expansion';
 import type { CsiNodeInfo } from './volumes/csi/csi-node-info';
+import type { CsiNodeInitializer } from './volumes/csi/csi-node-initialization';
 import type { CsiTokenRequester } from './volumes/csi/csi-service-account-tokens';
 import type { CsiStorageObjects } from './volumes/csi/csi-storage-objects';
 import type { Mounter } from './volumes/mounter';
@@ -96,7 +97,7 @@ export interface KubeletApi {
    * waits as for a driver that never registered.
    */
   csi?: {
-    nodeInfo: CsiNodeInfo;
+    nodeInfo: CsiNodeInfo & CsiNodeInitializer;
     /** The CSIDriver objects as a watch keeps them, for drivers' nodeAllocatableUpdatePeriodSeconds. */
     driverWatch?: CsiDriverWatch;
     objects: CsiStorageObjects;

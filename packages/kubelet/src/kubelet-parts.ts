@@ -395,8 +395,6 @@ const standaloneClaims: ResourceClaimApi = {
 /** Without an API server there is no CSINode to write (upstream's standalone kubelet skips it too). */
 function standaloneCsiNodeInfo(logger: KubeletLogger): CsiNodeInfo {
   return {
-    async reachable() {},
-    async initialize() {},
     async installDriver(driver) {
       logger.info({ driver: driver.name }, 'Skipping CSINode update, kubelet running in standalone mode');
     },

@@ -24,10 +24,10 @@ export { apiCsiStorageObjects, type CsiStorageRequests } from '../volumes/csi/ap
 export { apiCsiTokens, type CsiTokenRequests } from '../volumes/csi/api-csi-tokens';
 export { type CsiDriver, CsiDrivers } from '../volumes/csi/csi-drivers';
 export {
+  attachFailedResourceExhausted,
   CsiExhaustedResource,
   type CsiExhaustedResourceOptions,
   GRPC_RESOURCE_EXHAUSTED,
-  isResourceExhaustError,
 } from '../volumes/csi/csi-exhausted-resource';
 export {
   type CsiDriverWatch,
@@ -39,6 +39,7 @@ export type { CsiNodeDriver, CsiNodeInfo } from '../volumes/csi/csi-node-info';
 export {
   CsiNodeInitialization,
   type CsiNodeInitializationOptions,
+  type CsiNodeInitializer,
 } from '../volumes/csi/csi-node-initialization';
 export type { CsiSecretReader, CsiSecretReference } from '../volumes/csi/csi-secrets';
 export type {

@@ -14,7 +14,6 @@ import { type DriverRegistrar, FakeCsiPlugin, startDriverRegistrar } from '@node
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiCsiNodeInfo } from '../../src/volumes/csi/api-csi-node-info';
 import { apiCsiStorageObjects } from '../../src/volumes/csi/api-csi-storage-objects';
-import type { CsiNodeInfo } from '../../src/volumes/csi/csi-node-info';
 import type { CsiStorageObjects } from '../../src/volumes/csi/csi-storage-objects';
 import { createBoundBlockClaim, DRIVER } from '../helpers/csi-volume-harness';
 import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
@@ -39,7 +38,7 @@ function late<T extends object>(target: () => T | undefined): T {
 }
 
 beforeAll(async () => {
-  let nodeInfo: CsiNodeInfo | undefined;
+  let nodeInfo: ReturnType<typeof apiCsiNodeInfo> | undefined;
   let objects: CsiStorageObjects | undefined;
   node = await startNodeHarness({
     kubelet: { api: { csi: { nodeInfo: late(() => nodeInfo), objects: late(() => objects) } } },

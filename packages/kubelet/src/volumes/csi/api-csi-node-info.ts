@@ -3,6 +3,7 @@ import type { CoreV1Requests } from '@nodeagent/informer';
 import { CodedError } from '@nodeagent/primitives';
 import { httpStatusCode } from '../../api/http-status-code';
 import { allocatableCount, type CsiNodeDriver, type CsiNodeInfo } from './csi-node-info';
+import type { CsiNodeInitializer } from './csi-node-initialization';
 import { withMigrationAnnotation } from './migrated-plugins-annotation';
 import { migratedInTreePluginNames } from './migration/migrated-volumes';
 
@@ -63,7 +64,7 @@ export function apiCsiNodeInfo(
   core: Pick<CoreV1Requests, 'readNode' | 'patchNode'>,
   storage: CsiNodeRequests,
   migratedPlugins: readonly string[] = migratedInTreePluginNames(),
-): CsiNodeInfo {
+): CsiNodeInfo & CsiNodeInitializer {
   const read = async (): Promise<CsiNodeObject | undefined> => {
     try {
       return (await storage.readCSINode({ name: nodeName })) as CsiNodeObject;

@@ -5,8 +5,8 @@ import { attachmentName } from './csi-volume-paths';
 /** gRPC's ResourceExhausted: the code the external attacher writes into `attachError.errorCode`. */
 export const GRPC_RESOURCE_EXHAUSTED = 8;
 
-/** Upstream's isResourceExhaustError: the attachment failed with ResourceExhausted. */
-export function isResourceExhaustError(attachment: VolumeAttachmentObject | undefined): boolean {
+/** Upstream's isResourceExhaustError (a name this package keeps for error guards): the attachment failed with ResourceExhausted. */
+export function attachFailedResourceExhausted(attachment: VolumeAttachmentObject | undefined): boolean {
   return attachment?.status?.attachError?.errorCode === GRPC_RESOURCE_EXHAUSTED;
 }
 
@@ -48,7 +48,7 @@ export class CsiExhaustedResource {
       );
       return false;
     }
-    if (!isResourceExhaustError(attachment)) return false;
+    if (!attachFailedResourceExhausted(attachment)) return false;
     await this.options.updateDriver(driver);
     return true;
   }

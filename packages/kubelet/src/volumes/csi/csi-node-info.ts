@@ -15,13 +15,6 @@ export interface CsiNodeDriver {
  * in this node's CSINode object, and its topology segments as labels on the Node.
  */
 export interface CsiNodeInfo {
-  /** Resolves once the API server answers a read of this node's CSINode (found or not). */
-  reachable(): Promise<void>;
-  /**
-   * One try of upstream's InitializeCSINodeWithAnnotation: creates this node's CSINode when it is
-   * missing (owned by the Node, which must exist), or sets its migrated-plugins annotation.
-   */
-  initialize(): Promise<void>;
   /** Labels the Node with the driver's topology and adds the driver to this node's CSINode. */
   installDriver(driver: CsiNodeDriver, topology: Readonly<Record<string, string>>): Promise<void>;
   /** Removes the named driver from this node's CSINode. */

@@ -1,7 +1,6 @@
 import { Backoff, type BackoffOptions, type Clock, systemClock } from '@nodeagent/primitives';
 import { sleepOn } from '../../clock-timers';
 import type { KubeletLogger } from '../../kubelet-logger';
-import type { CsiNodeInfo } from './csi-node-info';
 
 /** How often the API server is asked again while it cannot be reached (upstream: every second). */
 const REACHABLE_POLL_MS = 1_000;
@@ -20,9 +19,20 @@ const UPDATE_BACKOFF: TriesBackoff = { sleeps: { initialMs: 10, factor: 5, jitte
 /** What wait.ExponentialBackoff returns when every try failed. */
 const WAIT_TIMEOUT = 'timed out waiting for the condition';
 
+/** The CSINode at start, through the API server (apiCsiNodeInfo); a kubelet without one has none. */
+export interface CsiNodeInitializer {
+  /** Resolves once the API server answers a read of this node's CSINode (found or not). */
+  reachable(): Promise<void>;
+  /**
+   * One try of upstream's InitializeCSINodeWithAnnotation: creates this node's CSINode when it is
+   * missing (owned by the Node, which must exist), or sets its migrated-plugins annotation.
+   */
+  initialize(): Promise<void>;
+}
+
 /** What the CSINode set-up at start needs: this node's CSINode seam, a logger, and seams for tests. */
 export interface CsiNodeInitializationOptions {
-  nodeInfo: Pick<CsiNodeInfo, 'reachable' | 'initialize'>;
+  nodeInfo: CsiNodeInitializer;
   logger: KubeletLogger;
   clock?: Clock;
   /** Ends the process (default process.exit); upstream's klog.Fatalf exits with 255. */
