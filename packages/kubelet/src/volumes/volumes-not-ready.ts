@@ -19,6 +19,12 @@ export class PodVolumesNotReadyError extends VolumeSetupError {
   }
 }
 
+/** WaitForAttachAndMount's three volume lists as its errors print them (Go's %v of sorted names). */
+function volumeLists(unmounted: string[], unattached: string[], notProcessed: string[]): string {
+  const list = (names: string[]) => `[${[...names].sort().join(' ')}]`;
+  return `unmounted volumes=${list(unmounted)}, unattached volumes=${list(unattached)}, failed to process volumes=${list(notProcessed)}`;
+}
+
 /** Upstream kubelet SyncPod's event for a failed volume wait that did not time out (volume_manager.go). */
 export function unableToMountMessage(
   unmounted: string[],
@@ -26,8 +32,7 @@ export function unableToMountMessage(
   notProcessed: string[],
   errors: string[],
 ): string {
-  const list = (names: string[]) => `[${[...names].sort().join(' ')}]`;
-  return `Unable to attach or mount volumes: unmounted volumes=${list(unmounted)}, unattached volumes=${list(unattached)}, failed to process volumes=${list(notProcessed)}: ${[...errors].sort().join('; ')}`;
+  return `Unable to attach or mount volumes: ${volumeLists(unmounted, unattached, notProcessed)}: ${[...errors].sort().join('; ')}`;
 }
 
 /** Upstream's VolumeAttachmentLimitExceededReason: the reason a pod rejected for it carries. */
@@ -41,14 +46,13 @@ export const volumeAttachmentLimitExceededReason = 'VolumeAttachmentLimitExceede
  */
 export class VolumeAttachLimitExceededError extends KubeletError {
   constructor(unmounted: string[], unattached: string[], notProcessed: string[]) {
-    const list = (names: string[]) => `[${[...names].sort().join(' ')}]`;
     // The wait's own error is the context deadline of wait.PollUntilContextTimeout.
     super(
       'VOLUME_ATTACH_LIMIT_EXCEEDED',
       'spec.volumes',
       unattached,
       'the node has no volume attachment left',
-      `Node has reached its volume attachment limit, rejecting pod. unmounted volumes=${list(unmounted)}, unattached volumes=${list(unattached)}, failed to process volumes=${list(notProcessed)}: context deadline exceeded`,
+      `Node has reached its volume attachment limit, rejecting pod. ${volumeLists(unmounted, unattached, notProcessed)}: context deadline exceeded`,
     );
   }
 }
