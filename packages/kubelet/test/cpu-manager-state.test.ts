@@ -9,7 +9,6 @@ import {
   encodeCpuManagerCheckpoint,
 } from '../src/cpumanager/cpu-manager-state';
 import { CpuSet } from '../src/cpumanager/cpu-set';
-import { startMemoryManagerCheckpoint } from '../src/cpumanager/memory-manager-state';
 
 let dir: string;
 beforeEach(async () => {
@@ -111,26 +110,6 @@ describe('cpu_manager_state', () => {
     await writeFile(path, '{"policyName":"static","defaultCpuSet":"3-1","checksum":0}');
     expect(() => new CpuManagerCheckpoint(dir).restore('static')).toThrow(
       'could not parse default cpu set "3-1": invalid range "3-1" (3 > 1)',
-    );
-  });
-});
-
-describe('memory_manager_state', () => {
-  it('is written with policy None as upstream writes it, and kept on the next start', async () => {
-    startMemoryManagerCheckpoint(dir, 'None');
-    const path = join(dir, 'memory_manager_state');
-    // The file recorded on an upstream node with the default policy.
-    expect(await readFile(path, 'utf8')).toBe(
-      '{"policyName":"None","machineState":{},"checksum":4236770233}',
-    );
-    expect(() => startMemoryManagerCheckpoint(dir, 'None')).not.toThrow();
-  });
-
-  it("refuses a checkpoint written under another policy with upstream's text", async () => {
-    const path = join(dir, 'memory_manager_state');
-    await writeFile(path, '{"policyName":"Static","machineState":{"0":{}},"checksum":7}');
-    expect(() => startMemoryManagerCheckpoint(dir, 'None')).toThrow(
-      `start memory manager error: could not restore state from checkpoint: [memorymanager] configured policy "None" differs from state checkpoint policy "Static", please drain this node and delete the memory manager checkpoint file "${path}" before restarting Kubelet`,
     );
   });
 });

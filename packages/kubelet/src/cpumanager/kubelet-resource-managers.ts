@@ -5,12 +5,12 @@ import type { KubeletConfiguration } from '../config/kubelet-configuration';
 import type { PodRuntime } from '../cri/pod-runtime';
 import { findContainer, type PodRuntimeStatus } from '../cri/runtime-state';
 import type { KubeletLogger } from '../kubelet-logger';
+import { startMemoryManagerCheckpoint } from '../memorymanager/memory-manager-checkpoint';
 import { type NumaNode, readNumaNodes } from '../topologymanager/numa-info';
 import { TopologyManager } from '../topologymanager/topology-manager';
 import { CpuManager, reservedCpuMilli } from './cpu-manager';
 import { CpuSet } from './cpu-set';
 import type { CpuTopology } from './cpu-topology';
-import { startMemoryManagerCheckpoint } from './memory-manager-state';
 import { ResourceManagerError } from './resource-manager-error';
 
 /**
