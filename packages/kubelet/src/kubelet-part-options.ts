@@ -169,6 +169,14 @@ export function resizerOptions(
     node: parts.node,
     pods: parts.requests,
     logger: parts.logger,
+    pinning: {
+      cpu:
+        options.config.cpuManagerPolicy === 'static' &&
+        !featureGateEnabled(options.config.featureGates, 'InPlacePodVerticalScalingExclusiveCPUs'),
+      memory:
+        options.config.memoryManagerPolicy === 'Static' &&
+        !featureGateEnabled(options.config.featureGates, 'InPlacePodVerticalScalingExclusiveMemory'),
+    },
   };
 }
 

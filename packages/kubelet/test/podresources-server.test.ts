@@ -99,6 +99,41 @@ describe('pod-resources API v1', () => {
     expect((await client.getAllocatableResources()).cpuIds).toEqual([1, 2, 3]);
   });
 
+  it("lists the memory manager's blocks of each container and each node's allocatable memory, with their NUMA nodes", async () => {
+    const memoryServer = new PodResourcesServer({
+      pods: { activePods: () => [pod('np-mem', 0)] },
+      devices: manager,
+      memory: {
+        memory: (uid, name) =>
+          uid === 'uid-np-mem' && name === 'c'
+            ? [
+                { numaAffinity: [0, 1], type: 'memory', size: 2 ** 31 },
+                { numaAffinity: [1], type: 'hugepages-1Gi', size: 2 ** 30 },
+              ]
+            : [],
+        allocatableMemory: () => [{ numaAffinity: [0], type: 'memory', size: 11 * 2 ** 30 }],
+      },
+      grpc,
+      registry: new Registry(),
+    });
+    const socket = join(dir, 'pod-resources', 'memory.sock');
+    await memoryServer.start(socket);
+    const memoryClient = new PodResourcesClient(socket);
+    try {
+      const [listed] = await memoryClient.list();
+      expect(listed!.containers[0]!.memory).toEqual([
+        { memoryType: 'memory', size: 2 ** 31, topology: { nodes: [{ ID: 0 }, { ID: 1 }] } },
+        { memoryType: 'hugepages-1Gi', size: 2 ** 30, topology: { nodes: [{ ID: 1 }] } },
+      ]);
+      expect((await memoryClient.getAllocatableResources()).memory).toEqual([
+        { memoryType: 'memory', size: 11 * 2 ** 30, topology: { nodes: [{ ID: 0 }] } },
+      ]);
+    } finally {
+      memoryClient.close();
+      memoryServer.stop();
+    }
+  });
+
   it("refuses Get of a pod it does not run with upstream's text", async () => {
     await expect(client.get('default', 'missing')).rejects.toMatchObject({
       code: grpc.status.UNKNOWN,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   noPodCgroupResizeMessage,
+  pinnedCpuResizeMessage,
+  pinnedMemoryResizeMessage,
   resizeRefusal,
   staticPodResizeMessage,
 } from '../src/admission/resize-admission';
@@ -17,6 +19,25 @@ function pod(uid: string, requests: Record<string, string>, limits: Record<strin
 const allocatable = { cpu: '2', memory: '24683072Ki' };
 
 describe('resizeRefusal (upstream handlePodResourcesResize checks)', () => {
+  it('refuses a Guaranteed pod beside a static CPU or memory manager, and lets a Burstable one through', () => {
+    const input = (desired: Pod, pinning: { cpu: boolean; memory: boolean }) =>
+      resizeRefusal({ desired, others: [], allocatable, staticPod: false, podCgroups: true, pinning });
+    const guaranteed = pod('g', { cpu: '1', memory: '64Mi' });
+    expect(input(guaranteed, { cpu: true, memory: true })).toEqual({
+      conditionReason: 'Infeasible',
+      reason: 'Infeasible',
+      message: pinnedCpuResizeMessage,
+    });
+    expect(input(guaranteed, { cpu: false, memory: true })?.message).toBe(
+      'Resize is infeasible for Guaranteed Pods alongside Memory Manager static policy',
+    );
+    expect(pinnedMemoryResizeMessage).toBe(
+      'Resize is infeasible for Guaranteed Pods alongside Memory Manager static policy',
+    );
+    expect(input(guaranteed, { cpu: false, memory: false })).toBeUndefined();
+    expect(input(pod('b', { cpu: '500m' }, { cpu: '1' }), { cpu: true, memory: true })).toBeUndefined();
+  });
+
   it('fits when the others leave room', () => {
     const refusal = resizeRefusal({
       desired: pod('b', { cpu: '1900m', memory: '32Mi' }),

@@ -1,6 +1,7 @@
 import { milliValue, parseQuantity } from '@nodeagent/primitives';
 import { podRequests } from '../api/pod-requests';
 import type { Pod, ResourceList } from '../api/pod-types';
+import { podQOSClass } from '../api/qos-class';
 
 /** Why a resize cannot be allocated now: the condition's reason, the admit reason and the message. */
 export interface ResizeRefusal {
@@ -22,7 +23,25 @@ export interface ResizeAdmissionInput {
   staticPod: boolean;
   /** Whether the kubelet keeps pod cgroups (cgroupsPerQOS); a resize needs one. */
   podCgroups: boolean;
+  /** Resource managers that pin Guaranteed pods' resources and cannot resize them in place. */
+  pinning?: ResizePinning;
 }
+
+/**
+ * Which static resource managers pin a Guaranteed pod's resources with the feature gate that
+ * would let them resize off: cpuManagerPolicy static without InPlacePodVerticalScalingExclusiveCPUs,
+ * memoryManagerPolicy Static without InPlacePodVerticalScalingExclusiveMemory.
+ */
+export interface ResizePinning {
+  cpu: boolean;
+  memory: boolean;
+}
+
+/** Upstream's messages for a Guaranteed pod's resize beside a static resource manager. */
+export const pinnedCpuResizeMessage =
+  'Resize is infeasible for Guaranteed Pods alongside CPU Manager static policy';
+export const pinnedMemoryResizeMessage =
+  'Resize is infeasible for Guaranteed Pods alongside Memory Manager static policy';
 
 /** Upstream's message for a static pod's resize. */
 export const staticPodResizeMessage = 'In-place resize of static-pods is not supported';
@@ -36,7 +55,8 @@ export const noPodCgroupResizeMessage =
 /**
  * Whether the kubelet can allocate the resources a pod asks for now (upstream
  * handlePodResourcesResize's checks, in its order): a static pod never; without pod cgroups
- * never (ours, see noPodCgroupResizeMessage); more than the node's allocatable never
+ * never (ours, see noPodCgroupResizeMessage); a Guaranteed pod beside a static CPU or memory
+ * manager never (upstream canResizePod); more than the node's allocatable never
  * (Infeasible, "Node didn't have enough capacity: ..."); more than is left beside the other pods'
  * allocations not now (the predicate admit handler's OutOfcpu / OutOfmemory: Deferred, retried
  * when room frees up). Undefined: it fits.
@@ -46,6 +66,12 @@ export function resizeRefusal(input: ResizeAdmissionInput): ResizeRefusal | unde
     return { conditionReason: 'Infeasible', reason: 'Infeasible', message: staticPodResizeMessage };
   if (!input.podCgroups)
     return { conditionReason: 'Infeasible', reason: 'Infeasible', message: noPodCgroupResizeMessage };
+  if (podQOSClass(input.desired) === 'Guaranteed') {
+    if (input.pinning?.cpu)
+      return { conditionReason: 'Infeasible', reason: 'Infeasible', message: pinnedCpuResizeMessage };
+    if (input.pinning?.memory)
+      return { conditionReason: 'Infeasible', reason: 'Infeasible', message: pinnedMemoryResizeMessage };
+  }
   const allocatable = input.allocatable;
   if (!allocatable) return undefined;
   const cpuCapacity = allocatable.cpu === undefined ? Number.POSITIVE_INFINITY : milliValue(allocatable.cpu);

@@ -16,12 +16,19 @@ export interface ContainerDevicesAnswer {
   topology?: { nodes: { ID: number }[] };
 }
 
+/** Memory of one type given to a container, with its NUMA nodes (ContainerMemory). */
+export interface ContainerMemoryAnswer {
+  memoryType: string;
+  size: number;
+  topology: { nodes: { ID: number }[] };
+}
+
 /** One container's resources (ContainerResources). */
 export interface ContainerResourcesAnswer {
   name: string;
   devices: ContainerDevicesAnswer[];
   cpuIds: number[];
-  memory: { memoryType: string; size: number }[];
+  memory: ContainerMemoryAnswer[];
   dynamicResources: DynamicResourceAnswer[];
 }
 

@@ -7,9 +7,12 @@ import type { Container, Pod } from '../api/pod-types';
 import type { CpuManager } from '../cpumanager/cpu-manager';
 import type { DeviceInstance, DeviceManager } from '../devicemanager/device-manager';
 import type { DraManager } from '../dra/dra-manager';
+import type { MemoryManager } from '../memorymanager/memory-manager';
+import type { MemoryBlock } from '../memorymanager/memory-state';
 import { TokenBucket } from '../token-bucket';
 import {
   type ContainerDevicesAnswer,
+  type ContainerMemoryAnswer,
   type ContainerResourcesAnswer,
   type DynamicResourceAnswer,
   type PodResourcesAnswer,
@@ -36,6 +39,8 @@ export interface PodResourcesServerOptions {
   pods: PodResourcesPods;
   devices: Pick<DeviceManager, 'containerDevices' | 'allocatableDevices'>;
   cpus?: Pick<CpuManager, 'exclusiveCpus' | 'allocatableCpus'>;
+  /** The memory manager: containers' memory blocks under the Static policy. */
+  memory?: Pick<MemoryManager, 'memory' | 'allocatableMemory'>;
   /** @internal The DRA manager: each container's prepared ResourceClaims (KubeletPodResourcesDynamicResources, GA). */
   dynamicResources?: Pick<DraManager, 'containerClaims'>;
   /** @grpc/grpc-js (default: imported at start). */
@@ -45,6 +50,15 @@ export interface PodResourcesServerOptions {
   burst?: number;
   clock?: Pick<Clock, 'now'>;
   registry?: Registry;
+}
+
+/** Upstream containerMemoryFromBlock: one entry a block, with its NUMA nodes. */
+function memoryAnswers(blocks: readonly MemoryBlock[]): ContainerMemoryAnswer[] {
+  return blocks.map((block) => ({
+    memoryType: block.type,
+    size: block.size,
+    topology: { nodes: block.numaAffinity.map((id) => ({ ID: id })) },
+  }));
 }
 
 /**
@@ -105,9 +119,9 @@ function listedContainers(pod: Pod): Container[] {
  * Upstream's pod-resources API v1 server (pkg/kubelet/apis/podresources) on
  * `<root-dir>/pod-resources/kubelet.sock`: List (every active pod's containers with their
  * devices and exclusive CPUs), GetAllocatableResources, and Get (one pod), behind upstream's
- * rate limit (ResourceExhausted "rejected by rate limit" beyond it). Memory is empty: this
- * kubelet's memory manager has only the None policy, whose answers upstream leaves empty too;
- * dynamic resources are the DRA manager's prepared claims.
+ * rate limit (ResourceExhausted "rejected by rate limit" beyond it). Memory is the memory
+ * manager's blocks (empty under its None policy, as upstream's); dynamic resources are the DRA
+ * manager's prepared claims.
  */
 export class PodResourcesServer {
   private server: GrpcJs.Server | undefined;
@@ -131,7 +145,7 @@ export class PodResourcesServer {
       name: container.name,
       devices: deviceAnswers(this.options.devices.containerDevices(uid, container.name)),
       cpuIds: [...(this.options.cpus?.exclusiveCpus(uid, container.name).list() ?? [])],
-      memory: [],
+      memory: memoryAnswers(this.options.memory?.memory(uid, container.name) ?? []),
       dynamicResources: dynamicResourceAnswers(this.options.dynamicResources, pod, container),
     };
   }
@@ -150,11 +164,11 @@ export class PodResourcesServer {
   }
 
   /** GetAllocatableResources' answer. */
-  allocatable(): { devices: ContainerDevicesAnswer[]; cpuIds: number[]; memory: [] } {
+  allocatable(): { devices: ContainerDevicesAnswer[]; cpuIds: number[]; memory: ContainerMemoryAnswer[] } {
     return {
       devices: deviceAnswers(this.options.devices.allocatableDevices()),
       cpuIds: [...(this.options.cpus?.allocatableCpus().list() ?? [])],
-      memory: [],
+      memory: memoryAnswers(this.options.memory?.allocatableMemory() ?? []),
     };
   }
 

@@ -1,5 +1,5 @@
 import { type Clock, formatBinary, formatMilliCpu } from '@nodeagent/primitives';
-import { resizeRefusal } from '../admission/resize-admission';
+import { type ResizePinning, resizeRefusal } from '../admission/resize-admission';
 import { isStaticPod } from '../api/config-source';
 import {
   hasPodLevelResources,
@@ -72,6 +72,8 @@ export interface PodResizerOptions {
   pods: ResizerPods;
   /** Hears a resize that failed and a checkpoint write that did not happen. */
   logger?: KubeletLogger;
+  /** Static resource managers that make a Guaranteed pod's resize infeasible. */
+  pinning?: ResizePinning;
 }
 
 /** What the resizer asks of the kubelet's pods. */
@@ -171,6 +173,7 @@ export class PodResizer {
       staticPod: isStaticPod(pod),
       podCgroups:
         this.options.cgroups !== undefined && this.options.runtime?.updateContainerResources !== undefined,
+      pinning: this.options.pinning,
     });
     if (refusal) {
       if (this.conditions.setPending(uid, refusal.conditionReason, refusal.message, generation, now)) {

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   type ContainerDevices,
+  type ContainerMemory,
   type ContainerResources,
   type PodResources,
   podResourcesV1Service,
@@ -44,8 +45,12 @@ export class PodResourcesClient {
     return (await this.call<{ podResources: PodResourcesPod[] }>('List', {})).podResources;
   }
 
-  /** GetAllocatableResources: the devices and CPUs the node can hand out. */
-  getAllocatableResources(): Promise<{ devices: PodResourcesDevices[]; cpuIds: number[] }> {
+  /** GetAllocatableResources: the devices, CPUs and NUMA memory the node can hand out. */
+  getAllocatableResources(): Promise<{
+    devices: PodResourcesDevices[];
+    cpuIds: number[];
+    memory: ContainerMemory[];
+  }> {
     return this.call('GetAllocatableResources', {});
   }
 
