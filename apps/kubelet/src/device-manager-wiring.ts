@@ -5,6 +5,7 @@ import {
   type CpuManager,
   DeviceManager,
   type DeviceManagerOptions,
+  type MemoryManager,
   PodResourcesServer,
   type PodResourcesServerOptions,
   podResourcesSocketName,
@@ -60,6 +61,8 @@ export async function startPodResourcesServer(
     pods: () => Pod[];
     devices: DeviceManager;
     cpus: CpuManager;
+    /** The memory manager: containers' memory blocks (Static policy). */
+    memory?: MemoryManager;
     /** The DRA manager: containers' prepared ResourceClaims (DynamicResources). */
     claims?: PodResourcesServerOptions['dynamicResources'];
     registry: DeviceManagerOptions['registry'];
@@ -70,6 +73,7 @@ export async function startPodResourcesServer(
     pods: { activePods: w.pods },
     devices: w.devices,
     cpus: w.cpus,
+    memory: w.memory,
     dynamicResources: w.claims,
     registry: w.registry,
   });

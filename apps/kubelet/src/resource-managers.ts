@@ -4,6 +4,8 @@ import {
   type CpuTopology,
   cpuManagerFromConfig,
   discoverCpuTopology,
+  type MemoryManager,
+  memoryManagerFromConfig,
   type PodRuntime,
   type ResourceManagerKubelet,
   startResourceManagers,
@@ -54,11 +56,27 @@ export function cpuManagerForConfig(
 }
 
 /**
+ * Upstream's NewContainerManager for the memory manager: built from memoryManagerPolicy and
+ * reservedMemory (the Static policy reads the NUMA nodes' memory from /sys) and added to the
+ * topology manager after the CPU manager. Throws ResourceManagerError, which stops the start.
+ */
+export function memoryManagerForConfig(
+  config: KubeletConfiguration,
+  rootDir: string,
+  topologyManager: TopologyManager,
+): MemoryManager {
+  const manager = memoryManagerFromConfig(config, rootDir);
+  topologyManager.addHintProvider(manager);
+  return manager;
+}
+
+/**
  * The CPU and memory managers started over the built kubelet (upstream's container manager
- * Start); stale CPU assignments wait until the pod sources are ready (markSourcesReady).
+ * Start); stale assignments wait until the pod sources are ready (markSourcesReady).
  */
 export function startCpuAndMemoryManagers(
   cpuManager: CpuManager,
+  memoryManager: MemoryManager,
   kubelet: ResourceManagerKubelet,
   runtime: Pick<PodRuntime, 'updateContainerResources'>,
   rootDir: string,
@@ -72,12 +90,15 @@ export function startCpuAndMemoryManagers(
       { reservedSize: cpuManager.policy.reserved.size, reserved: cpuManager.policy.reserved.toString() },
       'Reserved CPUs not available for exclusive assignment',
     );
-  logger.info({ policy: 'None' }, 'Starting memorymanager');
+  logger.info({ policy: memoryManager.policy.name }, 'Starting memorymanager');
   startResourceManagers(cpuManager, kubelet, runtime, {
     rootDir,
     onReconcileError: (error, containerId) =>
       logger.error({ err: String(error), containerId }, 'ReconcileState: failed to update container'),
     waitForSources: true,
+    memoryManager,
+    onMemoryStoreError: (error) =>
+      logger.error({ err: String(error) }, 'Failed to store state to checkpoint'),
   });
   return () => cpuManager.stop();
 }

@@ -47,9 +47,11 @@ import {
   type CriRuntimeStack,
   criRuntimeStack,
   type DeviceManager,
+  type MemoryManager,
   type TopologyManager,
   withContainerCpusets,
   withContainerDevices,
+  withContainerMemoryNodes,
 } from '@nodeagent/kubelet/runtime';
 import {
   type ApiEventSink,
@@ -79,7 +81,7 @@ import { startPodCidrUpdates } from './pod-cidr-updates';
 import { type CsiVolumeStatsSource, podVolumeStats } from './pod-volume-stats';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
 import { enforceReservedCgroups } from './reserved-cgroups';
-import { cpuManagerForConfig, startCpuAndMemoryManagers } from './resource-managers';
+import { cpuManagerForConfig, memoryManagerForConfig, startCpuAndMemoryManagers } from './resource-managers';
 import { type PendingServingPair, startSelfSignedServingPair } from './self-signed-serving-pair';
 import { signalStartUpDone } from './start-up-signal';
 import {
@@ -190,6 +192,8 @@ async function startKubeletParts(
     metrics.registry,
     logger,
   );
+  // Then the memory manager (memoryManagerPolicy, reservedMemory), its last hint provider.
+  const memory = memoryManagerForConfig(config, flags.rootDir, cpus.topologyManager);
   // Plain requests over the KubeConfig rather than client-node's typed API classes, whose
   // serializer keeps every generated model in memory (see @nodeagent/informer, typed-requests).
   const core = kubeConfig ? coreV1Requests(kubeConfig) : undefined;
@@ -286,6 +290,7 @@ async function startKubeletParts(
     summary,
     cgroups,
     cpuManager: cpus.cpuManager,
+    memoryManager: memory,
     topologyManager: cpus.topologyManager,
     deviceManager: devices,
     nodeShutdownAdmission: shutdown?.admission,
@@ -302,6 +307,7 @@ async function startKubeletParts(
       pods: activePods(kubelet),
       devices,
       cpus: cpus.cpuManager,
+      memory,
       claims: kubelet.dra,
       registry: metrics.registry,
     },
@@ -369,6 +375,7 @@ async function startKubeletParts(
   // Upstream's sourcesReady: the static pods are read; the API's pods once its informer listed.
   const sourcesReady = () => {
     cpus.cpuManager.markSourcesReady();
+    memory.markSourcesReady();
     devices.markSourcesReady();
     void kubelet.markSourcesReady();
     kubelet.dra.markSourcesReady();
@@ -503,7 +510,9 @@ interface KubeletParts {
   summary: CriSummaryProvider;
   cgroups: PodCgroupManager | undefined;
   cpuManager: CpuManager;
-  /** The resource-allocation admit handler (upstream's topology manager over the CPU and device managers). */
+  /** The memory manager: CreateContainer gets the NUMA nodes of a container's pinned memory. */
+  memoryManager: MemoryManager;
+  /** The resource-allocation admit handler (upstream's topology manager over the CPU, device and memory managers). */
   topologyManager: TopologyManager;
   /** The device manager: CreateContainer gets its plugins' answers; admission waits for its Allocate calls. */
   deviceManager: DeviceManager;
@@ -539,8 +548,11 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       labels: { ...flags.nodeLabels, ...defaultLabels({ hostname: nodeName }, 'linux', goArch()) },
       taints: nodeRegistrationSettings(config, flags).registerWithTaints,
     },
-    // CreateContainer carries each container's cpuset (upstream's PreCreateContainer).
-    runtime: withContainerDevices(withContainerCpusets(runtime, parts.cpuManager), parts.deviceManager),
+    // CreateContainer carries each container's cpusets (upstream's PreCreateContainer).
+    runtime: withContainerDevices(
+      withContainerMemoryNodes(withContainerCpusets(runtime, parts.cpuManager), parts.memoryManager),
+      parts.deviceManager,
+    ),
     config: { ...config, maxPods: podCapacity(config, cpus().length) },
     userNamespaces,
     api: {
@@ -581,7 +593,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
     nodeShutdownAdmission: parts.nodeShutdownAdmission,
   });
   // Upstream's container manager start: cpu_manager_state and memory_manager_state restored or written.
-  startCpuAndMemoryManagers(parts.cpuManager, kubelet, runtime, flags.rootDir, logger);
+  startCpuAndMemoryManagers(parts.cpuManager, parts.memoryManager, kubelet, runtime, flags.rootDir, logger);
   return kubelet;
 }
 

@@ -57,7 +57,7 @@ describe('KubeletConfiguration field support', () => {
   it('names each unsupported field set away from its default in exactly one warning', () => {
     const config = {
       ...defaultKubeletConfiguration(),
-      memoryManagerPolicy: 'Static',
+      kernelMemcgNotification: true,
       volumePluginDir: '/opt/plugins',
       enforceNodeAllocatable: ['none' as const],
       // Applied fields never warn, whatever their value.
@@ -67,11 +67,11 @@ describe('KubeletConfiguration field support', () => {
       kubeAPIBurst: 30,
     };
     const warnings = unsupportedFieldWarnings(config);
-    expect(warnings.map((w) => w.field).sort()).toEqual(['memoryManagerPolicy', 'volumePluginDir']);
-    const memory = warnings.find((w) => w.field === 'memoryManagerPolicy')!;
-    expect(memory.value).toBe('Static');
-    expect(memory.message).toBe(
-      'KubeletConfiguration field memoryManagerPolicy is not supported by this kubelet and has no effect',
+    expect(warnings.map((w) => w.field).sort()).toEqual(['kernelMemcgNotification', 'volumePluginDir']);
+    const memcg = warnings.find((w) => w.field === 'kernelMemcgNotification')!;
+    expect(memcg.value).toBe(true);
+    expect(memcg.message).toBe(
+      'KubeletConfiguration field kernelMemcgNotification is not supported by this kubelet and has no effect',
     );
   });
 

@@ -100,8 +100,12 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   cpuManagerReconcilePeriod: applied(
     'CPU manager reconcile loop (static policy: CRI UpdateContainerResources cpuset_cpus)',
   ),
-  memoryManagerPolicy: unsupported,
-  topologyManagerPolicy: applied('topology manager admission (topologymanager/, CPU manager hints)'),
+  memoryManagerPolicy: applied(
+    'memory manager (memorymanager/): None, or Static (Guaranteed containers pinned to NUMA nodes, as CreateContainer cpuset_mems, a topology manager hint provider); <root-dir>/memory_manager_state',
+  ),
+  topologyManagerPolicy: applied(
+    'topology manager admission (topologymanager/, CPU, device and memory manager hints)',
+  ),
   topologyManagerScope: applied('topology manager admission: hints per container or per pod'),
   topologyManagerPolicyOptions: applied(
     'topology manager: prefer-closest-numa-nodes, max-allowable-numa-nodes',
@@ -196,7 +200,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
       return period === undefined || parseDuration(period) === 300_000;
     },
   },
-  reservedMemory: unsupported,
+  reservedMemory: applied(
+    "memory manager Static policy: each NUMA node's system reservation, whose sum must equal Node allocatable's memory reservation",
+  ),
   enableProfilingHandler: applied(
     'kubelet server /debug/pprof/ (false: 405, as upstream; true: 501, no Go profiles in Node)',
   ),

@@ -5,7 +5,7 @@ import type { KubeletConfiguration } from '../config/kubelet-configuration';
 import type { PodRuntime } from '../cri/pod-runtime';
 import { findContainer, type PodRuntimeStatus } from '../cri/runtime-state';
 import type { KubeletLogger } from '../kubelet-logger';
-import { startMemoryManagerCheckpoint } from '../memorymanager/memory-manager-checkpoint';
+import { MemoryManager } from '../memorymanager/memory-manager';
 import { type NumaNode, readNumaNodes } from '../topologymanager/numa-info';
 import { TopologyManager } from '../topologymanager/topology-manager';
 import { CpuManager, reservedCpuMilli } from './cpu-manager';
@@ -72,8 +72,8 @@ export function cpuManagerFromConfig(
 
 /**
  * Upstream NewManager for the topology manager from the KubeletConfiguration; as upstream's
- * NewContainerManager it is built before the CPU manager, which is then added as its one hint
- * provider (this kubelet has no device or memory manager that allocates). The NUMA nodes are
+ * NewContainerManager it is built before the device, CPU and memory managers, its hint
+ * providers. The NUMA nodes are
  * read from /sys only for a policy other than none, unless given. Throws ResourceManagerError
  * with upstream's text, which stops the start.
  */
@@ -115,10 +115,10 @@ export interface ResourceManagerKubelet {
 
 /**
  * Upstream's container manager start for the CPU and memory managers: the CPU manager restores
- * `cpu_manager_state` and (static) starts its reconcile loop; the memory manager's
- * `memory_manager_state` is written with its None policy. Throws ResourceManagerError with
- * upstream's "start … manager error" text. Active pods are the kubelet's pods not in a terminal
- * phase (upstream filterOutInactivePods).
+ * `cpu_manager_state` and (static) starts its reconcile loop; the memory manager restores
+ * `memory_manager_state` (a None manager when none is given) and checks it against the machine.
+ * Throws ResourceManagerError with upstream's "start … manager error" text. Active pods are the
+ * kubelet's pods not in a terminal phase (upstream filterOutInactivePods).
  */
 export function startResourceManagers(
   cpuManager: CpuManager,
@@ -129,14 +129,19 @@ export function startResourceManagers(
     onReconcileError?: (error: unknown, containerId: string) => void;
     /** Stale assignments wait for cpuManager.markSourcesReady() (see CpuManagerRuntime). */
     waitForSources?: boolean;
+    /** The memory manager (default: one with the None policy). */
+    memoryManager?: MemoryManager;
+    /** Hears a memory manager checkpoint write that failed after the start. */
+    onMemoryStoreError?: (error: unknown) => void;
   },
 ): void {
+  const activePods = () =>
+    kubelet.getPods().filter((pod) => {
+      const phase = kubelet.getPodStatus(pod.metadata.uid ?? '')?.phase;
+      return phase !== 'Succeeded' && phase !== 'Failed';
+    });
   cpuManager.start({
-    activePods: () =>
-      kubelet.getPods().filter((pod) => {
-        const phase = kubelet.getPodStatus(pod.metadata.uid ?? '')?.phase;
-        return phase !== 'Succeeded' && phase !== 'Failed';
-      }),
+    activePods,
     containers: (uid) => {
       const status = kubelet.runtimeStatus(uid);
       if (!status) return [];
@@ -152,5 +157,6 @@ export function startResourceManagers(
     onError: options.onReconcileError,
     waitForSources: options.waitForSources,
   });
-  startMemoryManagerCheckpoint(options.rootDir, 'None');
+  const memoryManager = options.memoryManager ?? new MemoryManager({ name: 'None' }, options.rootDir);
+  memoryManager.start({ activePods, onStoreError: options.onMemoryStoreError });
 }

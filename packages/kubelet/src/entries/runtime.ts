@@ -1,7 +1,8 @@
 // @nodeagent/kubelet/runtime: The PodRuntime seam over the CRI, the runtime stack composed over a
 // CRI client, runtime state and the start limiter, the CPU and memory managers (cpuset of
-// containers, cpu_manager_state and memory_manager_state), the topology manager (NUMA-aligned
-// admission over the CPU manager's hints), and the node's iptables utility chains
+// containers, cpu_manager_state and memory_manager_state, NUMA-pinned memory of the Static
+// policy), the topology manager (NUMA-aligned admission over the CPU, device and memory
+// managers' hints), and the node's iptables utility chains
 // (makeIPTablesUtilChains).
 
 export type { PendingAdmission } from '../admission/admit-handler';
@@ -43,6 +44,31 @@ export {
 export { withContainerDevices } from '../devicemanager/device-runtime';
 export { DevicePluginCallError } from '../devicemanager/plugin-endpoint';
 export type { DeviceRunContainerOptions } from '../devicemanager/pod-devices';
+export {
+  MemoryManager,
+  type MemoryManagerRuntime,
+  type NoneMemoryPolicy,
+} from '../memorymanager/memory-manager';
+export {
+  encodeMemoryManagerCheckpoint,
+  type MemoryCheckpointContent,
+  memoryCheckpointChecksum,
+  memoryManagerStateFile,
+  restoreMemoryManagerCheckpoint,
+  startMemoryManagerCheckpoint,
+  writeMemoryManagerCheckpoint,
+} from '../memorymanager/memory-manager-checkpoint';
+export { type MachineMemory, memoryManagerFromConfig } from '../memorymanager/memory-manager-config';
+export { withContainerMemoryNodes } from '../memorymanager/memory-nodes-runtime';
+export type {
+  ContainerMemoryAssignments,
+  MemoryBlock,
+  MemoryTable,
+  NumaNodeMap,
+  NumaNodeState,
+} from '../memorymanager/memory-state';
+export { type NumaMemory, readNumaMemory } from '../memorymanager/numa-memory';
+export { StaticMemoryPolicy } from '../memorymanager/static-memory-policy';
 export { initNetworkUtil, type NetworkUtil, type NetworkUtilOptions } from '../network/init-network-util';
 export {
   BLOCK_LOCALNET_RULE,

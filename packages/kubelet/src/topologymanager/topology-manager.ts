@@ -13,8 +13,7 @@ import { parseTopologyPolicyOptions } from './topology-policy-options';
 
 /**
  * A resource manager that the topology manager asks for NUMA hints and then has allocate
- * (upstream HintProvider; here only the CPU manager: this kubelet has no device or memory
- * manager that allocates).
+ * (upstream HintProvider: the CPU, device and memory managers).
  */
 export interface HintProvider {
   /** Upstream GetTopologyHints: the container's hints by resource (container scope). */
