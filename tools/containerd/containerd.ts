@@ -22,6 +22,7 @@ import {
 } from './containerd-version';
 import { REGISTRY_DIR, register, staleEntries, unregister } from './instance-registry';
 import { sweepOrphanNetnsNames } from './orphan-netns';
+import { holdParentCgroup, releaseParentCgroup } from './parent-cgroup';
 import {
   isAlive,
   killAndWait,
@@ -199,6 +200,8 @@ export async function startContainerd(opts: StartContainerdOptions = {}): Promis
   };
 
   try {
+    // Before containerd runs: its containers' `/k8s.io` parent stays until stop() (parent-cgroup).
+    await holdParentCgroup(netns);
     await run('ip', ['netns', 'add', netns]);
     await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
     await mkdir(paths.cniConfDir, { recursive: true });
@@ -300,7 +303,7 @@ async function ctrTasks(ctr: string, socketPath: string): Promise<string[]> {
 /**
  * Tear down a private containerd from its recorded info: kill its tasks, stop containerd, kill
  * anything left in its namespaces (shims, containers) and in its containers' cgroups, remove those
- * cgroups, unmount what it mounted under its temp dir, and delete the netns and the temp dir. Safe
+ * cgroups and the `/k8s.io` parent when private instances made it and none still holds it, unmount what it mounted under its temp dir, and delete the netns and the temp dir. Safe
  * to call on a half-started instance.
  */
 export async function stopContainerdInstance(info: ContainerdInstanceInfo): Promise<void> {
@@ -327,6 +330,8 @@ export async function stopContainerdInstance(info: ContainerdInstanceInfo): Prom
   const leftovers = await pidsInNetns(namespaces);
   await killAndWait(leftovers, 5000);
   await removeLeftoverCgroups(info.state);
+  // Whatever it fails on, the teardown goes on: the leak check names a parent left behind.
+  await releaseParentCgroup(info.netns).catch(() => undefined);
   await unmountAllUnder(info.baseDir);
   await run('ip', ['netns', 'delete', info.netns]).catch(() => undefined);
   await rm(info.baseDir, { recursive: true, force: true }).catch(() => undefined);
