@@ -12,7 +12,7 @@ export interface HostSnapshot {
   netns: string[];
   links: string[];
   mounts: string[];
-  /** containerd's per-container cgroups (listContainerCgroups). */
+  /** containerd's per-container cgroups and their `/k8s.io` parent (listContainerCgroups). */
   cgroups: string[];
 }
 
@@ -44,13 +44,17 @@ export function parseRelevantMounts(mountinfo: string): string[] {
 
 /**
  * The cgroups containerd makes with the cgroupfs driver for containers given no parent
- * (`/k8s.io/<id>`), as "<dir>" in each mounted hierarchy. runc removes one when its task is
- * deleted, so one that outlives a run outlived its container's teardown.
+ * (`/k8s.io/<id>`), and that `/k8s.io` parent itself, as "<dir>" in each mounted hierarchy. runc
+ * removes a container's cgroup when its task is deleted, so one that outlives a run outlived its
+ * container's teardown; runc makes the parent along with the first container's and never removes
+ * it, so a parent that was not there before the run is the run's too.
  */
 export async function listContainerCgroups(mountinfo: string): Promise<string[]> {
   const cgroups: string[] = [];
   for (const dir of cgroupDirs('/k8s.io', parseCgroupMounts(mountinfo))) {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
+    if (!entries) continue;
+    cgroups.push(dir);
     for (const entry of entries) if (entry.isDirectory()) cgroups.push(`${dir}/${entry.name}`);
   }
   return cgroups;
