@@ -2,6 +2,7 @@ import { mkdir, readFile, rmdir } from 'node:fs/promises';
 import { createNetns, HostLeakError, type Netns } from '@nodeagent/testing';
 import { cgroupDirs, parseCgroupMounts } from '@nodeagent/testing/netns';
 import { afterEach, describe, expect, it } from 'vitest';
+import { holdParentCgroup, releaseParentCgroup } from '../containerd/parent-cgroup';
 import defaultSetup, { createLeakCheck } from './leak-check';
 
 // Real kernel: the check runs against namespaces this test makes and removes. Other test files
@@ -52,16 +53,19 @@ describe('leak-check globalSetup', () => {
     const mounts = parseCgroupMounts(await readFile('/proc/self/mountinfo', 'utf8'));
     const [parent] = cgroupDirs('/k8s.io', mounts);
     if (!parent) throw new Error('no cgroup hierarchy is mounted');
-    // The parent is containerd's and shared: made when missing, never removed.
-    await mkdir(parent, { recursive: true });
+    // The parent is containerd's and shared: held as a private containerd holds it (made when
+    // missing, kept while held, removed by the last holder when holders made it).
+    const holder = `leak-check-${process.pid}`;
+    await holdParentCgroup(holder);
     const left = `${parent}/na-leak-cgroup-${process.pid}`;
-    await mkdir(left);
     try {
+      await mkdir(left);
       const error = await teardown().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HostLeakError);
       expect((error as HostLeakError).leaks.cgroups).toEqual([left]);
     } finally {
-      await rmdir(left);
+      await rmdir(left).catch(() => undefined);
+      await releaseParentCgroup(holder);
     }
   });
 
