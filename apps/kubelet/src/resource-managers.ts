@@ -1,29 +1,41 @@
 import type { KubeletConfiguration, KubeletLogger } from '@nodeagent/kubelet';
 import {
+  alignedComputeResourcesMetrics,
   type CpuManager,
   type CpuTopology,
   cpuManagerFromConfig,
+  cpuManagerMetrics,
   discoverCpuTopology,
   type MemoryManager,
   memoryManagerFromConfig,
+  memoryManagerMetrics,
   type PodRuntime,
   type ResourceManagerKubelet,
   startResourceManagers,
   type TopologyManager,
+  type TopologyManagerMetrics,
   topologyManagerFromConfig,
+  topologyManagerMetrics,
   withReservedSystemCpus,
 } from '@nodeagent/kubelet/runtime';
 import { formatDuration } from '@nodeagent/primitives';
 
+/** The kubelet's metrics registry (prom-client's, as the metrics factories take it). */
+type Registry = NonNullable<Parameters<typeof cpuManagerMetrics>[0]>;
+
 /** Upstream's topology manager NewManager, with its first log line in its words. */
-function topologyManagerForConfig(config: KubeletConfiguration, logger: KubeletLogger): TopologyManager {
+function topologyManagerForConfig(
+  config: KubeletConfiguration,
+  logger: KubeletLogger,
+  metrics?: TopologyManagerMetrics,
+): TopologyManager {
   if (config.topologyManagerPolicy === 'none') logger.info({}, 'Creating topology manager with none policy');
   else
     logger.info(
       { topologyPolicyName: config.topologyManagerPolicy, topologyScopeName: config.topologyManagerScope },
       'Creating topology manager with policy per scope',
     );
-  return topologyManagerFromConfig(config, undefined, logger);
+  return topologyManagerFromConfig(config, undefined, logger, metrics);
 }
 
 /**
@@ -31,12 +43,15 @@ function topologyManagerForConfig(config: KubeletConfiguration, logger: KubeletL
  * reservedSystemCPUs applied to the configuration (it becomes systemReserved cpu, so allocatable
  * and the reserved cgroups count it), the topology manager built, then the CPU manager built and
  * added as the topology manager's hint provider; options upstream accepts that this kubelet does
- * not apply are named in a warning. Throws ResourceManagerError, which stops the start.
+ * not apply are named in a warning. Both count on `registry` (upstream's kubelet_cpu_manager_*,
+ * kubelet_topology_manager_* and the aligned-compute counters they share). Throws
+ * ResourceManagerError, which stops the start.
  */
 export function cpuManagerForConfig(
   config: KubeletConfiguration,
   rootDir: string,
   logger: KubeletLogger,
+  registry?: Registry,
 ): { config: KubeletConfiguration; cpuManager: CpuManager; topologyManager: TopologyManager } {
   let topology: CpuTopology | undefined;
   const machine = () => {
@@ -44,8 +59,19 @@ export function cpuManagerForConfig(
     return topology;
   };
   const applied = withReservedSystemCpus(config, machine);
-  const topologyManager = topologyManagerForConfig(applied, logger);
-  const cpuManager = cpuManagerFromConfig(applied, rootDir, topology, logger);
+  const aligned = alignedComputeResourcesMetrics(registry);
+  const topologyManager = topologyManagerForConfig(
+    applied,
+    logger,
+    topologyManagerMetrics(registry, aligned),
+  );
+  const cpuManager = cpuManagerFromConfig(
+    applied,
+    rootDir,
+    topology,
+    logger,
+    cpuManagerMetrics(registry, aligned),
+  );
   for (const option of cpuManager.ignoredOptions)
     logger.warn(
       { field: 'cpuManagerPolicyOptions', option },
@@ -58,14 +84,16 @@ export function cpuManagerForConfig(
 /**
  * Upstream's NewContainerManager for the memory manager: built from memoryManagerPolicy and
  * reservedMemory (the Static policy reads the NUMA nodes' memory from /sys) and added to the
- * topology manager after the CPU manager. Throws ResourceManagerError, which stops the start.
+ * topology manager after the CPU manager; the Static policy counts on `registry`. Throws
+ * ResourceManagerError, which stops the start.
  */
 export function memoryManagerForConfig(
   config: KubeletConfiguration,
   rootDir: string,
   topologyManager: TopologyManager,
+  registry?: Registry,
 ): MemoryManager {
-  const manager = memoryManagerFromConfig(config, rootDir);
+  const manager = memoryManagerFromConfig(config, rootDir, {}, memoryManagerMetrics(registry));
   topologyManager.addHintProvider(manager);
   return manager;
 }

@@ -181,8 +181,9 @@ async function startKubeletParts(
       registry: metrics.registry,
     }),
   };
-  // Upstream's NewContainerManager: reservedSystemCPUs into systemReserved, the topology and CPU managers built.
-  const cpus = cpuManagerForConfig(config, flags.rootDir, logger);
+  // Upstream's NewContainerManager: reservedSystemCPUs into systemReserved, the topology and CPU
+  // managers built, counting on /metrics (kubelet_cpu_manager_*, kubelet_topology_manager_*).
+  const cpus = cpuManagerForConfig(config, flags.rootDir, logger, metrics.registry);
   config = cpus.config;
   // Then the device manager, the topology manager's next hint provider.
   const devices = deviceManagerForConfig(
@@ -193,7 +194,7 @@ async function startKubeletParts(
     logger,
   );
   // Then the memory manager (memoryManagerPolicy, reservedMemory), its last hint provider.
-  const memory = memoryManagerForConfig(config, flags.rootDir, cpus.topologyManager);
+  const memory = memoryManagerForConfig(config, flags.rootDir, cpus.topologyManager, metrics.registry);
   // Plain requests over the KubeConfig rather than client-node's typed API classes, whose
   // serializer keeps every generated model in memory (see @nodeagent/informer, typed-requests).
   const core = kubeConfig ? coreV1Requests(kubeConfig) : undefined;

@@ -4,6 +4,7 @@ import { everyOn } from '../clock-timers';
 import type { KubeletLogger } from '../kubelet-logger';
 import type { ResourceHints, TopologyHint } from '../topologymanager/topology-hint';
 import type { HintProvider } from '../topologymanager/topology-manager';
+import type { CpuManagerMetrics } from './cpu-manager-metrics';
 import { CpuManagerCheckpoint, type CpuManagerState } from './cpu-manager-state';
 import { CpuSet } from './cpu-set';
 import { type CpuTopology, discoverCpuTopology } from './cpu-topology';
@@ -37,6 +38,8 @@ export interface CpuManagerConfig {
   clock?: Clock;
   /** Where a checkpoint write that fails after the start is reported (upstream logs it and goes on). */
   logger?: Pick<KubeletLogger, 'info'>;
+  /** Where the static policy counts its pinning and sets its gauges (upstream's kubelet_cpu_manager_*). */
+  metrics?: CpuManagerMetrics;
 }
 
 /** One container of an active pod as the runtime last reported it, for the reconcile loop. */
@@ -93,7 +96,7 @@ function newPolicy(config: CpuManagerConfig, topology: () => CpuTopology): CpuMa
     const options = parseStaticPolicyOptions(config.policyOptions, config.optionGates);
     // Fractional CPUs cannot be given exclusively: the reservation is rounded up.
     const numReserved = Math.ceil(config.reservedCpuMilli / 1000);
-    return new StaticPolicy(topology(), numReserved, config.reservedSystemCpus, options);
+    return new StaticPolicy(topology(), numReserved, config.reservedSystemCpus, options, config.metrics);
   } catch (error) {
     throw refuse(`new static policy error: ${(error as Error).message}`);
   }

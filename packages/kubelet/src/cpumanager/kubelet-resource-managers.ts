@@ -8,7 +8,9 @@ import type { KubeletLogger } from '../kubelet-logger';
 import { MemoryManager } from '../memorymanager/memory-manager';
 import { type NumaNode, readNumaNodes } from '../topologymanager/numa-info';
 import { TopologyManager } from '../topologymanager/topology-manager';
+import type { TopologyManagerMetrics } from '../topologymanager/topology-manager-metrics';
 import { CpuManager, reservedCpuMilli } from './cpu-manager';
+import type { CpuManagerMetrics } from './cpu-manager-metrics';
 import { CpuSet } from './cpu-set';
 import type { CpuTopology } from './cpu-topology';
 import { ResourceManagerError } from './resource-manager-error';
@@ -49,6 +51,7 @@ export function cpuManagerFromConfig(
   rootDir: string,
   topology?: CpuTopology,
   logger?: Pick<KubeletLogger, 'info'>,
+  metrics?: CpuManagerMetrics,
 ): CpuManager {
   return new CpuManager({
     policyName: config.cpuManagerPolicy,
@@ -67,6 +70,7 @@ export function cpuManagerFromConfig(
     rootDir,
     topology,
     logger,
+    metrics,
   });
 }
 
@@ -81,6 +85,7 @@ export function topologyManagerFromConfig(
   config: KubeletConfiguration,
   numaNodes: () => readonly NumaNode[] = () => readNumaNodes(),
   logger?: Pick<KubeletLogger, 'info'>,
+  metrics?: TopologyManagerMetrics,
 ): TopologyManager {
   try {
     return new TopologyManager({
@@ -88,6 +93,7 @@ export function topologyManagerFromConfig(
       scopeName: config.topologyManagerScope,
       policyOptions: config.topologyManagerPolicyOptions,
       numaNodes,
+      metrics,
       onMaxAboveDefault: (value) =>
         logger?.info(
           { 'max-allowable-numa-nodes': value, defaultMaxAllowableNUMANodes: 8 },

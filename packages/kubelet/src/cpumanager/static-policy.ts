@@ -5,6 +5,7 @@ import { podQOSClass } from '../api/qos-class';
 import type { NumaMask } from '../topologymanager/numa-mask';
 import type { ResourceHints } from '../topologymanager/topology-hint';
 import { CpuAllocationError } from './allocation-error';
+import type { CpuManagerMetrics } from './cpu-manager-metrics';
 import type { CpuManagerState } from './cpu-manager-state';
 import { CpuSet } from './cpu-set';
 import type { CpuTopology } from './cpu-topology';
@@ -33,6 +34,7 @@ export class StaticPolicy {
     numReserved: number,
     reservedCpus: CpuSet,
     private readonly options: StaticPolicyOptions,
+    private readonly metrics?: CpuManagerMetrics,
   ) {
     let reserved = reservedCpus;
     if (reserved.size === 0) {
@@ -62,6 +64,7 @@ export class StaticPolicy {
     if (state.defaultCpuSet.isEmpty()) {
       if (state.assignments.size > 0) throw new Error('default cpuset cannot be empty');
       state.defaultCpuSet = all;
+      this.initializeMetrics(state);
       return;
     }
     const shared = state.defaultCpuSet;
@@ -82,6 +85,42 @@ export class StaticPolicy {
       throw new Error(
         `current set of available CPUs ${JSON.stringify(all.toString())} doesn't match with CPUs in state ${JSON.stringify(known.toString())}`,
       );
+    this.initializeMetrics(state);
+  }
+
+  /**
+   * Upstream initializeMetrics, once the state is valid: the physical_cpu series exist from the
+   * start, at 0, and the gauges read the state.
+   */
+  private initializeMetrics(state: CpuManagerState): void {
+    const metrics = this.metrics;
+    if (!metrics) return;
+    metrics.aligned.failures.inc({ boundary: 'physical_cpu', scope: 'container' }, 0);
+    metrics.aligned.aligned.inc({ boundary: 'physical_cpu', scope: 'container' }, 0);
+    this.updateGauges(state);
+  }
+
+  /**
+   * The shared pool, exclusive CPU and per-NUMA gauges as the state has them. Upstream v1.36 moves
+   * the first two by each allocation's and release's size and sets only the NUMA nodes still
+   * holding CPUs; read from the state, the values agree with those and cannot drift (an app
+   * container reusing its init container's CPUs is not counted twice, a node left without
+   * exclusive CPUs has no series rather than its last count).
+   */
+  private updateGauges(state: CpuManagerState): void {
+    const metrics = this.metrics;
+    if (!metrics) return;
+    metrics.sharedPoolSizeMillicores.set(this.availableCpus(state).size * 1000);
+    let exclusive = new CpuSet();
+    for (const containers of state.assignments.values()) exclusive = exclusive.union(...containers.values());
+    metrics.exclusiveCpuAllocationCount.set(exclusive.size);
+    const perNode = new Map<number, number>();
+    for (const cpu of exclusive.list()) {
+      const node = this.topology.details.get(cpu)?.numaNodeId ?? 0;
+      perNode.set(node, (perNode.get(node) ?? 0) + 1);
+    }
+    metrics.allocationPerNuma.reset();
+    for (const [node, count] of perNode) metrics.allocationPerNuma.set({ numa_node: String(node) }, count);
   }
 
   /** Upstream guaranteedCPUs: the whole CPUs a Guaranteed pod's container requests, else 0. */
@@ -159,7 +198,9 @@ export class StaticPolicy {
    * Upstream Allocate: exclusive CPUs for a container that qualifies (kept when the state has
    * them already), nothing for a shared-pool one; with a NUMA affinity from the topology
    * manager, the CPUs on its nodes are taken first. Whether the state changed; throws
-   * CpuAllocationError.
+   * CpuAllocationError. Counted as upstream's: a pinning request for each container past the
+   * shared-pool check, an error for each that throws, and with full-pcpus-only an aligned
+   * physical_cpu allocation or failure.
    */
   allocate(
     state: CpuManagerState,
@@ -170,6 +211,31 @@ export class StaticPolicy {
     const count = this.guaranteedCpus(pod, container);
     // Upstream skips pods sized by spec.resources: the static policy does not pin them.
     if (count === 0 || hasPodLevelResources(pod)) return false;
+    // Upstream counts from here on: a container already holding its CPUs is a request too.
+    const metrics = this.metrics;
+    metrics?.pinningRequests.inc();
+    const physical = { boundary: 'physical_cpu', scope: 'container' } as const;
+    let changed: boolean;
+    try {
+      changed = this.allocateExclusive(state, pod, container, count, numaAffinity);
+    } catch (error) {
+      metrics?.pinningErrors.inc();
+      if (this.options.fullPhysicalCpusOnly) metrics?.aligned.failures.inc(physical);
+      throw error;
+    }
+    if (this.options.fullPhysicalCpusOnly) metrics?.aligned.aligned.inc(physical);
+    if (changed) this.updateGauges(state);
+    return changed;
+  }
+
+  /** Allocate past the shared-pool check: `count` exclusive CPUs, or the ones the state holds. */
+  private allocateExclusive(
+    state: CpuManagerState,
+    pod: Pod,
+    container: Container,
+    count: number,
+    numaAffinity: NumaMask | null,
+  ): boolean {
     const uid = pod.metadata.uid ?? '';
     if (this.options.fullPhysicalCpusOnly) {
       const perCore = this.topology.cpusPerCore();
@@ -221,6 +287,7 @@ export class StaticPolicy {
     if (containers.size === 0) state.assignments.delete(podUid);
     const inUse = new CpuSet().union(...(containers.values() ?? []));
     state.defaultCpuSet = state.defaultCpuSet.union(released.difference(inUse));
+    this.updateGauges(state);
   }
 
   /**

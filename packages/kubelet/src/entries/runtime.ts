@@ -9,6 +9,7 @@ export type { PendingAdmission } from '../admission/admit-handler';
 export type { PluginResourceAllocations } from '../admission/resource-fit-admit';
 export * from '../cpumanager/cpu-manager';
 export { cpuManagerAdmitHandler } from '../cpumanager/cpu-manager-admit';
+export * from '../cpumanager/cpu-manager-metrics';
 export type { CpuAssignments, CpuManagerState } from '../cpumanager/cpu-manager-state';
 export { CpuSet } from '../cpumanager/cpu-set';
 export { type CpuInfo, CpuTopology, defaultSysfsRoot, discoverCpuTopology } from '../cpumanager/cpu-topology';
@@ -59,6 +60,7 @@ export {
   writeMemoryManagerCheckpoint,
 } from '../memorymanager/memory-manager-checkpoint';
 export { type MachineMemory, memoryManagerFromConfig } from '../memorymanager/memory-manager-config';
+export * from '../memorymanager/memory-manager-metrics';
 export { withContainerMemoryNodes } from '../memorymanager/memory-nodes-runtime';
 export type {
   ContainerMemoryAssignments,
@@ -109,3 +111,4 @@ export {
   type TopologyManagerConfig,
   topologyAffinityError,
 } from '../topologymanager/topology-manager';
+export * from '../topologymanager/topology-manager-metrics';

@@ -1,6 +1,7 @@
 import type { KubeletConfiguration } from '../config/kubelet-configuration';
 import { ResourceManagerError } from '../cpumanager/resource-manager-error';
 import { MemoryManager } from './memory-manager';
+import type { MemoryManagerMetrics } from './memory-manager-metrics';
 import { type NumaMemory, readMachineMemoryBytes, readNumaMemory } from './numa-memory';
 import { memoryAllocatableReservation, systemReservedMemory } from './reserved-memory';
 import { StaticMemoryPolicy } from './static-memory-policy';
@@ -16,8 +17,9 @@ export interface MachineMemory {
 /**
  * Upstream memorymanager.NewManager from the KubeletConfiguration: `None`, or `Static` with
  * reservedMemory checked against Node allocatable's memory reservation (kubeReserved +
- * systemReserved + the hard memory.available threshold) on the machine's NUMA nodes. Throws
- * ResourceManagerError with upstream's text, which stops the start.
+ * systemReserved + the hard memory.available threshold) on the machine's NUMA nodes; the Static
+ * policy counts its pinning on `metrics`. Throws ResourceManagerError with upstream's text, which
+ * stops the start.
  */
 export function memoryManagerFromConfig(
   config: Pick<
@@ -26,6 +28,7 @@ export function memoryManagerFromConfig(
   >,
   rootDir: string,
   machine: MachineMemory = {},
+  metrics?: MemoryManagerMetrics,
 ): MemoryManager {
   const policyName = config.memoryManagerPolicy;
   const refuse = (message: string) => new ResourceManagerError('memoryManagerPolicy', policyName, message);
@@ -41,7 +44,7 @@ export function memoryManagerFromConfig(
           config.reservedMemory,
           memoryAllocatableReservation(config, capacity),
         );
-        return new MemoryManager(new StaticMemoryPolicy(nodes, reserved), rootDir);
+        return new MemoryManager(new StaticMemoryPolicy(nodes, reserved, metrics), rootDir);
       } catch (error) {
         throw refuse((error as Error).message);
       }

@@ -4,6 +4,7 @@ import { podQOSClass } from '../api/qos-class';
 import { everyNumaMask, NumaMask } from '../topologymanager/numa-mask';
 import type { ResourceHints, TopologyHint } from '../topologymanager/topology-hint';
 import type { MemoryCheckpointContent } from './memory-manager-checkpoint';
+import type { MemoryManagerMetrics } from './memory-manager-metrics';
 import { containerMemoryRequests, type MemoryRequests, podMemoryRequests } from './memory-requests';
 import type { MemoryBlock, NumaNodeMap } from './memory-state';
 import { hugePagesResourceName, type NumaMemory } from './numa-memory';
@@ -49,6 +50,7 @@ export class StaticMemoryPolicy {
   constructor(
     private readonly nodes: readonly NumaMemory[],
     private readonly systemReserved: SystemReservedMemory,
+    private readonly metrics?: MemoryManagerMetrics,
   ) {
     const total = Object.values(systemReserved).reduce((sum, node) => sum + (node.memory ?? 0), 0);
     if (total <= 0) throw new Error('[memorymanager] you should specify the system reserved memory');
@@ -194,10 +196,28 @@ export class StaticMemoryPolicy {
    * hint (or the best default one when it has no nodes), extended when it cannot hold the
    * request, checked against the single/cross-NUMA rule; then one block per memory type, taken
    * from the nodes' free memory less what the pod's init containers left to reuse. Returns
-   * whether the state changed; throws upstream's error.
+   * whether the state changed; throws upstream's error. Counted as upstream's: a pinning request
+   * for each call past the QoS and pod-level checks, an error for each that throws.
    */
   allocate(state: MemoryCheckpointContent, pod: Pod, container: Container, hint: TopologyHint): boolean {
     if (podQOSClass(pod) !== 'Guaranteed' || hasPodLevelResources(pod)) return false;
+    // Upstream counts from here on: a container already holding its blocks is a request too.
+    this.metrics?.pinningRequests.inc();
+    try {
+      return this.allocateBlocks(state, pod, container, hint);
+    } catch (error) {
+      this.metrics?.pinningErrors.inc();
+      throw error;
+    }
+  }
+
+  /** Allocate past the QoS and pod-level checks: the blocks, or the ones the state holds. */
+  private allocateBlocks(
+    state: MemoryCheckpointContent,
+    pod: Pod,
+    container: Container,
+    hint: TopologyHint,
+  ): boolean {
     const uid = pod.metadata.uid ?? '';
     const existing = state.entries[uid]?.[container.name];
     if (existing) {

@@ -8,6 +8,7 @@ import {
 import type { Container, Pod } from '../api/pod-types';
 import { NumaInfo, type NumaNode } from './numa-info';
 import type { ResourceHints, TopologyHint } from './topology-hint';
+import type { AlignScope, TopologyManagerMetrics } from './topology-manager-metrics';
 import { type AligningPolicyName, TopologyPolicy } from './topology-policy';
 import { parseTopologyPolicyOptions } from './topology-policy-options';
 
@@ -40,6 +41,8 @@ export interface TopologyManagerConfig {
   numaNodes: () => readonly NumaNode[];
   /** Hears a max-allowable-numa-nodes above the recommended 8 (upstream logs a warning). */
   onMaxAboveDefault?: (value: number) => void;
+  /** Where admissions are counted (upstream's kubelet_topology_manager_* and aligned-compute series). */
+  metrics?: TopologyManagerMetrics;
 }
 
 /** Upstream TopologyAffinityError: the refusal when no hint the policy accepts exists. */
@@ -96,12 +99,21 @@ export class TopologyManager implements PodAdmitHandler {
   readonly scopeName: string;
   private readonly policy: TopologyPolicy | null;
   private readonly providers: HintProvider[] = [];
+  private readonly metrics: TopologyManagerMetrics | undefined;
 
   /** Upstream NewManager: throws with upstream's text for an option, policy or scope it refuses. */
   constructor(config: TopologyManagerConfig) {
     this.policy = newPolicy(config);
     this.policyName = config.policyName;
     this.scopeName = config.scopeName;
+    this.metrics = config.metrics;
+    // Upstream's initializeMetrics, past the none policy's short circuit: the four numa_node
+    // series exist from the start, at 0.
+    if (this.policy && this.metrics)
+      for (const scope of ['container', 'pod'] as const) {
+        this.metrics.aligned.aligned.inc({ boundary: 'numa_node', scope }, 0);
+        this.metrics.aligned.failures.inc({ boundary: 'numa_node', scope }, 0);
+      }
   }
 
   /** Upstream AddHintProvider: providers are asked, and allocate, in the order added. */
@@ -109,23 +121,63 @@ export class TopologyManager implements PodAdmitHandler {
     this.providers.push(provider);
   }
 
-  /** Upstream Admit through the chosen scope. */
+  /**
+   * Upstream Admit through the chosen scope: every request is counted and timed in whole
+   * milliseconds, as upstream's, under the none policy too.
+   */
   admit({ pod }: PodAdmitAttributes): PodAdmitResult {
+    this.metrics?.admissionRequests.inc();
+    const start = performance.now();
+    const result = this.admitByScope(pod);
+    this.metrics?.admissionDuration.observe(Math.floor(performance.now() - start));
+    return result;
+  }
+
+  /** Upstream's scopes' Admit: the none scope counts no error; the others each refusal and failure. */
+  private admitByScope(pod: Pod): PodAdmitResult {
     const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
     const policy = this.policy;
     if (!policy) return this.allocateAll(pod, containers, () => noAffinity);
     if (this.scopeName === 'pod') {
       const { hint, admit } = policy.merge(this.providers.map((p) => p.getPodTopologyHints(pod)));
-      if (!admit) return topologyAffinityError;
-      return this.allocateAll(pod, containers, () => hint);
+      if (!admit) return this.refused('pod');
+      return this.counted(
+        'pod',
+        this.allocateAll(pod, containers, () => hint),
+      );
     }
     for (const container of containers) {
       const { hint, admit } = policy.merge(this.providers.map((p) => p.getTopologyHints(pod, container)));
-      if (!admit) return topologyAffinityError;
-      const refusal = this.allocateAll(pod, [container], () => hint);
+      if (!admit) return this.refused('container');
+      const refusal = this.counted(
+        'container',
+        this.allocateAll(pod, [container], () => hint),
+      );
       if (!refusal.admit) return refusal;
     }
     return admitted;
+  }
+
+  /**
+   * Upstream IsAlignmentGuaranteed: only single-numa-node promises NUMA-aligned resources, so only
+   * its admissions count as aligned or as alignment failures.
+   */
+  private get alignmentGuaranteed(): boolean {
+    return this.policy?.name === 'single-numa-node';
+  }
+
+  /** A hint the policy refused: an alignment failure (when guaranteed) and an admission error. */
+  private refused(scope: AlignScope): PodAdmitResult {
+    if (this.alignmentGuaranteed) this.metrics?.aligned.failures.inc({ boundary: 'numa_node', scope });
+    this.metrics?.admissionErrors.inc();
+    return topologyAffinityError;
+  }
+
+  /** An allocation's outcome counted: an admission error, or (when guaranteed) an aligned allocation. */
+  private counted(scope: AlignScope, result: PodAdmitResult): PodAdmitResult {
+    if (!result.admit) this.metrics?.admissionErrors.inc();
+    else if (this.alignmentGuaranteed) this.metrics?.aligned.aligned.inc({ boundary: 'numa_node', scope });
+    return result;
   }
 
   /** Upstream allocateAlignedResources for each container in turn; the first failure refuses the pod. */
