@@ -51,16 +51,22 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
   // The topology manager (upstream cm/topologymanager): NUMA hints merged by policy and scope, the
   // resource-allocation admit handler over its hint providers.
   ['topologymanager'],
-  // The CPU and memory managers (upstream pkg/kubelet/cm): checkpoints, the static policy, its
-  // admission handler and the CreateContainer cpuset.
+  // The CPU manager (upstream pkg/kubelet/cm/cpumanager): the checkpoint files and checksum both
+  // resource managers write, the static policy, its admission handler and the CreateContainer cpuset.
   ['cpumanager'],
+  // The memory manager (upstream cm/memorymanager): the Static policy's NUMA machine state and
+  // blocks (a topology hint provider), its checkpoint, the CreateContainer cpuset_mems.
+  ['memorymanager'],
   // The device manager (upstream cm/devicemanager): device plugins' registration, their devices
   // as Node capacity, allocation at admission (a topology hint provider), its checkpoint.
   ['devicemanager'],
   // The DRA manager (upstream cm/dra): DRA drivers' registration, ResourceClaims prepared before
   // a pod's sandbox and unprepared after its containers, their CDI devices, its checkpoint.
   ['dra'],
-  // The pod-resources API (upstream apis/podresources): what the device and CPU managers hold, by pod.
+  // Upstream's container manager for the resource managers: the CPU, memory and topology managers
+  // built from the KubeletConfiguration and started over the kubelet's pods.
+  ['resource-managers.ts'],
+  // The pod-resources API (upstream apis/podresources): what the device, CPU and memory managers hold, by pod.
   ['podresources'],
   ['volumes'],
   ['stats'],

@@ -10,7 +10,7 @@ import { cpuManagerAdmitHandler } from '../src/cpumanager/cpu-manager-admit';
 import { CpuSet } from '../src/cpumanager/cpu-set';
 import { discoverCpuTopology } from '../src/cpumanager/cpu-topology';
 import { withContainerCpusets } from '../src/cpumanager/cpuset-runtime';
-import { withReservedSystemCpus } from '../src/cpumanager/kubelet-resource-managers';
+import { withReservedSystemCpus } from '../src/resource-managers';
 
 let dir: string;
 beforeEach(async () => {

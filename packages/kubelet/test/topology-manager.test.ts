@@ -8,8 +8,8 @@ import { defaultKubeletConfiguration } from '../src/config/kubelet-configuration
 import { CpuManager } from '../src/cpumanager/cpu-manager';
 import { CpuSet } from '../src/cpumanager/cpu-set';
 import { discoverCpuTopology } from '../src/cpumanager/cpu-topology';
-import { topologyManagerFromConfig } from '../src/cpumanager/kubelet-resource-managers';
 import { ResourceManagerError } from '../src/cpumanager/resource-manager-error';
+import { topologyManagerFromConfig } from '../src/resource-managers';
 import { HintMerger } from '../src/topologymanager/hint-merger';
 import { NumaInfo, type NumaNode, readNumaNodes } from '../src/topologymanager/numa-info';
 import { everyNumaMask, NumaMask } from '../src/topologymanager/numa-mask';

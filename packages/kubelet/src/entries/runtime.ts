@@ -14,7 +14,6 @@ export type { CpuAssignments, CpuManagerState } from '../cpumanager/cpu-manager-
 export { CpuSet } from '../cpumanager/cpu-set';
 export { type CpuInfo, CpuTopology, defaultSysfsRoot, discoverCpuTopology } from '../cpumanager/cpu-topology';
 export { withContainerCpusets } from '../cpumanager/cpuset-runtime';
-export * from '../cpumanager/kubelet-resource-managers';
 export type { StaticPolicyOptions } from '../cpumanager/policy-options';
 export { ResourceManagerError } from '../cpumanager/resource-manager-error';
 export { StaticPolicy } from '../cpumanager/static-policy';
@@ -96,6 +95,7 @@ export {
   PodResourcesServer,
   type PodResourcesServerOptions,
 } from '../podresources/podresources-server';
+export * from '../resource-managers';
 export {
   type CriRuntimeStack,
   criRuntimeStack,

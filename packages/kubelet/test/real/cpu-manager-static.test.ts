@@ -14,13 +14,13 @@ import type { CpuManager } from '../../src/cpumanager/cpu-manager';
 import { cpuManagerAdmitHandler } from '../../src/cpumanager/cpu-manager-admit';
 import { discoverCpuTopology } from '../../src/cpumanager/cpu-topology';
 import { withContainerCpusets } from '../../src/cpumanager/cpuset-runtime';
+import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
+import type { PodRuntime } from '../../src/cri/pod-runtime';
 import {
   cpuManagerFromConfig,
   startResourceManagers,
   withReservedSystemCpus,
-} from '../../src/cpumanager/kubelet-resource-managers';
-import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
-import type { PodRuntime } from '../../src/cri/pod-runtime';
+} from '../../src/resource-managers';
 import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
 
 let node: NodeHarness;

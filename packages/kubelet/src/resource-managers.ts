@@ -1,19 +1,19 @@
 import { parseDuration } from '@nodeagent/primitives';
-import type { Pod, PodStatus } from '../api/pod-types';
-import { featureGateEnabled } from '../config/feature-gate-rules';
-import type { KubeletConfiguration } from '../config/kubelet-configuration';
-import type { PodRuntime } from '../cri/pod-runtime';
-import { findContainer, type PodRuntimeStatus } from '../cri/runtime-state';
-import type { KubeletLogger } from '../kubelet-logger';
-import { MemoryManager } from '../memorymanager/memory-manager';
-import { type NumaNode, readNumaNodes } from '../topologymanager/numa-info';
-import { TopologyManager } from '../topologymanager/topology-manager';
-import type { TopologyManagerMetrics } from '../topologymanager/topology-manager-metrics';
-import { CpuManager, reservedCpuMilli } from './cpu-manager';
-import type { CpuManagerMetrics } from './cpu-manager-metrics';
-import { CpuSet } from './cpu-set';
-import type { CpuTopology } from './cpu-topology';
-import { ResourceManagerError } from './resource-manager-error';
+import type { Pod, PodStatus } from './api/pod-types';
+import { featureGateEnabled } from './config/feature-gate-rules';
+import type { KubeletConfiguration } from './config/kubelet-configuration';
+import { CpuManager, reservedCpuMilli } from './cpumanager/cpu-manager';
+import type { CpuManagerMetrics } from './cpumanager/cpu-manager-metrics';
+import { CpuSet } from './cpumanager/cpu-set';
+import type { CpuTopology } from './cpumanager/cpu-topology';
+import { ResourceManagerError } from './cpumanager/resource-manager-error';
+import type { PodRuntime } from './cri/pod-runtime';
+import { findContainer, type PodRuntimeStatus } from './cri/runtime-state';
+import type { KubeletLogger } from './kubelet-logger';
+import { MemoryManager } from './memorymanager/memory-manager';
+import { type NumaNode, readNumaNodes } from './topologymanager/numa-info';
+import { TopologyManager } from './topologymanager/topology-manager';
+import type { TopologyManagerMetrics } from './topologymanager/topology-manager-metrics';
 
 /**
  * Upstream's server.go for reservedSystemCPUs (--reserved-cpus): the list must lie within the
