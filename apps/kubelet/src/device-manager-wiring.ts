@@ -15,7 +15,7 @@ import {
 
 /**
  * Upstream's NewContainerManager for the device manager: built over `<root-dir>/device-plugins`
- * and added to the topology manager after the CPU manager (upstream's order), with the
+ * and added to the topology manager as its first hint provider (upstream's order), with the
  * machine's NUMA nodes for its hints when the topology policy aligns anything.
  */
 export function deviceManagerForConfig(

@@ -41,8 +41,9 @@ function topologyManagerForConfig(
 /**
  * Upstream's server.go and NewContainerManager for the topology and CPU managers:
  * reservedSystemCPUs applied to the configuration (it becomes systemReserved cpu, so allocatable
- * and the reserved cgroups count it), the topology manager built, then the CPU manager built and
- * added as the topology manager's hint provider; options upstream accepts that this kubelet does
+ * and the reserved cgroups count it), the topology manager built, then the CPU manager built (the
+ * caller adds it to the topology manager after the device manager, upstream's order of hint
+ * providers: device, CPU, memory); options upstream accepts that this kubelet does
  * not apply are named in a warning. Both count on `registry` (upstream's kubelet_cpu_manager_*,
  * kubelet_topology_manager_* and the aligned-compute counters they share). Throws
  * ResourceManagerError, which stops the start.
@@ -77,7 +78,6 @@ export function cpuManagerForConfig(
       { field: 'cpuManagerPolicyOptions', option },
       `KubeletConfiguration field cpuManagerPolicyOptions option ${option} is not supported by this kubelet and has no effect`,
     );
-  topologyManager.addHintProvider(cpuManager);
   return { config: applied, cpuManager, topologyManager };
 }
 

@@ -185,7 +185,9 @@ async function startKubeletParts(
   // managers built, counting on /metrics (kubelet_cpu_manager_*, kubelet_topology_manager_*).
   const cpus = cpuManagerForConfig(config, flags.rootDir, logger, metrics.registry);
   config = cpus.config;
-  // Then the device manager, the topology manager's next hint provider.
+  // The topology manager's hint providers in upstream's order, which sets the order of the merge's
+  // permutations (so which of two equally good NUMA sets wins) and of the allocations: the device
+  // manager, the CPU manager, then the memory manager (memoryManagerPolicy, reservedMemory).
   const devices = deviceManagerForConfig(
     config,
     flags.rootDir,
@@ -193,7 +195,7 @@ async function startKubeletParts(
     metrics.registry,
     logger,
   );
-  // Then the memory manager (memoryManagerPolicy, reservedMemory), its last hint provider.
+  cpus.topologyManager.addHintProvider(cpus.cpuManager);
   const memory = memoryManagerForConfig(config, flags.rootDir, cpus.topologyManager, metrics.registry);
   // Plain requests over the KubeConfig rather than client-node's typed API classes, whose
   // serializer keeps every generated model in memory (see @nodeagent/informer, typed-requests).
