@@ -155,3 +155,29 @@ export async function writeKubeletConfig(dir: string, lines: string[]): Promise<
     ].join('\n'),
   );
 }
+
+/**
+ * The argv of one fake-CRI test node run from a KubeletConfiguration of its own: `<dir>/<name>.yaml`
+ * (logs under `dir`, swap allowed, then `lines`) and fakeNodeFlags with root dir `<dir>/<name>`.
+ */
+export async function fakeNodeConfigArgv(options: {
+  dir: string;
+  name: string;
+  nodeName: string;
+  endpoint: string;
+  lines: string[];
+}): Promise<string[]> {
+  const path = join(options.dir, `${options.name}.yaml`);
+  const header = ['apiVersion: kubelet.config.k8s.io/v1beta1', 'kind: KubeletConfiguration'];
+  await writeFile(
+    path,
+    [...header, `podLogsDir: ${join(options.dir, 'logs')}`, 'failSwapOn: false', ...options.lines].join('\n'),
+  );
+  const flags = fakeNodeFlags({
+    nodeName: options.nodeName,
+    rootDir: join(options.dir, options.name),
+    endpoint: options.endpoint,
+    port: await freePort(),
+  });
+  return ['--config', path, ...flags];
+}

@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeNodeFlags, freePort, runKubeletUntil } from './binary-harness';
+import { fakeNodeConfigArgv, runKubeletUntil } from './binary-harness';
 
 // The binary's memory manager against the fake CRI runtime on this machine's NUMA nodes: the
 // Static policy starts when reservedMemory adds up to Node allocatable's memory reservation
@@ -21,20 +21,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function argv(name: string, lines: string[]): Promise<string[]> {
-  const path = join(dir, `${name}.yaml`);
-  const header = ['apiVersion: kubelet.config.k8s.io/v1beta1', 'kind: KubeletConfiguration'];
-  await writeFile(
-    path,
-    [...header, `podLogsDir: ${join(dir, 'logs')}`, 'failSwapOn: false', ...lines].join('\n'),
-  );
-  const flags = await fakeNodeFlags({
-    nodeName: 'memory-node',
-    rootDir: join(dir, name),
-    endpoint: fake.endpoint,
-    port: await freePort(),
-  });
-  return ['--config', path, ...flags];
+function argv(name: string, lines: string[]): Promise<string[]> {
+  return fakeNodeConfigArgv({ dir, name, nodeName: 'memory-node', endpoint: fake.endpoint, lines });
 }
 
 describe('the binary and its memory manager', { timeout: 120_000 }, () => {
