@@ -74,7 +74,19 @@ describe('CSI volume stats for /stats/summary and VolumeCondition', () => {
       new Map([['data', { ...figures, pvcRef: { name: 'data', namespace: 'default' } }]]),
     );
     expect(await volumes.csiVolumeStats('uid-inline')).toEqual(new Map([['scratch', figures]]));
-    expect(plugin.calls.filter((c) => c.method.endsWith('/NodeGetVolumeStats'))).toHaveLength(2);
+    // The volume's path alone, as upstream's metricsCsi asks (never the claim's staging path).
+    expect(
+      plugin.calls.filter((c) => c.method.endsWith('/NodeGetVolumeStats')).map((c) => c.request),
+    ).toEqual([
+      {
+        volume_id: 'vol-data',
+        volume_path: `${root}/pods/uid-claimer/volumes/kubernetes.io~csi/pv-data/mount`,
+      },
+      {
+        volume_id: expect.stringMatching(/^csi-[0-9a-f]{64}$/),
+        volume_path: `${root}/pods/uid-inline/volumes/kubernetes.io~csi/scratch/mount`,
+      },
+    ]);
     // The directory walk leaves kubernetes.io~csi to the drivers.
     expect(await podVolumeUsage(root, 'uid-claimer')).toEqual(new Map());
   });

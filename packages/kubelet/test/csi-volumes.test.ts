@@ -21,7 +21,7 @@ import { apiCsiNodeInfo } from '../src/volumes/csi/api-csi-node-info';
 import { apiCsiStorageObjects } from '../src/volumes/csi/api-csi-storage-objects';
 import { CsiDrivers } from '../src/volumes/csi/csi-drivers';
 import { CsiRegistrationHandler } from '../src/volumes/csi/csi-registration-handler';
-import { attachmentName, csiStagingPath } from '../src/volumes/csi/csi-volume-paths';
+import { attachmentName } from '../src/volumes/csi/csi-volume-paths';
 import { CsiVolumes } from '../src/volumes/csi/csi-volumes';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { PodVolumeManager } from '../src/volumes/pod-volume-manager';
@@ -314,8 +314,8 @@ describe('CSI volumes', () => {
     ]);
     const statsCalls = () => plugin.calls.filter((c) => c.method.endsWith('/NodeGetVolumeStats'));
     expect(statsCalls()).toHaveLength(1);
+    // Upstream's metricsCsi sends the volume's path alone, no staging path.
     expect(statsCalls()[0]?.request).toEqual({
-      staging_target_path: csiStagingPath(root, DRIVER, HANDLE),
       volume_id: HANDLE,
       volume_path: join(root, 'pods', PV_UID, 'volumes', 'kubernetes.io~csi', PV, 'mount'),
     });

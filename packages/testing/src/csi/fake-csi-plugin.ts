@@ -91,6 +91,8 @@ export class FakeCsiPlugin {
   readonly secrets: { rpc: string; secrets: Record<string, string> }[] = [];
   /** Volume ID → the size in bytes of its last NodeExpandVolume. */
   readonly expanded = new Map<string, number>();
+  /** Volumes published with a block capability: the hostpath driver's block access type. */
+  private readonly blockVolumes = new Set<string>();
   private readonly faults = new Map<string, CsiFault[]>();
   private readonly conditions = new Map<string, { abnormal: boolean; message: string }>();
   private server: PluginServer | undefined;
@@ -235,6 +237,7 @@ export class FakeCsiPlugin {
           // As the hostpath driver: the target's directory is the kubelet's, the device file the driver's.
           const { major, minor } = this.opts.blockDevice ?? { major: 7, minor: 0 };
           await run('mknod', ['-m', '0660', req.targetPath as string, 'b', String(major), String(minor)]);
+          this.blockVolumes.add(req.volumeId as string);
         } else {
           await this.mounter.bind(this.volumeDir(req.volumeId as string), req.targetPath as string);
         }
@@ -253,17 +256,32 @@ export class FakeCsiPlugin {
       }),
       NodeGetVolumeStats: this.handler('Node', 'NodeGetVolumeStats', async (req) => {
         required(req.volumeId, 'Volume ID missing in request');
+        required(req.volumePath, 'NodeGetVolumeStats Volume Path must be provided');
         const known = [...this.published.values()].includes(req.volumeId as string);
         if (!known) throw Object.assign(new Error(`volume ${req.volumeId} not found`), { code: NOT_FOUND });
+        const info = await stat(req.volumePath as string).catch((e: Error) => {
+          throw Object.assign(
+            new Error(`Could not get file information from ${req.volumePath}: ${e.message}`),
+            { code: NOT_FOUND },
+          );
+        });
+        const volumeCondition = this.conditions.get(req.volumeId as string) ?? {
+          abnormal: false,
+          message: 'volume is healthy',
+        };
+        // A block device has no filesystem to count free bytes or inodes in: only its size, the
+        // one VolumeUsage field the CSI spec requires (total).
+        if (info.isBlockDevice())
+          return {
+            usage: [{ unit: 'BYTES', total: this.expanded.get(req.volumeId as string) ?? 1 << 30 }],
+            volumeCondition,
+          };
         return {
           usage: [
             { unit: 'BYTES', total: 1 << 30, used: 4096, available: (1 << 30) - 4096 },
             { unit: 'INODES', total: 65536, used: 2, available: 65534 },
           ],
-          volumeCondition: this.conditions.get(req.volumeId as string) ?? {
-            abnormal: false,
-            message: 'volume is healthy',
-          },
+          volumeCondition,
         };
       }),
       NodeExpandVolume: this.handler('Node', 'NodeExpandVolume', async (req) => {
@@ -271,12 +289,22 @@ export class FakeCsiPlugin {
         required(req.volumePath, 'volume path not provided');
         const range = req.capacityRange as { requiredBytes?: number | string } | undefined;
         required(range, 'Capacity range not provided');
-        await stat(req.volumePath as string).catch((e: Error) => {
+        const info = await stat(req.volumePath as string).catch((e: Error) => {
           throw Object.assign(
             new Error(`Could not get file information from ${req.volumePath}: ${e.message}`),
             { code: INVALID_ARGUMENT },
           );
         });
+        // As the hostpath driver: the path must be what the volume was published as.
+        const block = this.blockVolumes.has(req.volumeId as string);
+        if (block && !info.isBlockDevice())
+          throw Object.assign(new Error(`Volume ${req.volumeId} is not a block device`), {
+            code: INVALID_ARGUMENT,
+          });
+        if (!block && !info.isDirectory())
+          throw Object.assign(new Error(`Volume ${req.volumeId} is not a directory`), {
+            code: INVALID_ARGUMENT,
+          });
         this.expanded.set(req.volumeId as string, Number(range?.requiredBytes ?? 0));
         // The hostpath driver answers with no capacity (the kubelet takes the requested size).
         return {};

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, readFile, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AccessModeName, CsiNodeClient, VolumeCapability } from '@nodeagent/csi-client';
 import type { Pod } from '../../api/pod-types';
@@ -57,6 +57,19 @@ export interface BlockVolumeSetUp {
   secret: CsiSecretReader | undefined;
 }
 
+/** A block volume mapped into a pod: the container's device and where its expansion looks. */
+export interface MappedBlockVolume {
+  /** What the pod's containers get (the pod's link to the device). */
+  volume: MountedVolume;
+  /**
+   * The device as upstream's MapVolume names it after MapPodDevice: the publish path with host
+   * symlinks resolved. NodeExpandVolume's volume_path, and the path NodeGetVolumeStats is asked about.
+   */
+  devicePath: string;
+  /** The staging path when the driver stages (upstream's SetUpDevice answer); none otherwise. */
+  stagingPath?: string;
+}
+
 /** One block volume mapped into a pod, for its teardown. */
 interface MappedBlock {
   driver: string;
@@ -84,13 +97,18 @@ export class CsiBlockVolumes {
     private readonly client: (driver: string) => CsiNodeClient,
   ) {}
 
-  async setUp(input: BlockVolumeSetUp): Promise<MountedVolume> {
+  /** SetUpDevice and MapPodDevice of one block claim for a pod (once; a mapped one is returned as is). */
+  async setUp(input: BlockVolumeSetUp): Promise<MappedBlockVolume> {
     const csi = input.pv.spec?.csi as NonNullable<NonNullable<PersistentVolumeObject['spec']>['csi']>;
     const pvName = input.pv.metadata?.name ?? '';
     const uid = input.pod.metadata.uid ?? '';
     const paths = csiBlockPaths(this.rootDir, pvName, uid);
     if (this.mapped.has(paths.podDevice))
-      return { hostPath: paths.podDevice, readOnly: input.readOnly, block: true };
+      return {
+        volume: { hostPath: paths.podDevice, readOnly: input.readOnly, block: true },
+        devicePath: await realpath(paths.publish).catch(() => paths.publish),
+        ...(this.staged.has(paths.staging) ? { stagingPath: paths.staging } : {}),
+      };
     const capability: VolumeCapability = { accessMode: { mode: input.accessMode }, block: {} };
     const stages = (await input.client.nodeGetCapabilities()).includes('STAGE_UNSTAGE_VOLUME');
     // SetUpDevice: vol_data.json first, then the stage (once per node; a repeated one is a no-op).
@@ -139,7 +157,12 @@ export class CsiBlockVolumes {
     await rm(paths.podDevice, { force: true });
     await symlink(paths.publish, paths.podDevice);
     this.mapped.set(paths.podDevice, { driver: csi.driver, volumeHandle: csi.volumeHandle });
-    return { hostPath: paths.podDevice, readOnly: input.readOnly, block: true };
+    return {
+      volume: { hostPath: paths.podDevice, readOnly: input.readOnly, block: true },
+      // Upstream's MapVolume resolves the device's host symlinks before it maps and expands it.
+      devicePath: await realpath(paths.publish),
+      ...(stages ? { stagingPath: paths.staging } : {}),
+    };
   }
 
   /**

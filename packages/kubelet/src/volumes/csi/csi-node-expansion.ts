@@ -1,4 +1,9 @@
-import { type AccessModeName, type CsiNodeClient, isCsiError } from '@nodeagent/csi-client';
+import {
+  type AccessModeName,
+  type CsiNodeClient,
+  isCsiError,
+  type VolumeCapability,
+} from '@nodeagent/csi-client';
 import { parseQuantity } from '@nodeagent/primitives';
 import type { Pod } from '../../api/pod-types';
 import type { EventType, PodEventRecorder } from '../../events/event-reasons';
@@ -20,8 +25,11 @@ export interface ExpandableVolume {
   claim: ClaimObject;
   pv: PersistentVolumeObject;
   client: CsiNodeClient;
+  /** NodeExpandVolume's volume_path: the pod's mount, or a block volume's device (its publish path). */
   targetPath: string;
   stagingTargetPath?: string;
+  /** A `volumeMode: Block` volume: expanded with a block capability, and a mapping, not a mount, fails. */
+  block?: boolean;
 }
 
 /** The resize conditions upstream's MergeResizeConditionOnPVC replaces (the others are kept). */
@@ -40,6 +48,21 @@ function expandAccessMode(mode: string | undefined): AccessModeName {
     default:
       return 'SINGLE_NODE_WRITER';
   }
+}
+
+/**
+ * NodeExpandVolume's access type as upstream's CSI client builds it: `block` for a block volume
+ * (upstream's fsType "block"), else `mount` with the PV's fsType and mount options.
+ */
+function expandAccessType(volume: ExpandableVolume): Pick<VolumeCapability, 'block' | 'mount'> {
+  if (volume.block) return { block: {} };
+  const csi = volume.pv.spec?.csi;
+  return {
+    mount: {
+      ...(csi?.fsType ? { fsType: csi.fsType } : {}),
+      ...(volume.pv.spec?.mountOptions?.length ? { mountFlags: volume.pv.spec.mountOptions } : {}),
+    },
+  };
 }
 
 /** gRPC codes upstream's CSI client treats as not final (the operation may still be running). */
@@ -77,7 +100,8 @@ export class ExpandDuringMountError extends Error {
  * status.capacity, and the external resizer left the claim for the node (allocatedResourceStatuses
  * storage NodeResizePending or NodeResizeInProgress; an old resizer that sets neither
  * allocatedResources nor a status: FileSystemResizePending), mark the claim
- * NodeResizeInProgress, call NodeExpandVolume (the driver must have EXPAND_VOLUME), then set
+ * NodeResizeInProgress, call NodeExpandVolume (the driver must have EXPAND_VOLUME; a block
+ * volume's with a block capability and its device as volume_path), then set
  * status.capacity to the volume's size, drop the resize conditions and the resize status, and post
  * FileSystemResizeSuccessful to the pod and the claim. A driver error adds NodeResizeError
  * (INVALID_ARGUMENT and OUT_OF_RANGE also mark NodeResizeInfeasible); FAILED_PRECONDITION means
@@ -115,10 +139,12 @@ export class CsiNodeExpansion {
       await this.expand(volume, newText, recovery, key);
     } catch (e) {
       const message = (e as Error).message;
+      // Upstream's MountVolume and MapVolume operations word the failure each their own way.
+      const operation = volume.block
+        ? 'MapVolume.MarkVolumeAsMounted failed while expanding volume'
+        : 'MountVolume.Setup failed while expanding volume';
       if (duringMount)
-        throw new ExpandDuringMountError(
-          `MountVolume.Setup failed while expanding volume for volume ${JSON.stringify(pvName)} : ${message}`,
-        );
+        throw new ExpandDuringMountError(`${operation} for volume ${JSON.stringify(pvName)} : ${message}`);
       this.recordEvent?.(
         volume.pod,
         'Warning',
@@ -163,10 +189,7 @@ export class CsiNodeExpansion {
         ...(volume.stagingTargetPath ? { stagingTargetPath: volume.stagingTargetPath } : {}),
         volumeCapability: {
           accessMode: { mode: expandAccessMode(volume.pv.spec?.accessModes?.[0]) },
-          mount: {
-            ...(volume.pv.spec?.csi?.fsType ? { fsType: volume.pv.spec.csi.fsType } : {}),
-            ...(volume.pv.spec?.mountOptions?.length ? { mountFlags: volume.pv.spec.mountOptions } : {}),
-          },
+          ...expandAccessType(volume),
         },
       });
     } catch (e) {

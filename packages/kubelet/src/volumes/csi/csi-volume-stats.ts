@@ -23,17 +23,30 @@ export interface CsiVolumeUsage {
   pvcRef?: { name: string; namespace: string };
 }
 
-/** NodeGetVolumeStats for one published volume; rejects as the call does. */
+/**
+ * NodeGetVolumeStats for one published volume (its path only); rejects as the call does. As upstream's CSI client,
+ * every figure starts at 0 and only the units the driver reports fill theirs in: a block volume's
+ * driver that reports BYTES total alone gives its size with 0 available, used and inodes. An answer
+ * without any usage is upstream's error.
+ */
 export async function readCsiVolumeStats(
   client: CsiNodeClient,
-  volume: { volumeHandle: string; targetPath: string; stagingTargetPath?: string },
+  volume: { volumeHandle: string; targetPath: string },
 ): Promise<CsiVolumeUsage> {
+  // Upstream's metricsCsi asks with the volume's path alone, never its staging path.
   const res = await client.nodeGetVolumeStats({
     volumeId: volume.volumeHandle,
     volumePath: volume.targetPath,
-    ...(volume.stagingTargetPath ? { stagingTargetPath: volume.stagingTargetPath } : {}),
   });
-  const out: CsiVolumeUsage = {};
+  if (res.usage.length === 0) throw new Error('failed to get usage from response. usage is nil');
+  const out: CsiVolumeUsage = {
+    capacityBytes: 0,
+    availableBytes: 0,
+    usedBytes: 0,
+    inodes: 0,
+    inodesFree: 0,
+    inodesUsed: 0,
+  };
   for (const u of res.usage) {
     if (u.unit === 'BYTES') {
       out.capacityBytes = u.total;

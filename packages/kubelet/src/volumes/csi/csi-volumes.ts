@@ -11,7 +11,7 @@ import type { MountedVolume } from '../../cri/container-config';
 import type { PodEventRecorder } from '../../events/event-reasons';
 import { podsDir } from '../../pod-dirs';
 import { goErrnoText } from '../go-errno';
-import { CsiBlockVolumes, checkVolumeMode } from './csi-block-volumes';
+import { CsiBlockVolumes, checkVolumeMode, csiBlockPaths } from './csi-block-volumes';
 import type { CsiDrivers } from './csi-drivers';
 import type { CsiExhaustedResource } from './csi-exhausted-resource';
 import { applyCsiFsGroup, type CsiMountFields, csiMountFields } from './csi-mount-fields';
@@ -359,6 +359,7 @@ export class CsiVolumes {
     // In use from now until the pod's teardown, mounted or not (upstream's desired state).
     this.inUse.set(target, uniqueName);
     const driver = await this.opts.objects.csiDriver(csi.driver);
+    if (pv.spec?.volumeMode === 'Block') return this.setUpBlock(pod, volume, source, driver, uniqueName);
     // Published by an earlier sync: upstream's reconciler finds it mounted and leaves it, unless
     // the driver asks to be called again on every sync (requiresRepublish).
     const published = this.publishedClaims.get(target);
@@ -381,18 +382,6 @@ export class CsiVolumes {
     const publishContext = await this.attachedContext(driver, csi.driver, csi.volumeHandle, uniqueName);
     const client = this.client(csi.driver);
     const accessMode = pv.spec?.accessModes?.[0];
-    if (pv.spec?.volumeMode === 'Block')
-      return this.block.setUp({
-        pod,
-        pv,
-        client,
-        nodeName: this.opts.nodeName,
-        accessMode: csiAccessMode(accessMode, await this.has(client, 'SINGLE_NODE_MULTI_WRITER')),
-        readOnly,
-        ...(publishContext ? { publishContext } : {}),
-        volumeContext: { ...csi.volumeAttributes, ...podInfo(pod, driver, 'Persistent') },
-        secret: this.opts.objects.secret,
-      });
     const staging = csiStagingPath(this.opts.rootDir, csi.driver, csi.volumeHandle);
     const device = JSON.stringify([csi.driver, csi.volumeHandle]);
     // MountDevice (upstream csi_attacher): stage once per node when the driver stages.
@@ -488,6 +477,74 @@ export class CsiVolumes {
       ...(stages ? { stagingTargetPath: staging } : {}),
     });
     return { hostPath: target, readOnly };
+  }
+
+  /**
+   * A `volumeMode: Block` claim, as upstream's MapVolume: attach-wait, SetUpDevice and
+   * MapPodDevice (csi-block-volumes.ts), then NodeExpandVolume of a grown claim with the device
+   * as volume_path (a failure fails the mapping, which the next sync tries again). Once mapped,
+   * each sync only looks for a grown claim, as upstream's populator does; that in-use expansion
+   * sends the mapper's staging path whether or not the driver stages, as upstream's
+   * GenerateExpandInUseVolumeFunc does.
+   */
+  private async setUpBlock(
+    pod: Pod,
+    volume: Volume,
+    source: PersistentSource,
+    driver: CsiDriverObject | undefined,
+    uniqueName: string,
+  ): Promise<MountedVolume> {
+    const { pv, pvName, csi, readOnly, claim: bound } = source;
+    const uid = pod.metadata.uid ?? '';
+    const paths = csiBlockPaths(this.opts.rootDir, pvName, uid);
+    const expand = (devicePath: string, stagingPath: string | undefined, duringMount: boolean) =>
+      bound?.expandable
+        ? this.expansion.expandIfNeeded(
+            {
+              pod,
+              claim: bound.object,
+              pv,
+              client: this.client(csi.driver),
+              targetPath: devicePath,
+              ...(stagingPath ? { stagingTargetPath: stagingPath } : {}),
+              block: true,
+            },
+            duringMount,
+          )
+        : Promise.resolve();
+    const mapped = this.publishedBlocks.get(paths.podDevice);
+    if (mapped) {
+      await expand(mapped.targetPath, paths.staging, false);
+      return { hostPath: paths.podDevice, readOnly, block: true };
+    }
+    const publishContext = await this.attachedContext(driver, csi.driver, csi.volumeHandle, uniqueName);
+    const client = this.client(csi.driver);
+    const set = await this.block.setUp({
+      pod,
+      pv,
+      client,
+      nodeName: this.opts.nodeName,
+      accessMode: csiAccessMode(
+        pv.spec?.accessModes?.[0],
+        await this.has(client, 'SINGLE_NODE_MULTI_WRITER'),
+      ),
+      readOnly,
+      ...(publishContext ? { publishContext } : {}),
+      volumeContext: { ...csi.volumeAttributes, ...podInfo(pod, driver, 'Persistent') },
+      secret: this.opts.objects.secret,
+    });
+    await expand(set.devicePath, set.stagingPath, true);
+    // Measured at the device the driver published (NodeGetVolumeStats with no staging path, as
+    // upstream's block metrics ask).
+    this.publishedBlocks.set(paths.podDevice, {
+      podUid: uid,
+      podVolumeName: volume.name,
+      ...(bound ? { namespace: bound.namespace, claim: bound.name } : {}),
+      driver: csi.driver,
+      volumeHandle: csi.volumeHandle,
+      targetPath: set.devicePath,
+    });
+    return set.volume;
   }
 
   /**
@@ -601,6 +658,7 @@ export class CsiVolumes {
    */
   async tearDownPod(uid: string): Promise<void> {
     await this.block.tearDownPod(uid);
+    for (const [link, p] of this.publishedBlocks) if (p.podUid === uid) this.publishedBlocks.delete(link);
     const phase = this.unpublishPod(uid);
     this.unpublishPhases.add(phase);
     let devices: Set<string>;
@@ -719,7 +777,11 @@ export class CsiVolumes {
   /** Whether any CSI volume of pod `uid` is published, staged for it or being set up. */
   holdsPod(uid: string): boolean {
     if (this.podDevices.get(uid)?.size) return true;
-    return [...this.publishedClaims.values(), ...this.publishedInline.values()].some((p) => p.podUid === uid);
+    return [
+      ...this.publishedClaims.values(),
+      ...this.publishedInline.values(),
+      ...this.publishedBlocks.values(),
+    ].some((p) => p.podUid === uid);
   }
 
   private devicesOf(uid: string): Set<string> {
@@ -748,15 +810,18 @@ export class CsiVolumes {
   }
   /** Inline volumes published by this kubelet since it started. */
   private readonly publishedInline = new Map<string, PublishedVolume>();
+  /** Pod device link → the block claim's volume mapped there (its device as targetPath). */
+  private readonly publishedBlocks = new Map<string, PublishedVolume>();
 
   /**
-   * The usage of each claim's volume published here, from drivers with GET_VOLUME_STATS (one
-   * entry per claim, as upstream's collector reports a claim once). A driver that fails is left
-   * out of this round.
+   * The usage of each claim's volume published (a block claim's: mapped) here, from drivers with
+   * GET_VOLUME_STATS (one entry per claim, as upstream's collector reports a claim once). A
+   * driver that fails is left out of this round.
    */
   async claimVolumeStats(): Promise<ClaimVolumeStats[]> {
     const out = new Map<string, ClaimVolumeStats>();
-    for (const p of this.publishedClaims.values()) {
+    // Block claims too: upstream's collector reads the summary, where mapped volumes are measured.
+    for (const p of [...this.publishedClaims.values(), ...this.publishedBlocks.values()]) {
       const key = `${p.namespace}/${p.claim}`;
       // An inline in-tree volume served through CSI has no claim to report.
       if (p.claim === undefined || out.has(key)) continue;
@@ -779,12 +844,17 @@ export class CsiVolumes {
 
   /**
    * The pod's CSI volumes as the summary's pod volume stats give them (upstream's
-   * volumeStatCalculator with the CSI mounter's metrics): by the pod's volume name, a claim's
-   * with its claim, from drivers with GET_VOLUME_STATS.
+   * volumeStatCalculator with the CSI mounter's and block mapper's metrics): by the pod's volume
+   * name, a claim's with its claim, from drivers with GET_VOLUME_STATS.
    */
   async podVolumeStats(uid: string): Promise<Map<string, CsiVolumeUsage>> {
     const out = new Map<string, CsiVolumeUsage>();
-    for (const p of [...this.publishedClaims.values(), ...this.publishedInline.values()]) {
+    const all = [
+      ...this.publishedClaims.values(),
+      ...this.publishedInline.values(),
+      ...this.publishedBlocks.values(),
+    ];
+    for (const p of all) {
       if (p.podUid !== uid) continue;
       const usage = await this.volumeUsage(p);
       if (usage) out.set(p.podVolumeName, usage);
