@@ -14,6 +14,7 @@ import type { ClaimStatusWriter } from '../src/volumes/csi/csi-node-expansion';
 import type { ClaimObject } from '../src/volumes/csi/csi-storage-objects';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { PodVolumeManager } from '../src/volumes/pod-volume-manager';
+import { volumeEventReason } from '../src/volumes/volumes-not-ready';
 import {
   type CsiVolumeHarness,
   createBoundBlockClaim,
@@ -97,6 +98,33 @@ const calls = (t: CsiVolumeHarness, rpc: string) =>
   t.plugin.calls.filter((c) => c.method.endsWith(`/${rpc}`)).map((c) => c.request);
 const paths = (t: CsiVolumeHarness) => csiBlockPaths(t.root, 'pv-raw', 'uid-db');
 const blockCapability = { access_mode: { mode: 'SINGLE_NODE_WRITER' }, block: {} };
+
+describe('volumeMode: Block claims: failed mapping events', () => {
+  it('names the MapVolume step that failed, and posts it as FailedMapVolume', async () => {
+    const t = await harness();
+    let now = Date.UTC(2026, 0, 1);
+    const volumes = new PodVolumeManager({
+      rootDir: t.root,
+      mounter: new RecordingMounter(),
+      csi: t.csiVolumes,
+      now: () => new Date(now),
+    });
+    t.plugin.failNext('NodeStageVolume', { code: 13, message: 'no such disk' });
+    const staging = await setUpFailure(volumes, pod);
+    expect(staging.events).toEqual([
+      'MapVolume.SetUpDevice failed for volume "pv-raw" : rpc error: code = Internal desc = no such disk',
+    ]);
+    expect(staging.events.map(volumeEventReason)).toEqual(['FailedMapVolume']);
+    now += staging.retryAfterMs ?? 0;
+    t.plugin.failNext('NodePublishVolume', { code: 9, message: 'device busy' });
+    const publishing = await setUpFailure(volumes, pod);
+    expect(publishing.events).toEqual([
+      'MapVolume.MapPodDevice failed for volume "pv-raw" : rpc error: code = FailedPrecondition desc = device busy',
+    ]);
+    // A filesystem volume's failures stay FailedMount.
+    expect(volumeEventReason('MountVolume.SetUp failed for volume "v" : x')).toBe('FailedMount');
+  });
+});
 
 describe('volumeMode: Block claims: NodeExpandVolume', () => {
   it("expands a mapped block claim with its device as volume_path and a block capability, and finishes the claim's status", async () => {

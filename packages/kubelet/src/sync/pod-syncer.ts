@@ -57,6 +57,7 @@ import {
   PodVolumesNotReadyError,
   VolumeAttachLimitExceededError,
   volumeAttachmentLimitExceededReason,
+  volumeEventReason,
 } from '../volumes/volumes-not-ready';
 import { ensureEtcHostsFile } from './etc-hosts';
 import { ensureImage, imageUser } from './image-puller';
@@ -333,7 +334,7 @@ export class PodSyncer {
     if (error instanceof VolumeAttachLimitExceededError)
       return { rejection: { reason: volumeAttachmentLimitExceededReason, message: error.message } };
     if (error instanceof PodVolumesNotReadyError) {
-      for (const message of error.events) this.event(pod, 'Warning', 'FailedMount', message);
+      for (const message of error.events) this.event(pod, 'Warning', volumeEventReason(message), message);
       return { error, retryAfterMs: error.retryAfterMs };
     }
     this.event(pod, 'Warning', 'FailedMount', failedMountMessage(error));

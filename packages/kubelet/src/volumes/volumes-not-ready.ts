@@ -7,7 +7,7 @@ import { KubeletError, VolumeSetupError } from '../errors';
  * is when the next mount may be tried (the mount back-off).
  */
 export class PodVolumesNotReadyError extends VolumeSetupError {
-  /** The FailedMount event messages of this try, in the order upstream posts them. */
+  /** The event messages of this try, in the order upstream posts them (reason: volumeEventReason). */
   readonly events: string[];
   /** When a mount may be tried again, if a back-off holds one. */
   readonly retryAfterMs: number | undefined;
@@ -17,6 +17,15 @@ export class PodVolumesNotReadyError extends VolumeSetupError {
     this.events = events;
     this.retryAfterMs = retryAfterMs;
   }
+}
+
+/**
+ * The reason upstream posts a failed volume step's event under: its operation generator's
+ * MapVolume operations (a Block claim's SetUpDevice, MapPodDevice, the expansion while mapping)
+ * post FailedMapVolume, everything else FailedMount. The message starts with the operation.
+ */
+export function volumeEventReason(message: string): 'FailedMapVolume' | 'FailedMount' {
+  return message.startsWith('MapVolume.') ? 'FailedMapVolume' : 'FailedMount';
 }
 
 /** WaitForAttachAndMount's three volume lists as its errors print them (Go's %v of sorted names). */

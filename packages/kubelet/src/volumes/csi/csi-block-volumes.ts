@@ -4,6 +4,7 @@ import type { AccessModeName, CsiNodeClient, VolumeCapability } from '@nodeagent
 import type { Pod } from '../../api/pod-types';
 import type { MountedVolume } from '../../cri/container-config';
 import { podVolumeDevicesDir } from '../../pod-dirs';
+import { csiOperationError } from './csi-operation-error';
 import { type CsiSecretReader, csiSecrets } from './csi-secrets';
 import type { PersistentVolumeObject } from './csi-storage-objects';
 import { attachmentName, CSI_PLUGIN_NAME, CSI_POD_VOLUME_DIR, VOL_DATA_FILE } from './csi-volume-paths';
@@ -127,32 +128,44 @@ export class CsiBlockVolumes {
     if (stages && !this.staged.has(paths.staging)) {
       await mkdir(paths.staging, { recursive: true, mode: 0o750 });
       const stageSecrets = await csiSecrets(input.secret, csi.nodeStageSecretRef, 'NodeStageSecretRef');
-      await input.client.nodeStageVolume({
-        volumeId: csi.volumeHandle,
-        ...(stageSecrets ? { secrets: stageSecrets } : {}),
-        stagingTargetPath: paths.staging,
-        volumeCapability: capability,
-        volumeContext: csi.volumeAttributes ?? {},
-        ...(input.publishContext ? { publishContext: input.publishContext } : {}),
-      });
+      await input.client
+        .nodeStageVolume({
+          volumeId: csi.volumeHandle,
+          ...(stageSecrets ? { secrets: stageSecrets } : {}),
+          stagingTargetPath: paths.staging,
+          volumeCapability: capability,
+          volumeContext: csi.volumeAttributes ?? {},
+          ...(input.publishContext ? { publishContext: input.publishContext } : {}),
+        })
+        .catch((e: unknown) => {
+          throw csiOperationError('MapVolume.SetUpDevice', pvName, e);
+        });
       this.staged.add(paths.staging);
     }
     // MapPodDevice: the publish path's directory is the kubelet's, the file the driver's.
     await mkdir(dirname(paths.publish), { recursive: true, mode: 0o750 });
     const secrets = await csiSecrets(input.secret, csi.nodePublishSecretRef, 'NodePublishSecretRef');
-    await input.client.nodePublishVolume({
-      volumeId: csi.volumeHandle,
-      ...(secrets ? { secrets } : {}),
-      ...(input.publishContext ? { publishContext: input.publishContext } : {}),
-      ...(stages ? { stagingTargetPath: paths.staging } : {}),
-      targetPath: paths.publish,
-      volumeCapability: capability,
-      readonly: input.readOnly,
-      volumeContext: input.volumeContext,
-    });
+    await input.client
+      .nodePublishVolume({
+        volumeId: csi.volumeHandle,
+        ...(secrets ? { secrets } : {}),
+        ...(input.publishContext ? { publishContext: input.publishContext } : {}),
+        ...(stages ? { stagingTargetPath: paths.staging } : {}),
+        targetPath: paths.publish,
+        volumeCapability: capability,
+        readonly: input.readOnly,
+        volumeContext: input.volumeContext,
+      })
+      .catch((e: unknown) => {
+        throw csiOperationError('MapVolume.MapPodDevice', pvName, e);
+      });
     // The driver's device (or the file it bound one onto, in its own mount namespace) must be there.
     if (!(await lstat(paths.publish).catch(() => undefined)))
-      throw new Error(`blockMapper.MapPodDevice: the driver published nothing at ${paths.publish}`);
+      throw csiOperationError(
+        'MapVolume.MapPodDevice',
+        pvName,
+        new Error(`blockMapper.MapPodDevice: the driver published nothing at ${paths.publish}`),
+      );
     await mkdir(dirname(paths.podDevice), { recursive: true, mode: 0o750 });
     await rm(paths.podDevice, { force: true });
     await symlink(paths.publish, paths.podDevice);

@@ -2,7 +2,11 @@ import { isCsiError } from '@nodeagent/csi-client';
 import { CodedError } from '@nodeagent/primitives';
 
 /** The volume operation a CSI failure belongs to, as upstream's operation generator names it in events. */
-export type CsiVolumeOperation = 'MountVolume.MountDevice' | 'MountVolume.SetUp';
+export type CsiVolumeOperation =
+  | 'MountVolume.MountDevice'
+  | 'MountVolume.SetUp'
+  | 'MapVolume.SetUpDevice'
+  | 'MapVolume.MapPodDevice';
 
 /**
  * A failed CSI mount step, carrying what upstream's FailedMount event says: the operation, the
@@ -21,7 +25,7 @@ export class CsiVolumeOperationError extends CodedError {
     super('CSI_VOLUME_OPERATION_FAILED', message, options);
   }
 
-  /** The FailedMount event text: `MountVolume.SetUp failed for volume "<name>" : <error>`. */
+  /** The event text: `MountVolume.SetUp failed for volume "<name>" : <error>` (FailedMount or FailedMapVolume). */
   get event(): string {
     return `${this.operation} failed for volume ${JSON.stringify(this.volumeName)} : ${this.message}`;
   }
