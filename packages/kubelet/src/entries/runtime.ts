@@ -69,6 +69,7 @@ export type {
   NumaNodeState,
 } from '../memorymanager/memory-state';
 export { type NumaMemory, readNumaMemory } from '../memorymanager/numa-memory';
+export type { SystemReservedMemory } from '../memorymanager/reserved-memory';
 export { StaticMemoryPolicy } from '../memorymanager/static-memory-policy';
 export { initNetworkUtil, type NetworkUtil, type NetworkUtilOptions } from '../network/init-network-util';
 export {
@@ -83,6 +84,7 @@ export type { PluginHandler } from '../pluginmanager/plugin-handler';
 export type { PluginManager } from '../pluginmanager/plugin-manager';
 export {
   type ContainerDevicesAnswer,
+  type ContainerMemoryAnswer,
   type ContainerResourcesAnswer,
   type DynamicResourceAnswer,
   type PodResourcesAnswer,
