@@ -47,10 +47,11 @@ const STARTS_A_PROCESS =
   /\b(spawn|spawnSync|execFile|execFileSync|runChild)\(|startChild\(|startKubelet\(|runKubeletUntil\(/;
 /**
  * The opt-out: the flag, the configuration line, or the functions that add them (fakeNodeFlags,
- * demoKubeletConfiguration, and fakeNodeKubelet, whose every start passes fakeNodeFlags).
+ * demoKubeletConfiguration, and fakeNodeKubelet and fakeNodeConfigArgv, whose every start passes
+ * fakeNodeFlags).
  */
 const OPT_OUT =
-  /NO_HOST_IPTABLES|--make-iptables-util-chains=false|makeIPTablesUtilChains: false|fakeNodeFlags\(|fakeNodeKubelet\(|demoKubeletConfiguration\(/;
+  /NO_HOST_IPTABLES|--make-iptables-util-chains=false|makeIPTablesUtilChains: false|fakeNodeFlags\(|fakeNodeKubelet\(|fakeNodeConfigArgv\(|demoKubeletConfiguration\(/;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
