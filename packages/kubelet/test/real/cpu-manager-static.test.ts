@@ -21,7 +21,7 @@ import {
   startResourceManagers,
   withReservedSystemCpus,
 } from '../../src/resource-managers';
-import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
+import { type NodeHarness, runtimeLookedUpPerCall, startNodeHarness, waitFor } from './node-harness';
 
 let node: NodeHarness;
 let manager: CpuManager | undefined;
@@ -41,12 +41,7 @@ beforeAll(async () => {
   );
   // The harness makes its CRI client and --root-dir itself: the pods' runtime and the admit
   // handler are looked up at each call, so the CPU manager can be built over them once they exist.
-  const podRuntime = new Proxy({} as PodRuntime, {
-    get: (_target, property) => {
-      const value = Reflect.get(runtime as PodRuntime, property) as unknown;
-      return typeof value === 'function' ? value.bind(runtime) : value;
-    },
-  });
+  const podRuntime = runtimeLookedUpPerCall(() => runtime);
   node = await startNodeHarness({
     criClient: (client) => {
       runtime = criPodRuntime(client);

@@ -15,7 +15,7 @@ import type { PodRuntime } from '../../src/cri/pod-runtime';
 import { DeviceManager } from '../../src/devicemanager/device-manager';
 import { withContainerDevices } from '../../src/devicemanager/device-runtime';
 import { TopologyManager } from '../../src/topologymanager/topology-manager';
-import { type NodeHarness, startNodeHarness } from './node-harness';
+import { type NodeHarness, runtimeLookedUpPerCall, startNodeHarness } from './node-harness';
 
 let node: NodeHarness;
 let manager: DeviceManager | undefined;
@@ -25,12 +25,7 @@ let runtime: PodRuntime | undefined;
 beforeAll(async () => {
   // The harness makes its CRI client and --root-dir itself: the runtime, admission and its
   // pending end are looked up at each call, so the device manager can be built once they exist.
-  const podRuntime = new Proxy({} as PodRuntime, {
-    get: (_target, property) => {
-      const value = Reflect.get(runtime as PodRuntime, property) as unknown;
-      return typeof value === 'function' ? value.bind(runtime) : value;
-    },
-  });
+  const podRuntime = runtimeLookedUpPerCall(() => runtime);
   let topology: TopologyManager | undefined;
   node = await startNodeHarness({
     criClient: (client) => {

@@ -15,7 +15,7 @@ import type { MemoryManager } from '../../src/memorymanager/memory-manager';
 import { memoryManagerFromConfig } from '../../src/memorymanager/memory-manager-config';
 import { withContainerMemoryNodes } from '../../src/memorymanager/memory-nodes-runtime';
 import { TopologyManager } from '../../src/topologymanager/topology-manager';
-import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
+import { type NodeHarness, runtimeLookedUpPerCall, startNodeHarness, waitFor } from './node-harness';
 
 let node: NodeHarness;
 let manager: MemoryManager | undefined;
@@ -24,12 +24,7 @@ let topology: TopologyManager | undefined;
 let runtime: PodRuntime | undefined;
 
 beforeAll(async () => {
-  const podRuntime = new Proxy({} as PodRuntime, {
-    get: (_target, property) => {
-      const value = Reflect.get(runtime as PodRuntime, property) as unknown;
-      return typeof value === 'function' ? value.bind(runtime) : value;
-    },
-  });
+  const podRuntime = runtimeLookedUpPerCall(() => runtime);
   node = await startNodeHarness({
     criClient: (client) => {
       runtime = criPodRuntime(client);

@@ -11,6 +11,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
 import { parseKubeletConfiguration } from '../../src/config/kubelet-configuration';
 import { criPodRuntime } from '../../src/cri/cri-pod-runtime';
+import type { PodRuntime } from '../../src/cri/pod-runtime';
 import { Kubelet } from '../../src/kubelet';
 import { PodObjectManager } from '../../src/objects/pod-object-manager';
 import { createKubeletServer, listen, type RunningServer } from '../../src/server/kubelet-server';
@@ -62,6 +63,21 @@ export interface NodeHarness {
   exec(name: string, container: string, command: string[], namespace?: string): Promise<string>;
   kubectl(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
   stop(): Promise<void>;
+}
+
+/**
+ * A PodRuntime whose every call is looked up on `current()` when made: the harness makes its CRI
+ * client itself, so a test builds its resource manager over that runtime once the harness exists
+ * and swaps in the decorated runtime, while the kubelet already holds this one.
+ */
+export function runtimeLookedUpPerCall(current: () => PodRuntime | undefined): PodRuntime {
+  return new Proxy({} as PodRuntime, {
+    get: (_target, property) => {
+      const runtime = current();
+      const value = Reflect.get(runtime as PodRuntime, property) as unknown;
+      return typeof value === 'function' ? value.bind(runtime) : value;
+    },
+  });
 }
 
 /** The private containerd's streaming server listens inside its netns: reach it through `busybox nc` there. */
