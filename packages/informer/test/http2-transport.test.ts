@@ -172,7 +172,10 @@ describe('over HTTPS every request is a stream on one HTTP/2 connection', { time
     const watch = lw.watch(watchOptions(page.resourceVersion, 600), () => {}, new AbortController().signal);
     await eventually(() => expect(api!.openWatches).toBe(1));
     counting.freeze();
-    await expect(watch).rejects.toThrow(/watch connection dropped/);
+    // The ping's timeout ends the session and the watch with it: a WatchDroppedError when the
+    // watch's response had arrived, the session's own error when the freeze came first (a loaded
+    // machine can be that slow to deliver the response headers).
+    await expect(watch).rejects.toThrow(/watch connection dropped|http2: client connection lost/);
     await apiRequest(kubeConfig, { method: 'GET', path: '/api/v1/namespaces' });
     expect(counting.connections()).toBe(2);
   });
