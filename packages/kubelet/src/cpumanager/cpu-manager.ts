@@ -1,4 +1,5 @@
 import { type Clock, milliValue, systemClock } from '@nodeagent/primitives';
+import { containerNamesByPod } from '../api/containers-by-pod';
 import type { Container, Pod } from '../api/pod-types';
 import { everyOn } from '../clock-timers';
 import type { KubeletLogger } from '../kubelet-logger';
@@ -264,12 +265,7 @@ export class CpuManager implements HintProvider {
   removeStaleState(): void {
     const state = this.state;
     if (!this.sourcesReady || !state || !this.runtime || !(this.policy instanceof StaticPolicy)) return;
-    const active = new Map<string, Set<string>>();
-    for (const pod of this.runtime.activePods())
-      active.set(
-        pod.metadata.uid ?? '',
-        new Set([...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name)),
-      );
+    const active = containerNamesByPod(this.runtime.activePods());
     let changed = false;
     for (const [podUid, containers] of [...state.assignments])
       for (const name of [...containers.keys()]) {

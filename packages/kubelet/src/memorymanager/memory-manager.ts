@@ -1,4 +1,5 @@
-import type { Container, Pod } from '../api/pod-types';
+import { containerNamesByPod } from '../api/containers-by-pod';
+import { type Container, isSidecar, type Pod } from '../api/pod-types';
 import type { ResourceHints, TopologyHint } from '../topologymanager/topology-hint';
 import type { HintProvider } from '../topologymanager/topology-manager';
 import {
@@ -94,7 +95,7 @@ export class MemoryManager implements HintProvider {
     let changed = false;
     for (const init of pod?.spec.initContainers ?? []) {
       if (init.name === containerName) break;
-      if (init.restartPolicy === 'Always') continue;
+      if (isSidecar(init)) continue;
       changed = this.removeByRef(podUid, init.name) || changed;
     }
     if (changed) this.store();
@@ -121,12 +122,7 @@ export class MemoryManager implements HintProvider {
   /** Upstream removeStaleState: blocks of containers no active pod has any more are released. */
   removeStaleState(): void {
     if (!this.sourcesReady || !this.runtime || !this.state || this.policy.name === 'None') return;
-    const active = new Map<string, Set<string>>();
-    for (const pod of this.runtime.activePods())
-      active.set(
-        pod.metadata.uid ?? '',
-        new Set([...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name)),
-      );
+    const active = containerNamesByPod(this.runtime.activePods());
     let changed = false;
     for (const [podUid, containers] of Object.entries(this.state.entries))
       for (const name of Object.keys(containers))
