@@ -1,10 +1,9 @@
 import { parseQuantity } from '@nodeagent/primitives';
 import { type Container, isSidecar, type Pod } from '../api/pod-types';
+import { isMemoryType } from './numa-memory';
 
 /** Memory type → bytes a container or pod asks for (upstream's map[v1.ResourceName]uint64). */
 export type MemoryRequests = Record<string, number>;
-
-const isMemoryType = (name: string) => name === 'memory' || name.startsWith('hugepages-');
 
 /**
  * Upstream getRequestedResources: the container's memory and huge pages requests, as the kubelet

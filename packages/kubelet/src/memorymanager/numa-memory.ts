@@ -11,6 +11,11 @@ export interface NumaMemory {
   hugePages: { pageSizeBytes: number; count: number }[];
 }
 
+/** Whether a resource is one the memory manager pins: `memory` or a huge pages size. */
+export function isMemoryType(name: string): boolean {
+  return name === 'memory' || name.startsWith('hugepages-');
+}
+
 /** The resource name of a huge page size (upstream HugePageResourceName): `hugepages-2Mi`. */
 export function hugePagesResourceName(pageSizeBytes: number): string {
   return `hugepages-${formatBinary(pageSizeBytes)}`;

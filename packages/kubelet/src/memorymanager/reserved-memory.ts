@@ -1,6 +1,6 @@
 import { float32Fraction, formatBinary, parseQuantity, percentageOf } from '@nodeagent/primitives';
 import type { KubeletConfiguration } from '../config/kubelet-configuration';
-import type { NumaMemory } from './numa-memory';
+import { isMemoryType, type NumaMemory } from './numa-memory';
 
 /** NUMA node id → memory type → bytes kept for the system there (upstream systemReservedMemory). */
 export type SystemReservedMemory = Record<number, Record<string, number>>;
@@ -13,8 +13,6 @@ interface Amount {
   bytes: number;
   binary: boolean;
 }
-
-const isMemoryType = (name: string) => name === 'memory' || name.startsWith('hugepages-');
 
 function amountOf(text: string): Amount {
   return { bytes: Math.trunc(parseQuantity(text)), binary: /[KMGTPE]i$/.test(text) };

@@ -16,9 +16,13 @@ interface MaskHint {
   preferred: boolean;
 }
 
-const sameGroup = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length &&
-  [...a].sort((x, y) => x - y).every((id, i) => id === [...b].sort((x, y) => x - y)[i]);
+/** Whether two node lists hold the same nodes (upstream areGroupsEqual). */
+function sameGroup(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  const ascending = (list: readonly number[]) => [...list].sort((x, y) => x - y);
+  const sortedB = ascending(b);
+  return ascending(a).every((id, i) => id === sortedB[i]);
+}
 
 /** Whether every node of `hint` is in `group` (upstream isHintInGroup). */
 const isHintInGroup = (hint: NumaMask, group: NumaMask) => hint.bits.every((id) => group.has(id));
