@@ -8,7 +8,6 @@ import {
   memoryCheckpointChecksum,
   memoryManagerStateFile,
   restoreMemoryManagerCheckpoint,
-  startMemoryManagerCheckpoint,
   writeMemoryManagerCheckpoint,
 } from '../src/memorymanager/memory-manager-checkpoint';
 import type { MemoryTable, NumaNodeMap } from '../src/memorymanager/memory-state';
@@ -155,13 +154,13 @@ describe('memory manager checkpoint text', () => {
 
 describe('memory_manager_state', () => {
   it('is written with policy None as upstream writes it, mode 0600, and kept on the next start', async () => {
-    startMemoryManagerCheckpoint(dir, 'None');
+    restoreMemoryManagerCheckpoint(dir, 'None');
     const path = join(dir, memoryManagerStateFile);
     expect(await readFile(path, 'utf8')).toBe(
       '{"policyName":"None","machineState":{},"checksum":4236770233}',
     );
     expect((await stat(path)).mode & 0o777).toBe(0o600);
-    expect(() => startMemoryManagerCheckpoint(dir, 'None')).not.toThrow();
+    expect(() => restoreMemoryManagerCheckpoint(dir, 'None')).not.toThrow();
   });
 
   it('is written fresh for the Static policy when missing, with an empty state returned', async () => {
@@ -222,12 +221,12 @@ describe('memory_manager_state', () => {
       join(dir, memoryManagerStateFile),
       '{"policyName":"None","machineState":{},"checksum":4236770233}'.replace('4236770233', '4236770234'),
     );
-    expect(() => startMemoryManagerCheckpoint(dir, 'None')).toThrow(refusal('checkpoint is corrupted'));
+    expect(() => restoreMemoryManagerCheckpoint(dir, 'None')).toThrow(refusal('checkpoint is corrupted'));
   });
 
   it("refuses a checkpoint written under another policy with upstream's text", async () => {
     await writeFile(join(dir, memoryManagerStateFile), singleNumaJson);
-    expect(() => startMemoryManagerCheckpoint(dir, 'None')).toThrow(
+    expect(() => restoreMemoryManagerCheckpoint(dir, 'None')).toThrow(
       refusal('[memorymanager] configured policy "None" differs from state checkpoint policy "Static"'),
     );
   });
@@ -235,7 +234,9 @@ describe('memory_manager_state', () => {
   it("refuses a file that is not a checkpoint with the decoder's reason", async () => {
     const path = join(dir, memoryManagerStateFile);
     await writeFile(path, '');
-    expect(() => startMemoryManagerCheckpoint(dir, 'None')).toThrow(refusal('unexpected end of JSON input'));
+    expect(() => restoreMemoryManagerCheckpoint(dir, 'None')).toThrow(
+      refusal('unexpected end of JSON input'),
+    );
     await writeFile(path, '{"policyName":"Static","machineState":{"0":{"cells":"0"}},"checksum":0}');
     expect(() => restoreMemoryManagerCheckpoint(dir, 'Static')).toThrow(
       refusal('json: cannot unmarshal string into Go value of type []int'),

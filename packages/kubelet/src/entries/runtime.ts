@@ -55,7 +55,6 @@ export {
   memoryCheckpointChecksum,
   memoryManagerStateFile,
   restoreMemoryManagerCheckpoint,
-  startMemoryManagerCheckpoint,
   writeMemoryManagerCheckpoint,
 } from '../memorymanager/memory-manager-checkpoint';
 export { type MachineMemory, memoryManagerFromConfig } from '../memorymanager/memory-manager-config';

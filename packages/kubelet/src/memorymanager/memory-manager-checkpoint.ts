@@ -429,11 +429,3 @@ export function restoreMemoryManagerCheckpoint(rootDir: string, policyName: stri
     );
   }
 }
-
-/**
- * The memory manager's checkpoint at start for a policy that keeps no state in it (None): written
- * when missing, and one of another policy (or corrupted) refuses the start with upstream's text.
- */
-export function startMemoryManagerCheckpoint(rootDir: string, policyName: string): void {
-  restoreMemoryManagerCheckpoint(rootDir, policyName);
-}
