@@ -71,12 +71,6 @@ export interface MappedBlockVolume {
   stagingPath?: string;
 }
 
-/** One block volume mapped into a pod, for its teardown. */
-interface MappedBlock {
-  driver: string;
-  volumeHandle: string;
-}
-
 /**
  * `volumeMode: Block` claims as upstream's csiBlockMapper maps them: NodeStageVolume with a block
  * capability at `volumeDevices/staging/<pv>` (when the driver stages), NodePublishVolume to the
@@ -88,8 +82,8 @@ interface MappedBlock {
  * that lock.
  */
 export class CsiBlockVolumes {
-  /** Pod device link → the mapped volume. */
-  private readonly mapped = new Map<string, MappedBlock>();
+  /** Pod device links of the volumes mapped now (teardown reads each volume's vol_data.json). */
+  private readonly mapped = new Set<string>();
   /** Staging paths of the volumes staged now. */
   private readonly staged = new Set<string>();
 
@@ -169,7 +163,7 @@ export class CsiBlockVolumes {
     await mkdir(dirname(paths.podDevice), { recursive: true, mode: 0o750 });
     await rm(paths.podDevice, { force: true });
     await symlink(paths.publish, paths.podDevice);
-    this.mapped.set(paths.podDevice, { driver: csi.driver, volumeHandle: csi.volumeHandle });
+    this.mapped.add(paths.podDevice);
     return {
       volume: { hostPath: paths.podDevice, readOnly: input.readOnly, block: true },
       // Upstream's MapVolume resolves the device's host symlinks before it maps and expands it.
