@@ -3,6 +3,7 @@ import type { PodAdmitHandler } from './admission/admit-handler';
 import { ephemeralContainerChecks } from './admission/ephemeral-container-checks';
 import { kubeletAdmitHandlers } from './admission/kubelet-admit-handlers';
 import { podName } from './api/pod-name';
+import { crashLoopBackOffDelays, crashLoopBackOffExpiryMs } from './config/crash-loop-back-off-delays';
 import { featureGateEnabled } from './config/feature-gate-rules';
 import type { ContainerMemoryQoS } from './cri/container-memory-qos';
 import type { NodeSwapFacts } from './cri/container-swap';
@@ -17,6 +18,7 @@ import type { KubeletHousekeeping, KubeletHousekeepingOptions } from './eviction
 import type { KubeletLogger } from './kubelet-logger';
 import type { KubeletOptions } from './kubelet-options';
 import type { KubeletMetrics } from './metrics';
+import { CrashLoopBackOff } from './pod/crash-loop-backoff';
 import type { PodProber } from './probes/pod-prober';
 import type { StatusManager } from './status/status-manager';
 import type { NodeFacts, NodeFactsReader } from './sync/node-facts';
@@ -122,6 +124,13 @@ export function syncerOptions(options: KubeletOptions, parts: SyncerParts): PodS
     // Read at each use: setNodeAllocatable and start() fill it in.
     node: parts.node,
     probes: options.probes?.state ?? parts.prober.probeState(),
+    backOffs: {
+      crashBackOff: new CrashLoopBackOff({
+        ...crashLoopBackOffDelays(options.config),
+        expireAfterMs: crashLoopBackOffExpiryMs,
+        clock: parts.clock,
+      }),
+    },
     metrics: parts.metrics,
     sleep: options.pacing?.sleep,
     startLimiter: new StartLimiter(options.pacing?.maxParallelPodStarts ?? defaultMaxParallelPodStarts()),

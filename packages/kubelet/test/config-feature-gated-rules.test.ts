@@ -123,8 +123,8 @@ describe('defaults upstream sets only while a gate is on', () => {
     }).config;
     expect(given.crashLoopBackOff).toEqual({ maxContainerRestartPeriod: '1m' });
     expect(given.imagePullCredentialsVerificationPolicy).toBe('AlwaysVerify');
-    // This kubelet's back-off cap is fixed at 300 s: another maximum is named in a warning.
-    expect(unsupportedFieldWarnings(given).map((w) => w.field)).toEqual(['crashLoopBackOff']);
+    // The back-off cap is honoured: no warning.
+    expect(unsupportedFieldWarnings(given)).toEqual([]);
 
     const off = parseKubeletConfiguration({
       featureGates: { KubeletCrashLoopBackOffMax: false, KubeletEnsureSecretPulledImages: false },

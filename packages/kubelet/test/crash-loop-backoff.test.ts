@@ -42,6 +42,24 @@ describe('CrashLoopBackOff', () => {
     expect(backoff.get('k')).toBe(10_000);
   });
 
+  it('with a fixed expiry, a container that ran longer than twice a small cap keeps its back-off', () => {
+    const clock = new FakeClock(0);
+    const backoff = new CrashLoopBackOff({ clock, initialMs: 5_000, maxMs: 30_000, expireAfterMs: 600_000 });
+    const flowcontrolDefault = new CrashLoopBackOff({ clock, initialMs: 5_000, maxMs: 30_000 });
+    for (let i = 0; i < 4; i++) {
+      backoff.next('k', clock.now());
+      flowcontrolDefault.next('k', clock.now());
+    }
+    expect(backoff.get('k')).toBe(30_000);
+    // 61 s is past twice the cap (flowcontrol's default expiry) but within the kubelet's 600 s.
+    clock.advance(61_000);
+    expect(backoff.check('k', clock.now())).toMatchObject({ inBackOff: true, backoffMs: 30_000 });
+    expect(flowcontrolDefault.check('k', clock.now()).inBackOff).toBe(false);
+    clock.advance(600_000);
+    expect(backoff.check('k', clock.now()).inBackOff).toBe(false);
+    expect(backoff.get('k')).toBe(5_000);
+  });
+
   it('keeps separate keys apart and forgets idle ones on gc', () => {
     const clock = new FakeClock(0);
     const backoff = new CrashLoopBackOff({ clock });

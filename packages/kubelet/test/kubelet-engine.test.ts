@@ -15,12 +15,18 @@ afterEach(async () => {
   await h.close();
 });
 
-/** The harness again, its kubelet reading CRI container events (the EventedPLEG gate, off by default). */
-async function restartWithContainerEvents(): Promise<() => Promise<void>> {
+/**
+ * The harness again, its kubelet reading CRI container events (the EventedPLEG gate, off by
+ * default), with `fields` added to its configuration.
+ */
+async function restartWithContainerEvents(
+  fields: Record<string, unknown> = {},
+): Promise<() => Promise<void>> {
   await h.close();
   const logs = await mkdtemp(join(tmpdir(), `na-kubelet-evented-${process.pid}-`));
   h = await startEngine({
-    config: parseKubeletConfiguration({ podLogsDir: logs, featureGates: { EventedPLEG: true } }).config,
+    config: parseKubeletConfiguration({ ...fields, podLogsDir: logs, featureGates: { EventedPLEG: true } })
+      .config,
   });
   return () => rm(logs, { recursive: true, force: true });
 }
@@ -146,6 +152,34 @@ describe('Kubelet on the fake CRI runtime', () => {
     const left = await runtimeContainers();
     expect(left).toHaveLength(1);
     expect(left[0]!.annotations['io.kubernetes.container.restartCount']).toBe('3');
+    await removeLogs();
+  });
+
+  it('caps the back-off at crashLoopBackOff.maxContainerRestartPeriod', async () => {
+    const removeLogs = await restartWithContainerEvents({
+      crashLoopBackOff: { maxContainerRestartPeriod: '15s' },
+    });
+    const pod = testPod({ containers: [{ name: 'crash', image: busybox, command: ['sh', '-c', 'exit 3'] }] });
+    const uid = pod.metadata.uid!;
+    const crash = () => h.kubelet.getPodStatus(uid)!.containerStatuses![0]!;
+    let touches = 0;
+    const touch = () =>
+      h.kubelet.updatePod({ ...pod, metadata: { ...pod.metadata, labels: { touched: String(++touches) } } });
+    h.kubelet.addPod(pod);
+    await h.settleThroughRelists();
+    expect(crash().restartCount).toBe(1);
+    h.clock.advance(1_000);
+    touch();
+    await h.settleThroughRelists();
+    expect(crash().state.waiting?.message).toContain('back-off 10s restarting failed container=crash');
+    // Past the 10 s (with room for the fake runtime's real-time finishedAt) it restarts, and the
+    // next delay is the 15 s cap instead of 20 s.
+    h.clock.advance(11_000);
+    await h.settleThroughRelists();
+    expect(crash().restartCount).toBe(2);
+    touch();
+    await h.settleThroughRelists();
+    expect(crash().state.waiting?.message).toContain('back-off 15s restarting failed container=crash');
     await removeLogs();
   });
 

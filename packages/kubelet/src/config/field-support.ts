@@ -1,5 +1,4 @@
 import { isDeepStrictEqual } from 'node:util';
-import { parseDuration } from '@nodeagent/primitives';
 import { contentTypeIsProtobuf } from './content-type';
 import { defaultKubeletConfiguration, type KubeletConfiguration } from './kubelet-configuration';
 
@@ -192,14 +191,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   shutdownGracePeriod: applied('graceful node shutdown (logind inhibitor)'),
   shutdownGracePeriodCriticalPods: applied('graceful node shutdown (logind inhibitor)'),
   shutdownGracePeriodByPodPriority: applied('graceful node shutdown (logind inhibitor)'),
-  // Inert at upstream's fixed maximum back-off (300 s), which this kubelet also uses.
-  crashLoopBackOff: {
-    status: 'unsupported',
-    inert: (value) => {
-      const period = (value as KubeletConfiguration['crashLoopBackOff']).maxContainerRestartPeriod;
-      return period === undefined || parseDuration(period) === 300_000;
-    },
-  },
+  crashLoopBackOff: applied(
+    'container restart back-off cap (KubeletCrashLoopBackOffMax; ReduceDefaultCrashLoopBackOffDecay read too)',
+  ),
   reservedMemory: applied(
     "memory manager Static policy: each NUMA node's system reservation, whose sum must equal Node allocatable's memory reservation",
   ),

@@ -6,6 +6,11 @@ export interface BackOffOptions {
   initialMs?: number;
   /** Cap; upstream 300 s (MaxContainerBackOff). */
   maxMs?: number;
+  /**
+   * How long after the last update a failure starts again at the initial delay; upstream's
+   * flowcontrol default is twice the cap (the kubelet's crash-loop back-off fixes it at 600 s).
+   */
+  expireAfterMs?: number;
   /** The clock delays are measured on (default: the system clock). */
   clock?: Clock;
 }
@@ -29,18 +34,20 @@ export type BackOffDecision =
  * pull backoff. A restart is checked against the time the last instance failed (its finishedAt):
  * the first restart is immediate, then 10 s, 20 s, 40 s ... up to 5 min after the failure. Each
  * allowed restart arms the next delay and is remembered as the entry's last update; a failure
- * more than twice the maximum (10 min) after that update — a container that ran for 10 minutes —
- * starts again at 10 s.
+ * more than the expiry (10 min) after that update — a container that ran for 10 minutes — starts
+ * again at the initial delay.
  */
 export class CrashLoopBackOff {
   private readonly initialMs: number;
   private readonly maxMs: number;
+  private readonly expireAfterMs: number;
   private readonly clock: Clock;
   private readonly entries = new Map<string, Entry>();
 
   constructor(options: BackOffOptions = {}) {
     this.initialMs = options.initialMs ?? 10_000;
     this.maxMs = options.maxMs ?? 300_000;
+    this.expireAfterMs = options.expireAfterMs ?? 2 * this.maxMs;
     this.clock = options.clock ?? systemClock;
   }
 
@@ -98,7 +105,7 @@ export class CrashLoopBackOff {
     this.entries.delete(key);
   }
 
-  /** Drops entries nobody touched for twice the maximum delay. */
+  /** Drops entries nobody touched for the expiry (twice the maximum delay by default). */
   gc(): void {
     const now = this.clock.now();
     for (const [key, entry] of this.entries) if (this.expired(entry, now)) this.entries.delete(key);
@@ -108,9 +115,9 @@ export class CrashLoopBackOff {
     return this.entries.size;
   }
 
-  /** Upstream hasExpired: `at` (a failure, or now) more than twice the maximum after the last update. */
+  /** Upstream hasExpired: `at` (a failure, or now) more than the expiry after the last update. */
   private expired(entry: Entry, at: number): boolean {
-    return at - entry.lastUpdate > 2 * this.maxMs;
+    return at - entry.lastUpdate > this.expireAfterMs;
   }
 }
 

@@ -7,7 +7,8 @@ import type { FeatureGateSpec } from './feature-gate-spec';
  *   CSIVolumeHealth (a CSI volume's VolumeCondition in the summary and
  *   kubelet_volume_stats_health_status_abnormal), EventedPLEG
  *   (CRI GetContainerEvents read, each event answered with a relist),
- *   KubeletEnsureSecretPulledImages (the image pull manager), KubeletInUserNamespace (a kernel tunable
+ *   KubeletEnsureSecretPulledImages (the image pull manager), KubeletCrashLoopBackOffMax and
+ *   ReduceDefaultCrashLoopBackOffDecay (the container restart back-off), KubeletInUserNamespace (a kernel tunable
  *   the kubelet cannot write in a user namespace is logged and skipped), KubeletServiceAccountTokenForCredentialProviders
  *   (credential provider tokens), MemoryQoS (cgroup v2 memory.min / memory.low / memory.high),
  *   PLEGOnDemandRelist (a pod relisted, with its PLEG events, right after a successful sync),
@@ -27,11 +28,13 @@ export const HONOURED_FEATURE_GATES = {
     'InPlacePodLevelResourcesVerticalScaling',
     'InPlacePodVerticalScalingInitContainers',
     'KubeletEnsureSecretPulledImages',
+    'KubeletCrashLoopBackOffMax',
     'KubeletInUserNamespace',
     'KubeletServiceAccountTokenForCredentialProviders',
     'MemoryQoS',
     'NodeDeclaredFeatures',
     'PLEGOnDemandRelist',
+    'ReduceDefaultCrashLoopBackOffDecay',
     'ResourceHealthStatus',
     'ResourceHealthStatusMessage',
     'RestartAllContainersOnContainerExits',
