@@ -242,6 +242,90 @@ describe('NodeExpandVolume (online expansion)', () => {
     expect(claim.status?.conditions?.at(-1)?.type).toBe('NodeResizeError');
   });
 
+  it('expands a volume another node already expanded (ReadWriteMany) without touching the claim', async () => {
+    const t = await harness();
+    await t.volumes.setUp(pod, { objects: {} as never });
+    await t.volumes.setUp(pod, { objects: {} as never });
+    // Another node finished the expansion: the claim is at the new size, with no resize status.
+    await t.core.patchPersistentVolume(
+      { name: 'pv-data', body: { spec: { capacity: { storage: '2Mi' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await t.core.patchNamespacedPersistentVolumeClaimStatus(
+      {
+        name: 'data',
+        namespace: 'default',
+        body: { status: { capacity: { storage: '2Mi' }, allocatedResources: { storage: '2Mi' } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await t.volumes.setUp(pod, { objects: {} as never });
+    expect(expandCalls(t).map((c) => (c as { capacity_range?: unknown }).capacity_range)).toEqual([
+      { required_bytes: 2097152 },
+    ]);
+    expect(patches).toEqual([]);
+    expect(t.events).toEqual([
+      `FileSystemResizeSuccessful: MountVolume.NodeExpandVolume succeeded for volume "pv-data" ${NODE}`,
+    ]);
+    // This node now knows the volume at 2Mi.
+    await t.volumes.setUp(pod, { objects: {} as never });
+    expect(expandCalls(t)).toHaveLength(1);
+  });
+
+  it('mounts a read-only claim grown while unused without expanding it, and says so on the pod', async () => {
+    const t = await harness();
+    await resize(t, '2Mi');
+    const readOnly: Pod = {
+      ...pod,
+      spec: {
+        ...pod.spec,
+        volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data', readOnly: true } }],
+      },
+    };
+    await t.volumes.setUp(readOnly, { objects: {} as never });
+    await t.volumes.setUp(readOnly, { objects: {} as never });
+    expect(expandCalls(t)).toEqual([]);
+    expect(patches).toEqual([]);
+    expect(t.events).toEqual([
+      'FileSystemResizeFailed: MountVolume.NodeExpandVolume failed for volume "pv-data" requested read-only file system',
+    ]);
+  });
+
+  it('marks the expansion infeasible when it fails again after the claim asked for another size', async () => {
+    const t = await harness();
+    await t.volumes.setUp(pod, { objects: {} as never });
+    await resize(t, '2Mi');
+    t.plugin.failNext('NodeExpandVolume', { code: 13, message: 'disk busy' });
+    await t.volumes.setUp(pod, { objects: {} as never });
+    expect((await readClaim(t)).status?.allocatedResourceStatuses).toEqual({
+      storage: 'NodeResizeInProgress',
+    });
+    // The user asks for 3Mi while the volume is still at 2Mi: the next final failure gives up on 2Mi.
+    await t.core.patchNamespacedPersistentVolumeClaim(
+      { name: 'data', namespace: 'default', body: { spec: { resources: { requests: { storage: '3Mi' } } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    t.plugin.failNext('NodeExpandVolume', { code: 13, message: 'disk busy' });
+    await t.volumes.setUp(pod, { objects: {} as never });
+    const claim = await readClaim(t);
+    expect(claim.status?.allocatedResourceStatuses).toEqual({ storage: 'NodeResizeInfeasible' });
+    expect(claim.status?.capacity).toEqual({ storage: '1Mi' });
+  });
+
+  it("leaves an older resizer's claim as it is when the driver fails (no resize condition)", async () => {
+    const t = await harness();
+    await t.volumes.setUp(pod, { objects: {} as never });
+    await resize(t, '2Mi', true);
+    t.plugin.failNext('NodeExpandVolume', { code: 13, message: 'disk busy' });
+    await t.volumes.setUp(pod, { objects: {} as never });
+    expect(patches).toEqual([]);
+    expect(t.events).toEqual([
+      'VolumeResizeFailed: NodeExpandVolume.NodeExpandVolume failed for volume "pv-data" : Expander.NodeExpand failed to expand the volume : rpc error: code = Internal desc = disk busy',
+    ]);
+    await t.volumes.setUp(pod, { objects: {} as never });
+    expect((await readClaim(t)).status?.capacity).toEqual({ storage: '2Mi' });
+  });
+
   it("posts the success on the claim too, through the kubelet's event sink", async () => {
     const t = await harness({}, true);
     await t.volumes.setUp(pod, { objects: {} as never });

@@ -96,7 +96,8 @@ interface PersistentSource {
   pvName: string;
   csi: NonNullable<NonNullable<PersistentVolumeObject['spec']>['csi']>;
   readOnly: boolean;
-  claim?: { object: ClaimObject; namespace: string; name: string; expandable: boolean };
+  /** readOnly: the pod's persistentVolumeClaim.readOnly, which keeps the volume from being expanded. */
+  claim?: { object: ClaimObject; namespace: string; name: string; readOnly: boolean };
 }
 
 /** Options for {@link CsiVolumes}. */
@@ -313,7 +314,7 @@ export class CsiVolumes {
       pvName,
       csi,
       readOnly: ref.readOnly === true || csi.readOnly === true,
-      claim: { object: claim, namespace, name: ref.claimName, expandable: !ref.readOnly },
+      claim: { object: claim, namespace, name: ref.claimName, readOnly: ref.readOnly === true },
     });
   }
 
@@ -364,19 +365,17 @@ export class CsiVolumes {
     // the driver asks to be called again on every sync (requiresRepublish).
     const published = this.publishedClaims.get(target);
     if (published && driver?.spec?.requiresRepublish !== true) {
-      // Upstream's populator looks for a grown claim on each sync (never for a read-only one).
-      if (claim && bound?.expandable)
-        await this.expansion.expandIfNeeded(
-          {
-            pod,
-            claim,
-            pv,
-            client: this.client(csi.driver),
-            targetPath: published.targetPath,
-            ...(published.stagingTargetPath ? { stagingTargetPath: published.stagingTargetPath } : {}),
-          },
-          false,
-        );
+      // Upstream's populator looks for a grown volume on each sync (never for a read-only claim).
+      if (claim && bound)
+        await this.expansion.expandInUse({
+          pod,
+          claim,
+          pv,
+          client: this.client(csi.driver),
+          targetPath: published.targetPath,
+          ...(published.stagingTargetPath ? { stagingTargetPath: published.stagingTargetPath } : {}),
+          readOnly: bound.readOnly,
+        });
       return { hostPath: target, readOnly };
     }
     const publishContext = await this.attachedContext(driver, csi.driver, csi.volumeHandle, uniqueName);
@@ -455,18 +454,16 @@ export class CsiVolumes {
     await applyCsiFsGroup(target, csi.volumeHandle, fields);
     // A claim grown while no pod used it is expanded as it is mounted (upstream's MountVolume);
     // until it succeeds the volume does not count as set up, so the next sync tries both again.
-    if (claim && bound?.expandable)
-      await this.expansion.expandIfNeeded(
-        {
-          pod,
-          claim,
-          pv,
-          client,
-          targetPath: target,
-          ...(stages ? { stagingTargetPath: staging } : {}),
-        },
-        true,
-      );
+    if (claim && bound)
+      await this.expansion.expandDuringMount({
+        pod,
+        claim,
+        pv,
+        client,
+        targetPath: target,
+        ...(stages ? { stagingTargetPath: staging } : {}),
+        readOnly: bound.readOnly,
+      });
     this.publishedClaims.set(target, {
       podUid: uid,
       podVolumeName: volume.name,
@@ -497,21 +494,22 @@ export class CsiVolumes {
     const { pv, pvName, csi, readOnly, claim: bound } = source;
     const uid = pod.metadata.uid ?? '';
     const paths = csiBlockPaths(this.opts.rootDir, pvName, uid);
-    const expand = (devicePath: string, stagingPath: string | undefined, duringMount: boolean) =>
-      bound?.expandable
-        ? this.expansion.expandIfNeeded(
-            {
-              pod,
-              claim: bound.object,
-              pv,
-              client: this.client(csi.driver),
-              targetPath: devicePath,
-              ...(stagingPath ? { stagingTargetPath: stagingPath } : {}),
-              block: true,
-            },
-            duringMount,
-          )
-        : Promise.resolve();
+    const expand = (devicePath: string, stagingPath: string | undefined, duringMount: boolean) => {
+      if (!bound) return Promise.resolve();
+      const expandable = {
+        pod,
+        claim: bound.object,
+        pv,
+        client: this.client(csi.driver),
+        targetPath: devicePath,
+        ...(stagingPath ? { stagingTargetPath: stagingPath } : {}),
+        block: true,
+        readOnly: bound.readOnly,
+      };
+      return duringMount
+        ? this.expansion.expandDuringMount(expandable)
+        : this.expansion.expandInUse(expandable);
+    };
     const mapped = this.publishedBlocks.get(paths.podDevice);
     if (mapped) {
       await expand(mapped.targetPath, paths.staging, false);
@@ -658,7 +656,7 @@ export class CsiVolumes {
    */
   async tearDownPod(uid: string): Promise<void> {
     await this.block.tearDownPod(uid);
-    for (const [link, p] of this.publishedBlocks) if (p.podUid === uid) this.publishedBlocks.delete(link);
+    this.forgetPublishedBlocks(uid);
     const phase = this.unpublishPod(uid);
     this.unpublishPhases.add(phase);
     let devices: Set<string>;
@@ -685,6 +683,19 @@ export class CsiVolumes {
       this.unstaging.set(key, work);
       await work;
     }
+  }
+
+  /** The pod's mapped block volumes are gone; a volume no other pod maps leaves the expansion's state too. */
+  private forgetPublishedBlocks(uid: string): void {
+    const gone: PublishedVolume[] = [];
+    for (const [link, p] of this.publishedBlocks)
+      if (p.podUid === uid) {
+        this.publishedBlocks.delete(link);
+        gone.push(p);
+      }
+    const still = new Set([...this.publishedBlocks.values()].map((p) => `${p.driver}^${p.volumeHandle}`));
+    for (const p of gone)
+      if (!still.has(`${p.driver}^${p.volumeHandle}`)) this.expansion.forget(p.driver, p.volumeHandle);
   }
 
   /** NodeUnpublishVolume of each of the pod's CSI volumes; the `[driver, handle]` keys it staged or used. */
@@ -756,6 +767,8 @@ export class CsiVolumes {
       });
     await removeMountDir(dirname(staging), 'globalmount');
     this.stagedVolumes.delete(staging);
+    // Off the node: a later mount starts its expansion state afresh (upstream's ASOW drops the volume).
+    this.expansion.forget(driver, handle);
   }
 
   /**
