@@ -13,7 +13,8 @@ export const uninitializedTaint: V1Taint = {
 /**
  * The KubeletConfiguration fields and flags that shape the Node object and its allocatable, in
  * node-status's terms: allocatable = capacity − kubeReserved − systemReserved − hard eviction
- * thresholds; pods = min(maxPods, podsPerCore × cores); spec.providerID; the registration taints.
+ * thresholds; pods = min(maxPods, podsPerCore × cores); ephemeral-storage only with
+ * localStorageCapacityIsolation; spec.providerID; the registration taints.
  */
 export function nodeRegistrationSettings(
   config: KubeletConfiguration,
@@ -29,6 +30,7 @@ export function nodeRegistrationSettings(
     kubeReserved: config.kubeReserved,
     systemReserved: config.systemReserved,
     evictionHard: config.evictionHard,
+    localStorageCapacityIsolation: config.localStorageCapacityIsolation,
     providerID: config.providerID,
   };
 }

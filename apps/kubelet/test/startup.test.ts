@@ -1,10 +1,16 @@
 import { FakeRuntime } from '@nodeagent/cri-client/testing';
 import type { PodRuntime } from '@nodeagent/kubelet';
 import { imagePullConcurrency, limitImagePulls } from '@nodeagent/kubelet/images';
+import type { MachineInfo } from '@nodeagent/node-status';
 import { klogLine } from '@nodeagent/primitives/klog';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectCri } from '../src/image-service-client';
-import { nodeRegistrationSettings, podCapacity, uninitializedTaint } from '../src/node-registration-settings';
+import {
+  localNodeAllocatable,
+  nodeRegistrationSettings,
+  podCapacity,
+  uninitializedTaint,
+} from '../src/node-registration-settings';
 import { enforcePodsAllocatable, podsCgroupResources } from '../src/pods-allocatable-cgroup';
 import {
   activeSwaps,
@@ -202,6 +208,16 @@ describe('node registration settings', () => {
       uninitializedTaint,
     ]);
     expect(nodeRegistrationSettings(config, { cloudProvider: '' }).registerWithTaints).toHaveLength(1);
+  });
+
+  it('leaves ephemeral-storage out of the local allocatable with localStorageCapacityIsolation false', async () => {
+    const machine = async () =>
+      ({ numCores: 2, memoryCapacityBytes: 4 * 2 ** 30, ephemeralStorageBytes: 10 * 2 ** 30 }) as MachineInfo;
+    const flags = { cloudProvider: '' as const, rootDir: '/var/lib/kubelet' };
+    const off = { ...(defaults as object), localStorageCapacityIsolation: false } as never;
+    expect(nodeRegistrationSettings(off, flags).localStorageCapacityIsolation).toBe(false);
+    expect(await localNodeAllocatable(off, flags, machine)).not.toHaveProperty('ephemeral-storage');
+    expect(await localNodeAllocatable(defaults, flags, machine)).toHaveProperty('ephemeral-storage');
   });
 });
 

@@ -16,6 +16,8 @@ const time = '2025-01-01T00:00:00Z';
 class FakeStats {
   memoryAvailable = 4 * Gi;
   usage = new Map<string, number>();
+  /** Per-pod ephemeral storage use (writable layers, logs, local volumes), for pods in `usage`. */
+  storage = new Map<string, number>();
   async summary(): Promise<Summary> {
     return {
       node: {
@@ -33,6 +35,7 @@ class FakeStats {
         podRef: { name: uid, namespace: 'default', uid },
         startTime: time,
         containers: [{ name: 'app', startTime: time, memory: { time, workingSetBytes: bytes } }],
+        ...(this.storage.has(uid) ? { 'ephemeral-storage': { time, usedBytes: this.storage.get(uid) } } : {}),
       })),
     };
   }
@@ -129,6 +132,65 @@ describe('kubelet eviction', () => {
     });
     expect(h.kubelet.getPodStatus(burstable.metadata.uid!)?.phase).toBe('Running');
     expect((await h.client.listPodSandbox({})).items).toHaveLength(1);
+  });
+});
+
+describe('kubelet eviction for local storage limits (localStorageCapacityIsolation)', () => {
+  const storageHog = () =>
+    testPod({
+      containers: [
+        {
+          name: 'app',
+          image: busybox,
+          command: ['sh', '-c', 'sleep 3600'],
+          resources: { limits: { 'ephemeral-storage': '1Gi' } },
+        },
+      ],
+    });
+
+  it('evicts a pod over its ephemeral-storage limit: Failed, Evicted, no DisruptionTarget condition', {
+    timeout: 30_000,
+  }, async () => {
+    const pod = storageHog();
+    h.kubelet.addPod(pod);
+    await h.kubelet.settle();
+    expect(h.kubelet.getPodStatus(pod.metadata.uid!)?.phase).toBe('Running');
+
+    stats.usage.set(pod.metadata.uid!, 10 * Mi);
+    stats.storage.set(pod.metadata.uid!, 2 * Gi);
+    const evicted = await h.kubelet.housekeeping.evictionManager!.synchronize();
+    expect(evicted?.metadata.uid).toBe(pod.metadata.uid);
+    await h.kubelet.settle();
+    const status = h.kubelet.getPodStatus(pod.metadata.uid!)!;
+    expect(status).toMatchObject({
+      phase: 'Failed',
+      reason: 'Evicted',
+      message: 'Pod ephemeral local storage usage exceeds the total limit of containers 1Gi. ',
+    });
+    expect(status.conditions?.some((c) => c.type === 'DisruptionTarget')).toBe(false);
+    expect(await h.kubelet.metrics.registry.getSingleMetricAsString('kubelet_evictions')).toContain(
+      'kubelet_evictions{eviction_signal="ephemeralpodfs.limit"} 1',
+    );
+  });
+
+  it('leaves the pod running with localStorageCapacityIsolation false', { timeout: 30_000 }, async () => {
+    const off = await startEngine({
+      config: parseKubeletConfiguration({ podLogsDir: logs, localStorageCapacityIsolation: false }).config,
+      stats,
+      pacing: { evictionMonitoringPeriodMs: 3_600_000 },
+    });
+    try {
+      const pod = storageHog();
+      off.kubelet.addPod(pod);
+      await off.kubelet.settle();
+      stats.usage.set(pod.metadata.uid!, 10 * Mi);
+      stats.storage.set(pod.metadata.uid!, 2 * Gi);
+      expect(await off.kubelet.housekeeping.evictionManager!.synchronize()).toBeUndefined();
+      await off.kubelet.settle();
+      expect(off.kubelet.getPodStatus(pod.metadata.uid!)?.phase).toBe('Running');
+    } finally {
+      await off.close();
+    }
   });
 });
 

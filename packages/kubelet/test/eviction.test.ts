@@ -234,7 +234,10 @@ describe('eviction message', () => {
 interface Harness {
   manager: EvictionManager;
   clock: FakeClock;
-  evicted: { pod: Pod; grace: number; reason: string; message: string }[];
+  evicted: { pod: Pod; grace: number; reason: string; message: string; disruptionTarget?: boolean }[];
+  /** The signal of each eviction, as kubelet_evictions counts it. */
+  signals: string[];
+  summaries: number;
   setSummary(s: Summary): void;
   reclaims: number;
 }
@@ -242,13 +245,15 @@ interface Harness {
 function harness(
   config: Parameters<typeof parseKubeletConfiguration>[0],
   pods: Pod[],
-  options: { reclaim?: (h: Harness) => void } = {},
+  options: { reclaim?: (h: Harness) => void; localStorageCapacityIsolation?: boolean } = {},
 ): Harness {
   const clock = new FakeClock();
   let current = summary({});
   const h: Harness = {
     clock,
     evicted: [],
+    signals: [],
+    summaries: 0,
     reclaims: 0,
     setSummary: (s) => {
       current = s;
@@ -257,7 +262,10 @@ function harness(
   };
   h.manager = new EvictionManager({
     settings: settings(config),
-    summary: async () => current,
+    summary: async () => {
+      h.summaries++;
+      return current;
+    },
     activePods: () => pods.filter((p) => !h.evicted.some((e) => e.pod === p)),
     evictPod: (pod, grace, status) => {
       h.evicted.push({ pod, grace, ...status });
@@ -270,6 +278,8 @@ function harness(
         }
       : undefined,
     clock,
+    localStorageCapacityIsolation: options.localStorageCapacityIsolation,
+    onEviction: (_pod, signal) => h.signals.push(signal),
   });
   return h;
 }
@@ -415,6 +425,137 @@ describe('EvictionManager', () => {
       admit: false,
       message: 'The node had condition: [MemoryPressure DiskPressure]. ',
     });
+  });
+});
+
+/** A pod whose app container has an ephemeral-storage limit, and optionally an emptyDir with a sizeLimit. */
+function storagePod(
+  name: string,
+  options: { limit?: string; sizeLimit?: string; priority?: number } = {},
+): Pod {
+  return makePod(
+    {
+      containers: [
+        {
+          name: 'app',
+          image: 'busybox',
+          ...(options.limit ? { resources: { limits: { 'ephemeral-storage': options.limit } } } : {}),
+        },
+      ],
+      ...(options.sizeLimit
+        ? { volumes: [{ name: 'cache', emptyDir: { sizeLimit: options.sizeLimit } }] }
+        : {}),
+      priority: options.priority,
+    },
+    { name, uid: `uid-${name}` },
+  );
+}
+
+/** Stats of a storage pod: its whole ephemeral storage, its app container's logs and layer, the cache volume. */
+function storageStats(
+  pod: Pod,
+  use: { pod?: number; logs?: number; rootfs?: number; cache?: number },
+): PodStats {
+  return {
+    ...podStats(pod, Mi),
+    containers: [
+      {
+        name: 'app',
+        startTime: time,
+        logs: { time, usedBytes: use.logs ?? 0 },
+        rootfs: { time, usedBytes: use.rootfs ?? 0 },
+      },
+    ],
+    ...(use.pod !== undefined ? { 'ephemeral-storage': { time, usedBytes: use.pod } } : {}),
+    ...(use.cache !== undefined ? { volume: [{ name: 'cache', time, usedBytes: use.cache }] } : {}),
+  };
+}
+
+describe('local storage limits (localStorageCapacityIsolation)', () => {
+  it('evicts a pod over its ephemeral-storage limit with plenty of disk free, and with the field false does not', async () => {
+    const pod = storagePod('hog', { limit: '1Gi' });
+    const calm = storagePod('calm', { limit: '1Gi' });
+    const stats = summary({}, [storageStats(pod, { pod: 2 * Gi }), storageStats(calm, { pod: 100 * Mi })]);
+
+    const on = harness({}, [pod, calm]);
+    on.setSummary(stats);
+    expect(await on.manager.synchronize()).toBe(pod);
+    expect(on.evicted).toEqual([
+      {
+        pod,
+        grace: 1,
+        reason: 'Evicted',
+        message: 'Pod ephemeral local storage usage exceeds the total limit of containers 1Gi. ',
+        disruptionTarget: false,
+      },
+    ]);
+    expect(on.signals).toEqual(['ephemeralpodfs.limit']);
+    // No node-level pressure came of it.
+    expect(on.manager.pressure().diskPressure).toBe(false);
+
+    const off = harness({}, [pod, calm], { localStorageCapacityIsolation: false });
+    off.setSummary(stats);
+    expect(await off.manager.synchronize()).toBeUndefined();
+    expect(off.evicted).toEqual([]);
+  });
+
+  it('evicts for an emptyDir over its sizeLimit and for a container over its own limit, in upstream order', async () => {
+    const cache = storagePod('cache', { sizeLimit: '100Mi', limit: '10Gi' });
+    const chatty = storagePod('chatty', { limit: '500Mi' });
+    const within = storagePod('within', { sizeLimit: '1Gi', limit: '1Gi' });
+    const h = harness({}, [cache, chatty, within]);
+    h.setSummary(
+      summary({}, [
+        // Over its sizeLimit and over its pod limit: the emptyDir is named, as upstream checks it first.
+        storageStats(cache, { cache: 200 * Mi, pod: 20 * Gi }),
+        // Logs and writable layer together pass the container's limit; the pod figure is not known.
+        storageStats(chatty, { logs: 100 * Mi, rootfs: 450 * Mi }),
+        storageStats(within, { cache: 500 * Mi, pod: 900 * Mi, logs: 100 * Mi, rootfs: 100 * Mi }),
+      ]),
+    );
+    // Every pod over a limit goes in the same pass; the first is returned.
+    expect(await h.manager.synchronize()).toBe(cache);
+    expect(h.evicted.map((e) => [e.pod.metadata.name, e.message, e.grace])).toEqual([
+      ['cache', 'Usage of EmptyDir volume "cache" exceeds the limit "100Mi". ', 1],
+      ['chatty', 'Container app exceeded its local ephemeral storage limit "500Mi". ', 1],
+    ]);
+    expect(h.signals).toEqual(['emptydirfs.limit', 'ephemeralcontainerfs.limit']);
+
+    const off = harness({}, [cache, chatty, within], { localStorageCapacityIsolation: false });
+    off.setSummary(
+      summary({}, [storageStats(cache, { cache: 200 * Mi }), storageStats(chatty, { logs: Gi })]),
+    );
+    expect(await off.manager.synchronize()).toBeUndefined();
+    expect(off.evicted).toEqual([]);
+  });
+
+  it('never evicts a critical pod for its local storage', async () => {
+    const system = storagePod('system', { limit: '1Gi', priority: 2_000_001_000 });
+    const h = harness({}, [system]);
+    h.setSummary(summary({}, [storageStats(system, { pod: 5 * Gi })]));
+    expect(await h.manager.synchronize()).toBeUndefined();
+    expect(h.evicted).toEqual([]);
+  });
+
+  it('with the field false, node-level disk thresholds still evict, and a pass without thresholds reads nothing', async () => {
+    const pod = storagePod('p', { limit: '1Gi' });
+    const off = harness({}, [pod], { localStorageCapacityIsolation: false, reclaim: () => undefined });
+    off.setSummary(summary({ nodefsAvailable: 5 * Gi }, [storageStats(pod, { pod: 2 * Gi })]));
+    expect(await off.manager.synchronize()).toBe(pod);
+    expect(off.signals).toEqual(['nodefs.available']);
+    expect(off.evicted[0]!.message).toMatch(/^The node was low on resource: ephemeral-storage\. /);
+    expect(off.evicted[0]!.disruptionTarget).toBeUndefined();
+    expect(off.manager.pressure().diskPressure).toBe(true);
+
+    // Upstream synchronize: nothing to do without thresholds unless local storage is isolated.
+    const idle = harness({ evictionHard: {} }, [pod], { localStorageCapacityIsolation: false });
+    idle.setSummary(summary({}, [storageStats(pod, { pod: 2 * Gi })]));
+    expect(await idle.manager.synchronize()).toBeUndefined();
+    expect(idle.summaries).toBe(0);
+    const busy = harness({ evictionHard: {} }, [pod]);
+    busy.setSummary(summary({}, [storageStats(pod, { pod: 2 * Gi })]));
+    expect(await busy.manager.synchronize()).toBe(pod);
+    expect(busy.summaries).toBe(1);
   });
 });
 

@@ -22,17 +22,23 @@ export interface CapacityInputs {
   kubeReserved: Record<string, string>;
   systemReserved: Record<string, string>;
   evictionHard: Record<string, string>;
+  /**
+   * KubeletConfiguration localStorageCapacityIsolation (default true). false leaves
+   * ephemeral-storage out of capacity and so out of allocatable, as upstream's container manager
+   * then reports no such capacity (GetCapacity) and allocatable has only capacity's names.
+   */
+  localStorageCapacityIsolation?: boolean;
 }
 
 /**
  * Capacity from the machine, allocatable = capacity − kubeReserved − systemReserved − hard
  * eviction threshold (memory.available for memory, nodefs.available for ephemeral-storage),
- * never below zero — the kubelet's container manager formula.
+ * never below zero — the kubelet's container manager formula. ephemeral-storage is only there
+ * with localStorageCapacityIsolation on.
  */
 export function computeCapacity(inp: CapacityInputs): { capacity: ResourceList; allocatable: ResourceList } {
   const milliCpu = inp.machine.numCores * 1000;
   const memory = inp.machine.memoryCapacityBytes;
-  const storage = inp.machine.ephemeralStorageBytes;
   const pods =
     inp.podsPerCore > 0 ? Math.min(inp.maxPods, inp.podsPerCore * inp.machine.numCores) : inp.maxPods;
 
@@ -57,11 +63,22 @@ export function computeCapacity(inp: CapacityInputs): { capacity: ResourceList; 
     hugeBytes += bytes;
   }
 
+  // Computed only when reported: a reservation of a resource capacity lacks is never looked at.
+  const isolated = inp.localStorageCapacityIsolation ?? true;
+  const storage = (allocatable: boolean): ResourceList => {
+    if (!isolated) return {};
+    const bytes = inp.machine.ephemeralStorageBytes;
+    const value = allocatable
+      ? bytes - reserved('ephemeral-storage', parseQuantity) - threshold('nodefs.available', bytes)
+      : bytes;
+    return { 'ephemeral-storage': formatBinary(value) };
+  };
+
   return {
     capacity: {
       cpu: formatMilliCpu(milliCpu),
       memory: formatBinary(memory),
-      'ephemeral-storage': formatBinary(storage),
+      ...storage(false),
       pods: formatCount(pods),
       ...huge,
     },
@@ -70,9 +87,7 @@ export function computeCapacity(inp: CapacityInputs): { capacity: ResourceList; 
       memory: formatBinary(
         memory - hugeBytes - reserved('memory', parseQuantity) - threshold('memory.available', memory),
       ),
-      'ephemeral-storage': formatBinary(
-        storage - reserved('ephemeral-storage', parseQuantity) - threshold('nodefs.available', storage),
-      ),
+      ...storage(true),
       pods: formatCount(pods),
       ...huge,
     },

@@ -34,6 +34,8 @@ export interface NodeStatusConfig {
   rootDir?: string;
   /** KubeletConfiguration providerID: the Node's spec.providerID at registration. */
   providerID?: string;
+  /** KubeletConfiguration localStorageCapacityIsolation (default true); false: no ephemeral-storage capacity. */
+  localStorageCapacityIsolation?: boolean;
 }
 
 /** The config with every default filled in and durations in milliseconds. */
@@ -62,6 +64,7 @@ export interface ResolvedNodeStatusConfig {
   rootDir: string;
   /** "" when not set. */
   providerID: string;
+  localStorageCapacityIsolation: boolean;
 }
 
 /** Upstream's default hard eviction thresholds (pkg/kubelet/apis/config/v1beta1 defaults). */
@@ -113,6 +116,7 @@ export function resolveNodeStatusConfig(config: NodeStatusConfig): ResolvedNodeS
     declaredFeatures: declaredFeatures(config.featureGates),
     rootDir: config.rootDir ?? '/var/lib/kubelet',
     providerID: config.providerID ?? '',
+    localStorageCapacityIsolation: config.localStorageCapacityIsolation ?? true,
   };
 }
 

@@ -427,6 +427,7 @@ export class NodeStatusReporter {
       kubeReserved: this.config.kubeReserved,
       systemReserved: this.config.systemReserved,
       evictionHard: this.config.evictionHard,
+      localStorageCapacityIsolation: this.config.localStorageCapacityIsolation,
     });
     const devices = this.opts.extendedResources?.();
     const capacity = { ...computed.capacity, ...devices?.capacity };

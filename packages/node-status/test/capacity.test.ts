@@ -36,6 +36,29 @@ describe('computeCapacity', () => {
     expect(allocatable.pods).toBe('110');
   });
 
+  it('leaves ephemeral-storage out of capacity and allocatable with localStorageCapacityIsolation off, as upstream', () => {
+    const inputs = {
+      machine,
+      maxPods: 110,
+      podsPerCore: 0,
+      kubeReserved: { cpu: '100m', 'ephemeral-storage': '1Gi' },
+      systemReserved: {},
+      evictionHard: { ...DEFAULT_EVICTION_HARD },
+    };
+    const off = computeCapacity({ ...inputs, localStorageCapacityIsolation: false });
+    expect(off.capacity).toEqual({ cpu: '4', memory: '16Gi', pods: '110' });
+    expect(Object.keys(off.allocatable)).toEqual(['cpu', 'memory', 'pods']);
+    expect(off.allocatable.cpu).toBe('3900m');
+    // Upstream's default (true) and an explicit true report it.
+    for (const on of [
+      computeCapacity(inputs),
+      computeCapacity({ ...inputs, localStorageCapacityIsolation: true }),
+    ]) {
+      expect(on.capacity['ephemeral-storage']).toBe('100Gi');
+      expect(on.allocatable['ephemeral-storage']).toBe('95563022176');
+    }
+  });
+
   it('caps pods by podsPerCore and never goes below zero', () => {
     const { capacity, allocatable } = computeCapacity({
       machine,

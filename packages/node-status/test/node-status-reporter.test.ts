@@ -179,6 +179,19 @@ describe('NodeStatusReporter against the in-process API server', () => {
     ]);
   });
 
+  it('registers a Node without ephemeral-storage capacity or allocatable when localStorageCapacityIsolation is false', async () => {
+    const { r } = reporter({ localStorageCapacityIsolation: false });
+    expect(r.config.localStorageCapacityIsolation).toBe(false);
+    await r.start();
+    await clock.whenPending(2);
+    const s = (await core.readNode({ name: 'node-a' })).status!;
+    expect(s.capacity).toEqual({ cpu: '4', memory: '8Gi', pods: '110', 'hugepages-2Mi': '0' });
+    expect(s.allocatable).not.toHaveProperty('ephemeral-storage');
+    expect(s.allocatable?.cpu).toBe('4');
+    // Upstream's default reports the root filesystem.
+    expect(reporter().r.config.localStorageCapacityIsolation).toBe(true);
+  });
+
   it('reports the eviction manager pressure signals as conditions and patches when they change', async () => {
     let pressure = { memoryPressure: false, diskPressure: true, pidPressure: false };
     const { r, updates } = reporter({}, { pressure: () => pressure });

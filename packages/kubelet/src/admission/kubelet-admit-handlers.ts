@@ -24,7 +24,7 @@ export interface KubeletAdmitHandlersOptions {
   runtimeFeatures: () => RuntimeFeatures | undefined;
   /** Whether the kubelet keeps pod cgroups (cgroupsPerQOS); pods with pod-level resources need them (default true). */
   podCgroups?: boolean;
-  /** The node's allocatable as last known; new pods' cpu/memory requests must fit in it (default: unknown, no check). */
+  /** The node's allocatable as last known; new pods' cpu, memory and ephemeral-storage requests must fit in it (default: unknown, no check). */
   nodeAllocatable?: () => ResourceList | undefined;
   /** What the device manager gives out, by resource: allocatable never counts for less. */
   pluginResources?: PluginResourceAllocations;
@@ -61,7 +61,7 @@ export interface KubeletAdmitHandlersOptions {
 /**
  * The kubelet's admit handlers in upstream's order: eviction, the sysctl allowlist (safe set plus
  * allowedUnsafeSysctls; upstream concatenates the two lists), AppArmor, node shutdown, the predicate checks (OS,
- * runtime features, pod-level resources without pod cgroups, pod count, cpu/memory fit, then
+ * runtime features, pod-level resources without pod cgroups, pod count, cpu/memory/ephemeral-storage fit, then
  * node affinity, node name, host ports and NoExecute taints). With strictAdmission, beyond upstream: the host's SELinux,
  * Windows-only options and user namespaces this kubelet cannot give the sandbox.
  * Throws InvalidConfigError for an allowedUnsafeSysctls entry upstream's kubelet would not start with.

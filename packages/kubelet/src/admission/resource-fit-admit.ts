@@ -31,7 +31,8 @@ function refuse(resource: string, requested: number, used: number, capacity: num
  * Upstream's resource predicate for cpu and memory (the scheduler's NodeResourcesFit as the
  * kubelet's predicate admit handler runs it): a new pod whose requests (pod-level ones when set,
  * upstream PodRequests) do not fit beside the admitted pods in the node's allocatable is refused
- * with OutOfcpu / OutOfmemory, cpu first, then extended resources (OutOf<name>, see extendedResourcesFit). A resource the pod does not request is never checked;
+ * with OutOfcpu / OutOfmemory, cpu first, then OutOfephemeral-storage (see ephemeralStorageFit),
+ * then extended resources (OutOf<name>, see extendedResourcesFit). A resource the pod does not request is never checked;
  * without a known allocatable nothing is, nor for a pod `isCritical` names.
  */
 export function resourceFitAdmitHandler(
@@ -68,9 +69,34 @@ export function resourceFitAdmitHandler(
         if (wanted.memoryBytes > capacity - used.memoryBytes)
           return refuse('memory', wanted.memoryBytes, used.memoryBytes, capacity);
       }
+      const storage = ephemeralStorageFit(pod, otherPods, node);
+      if (!storage.admit) return storage;
       return extendedResourcesFit(pod, otherPods, node, pluginResources?.allocatedCounts() ?? {});
     },
   };
+}
+
+/**
+ * Upstream's ephemeral-storage fit: a pod requesting some must fit beside the admitted pods'
+ * requests in the Node's allocatable, read as 0 when the Node lists none, so that with
+ * localStorageCapacityIsolation off (no ephemeral-storage reported) such a pod is refused.
+ */
+function ephemeralStorageFit(pod: Pod, otherPods: readonly Pod[], node: ResourceList): PodAdmitResult {
+  const name = 'ephemeral-storage';
+  const wanted = podResourceRequest(pod, name);
+  if (wanted === 0) return admitted;
+  const listed = node[name];
+  // Upstream's Quantity.Value(): whole bytes, rounded up.
+  const capacity = listed === undefined ? 0 : Math.ceil(parseQuantity(listed, `allocatable.${name}`));
+  let used = 0;
+  for (const other of otherPods) {
+    try {
+      used += podResourceRequest(other, name);
+    } catch {
+      // An admitted pod whose quantities do not parse holds nothing this check can count.
+    }
+  }
+  return wanted > capacity - used ? refuse(name, wanted, used, capacity) : admitted;
 }
 
 /**

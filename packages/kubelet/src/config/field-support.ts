@@ -209,7 +209,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   registerWithTaints: applied('node registration'),
   registerNode: applied('node registration'),
   tracing: unsupported,
-  localStorageCapacityIsolation: unsupported,
+  localStorageCapacityIsolation: applied(
+    'Node ephemeral-storage capacity and allocatable (so admission), eviction over emptyDir sizeLimit and ephemeral-storage limits',
+  ),
   containerRuntimeEndpoint: applied('CRI runtime service'),
   imageServiceEndpoint: applied('CRI image service'),
   failCgroupV1: applied('start refused on cgroup v1'),

@@ -6,7 +6,8 @@ import type { Summary } from '../stats/summary-types';
 import { isCriticalPod, toleratesTaint } from './critical-pod';
 import { type ConfiguredThreshold, type EvictionSettings, isHardThreshold } from './eviction-config';
 import { evictedReason, evictionMessage, nodeConditionMessage } from './eviction-message';
-import { podStatsLookup } from './pod-usage';
+import { localStorageViolation } from './local-storage-limits';
+import { type PodStatsLookup, podStatsLookup } from './pod-usage';
 import { rankPodsForEviction } from './rank-pods';
 import { type SignalObservations, signalObservations } from './signal-observations';
 import {
@@ -41,6 +42,16 @@ export interface PressureSignals {
   pidPressure: boolean;
 }
 
+/**
+ * The status an evicted pod ends with. `disruptionTarget: false` leaves out the DisruptionTarget
+ * condition, as upstream's evictions for local storage limits pass no condition.
+ */
+export interface EvictionStatus {
+  reason: string;
+  message: string;
+  disruptionTarget?: boolean;
+}
+
 /** The eviction manager's admission answer; a refusal carries reason `Evicted` and a message naming the pressure. */
 export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
 
@@ -56,17 +67,19 @@ export interface EvictionManagerOptions {
    * Stops the pod with the given grace period and marks it Failed with the given reason and
    * message. Returns false when the pod could not be evicted.
    */
-  evictPod: (
-    pod: Pod,
-    gracePeriodSeconds: number,
-    status: { reason: string; message: string },
-  ) => Promise<boolean> | boolean;
+  evictPod: (pod: Pod, gracePeriodSeconds: number, status: EvictionStatus) => Promise<boolean> | boolean;
   /** Frees disk without evicting: container GC then deleting unused images (disk signals only). */
   reclaimDisk?: () => Promise<void>;
   /** The clock for grace periods and the monitoring timer (default: the system clock). */
   clock?: Clock;
   /** How often synchronize() runs once started (upstream 10 s). */
   monitoringPeriodMs?: number;
+  /**
+   * KubeletConfiguration localStorageCapacityIsolation (default true): pods over their own
+   * emptyDir sizeLimit or ephemeral-storage limits are evicted. false leaves only the node-level
+   * thresholds (nodefs, imagefs and the others), and a pass with none configured does nothing.
+   */
+  localStorageCapacityIsolation?: boolean;
   /** Called after a pod was evicted, with the signal that caused it and the eviction message. */
   onEviction?: (pod: Pod, signal: string, message: string) => void;
   /** Called when a periodic synchronize() fails; the next period runs anyway. */
@@ -78,8 +91,10 @@ export interface EvictionManagerOptions {
  * summary with the hard and soft thresholds, keeps the node's pressure conditions (held for
  * evictionPressureTransitionPeriod after they were last seen), and when a threshold has been
  * met past its grace period, first tries node-level reclaim for disk signals and otherwise
- * evicts one pod, chosen by rankPodsForEviction. It also answers admission: under memory
- * pressure best-effort pods are refused, under any other pressure every non-critical pod.
+ * evicts one pod, chosen by rankPodsForEviction. Before that, with localStorageCapacityIsolation,
+ * it evicts every pod over its own emptyDir sizeLimit or ephemeral-storage limits
+ * (local-storage-limits.ts). It also answers admission: under memory pressure best-effort pods
+ * are refused, under any other pressure every non-critical pod.
  */
 export class EvictionManager {
   private readonly options: EvictionManagerOptions;
@@ -146,9 +161,14 @@ export class EvictionManager {
     return { admit: false, reason: evictedReason, message: nodeConditionMessage(conditions) };
   }
 
-  /** One pass (upstream synchronize); returns the evicted pod, if any. */
+  /**
+   * One pass (upstream synchronize); returns the evicted pod, if any (the first, when local
+   * storage limits evicted several at once).
+   */
   async synchronize(): Promise<Pod | undefined> {
     const { settings } = this.options;
+    const isolation = this.options.localStorageCapacityIsolation ?? true;
+    if (settings.thresholds.length === 0 && !isolation) return undefined;
     const now = this.clock.now();
     const summary = await this.options.summary();
     const observations = signalObservations(summary);
@@ -171,6 +191,12 @@ export class EvictionManager {
     );
     const actionable = thresholdsMetGracePeriod(met, this.firstObservedAt, now);
     this.metThresholds = actionable;
+    // Upstream: a pass that evicted for local storage limits leaves the thresholds to the next.
+    const stats = podStatsLookup(summary.pods);
+    if (isolation) {
+      const evicted = await this.evictOverLocalStorageLimits(stats);
+      if (evicted) return evicted;
+    }
     if (actionable.length === 0) return undefined;
 
     const target = [...actionable].sort(
@@ -184,7 +210,6 @@ export class EvictionManager {
     }
 
     const resource = signalToResource[target.signal];
-    const stats = podStatsLookup(summary.pods);
     for (const pod of rankPodsForEviction(this.options.activePods(), resource, stats)) {
       if (isCriticalPod(pod)) continue;
       let grace = immediateEvictionGracePeriodSeconds;
@@ -200,5 +225,23 @@ export class EvictionManager {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Upstream localStorageEviction: every active pod over one of its local storage limits is
+   * evicted at once with a 1 s grace, critical pods never. Returns the first evicted.
+   */
+  private async evictOverLocalStorageLimits(stats: PodStatsLookup): Promise<Pod | undefined> {
+    let first: Pod | undefined;
+    for (const pod of this.options.activePods()) {
+      const podStats = stats(pod);
+      const violation = podStats && !isCriticalPod(pod) ? localStorageViolation(pod, podStats) : undefined;
+      if (!violation) continue;
+      const status = { reason: evictedReason, message: violation.message, disruptionTarget: false };
+      if (!(await this.options.evictPod(pod, immediateEvictionGracePeriodSeconds, status))) continue;
+      this.options.onEviction?.(pod, violation.signal, violation.message);
+      first ??= pod;
+    }
+    return first;
   }
 }

@@ -132,6 +132,7 @@ export class KubeletHousekeeping {
         evictPod: options.evictPod,
         clock: options.clock,
         monitoringPeriodMs: options.evictionMonitoringPeriodMs,
+        localStorageCapacityIsolation: options.config.localStorageCapacityIsolation,
         reclaimDisk: async () => {
           const active = new Set(options.activePods().map((pod) => pod.metadata.uid ?? ''));
           await garbageCollectAllPods(runtime, (uid) => active.has(uid));

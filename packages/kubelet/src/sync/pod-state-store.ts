@@ -6,6 +6,11 @@ import type { MirrorPods } from '../pod/mirror-pods';
 export interface PodStopReason {
   reason: string;
   message: string;
+  /**
+   * An eviction's final status gets a DisruptionTarget condition unless this is false (upstream's
+   * evictions for local storage limits carry none).
+   */
+  disruptionTarget?: boolean;
 }
 
 /** Why admission refused a pod: the reason and message its status and Warning event carry. */

@@ -6,7 +6,7 @@ import type { PodWorkers } from '../workers/pod-workers';
 import type { PodLiveness } from './container-garbage-collector';
 import type { ResizerPods } from './pod-resizer';
 import type { PodRuntimeView } from './pod-runtime-view';
-import type { PodStateStore } from './pod-state-store';
+import type { PodStateStore, PodStopReason } from './pod-state-store';
 
 /** What the requests use of the pod workers. */
 export type RequestedWorkers = Pick<PodWorkers, 'updatePod' | 'hasScheduledRetry' | 'phase' | 'isTerminated'>;
@@ -90,7 +90,7 @@ export class PodWorkRequests implements ResizerPods, PodLiveness {
   }
 
   /** Upstream evictPod: kill with the eviction's grace period; the pod ends Failed with reason Evicted. */
-  evict(pod: Pod, gracePeriodSeconds: number, status: { reason: string; message: string }): boolean {
+  evict(pod: Pod, gracePeriodSeconds: number, status: PodStopReason): boolean {
     const uid = pod.metadata.uid ?? '';
     if (!this.pods.has(uid) || this.workers.phase(uid) !== 'syncing') return false;
     this.pods.evict(uid, status);

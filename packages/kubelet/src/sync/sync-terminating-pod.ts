@@ -95,11 +95,15 @@ export async function syncTerminatingPod(
   context.resizer.retryDeferred();
 }
 
-/** An evicted pod's final status: Failed with the eviction's reason, and DisruptionTarget True. */
+/**
+ * An evicted pod's final status: Failed with the eviction's reason, and DisruptionTarget True
+ * unless the eviction asked for none.
+ */
 function applyEviction(status: PodStatus, eviction: PodStopReason, now: number): void {
   status.phase = 'Failed';
   status.reason = eviction.reason;
   status.message = eviction.message;
+  if (eviction.disruptionTarget === false) return;
   status.conditions = [
     ...(status.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'),
     {
