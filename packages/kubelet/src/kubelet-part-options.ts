@@ -3,7 +3,6 @@ import type { PodAdmitHandler } from './admission/admit-handler';
 import { ephemeralContainerChecks } from './admission/ephemeral-container-checks';
 import { kubeletAdmitHandlers } from './admission/kubelet-admit-handlers';
 import { podName } from './api/pod-name';
-import { crashLoopBackOffDelays, crashLoopBackOffExpiryMs } from './config/crash-loop-back-off-delays';
 import { featureGateEnabled } from './config/feature-gate-rules';
 import type { ContainerMemoryQoS } from './cri/container-memory-qos';
 import type { NodeSwapFacts } from './cri/container-swap';
@@ -18,6 +17,7 @@ import type { KubeletHousekeeping, KubeletHousekeepingOptions } from './eviction
 import type { KubeletLogger } from './kubelet-logger';
 import type { KubeletOptions } from './kubelet-options';
 import type { KubeletMetrics } from './metrics';
+import { crashLoopBackOffDelays, crashLoopBackOffExpiryMs } from './pod/crash-loop-back-off-delays';
 import { CrashLoopBackOff } from './pod/crash-loop-backoff';
 import type { PodProber } from './probes/pod-prober';
 import type { StatusManager } from './status/status-manager';

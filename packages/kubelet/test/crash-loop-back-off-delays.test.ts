@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { crashLoopBackOffDelays } from '../src/config/crash-loop-back-off-delays';
 import { parseKubeletConfiguration } from '../src/config/kubelet-configuration';
+import { crashLoopBackOffDelays } from '../src/pod/crash-loop-back-off-delays';
 
 const delays = (fields: Record<string, unknown>) =>
   crashLoopBackOffDelays(parseKubeletConfiguration(fields).config);

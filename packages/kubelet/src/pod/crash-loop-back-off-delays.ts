@@ -1,6 +1,6 @@
 import { parseDuration } from '@nodeagent/primitives';
-import type { KubeletConfiguration } from './configuration-fields';
-import { featureGateEnabled } from './feature-gate-rules';
+import type { KubeletConfiguration } from '../config/configuration-fields';
+import { featureGateEnabled } from '../config/feature-gate-rules';
 
 /** The first delay and the cap of the kubelet's container restart back-off, in milliseconds. */
 export interface CrashLoopBackOffDelays {
