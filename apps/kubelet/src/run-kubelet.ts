@@ -80,6 +80,7 @@ import { podCgroupDirs } from './pod-cgroup-dirs';
 import { startPodCidrUpdates } from './pod-cidr-updates';
 import { type CsiVolumeStatsSource, podVolumeStats } from './pod-volume-stats';
 import { enforcePodsAllocatable } from './pods-allocatable-cgroup';
+import { qosMemoryReserve } from './qos-memory-reserve';
 import { enforceReservedCgroups } from './reserved-cgroups';
 import { cpuManagerForConfig, memoryManagerForConfig, startCpuAndMemoryManagers } from './resource-managers';
 import { type PendingServingPair, startSelfSignedServingPair } from './self-signed-serving-pair';
@@ -616,6 +617,7 @@ async function podCgroupManager(config: ResolvedKubeletOptions['config']): Promi
     memoryQoS: config.featureGates.MemoryQoS
       ? { reservationPolicy: config.memoryReservationPolicy }
       : undefined,
+    qosMemoryReserve: await qosMemoryReserve(config),
   });
 }
 

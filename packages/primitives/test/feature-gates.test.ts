@@ -174,9 +174,9 @@ describe('unimplementedGateChanges', () => {
 
   it.each([
     [
-      { EventedPLEG: true, MemoryQoS: true, QOSReserved: true, CustomCPUCFSQuotaPeriod: false },
+      { EventedPLEG: true, MemoryQoS: true, CRIListStreaming: true, CustomCPUCFSQuotaPeriod: false },
       HONOURED_FEATURE_GATES.kubelet,
-      ['CustomCPUCFSQuotaPeriod', 'QOSReserved'],
+      ['CRIListStreaming', 'CustomCPUCFSQuotaPeriod'],
     ],
     [
       {

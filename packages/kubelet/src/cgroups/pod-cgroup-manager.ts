@@ -21,6 +21,7 @@ import {
   qosMemoryProtection,
 } from './memory-qos';
 import { type PodResourceConfigOptions, podCPURequestMilli, podResourceConfig } from './pod-resource-config';
+import { type QOSMemoryLimits, type QOSMemoryReserve, qosMemoryLimits } from './qos-memory-reserve';
 
 /** The cgroup filesystem and KubeletConfiguration fields a PodCgroupManager works with. */
 export interface PodCgroupManagerOptions extends PodResourceConfigOptions {
@@ -32,6 +33,8 @@ export interface PodCgroupManagerOptions extends PodResourceConfigOptions {
   cgroupRoot: string;
   /** Set when the MemoryQoS gate is on: memory.min / memory.low on pod and QoS cgroups, on cgroup v2 only (as upstream). */
   memoryQoS?: PodMemoryQoS;
+  /** Set when the QOSReserved gate is on and qosReserved names memory: the lower QoS cgroups' memory limits. */
+  qosMemoryReserve?: QOSMemoryReserve;
 }
 
 /**
@@ -84,8 +87,9 @@ export class PodCgroupManager {
   }
 
   /**
-   * Upstream qosContainerManager.UpdateCgroups (cpu part): the burstable tier's shares are the
-   * sum of its pods' CPU requests, best-effort stays at the minimum. With MemoryQoS enforced
+   * Upstream qosContainerManager.UpdateCgroups: the burstable tier's shares are the sum of its
+   * pods' CPU requests, best-effort stays at the minimum; with qosMemoryReserve the two tiers'
+   * memory limits leave the higher classes their reserved share. With MemoryQoS enforced
    * (the gate on, cgroup v2) it also writes the QoS cgroups' protection and returns the node's
    * totals for the kubelet_memory_qos_node_* gauges; undefined otherwise.
    */
@@ -100,12 +104,38 @@ export class PodCgroupManager {
       await this.fs.ensure(filesystemPath(this.qosCgroup('Guaranteed'), this.driver), {
         unified: memory.guaranteed,
       });
-    await this.fs.ensure(filesystemPath(this.qosCgroup('Burstable'), this.driver), {
-      cpuShares: milliCPUToShares(burstableMilli),
-      ...(memory ? { unified: memory.burstable } : {}),
+    const reserve = this.options.qosMemoryReserve;
+    const limits = reserve ? qosMemoryLimits(activePods, reserve) : undefined;
+    const write = (limit: QOSMemoryLimits | undefined) =>
+      Promise.all([
+        this.fs.ensure(filesystemPath(this.qosCgroup('Burstable'), this.driver), {
+          cpuShares: milliCPUToShares(burstableMilli),
+          ...(memory ? { unified: memory.burstable } : {}),
+          ...(limit ? { memoryLimitBytes: limit.burstable } : {}),
+        }),
+        this.fs.ensure(filesystemPath(this.qosCgroup('BestEffort'), this.driver), {
+          cpuShares: minShares,
+          ...(limit ? { memoryLimitBytes: limit.besteffort } : {}),
+        }),
+      ]);
+    // Upstream retrySetMemoryReserve: a limit below what a tier already uses is refused by the
+    // kernel (cgroup v1), so that tier is held at its usage instead, to stop it from growing.
+    await write(limits).catch(async (error: unknown) => {
+      if (!limits) throw error;
+      await write(await this.limitsAtLeastUsage(limits));
     });
-    await this.fs.ensure(filesystemPath(this.qosCgroup('BestEffort'), this.driver), { cpuShares: minShares });
     return memoryQoS ? nodeMemoryProtection(activePods, memoryQoS.reservationPolicy) : undefined;
+  }
+
+  /** Each QoS tier's limit raised to its current memory usage where the usage is above it. */
+  private async limitsAtLeastUsage(limits: QOSMemoryLimits): Promise<QOSMemoryLimits> {
+    const usageFile = this.fs.version === 2 ? 'memory.current' : 'memory.usage_in_bytes';
+    const usage = async (qos: QOSClass) =>
+      Number(await this.fs.read(filesystemPath(this.qosCgroup(qos), this.driver), usageFile));
+    return {
+      burstable: Math.max(limits.burstable, await usage('Burstable')),
+      besteffort: Math.max(limits.besteffort, await usage('BestEffort')),
+    };
   }
 
   /** Creates or updates the pod's cgroup with its limits; returns the CRI cgroup parent. */

@@ -8,6 +8,7 @@ import { parseEvictionThresholds, parseThresholdValue } from './eviction-thresho
 import { featureGateEnabled } from './feature-gate-rules';
 import { type FieldProblem, featureGatedFieldProblems } from './feature-gated-field-rules';
 import { parseAllowlistPattern } from './image-allowlist-pattern';
+import { parseQOSReserved } from './qos-reserved';
 import { reservedMemoryProblems } from './reserved-memory-rules';
 
 /** The release before ours ("1.35"): the only one whose hidden metrics may be shown. */
@@ -101,6 +102,10 @@ export function crossFieldErrors(config: KubeletConfiguration): CrossFieldProble
       config.reservedSystemCPUs,
       `unable to parse reservedSystemCPUs (--reserved-cpus) ${config.reservedSystemCPUs}, error: ${cpuList}`,
     );
+  // Upstream's server parses it at every start, whatever the QOSReserved gate says.
+  const qosReserved = parseQOSReserved(config.qosReserved);
+  if ('error' in qosReserved)
+    add(['qosReserved'], config.qosReserved, `--qos-reserved value failed to parse: ${qosReserved.error}`);
   // component-base: only the previous minor release's hidden metrics can be shown.
   if (config.showHiddenMetricsForVersion !== '' && config.showHiddenMetricsForVersion !== previousMinor)
     add(

@@ -109,7 +109,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
   topologyManagerPolicyOptions: applied(
     'topology manager: prefer-closest-numa-nodes, max-allowable-numa-nodes',
   ),
-  qosReserved: unsupported,
+  qosReserved: applied(
+    "parsed at start (memory only, 0-100%); with the alpha QOSReserved gate, the burstable and besteffort QoS cgroups' memory limits (allocatable less that share of the higher classes' memory requests); without it nothing more, as upstream",
+  ),
   runtimeRequestTimeout: applied('CRI call deadline'),
   // v1.36 only validates it: hairpin setup left with dockershim (v1.24), CNI plugins do it now.
   hairpinMode: {

@@ -34,6 +34,7 @@ export { detectNodeSwap, type NodeSwapSources, swapTotalBytes } from '../cgroups
 export { PodCgroupManager, type PodCgroupManagerOptions } from '../cgroups/pod-cgroup-manager';
 export { podCgroupRuntime } from '../cgroups/pod-cgroup-runtime';
 export { type PodResourceConfigOptions, podResourceConfig } from '../cgroups/pod-resource-config';
+export { type QOSMemoryLimits, type QOSMemoryReserve, qosMemoryLimits } from '../cgroups/qos-memory-reserve';
 export {
   ensureStatePeriodMs,
   kubeletOomScorePeriodMs,

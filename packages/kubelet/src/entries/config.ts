@@ -50,5 +50,6 @@ export {
   parseKubeletConfigurationText,
   readKubeletConfigurationFile,
 } from '../config/load-config-file';
+export { parseQOSReserved, type QOSReserved } from '../config/qos-reserved';
 export { applyV1beta1ZeroDefaults } from '../config/v1beta1-defaults';
 export { DataDirSetupError, dataDirMode, setupDataDirs } from '../data-dirs';

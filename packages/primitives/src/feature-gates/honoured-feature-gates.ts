@@ -12,6 +12,7 @@ import type { FeatureGateSpec } from './feature-gate-spec';
  *   the kubelet cannot write in a user namespace is logged and skipped), KubeletServiceAccountTokenForCredentialProviders
  *   (credential provider tokens), MemoryQoS (cgroup v2 memory.min / memory.low / memory.high),
  *   PLEGOnDemandRelist (a pod relisted, with its PLEG events, right after a successful sync),
+ *   QOSReserved (qosReserved's memory limits on the burstable and besteffort QoS cgroups),
  *   ResourceHealthStatus (containers' allocatedResourcesStatus from the device plugins' and DRA
  *   drivers' health), DRAExtendedResource (the scheduler's extended-resource claim prepared by DRA),
  *   NodeDeclaredFeatures and the declared-feature gates
@@ -34,6 +35,7 @@ export const HONOURED_FEATURE_GATES = {
     'MemoryQoS',
     'NodeDeclaredFeatures',
     'PLEGOnDemandRelist',
+    'QOSReserved',
     'ReduceDefaultCrashLoopBackOffDecay',
     'ResourceHealthStatus',
     'ResourceHealthStatusMessage',
