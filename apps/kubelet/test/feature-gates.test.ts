@@ -91,14 +91,14 @@ describe('startup warnings', () => {
     ],
     ['EventedPLEG=false,ContainerCheckpoint=true', []],
     [
-      'MemoryQoS=true,QOSReserved=true,ContainerCheckpoint=false,EventedPLEG=true',
+      'MemoryQoS=true,CRIListStreaming=true,ContainerCheckpoint=false,EventedPLEG=true',
       [
         {
           field: 'featureGates',
           // MemoryQoS is honoured (cgroup v2 memory.min / memory.low / memory.high): not named.
-          value: { QOSReserved: true },
+          value: { CRIListStreaming: true },
           message:
-            'featureGates QOSReserved=true have no effect: this kubelet does not implement these features and behaves as with their v1.36 defaults',
+            'featureGates CRIListStreaming=true have no effect: this kubelet does not implement these features and behaves as with their v1.36 defaults',
         },
       ],
     ],
