@@ -78,10 +78,7 @@ const pod: Pod = {
  * FileSystemResizePending condition (or only the condition, as resizers before recovery did).
  */
 async function resize(t: CsiVolumeHarness, size: string, legacy = false): Promise<void> {
-  await t.core.patchPersistentVolume(
-    { name: 'pv-data', body: { spec: { capacity: { storage: size } } } },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
+  await growVolume(t, size);
   await t.core.patchNamespacedPersistentVolumeClaim(
     { name: 'data', namespace: 'default', body: { spec: { resources: { requests: { storage: size } } } } },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
@@ -92,20 +89,30 @@ async function resize(t: CsiVolumeHarness, size: string, legacy = false): Promis
     lastTransitionTime: '2026-01-01T00:00:00Z',
     message: 'Waiting for user to (re-)start a pod to finish file system resize of volume on node.',
   };
+  await patchClaimStatus(
+    t,
+    legacy
+      ? { conditions: [pending] }
+      : {
+          allocatedResources: { storage: size },
+          allocatedResourceStatuses: { storage: 'NodeResizePending' },
+          conditions: [pending],
+        },
+  );
+}
+
+/** The PersistentVolume at `size`, as the resizer leaves it after ControllerExpandVolume. */
+async function growVolume(t: CsiVolumeHarness, size: string): Promise<void> {
+  await t.core.patchPersistentVolume(
+    { name: 'pv-data', body: { spec: { capacity: { storage: size } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+}
+
+/** A JSON merge patch of the claim's status (null removes a field). */
+async function patchClaimStatus(t: CsiVolumeHarness, status: Record<string, unknown>): Promise<void> {
   await t.core.patchNamespacedPersistentVolumeClaimStatus(
-    {
-      name: 'data',
-      namespace: 'default',
-      body: {
-        status: legacy
-          ? { conditions: [pending] }
-          : {
-              allocatedResources: { storage: size },
-              allocatedResourceStatuses: { storage: 'NodeResizePending' },
-              conditions: [pending],
-            },
-      },
-    },
+    { name: 'data', namespace: 'default', body: { status } },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
 }
@@ -156,34 +163,15 @@ describe('NodeExpandVolume (online expansion)', () => {
   it('leaves a claim the resizer has not handed to the node alone, and expands one of an older resizer (condition only)', async () => {
     const t = await harness();
     await t.volumes.setUp(pod, { objects: {} as never });
-    await t.core.patchPersistentVolume(
-      { name: 'pv-data', body: { spec: { capacity: { storage: '2Mi' } } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-    await t.core.patchNamespacedPersistentVolumeClaimStatus(
-      {
-        name: 'data',
-        namespace: 'default',
-        body: {
-          status: {
-            allocatedResources: { storage: '2Mi' },
-            allocatedResourceStatuses: { storage: 'ControllerResizeInProgress' },
-          },
-        },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await growVolume(t, '2Mi');
+    await patchClaimStatus(t, {
+      allocatedResources: { storage: '2Mi' },
+      allocatedResourceStatuses: { storage: 'ControllerResizeInProgress' },
+    });
     await t.volumes.setUp(pod, { objects: {} as never });
     expect(expandCalls(t)).toEqual([]);
 
-    await t.core.patchNamespacedPersistentVolumeClaimStatus(
-      {
-        name: 'data',
-        namespace: 'default',
-        body: { status: { allocatedResources: null, allocatedResourceStatuses: null } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await patchClaimStatus(t, { allocatedResources: null, allocatedResourceStatuses: null });
     await resize(t, '3Mi', true);
     await t.volumes.setUp(pod, { objects: {} as never });
     expect(t.plugin.expanded.get('vol-data')).toBe(3 * 1048576);
@@ -247,18 +235,8 @@ describe('NodeExpandVolume (online expansion)', () => {
     await t.volumes.setUp(pod, { objects: {} as never });
     await t.volumes.setUp(pod, { objects: {} as never });
     // Another node finished the expansion: the claim is at the new size, with no resize status.
-    await t.core.patchPersistentVolume(
-      { name: 'pv-data', body: { spec: { capacity: { storage: '2Mi' } } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-    await t.core.patchNamespacedPersistentVolumeClaimStatus(
-      {
-        name: 'data',
-        namespace: 'default',
-        body: { status: { capacity: { storage: '2Mi' }, allocatedResources: { storage: '2Mi' } } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await growVolume(t, '2Mi');
+    await patchClaimStatus(t, { capacity: { storage: '2Mi' }, allocatedResources: { storage: '2Mi' } });
     await t.volumes.setUp(pod, { objects: {} as never });
     expect(expandCalls(t).map((c) => (c as { capacity_range?: unknown }).capacity_range)).toEqual([
       { required_bytes: 2097152 },

@@ -31,6 +31,20 @@ async function restartWithContainerEvents(
   return () => rm(logs, { recursive: true, force: true });
 }
 
+/**
+ * A pod whose one container exits 3 at once; its container status, and `touch` to change its
+ * labels (a sync of its own while a back-off runs).
+ */
+function crashingPod() {
+  const pod = testPod({ containers: [{ name: 'crash', image: busybox, command: ['sh', '-c', 'exit 3'] }] });
+  const uid = pod.metadata.uid!;
+  const crash = () => h.kubelet.getPodStatus(uid)!.containerStatuses![0]!;
+  let touches = 0;
+  const touch = () =>
+    h.kubelet.updatePod({ ...pod, metadata: { ...pod.metadata, labels: { touched: String(++touches) } } });
+  return { pod, uid, crash, touch };
+}
+
 async function runtimeContainers() {
   const { containers } = await h.client.listContainers({});
   return containers;
@@ -97,13 +111,7 @@ describe('Kubelet on the fake CRI runtime', () => {
     // Each exit reaches the kubelet as it happens (a container event), so the syncs run in the
     // order this test walks through; the periodic relist alone batches them differently.
     const removeLogs = await restartWithContainerEvents();
-    const pod = testPod({ containers: [{ name: 'crash', image: busybox, command: ['sh', '-c', 'exit 3'] }] });
-    const uid = pod.metadata.uid!;
-    const crash = () => h.kubelet.getPodStatus(uid)!.containerStatuses![0]!;
-    // A change of the pod's labels: a sync of its own while the back-off runs.
-    let touches = 0;
-    const touch = () =>
-      h.kubelet.updatePod({ ...pod, metadata: { ...pod.metadata, labels: { touched: String(++touches) } } });
+    const { pod, uid, crash, touch } = crashingPod();
     h.kubelet.addPod(pod);
     await h.settleThroughRelists();
     // Upstream v1.36: the sync that meets the back-off reports the exit as the current state.
@@ -159,12 +167,7 @@ describe('Kubelet on the fake CRI runtime', () => {
     const removeLogs = await restartWithContainerEvents({
       crashLoopBackOff: { maxContainerRestartPeriod: '15s' },
     });
-    const pod = testPod({ containers: [{ name: 'crash', image: busybox, command: ['sh', '-c', 'exit 3'] }] });
-    const uid = pod.metadata.uid!;
-    const crash = () => h.kubelet.getPodStatus(uid)!.containerStatuses![0]!;
-    let touches = 0;
-    const touch = () =>
-      h.kubelet.updatePod({ ...pod, metadata: { ...pod.metadata, labels: { touched: String(++touches) } } });
+    const { pod, crash, touch } = crashingPod();
     h.kubelet.addPod(pod);
     await h.settleThroughRelists();
     expect(crash().restartCount).toBe(1);

@@ -70,6 +70,18 @@ describe("the QoS tiers' memory limits (upstream setMemoryReserve)", () => {
   });
 });
 
+/** A started PodCgroupManager on `fs` reserving 100% of the higher classes' requests from 1 GiB. */
+async function reservingManager(fs: CgroupFilesystem): Promise<PodCgroupManager> {
+  const manager = new PodCgroupManager({
+    fs,
+    cgroupDriver: 'cgroupfs',
+    cgroupRoot: '/',
+    qosMemoryReserve: { percent: 100, allocatableBytes: 1024 * mi },
+  });
+  await manager.start();
+  return manager;
+}
+
 describe('PodCgroupManager with qosMemoryReserve (cgroup v1)', () => {
   let root: string;
   beforeEach(async () => {
@@ -80,13 +92,7 @@ describe('PodCgroupManager with qosMemoryReserve (cgroup v1)', () => {
 
   it('writes the burstable and besteffort memory limits, and follows the active pods', async () => {
     const fs = new CgroupV1Filesystem(root);
-    const manager = new PodCgroupManager({
-      fs,
-      cgroupDriver: 'cgroupfs',
-      cgroupRoot: '/',
-      qosMemoryReserve: { percent: 100, allocatableBytes: 1024 * mi },
-    });
-    await manager.start();
+    const manager = await reservingManager(fs);
     await manager.updateQOSCgroups(active);
     expect(await fs.read('/kubepods/burstable', 'memory.limit_in_bytes')).toBe(String(896 * mi));
     expect(await fs.read('/kubepods/besteffort', 'memory.limit_in_bytes')).toBe(String(512 * mi));
@@ -124,13 +130,7 @@ describe('PodCgroupManager with qosMemoryReserve (cgroup v1)', () => {
         await real.ensure(path, resources);
       },
     };
-    const manager = new PodCgroupManager({
-      fs,
-      cgroupDriver: 'cgroupfs',
-      cgroupRoot: '/',
-      qosMemoryReserve: { percent: 100, allocatableBytes: 1024 * mi },
-    });
-    await manager.start();
+    const manager = await reservingManager(fs);
     await manager.updateQOSCgroups(active);
     expect(await real.read('/kubepods/burstable', 'memory.limit_in_bytes')).toBe(String(950 * mi));
     expect(await real.read('/kubepods/besteffort', 'memory.limit_in_bytes')).toBe(String(512 * mi));

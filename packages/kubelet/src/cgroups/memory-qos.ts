@@ -6,6 +6,7 @@ import {
   cgroup2MemoryMin,
   type MemoryReservationPolicy,
 } from '../cri/container-memory-qos';
+import { qosMemoryRequests } from './qos-memory-requests';
 
 // MemoryQoS (KEP-2570) on the cgroups the kubelet itself manages, as upstream v1.36: the pod
 // cgroup (helpers_linux.go ResourceConfigForPod) and the QoS cgroups (qos_container_manager_linux.go
@@ -48,13 +49,7 @@ export function qosMemoryProtection(
 ): QOSMemoryProtection {
   if (policy !== 'TieredReservation')
     return { guaranteed: { [cgroup2MemoryMin]: '0' }, burstable: { [cgroup2MemoryLow]: '0' } };
-  let guaranteed = 0;
-  let burstable = 0;
-  for (const pod of activePods) {
-    const qos = podQOSClass(pod);
-    if (qos === 'Guaranteed') guaranteed += podRequests(pod).memoryBytes;
-    else if (qos === 'Burstable') burstable += podRequests(pod).memoryBytes;
-  }
+  const { guaranteed, burstable } = qosMemoryRequests(activePods);
   return {
     guaranteed: { [cgroup2MemoryMin]: String(guaranteed + burstable) },
     burstable: { [cgroup2MemoryLow]: String(burstable) },
@@ -78,14 +73,9 @@ export function nodeMemoryProtection(
   activePods: readonly Pod[],
   policy: MemoryReservationPolicy,
 ): NodeMemoryProtection {
-  const totals = { minBytes: 0, lowBytes: 0 };
-  if (policy !== 'TieredReservation') return totals;
-  for (const pod of activePods) {
-    const qos = podQOSClass(pod);
-    if (qos === 'Guaranteed') totals.minBytes += podRequests(pod).memoryBytes;
-    else if (qos === 'Burstable') totals.lowBytes += podRequests(pod).memoryBytes;
-  }
-  return totals;
+  if (policy !== 'TieredReservation') return { minBytes: 0, lowBytes: 0 };
+  const { guaranteed, burstable } = qosMemoryRequests(activePods);
+  return { minBytes: guaranteed, lowBytes: burstable };
 }
 
 /**

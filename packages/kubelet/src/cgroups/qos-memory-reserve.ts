@@ -1,6 +1,5 @@
-import { podRequests } from '../api/pod-requests';
 import type { Pod } from '../api/pod-types';
-import { podQOSClass } from '../api/qos-class';
+import { qosMemoryRequests } from './qos-memory-requests';
 
 /**
  * qosReserved's memory under the alpha QOSReserved gate: the percentage of the higher QoS
@@ -30,13 +29,7 @@ export function qosMemoryLimits(
   reserve: QOSMemoryReserve,
 ): QOSMemoryLimits | undefined {
   if (reserve.allocatableBytes === 0) return undefined;
-  let guaranteed = 0;
-  let burstable = 0;
-  for (const pod of activePods) {
-    const qos = podQOSClass(pod);
-    if (qos === 'Guaranteed') guaranteed += podRequests(pod).memoryBytes;
-    else if (qos === 'Burstable') burstable += podRequests(pod).memoryBytes;
-  }
+  const { guaranteed, burstable } = qosMemoryRequests(activePods);
   const burstableLimit = reserve.allocatableBytes - Math.trunc((guaranteed * reserve.percent) / 100);
   return {
     burstable: burstableLimit,
