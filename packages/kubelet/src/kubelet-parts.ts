@@ -138,15 +138,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   const csiNodeInitialization = csiNodeInfo
     ? new CsiNodeInitialization({ nodeInfo: csiNodeInfo, logger, clock })
     : undefined;
-  // Mount back-offs run on the kubelet's clock.
-  const volumes = new PodVolumeManager({
-    rootDir: options.node.rootDir,
-    mounter: options.mounter,
-    now: () => new Date(clock.now()),
-    csi: csiVolumes,
-    logger,
-    registry: metrics.registry,
-  });
+  const volumes = podVolumeManager(options, { csiVolumes, clock, logger, metrics });
   const prober = new PodProber({
     runtime,
     clock,
@@ -249,6 +241,22 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     intake,
     containerGC,
   };
+}
+
+/** The pods' volumes: CSI through csiVolumes, FlexVolume drivers under volumePluginDir, mount back-offs on the kubelet's clock. */
+function podVolumeManager(
+  options: KubeletOptions,
+  parts: { csiVolumes: CsiVolumes | undefined; clock: Clock; logger: KubeletLogger; metrics: KubeletMetrics },
+): PodVolumeManager {
+  return new PodVolumeManager({
+    rootDir: options.node.rootDir,
+    mounter: options.mounter,
+    now: () => new Date(parts.clock.now()),
+    csi: parts.csiVolumes,
+    volumePluginDir: options.config.volumePluginDir,
+    logger: parts.logger,
+    registry: parts.metrics.registry,
+  });
 }
 
 /**

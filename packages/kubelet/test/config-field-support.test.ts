@@ -58,6 +58,8 @@ describe('KubeletConfiguration field support', () => {
     const config = {
       ...defaultKubeletConfiguration(),
       kernelMemcgNotification: true,
+      tracing: { endpoint: 'localhost:4317' },
+      // Applied since FlexVolume drivers run: no warning.
       volumePluginDir: '/opt/plugins',
       enforceNodeAllocatable: ['none' as const],
       // Applied fields never warn, whatever their value.
@@ -67,7 +69,7 @@ describe('KubeletConfiguration field support', () => {
       kubeAPIBurst: 30,
     };
     const warnings = unsupportedFieldWarnings(config);
-    expect(warnings.map((w) => w.field).sort()).toEqual(['kernelMemcgNotification', 'volumePluginDir']);
+    expect(warnings.map((w) => w.field).sort()).toEqual(['kernelMemcgNotification', 'tracing']);
     const memcg = warnings.find((w) => w.field === 'kernelMemcgNotification')!;
     expect(memcg.value).toBe(true);
     expect(memcg.message).toBe(

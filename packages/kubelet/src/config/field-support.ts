@@ -182,7 +182,9 @@ export const kubeletConfigurationFieldSupport: Readonly<Record<keyof KubeletConf
     'the kubepods cgroup capped at capacity − reserved ("pods"); systemReservedCgroup and kubeReservedCgroup limited to their reservations (the "-compressible" levels: CPU only), a missing one fatal at start',
   ),
   allowedUnsafeSysctls: applied('pod admission (unsafe sysctls)'),
-  volumePluginDir: unsupported,
+  volumePluginDir: applied(
+    'FlexVolume drivers (volumes/flex/): probed when a flexVolume looks for its driver; drivers that do not attach run mount and unmount; attaching drivers are refused by name',
+  ),
   providerID: applied('Node spec.providerID'),
   kernelMemcgNotification: unsupported,
   logging: applied('log format (text/json) and verbosity'),

@@ -16,6 +16,9 @@ import { VolumeNotAttachedError } from './csi/csi-verify-attached';
 import type { CsiVolumeUsage } from './csi/csi-volume-stats';
 import type { CsiVolumes } from './csi/csi-volumes';
 import { isMigratedInline } from './csi/migration/migrated-volumes';
+import { execFlexRunner, type FlexRunner } from './flex/flex-driver-call';
+import { FlexDrivers } from './flex/flex-drivers';
+import { FlexVolumes, flexPluginDirectory, isFlexPluginDirectory } from './flex/flex-volumes';
 import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
 import { MountBackOff, mountKey } from './mount-backoff';
@@ -61,6 +64,13 @@ export interface PodVolumeManagerOptions {
    * fails its set-up.
    */
   csi?: CsiVolumes;
+  /**
+   * KubeletConfiguration volumePluginDir: flexVolume volumes through the drivers installed there
+   * (flex/). None: a flexVolume matches no plugin, as upstream's without its driver installed.
+   */
+  volumePluginDir?: string;
+  /** Runs the FlexVolume drivers (default: exec of the driver executable). */
+  flexRunner?: FlexRunner;
   /** Where reconstruction and orphaned pod directories are logged (default: nowhere). */
   logger?: KubeletLogger;
   /** Where kubelet_orphan_pod_cleaned_volumes{,_errors} are registered (default: none). */
@@ -80,6 +90,7 @@ export class PodVolumeManager {
   private readonly backOff = new MountBackOff();
   private readonly waits = new AttachAndMountWaits();
   private readonly csi: CsiVolumes | undefined;
+  private readonly flex: FlexVolumes | undefined;
   private readonly reconstruction: CsiReconstruction | undefined;
   private readonly orphans: OrphanedPodDirs;
   /**
@@ -107,6 +118,10 @@ export class PodVolumeManager {
     this.mounter = options.mounter ?? systemMounter;
     this.now = options.now ?? (() => new Date());
     this.nfs = options.nfs ?? systemNfsMounter;
+    this.flex =
+      options.volumePluginDir === undefined
+        ? undefined
+        : flexVolumes(options.volumePluginDir, options.flexRunner ?? execFlexRunner, this.mounter, logger);
   }
 
   /** The attachable volumes in use for node.status.volumesInUse (CSI claims' volumes). */
@@ -176,13 +191,15 @@ export class PodVolumeManager {
       // Upstream's populator and reconciler only take volumes a container uses.
       if (!used.has(volume.name)) continue;
       unmounted.push(volume.name);
-      if (handling === 'noPlugin') {
+      // A flexVolume matches a plugin once its driver is installed under volumePluginDir.
+      const flex = source === 'flexVolume' && this.flex !== undefined && (await this.flex.hasDriver(volume));
+      if (handling === 'noPlugin' && !flex) {
         notProcessed.push(volume.name);
         processErrors.push(noPluginMessage(volume.name));
       } else if (handling === 'attach' || (handling === 'migrated' && !viaCsi)) {
         unattached.push(volume.name);
       } else {
-        const attempt = await this.mountWithBackOff(pod, uid, volume);
+        const attempt = await this.mountWithBackOff(pod, uid, volume, context);
         if (attempt.mounted) {
           out.set(volume.name, attempt.mounted);
           unmounted.pop();
@@ -246,13 +263,14 @@ export class PodVolumeManager {
     pod: Pod,
     uid: string,
     volume: Volume,
+    context: PayloadContext,
   ): Promise<{ mounted?: MountedVolume; failure?: string; unattached?: boolean; retryAfterMs: number }> {
     const key = mountKey(uid, volume.name);
     const now = this.now().getTime();
     if (this.backOff.remainingMs(key, now) > 0)
       return { retryAfterMs: this.backOff.remainingMs(key, now), unattached: this.backOff.unattached(key) };
     try {
-      const mounted = await this.mountExternal(pod, uid, volume);
+      const mounted = await this.mountExternal(pod, uid, volume, context);
       this.backOff.succeeded(key);
       return { mounted, retryAfterMs: 0 };
     } catch (error) {
@@ -273,8 +291,19 @@ export class PodVolumeManager {
     }
   }
 
-  /** A csi, claim or nfs volume (without CSI volumes here: what upstream's plugin does on a host without the driver). */
-  private async mountExternal(pod: Pod, uid: string, volume: Volume): Promise<MountedVolume> {
+  /** A csi, claim, flexVolume or nfs volume (without CSI volumes here: what upstream's plugin does on a host without the driver). */
+  private async mountExternal(
+    pod: Pod,
+    uid: string,
+    volume: Volume,
+    context: PayloadContext,
+  ): Promise<MountedVolume> {
+    if (this.flex && volume.flexVolume) {
+      const driver = String(volume.flexVolume.driver ?? '');
+      const dir = join(podVolumesDir(this.rootDir, uid), flexPluginDirectory(driver), volume.name);
+      await this.flex.setUp(pod, volume, dir, context.objects);
+      return { hostPath: dir, readOnly: volume.flexVolume.readOnly === true };
+    }
     if (this.csi && volume.csi) return this.csi.setUpInline(pod, volume);
     if (this.csi && isMigratedInline(volume)) return this.csi.setUpMigratedInline(pod, volume);
     if (this.csi && (volume.persistentVolumeClaim || volume.ephemeral))
@@ -359,7 +388,9 @@ export class PodVolumeManager {
     for (const plugin of plugins) {
       for (const name of await readdir(join(volumesDir, plugin)).catch(() => [] as string[])) {
         const dir = join(volumesDir, plugin, name);
-        if (await this.mounter.isMountPoint(dir)) await this.mounter.unmount(dir);
+        // A flexVolume's driver unmounts it; a failure keeps the pod's directory for the next try.
+        if (this.flex && isFlexPluginDirectory(plugin)) await this.flex.tearDown(plugin, dir);
+        else if (await this.mounter.isMountPoint(dir)) await this.mounter.unmount(dir);
       }
     }
     await removeTree(podDir(this.rootDir, uid));
@@ -385,4 +416,17 @@ function mountedVolumeNames(pod: Pod): Set<string> {
     for (const device of container.volumeDevices ?? []) names.add(device.name);
   }
   return names;
+}
+
+/** The FlexVolume plugin over `pluginDir`; a driver whose `init` fails is logged as upstream's prober logs it. */
+function flexVolumes(
+  pluginDir: string,
+  runner: FlexRunner,
+  mounter: Mounter,
+  logger: KubeletLogger,
+): FlexVolumes {
+  const drivers = new FlexDrivers(pluginDir, runner, (directory, message) =>
+    logger.error({ directory }, `Error dynamically probing plugins: ${message}`),
+  );
+  return new FlexVolumes(drivers, runner, mounter);
 }

@@ -17,8 +17,8 @@ import { type VolumeSourceKey, volumeSourceKeys } from '@nodeagent/primitives';
  *   `attach`.
  * - `nfs`: upstream's nfs plugin runs mount(8) (see nfs-mount.ts).
  * - `noPlugin`: no v1.36 plugin matches (glusterfs, rbd and cephfs were removed in v1.26 and v1.31,
- *   the others earlier; flexVolume matches only a driver installed under the plugin directory,
- *   and none is here): upstream's populator refuses the volume.
+ *   the others earlier): upstream's populator refuses the volume. A flexVolume is among them until
+ *   its driver is installed under volumePluginDir; then the FlexVolume plugin (flex/) sets it up.
  * - `attach`: sources upstream has attached by the attach/detach controller before mounting
  *   (iscsi, fc): no attachment is ever reported to this kubelet, so
  *   the pod waits, as upstream's does for an attachment that never comes, without an event
