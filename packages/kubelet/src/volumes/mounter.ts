@@ -8,6 +8,11 @@ const run = promisify(execFile);
 export interface Mounter {
   /** Mounts a tmpfs on the existing directory `target`, limited to `sizeBytes` when given and > 0. */
   mountTmpfs(target: string, sizeBytes?: number): Promise<void>;
+  /**
+   * Bind-mounts `source` on the existing directory `target`, read-only when asked (local
+   * PersistentVolumes). A mounter without it sets up no local volume.
+   */
+  bindMount?(source: string, target: string, readOnly: boolean): Promise<void>;
   /** Unmounts `target`; rejects when it is not a mount point. */
   unmount(target: string): Promise<void>;
   /** Whether something is mounted exactly at `target`. */
@@ -19,6 +24,11 @@ export const systemMounter: Mounter = {
   async mountTmpfs(target, sizeBytes) {
     const options = sizeBytes && sizeBytes > 0 ? ['-o', `size=${sizeBytes}`] : [];
     await run('mount', ['-t', 'tmpfs', ...options, 'tmpfs', target]);
+  },
+  async bindMount(source, target, readOnly) {
+    await run('mount', ['--bind', source, target]);
+    // A bind mount takes ro only on a remount (as mount-utils does it).
+    if (readOnly) await run('mount', ['-o', 'remount,bind,ro', target]);
   },
   async unmount(target) {
     await run('umount', [target]);
@@ -38,9 +48,19 @@ export class RecordingMounter implements Mounter {
     this.mounted.set(target, sizeBytes);
   }
 
+  /** Binds recorded by target: the source and whether read-only. */
+  readonly binds = new Map<string, { source: string; readOnly: boolean }>();
+
+  /** Records `target` as mounted, bound to `source`. */
+  async bindMount(source: string, target: string, readOnly: boolean): Promise<void> {
+    this.mounted.set(target, undefined);
+    this.binds.set(target, { source, readOnly });
+  }
+
   /** Forgets `target`; never rejects. */
   async unmount(target: string): Promise<void> {
     this.mounted.delete(target);
+    this.binds.delete(target);
   }
 
   /** Whether `target` was recorded as mounted and not unmounted since. */

@@ -21,6 +21,7 @@ import { FlexDrivers } from './flex/flex-drivers';
 import { FlexVolumes, flexPluginDirectory, isFlexPluginDirectory } from './flex/flex-volumes';
 import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
+import { setUpInTreeClaim } from './in-tree-claims';
 import { MountBackOff, mountKey } from './mount-backoff';
 import { type Mounter, systemMounter } from './mounter';
 import { mountNfs, type NfsMounter, systemNfsMounter } from './nfs-mount';
@@ -306,8 +307,16 @@ export class PodVolumeManager {
     }
     if (this.csi && volume.csi) return this.csi.setUpInline(pod, volume);
     if (this.csi && isMigratedInline(volume)) return this.csi.setUpMigratedInline(pod, volume);
-    if (this.csi && (volume.persistentVolumeClaim || volume.ephemeral))
-      return this.csi.setUpClaim(pod, volume);
+    if (this.csi && (volume.persistentVolumeClaim || volume.ephemeral)) {
+      // A claim bound to a hostPath, local or nfs PersistentVolume is mounted here, not by a driver.
+      const inTree = await this.csi.inTreeClaim(pod, volume);
+      if (!inTree) return this.csi.setUpClaim(pod, volume);
+      return setUpInTreeClaim(pod, inTree, {
+        volumeDir: (plugin, name) => join(podVolumesDir(this.rootDir, uid), plugin, name),
+        mounter: this.mounter,
+        nfs: this.nfs,
+      });
+    }
     if (volume.csi) throw new Error(csiDriverMissingMessage(volume.csi.driver));
     const nfs = volume.nfs!;
     const dir = this.volumeDir(uid, 'nfs', volume.name);

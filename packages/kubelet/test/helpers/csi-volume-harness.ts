@@ -26,6 +26,7 @@ import { CsiDrivers } from '../../src/volumes/csi/csi-drivers';
 import { CsiRegistrationHandler } from '../../src/volumes/csi/csi-registration-handler';
 import { CsiVolumes, type CsiVolumesOptions } from '../../src/volumes/csi/csi-volumes';
 import { RecordingMounter } from '../../src/volumes/mounter';
+import type { NfsMounter } from '../../src/volumes/nfs-mount';
 import { PodVolumeManager } from '../../src/volumes/pod-volume-manager';
 import { PodVolumesNotReadyError } from '../../src/volumes/volumes-not-ready';
 import { DRIVER, NODE, startCsiNodeApiServer } from './csi-node-api-server';
@@ -44,6 +45,8 @@ export interface CsiVolumeHarness {
   plugin: FakeCsiPlugin;
   csiVolumes: CsiVolumes;
   volumes: PodVolumeManager;
+  /** The volume manager's mounter: what it mounted (tmpfs, binds), recorded. */
+  mounter: RecordingMounter;
   /** Pod events the CSI volumes recorded, as `reason: message`. */
   events: string[];
   close(): Promise<void>;
@@ -60,6 +63,8 @@ export interface CsiVolumeHarnessOptions {
   server?: ApiServerOptions;
   /** Extra CsiVolumes options, or a function making them from the server's core client. */
   csi?: Partial<CsiVolumesOptions> | ((core: CoreV1Api) => Partial<CsiVolumesOptions>);
+  /** The volume manager's NFS mount(8) (default: the host's). */
+  nfs?: NfsMounter;
 }
 
 export async function startCsiVolumeHarness(opts: CsiVolumeHarnessOptions = {}): Promise<CsiVolumeHarness> {
@@ -93,8 +98,15 @@ export async function startCsiVolumeHarness(opts: CsiVolumeHarnessOptions = {}):
     recordEvent,
     ...(typeof opts.csi === 'function' ? opts.csi(core) : opts.csi),
   });
-  const volumes = new PodVolumeManager({ rootDir: root, mounter: new RecordingMounter(), csi: csiVolumes });
+  const mounter = new RecordingMounter();
+  const volumes = new PodVolumeManager({
+    rootDir: root,
+    mounter,
+    csi: csiVolumes,
+    ...(opts.nfs ? { nfs: opts.nfs } : {}),
+  });
   return {
+    mounter,
     server,
     core,
     storage,

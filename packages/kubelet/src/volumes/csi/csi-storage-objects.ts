@@ -32,10 +32,16 @@ export interface ClaimCondition {
   message?: string;
 }
 
-/** The parts of a PersistentVolume with a CSI source the kubelet reads. */
+/** The parts of a PersistentVolume the kubelet reads: a CSI source, or one it mounts itself. */
 export interface PersistentVolumeObject {
   metadata?: { name?: string };
   spec?: {
+    /** A hostPath PersistentVolume (local-path provisioners): the node's path, as an inline hostPath. */
+    hostPath?: { path: string; type?: string };
+    /** A local PersistentVolume: the node's path, bind-mounted into the pod's volume directory. */
+    local?: { path: string; fsType?: string };
+    /** An NFS PersistentVolume, mounted as an inline nfs volume is. */
+    nfs?: { server: string; path: string; readOnly?: boolean };
     accessModes?: string[];
     capacity?: Record<string, string>;
     volumeMode?: string;

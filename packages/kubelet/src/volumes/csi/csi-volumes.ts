@@ -90,6 +90,13 @@ interface PublishedVolume {
   stagingTargetPath?: string;
 }
 
+/** A claim's PersistentVolume of a source the kubelet mounts itself, and the pod's readOnly for it. */
+export interface InTreeClaim {
+  pv: PersistentVolumeObject;
+  pvName: string;
+  readOnly: boolean;
+}
+
 /** A PersistentVolume's CSI volume to set up for a pod, and the claim it came through, if any. */
 interface PersistentSource {
   pv: PersistentVolumeObject;
@@ -274,6 +281,27 @@ export class CsiVolumes {
    * claim's or not CSI.
    */
   private async boundClaim(pod: Pod, volume: Volume) {
+    const { ref, namespace, claim, pv: served, pvName } = await this.claimedVolume(pod, volume);
+    const csi = served.spec?.csi;
+    if (!csi) throw new Error(`unsupported volume type: PersistentVolume ${pvName} has no CSI source`);
+    checkVolumeMode(pod, volume.name, served.spec?.volumeMode);
+    return { ref, namespace, claim, pv: served, pvName, csi };
+  }
+
+  /**
+   * A claim bound to a PersistentVolume of a source the kubelet mounts itself (hostPath, local,
+   * nfs), with the pod's readOnly; undefined for a CSI (or CSI-migrated) one. A claim not ready
+   * fails as for CSI.
+   */
+  async inTreeClaim(pod: Pod, volume: Volume): Promise<InTreeClaim | undefined> {
+    const { ref, pv, pvName } = await this.claimedVolume(pod, volume);
+    if (pv.spec?.csi || !(pv.spec?.hostPath || pv.spec?.local || pv.spec?.nfs)) return undefined;
+    checkVolumeMode(pod, volume.name, pv.spec?.volumeMode);
+    return { pv, pvName, readOnly: ref.readOnly === true };
+  }
+
+  /** Upstream's populator: the pod's claim, bound, and its PersistentVolume (CSI-migrated when in-tree). */
+  private async claimedVolume(pod: Pod, volume: Volume) {
     const ref = podClaimReference(pod, volume);
     const namespace = pod.metadata.namespace ?? 'default';
     const claim = await this.opts.objects.claim(namespace, ref.claimName);
@@ -296,11 +324,7 @@ export class CsiVolumes {
       throw new Error(
         `error processing PVC ${namespace}/${ref.claimName}: failed to fetch PV ${pvName} from API server: PV's claimRef does not point to this PVC`,
       );
-    const served = migratedPersistentVolume(pv);
-    const csi = served.spec?.csi;
-    if (!csi) throw new Error(`unsupported volume type: PersistentVolume ${pvName} has no CSI source`);
-    checkVolumeMode(pod, volume.name, served.spec?.volumeMode);
-    return { ref, namespace, claim, pv: served, pvName, csi };
+    return { ref, namespace, claim, pv: migratedPersistentVolume(pv), pvName };
   }
 
   /**

@@ -1,0 +1,88 @@
+import { mkdir, rmdir } from 'node:fs/promises';
+import type { HostPathType, Pod } from '../api/pod-types';
+import type { MountedVolume } from '../cri/container-config';
+import { CsiVolumeOperationError } from './csi/csi-operation-error';
+import type { InTreeClaim } from './csi/csi-volumes';
+import { podFSGroup, setVolumeOwnership } from './fs-group';
+import { checkHostPath } from './host-path';
+import type { Mounter } from './mounter';
+import { mountNfs, type NfsMounter } from './nfs-mount';
+
+/** What setting up an in-tree claim needs: where its directory goes and how to mount. */
+export interface InTreeClaimHost {
+  /** `<rootDir>/pods/<uid>/volumes/<plugin>/<name>` for the pod. */
+  volumeDir(plugin: 'kubernetes.io~local-volume' | 'kubernetes.io~nfs', name: string): string;
+  mounter: Mounter;
+  nfs: NfsMounter;
+}
+
+/**
+ * A claim bound to a PersistentVolume of upstream's in-tree hostPath, local or nfs plugin, set
+ * up as those plugins' SetUp does; read-only as the pod's claim is (the plugins read
+ * spec.ReadOnly, not the source's own field). A failure is the FailedMount text naming the
+ * PersistentVolume: `MountVolume.SetUp failed for volume "<pv>" : …`.
+ */
+export async function setUpInTreeClaim(
+  pod: Pod,
+  claim: InTreeClaim,
+  host: InTreeClaimHost,
+): Promise<MountedVolume> {
+  try {
+    return await setUp(pod, claim, host);
+  } catch (error) {
+    throw new CsiVolumeOperationError('MountVolume.SetUp', claim.pvName, (error as Error).message, false, {
+      cause: error,
+    });
+  }
+}
+
+async function setUp(
+  pod: Pod,
+  { pv, pvName, readOnly }: InTreeClaim,
+  host: InTreeClaimHost,
+): Promise<MountedVolume> {
+  const spec = pv.spec ?? {};
+  // hostPath: the node's path itself goes to the containers, after the type check.
+  if (spec.hostPath) {
+    await checkHostPath(spec.hostPath.path, (spec.hostPath.type ?? '') as HostPathType, 'hostPath.path');
+    return { hostPath: spec.hostPath.path, readOnly };
+  }
+  if (spec.nfs) {
+    const dir = host.volumeDir('kubernetes.io~nfs', pvName);
+    await mkdir(dir, { recursive: true, mode: 0o750 });
+    if (!(await host.mounter.isMountPoint(dir)))
+      await mountNfs(host.nfs, { server: spec.nfs.server, path: spec.nfs.path, readOnly }, dir);
+    return { hostPath: dir, readOnly };
+  }
+  return setUpLocal(pod, spec.local?.path ?? '', pvName, readOnly, host);
+}
+
+/**
+ * Upstream's local volume SetUpAt: the path bind-mounted on the pod's volume directory (read-only
+ * for a read-only claim), once; the pod's fsGroup applied when it is writable.
+ */
+async function setUpLocal(
+  pod: Pod,
+  path: string,
+  pvName: string,
+  readOnly: boolean,
+  host: InTreeClaimHost,
+): Promise<MountedVolume> {
+  if (path === '') throw new Error(`LocalVolume volume ${JSON.stringify(pvName)} path is empty`);
+  const dir = host.volumeDir('kubernetes.io~local-volume', pvName);
+  if (await host.mounter.isMountPoint(dir)) return { hostPath: dir, readOnly };
+  if (!host.mounter.bindMount)
+    throw new Error(
+      `local volume ${JSON.stringify(pvName)} needs a bind mount, which this kubelet's mounter does not make`,
+    );
+  await mkdir(dir, { recursive: true, mode: 0o750 });
+  try {
+    await host.mounter.bindMount(path, dir, readOnly);
+  } catch (error) {
+    await rmdir(dir).catch(() => undefined);
+    throw error;
+  }
+  const fsGroup = podFSGroup(pod);
+  if (!readOnly && fsGroup) await setVolumeOwnership(dir, fsGroup.fsGroup, { policy: fsGroup.policy });
+  return { hostPath: dir, readOnly };
+}

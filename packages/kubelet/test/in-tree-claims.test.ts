@@ -1,0 +1,108 @@
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { V1PersistentVolumeSpec } from '@kubernetes/client-node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Pod } from '../src/api/pod-types';
+import type { NfsMounter } from '../src/volumes/nfs-mount';
+import { PodVolumesNotReadyError } from '../src/volumes/volumes-not-ready';
+import { bindClaim, type CsiVolumeHarness, startCsiVolumeHarness } from './helpers/csi-volume-harness';
+
+let h: CsiVolumeHarness | undefined;
+let scratch: string;
+beforeEach(async () => {
+  scratch = await mkdtemp(join(tmpdir(), `na-kubelet-in-tree-claims-${process.pid}-`));
+});
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+  await rm(scratch, { recursive: true, force: true });
+});
+
+/** mount(8) as a host without the NFS helper answers: refused before any traffic. */
+const nfsCalls: string[][] = [];
+const refusingNfs: NfsMounter = {
+  helper: async () => undefined,
+  run: async (args) => {
+    nfsCalls.push(args);
+    return {
+      code: 32,
+      output: `mount: ${args.at(-1)}: bad option; for several filesystems you might need a /sbin/mount.<type> helper program.\n`,
+    };
+  },
+};
+
+/** A harness with claim `data` bound to PersistentVolume `pv-data` of `source` (no CSI source). */
+async function claimOf(source: Omit<Partial<V1PersistentVolumeSpec>, 'capacity'>): Promise<CsiVolumeHarness> {
+  const t = await startCsiVolumeHarness({ csiDriver: { attachRequired: false }, nfs: refusingNfs });
+  h = t;
+  await t.core.createNamespacedPersistentVolumeClaim({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'data' },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } },
+    },
+  });
+  await bindClaim(t.core, 'default', 'data', {
+    name: 'pv-data',
+    volumeHandle: '',
+    csi: undefined,
+    ...source,
+  });
+  return t;
+}
+
+function podOf(readOnly = false): Pod {
+  return {
+    metadata: { name: 'db', namespace: 'default', uid: 'uid-db' },
+    spec: {
+      containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'd', mountPath: '/data' }] }],
+      volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data', readOnly } }],
+    },
+  };
+}
+
+const localAffinity = {
+  required: {
+    nodeSelectorTerms: [
+      { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n1'] }] },
+    ],
+  },
+};
+
+describe('claims bound to hostPath, local and nfs PersistentVolumes (upstream in-tree plugins)', () => {
+  it('hostPath: the node path itself, after its type check, read-only as the claim is', async () => {
+    const path = join(scratch, 'local-path', 'pvc-1');
+    const t = await claimOf({ hostPath: { path, type: 'DirectoryOrCreate' } });
+    const mounted = await t.volumes.setUp(podOf(true), { objects: {} as never });
+    expect(mounted.get('d')).toEqual({ hostPath: path, readOnly: true });
+    expect((await stat(path)).isDirectory()).toBe(true);
+  });
+
+  it('local: bind-mounted on the pod volume directory once, unmounted at teardown', async () => {
+    const path = join(scratch, 'disks', 'ssd0');
+    await mkdir(path, { recursive: true });
+    const t = await claimOf({ local: { path }, nodeAffinity: localAffinity });
+    const dir = join(t.root, 'pods', 'uid-db', 'volumes', 'kubernetes.io~local-volume', 'pv-data');
+    const mounted = await t.volumes.setUp(podOf(), { objects: {} as never });
+    expect(mounted.get('d')).toEqual({ hostPath: dir, readOnly: false });
+    expect(t.mounter.binds.get(dir)).toEqual({ source: path, readOnly: false });
+    await t.volumes.setUp(podOf(), { objects: {} as never });
+    expect(t.mounter.binds.size).toBe(1);
+    await t.volumes.tearDown('uid-db');
+    expect(t.mounter.binds.size).toBe(0);
+  });
+
+  it('nfs: mount(8) on the pod volume directory, its failure a FailedMount naming the PersistentVolume', async () => {
+    const t = await claimOf({ nfs: { server: '192.0.2.9', path: '/exports/a', readOnly: true } });
+    nfsCalls.length = 0;
+    const error = await t.volumes.setUp(podOf(), { objects: {} as never }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PodVolumesNotReadyError);
+    const dir = join(t.root, 'pods', 'uid-db', 'volumes', 'kubernetes.io~nfs', 'pv-data');
+    // Upstream's nfs plugin takes read-only from the claim, not the PersistentVolume's own field.
+    expect(nfsCalls).toEqual([['-t', 'nfs', '192.0.2.9:/exports/a', dir]]);
+    expect((error as PodVolumesNotReadyError).events[0]).toMatch(
+      /^MountVolume\.SetUp failed for volume "pv-data" : mount failed: exit status 32\n/,
+    );
+  });
+});
