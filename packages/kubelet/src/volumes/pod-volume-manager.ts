@@ -309,9 +309,9 @@ export class PodVolumeManager {
     if (this.csi && isMigratedInline(volume)) return this.csi.setUpMigratedInline(pod, volume);
     if (this.csi && (volume.persistentVolumeClaim || volume.ephemeral)) {
       // A claim bound to a hostPath, local or nfs PersistentVolume is mounted here, not by a driver.
-      const inTree = await this.csi.inTreeClaim(pod, volume);
-      if (!inTree) return this.csi.setUpClaim(pod, volume);
-      return setUpInTreeClaim(pod, inTree, {
+      const claimed = await this.csi.claimVolume(pod, volume);
+      if ('csi' in claimed) return this.csi.setUpClaim(pod, volume, claimed.csi);
+      return setUpInTreeClaim(pod, claimed.inTree, {
         volumeDir: (plugin, name) => join(podVolumesDir(this.rootDir, uid), plugin, name),
         mounter: this.mounter,
         nfs: this.nfs,

@@ -39,7 +39,7 @@ import {
   VOL_DATA_FILE,
 } from './csi-volume-paths';
 import { type CsiVolumeUsage, readCsiVolumeStats } from './csi-volume-stats';
-import { checkClaimIsForPod, podClaimReference } from './generic-ephemeral-volumes';
+import { checkClaimIsForPod, type PodClaimReference, podClaimReference } from './generic-ephemeral-volumes';
 import {
   isMigratedInline,
   migratedPersistentVolume,
@@ -88,6 +88,20 @@ interface PublishedVolume {
   volumeHandle: string;
   targetPath: string;
   stagingTargetPath?: string;
+}
+
+/** A pod's claim, bound, and its PersistentVolume (translated to CSI when migrated). */
+interface ClaimedVolume {
+  ref: PodClaimReference;
+  namespace: string;
+  claim: ClaimObject;
+  pv: PersistentVolumeObject;
+  pvName: string;
+}
+
+/** A claim bound to a CSI PersistentVolume, ready for {@link CsiVolumes.setUpClaim}. */
+export interface CsiClaim extends ClaimedVolume {
+  csi: NonNullable<NonNullable<PersistentVolumeObject['spec']>['csi']>;
 }
 
 /** A claim's PersistentVolume of a source the kubelet mounts itself, and the pod's readOnly for it. */
@@ -280,28 +294,34 @@ export class CsiVolumes {
    * errors for a claim missing, being deleted, unbound or not the pod's, and a PV that is not the
    * claim's or not CSI.
    */
-  private async boundClaim(pod: Pod, volume: Volume) {
-    const { ref, namespace, claim, pv: served, pvName } = await this.claimedVolume(pod, volume);
-    const csi = served.spec?.csi;
-    if (!csi) throw new Error(`unsupported volume type: PersistentVolume ${pvName} has no CSI source`);
-    checkVolumeMode(pod, volume.name, served.spec?.volumeMode);
-    return { ref, namespace, claim, pv: served, pvName, csi };
+  private async boundClaim(pod: Pod, volume: Volume): Promise<CsiClaim> {
+    return this.csiClaim(pod, volume, await this.claimedVolume(pod, volume));
   }
 
   /**
-   * A claim bound to a PersistentVolume of a source the kubelet mounts itself (hostPath, local,
-   * nfs), with the pod's readOnly; undefined for a CSI (or CSI-migrated) one. A claim not ready
-   * fails as for CSI.
+   * The pod's claim and its PersistentVolume, read once: a CSI (or CSI-migrated) volume for
+   * {@link setUpClaim}, or one of a source the kubelet mounts itself (hostPath, local, nfs), with
+   * the pod's readOnly. A claim not ready fails as for CSI.
    */
-  async inTreeClaim(pod: Pod, volume: Volume): Promise<InTreeClaim | undefined> {
-    const { ref, pv, pvName } = await this.claimedVolume(pod, volume);
-    if (pv.spec?.csi || !(pv.spec?.hostPath || pv.spec?.local || pv.spec?.nfs)) return undefined;
-    checkVolumeMode(pod, volume.name, pv.spec?.volumeMode);
-    return { pv, pvName, readOnly: ref.readOnly === true };
+  async claimVolume(pod: Pod, volume: Volume): Promise<{ csi: CsiClaim } | { inTree: InTreeClaim }> {
+    const claimed = await this.claimedVolume(pod, volume);
+    const spec = claimed.pv.spec;
+    if (spec?.csi || !(spec?.hostPath || spec?.local || spec?.nfs))
+      return { csi: this.csiClaim(pod, volume, claimed) };
+    checkVolumeMode(pod, volume.name, spec.volumeMode);
+    return { inTree: { pv: claimed.pv, pvName: claimed.pvName, readOnly: claimed.ref.readOnly === true } };
+  }
+
+  private csiClaim(pod: Pod, volume: Volume, claimed: ClaimedVolume): CsiClaim {
+    const csi = claimed.pv.spec?.csi;
+    if (!csi)
+      throw new Error(`unsupported volume type: PersistentVolume ${claimed.pvName} has no CSI source`);
+    checkVolumeMode(pod, volume.name, claimed.pv.spec?.volumeMode);
+    return { ...claimed, csi };
   }
 
   /** Upstream's populator: the pod's claim, bound, and its PersistentVolume (CSI-migrated when in-tree). */
-  private async claimedVolume(pod: Pod, volume: Volume) {
+  private async claimedVolume(pod: Pod, volume: Volume): Promise<ClaimedVolume> {
     const ref = podClaimReference(pod, volume);
     const namespace = pod.metadata.namespace ?? 'default';
     const claim = await this.opts.objects.claim(namespace, ref.claimName);
@@ -331,8 +351,8 @@ export class CsiVolumes {
    * Set up a pod's claim (`volume.persistentVolumeClaim`, or a generic `volume.ephemeral`'s) bound
    * to a CSI PersistentVolume, or to an in-tree one its CSI driver now serves (translated).
    */
-  async setUpClaim(pod: Pod, volume: Volume): Promise<MountedVolume> {
-    const { ref, namespace, claim, pv, pvName, csi } = await this.boundClaim(pod, volume);
+  async setUpClaim(pod: Pod, volume: Volume, claimed?: CsiClaim): Promise<MountedVolume> {
+    const { ref, namespace, claim, pv, pvName, csi } = claimed ?? (await this.boundClaim(pod, volume));
     return this.setUpPersistent(pod, volume, {
       pv,
       pvName,
