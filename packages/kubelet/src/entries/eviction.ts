@@ -12,6 +12,7 @@ export {
   defaultEvictionMonitoringPeriodMs,
   EvictionManager,
   type EvictionManagerOptions,
+  type EvictionStatus,
   immediateEvictionGracePeriodSeconds,
   memoryPressureTaintKey,
   type PressureSignals,

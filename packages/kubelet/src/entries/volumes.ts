@@ -64,7 +64,14 @@ export {
   inlineVolumeHandle,
 } from '../volumes/csi/csi-volume-paths';
 export type { CsiVolumeUsage } from '../volumes/csi/csi-volume-stats';
-export type { ClaimVolumeStats, CsiVolumes, VolData } from '../volumes/csi/csi-volumes';
+export type {
+  ClaimVolumeStats,
+  CsiClaim,
+  CsiVolumes,
+  InTreeClaim,
+  VolData,
+} from '../volumes/csi/csi-volumes';
+export type { PodClaimReference } from '../volumes/csi/generic-ephemeral-volumes';
 export {
   MIGRATED_PLUGINS_ANNOTATION,
   withMigrationAnnotation,
@@ -75,6 +82,7 @@ export {
   migratedPersistentVolume,
   translateMigratedInline,
 } from '../volumes/csi/migration/migrated-volumes';
+export type { FlexRunner } from '../volumes/flex/flex-driver-call';
 export {
   type FSGroupChangePolicy,
   fsGroupMode,
