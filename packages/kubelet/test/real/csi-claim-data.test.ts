@@ -12,6 +12,7 @@ import type { Pod } from '../../src/api/pod-types';
 import { apiCsiNodeInfo } from '../../src/volumes/csi/api-csi-node-info';
 import { apiCsiStorageObjects } from '../../src/volumes/csi/api-csi-storage-objects';
 import { createBoundClaim } from '../helpers/csi-claims';
+import { bindClaim } from '../helpers/csi-volume-harness';
 import { type NodeHarness, startNodeHarness, waitFor } from './node-harness';
 
 /**
@@ -158,5 +159,39 @@ describe('a CSI claim on real containerd', () => {
     await deleted('reader');
     await waitFor('unstaged again', () => (plugin.staged.size === 0 ? true : undefined), 60_000);
     expect(plugin.published.size).toBe(0);
+  }, 240_000);
+});
+
+describe('a claim on a hostPath PersistentVolume (a local-path provisioner) on real containerd', () => {
+  it("gives the container the node's directory, created by its type check", async () => {
+    await node.core.createNamespacedPersistentVolumeClaim({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'local-data' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } },
+      },
+    });
+    const path = join(node.dir, 'local-path', 'pvc-local-data');
+    await bindClaim(node.core, 'default', 'local-data', {
+      name: 'pv-local-data',
+      volumeHandle: '',
+      csi: undefined,
+      hostPath: { path, type: 'DirectoryOrCreate' },
+    });
+    const pod = claimPod('local-writer', 'echo on-the-node > /data/f && sleep 3600');
+    pod.spec.volumes = [{ name: 'data', persistentVolumeClaim: { claimName: 'local-data' } }];
+    node.createPod(pod);
+    await node.waitPod(
+      'local-writer',
+      'Running',
+      (p) => (p.status?.phase === 'Running' ? true : undefined),
+      90_000,
+    );
+    await waitFor('the write on the node', async () =>
+      (await readFile(join(path, 'f'), 'utf8').catch(() => '')) === 'on-the-node\n' ? true : undefined,
+    );
+    await deleted('local-writer');
+    // The node's data outlives the pod, as a hostPath volume's does.
+    expect(await readFile(join(path, 'f'), 'utf8')).toBe('on-the-node\n');
   }, 240_000);
 });
