@@ -133,7 +133,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   dra.watchHealth((uids) => {
     for (const uid of uids) requests.resync(uid);
   });
-  const csiVolumes = csiVolumesOf(options, { csiDrivers, metrics, clock, logger, csiAllocatableUpdater });
+  const csiVolumes = csiVolumesOf(options, { csiDrivers, logger, csiAllocatableUpdater });
   const csiNodeInfo = options.api?.csi?.nodeInfo;
   const csiNodeInitialization = csiNodeInfo
     ? new CsiNodeInitialization({ nodeInfo: csiNodeInfo, logger, clock })
@@ -243,12 +243,15 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   };
 }
 
-/** The pods' volumes: CSI through csiVolumes, FlexVolume drivers under volumePluginDir, mount back-offs on the kubelet's clock. */
+/**
+ * The pods' volumes: CSI through csiVolumes, FlexVolume drivers under volumePluginDir, mount
+ * back-offs on the kubelet's clock, and the claims' kubelet_volume_stats_*.
+ */
 function podVolumeManager(
   options: KubeletOptions,
   parts: { csiVolumes: CsiVolumes | undefined; clock: Clock; logger: KubeletLogger; metrics: KubeletMetrics },
 ): PodVolumeManager {
-  return new PodVolumeManager({
+  const volumes = new PodVolumeManager({
     rootDir: options.node.rootDir,
     mounter: options.mounter,
     now: () => new Date(parts.clock.now()),
@@ -257,23 +260,32 @@ function podVolumeManager(
     logger: parts.logger,
     registry: parts.metrics.registry,
   });
+  // kubelet_volume_stats_* for the claims (CSI, local and nfs ones need the API server's claims);
+  // volumeStatsAggPeriod 0 turns volume stats off, as upstream.
+  const volumeStatsPeriodMs = parseDuration(options.config.volumeStatsAggPeriod);
+  if (parts.csiVolumes && volumeStatsPeriodMs > 0)
+    registerVolumeStatsMetrics(
+      parts.metrics.registry,
+      () => volumes.claimVolumeStats(),
+      parts.clock,
+      volumeStatsPeriodMs,
+    );
+  return volumes;
 }
 
 /**
  * The CSI volumes of pods' claims and inline volumes, when the kubelet has an API server (the
- * CSIDriver, claim and attachment objects come from it), with their kubelet_volume_stats_* series.
+ * CSIDriver, claim and attachment objects come from it).
  */
 function csiVolumesOf(
   options: KubeletOptions,
   parts: {
     csiDrivers: CsiDrivers;
-    metrics: KubeletMetrics;
-    clock: Clock;
     logger: KubeletLogger;
     csiAllocatableUpdater: CsiNodeAllocatableUpdater | undefined;
   },
 ): CsiVolumes | undefined {
-  const { csiDrivers, metrics, clock, csiAllocatableUpdater } = parts;
+  const { csiDrivers, csiAllocatableUpdater } = parts;
   const csiApi = options.api?.csi;
   // Upstream's VerifyExhaustedResource reads the CSIDriver lister: only with the CSIDriver watch.
   const watch = csiApi?.driverWatch;
@@ -300,15 +312,6 @@ function csiVolumesOf(
         exhaustedResource,
       })
     : undefined;
-  // volumeStatsAggPeriod 0 turns volume stats off, as upstream.
-  const volumeStatsPeriodMs = parseDuration(options.config.volumeStatsAggPeriod);
-  if (csiVolumes && volumeStatsPeriodMs > 0)
-    registerVolumeStatsMetrics(
-      metrics.registry,
-      () => csiVolumes.claimVolumeStats(),
-      clock,
-      volumeStatsPeriodMs,
-    );
   return csiVolumes;
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1PersistentVolumeSpec } from '@kubernetes/client-node';
@@ -77,6 +77,9 @@ describe('claims bound to hostPath, local and nfs PersistentVolumes (upstream in
     const mounted = await t.volumes.setUp(podOf(true), { objects: {} as never });
     expect(mounted.get('d')).toEqual({ hostPath: path, readOnly: true });
     expect((await stat(path)).isDirectory()).toBe(true);
+    // Upstream's hostPath plugin has no metrics: nothing in the summary or kubelet_volume_stats_*.
+    expect(await t.volumes.csiVolumeStats('uid-db')).toEqual(new Map());
+    expect(await t.volumes.claimVolumeStats()).toEqual([]);
   });
 
   it('local: bind-mounted on the pod volume directory once, unmounted at teardown', async () => {
@@ -89,8 +92,20 @@ describe('claims bound to hostPath, local and nfs PersistentVolumes (upstream in
     expect(t.mounter.binds.get(dir)).toEqual({ source: path, readOnly: false });
     await t.volumes.setUp(podOf(), { objects: {} as never });
     expect(t.mounter.binds.size).toBe(1);
+    // Measured by statfs, as upstream's local plugin (MetricsStatFS): for the summary and kubelet_volume_stats_*.
+    const fs = await statfs(dir);
+    const usage = {
+      capacityBytes: fs.blocks * fs.bsize,
+      inodes: fs.files,
+    };
+    const stats = (await t.volumes.csiVolumeStats('uid-db')).get('d');
+    expect(stats).toMatchObject({ ...usage, pvcRef: { name: 'data', namespace: 'default' } });
+    expect(await t.volumes.claimVolumeStats()).toEqual([
+      expect.objectContaining({ namespace: 'default', claim: 'data', ...usage }),
+    ]);
     await t.volumes.tearDown('uid-db');
     expect(t.mounter.binds.size).toBe(0);
+    expect(await t.volumes.claimVolumeStats()).toEqual([]);
   });
 
   it('nfs: mount(8) on the pod volume directory, its failure a FailedMount naming the PersistentVolume', async () => {

@@ -14,7 +14,7 @@ import { CsiVolumeOperationError } from './csi/csi-operation-error';
 import { CsiReconstruction } from './csi/csi-reconstruction';
 import { VolumeNotAttachedError } from './csi/csi-verify-attached';
 import type { CsiVolumeUsage } from './csi/csi-volume-stats';
-import type { CsiVolumes } from './csi/csi-volumes';
+import type { ClaimVolumeStats, CsiVolumes } from './csi/csi-volumes';
 import { isMigratedInline } from './csi/migration/migrated-volumes';
 import { execFlexRunner, type FlexRunner } from './flex/flex-driver-call';
 import { FlexDrivers } from './flex/flex-drivers';
@@ -26,6 +26,7 @@ import { MountBackOff, mountKey } from './mount-backoff';
 import { type Mounter, systemMounter } from './mounter';
 import { mountNfs, type NfsMounter, systemNfsMounter } from './nfs-mount';
 import { OrphanedPodDirs } from './orphaned-pod-dirs';
+import { StatfsMeasuredClaims } from './statfs-measured-claims';
 import { type PayloadContext, volumePayload } from './volume-payloads';
 import {
   csiDriverMissingMessage,
@@ -100,6 +101,8 @@ export class PodVolumeManager {
    * the kernel's dentry cache (removeTree).
    */
   private readonly removed = new Set<string>();
+  /** Claims on local and nfs PersistentVolumes set up here, measured by statfs. */
+  private readonly measuredClaims = new StatfsMeasuredClaims();
 
   constructor(options: PodVolumeManagerOptions) {
     this.csi = options.csi;
@@ -145,9 +148,21 @@ export class PodVolumeManager {
     await this.orphans.sweep(new Set([...pods, ...runtimePods]));
   }
 
-  /** The pod's CSI volumes as their drivers measure them, by the pod's volume name (the summary's). */
+  /**
+   * The pod's volumes measured on their own, by the pod's volume name (the summary's): CSI volumes
+   * as their drivers measure them, claims on local and nfs PersistentVolumes by statfs.
+   */
   async csiVolumeStats(uid: string): Promise<Map<string, CsiVolumeUsage>> {
-    return this.csi ? this.csi.podVolumeStats(uid) : new Map();
+    const out = this.csi ? await this.csi.podVolumeStats(uid) : new Map<string, CsiVolumeUsage>();
+    for (const [name, usage] of await this.measuredClaims.podStats(uid)) out.set(name, usage);
+    return out;
+  }
+
+  /** Each claim's volume measured here, once per claim (kubelet_volume_stats_*): CSI's, then local and nfs ones. */
+  async claimVolumeStats(): Promise<ClaimVolumeStats[]> {
+    const csi = this.csi ? await this.csi.claimVolumeStats() : [];
+    const seen = new Set(csi.map((c) => `${c.namespace}/${c.claim}`));
+    return [...csi, ...(await this.measuredClaims.claimStats(seen))];
   }
 
   /** Where volume `name` of pod `uid` lives: `<rootDir>/pods/<uid>/volumes/<plugin dir>/<name>` ({@link volumePluginDirs}). */
@@ -311,11 +326,18 @@ export class PodVolumeManager {
       // A claim bound to a hostPath, local or nfs PersistentVolume is mounted here, not by a driver.
       const claimed = await this.csi.claimVolume(pod, volume);
       if ('csi' in claimed) return this.csi.setUpClaim(pod, volume, claimed.csi);
-      return setUpInTreeClaim(pod, claimed.inTree, {
+      const mounted = await setUpInTreeClaim(pod, claimed.inTree, {
         volumeDir: (plugin, name) => join(podVolumesDir(this.rootDir, uid), plugin, name),
         mounter: this.mounter,
         nfs: this.nfs,
       });
+      // Upstream measures local and nfs volumes by statfs; a hostPath one has no metrics.
+      if (!claimed.inTree.pv.spec?.hostPath)
+        this.measuredClaims.record(uid, volume.name, {
+          dir: mounted.hostPath,
+          pvcRef: claimed.inTree.pvcRef,
+        });
+      return mounted;
     }
     if (volume.csi) throw new Error(csiDriverMissingMessage(volume.csi.driver));
     const nfs = volume.nfs!;
@@ -403,6 +425,7 @@ export class PodVolumeManager {
       }
     }
     await removeTree(podDir(this.rootDir, uid));
+    this.measuredClaims.forgetPod(uid);
     this.removed.add(uid);
   }
 

@@ -109,6 +109,8 @@ export interface InTreeClaim {
   pv: PersistentVolumeObject;
   pvName: string;
   readOnly: boolean;
+  /** The claim (the summary's pvcRef). */
+  pvcRef: { name: string; namespace: string };
 }
 
 /** A PersistentVolume's CSI volume to set up for a pod, and the claim it came through, if any. */
@@ -309,7 +311,10 @@ export class CsiVolumes {
     if (spec?.csi || !(spec?.hostPath || spec?.local || spec?.nfs))
       return { csi: this.csiClaim(pod, volume, claimed) };
     checkVolumeMode(pod, volume.name, spec.volumeMode);
-    return { inTree: { pv: claimed.pv, pvName: claimed.pvName, readOnly: claimed.ref.readOnly === true } };
+    const pvcRef = { name: claimed.ref.claimName, namespace: claimed.namespace };
+    return {
+      inTree: { pv: claimed.pv, pvName: claimed.pvName, readOnly: claimed.ref.readOnly === true, pvcRef },
+    };
   }
 
   private csiClaim(pod: Pod, volume: Volume, claimed: ClaimedVolume): CsiClaim {

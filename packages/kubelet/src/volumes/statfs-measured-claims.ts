@@ -1,0 +1,56 @@
+import type { CsiVolumeUsage } from './csi/csi-volume-stats';
+import type { ClaimVolumeStats } from './csi/csi-volumes';
+import { statfsUsage } from './statfs-usage';
+
+/** One pod volume of a claim measured by statfs: where it is mounted and the claim it belongs to. */
+interface MeasuredClaim {
+  dir: string;
+  pvcRef: { name: string; namespace: string };
+}
+
+/**
+ * The pod volumes of claims on local and nfs PersistentVolumes, which upstream's plugins measure
+ * with statfs (MetricsStatFS): for the summary's pod volume stats and kubelet_volume_stats_*. A
+ * volume whose statfs fails is left out of that round.
+ */
+export class StatfsMeasuredClaims {
+  private readonly byPod = new Map<string, Map<string, MeasuredClaim>>();
+
+  /** Pod `uid`'s volume `name` is mounted at `dir` for claim `pvcRef`. */
+  record(uid: string, name: string, claim: MeasuredClaim): void {
+    let volumes = this.byPod.get(uid);
+    if (!volumes) this.byPod.set(uid, (volumes = new Map()));
+    volumes.set(name, claim);
+  }
+
+  /** The pod's volumes are gone. */
+  forgetPod(uid: string): void {
+    this.byPod.delete(uid);
+  }
+
+  /** The pod's measured volumes, by volume name, with their claims. */
+  async podStats(uid: string): Promise<Map<string, CsiVolumeUsage>> {
+    const out = new Map<string, CsiVolumeUsage>();
+    for (const [name, claim] of this.byPod.get(uid) ?? []) {
+      const usage = await statfsUsage(claim.dir).catch(() => undefined);
+      if (usage) out.set(name, { ...usage, pvcRef: claim.pvcRef });
+    }
+    return out;
+  }
+
+  /** Each measured claim once, skipping the `namespace/name` keys in `seen`. */
+  async claimStats(seen: ReadonlySet<string>): Promise<ClaimVolumeStats[]> {
+    const out: ClaimVolumeStats[] = [];
+    const keys = new Set(seen);
+    for (const volumes of this.byPod.values())
+      for (const { dir, pvcRef } of volumes.values()) {
+        const key = `${pvcRef.namespace}/${pvcRef.name}`;
+        if (keys.has(key)) continue;
+        const usage = await statfsUsage(dir).catch(() => undefined);
+        if (!usage) continue;
+        keys.add(key);
+        out.push({ namespace: pvcRef.namespace, claim: pvcRef.name, ...usage });
+      }
+    return out;
+  }
+}
