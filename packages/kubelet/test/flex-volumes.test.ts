@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { RecordingMounter } from '../src/volumes/mounter';
 import { PodVolumeManager } from '../src/volumes/pod-volume-manager';
 import { PodVolumesNotReadyError } from '../src/volumes/volumes-not-ready';
 import { makePod } from './helpers/fixtures';
+import { flexDriverCalls, installFlexDriver } from './helpers/flex-driver';
 
 let root: string;
 let pluginDir: string;
@@ -18,46 +19,6 @@ beforeEach(async () => {
   await mkdir(pluginDir);
 });
 afterEach(() => rm(root, { recursive: true, force: true }));
-
-/** What the fake driver answers to each call-out; `mount` and `unmount` touch and remove a marker file. */
-interface DriverAnswers {
-  init?: string;
-  mount?: string;
-  unmount?: string;
-}
-
-/**
- * Installs `vendor~<name>/<name>`, a POSIX shell driver that appends each call (its arguments,
- * tab-separated) to `calls.log` beside it and answers with `answers`.
- */
-async function installDriver(name: string, answers: DriverAnswers = {}): Promise<string> {
-  const dir = join(pluginDir, `vendor~${name}`);
-  await mkdir(dir, { recursive: true });
-  const init = answers.init ?? '{"status":"Success","capabilities":{"attach":false}}';
-  const mount = answers.mount ?? '{"status":"Success"}';
-  const unmount = answers.unmount ?? '{"status":"Success"}';
-  const script = `#!/bin/sh
-log="$(dirname "$0")/calls.log"
-(IFS="$(printf '\\t')"; printf '%s\\n' "$*") >> "$log"
-case "$1" in
-  init) echo '${init}' ;;
-  mount) touch "$2/mounted-by-driver"; echo '${mount}' ;;
-  unmount) rm -f "$2/mounted-by-driver"; echo '${unmount}' ;;
-  *) echo '{"status":"Not supported"}' ;;
-esac
-`;
-  await writeFile(join(dir, name), script);
-  await chmod(join(dir, name), 0o755);
-  return dir;
-}
-
-async function calls(driverDir: string): Promise<string[][]> {
-  const text = await readFile(join(driverDir, 'calls.log'), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.split('\t'));
-}
 
 const secret = { metadata: { name: 'creds' }, type: 'vendor/share', data: { password: 'c2VjcmV0' } };
 const objects: ObjectSource = {
@@ -112,7 +73,7 @@ describe('flexVolume through a driver under volumePluginDir (upstream pkg/volume
       'failed to get Plugin from volumeSpec for volume "share" err=no volume plugin matched',
     );
 
-    const driver = await installDriver('share');
+    const driver = await installFlexDriver(pluginDir, 'share');
     const mounted = await volumes.setUp(pod, { objects });
     expect(mounted.get('share')).toEqual({ hostPath: volumeDir(), readOnly: false });
     const options = {
@@ -127,24 +88,27 @@ describe('flexVolume through a driver under volumePluginDir (upstream pkg/volume
       'kubernetes.io/serviceAccount.name': 'builder',
       server: '192.0.2.7',
     };
-    expect(await calls(driver)).toEqual([['init'], ['mount', volumeDir(), JSON.stringify(options)]]);
+    expect(await flexDriverCalls(driver)).toEqual([
+      ['init'],
+      ['mount', volumeDir(), JSON.stringify(options)],
+    ]);
     // Set up: the next sync leaves it alone.
     await volumes.setUp(pod, { objects });
-    expect(await calls(driver)).toHaveLength(2);
+    expect(await flexDriverCalls(driver)).toHaveLength(2);
   });
 
   it("unmounts through the driver and removes the volume's directory", async () => {
     const { volumes } = manager();
-    const driver = await installDriver('share');
+    const driver = await installFlexDriver(pluginDir, 'share');
     await volumes.setUp(podWith(flexVolume()), { objects });
     await volumes.tearDown('uid-flex');
-    expect((await calls(driver)).at(-1)).toEqual(['unmount', volumeDir()]);
+    expect((await flexDriverCalls(driver)).at(-1)).toEqual(['unmount', volumeDir()]);
     await expect(stat(join(root, 'pods', 'uid-flex'))).rejects.toThrow();
   });
 
   it('unmounts itself when the driver has no unmount (Not supported)', async () => {
     const { volumes, mounter } = manager();
-    await installDriver('share', { unmount: '{"status":"Not supported"}' });
+    await installFlexDriver(pluginDir, 'share', { unmount: '{"status":"Not supported"}' });
     await volumes.setUp(podWith(flexVolume()), { objects });
     await mounter.mountTmpfs(volumeDir());
     await volumes.tearDown('uid-flex');
@@ -153,7 +117,9 @@ describe('flexVolume through a driver under volumePluginDir (upstream pkg/volume
 
   it("reports the driver's failure as upstream's FailedMount and removes the empty directory", async () => {
     const { volumes } = manager();
-    await installDriver('share', { mount: '{"status":"Failure","message":"share unreachable"}' });
+    await installFlexDriver(pluginDir, 'share', {
+      mount: '{"status":"Failure","message":"share unreachable"}',
+    });
     const error = await notReady(volumes.setUp(podWith(flexVolume()), { objects }));
     expect(error.events).toContain(
       'MountVolume.SetUp failed for volume "share" : mount command failed, status: Failure, reason: share unreachable',
@@ -162,7 +128,7 @@ describe('flexVolume through a driver under volumePluginDir (upstream pkg/volume
 
   it("refuses a Secret not of the driver's type, and an attaching driver, by name", async () => {
     const { volumes } = manager();
-    await installDriver('share');
+    await installFlexDriver(pluginDir, 'share');
     secret.type = 'Opaque';
     try {
       const error = await notReady(
@@ -174,7 +140,7 @@ describe('flexVolume through a driver under volumePluginDir (upstream pkg/volume
     } finally {
       secret.type = 'vendor/share';
     }
-    await installDriver('disk', { init: '{"status":"Success"}' });
+    await installFlexDriver(pluginDir, 'disk', { init: '{"status":"Success"}' });
     const attaching = await notReady(
       volumes.setUp(podWith({ name: 'disk', flexVolume: { driver: 'vendor/disk' } }), { objects }),
     );
@@ -185,7 +151,9 @@ describe('flexVolume through a driver under volumePluginDir (upstream pkg/volume
 
   it('logs a driver whose init fails, and its volumes match no plugin', async () => {
     const { volumes, errors } = manager();
-    await installDriver('share', { init: '{"status":"Failure","message":"missing mount.cifs"}' });
+    await installFlexDriver(pluginDir, 'share', {
+      init: '{"status":"Failure","message":"missing mount.cifs"}',
+    });
     const error = await notReady(volumes.setUp(podWith(flexVolume()), { objects }));
     expect(error.events.at(-1)).toContain('no volume plugin matched');
     expect(errors).toContain(

@@ -7,6 +7,7 @@ import type { Pod } from '../src/api/pod-types';
 import type { NfsMounter } from '../src/volumes/nfs-mount';
 import { PodVolumesNotReadyError } from '../src/volumes/volumes-not-ready';
 import { bindClaim, type CsiVolumeHarness, startCsiVolumeHarness } from './helpers/csi-volume-harness';
+import { flexDriverCalls, installFlexDriver } from './helpers/flex-driver';
 
 let h: CsiVolumeHarness | undefined;
 let scratch: string;
@@ -34,7 +35,11 @@ const refusingNfs: NfsMounter = {
 
 /** A harness with claim `data` bound to PersistentVolume `pv-data` of `source` (no CSI source). */
 async function claimOf(source: Omit<Partial<V1PersistentVolumeSpec>, 'capacity'>): Promise<CsiVolumeHarness> {
-  const t = await startCsiVolumeHarness({ csiDriver: { attachRequired: false }, nfs: refusingNfs });
+  const t = await startCsiVolumeHarness({
+    csiDriver: { attachRequired: false },
+    nfs: refusingNfs,
+    volumePluginDir: join(scratch, 'volume-plugins'),
+  });
   h = t;
   await t.core.createNamespacedPersistentVolumeClaim({
     namespace: 'default',
@@ -106,6 +111,23 @@ describe('claims bound to hostPath, local and nfs PersistentVolumes (upstream in
     await t.volumes.tearDown('uid-db');
     expect(t.mounter.binds.size).toBe(0);
     expect(await t.volumes.claimVolumeStats()).toEqual([]);
+  });
+
+  it('flexVolume: through its driver, named for the PersistentVolume, read-only as the claim is', async () => {
+    const driver = await installFlexDriver(join(scratch, 'volume-plugins'), 'share');
+    const t = await claimOf({
+      flexVolume: { driver: 'vendor/share', fsType: 'cifs', options: { server: '192.0.2.7' } },
+    });
+    const dir = join(t.root, 'pods', 'uid-db', 'volumes', 'vendor~share', 'pv-data');
+    const mounted = await t.volumes.setUp(podOf(true), { objects: {} as never });
+    expect(mounted.get('d')).toEqual({ hostPath: dir, readOnly: true });
+    const [, mount] = await flexDriverCalls(driver);
+    expect(mount?.slice(0, 2)).toEqual(['mount', dir]);
+    expect(JSON.parse(mount?.[2] ?? '{}')).toMatchObject({
+      'kubernetes.io/pvOrVolumeName': 'pv-data',
+      'kubernetes.io/readwrite': 'ro',
+      server: '192.0.2.7',
+    });
   });
 
   it('nfs: mount(8) on the pod volume directory, its failure a FailedMount naming the PersistentVolume', async () => {

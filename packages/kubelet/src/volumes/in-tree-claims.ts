@@ -1,8 +1,10 @@
 import { mkdir, rmdir } from 'node:fs/promises';
 import type { HostPathType, Pod } from '../api/pod-types';
 import type { MountedVolume } from '../cri/container-config';
+import type { ObjectSource } from '../env/resolve-env';
 import { CsiVolumeOperationError } from './csi/csi-operation-error';
 import type { InTreeClaim } from './csi/csi-volumes';
+import { type FlexVolumeSpec, type FlexVolumes, flexPluginDirectory } from './flex/flex-volumes';
 import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
 import type { Mounter } from './mounter';
@@ -11,13 +13,17 @@ import { mountNfs, type NfsMounter } from './nfs-mount';
 /** What setting up an in-tree claim needs: where its directory goes and how to mount. */
 export interface InTreeClaimHost {
   /** `<rootDir>/pods/<uid>/volumes/<plugin>/<name>` for the pod. */
-  volumeDir(plugin: 'kubernetes.io~local-volume' | 'kubernetes.io~nfs', name: string): string;
+  volumeDir(plugin: string, name: string): string;
   mounter: Mounter;
   nfs: NfsMounter;
+  /** The FlexVolume drivers (volumePluginDir); none: a flexVolume PersistentVolume matches no plugin. */
+  flex?: FlexVolumes;
+  /** Where a FlexVolume's secretRef is read. */
+  objects: ObjectSource;
 }
 
 /**
- * A claim bound to a PersistentVolume of upstream's in-tree hostPath, local or nfs plugin, set
+ * A claim bound to a PersistentVolume of upstream's in-tree hostPath, local, nfs or FlexVolume plugin, set
  * up as those plugins' SetUp does; read-only as the pod's claim is (the plugins read
  * spec.ReadOnly, not the source's own field). A failure is the FailedMount text naming the
  * PersistentVolume: `MountVolume.SetUp failed for volume "<pv>" : …`.
@@ -46,6 +52,14 @@ async function setUp(
   if (spec.hostPath) {
     await checkHostPath(spec.hostPath.path, (spec.hostPath.type ?? '') as HostPathType, 'hostPath.path');
     return { hostPath: spec.hostPath.path, readOnly };
+  }
+  if (spec.flexVolume) {
+    const flex: FlexVolumeSpec = { name: pvName, source: spec.flexVolume, readOnly };
+    if (!host.flex || !(await host.flex.hasDriver(flex.source.driver)))
+      throw new Error(`no volume plugin matched for flexVolume driver ${JSON.stringify(flex.source.driver)}`);
+    const dir = host.volumeDir(flexPluginDirectory(flex.source.driver), pvName);
+    await host.flex.setUp(pod, flex, dir, host.objects);
+    return { hostPath: dir, readOnly };
   }
   if (spec.nfs) {
     const dir = host.volumeDir('kubernetes.io~nfs', pvName);

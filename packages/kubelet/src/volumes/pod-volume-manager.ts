@@ -18,7 +18,7 @@ import type { ClaimVolumeStats, CsiVolumes } from './csi/csi-volumes';
 import { isMigratedInline } from './csi/migration/migrated-volumes';
 import { execFlexRunner, type FlexRunner } from './flex/flex-driver-call';
 import { FlexDrivers } from './flex/flex-drivers';
-import { FlexVolumes, flexPluginDirectory, isFlexPluginDirectory } from './flex/flex-volumes';
+import { FlexVolumes, flexPluginDirectory, inlineFlexSpec, isFlexPluginDirectory } from './flex/flex-volumes';
 import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
 import { setUpInTreeClaim } from './in-tree-claims';
@@ -208,7 +208,10 @@ export class PodVolumeManager {
       if (!used.has(volume.name)) continue;
       unmounted.push(volume.name);
       // A flexVolume matches a plugin once its driver is installed under volumePluginDir.
-      const flex = source === 'flexVolume' && this.flex !== undefined && (await this.flex.hasDriver(volume));
+      const flex =
+        source === 'flexVolume' &&
+        this.flex !== undefined &&
+        (await this.flex.hasDriver(inlineFlexSpec(volume).source.driver));
       if (handling === 'noPlugin' && !flex) {
         notProcessed.push(volume.name);
         processErrors.push(noPluginMessage(volume.name));
@@ -315,10 +318,14 @@ export class PodVolumeManager {
     context: PayloadContext,
   ): Promise<MountedVolume> {
     if (this.flex && volume.flexVolume) {
-      const driver = String(volume.flexVolume.driver ?? '');
-      const dir = join(podVolumesDir(this.rootDir, uid), flexPluginDirectory(driver), volume.name);
-      await this.flex.setUp(pod, volume, dir, context.objects);
-      return { hostPath: dir, readOnly: volume.flexVolume.readOnly === true };
+      const spec = inlineFlexSpec(volume);
+      const dir = join(
+        podVolumesDir(this.rootDir, uid),
+        flexPluginDirectory(spec.source.driver),
+        volume.name,
+      );
+      await this.flex.setUp(pod, spec, dir, context.objects);
+      return { hostPath: dir, readOnly: spec.readOnly };
     }
     if (this.csi && volume.csi) return this.csi.setUpInline(pod, volume);
     if (this.csi && isMigratedInline(volume)) return this.csi.setUpMigratedInline(pod, volume);
@@ -330,9 +337,11 @@ export class PodVolumeManager {
         volumeDir: (plugin, name) => join(podVolumesDir(this.rootDir, uid), plugin, name),
         mounter: this.mounter,
         nfs: this.nfs,
+        flex: this.flex,
+        objects: context.objects,
       });
-      // Upstream measures local and nfs volumes by statfs; a hostPath one has no metrics.
-      if (!claimed.inTree.pv.spec?.hostPath)
+      // Upstream measures local and nfs volumes by statfs; hostPath and FlexVolume ones have no metrics here.
+      if (claimed.inTree.pv.spec?.local || claimed.inTree.pv.spec?.nfs)
         this.measuredClaims.record(uid, volume.name, {
           dir: mounted.hostPath,
           pvcRef: claimed.inTree.pvcRef,

@@ -65,6 +65,8 @@ export interface CsiVolumeHarnessOptions {
   csi?: Partial<CsiVolumesOptions> | ((core: CoreV1Api) => Partial<CsiVolumesOptions>);
   /** The volume manager's NFS mount(8) (default: the host's). */
   nfs?: NfsMounter;
+  /** The volume manager's volumePluginDir (FlexVolume drivers); none by default. */
+  volumePluginDir?: string;
 }
 
 export async function startCsiVolumeHarness(opts: CsiVolumeHarnessOptions = {}): Promise<CsiVolumeHarness> {
@@ -104,6 +106,7 @@ export async function startCsiVolumeHarness(opts: CsiVolumeHarnessOptions = {}):
     mounter,
     csi: csiVolumes,
     ...(opts.nfs ? { nfs: opts.nfs } : {}),
+    ...(opts.volumePluginDir ? { volumePluginDir: opts.volumePluginDir } : {}),
   });
   return {
     mounter,

@@ -42,6 +42,14 @@ export interface PersistentVolumeObject {
     local?: { path: string; fsType?: string };
     /** An NFS PersistentVolume, mounted as an inline nfs volume is. */
     nfs?: { server: string; path: string; readOnly?: boolean };
+    /** A FlexVolume PersistentVolume, set up through its driver under volumePluginDir. */
+    flexVolume?: {
+      driver: string;
+      fsType?: string;
+      secretRef?: { name?: string; namespace?: string };
+      readOnly?: boolean;
+      options?: Record<string, string>;
+    };
     accessModes?: string[];
     capacity?: Record<string, string>;
     volumeMode?: string;

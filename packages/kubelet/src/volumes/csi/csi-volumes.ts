@@ -302,13 +302,14 @@ export class CsiVolumes {
 
   /**
    * The pod's claim and its PersistentVolume, read once: a CSI (or CSI-migrated) volume for
-   * {@link setUpClaim}, or one of a source the kubelet mounts itself (hostPath, local, nfs), with
+   * {@link setUpClaim}, or one of a source the kubelet sets up itself (hostPath, local, nfs,
+   * FlexVolume), with
    * the pod's readOnly. A claim not ready fails as for CSI.
    */
   async claimVolume(pod: Pod, volume: Volume): Promise<{ csi: CsiClaim } | { inTree: InTreeClaim }> {
     const claimed = await this.claimedVolume(pod, volume);
     const spec = claimed.pv.spec;
-    if (spec?.csi || !(spec?.hostPath || spec?.local || spec?.nfs))
+    if (spec?.csi || !(spec?.hostPath || spec?.local || spec?.nfs || spec?.flexVolume))
       return { csi: this.csiClaim(pod, volume, claimed) };
     checkVolumeMode(pod, volume.name, spec.volumeMode);
     const pvcRef = { name: claimed.ref.claimName, namespace: claimed.namespace };

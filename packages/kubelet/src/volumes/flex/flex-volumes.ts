@@ -7,13 +7,31 @@ import type { Mounter } from '../mounter';
 import { callFlexDriver, FlexDriverError, type FlexRunner } from './flex-driver-call';
 import type { FlexDriver, FlexDrivers } from './flex-drivers';
 
-/** core/v1 FlexVolumeSource, the fields the kubelet reads. */
-interface FlexVolumeSource {
+/** core/v1 FlexVolumeSource (a PersistentVolume's FlexPersistentVolumeSource), the fields the kubelet reads. */
+export interface FlexVolumeSource {
   driver: string;
   fsType?: string;
-  secretRef?: { name?: string };
+  /** A PersistentVolume's may name the Secret's namespace; a pod's is the pod's. */
+  secretRef?: { name?: string; namespace?: string };
   readOnly?: boolean;
   options?: Record<string, string>;
+}
+
+/**
+ * What a FlexVolume is set up from, as upstream's volume.Spec gives it: the spec's name (the pod's
+ * volume, or the PersistentVolume), its source, and whether it is read-only (an inline volume's
+ * own readOnly; for a PersistentVolume the pod's claim reference, upstream's spec.ReadOnly).
+ */
+export interface FlexVolumeSpec {
+  name: string;
+  source: FlexVolumeSource;
+  readOnly: boolean;
+}
+
+/** An inline flexVolume's spec. */
+export function inlineFlexSpec(volume: Volume): FlexVolumeSpec {
+  const source = volume.flexVolume as unknown as FlexVolumeSource;
+  return { name: volume.name, source, readOnly: source.readOnly === true };
 }
 
 /** A flexVolume's directory under the pod: `volumes/<vendor~driver>/<name>`. */
@@ -44,14 +62,14 @@ export class FlexVolumes {
     private readonly mounter: Mounter,
   ) {}
 
-  /** Whether the volume's driver is installed and initialised (otherwise no plugin matches it). */
-  async hasDriver(volume: Volume): Promise<boolean> {
-    return (await this.drivers.driver(source(volume).driver)) !== undefined;
+  /** Whether the driver `name` is installed and initialised (otherwise no plugin matches its volumes). */
+  async hasDriver(name: string): Promise<boolean> {
+    return (await this.drivers.driver(name)) !== undefined;
   }
 
   /** Upstream's flexVolumeMounter.SetUpAt at `dir`; `objects` gives the secretRef's Secret. */
-  async setUp(pod: Pod, volume: Volume, dir: string, objects: ObjectSource): Promise<void> {
-    const flex = source(volume);
+  async setUp(pod: Pod, spec: FlexVolumeSpec, dir: string, objects: ObjectSource): Promise<void> {
+    const flex = spec.source;
     const driver = await this.drivers.driver(flex.driver);
     if (!driver)
       throw new Error(`no volume plugin matched for flexVolume driver ${JSON.stringify(flex.driver)}`);
@@ -64,7 +82,7 @@ export class FlexVolumes {
     await mkdir(dir, { recursive: true, mode: 0o750 });
     const fsGroup = podFSGroup(pod);
     try {
-      const options = await driverOptions(pod, volume, flex, objects, fsGroup?.fsGroup);
+      const options = await driverOptions(pod, spec, objects, fsGroup?.fsGroup);
       await callFlexDriver(this.runner, driver.executable, 'mount', [dir, JSON.stringify(options)]);
     } catch (error) {
       // Upstream's os.Remove: only an empty directory goes.
@@ -75,7 +93,7 @@ export class FlexVolumes {
         );
       throw error;
     }
-    if (!flex.readOnly && driver.capabilities.fsGroup && fsGroup)
+    if (!spec.readOnly && driver.capabilities.fsGroup && fsGroup)
       await setVolumeOwnership(dir, fsGroup.fsGroup, { policy: fsGroup.policy });
     this.setUpDirs.add(dir);
   }
@@ -110,10 +128,6 @@ export class FlexVolumes {
   }
 }
 
-function source(volume: Volume): FlexVolumeSource {
-  return volume.flexVolume as unknown as FlexVolumeSource;
-}
-
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
@@ -129,15 +143,15 @@ async function exists(path: string): Promise<boolean> {
  */
 async function driverOptions(
   pod: Pod,
-  volume: Volume,
-  flex: FlexVolumeSource,
+  spec: FlexVolumeSpec,
   objects: ObjectSource,
   fsGroup: number | undefined,
 ): Promise<Record<string, string>> {
+  const flex = spec.source;
   const options: Record<string, string> = {
     'kubernetes.io/fsType': flex.fsType ?? '',
-    'kubernetes.io/readwrite': flex.readOnly ? 'ro' : 'rw',
-    'kubernetes.io/pvOrVolumeName': volume.name,
+    'kubernetes.io/readwrite': spec.readOnly ? 'ro' : 'rw',
+    'kubernetes.io/pvOrVolumeName': spec.name,
     'kubernetes.io/pod.name': pod.metadata.name ?? '',
     'kubernetes.io/pod.namespace': pod.metadata.namespace ?? 'default',
     'kubernetes.io/pod.uid': pod.metadata.uid ?? '',
@@ -156,7 +170,7 @@ async function secretOptions(
   objects: ObjectSource,
 ): Promise<Record<string, string>> {
   const name = flex.secretRef?.name ?? '';
-  const namespace = pod.metadata.namespace ?? 'default';
+  const namespace = flex.secretRef?.namespace || (pod.metadata.namespace ?? 'default');
   if (name === '') return {};
   const couldNot = (reason: string) => new Error(`couldn't get secret ${namespace}/${name} err: ${reason}`);
   const secret = await objects.getSecret(namespace, name);
