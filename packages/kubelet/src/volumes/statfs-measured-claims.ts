@@ -18,9 +18,9 @@ export class StatfsMeasuredClaims {
 
   /** Pod `uid`'s volume `name` is mounted at `dir` for claim `pvcRef`. */
   record(uid: string, name: string, claim: MeasuredClaim): void {
-    let volumes = this.byPod.get(uid);
-    if (!volumes) this.byPod.set(uid, (volumes = new Map()));
+    const volumes = this.byPod.get(uid) ?? new Map<string, MeasuredClaim>();
     volumes.set(name, claim);
+    this.byPod.set(uid, volumes);
   }
 
   /** The pod's volumes are gone. */
