@@ -330,7 +330,7 @@ export class PodVolumeManager {
     if (this.csi && volume.csi) return this.csi.setUpInline(pod, volume);
     if (this.csi && isMigratedInline(volume)) return this.csi.setUpMigratedInline(pod, volume);
     if (this.csi && (volume.persistentVolumeClaim || volume.ephemeral)) {
-      // A claim bound to a hostPath, local or nfs PersistentVolume is mounted here, not by a driver.
+      // A claim bound to a hostPath, local, nfs or FlexVolume PersistentVolume is set up here, not by a CSI driver.
       const claimed = await this.csi.claimVolume(pod, volume);
       if ('csi' in claimed) return this.csi.setUpClaim(pod, volume, claimed.csi);
       const mounted = await setUpInTreeClaim(pod, claimed.inTree, {
