@@ -7,9 +7,9 @@ import type { ObjectSource } from '../src/env/resolve-env';
 import { parseDriverOutput } from '../src/volumes/flex/flex-driver-call';
 import { RecordingMounter } from '../src/volumes/mounter';
 import { PodVolumeManager } from '../src/volumes/pod-volume-manager';
-import { PodVolumesNotReadyError } from '../src/volumes/volumes-not-ready';
 import { makePod } from './helpers/fixtures';
 import { flexDriverCalls, installFlexDriver } from './helpers/flex-driver';
+import { notReady } from './helpers/volumes-not-ready';
 
 let root: string;
 let pluginDir: string;
@@ -51,15 +51,6 @@ function manager(): { volumes: PodVolumeManager; mounter: RecordingMounter; erro
   const logger = { info() {}, warn() {}, error: (_: object, msg?: string) => errors.push(msg ?? '') };
   const volumes = new PodVolumeManager({ rootDir: root, mounter, volumePluginDir: pluginDir, logger });
   return { volumes, mounter, errors };
-}
-
-async function notReady(promise: Promise<unknown>): Promise<PodVolumesNotReadyError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PodVolumesNotReadyError);
-  return error as PodVolumesNotReadyError;
 }
 
 const volumeDir = () => join(root, 'pods', 'uid-flex', 'volumes', 'vendor~share', 'share');

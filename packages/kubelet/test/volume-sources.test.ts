@@ -10,8 +10,8 @@ import { RecordingMounter } from '../src/volumes/mounter';
 import { mountNfs, type NfsMounter } from '../src/volumes/nfs-mount';
 import { PodVolumeManager } from '../src/volumes/pod-volume-manager';
 import { volumeSourceHandling, volumeSourceKeys } from '../src/volumes/volume-sources';
-import { PodVolumesNotReadyError } from '../src/volumes/volumes-not-ready';
 import { makePod } from './helpers/fixtures';
+import { notReady } from './helpers/volumes-not-ready';
 
 let root: string;
 beforeAll(async () => {
@@ -63,15 +63,6 @@ function manager(nfs: NfsMounter = fakeNfs()) {
     nfs,
   });
   return { volumes, advance: (ms: number) => (now += ms) };
-}
-
-async function notReady(promise: Promise<unknown>): Promise<PodVolumesNotReadyError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PodVolumesNotReadyError);
-  return error as PodVolumesNotReadyError;
 }
 
 describe('volume sources without a plugin here: admitted, the pod waits as upstream v1.36', () => {
