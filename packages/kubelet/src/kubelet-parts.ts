@@ -310,6 +310,7 @@ function csiVolumesOf(
         recordEvent: options.api?.recordEvent,
         volumeHealth: featureGateEnabled(options.config.featureGates, 'CSIVolumeHealth'),
         exhaustedResource,
+        nodeLabels: () => options.api?.node?.()?.labels,
       })
     : undefined;
   return csiVolumes;

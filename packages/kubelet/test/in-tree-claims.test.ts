@@ -34,9 +34,13 @@ const refusingNfs: NfsMounter = {
 };
 
 /** A harness with claim `data` bound to PersistentVolume `pv-data` of `source` (no CSI source). */
-async function claimOf(source: Omit<Partial<V1PersistentVolumeSpec>, 'capacity'>): Promise<CsiVolumeHarness> {
+async function claimOf(
+  source: Omit<Partial<V1PersistentVolumeSpec>, 'capacity'>,
+  nodeLabels?: () => Record<string, string>,
+): Promise<CsiVolumeHarness> {
   const t = await startCsiVolumeHarness({
     csiDriver: { attachRequired: false },
+    ...(nodeLabels ? { csi: { nodeLabels } } : {}),
     nfs: refusingNfs,
     volumePluginDir: join(scratch, 'volume-plugins'),
   });
@@ -111,6 +115,26 @@ describe('claims bound to hostPath, local and nfs PersistentVolumes (upstream in
     await t.volumes.tearDown('uid-db');
     expect(t.mounter.binds.size).toBe(0);
     expect(await t.volumes.claimVolumeStats()).toEqual([]);
+  });
+
+  it("refuses a PersistentVolume whose node affinity this node's labels do not match, in upstream's words", async () => {
+    const path = join(scratch, 'disks', 'ssd1');
+    await mkdir(path, { recursive: true });
+    let hostname = 'n2';
+    const t = await claimOf({ local: { path }, nodeAffinity: localAffinity }, () => ({
+      'kubernetes.io/hostname': hostname,
+    }));
+    const error = await t.volumes.setUp(podOf(), { objects: {} as never }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PodVolumesNotReadyError);
+    expect((error as PodVolumesNotReadyError).events).toEqual([
+      'MountVolume.NodeAffinity check failed for volume "pv-data" : no matching NodeSelectorTerms',
+    ]);
+    expect(t.mounter.binds.size).toBe(0);
+    hostname = 'n1';
+    // The node matches now: another pod on the claim (outside the first one's mount back-off) mounts it.
+    const other = { ...podOf(), metadata: { ...podOf().metadata, uid: 'uid-db2' } };
+    const mounted = await t.volumes.setUp(other, { objects: {} as never });
+    expect(mounted.get('d')?.hostPath).toMatch(/kubernetes\.io~local-volume\/pv-data$/);
   });
 
   it('flexVolume: through its driver, named for the PersistentVolume, read-only as the claim is', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   findUntoleratedTaint,
   type NodeSelectorTerm,
+  nodeSelectorTermsMatchLabels,
   requiredNodeAffinityMatches,
   toleratesTaint,
 } from '../src/scheduling/index';
@@ -114,6 +115,28 @@ describe('requiredNodeAffinityMatches (GetRequiredNodeAffinity(pod).Match(node))
     ],
   ])('%s', (_name, pod, expected) => {
     expect(requiredNodeAffinityMatches(pod, node)).toBe(expected);
+  });
+});
+
+describe("nodeSelectorTermsMatchLabels (storagehelpers.CheckNodeAffinity's test)", () => {
+  const terms = [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n1'] }] }];
+
+  it('matches the labels, any term', () => {
+    expect(nodeSelectorTermsMatchLabels(terms, { 'kubernetes.io/hostname': 'n1' })).toBe(true);
+    expect(nodeSelectorTermsMatchLabels(terms, { 'kubernetes.io/hostname': 'n2' })).toBe(false);
+    expect(
+      nodeSelectorTermsMatchLabels([...terms, { matchExpressions: [{ key: 'zone', operator: 'Exists' }] }], {
+        zone: 'a',
+      }),
+    ).toBe(true);
+  });
+
+  it('tests a term on matchFields against a node without a name: a node name never matches', () => {
+    const byName = (name: string) => [
+      { matchFields: [{ key: 'metadata.name', operator: 'In', values: [name] }] },
+    ];
+    expect(nodeSelectorTermsMatchLabels(byName('n1'), { 'kubernetes.io/hostname': 'n1' })).toBe(false);
+    expect(nodeSelectorTermsMatchLabels(byName(''), {})).toBe(true);
   });
 });
 

@@ -92,6 +92,18 @@ function termsMatch(terms: readonly NodeSelectorTerm[], node: NodeAffinityNode):
   });
 }
 
+/**
+ * Upstream's storagehelpers.CheckNodeAffinity test of a PersistentVolume's required node
+ * affinity: the terms matched against a node that has these labels and no name (so a term on
+ * matchFields never matches).
+ */
+export function nodeSelectorTermsMatchLabels(
+  terms: readonly NodeSelectorTerm[],
+  labels: Readonly<Record<string, string>>,
+): boolean {
+  return termsMatch(terms, { metadata: { labels: { ...labels } } });
+}
+
 /** Whether `node` satisfies `pod`'s nodeSelector and required node affinity terms. */
 export function requiredNodeAffinityMatches(pod: NodeAffinityPod, node: NodeAffinityNode): boolean {
   const labels = node.metadata?.labels ?? {};

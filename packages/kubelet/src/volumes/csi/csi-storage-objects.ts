@@ -1,3 +1,4 @@
+import type { NodeSelectorTerm } from '@nodeagent/primitives/scheduling';
 import type { CsiSecretReader, CsiSecretReference } from './csi-secrets';
 
 /** The parts of a PersistentVolumeClaim the kubelet reads. */
@@ -38,6 +39,8 @@ export interface PersistentVolumeObject {
   spec?: {
     /** A hostPath PersistentVolume (local-path provisioners): the node's path, as an inline hostPath. */
     hostPath?: { path: string; type?: string };
+    /** The nodes the volume can be used on (required terms; a local volume always has them). */
+    nodeAffinity?: { required?: { nodeSelectorTerms: NodeSelectorTerm[] } };
     /** A local PersistentVolume: the node's path, bind-mounted into the pod's volume directory. */
     local?: { path: string; fsType?: string };
     /** An NFS PersistentVolume, mounted as an inline nfs volume is. */

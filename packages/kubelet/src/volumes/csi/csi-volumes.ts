@@ -6,6 +6,7 @@ import type {
   NodeCapabilityName,
   VolumeCapability,
 } from '@nodeagent/csi-client';
+import { nodeSelectorTermsMatchLabels } from '@nodeagent/primitives/scheduling';
 import type { Pod, Volume } from '../../api/pod-types';
 import type { MountedVolume } from '../../cri/container-config';
 import type { PodEventRecorder } from '../../events/event-reasons';
@@ -16,7 +17,7 @@ import type { CsiDrivers } from './csi-drivers';
 import type { CsiExhaustedResource } from './csi-exhausted-resource';
 import { applyCsiFsGroup, type CsiMountFields, csiMountFields } from './csi-mount-fields';
 import { type ClaimStatusWriter, CsiNodeExpansion } from './csi-node-expansion';
-import { csiOperationError } from './csi-operation-error';
+import { CsiVolumeOperationError, csiOperationError } from './csi-operation-error';
 import { csiSecrets } from './csi-secrets';
 import { hostSELinuxEnabled } from './csi-selinux';
 import type { CsiTokenRequester } from './csi-service-account-tokens';
@@ -141,6 +142,11 @@ export interface CsiVolumesOptions {
   volumeHealth?: boolean;
   /** Upstream's VerifyExhaustedResource, with a CSIDriver watch; none: no volume counts as exhausted. */
   exhaustedResource?: Pick<CsiExhaustedResource, 'verify'>;
+  /**
+   * The Node's labels as the API server last served them, for a PersistentVolume's node affinity
+   * at mount; undefined (no Node yet, or none given): not checked.
+   */
+  nodeLabels?: () => Readonly<Record<string, string>> | undefined;
 }
 
 function log(msg: string): string {
@@ -308,6 +314,7 @@ export class CsiVolumes {
    */
   async claimVolume(pod: Pod, volume: Volume): Promise<{ csi: CsiClaim } | { inTree: InTreeClaim }> {
     const claimed = await this.claimedVolume(pod, volume);
+    this.checkNodeAffinity(claimed);
     const spec = claimed.pv.spec;
     if (spec?.csi || !(spec?.hostPath || spec?.local || spec?.nfs || spec?.flexVolume))
       return { csi: this.csiClaim(pod, volume, claimed) };
@@ -316,6 +323,20 @@ export class CsiVolumes {
     return {
       inTree: { pv: claimed.pv, pvName: claimed.pvName, readOnly: claimed.ref.readOnly === true, pvcRef },
     };
+  }
+
+  /**
+   * Upstream's checkNodeAffinity in MountVolume and MapVolume: a PersistentVolume whose required
+   * node affinity this node's labels do not match is not mounted
+   * (`MountVolume.NodeAffinity check failed for volume "<pv>" : no matching NodeSelectorTerms`).
+   */
+  private checkNodeAffinity({ pv, pvName }: ClaimedVolume): void {
+    const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms;
+    const labels = this.opts.nodeLabels?.();
+    if (!terms || !labels || nodeSelectorTermsMatchLabels(terms, labels)) return;
+    const operation =
+      pv.spec?.volumeMode === 'Block' ? 'MapVolume.NodeAffinity check' : 'MountVolume.NodeAffinity check';
+    throw new CsiVolumeOperationError(operation, pvName, 'no matching NodeSelectorTerms', false);
   }
 
   private csiClaim(pod: Pod, volume: Volume, claimed: ClaimedVolume): CsiClaim {
