@@ -88,14 +88,7 @@ function ephemeralStorageFit(pod: Pod, otherPods: readonly Pod[], node: Resource
   const listed = node[name];
   // Upstream's Quantity.Value(): whole bytes, rounded up.
   const capacity = listed === undefined ? 0 : Math.ceil(parseQuantity(listed, `allocatable.${name}`));
-  let used = 0;
-  for (const other of otherPods) {
-    try {
-      used += podResourceRequest(other, name);
-    } catch {
-      // An admitted pod whose quantities do not parse holds nothing this check can count.
-    }
-  }
+  const used = requestedByOthers(otherPods, name);
   return wanted > capacity - used ? refuse(name, wanted, used, capacity) : admitted;
 }
 
@@ -120,15 +113,21 @@ function extendedResourcesFit(
     );
     const wanted = podResourceRequest(pod, name);
     if (wanted === 0) continue;
-    let used = 0;
-    for (const other of otherPods) {
-      try {
-        used += podResourceRequest(other, name);
-      } catch {
-        // An admitted pod whose quantities do not parse holds nothing this check can count.
-      }
-    }
+    const used = requestedByOthers(otherPods, name);
     if (wanted > capacity - used) return refuse(name, wanted, used, capacity);
   }
   return admitted;
+}
+
+/** What the admitted pods request of resource `name`, summed. */
+function requestedByOthers(otherPods: readonly Pod[], name: string): number {
+  let used = 0;
+  for (const other of otherPods) {
+    try {
+      used += podResourceRequest(other, name);
+    } catch {
+      // An admitted pod whose quantities do not parse holds nothing this check can count.
+    }
+  }
+  return used;
 }
