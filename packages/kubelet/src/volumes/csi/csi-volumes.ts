@@ -309,12 +309,10 @@ export class CsiVolumes {
   /**
    * The pod's claim and its PersistentVolume, read once: a CSI (or CSI-migrated) volume for
    * {@link setUpClaim}, or one of a source the kubelet sets up itself (hostPath, local, nfs,
-   * FlexVolume), with
-   * the pod's readOnly. A claim not ready fails as for CSI.
+   * FlexVolume), with the pod's readOnly. A claim not ready fails as for CSI.
    */
   async claimVolume(pod: Pod, volume: Volume): Promise<{ csi: CsiClaim } | { inTree: InTreeClaim }> {
     const claimed = await this.claimedVolume(pod, volume);
-    this.checkNodeAffinity(claimed);
     const spec = claimed.pv.spec;
     if (spec?.csi || !(spec?.hostPath || spec?.local || spec?.nfs || spec?.flexVolume))
       return { csi: this.csiClaim(pod, volume, claimed) };
@@ -371,7 +369,10 @@ export class CsiVolumes {
       throw new Error(
         `error processing PVC ${namespace}/${ref.claimName}: failed to fetch PV ${pvName} from API server: PV's claimRef does not point to this PVC`,
       );
-    return { ref, namespace, claim, pv: migratedPersistentVolume(pv), pvName };
+    const claimed = { ref, namespace, claim, pv: migratedPersistentVolume(pv), pvName };
+    // Every claim's volume, whichever plugin mounts it (upstream checks in MountVolume and MapVolume).
+    this.checkNodeAffinity(claimed);
+    return claimed;
   }
 
   /**
