@@ -186,7 +186,7 @@ export class CsiNodeExpansion {
 
   /** The volume left this node (unstaged or unmapped): what was known of its expansion goes with it. */
   forget(driver: string, volumeHandle: string): void {
-    const key = `${driver}^${volumeHandle}`;
+    const key = expansionKey(driver, volumeHandle);
     this.refusedInUse.delete(key);
     this.nodeSizes.delete(key);
     this.failedFinal.delete(key);
@@ -324,7 +324,11 @@ export class CsiNodeExpansion {
 
 /** The volume's node-wide key, as upstream's unique volume name ends: `<driver>^<handle>`. */
 function volumeKey(volume: ExpandableVolume): string {
-  return `${volume.pv.spec?.csi?.driver}^${volume.pv.spec?.csi?.volumeHandle}`;
+  return expansionKey(volume.pv.spec?.csi?.driver ?? '', volume.pv.spec?.csi?.volumeHandle ?? '');
+}
+
+function expansionKey(driver: string, volumeHandle: string): string {
+  return `${driver}^${volumeHandle}`;
 }
 
 /** The volume's spec name in upstream's messages: the PersistentVolume's. */
