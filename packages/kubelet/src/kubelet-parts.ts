@@ -30,7 +30,9 @@ import { isMirrorPodMissingError } from './status/mirror-pod-missing';
 import { StatusManager } from './status/status-manager';
 import { ContainerGarbageCollector } from './sync/container-garbage-collector';
 import { NodeFacts } from './sync/node-facts';
+import { OrphanedRuntimePods } from './sync/orphaned-runtime-pods';
 import type { PodCleanup } from './sync/pod-cleanup';
+import { PodHousekeeping } from './sync/pod-housekeeping';
 import { PodIntake } from './sync/pod-intake';
 import { PodLifecycle } from './sync/pod-lifecycle';
 import { PodResizer } from './sync/pod-resizer';
@@ -46,7 +48,6 @@ import { CsiNodeInitialization } from './volumes/csi/csi-node-initialization';
 import { CsiRegistrationHandler } from './volumes/csi/csi-registration-handler';
 import { CsiVolumes } from './volumes/csi/csi-volumes';
 import { PodVolumeManager } from './volumes/pod-volume-manager';
-import { VolumeHousekeeping } from './volumes/volume-housekeeping';
 import type { PodWorkers } from './workers/pod-workers';
 
 const silent: KubeletLogger = { info() {}, warn() {}, error() {} };
@@ -72,8 +73,8 @@ export interface KubeletParts {
   eventedRelist: EventedRelist;
   runtimeView: PodRuntimeView;
   volumes: PodVolumeManager;
-  /** Reconstructed volumes of pods that are gone, and orphaned pod directories, once sources are ready. */
-  volumeHousekeeping: VolumeHousekeeping;
+  /** Orphaned running pods, reconstructed volumes of pods that are gone and orphaned pod directories, once sources are ready. */
+  podHousekeeping: PodHousekeeping;
   /** The plugin manager (plugins_registry) and the CSI drivers registered through it. */
   pluginManager: PluginManager;
   /** The DRA manager; it reads ResourceClaims through KubeletApi.dra. */
@@ -204,13 +205,14 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   });
   const containerGC = new ContainerGarbageCollector({ runtime, pods: requests, logger, clock });
   const eventedRelist = new EventedRelist(runtime, pleg, logger);
-  const volumeHousekeeping = new VolumeHousekeeping(
+  const podHousekeeping = new PodHousekeeping({
+    orphans: new OrphanedRuntimePods({ pods: podState, cache, syncer, logger }),
     volumes,
-    () => podState.uids(),
-    () => cache.all().map((status) => status.uid),
+    pods: podState,
+    cache,
     clock,
     logger,
-  );
+  });
   return {
     runtime,
     clock,
@@ -224,7 +226,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
     eventedRelist,
     runtimeView,
     volumes,
-    volumeHousekeeping,
+    podHousekeeping,
     pluginManager,
     dra,
     csiDrivers,

@@ -186,7 +186,7 @@ export class Kubelet {
     this.stopResync = undefined;
     this.stopStatusReconcile?.();
     this.stopStatusReconcile = undefined;
-    this.parts.volumeHousekeeping.stop();
+    this.parts.podHousekeeping.stop();
     await this.housekeeping.stop();
     await this.containerGC.stop();
     this.parts.eventedRelist.stop();
@@ -200,12 +200,12 @@ export class Kubelet {
   }
 
   /**
-   * Every pod source has delivered its pods (upstream's sourcesReady): from now on the volumes of
-   * pods that are gone are torn down and orphaned pod directories removed, every housekeeping
-   * period (VolumeHousekeeping). Resolves when a sweep run now ended (called again, it sweeps again).
+   * Every pod source has delivered its pods (upstream's sourcesReady): from now on running pods
+   * the kubelet does not hold are killed, the volumes of pods that are gone torn down and orphaned
+   * pod directories removed, every housekeeping period (PodHousekeeping). Resolves when a sweep run now ended (called again, it sweeps again).
    */
   markSourcesReady(): Promise<void> {
-    return this.started ? this.parts.volumeHousekeeping.start() : Promise.resolve();
+    return this.started ? this.parts.podHousekeeping.start() : Promise.resolve();
   }
 
   /** A pod appeared in a source (upstream HandlePodAdditions); a mirror pod is only held, never run. */
