@@ -9,6 +9,7 @@ import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
 import type { Mounter } from './mounter';
 import { mountNfs, type NfsMounter } from './nfs-mount';
+import { volumePluginDirs } from './volume-plugin-dirs';
 
 /** What setting up an in-tree claim needs: where its directory goes and how to mount. */
 export interface InTreeClaimHost {
@@ -63,7 +64,7 @@ async function setUp(
     return { hostPath: dir, readOnly };
   }
   if (spec.nfs) {
-    const dir = host.volumeDir('kubernetes.io~nfs', pvName);
+    const dir = host.volumeDir(volumePluginDirs.nfs, pvName);
     await mkdir(dir, { recursive: true, mode: 0o750 });
     if (!(await host.mounter.isMountPoint(dir)))
       await mountNfs(host.nfs, { server: spec.nfs.server, path: spec.nfs.path, readOnly }, dir);
@@ -84,7 +85,7 @@ async function setUpLocal(
   host: InTreeClaimHost,
 ): Promise<MountedVolume> {
   if (path === '') throw new Error(`LocalVolume volume ${JSON.stringify(pvName)} path is empty`);
-  const dir = host.volumeDir('kubernetes.io~local-volume', pvName);
+  const dir = host.volumeDir(volumePluginDirs.local, pvName);
   if (await host.mounter.isMountPoint(dir)) return { hostPath: dir, readOnly };
   if (!host.mounter.bindMount)
     throw new Error(

@@ -22,12 +22,14 @@ import { FlexVolumes, flexPluginDirectory, inlineFlexSpec, isFlexPluginDirectory
 import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
 import { setUpInTreeClaim } from './in-tree-claims';
+import { InTreeReconstruction } from './in-tree-reconstruction';
 import { MountBackOff, mountKey } from './mount-backoff';
 import { type Mounter, systemMounter } from './mounter';
 import { mountNfs, type NfsMounter, systemNfsMounter } from './nfs-mount';
 import { OrphanedPodDirs } from './orphaned-pod-dirs';
 import { StatfsMeasuredClaims } from './statfs-measured-claims';
 import { type PayloadContext, volumePayload } from './volume-payloads';
+import { volumePluginDirs } from './volume-plugin-dirs';
 import {
   csiDriverMissingMessage,
   noPluginMessage,
@@ -40,15 +42,7 @@ import {
   VolumeAttachLimitExceededError,
 } from './volumes-not-ready';
 
-/** Upstream plugin directory names under pods/<uid>/volumes/. */
-export const volumePluginDirs = {
-  emptyDir: 'kubernetes.io~empty-dir',
-  configMap: 'kubernetes.io~configmap',
-  secret: 'kubernetes.io~secret',
-  downwardAPI: 'kubernetes.io~downward-api',
-  projected: 'kubernetes.io~projected',
-  nfs: 'kubernetes.io~nfs',
-} as const;
+export { volumePluginDirs };
 
 /** Where a {@link PodVolumeManager} keeps pod volumes and how it mounts them. */
 export interface PodVolumeManagerOptions {
@@ -94,6 +88,7 @@ export class PodVolumeManager {
   private readonly csi: CsiVolumes | undefined;
   private readonly flex: FlexVolumes | undefined;
   private readonly reconstruction: CsiReconstruction | undefined;
+  private readonly inTreeReconstruction: InTreeReconstruction;
   private readonly orphans: OrphanedPodDirs;
   /**
    * Pods whose directory tearDown removed, until forgetPod: a later tearDown (the cleanup calls
@@ -126,6 +121,7 @@ export class PodVolumeManager {
       options.volumePluginDir === undefined
         ? undefined
         : flexVolumes(options.volumePluginDir, options.flexRunner ?? execFlexRunner, this.mounter, logger);
+    this.inTreeReconstruction = new InTreeReconstruction(this.rootDir, this.mounter, this.flex, logger);
   }
 
   /** The attachable volumes in use for node.status.volumesInUse (CSI claims' volumes). */
@@ -133,9 +129,13 @@ export class PodVolumeManager {
     return this.csi?.volumesInUse() ?? [];
   }
 
-  /** After a restart, before pods sync: the CSI volumes mounted on disk are taken back (csi-reconstruction.ts). */
+  /**
+   * After a restart, before pods sync: the CSI volumes mounted on disk are taken back
+   * (csi-reconstruction.ts), and the other volume directories noted (in-tree-reconstruction.ts).
+   */
   async reconstruct(): Promise<void> {
     await this.reconstruction?.reconstruct();
+    await this.inTreeReconstruction.reconstruct();
   }
 
   /**
@@ -145,6 +145,7 @@ export class PodVolumeManager {
    */
   async cleanUpOrphans(pods: ReadonlySet<string>, runtimePods: ReadonlySet<string>): Promise<void> {
     await this.reconstruction?.cleanUp((uid) => pods.has(uid));
+    await this.inTreeReconstruction.cleanUp((uid) => pods.has(uid));
     await this.orphans.sweep(new Set([...pods, ...runtimePods]));
   }
 

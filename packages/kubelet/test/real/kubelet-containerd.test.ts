@@ -253,4 +253,54 @@ describe('Kubelet on a real containerd', () => {
     expect(sandboxes).toEqual([]);
     expect(await readdir(join(dir, 'root', 'pods')).catch(() => [])).not.toContain(p.metadata.uid);
   }, 60_000);
+
+  it('after a restart, stops a pod deleted while it was down and unmounts its tmpfs volume', async () => {
+    const kubelet = newKubelet();
+    await kubelet.start();
+    const p = pod({
+      volumes: [{ name: 'scratch', emptyDir: { medium: 'Memory' } }],
+      containers: [
+        {
+          name: 'app',
+          image: busybox,
+          command: ['sh', '-c', 'sleep 3600'],
+          volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
+        },
+      ],
+    });
+    kubelet.addPod(p);
+    await waitFor('Running', () => kubelet.getPodStatus(p.metadata.uid!)?.phase === 'Running', WAIT_MS);
+    const scratch = join(
+      dir,
+      'root',
+      'pods',
+      p.metadata.uid!,
+      'volumes',
+      'kubernetes.io~empty-dir',
+      'scratch',
+    );
+    const tmpfsAt = async (path: string) =>
+      (await readFile('/proc/self/mounts', 'utf8')).split('\n').some((line) => line.split(' ')[1] === path);
+    expect(await tmpfsAt(scratch)).toBe(true);
+    const ofPod = async () => ({
+      containers: (await client.listContainers({})).containers
+        .filter((c) => c.labels['io.kubernetes.pod.uid'] === p.metadata.uid)
+        .map((c) => c.state),
+      sandboxes: (await client.listPodSandbox({})).items
+        .filter((s) => s.labels['io.kubernetes.pod.uid'] === p.metadata.uid)
+        .map((s) => s.state),
+    });
+    // Down with the pod running; the pod is deleted meanwhile, so no source gives it again.
+    await kubelet.stop();
+    const next = newKubelet();
+    await next.start();
+    await next.markSourcesReady();
+    // Killed as an orphan (CONTAINER_EXITED = 2, SANDBOX_NOTREADY = 1), its tmpfs unmounted.
+    await waitFor(
+      'the orphan stopped',
+      async () => JSON.stringify(await ofPod()) === JSON.stringify({ containers: [2], sandboxes: [1] }),
+      WAIT_MS,
+    );
+    await waitFor('its tmpfs unmounted', async () => !(await tmpfsAt(scratch)), WAIT_MS);
+  }, 60_000);
 });

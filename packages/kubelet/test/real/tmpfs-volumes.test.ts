@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,5 +61,32 @@ describe('memory-backed volumes on the host (root)', () => {
     expect((await tmpfsMounts()).size).toBe(2);
     await manager.tearDown(pod.metadata.uid!);
     expect((await tmpfsMounts()).size).toBe(0);
+  });
+
+  it('after a restart, unmounts the tmpfs volumes of a pod no longer there and removes its directory', async () => {
+    const secret: Secret = {
+      metadata: { name: 'db' },
+      data: { password: Buffer.from('pw').toString('base64') },
+    };
+    const before = new PodVolumeManager({ rootDir: root, mounter: systemMounter });
+    const pod = makePod({
+      volumes: [
+        { name: 'creds', secret: { secretName: 'db' } },
+        { name: 'scratch', emptyDir: { medium: 'Memory' } },
+        { name: 'disk', emptyDir: {} },
+      ],
+    });
+    const mounted = await before.setUp(pod, {
+      objects: { getConfigMap: async () => undefined, getSecret: async () => secret },
+    });
+    await writeFile(join(mounted.get('disk')!.hostPath, 'data'), 'written by the container');
+    expect((await tmpfsMounts()).size).toBe(2);
+
+    // The kubelet restarts; the pod was deleted meanwhile, and the runtime holds nothing of it.
+    const after = new PodVolumeManager({ rootDir: root, mounter: systemMounter });
+    await after.reconstruct();
+    await after.cleanUpOrphans(new Set(), new Set());
+    expect((await tmpfsMounts()).size).toBe(0);
+    await expect(readdir(join(root, 'pods'))).resolves.toEqual([]);
   });
 });
