@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { V1PersistentVolumeSpec } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
+import { MOUNT_OPTION_ANNOTATION, mountOptionsFromPV } from '../src/volumes/mount-options';
 import type { NfsMounter } from '../src/volumes/nfs-mount';
 import { PodVolumesNotReadyError } from '../src/volumes/volumes-not-ready';
 import { bindClaim, type CsiVolumeHarness, startCsiVolumeHarness } from './helpers/csi-volume-harness';
@@ -91,14 +92,18 @@ describe('claims bound to hostPath, local and nfs PersistentVolumes (upstream in
     expect(await t.volumes.claimVolumeStats()).toEqual([]);
   });
 
-  it('local: bind-mounted on the pod volume directory once, unmounted at teardown', async () => {
+  it('local: bind-mounted with its mount options on the pod volume directory once, unmounted at teardown', async () => {
     const path = join(scratch, 'disks', 'ssd0');
     await mkdir(path, { recursive: true });
-    const t = await claimOf({ local: { path }, nodeAffinity: localAffinity });
+    const t = await claimOf({
+      local: { path },
+      nodeAffinity: localAffinity,
+      mountOptions: ['noexec', 'nodev'],
+    });
     const dir = join(t.root, 'pods', 'uid-db', 'volumes', 'kubernetes.io~local-volume', 'pv-data');
     const mounted = await t.volumes.setUp(podOf(), { objects: {} as never });
     expect(mounted.get('d')).toEqual({ hostPath: dir, readOnly: false });
-    expect(t.mounter.binds.get(dir)).toEqual({ source: path, readOnly: false });
+    expect(t.mounter.binds.get(dir)).toEqual({ source: path, readOnly: false, options: ['nodev', 'noexec'] });
     await t.volumes.setUp(podOf(), { objects: {} as never });
     expect(t.mounter.binds.size).toBe(1);
     // Measured by statfs, as upstream's local plugin (MetricsStatFS): for the summary and kubelet_volume_stats_*.
@@ -154,16 +159,45 @@ describe('claims bound to hostPath, local and nfs PersistentVolumes (upstream in
     });
   });
 
-  it('nfs: mount(8) on the pod volume directory, its failure a FailedMount naming the PersistentVolume', async () => {
-    const t = await claimOf({ nfs: { server: '192.0.2.9', path: '/exports/a', readOnly: true } });
+  it('nfs: mount(8) with its mount options on the pod volume directory, its failure a FailedMount naming the PersistentVolume', async () => {
+    const t = await claimOf({
+      nfs: { server: '192.0.2.9', path: '/exports/a', readOnly: true },
+      mountOptions: ['nfsvers=4.1', 'hard'],
+    });
     nfsCalls.length = 0;
     const error = await t.volumes.setUp(podOf(), { objects: {} as never }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PodVolumesNotReadyError);
     const dir = join(t.root, 'pods', 'uid-db', 'volumes', 'kubernetes.io~nfs', 'pv-data');
     // Upstream's nfs plugin takes read-only from the claim, not the PersistentVolume's own field.
-    expect(nfsCalls).toEqual([['-t', 'nfs', '192.0.2.9:/exports/a', dir]]);
+    // The PersistentVolume's options sorted, as upstream's JoinMountOptions gives them.
+    expect(nfsCalls).toEqual([['-t', 'nfs', '-o', 'hard,nfsvers=4.1', '192.0.2.9:/exports/a', dir]]);
     expect((error as PodVolumesNotReadyError).events[0]).toMatch(
       /^MountVolume\.SetUp failed for volume "pv-data" : mount failed: exit status 32\n/,
     );
+  });
+
+  it("refuses mount options on a hostPath PersistentVolume in upstream's words, before any set-up", async () => {
+    const path = join(scratch, 'local-path', 'pvc-2');
+    const t = await claimOf({ hostPath: { path, type: 'DirectoryOrCreate' }, mountOptions: ['noatime'] });
+    const error = await t.volumes.setUp(podOf(), { objects: {} as never }).catch((e: unknown) => e);
+    expect((error as PodVolumesNotReadyError).events).toEqual([
+      'MountVolume.MountOptionSupport check failed for volume "pv-data" : Mount options are not supported for this volume type',
+    ]);
+    await expect(stat(path)).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe("a PersistentVolume's mount options (upstream MountOptionFromSpec)", () => {
+  it("reads the beta annotation before spec.mountOptions, and joins them with the plugin's own, once each, sorted", () => {
+    const spec = { mountOptions: ['nodev', 'noexec'] };
+    expect(mountOptionsFromPV({ spec }, 'ro')).toEqual(['nodev', 'noexec', 'ro']);
+    expect(
+      mountOptionsFromPV(
+        { metadata: { annotations: { [MOUNT_OPTION_ANNOTATION]: 'sync,,ro' } }, spec },
+        'ro',
+      ),
+    ).toEqual(['ro', 'sync']);
+    expect(mountOptionsFromPV(undefined, 'bind')).toEqual(['bind']);
+    expect(mountOptionsFromPV({ spec: {} })).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import type { InTreeClaim } from './csi/csi-volumes';
 import { type FlexVolumeSpec, type FlexVolumes, flexPluginDirectory } from './flex/flex-volumes';
 import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
+import { mountOptionsFromPV } from './mount-options';
 import type { Mounter } from './mounter';
 import { mountNfs, type NfsMounter } from './nfs-mount';
 import { volumePluginDirs } from './volume-plugin-dirs';
@@ -26,14 +27,24 @@ export interface InTreeClaimHost {
 /**
  * A claim bound to a PersistentVolume of upstream's in-tree hostPath, local, nfs or FlexVolume plugin, set
  * up as those plugins' SetUp does; read-only as the pod's claim is (the plugins read
- * spec.ReadOnly, not the source's own field). A failure is the FailedMount text naming the
- * PersistentVolume: `MountVolume.SetUp failed for volume "<pv>" : …`.
+ * spec.ReadOnly, not the source's own field), with the PersistentVolume's mount options where the
+ * plugin takes them (local, nfs). A failure is the FailedMount text naming the PersistentVolume:
+ * `MountVolume.SetUp failed for volume "<pv>" : …`.
  */
 export async function setUpInTreeClaim(
   pod: Pod,
   claim: InTreeClaim,
   host: InTreeClaimHost,
 ): Promise<MountedVolume> {
+  // Upstream's checkMountOptionSupport, before the set-up: the hostPath and FlexVolume plugins take no mount options.
+  const { hostPath, flexVolume } = claim.pv.spec ?? {};
+  if ((hostPath || flexVolume) && mountOptionsFromPV(claim.pv).length > 0)
+    throw new CsiVolumeOperationError(
+      'MountVolume.MountOptionSupport check',
+      claim.pvName,
+      'Mount options are not supported for this volume type',
+      false,
+    );
   try {
     return await setUp(pod, claim, host);
   } catch (error) {
@@ -67,10 +78,15 @@ async function setUp(
     const dir = host.volumeDir(volumePluginDirs.nfs, pvName);
     await mkdir(dir, { recursive: true, mode: 0o750 });
     if (!(await host.mounter.isMountPoint(dir)))
-      await mountNfs(host.nfs, { server: spec.nfs.server, path: spec.nfs.path, readOnly }, dir);
+      await mountNfs(
+        host.nfs,
+        { server: spec.nfs.server, path: spec.nfs.path, readOnly },
+        dir,
+        mountOptionsFromPV(pv),
+      );
     return { hostPath: dir, readOnly };
   }
-  return setUpLocal(pod, spec.local?.path ?? '', pvName, readOnly, host);
+  return setUpLocal(pod, spec.local?.path ?? '', pvName, readOnly, mountOptionsFromPV(pv), host);
 }
 
 /**
@@ -82,6 +98,7 @@ async function setUpLocal(
   path: string,
   pvName: string,
   readOnly: boolean,
+  mountOptions: string[],
   host: InTreeClaimHost,
 ): Promise<MountedVolume> {
   if (path === '') throw new Error(`LocalVolume volume ${JSON.stringify(pvName)} path is empty`);
@@ -93,7 +110,7 @@ async function setUpLocal(
     );
   await mkdir(dir, { recursive: true, mode: 0o750 });
   try {
-    await host.mounter.bindMount(path, dir, readOnly);
+    await host.mounter.bindMount(path, dir, readOnly, mountOptions);
   } catch (error) {
     await rmdir(dir).catch(() => undefined);
     throw error;

@@ -9,10 +9,10 @@ export interface Mounter {
   /** Mounts a tmpfs on the existing directory `target`, limited to `sizeBytes` when given and > 0. */
   mountTmpfs(target: string, sizeBytes?: number): Promise<void>;
   /**
-   * Bind-mounts `source` on the existing directory `target`, read-only when asked (local
-   * PersistentVolumes). A mounter without it sets up no local volume.
+   * Bind-mounts `source` on the existing directory `target`, read-only when asked, with the
+   * volume's mount `options` (local PersistentVolumes). A mounter without it sets up no local volume.
    */
-  bindMount?(source: string, target: string, readOnly: boolean): Promise<void>;
+  bindMount?(source: string, target: string, readOnly: boolean, options?: string[]): Promise<void>;
   /** Unmounts `target`; rejects when it is not a mount point. */
   unmount(target: string): Promise<void>;
   /** Whether something is mounted exactly at `target`. */
@@ -25,10 +25,14 @@ export const systemMounter: Mounter = {
     const options = sizeBytes && sizeBytes > 0 ? ['-o', `size=${sizeBytes}`] : [];
     await run('mount', ['-t', 'tmpfs', ...options, 'tmpfs', target]);
   },
-  async bindMount(source, target, readOnly) {
+  async bindMount(source, target, readOnly, options = []) {
     await run('mount', ['--bind', source, target]);
-    // A bind mount takes ro only on a remount (as mount-utils does it).
-    if (readOnly) await run('mount', ['-o', 'remount,bind,ro', target]);
+    // A bind mount takes ro and other options only on a remount (as mount-utils does it).
+    const remount = [...new Set([...(readOnly ? ['ro'] : []), ...options])].filter(
+      (option) => option !== 'bind' && option !== 'remount',
+    );
+    if (remount.length > 0)
+      await run('mount', ['-o', ['bind', 'remount', ...remount.sort()].join(','), target]);
   },
   async unmount(target) {
     await run('umount', [target]);
@@ -48,13 +52,13 @@ export class RecordingMounter implements Mounter {
     this.mounted.set(target, sizeBytes);
   }
 
-  /** Binds recorded by target: the source and whether read-only. */
-  readonly binds = new Map<string, { source: string; readOnly: boolean }>();
+  /** Binds recorded by target: the source, whether read-only, and the mount options given. */
+  readonly binds = new Map<string, { source: string; readOnly: boolean; options: string[] }>();
 
   /** Records `target` as mounted, bound to `source`. */
-  async bindMount(source: string, target: string, readOnly: boolean): Promise<void> {
+  async bindMount(source: string, target: string, readOnly: boolean, options: string[] = []): Promise<void> {
     this.mounted.set(target, undefined);
-    this.binds.set(target, { source, readOnly });
+    this.binds.set(target, { source, readOnly, options });
   }
 
   /** Forgets `target`; never rejects. */

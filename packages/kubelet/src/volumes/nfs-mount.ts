@@ -37,7 +37,7 @@ export const systemNfsMounter: NfsMounter = {
 };
 
 /**
- * Upstream's nfs plugin SetUp: `mount -t nfs [-o ro] <server>:<path> <dir>`, its failure worded
+ * Upstream's nfs plugin SetUp: `mount -t nfs [-o <options>] <server>:<path> <dir>`, its failure worded
  * as mount-utils words it. The mount runs only where it cannot leave the host: without the NFS
  * helper the kernel refuses an NFS mount before any traffic (no server address is passed), and
  * mount(8) prints why — the failure upstream reports on such a host. Where the helper exists the
@@ -48,6 +48,8 @@ export async function mountNfs(
   mounter: NfsMounter,
   source: { server: string; path: string; readOnly?: boolean },
   target: string,
+  /** A PersistentVolume's mount options (mountOptionsFromPV); `ro` is added for a read-only volume. */
+  mountOptions: string[] = [],
 ): Promise<void> {
   const helper = await mounter.helper();
   if (helper !== undefined)
@@ -55,7 +57,14 @@ export async function mountNfs(
       `nfs mounts are not made by this kubelet: it never contacts an NFS server (${helper} is installed)`,
     );
   const server = source.server.includes(':') ? `[${source.server}]` : source.server;
-  const args = ['-t', 'nfs', ...(source.readOnly ? ['-o', 'ro'] : []), `${server}:${source.path}`, target];
+  const options = [...new Set([...mountOptions, ...(source.readOnly ? ['ro'] : [])])].sort();
+  const args = [
+    '-t',
+    'nfs',
+    ...(options.length > 0 ? ['-o', options.join(',')] : []),
+    `${server}:${source.path}`,
+    target,
+  ];
   const { code, output } = await mounter.run(args);
   if (code === 0) return;
   throw new Error(

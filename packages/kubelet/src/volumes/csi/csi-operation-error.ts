@@ -4,6 +4,7 @@ import { CodedError } from '@nodeagent/primitives';
 /** The volume operation a CSI failure belongs to, as upstream's operation generator names it in events. */
 export type CsiVolumeOperation =
   | 'MountVolume.NodeAffinity check'
+  | 'MountVolume.MountOptionSupport check'
   | 'MapVolume.NodeAffinity check'
   | 'MountVolume.MountDevice'
   | 'MountVolume.SetUp'

@@ -35,7 +35,8 @@ export interface ClaimCondition {
 
 /** The parts of a PersistentVolume the kubelet reads: a CSI source, or one it mounts itself. */
 export interface PersistentVolumeObject {
-  metadata?: { name?: string };
+  /** annotations: the beta mount-options one (mount-options.ts). */
+  metadata?: { name?: string; annotations?: Record<string, string> };
   spec?: {
     /** A hostPath PersistentVolume (local-path provisioners): the node's path, as an inline hostPath. */
     hostPath?: { path: string; type?: string };
