@@ -2,6 +2,7 @@ import type { Clock } from '@nodeagent/primitives';
 import { everyOn } from '../clock-timers';
 import type { KubeletLogger } from '../kubelet-logger';
 import type { PodCache } from '../pleg/pod-cache';
+import type { CrashLoopBackOff } from '../pod/crash-loop-backoff';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
 import type { OrphanedRuntimePods } from './orphaned-runtime-pods';
 import type { PodStateStore } from './pod-state-store';
@@ -13,6 +14,8 @@ export const HOUSEKEEPING_PERIOD_MS = 2_000;
 export interface PodHousekeepingOptions {
   orphans: OrphanedRuntimePods;
   volumes: PodVolumeManager;
+  /** The crash-loop and image pull back-offs: their expired entries are dropped every sweep. */
+  backOffs: readonly CrashLoopBackOff[];
   /** The kubelet's pods (upstream's desired state). */
   pods: PodStateStore;
   /** The runtime's pods as the last relist or sync saw them. */
@@ -25,7 +28,8 @@ export interface PodHousekeepingOptions {
  * The share of upstream's HandlePodCleanups that runs only once every pod source is ready, every
  * housekeeping period, one sweep at a time: running pods the kubelet does not hold are killed
  * (orphaned-runtime-pods.ts), then the volumes of pods that are gone are torn down and orphaned
- * pod directories removed ({@link PodVolumeManager.cleanUpOrphans}).
+ * pod directories removed ({@link PodVolumeManager.cleanUpOrphans}), and the back-offs' expired
+ * entries dropped: with pods coming and going for months, they would otherwise only grow.
  */
 export class PodHousekeeping {
   private stopTicks: (() => void) | undefined;
@@ -56,10 +60,12 @@ export class PodHousekeeping {
   }
 
   private async sweepOnce(): Promise<void> {
-    const { orphans, volumes, pods, cache, logger } = this.options;
+    const { orphans, volumes, pods, cache, backOffs, logger } = this.options;
     await orphans.killOrphans();
     await volumes
       .cleanUpOrphans(new Set(pods.uids()), new Set(cache.uids()))
       .catch((error) => logger.error({ err: String(error) }, 'Failed cleaning up orphaned pod directories'));
+    // Upstream's crashLoopBackOff.GC(): an entry past its expiry acts as none, so it need not be held.
+    for (const backOff of backOffs) backOff.gc();
   }
 }
