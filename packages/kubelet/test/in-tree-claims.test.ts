@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, mkdtemp, readlink, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1PersistentVolumeSpec } from '@kubernetes/client-node';
@@ -38,6 +38,7 @@ const refusingNfs: NfsMounter = {
 async function claimOf(
   source: Omit<Partial<V1PersistentVolumeSpec>, 'capacity'>,
   nodeLabels?: () => Record<string, string>,
+  volumeMode?: 'Block',
 ): Promise<CsiVolumeHarness> {
   const t = await startCsiVolumeHarness({
     csiDriver: { attachRequired: false },
@@ -50,7 +51,11 @@ async function claimOf(
     namespace: 'default',
     body: {
       metadata: { name: 'data' },
-      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '1Mi' } },
+        ...(volumeMode ? { volumeMode } : {}),
+      },
     },
   });
   await bindClaim(t.core, 'default', 'data', {
@@ -174,6 +179,46 @@ describe('claims bound to hostPath, local and nfs PersistentVolumes (upstream in
     expect((error as PodVolumesNotReadyError).events[0]).toMatch(
       /^MountVolume\.SetUp failed for volume "pv-data" : mount failed: exit status 32\n/,
     );
+  });
+
+  it("local, volumeMode Block: the PersistentVolume's device linked under the pod's volumeDevices for the runtime, unmeasured, gone with the pod", async () => {
+    const device = join(scratch, 'dev', 'nvme1n1');
+    await mkdir(join(scratch, 'dev'), { recursive: true });
+    await writeFile(device, '');
+    const t = await claimOf({ local: { path: device }, nodeAffinity: localAffinity }, undefined, 'Block');
+    const pod = podOf();
+    pod.spec.containers[0] = {
+      name: 'c',
+      image: 'busybox',
+      volumeDevices: [{ name: 'd', devicePath: '/dev/xvda' }],
+    };
+    const link = join(t.root, 'pods', 'uid-db', 'volumeDevices', 'kubernetes.io~local-volume', 'pv-data');
+    const mounted = await t.volumes.setUp(pod, { objects: {} as never });
+    expect(mounted.get('d')).toEqual({ hostPath: link, readOnly: false, block: true });
+    expect(await readlink(link)).toBe(device);
+    expect(t.mounter.binds.size).toBe(0);
+    // Upstream measures a block volume's device size (MetricsBlock), not a filesystem: no statfs figures.
+    expect(await t.volumes.csiVolumeStats('uid-db')).toEqual(new Map());
+    await t.volumes.setUp(pod, { objects: {} as never });
+    expect(await readlink(link)).toBe(device);
+    await t.volumes.tearDown('uid-db');
+    await expect(readlink(link)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("local, volumeMode Block: a device that is not there fails in upstream's words", async () => {
+    const device = join(scratch, 'dev', 'gone');
+    const t = await claimOf({ local: { path: device }, nodeAffinity: localAffinity }, undefined, 'Block');
+    const pod = podOf();
+    pod.spec.containers[0] = {
+      name: 'c',
+      image: 'busybox',
+      volumeDevices: [{ name: 'd', devicePath: '/dev/xvda' }],
+    };
+    const error = await t.volumes.setUp(pod, { objects: {} as never }).catch((e: unknown) => e);
+    const global = join(t.root, 'plugins', 'kubernetes.io~local-volume', 'volumeDevices', 'pv-data');
+    expect((error as PodVolumesNotReadyError).events).toEqual([
+      `MapVolume.MapBlockVolume failed for volume "pv-data" : blkUtil.MapDevice failed. devicePath: ${device}, globalMapPath:${global}, podUID: uid-db, bindMount: true: stat ${device}: no such file or directory`,
+    ]);
   });
 
   it("refuses mount options on a hostPath PersistentVolume in upstream's words, before any set-up", async () => {

@@ -1,7 +1,9 @@
-import { mkdir, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, readlink, rm, rmdir, symlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { HostPathType, Pod } from '../api/pod-types';
 import type { MountedVolume } from '../cri/container-config';
 import type { ObjectSource } from '../env/resolve-env';
+import { podVolumeDevicesDir } from '../pod-dirs';
 import { CsiVolumeOperationError } from './csi/csi-operation-error';
 import type { InTreeClaim } from './csi/csi-volumes';
 import { type FlexVolumeSpec, type FlexVolumes, flexPluginDirectory } from './flex/flex-volumes';
@@ -14,6 +16,8 @@ import { volumePluginDirs } from './volume-plugin-dirs';
 
 /** What setting up an in-tree claim needs: where its directory goes and how to mount. */
 export interface InTreeClaimHost {
+  /** --root-dir: block volumes are linked under the pod's `volumeDevices`. */
+  rootDir: string;
   /** `<rootDir>/pods/<uid>/volumes/<plugin>/<name>` for the pod. */
   volumeDir(plugin: string, name: string): string;
   mounter: Mounter;
@@ -48,6 +52,8 @@ export async function setUpInTreeClaim(
   try {
     return await setUp(pod, claim, host);
   } catch (error) {
+    // The block mapping's failures carry their own MapVolume operation.
+    if (error instanceof CsiVolumeOperationError) throw error;
     throw new CsiVolumeOperationError('MountVolume.SetUp', claim.pvName, (error as Error).message, false, {
       cause: error,
     });
@@ -60,6 +66,14 @@ async function setUp(
   host: InTreeClaimHost,
 ): Promise<MountedVolume> {
   const spec = pv.spec ?? {};
+  if (spec.volumeMode === 'Block') {
+    // Of these plugins only local maps block volumes (upstream's BlockVolumePlugin).
+    if (!spec.local)
+      throw new Error(
+        'MapVolume.FindMapperPluginBySpec failed to find BlockVolumeMapper plugin. Volume plugin is nil.',
+      );
+    return mapLocal(pod, spec.local.path, pvName, readOnly, host);
+  }
   // hostPath: the node's path itself goes to the containers, after the type check.
   if (spec.hostPath) {
     await checkHostPath(spec.hostPath.path, (spec.hostPath.type ?? '') as HostPathType, 'hostPath.path');
@@ -118,4 +132,45 @@ async function setUpLocal(
   const fsGroup = podFSGroup(pod);
   if (!readOnly && fsGroup) await setVolumeOwnership(dir, fsGroup.fsGroup, { policy: fsGroup.policy });
   return { hostPath: dir, readOnly };
+}
+
+/**
+ * Upstream's local BlockVolumeMapper with MapBlockVolume: the PersistentVolume's path (a block
+ * device) linked at `pods/<uid>/volumeDevices/kubernetes.io~local-volume/<pv>`, which the runtime
+ * gets as the container's device (CRI Device; it resolves the link). Upstream also bind-mounts
+ * the device under `plugins/kubernetes.io~local-volume/volumeDevices/<pv>/<pod uid>` and holds it
+ * open through a loop device, as for CSI block volumes (csi-block-volumes.ts); this kubelet skips
+ * that lock. The link goes with the pod's directory.
+ */
+async function mapLocal(
+  pod: Pod,
+  path: string,
+  pvName: string,
+  readOnly: boolean,
+  host: InTreeClaimHost,
+): Promise<MountedVolume> {
+  if (path === '') throw new Error(`LocalVolume volume ${JSON.stringify(pvName)} path is empty`);
+  const link = join(
+    podVolumeDevicesDir(host.rootDir, pod.metadata.uid ?? ''),
+    volumePluginDirs.local,
+    pvName,
+  );
+  if (!(await lstat(path).catch(() => undefined)))
+    throw new CsiVolumeOperationError(
+      'MapVolume.MapBlockVolume',
+      pvName,
+      `blkUtil.MapDevice failed. devicePath: ${path}, globalMapPath:${localGlobalMapPath(host.rootDir, pvName)}, podUID: ${pod.metadata.uid ?? ''}, bindMount: true: stat ${path}: no such file or directory`,
+      false,
+    );
+  if ((await readlink(link).catch(() => undefined)) !== path) {
+    await mkdir(dirname(link), { recursive: true, mode: 0o750 });
+    await rm(link, { force: true });
+    await symlink(path, link);
+  }
+  return { hostPath: link, readOnly, block: true };
+}
+
+/** Upstream's local GetGlobalMapPath: `plugins/kubernetes.io~local-volume/volumeDevices/<pv>`. */
+function localGlobalMapPath(rootDir: string, pvName: string): string {
+  return join(rootDir, 'plugins', volumePluginDirs.local, 'volumeDevices', pvName);
 }

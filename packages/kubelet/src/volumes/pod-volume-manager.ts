@@ -335,6 +335,7 @@ export class PodVolumeManager {
       const claimed = await this.csi.claimVolume(pod, volume);
       if ('csi' in claimed) return this.csi.setUpClaim(pod, volume, claimed.csi);
       const mounted = await setUpInTreeClaim(pod, claimed.inTree, {
+        rootDir: this.rootDir,
         volumeDir: (plugin, name) => join(podVolumesDir(this.rootDir, uid), plugin, name),
         mounter: this.mounter,
         nfs: this.nfs,
@@ -342,7 +343,7 @@ export class PodVolumeManager {
         objects: context.objects,
       });
       // Upstream measures local and nfs volumes by statfs; hostPath and FlexVolume ones have no metrics here.
-      if (claimed.inTree.pv.spec?.local || claimed.inTree.pv.spec?.nfs)
+      if (!mounted.block && (claimed.inTree.pv.spec?.local || claimed.inTree.pv.spec?.nfs))
         this.measuredClaims.record(uid, volume.name, {
           dir: mounted.hostPath,
           pvcRef: claimed.inTree.pvcRef,

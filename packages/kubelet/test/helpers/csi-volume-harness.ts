@@ -173,7 +173,7 @@ export async function bindClaim(
 export async function createBoundBlockClaim(
   core: CoreV1Api,
   name: string,
-  pv: { name: string; volumeHandle: string },
+  pv: Parameters<typeof bindClaim>[3],
 ): Promise<void> {
   await core.createNamespacedPersistentVolumeClaim({
     namespace: 'default',

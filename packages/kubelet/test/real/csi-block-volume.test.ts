@@ -3,10 +3,12 @@
  * a device node with the numbers of a loop device the test attaches to a file of its own (no
  * mount anywhere), the kubelet links it under pods/<uid>/volumeDevices and hands it to the
  * container as a CRI device at /dev/xvda; what the container writes there lands in the file.
- * Deleting the pod unpublishes and unstages it. The loop device is detached after the test.
+ * Deleting the pod unpublishes and unstages it. A claim on a local Block PersistentVolume whose
+ * path is that loop device reaches the container the same way, without a driver. The loop device
+ * is detached after the test.
  */
 import { execFile } from 'node:child_process';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { StorageV1Api } from '@kubernetes/client-node';
@@ -103,5 +105,77 @@ describe('a block claim in a real containerd pod', () => {
     await waitFor('the pod gone', () => (node.getPod('blk') ? undefined : true), 90_000);
     await waitFor('the volume unpublished', () => (plugin?.published.size === 0 ? true : undefined), 30_000);
     await waitFor('the volume unstaged', () => (plugin?.staged.size === 0 ? true : undefined), 30_000);
+  });
+
+  it('a claim on a local Block PersistentVolume: the node device itself at devicePath, its writes land on it', async () => {
+    await createBoundBlockClaim(node.core, 'local-raw', {
+      name: 'pv-local-raw',
+      volumeHandle: '',
+      csi: undefined,
+      local: { path: loopDevice! },
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [
+            {
+              matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node.nodeName] }],
+            },
+          ],
+        },
+      },
+    });
+    node.createPod({
+      metadata: { name: 'local-blk' },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        volumes: [{ name: 'disk', persistentVolumeClaim: { claimName: 'local-raw' } }],
+        containers: [
+          {
+            name: 'app',
+            image: node.busybox,
+            // At 4 KiB in: the first test's write stays at the start of the same backing file.
+            command: [
+              'sh',
+              '-c',
+              'printf hello-local | dd of=/dev/xvdb bs=4096 seek=1 conv=notrunc,fsync && sleep 3600',
+            ],
+            volumeDevices: [{ name: 'disk', devicePath: '/dev/xvdb' }],
+          },
+        ],
+      },
+    });
+    const pod = await node.waitPod(
+      'local-blk',
+      'Running',
+      (p) => (p.status?.phase === 'Running' ? p : undefined),
+      90_000,
+    );
+    expect(await node.exec('local-blk', 'app', ['ls', '-l', '/dev/xvdb'])).toMatch(/^b/);
+    await waitFor(
+      'the write on the device',
+      async () =>
+        (await readFile(backing)).subarray(4096, 4096 + 11).toString() === 'hello-local' ? true : undefined,
+      30_000,
+    );
+    const link = join(
+      node.dir,
+      'root',
+      'pods',
+      pod.metadata.uid!,
+      'volumeDevices',
+      'kubernetes.io~local-volume',
+      'pv-local-raw',
+    );
+    expect(await readlink(link)).toBe(loopDevice);
+    node.deletePod('local-blk');
+    await waitFor('the pod gone', () => (node.getPod('local-blk') ? undefined : true), 90_000);
+    await waitFor(
+      'the link gone',
+      () =>
+        readlink(link).then(
+          () => undefined,
+          () => true,
+        ),
+      30_000,
+    );
   });
 });

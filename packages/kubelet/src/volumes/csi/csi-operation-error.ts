@@ -9,7 +9,9 @@ export type CsiVolumeOperation =
   | 'MountVolume.MountDevice'
   | 'MountVolume.SetUp'
   | 'MapVolume.SetUpDevice'
-  | 'MapVolume.MapPodDevice';
+  | 'MapVolume.MapPodDevice'
+  | 'MapVolume.MapBlockVolume'
+  | 'MapVolume.FindMapperPluginBySpec';
 
 /**
  * A failed CSI mount step, carrying what upstream's FailedMount event says: the operation, the
