@@ -221,6 +221,23 @@ describe('claims bound to hostPath, local and nfs PersistentVolumes (upstream in
     ]);
   });
 
+  it("local: a path neither a directory nor a block device, or not there, is refused as upstream's NewMounter refuses it", async () => {
+    const file = join(scratch, 'not-a-disk');
+    await writeFile(file, '');
+    const t = await claimOf({ local: { path: file }, nodeAffinity: localAffinity });
+    const error = await t.volumes.setUp(podOf(), { objects: {} as never }).catch((e: unknown) => e);
+    expect((error as PodVolumesNotReadyError).events).toEqual([
+      'MountVolume.NewMounter initialization failed for volume "pv-data" : only directory and block device are supported',
+    ]);
+    await rm(file);
+    const other = { ...podOf(), metadata: { ...podOf().metadata, uid: 'uid-db2' } };
+    const missing = await t.volumes.setUp(other, { objects: {} as never }).catch((e: unknown) => e);
+    expect((missing as PodVolumesNotReadyError).events).toEqual([
+      `MountVolume.NewMounter initialization failed for volume "pv-data" : stat ${file}: no such file or directory`,
+    ]);
+    expect(t.mounter.binds.size).toBe(0);
+  });
+
   it("refuses mount options on a hostPath PersistentVolume in upstream's words, before any set-up", async () => {
     const path = join(scratch, 'local-path', 'pvc-2');
     const t = await claimOf({ hostPath: { path, type: 'DirectoryOrCreate' }, mountOptions: ['noatime'] });

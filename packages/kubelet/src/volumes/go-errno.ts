@@ -1,10 +1,11 @@
-/** Go's text for the errno codes removing a volume directory meets (upstream's messages carry Go's). */
+/** Go's text for the errno codes volume set-up and removal meet (upstream's messages carry Go's). */
 const GO_ERRNO: Record<string, string> = {
   ENOTEMPTY: 'directory not empty',
   EBUSY: 'device or resource busy',
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
   ENOTDIR: 'not a directory',
+  ENOENT: 'no such file or directory',
 };
 
 /** A filesystem error as Go prints its errno (`directory not empty`), else its own message. */

@@ -1,14 +1,12 @@
-import { lstat, mkdir, readlink, rm, rmdir, symlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import type { HostPathType, Pod } from '../api/pod-types';
 import type { MountedVolume } from '../cri/container-config';
 import type { ObjectSource } from '../env/resolve-env';
-import { podVolumeDevicesDir } from '../pod-dirs';
 import { CsiVolumeOperationError } from './csi/csi-operation-error';
 import type { InTreeClaim } from './csi/csi-volumes';
 import { type FlexVolumeSpec, type FlexVolumes, flexPluginDirectory } from './flex/flex-volumes';
-import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
+import { mapLocal, setUpLocal } from './local-volumes';
 import { mountOptionsFromPV } from './mount-options';
 import type { Mounter } from './mounter';
 import { mountNfs, type NfsMounter } from './nfs-mount';
@@ -72,7 +70,7 @@ async function setUp(
       throw new Error(
         'MapVolume.FindMapperPluginBySpec failed to find BlockVolumeMapper plugin. Volume plugin is nil.',
       );
-    return mapLocal(pod, spec.local.path, pvName, readOnly, host);
+    return mapLocal(pod, spec.local.path, pvName, readOnly, host.rootDir);
   }
   // hostPath: the node's path itself goes to the containers, after the type check.
   if (spec.hostPath) {
@@ -100,77 +98,5 @@ async function setUp(
       );
     return { hostPath: dir, readOnly };
   }
-  return setUpLocal(pod, spec.local?.path ?? '', pvName, readOnly, mountOptionsFromPV(pv), host);
-}
-
-/**
- * Upstream's local volume SetUpAt: the path bind-mounted on the pod's volume directory (read-only
- * for a read-only claim), once; the pod's fsGroup applied when it is writable.
- */
-async function setUpLocal(
-  pod: Pod,
-  path: string,
-  pvName: string,
-  readOnly: boolean,
-  mountOptions: string[],
-  host: InTreeClaimHost,
-): Promise<MountedVolume> {
-  if (path === '') throw new Error(`LocalVolume volume ${JSON.stringify(pvName)} path is empty`);
-  const dir = host.volumeDir(volumePluginDirs.local, pvName);
-  if (await host.mounter.isMountPoint(dir)) return { hostPath: dir, readOnly };
-  if (!host.mounter.bindMount)
-    throw new Error(
-      `local volume ${JSON.stringify(pvName)} needs a bind mount, which this kubelet's mounter does not make`,
-    );
-  await mkdir(dir, { recursive: true, mode: 0o750 });
-  try {
-    await host.mounter.bindMount(path, dir, readOnly, mountOptions);
-  } catch (error) {
-    await rmdir(dir).catch(() => undefined);
-    throw error;
-  }
-  const fsGroup = podFSGroup(pod);
-  if (!readOnly && fsGroup) await setVolumeOwnership(dir, fsGroup.fsGroup, { policy: fsGroup.policy });
-  return { hostPath: dir, readOnly };
-}
-
-/**
- * Upstream's local BlockVolumeMapper with MapBlockVolume: the PersistentVolume's path (a block
- * device) linked at `pods/<uid>/volumeDevices/kubernetes.io~local-volume/<pv>`, which the runtime
- * gets as the container's device (CRI Device; it resolves the link). Upstream also bind-mounts
- * the device under `plugins/kubernetes.io~local-volume/volumeDevices/<pv>/<pod uid>` and holds it
- * open through a loop device, as for CSI block volumes (csi-block-volumes.ts); this kubelet skips
- * that lock. The link goes with the pod's directory.
- */
-async function mapLocal(
-  pod: Pod,
-  path: string,
-  pvName: string,
-  readOnly: boolean,
-  host: InTreeClaimHost,
-): Promise<MountedVolume> {
-  if (path === '') throw new Error(`LocalVolume volume ${JSON.stringify(pvName)} path is empty`);
-  const link = join(
-    podVolumeDevicesDir(host.rootDir, pod.metadata.uid ?? ''),
-    volumePluginDirs.local,
-    pvName,
-  );
-  if (!(await lstat(path).catch(() => undefined)))
-    throw new CsiVolumeOperationError(
-      'MapVolume.MapBlockVolume',
-      pvName,
-      `blkUtil.MapDevice failed. devicePath: ${path}, globalMapPath:${localGlobalMapPath(host.rootDir, pvName)}, podUID: ${pod.metadata.uid ?? ''}, bindMount: true: stat ${path}: no such file or directory`,
-      false,
-    );
-  if ((await readlink(link).catch(() => undefined)) !== path) {
-    await mkdir(dirname(link), { recursive: true, mode: 0o750 });
-    await rm(link, { force: true });
-    await symlink(path, link);
-  }
-  return { hostPath: link, readOnly, block: true };
-}
-
-/** Upstream's local GetGlobalMapPath: `plugins/kubernetes.io~local-volume/volumeDevices/<pv>`. */
-function localGlobalMapPath(rootDir: string, pvName: string): string {
-  return join(rootDir, 'plugins', volumePluginDirs.local, 'volumeDevices', pvName);
+  return setUpLocal(pod, { pv, pvName, readOnly }, host);
 }

@@ -4,6 +4,7 @@ import type { KubeletLogger } from '../kubelet-logger';
 import { podsDir, podVolumesDir } from '../pod-dirs';
 import { CSI_POD_VOLUME_DIR } from './csi/csi-volume-paths';
 import { type FlexVolumes, isFlexPluginDirectory } from './flex/flex-volumes';
+import { unmountUnusedLocalDevices } from './local-volumes';
 import type { Mounter } from './mounter';
 import { removeAllOneFilesystem } from './remove-all-one-filesystem';
 import { volumePluginDirs } from './volume-plugin-dirs';
@@ -45,10 +46,11 @@ interface PodVolumeOnDisk {
  */
 export class InTreeReconstruction {
   private found: PodVolumeOnDisk[] = [];
+  private firstCleanUp = true;
 
   constructor(
     private readonly rootDir: string,
-    private readonly mounter: Pick<Mounter, 'isMountPoint' | 'unmount'>,
+    private readonly mounter: Mounter,
     private readonly flex: Pick<FlexVolumes, 'tearDown'> | undefined,
     private readonly logger: KubeletLogger,
   ) {}
@@ -74,10 +76,14 @@ export class InTreeReconstruction {
    */
   async cleanUp(isPodKnown: (uid: string) => boolean): Promise<void> {
     const failed: PodVolumeOnDisk[] = [];
+    // The first time, and after a local volume's teardown: a local disk mounted for pods that are all gone goes too.
+    let localDevicesToCheck = this.firstCleanUp;
+    this.firstCleanUp = false;
     for (const volume of this.found) {
       if (isPodKnown(volume.podUid)) continue;
       try {
         await this.tearDown(volume);
+        if (volume.plugin === volumePluginDirs.local) localDevicesToCheck = true;
         this.logger.info(
           { podUID: volume.podUid, volumeName: volume.name, pluginName: pluginName(volume.plugin) },
           'UnmountVolume.TearDown succeeded for volume',
@@ -91,6 +97,7 @@ export class InTreeReconstruction {
       }
     }
     this.found = failed;
+    if (localDevicesToCheck) await unmountUnusedLocalDevices(this.rootDir, this.mounter);
   }
 
   private hasPlugin(plugin: string): boolean {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { systemFormatAndMount } from './format-and-mount';
 
 const run = promisify(execFile);
 
@@ -13,6 +14,12 @@ export interface Mounter {
    * volume's mount `options` (local PersistentVolumes). A mounter without it sets up no local volume.
    */
   bindMount?(source: string, target: string, readOnly: boolean, options?: string[]): Promise<void>;
+  /**
+   * Formats `source` (a block device) with `fsType` when it has no filesystem, then mounts it on
+   * the existing directory `target` with `options` (mount-utils' FormatAndMount; a local
+   * PersistentVolume on a disk). A mounter without it mounts no such volume.
+   */
+  formatAndMount?(source: string, target: string, fsType: string, options: string[]): Promise<void>;
   /** Unmounts `target`; rejects when it is not a mount point. */
   unmount(target: string): Promise<void>;
   /** Whether something is mounted exactly at `target`. */
@@ -34,6 +41,7 @@ export const systemMounter: Mounter = {
     if (remount.length > 0)
       await run('mount', ['-o', ['bind', 'remount', ...remount.sort()].join(','), target]);
   },
+  formatAndMount: systemFormatAndMount,
   async unmount(target) {
     await run('umount', [target]);
   },
@@ -61,10 +69,20 @@ export class RecordingMounter implements Mounter {
     this.binds.set(target, { source, readOnly, options });
   }
 
+  /** Devices formatted-and-mounted, by target: the device, its filesystem type and the options. */
+  readonly deviceMounts = new Map<string, { source: string; fsType: string; options: string[] }>();
+
+  /** Records `target` as mounted from `source`. */
+  async formatAndMount(source: string, target: string, fsType: string, options: string[]): Promise<void> {
+    this.mounted.set(target, undefined);
+    this.deviceMounts.set(target, { source, fsType, options });
+  }
+
   /** Forgets `target`; never rejects. */
   async unmount(target: string): Promise<void> {
     this.mounted.delete(target);
     this.binds.delete(target);
+    this.deviceMounts.delete(target);
   }
 
   /** Whether `target` was recorded as mounted and not unmounted since. */

@@ -23,6 +23,7 @@ import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
 import { setUpInTreeClaim } from './in-tree-claims';
 import { InTreeReconstruction } from './in-tree-reconstruction';
+import { unmountUnusedLocalDevices } from './local-volumes';
 import { MountBackOff, mountKey } from './mount-backoff';
 import { type Mounter, systemMounter } from './mounter';
 import { mountNfs, type NfsMounter, systemNfsMounter } from './nfs-mount';
@@ -435,6 +436,8 @@ export class PodVolumeManager {
         else if (await this.mounter.isMountPoint(dir)) await this.mounter.unmount(dir);
       }
     }
+    // A local disk's own mount goes once no pod binds it any more.
+    if (plugins.includes(volumePluginDirs.local)) await unmountUnusedLocalDevices(this.rootDir, this.mounter);
     await removeTree(podDir(this.rootDir, uid));
     this.measuredClaims.forgetPod(uid);
     this.removed.add(uid);

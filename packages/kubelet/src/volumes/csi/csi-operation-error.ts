@@ -5,6 +5,7 @@ import { CodedError } from '@nodeagent/primitives';
 export type CsiVolumeOperation =
   | 'MountVolume.NodeAffinity check'
   | 'MountVolume.MountOptionSupport check'
+  | 'MountVolume.NewMounter initialization'
   | 'MapVolume.NodeAffinity check'
   | 'MountVolume.MountDevice'
   | 'MountVolume.SetUp'
