@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/pod-types';
+import type { CsiVolumeOperationError } from '../../src/volumes/csi/csi-operation-error';
 import type { PersistentVolumeObject } from '../../src/volumes/csi/csi-storage-objects';
 import { localDeviceMountPath, setUpLocal, unmountUnusedLocalDevices } from '../../src/volumes/local-volumes';
 import { systemMounter } from '../../src/volumes/mounter';
@@ -68,10 +69,11 @@ describe("a local PersistentVolume on a disk (upstream's local MountDevice and S
     const claim = { pv, pvName: 'pv-disk', readOnly: false };
     const global = localDeviceMountPath(root, 'pv-disk');
     // Unformatted and asked read-only: refused, nothing mounted.
-    const refused = await setUpLocal(pod('uid-ro'), { ...claim, readOnly: true }, hostFor('uid-ro')).catch(
-      (e: unknown) => e as { event: string },
+    const refused = await setUpLocal(pod('uid-ro'), { ...claim, readOnly: true }, hostFor('uid-ro')).then(
+      () => undefined,
+      (e: unknown) => e as CsiVolumeOperationError,
     );
-    expect(refused.event).toBe(
+    expect(refused?.event).toBe(
       `MountVolume.MountDevice failed for volume "pv-disk" : local: failed to mount device ${disk} at ${global} (fstype: ext4), error cannot mount unformatted disk ${disk} as we are manipulating it in read-only mode`,
     );
     expect(await mountsUnder(root)).toEqual(new Map());
