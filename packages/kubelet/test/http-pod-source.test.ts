@@ -24,7 +24,7 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function source(headers?: Record<string, string[]>) {
+function source(headers?: Record<string, string[]>, now = () => new Date('2026-11-23T12:00:00Z')) {
   const sets: Pod[][] = [];
   const errors: string[] = [];
   const http = new HttpPodSource({
@@ -34,7 +34,7 @@ function source(headers?: Record<string, string[]>) {
     checkFrequencyMs: 20_000,
     onPods: (pods) => sets.push(pods),
     onError: (error) => errors.push(error.message),
-    now: () => new Date('2026-11-23T12:00:00Z'),
+    now,
   });
   return { http, sets, errors };
 }
@@ -96,6 +96,44 @@ describe('HttpPodSource (staticPodURL)', () => {
     expect(sets.at(-1)?.map((p) => p.metadata.name)).toEqual(['b-node-a']);
     // The same manifest from the same URL keeps its uid.
     expect(sets[1]?.[0]?.metadata.uid).toBe(sets[0]?.[1]?.metadata.uid);
+  });
+
+  it('keeps the first-seen time of a pod still listed, and forgets a pod no longer listed', async () => {
+    const list = (names: string[]) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'PodList',
+        items: names.map((name) => ({
+          metadata: { name },
+          spec: { containers: [{ name: 'c', image: 'busybox' }] },
+        })),
+      });
+    let now = '2026-11-23T12:00:00Z';
+    const { http, sets } = source(undefined, () => new Date(now));
+    const seen = () =>
+      Object.fromEntries(
+        (sets.at(-1) ?? []).map((p) => [
+          p.metadata.name,
+          p.metadata.annotations?.['kubernetes.io/config.seen'],
+        ]),
+      );
+    reply = { status: 200, body: list(['a', 'b']) };
+    await http.check();
+    now = '2026-11-23T12:01:00Z';
+    reply = { status: 200, body: list(['b', 'c']) };
+    await http.check();
+    expect(seen()).toEqual({
+      'b-node-a': '2026-11-23T12:00:00.000Z',
+      'c-node-a': '2026-11-23T12:01:00.000Z',
+    });
+    // a left the list, so the kubelet dropped it: coming back it is a new pod, seen now.
+    now = '2026-11-23T12:02:00Z';
+    reply = { status: 200, body: list(['a', 'b']) };
+    await http.check();
+    expect(seen()).toEqual({
+      'a-node-a': '2026-11-23T12:02:00.000Z',
+      'b-node-a': '2026-11-23T12:00:00.000Z',
+    });
   });
 
   it('reports a failed status without changing the pods, and an empty body as no pods', async () => {

@@ -70,6 +70,40 @@ describe('StaticPodSource polling', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
+
+  it('keeps the first-seen time of an unchanged manifest, and forgets a pod whose manifest changed', async () => {
+    dir = await mkdtemp(join(tmpdir(), `na-static-seen-${process.pid}-`));
+    let now = '2026-11-23T12:00:00Z';
+    const updates: Record<string, string | undefined>[] = [];
+    const source = new StaticPodSource({
+      dir,
+      nodeName: 'n1',
+      checkFrequencyMs: 20_000,
+      now: () => new Date(now),
+      onPods: (pods) =>
+        updates.push(
+          Object.fromEntries(
+            pods.map((pod) => [pod.metadata.name, pod.metadata.annotations?.['kubernetes.io/config.seen']]),
+          ),
+        ),
+    });
+    const db = manifest.replace('name: web', 'name: db');
+    await writeFile(join(dir, 'db.yaml'), db);
+    await writeFile(join(dir, 'web.yaml'), manifest);
+    await source.check();
+    now = '2026-11-23T12:01:00Z';
+    await writeFile(join(dir, 'web.yaml'), manifest.replace('busybox', 'nginx'));
+    await source.check();
+    // The edit back makes the first web pod again; the kubelet dropped it, so it is seen anew.
+    now = '2026-11-23T12:02:00Z';
+    await writeFile(join(dir, 'web.yaml'), manifest);
+    await source.check();
+    expect(updates).toEqual([
+      { 'db-n1': '2026-11-23T12:00:00.000Z', 'web-n1': '2026-11-23T12:00:00.000Z' },
+      { 'db-n1': '2026-11-23T12:00:00.000Z', 'web-n1': '2026-11-23T12:01:00.000Z' },
+      { 'db-n1': '2026-11-23T12:00:00.000Z', 'web-n1': '2026-11-23T12:02:00.000Z' },
+    ]);
+  });
 });
 
 async function waitUntil(done: () => boolean): Promise<void> {

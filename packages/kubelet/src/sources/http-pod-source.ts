@@ -68,7 +68,7 @@ export class HttpPodSource {
   private lastBody: string | undefined;
   private failures = 0;
   private stopped = false;
-  private readonly seen = new Map<string, string>();
+  private seen = new Map<string, string>();
 
   constructor(private readonly options: HttpPodSourceOptions) {}
 
@@ -104,6 +104,7 @@ export class HttpPodSource {
       throw new InvalidPodSpecError('staticPodURL', url, `${response.status} ${response.statusText}`);
     if (body.length === 0) {
       this.lastBody = body;
+      this.seen = new Map();
       this.options.onPods([]);
       throw new InvalidPodSpecError('staticPodURL', url, `zero-length data received from ${url}`);
     }
@@ -112,13 +113,15 @@ export class HttpPodSource {
     for (const manifest of manifests) refuseStaticPodApiReferences(manifest);
     this.lastBody = body;
     const now = (this.options.now ?? (() => new Date()))().toISOString();
+    // Only this body's uids are kept: every edit makes a new uid, and a pod no longer listed is gone.
+    const seen = new Map<string, string>();
     this.options.onPods(
       manifests.map((manifest) => {
         const pod = staticPodDefaultsFrom(manifest, this.options.nodeName, { url }, now);
         // The first time each pod was seen stays its config.seen, as for file pods.
         const uid = pod.metadata.uid ?? '';
         const seenAt = this.seen.get(uid) ?? now;
-        this.seen.set(uid, seenAt);
+        seen.set(uid, seenAt);
         return {
           ...pod,
           metadata: {
@@ -128,6 +131,7 @@ export class HttpPodSource {
         };
       }),
     );
+    this.seen = seen;
   }
 
   /** Reads the URL once, then again every `checkFrequencyMs` until {@link stop}; never rejects (failures go to onError). */

@@ -167,7 +167,7 @@ export interface StaticPodSourceOptions {
 /** Polls the static pod directory and hands the full set of file pods to the kubelet. */
 export class StaticPodSource {
   private timer: unknown;
-  private readonly seen = new Map<string, string>();
+  private seen = new Map<string, string>();
 
   constructor(private readonly options: StaticPodSourceOptions) {}
 
@@ -183,11 +183,13 @@ export class StaticPodSource {
     const now = (this.options.now ?? (() => new Date()))().toISOString();
     const { pods, errors } = await readStaticPods(this.options.dir, this.options.nodeName, now);
     for (const error of errors) this.options.onError?.(error);
-    // Keep the first-seen time per uid so an unchanged manifest yields an unchanged pod.
+    // Keep the first-seen time per uid so an unchanged manifest yields an unchanged pod. Only
+    // this read's uids are kept: every edit makes a new uid, and a pod no longer read is gone.
+    const seen = new Map<string, string>();
     const stable = pods.map((pod) => {
       const uid = pod.metadata.uid!;
       const seenAt = this.seen.get(uid) ?? now;
-      this.seen.set(uid, seenAt);
+      seen.set(uid, seenAt);
       return {
         ...pod,
         metadata: {
@@ -196,6 +198,7 @@ export class StaticPodSource {
         },
       };
     });
+    this.seen = seen;
     this.options.onPods(stable);
     return stable;
   }
