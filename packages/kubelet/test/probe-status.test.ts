@@ -69,7 +69,7 @@ function setup(container: Partial<Container>, execExitCode: () => number = () =>
     });
     statusManager.setPodStatus(pod, status);
   };
-  return { clock, execs, statusManager, written, prober, sync, syncs, startedAt, removed };
+  return { clock, execs, statusManager, written, prober, sync, syncs, startedAt, removed, pod };
 }
 
 describe('probe results reach the pod status at once (fake clock)', () => {
@@ -170,6 +170,29 @@ describe('probe results reach the pod status at once (fake clock)', () => {
     expect(t.execs).toHaveLength(1);
     expect(t.clock.pendingTimers()).toBe(0);
   });
+
+  it('reports a container whose probes stopped before the pod was removed, once', async () => {
+    const t = setup({
+      livenessProbe: { exec: { command: ['/bin/true'] }, periodSeconds: 10 },
+      readinessProbe: { exec: { command: ['/bin/true'] }, periodSeconds: 10 },
+    });
+    t.sync();
+    await t.clock.advanceAsync(0, settle);
+    // A restart (new instance), then the container exits for good (restartPolicy Never).
+    const restarted = runningPodRuntimeStatus(t.startedAt);
+    restarted.containers[0] = { ...restarted.containers[0]!, id: 'c2' };
+    t.prober.update(t.pod, restarted, '10.0.0.5');
+    const exited = runningPodRuntimeStatus(t.startedAt);
+    exited.containers[0] = { ...exited.containers[0]!, id: 'c2', state: 'exited' };
+    t.prober.update(t.pod, exited, '10.0.0.5');
+    expect(t.prober.probedContainers).toBe(0);
+    expect(t.removed).toEqual([]);
+    t.prober.removePod('uid-1');
+    expect(t.removed).toEqual([['uid-1', 'app', ['Liveness', 'Readiness']]]);
+    t.prober.removePod('uid-1');
+    expect(t.removed).toHaveLength(1);
+    await t.prober.close();
+  });
 });
 
 describe('withContainerReadiness (upstream SetContainerReadiness)', () => {
@@ -239,5 +262,48 @@ describe('prober metrics of a removed pod', () => {
     forgetProbeRuns(metrics, pod, 'u1', 'app', ['Readiness']);
     expect((await metrics.proberProbeTotal.get()).values).toHaveLength(0);
     expect((await metrics.proberProbeDuration.get()).values).toHaveLength(0);
+  });
+
+  it('are deleted for a container that stopped before its pod was removed (a finished Job, a lost pod IP)', async () => {
+    const clock = new FakeClock();
+    clock.advance(60_000);
+    const metrics = createKubeletMetrics();
+    const runtime = {
+      execSync: async () => ({ exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) }),
+    } as unknown as PodRuntime;
+    const pod: Pod = {
+      metadata: { name: 'web', namespace: 'default', uid: 'uid-1' },
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'busybox',
+            readinessProbe: { exec: { command: ['/bin/true'] }, periodSeconds: 10 },
+          },
+        ],
+      },
+    };
+    // Wired as kubelet-parts wires the prober to its metrics.
+    const prober = new PodProber({
+      runtime,
+      clock,
+      onChange: () => {},
+      onRun: (event) => recordProbeRun(metrics, pod, event),
+      onPodRemoved: (uid, container, types) => forgetProbeRuns(metrics, pod, uid, container, types),
+    });
+    const running = runningPodRuntimeStatus(clock.now());
+    prober.update(pod, running, '10.0.0.5');
+    await clock.advanceAsync(0, settle);
+    expect((await metrics.proberProbeTotal.get()).values).toHaveLength(1);
+    expect((await metrics.proberProbeDuration.get()).values).not.toHaveLength(0);
+    const exited = runningPodRuntimeStatus(running.containers[0]!.startedAt!);
+    exited.containers[0] = { ...exited.containers[0]!, state: 'exited' };
+    prober.update(pod, exited, undefined);
+    // No longer probed, the series stay until the pod goes, as upstream's worker's do.
+    expect((await metrics.proberProbeTotal.get()).values).toHaveLength(1);
+    prober.removePod('uid-1');
+    expect((await metrics.proberProbeTotal.get()).values).toHaveLength(0);
+    expect((await metrics.proberProbeDuration.get()).values).toHaveLength(0);
+    await prober.close();
   });
 });

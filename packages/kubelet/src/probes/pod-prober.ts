@@ -39,7 +39,6 @@ interface FirstRuns {
 /** A probed container instance. */
 interface Probed {
   containerId: string;
-  container: Container;
 }
 
 /**
@@ -57,6 +56,12 @@ export class PodProber {
   private readonly startedAtMs: number;
   /** Per pod UID, the probed instance of each container name. */
   private readonly pods = new Map<string, Map<string, Probed>>();
+  /**
+   * Per pod UID, the probe types each container name was ever probed with. Upstream's workers
+   * (and their metric series) outlive the container's instances and go with the pod, so this
+   * outlives them too: a container that stopped before its pod was removed is still reported.
+   */
+  private readonly probeTypes = new Map<string, Map<string, Set<ProbeType>>>();
   /** Container spec by runtime container ID, for the lookups status generation makes. */
   private readonly specs = new Map<string, Container>();
   /** Per pod UID, the first readiness runs still in flight (see firstReadinessRuns). */
@@ -70,7 +75,7 @@ export class PodProber {
     onChange: (podUid: string, update: ProbeResultUpdate) => void;
     /** Every probe run (prober metrics). */
     onRun?: (event: ProbeRunEvent) => void;
-    /** A removed pod's probed container, with its probe types (its metric series go). */
+    /** A removed pod's container ever probed, even one stopped before, with its probe types (its metric series go). */
     onPodRemoved?: (podUid: string, containerName: string, probeTypes: ProbeType[]) => void;
     clock?: Clock;
     /** The Kubelet's event recorder: a failed probe run is a Warning `Unhealthy` event, as upstream's prober records it. */
@@ -145,8 +150,9 @@ export class PodProber {
         running: true,
         startedAt,
       }));
-      probed.set(name, { containerId: id, container });
+      probed.set(name, { containerId: id });
       this.specs.set(id, container);
+      this.recordProbeTypes(uid, container);
       // A running container without a readiness result is probed at once (upstream's manual
       // trigger from UpdatePodStatus); a no-op when its worker's first run is already going.
       if (container.readinessProbe) {
@@ -187,6 +193,22 @@ export class PodProber {
   private releaseFirstRuns(uid: string): void {
     this.firstRuns.get(uid)?.release();
     this.firstRuns.delete(uid);
+  }
+
+  private recordProbeTypes(uid: string, container: Container): void {
+    let byName = this.probeTypes.get(uid);
+    if (!byName) {
+      byName = new Map();
+      this.probeTypes.set(uid, byName);
+    }
+    let types = byName.get(container.name);
+    if (!types) {
+      types = new Set();
+      byName.set(container.name, types);
+    }
+    if (container.livenessProbe) types.add('Liveness');
+    if (container.readinessProbe) types.add('Readiness');
+    if (container.startupProbe) types.add('Startup');
   }
 
   private stop(uid: string, name: string, instance: Probed): void {
@@ -233,22 +255,17 @@ export class PodProber {
   /** Stops probing every container of pod `uid` and drops their results (the pod is gone or stopped). */
   removePod(uid: string): void {
     this.releaseFirstRuns(uid);
-    for (const [name, instance] of this.pods.get(uid) ?? []) {
-      this.stop(uid, name, instance);
-      const { livenessProbe, readinessProbe, startupProbe } = instance.container;
-      const types: ProbeType[] = [];
-      if (livenessProbe) types.push('Liveness');
-      if (readinessProbe) types.push('Readiness');
-      if (startupProbe) types.push('Startup');
-      this.onPodRemoved?.(uid, name, types);
-    }
+    for (const [name, instance] of this.pods.get(uid) ?? []) this.stop(uid, name, instance);
     this.pods.delete(uid);
+    for (const [name, types] of this.probeTypes.get(uid) ?? []) this.onPodRemoved?.(uid, name, [...types]);
+    this.probeTypes.delete(uid);
   }
 
   /** Stops every probe worker and waits for probes in flight; the prober is not used afterwards. */
   async close(): Promise<void> {
     for (const uid of [...this.firstRuns.keys()]) this.releaseFirstRuns(uid);
     this.pods.clear();
+    this.probeTypes.clear();
     this.specs.clear();
     await this.manager.close();
   }
