@@ -4,54 +4,45 @@ import { httpStatusCode } from '../api/http-status-code';
 import { podName } from '../api/pod-name';
 import type { Pod } from '../api/pod-types';
 import { isMirrorPodOf } from '../pod/mirror-pod';
+import { BoundTokenCache } from '../volumes/bound-token-cache';
 import type { TokenSource } from '../volumes/volume-payloads';
 
 /**
- * Service account tokens through the TokenRequest API (serviceaccounts/token), bound to the pod.
- * Like upstream's token manager, a token is reused until 80 % of its lifetime has passed, so
- * re-syncing a projected volume does not mint a new token every time.
+ * Service account tokens through the TokenRequest API (serviceaccounts/token), bound to the pod,
+ * reused and let go as upstream's token manager does (BoundTokenCache).
  */
 export function apiTokenSource(
   core: Pick<CoreV1Requests, 'createNamespacedServiceAccountToken'>,
   options: { now?: () => number } = {},
 ): TokenSource {
   const now = options.now ?? Date.now;
-  const cache = new Map<string, { token: string; refreshAt: number }>();
+  const cache = new BoundTokenCache<string>(now);
   return {
-    async getToken(request) {
-      const key = JSON.stringify([
-        request.namespace,
-        request.serviceAccountName,
-        request.audiences,
-        request.expirationSeconds,
-        request.boundPod.uid,
-      ]);
-      const cached = cache.get(key);
-      if (cached && now() < cached.refreshAt) return cached.token;
-      const issuedAt = now();
-      const response = await core.createNamespacedServiceAccountToken({
-        name: request.serviceAccountName,
-        namespace: request.namespace,
-        body: {
-          spec: {
-            audiences: request.audiences,
-            expirationSeconds: request.expirationSeconds,
-            boundObjectRef: {
-              apiVersion: 'v1',
-              kind: 'Pod',
-              name: request.boundPod.name,
-              uid: request.boundPod.uid,
+    getToken: (request) =>
+      cache.get(request, async () => {
+        const issuedAt = now();
+        const response = await core.createNamespacedServiceAccountToken({
+          name: request.serviceAccountName,
+          namespace: request.namespace,
+          body: {
+            spec: {
+              audiences: request.audiences,
+              expirationSeconds: request.expirationSeconds,
+              boundObjectRef: {
+                apiVersion: 'v1',
+                kind: 'Pod',
+                name: request.boundPod.name,
+                uid: request.boundPod.uid,
+              },
             },
           },
-        },
-      });
-      const token = response.status?.token ?? '';
-      const expiresAt = response.status?.expirationTimestamp
-        ? new Date(response.status.expirationTimestamp as unknown as string).getTime()
-        : issuedAt + request.expirationSeconds * 1000;
-      cache.set(key, { token, refreshAt: issuedAt + 0.8 * (expiresAt - issuedAt) });
-      return token;
-    },
+        });
+        const expiresAt = response.status?.expirationTimestamp
+          ? new Date(response.status.expirationTimestamp as unknown as string).getTime()
+          : issuedAt + request.expirationSeconds * 1000;
+        return { value: response.status?.token ?? '', expiresAt };
+      }),
+    forgetPod: (uid) => cache.forgetPod(uid),
   };
 }
 

@@ -893,9 +893,10 @@ export class PodSyncer {
     );
   }
 
-  /** Upstream SyncTerminatedPod: the terminated pod's ConfigMaps and Secrets are let go. */
+  /** Upstream SyncTerminatedPod: the terminated pod's ConfigMaps, Secrets and service account tokens are let go. */
   releaseObjects(pod: Pod): void {
     this.options.cluster.objects.unregisterPod?.(pod);
+    this.options.cluster.tokens?.forgetPod?.(pod.metadata.uid ?? '');
   }
 
   private async pullSecrets(pod: Pod): Promise<Secret[]> {

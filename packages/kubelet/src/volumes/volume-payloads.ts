@@ -26,6 +26,8 @@ export interface TokenSource {
     expirationSeconds: number;
     boundPod: { name: string; uid: string };
   }): Promise<string>;
+  /** The pod's volumes are torn down: its tokens may go (upstream's DeleteServiceAccountToken). */
+  forgetPod?(uid: string): void;
 }
 
 export interface PayloadContext extends DownwardContext {

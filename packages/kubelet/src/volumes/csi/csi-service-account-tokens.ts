@@ -1,4 +1,5 @@
 import type { Pod } from '../../api/pod-types';
+import { BoundTokenCache } from '../bound-token-cache';
 import type { CsiDriverObject } from './csi-storage-objects';
 
 /** A TokenRequest's spec as the kubelet sends it for a CSI driver (authentication/v1). */
@@ -24,27 +25,16 @@ export const SERVICE_ACCOUNT_TOKENS_KEY = 'csi.storage.k8s.io/serviceAccount.tok
 
 /**
  * Reuses a token until 80 % of its lifetime has passed, as upstream's token manager does, so a
- * driver with requiresRepublish gets the same token on each re-publish until it is due for renewal.
+ * driver with requiresRepublish gets the same token on each re-publish until it is due for renewal
+ * (BoundTokenCache, which also drops expired tokens).
  */
 export function cachedCsiTokens(request: CsiTokenRequester, now: () => number = Date.now): CsiTokenRequester {
-  const cache = new Map<string, { status: CsiTokenStatus; refreshAt: number }>();
-  return async (req) => {
-    const key = JSON.stringify([
-      req.namespace,
-      req.serviceAccountName,
-      req.audiences,
-      req.expirationSeconds,
-      req.boundPod.uid,
-    ]);
-    const hit = cache.get(key);
-    if (hit && now() < hit.refreshAt) return hit.status;
-    const issuedAt = now();
-    const status = await request(req);
-    const expiresAt = Date.parse(status.expirationTimestamp);
-    const lifetime = Number.isNaN(expiresAt) ? 0 : expiresAt - issuedAt;
-    cache.set(key, { status, refreshAt: issuedAt + 0.8 * lifetime });
-    return status;
-  };
+  const cache = new BoundTokenCache<CsiTokenStatus>(now);
+  return (req) =>
+    cache.get(req, async () => {
+      const status = await request(req);
+      return { value: status, expiresAt: Date.parse(status.expirationTimestamp) };
+    });
 }
 
 /**
