@@ -10,6 +10,12 @@ export interface ImageUser {
 }
 
 /**
+ * How many image ids' answers are kept: images turn over for the kubelet's life (image GC, a new
+ * digest per build), and a forgotten id only costs one more ImageStatus.
+ */
+const MAX_KNOWN_IMAGES = 256;
+
+/**
  * PodRuntime's image questions over CRI ImageStatus. An image id is the digest of the image
  * config, which holds the user and fixes the size, so the answers per id never change and are
  * kept: the image-user check before CreateContainer costs no second ImageStatus after the
@@ -17,9 +23,9 @@ export interface ImageUser {
  */
 export class CriImageInfo {
   private readonly inFlight = new Map<string, Promise<string | undefined>>();
-  /** The configured user of each image id seen in an ImageStatus answer. */
+  /** The configured user of each image id seen in an ImageStatus answer, latest answer last. */
   private readonly users = new Map<string, ImageUser>();
-  /** Each image id's size from ImageStatus, for the Pulled event. */
+  /** Each image id's size from ImageStatus, for the Pulled event; the same ids as users. */
   private readonly sizes = new Map<string, number>();
 
   constructor(private readonly client: CriClient) {}
@@ -57,11 +63,17 @@ export class CriImageInfo {
   /** Keeps an ImageStatus answer's user and size under its id; the id, if it named an image. */
   private remember(image: CriImage | null): string | undefined {
     if (!image?.id) return undefined;
+    this.users.delete(image.id);
     this.users.set(image.id, {
       uid: image.uid ? Number(image.uid.value) : undefined,
       username: image.username,
     });
     this.sizes.set(image.id, Number(image.size));
+    const oldest = this.users.keys().next().value;
+    if (this.users.size > MAX_KNOWN_IMAGES && oldest !== undefined) {
+      this.users.delete(oldest);
+      this.sizes.delete(oldest);
+    }
     return image.id;
   }
 }
