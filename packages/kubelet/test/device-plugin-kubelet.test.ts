@@ -192,6 +192,27 @@ describe('a kubelet with the device manager', () => {
     expect(manager.containerDevices(first.metadata.uid!, 'c')).toEqual([]);
   });
 
+  it('gives the devices of a pod refused after they were reserved (NodeAffinity) to the next pod', async () => {
+    const refused = devicePod('np-dp-refused', 2);
+    // The general predicates run after the resource managers: the devices are reserved by then.
+    refused.spec.nodeSelector = { 'example.com/pool': 'gpu' };
+    kubelet.addPod(refused);
+    const status = await waitFor(
+      'refused',
+      () => {
+        const s = kubelet.getPodStatus(refused.metadata.uid!);
+        return s?.phase === 'Failed' ? s : undefined;
+      },
+      20_000,
+    );
+    expect(status.reason).toBe('NodeAffinity');
+    await kubelet.settle();
+    const next = devicePod('np-dp-next', 2);
+    kubelet.addPod(next);
+    await waitFor('running', () => kubelet.getPodStatus(next.metadata.uid!)?.phase === 'Running', 20_000);
+    expect(manager.containerDevices(refused.metadata.uid!, 'c')).toEqual([]);
+  });
+
   it('fails the pod when the plugin dies during its Allocate, and runs nothing for it', async () => {
     plugin.dieOnNextAllocate();
     const pod = devicePod('np-dp-dies', 1);

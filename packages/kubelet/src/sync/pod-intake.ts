@@ -115,8 +115,10 @@ export class PodIntake {
    */
   private awaitAdmission(uid: string): boolean {
     const { pods, workers } = this.options;
-    if (pods.rejection(uid)) return false;
     const outcome = this.options.pendingAdmission?.admissionOutcome(uid);
+    // Refused by a later handler: what the resource managers reserved is settled all the same,
+    // so the device manager frees it as it frees any pod's that is not active.
+    if (pods.rejection(uid)) return false;
     if (!outcome) return false;
     this.awaiting.add(uid);
     void outcome.then((verdict) => {
