@@ -221,7 +221,7 @@ describe('the Static policy: hints and allocation (upstream policy_static.go)', 
     expect(state.entries.p.init[0].size).toBe(Gi);
     expect(state.entries.p.app[0].size).toBe(3 * Gi);
     // The app container's creation releases the init container's remaining block.
-    manager.addContainer('p', 'app', 'cid-app');
+    manager.addContainer('p', 'app');
     const after = JSON.parse(await readFile(join(dir, 'memory_manager_state'), 'utf8'));
     expect(after.entries.p.init).toBeUndefined();
     expect(after.machineState['0'].memoryMap.memory).toMatchObject({ reserved: 3 * Gi, free: 8 * Gi });

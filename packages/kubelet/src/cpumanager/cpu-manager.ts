@@ -113,8 +113,6 @@ export class CpuManager implements HintProvider {
   readonly policy: CpuManagerPolicy;
   private readonly checkpoint: CpuManagerCheckpoint;
   private state: CpuManagerState | undefined;
-  /** Container id → pod UID and name (upstream containerMap). */
-  private readonly containerMap = new Map<string, { podUid: string; name: string }>();
   /** The cpuset each container was last given, so the loop updates only what changed. */
   private readonly lastUpdate = new Map<string, string>();
   private runtime: CpuManagerRuntime | undefined;
@@ -255,8 +253,7 @@ export class CpuManager implements HintProvider {
    * Upstream AddContainer, once a container is created: an exclusive cpuset counts as given (a
    * shared-pool one is set again by the first reconcile, as upstream's).
    */
-  addContainer(podUid: string, containerName: string, containerId: string): void {
-    this.containerMap.set(containerId, { podUid, name: containerName });
+  addContainer(podUid: string, containerName: string): void {
     const exclusive = this.exclusiveCpus(podUid, containerName);
     if (!exclusive.isEmpty()) this.lastUpdate.set(`${podUid}/${containerName}`, exclusive.toString());
   }
@@ -274,8 +271,6 @@ export class CpuManager implements HintProvider {
         this.lastUpdate.delete(`${podUid}/${name}`);
         changed = true;
       }
-    for (const [id, ref] of [...this.containerMap])
-      if (!active.get(ref.podUid)?.has(ref.name)) this.containerMap.delete(id);
     if (changed) this.storeState(state);
   }
 
@@ -299,7 +294,6 @@ export class CpuManager implements HintProvider {
       const uid = pod.metadata.uid ?? '';
       for (const container of runtime.containers(uid)) {
         if (container.state !== 'running') continue;
-        this.containerMap.set(container.id, { podUid: uid, name: container.name });
         const cpus = this.cpuset(uid, container.name);
         const key = `${uid}/${container.name}`;
         if (cpus === '' || this.lastUpdate.get(key) === cpus) continue;

@@ -28,6 +28,6 @@ export function withContainerCpusets<T extends Pick<PodRuntime, 'createContainer
         },
       };
     },
-    created: ({ podUid, name }, id) => manager.addContainer(podUid, name, id),
+    created: ({ podUid, name }) => manager.addContainer(podUid, name),
   });
 }

@@ -32,8 +32,6 @@ export interface NoneMemoryPolicy {
 export class MemoryManager implements HintProvider {
   private state: MemoryCheckpointContent | undefined;
   private runtime: MemoryManagerRuntime | undefined;
-  /** Container id → its pod and name (upstream's containerMap). */
-  private readonly containerMap = new Map<string, { podUid: string; name: string }>();
   private sourcesReady = false;
   private allocatable: MemoryBlock[] = [];
 
@@ -85,11 +83,11 @@ export class MemoryManager implements HintProvider {
   }
 
   /**
-   * Upstream AddContainer, once the container is created: it is remembered by id, and the
-   * regular init containers before it have finished, so their memory is released.
+   * Upstream AddContainer, once the container is created: the regular init containers before it
+   * have finished, so their memory is released. (Upstream also maps the container's id to it, for
+   * a removal by id this kubelet does not make: stale blocks go by pod and name.)
    */
-  addContainer(podUid: string, containerName: string, containerId: string): void {
-    this.containerMap.set(containerId, { podUid, name: containerName });
+  addContainer(podUid: string, containerName: string): void {
     if (this.policy.name === 'None' || !this.state) return;
     const pod = this.runtime?.activePods().find((p) => p.metadata.uid === podUid);
     let changed = false;
@@ -127,15 +125,11 @@ export class MemoryManager implements HintProvider {
     for (const [podUid, containers] of Object.entries(this.state.entries))
       for (const name of Object.keys(containers))
         if (!active.get(podUid)?.has(name)) changed = this.removeByRef(podUid, name) || changed;
-    for (const { podUid, name } of [...this.containerMap.values()])
-      if (!active.get(podUid)?.has(name)) changed = this.removeByRef(podUid, name) || changed;
     if (changed) this.store();
   }
 
-  /** Upstream policyRemoveContainerByRef: the blocks released and the container forgotten. */
+  /** Upstream policyRemoveContainerByRef: the blocks released. */
   private removeByRef(podUid: string, name: string): boolean {
-    for (const [id, ref] of this.containerMap)
-      if (ref.podUid === podUid && ref.name === name) this.containerMap.delete(id);
     if (this.policy.name === 'None' || !this.state) return false;
     return this.policy.removeContainer(this.state, podUid, name);
   }

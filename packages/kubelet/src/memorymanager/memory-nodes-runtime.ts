@@ -22,6 +22,6 @@ export function withContainerMemoryNodes<T extends Pick<PodRuntime, 'createConta
         linux: { ...config.linux, resources: { ...config.linux?.resources, cpusetMems: nodes.join(',') } },
       };
     },
-    created: ({ podUid, name }, id) => manager.addContainer(podUid, name, id),
+    created: ({ podUid, name }) => manager.addContainer(podUid, name),
   });
 }
