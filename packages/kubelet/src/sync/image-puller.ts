@@ -18,7 +18,7 @@ import { SyncStepError } from './sync-errors';
 /**
  * Upstream prevPullErrMsg: per back-off key, `ErrImagePull: <error>` of the last failed pull, shown
  * after "Back-off pulling image" in the status while the pull backs off. Kept per back-off (one
- * per kubelet); an entry goes when its next pull starts.
+ * per kubelet); an entry goes when its next pull starts, or with forgetSettledPullErrors.
  */
 const lastPullErrors = new WeakMap<CrashLoopBackOff, Map<string, string>>();
 
@@ -28,6 +28,18 @@ function lastPullErrorsOf(backoff: CrashLoopBackOff): Map<string, string> {
   const errors = new Map<string, string>();
   lastPullErrors.set(backoff, errors);
   return errors;
+}
+
+/**
+ * Drops the messages of pulls no longer backing off: they are only shown while the pull backs
+ * off, and the pod they were for may be long gone (housekeeping, with the back-off's own GC).
+ * Answers how many are still held.
+ */
+export function forgetSettledPullErrors(backoff: CrashLoopBackOff): number {
+  const errors = lastPullErrors.get(backoff);
+  if (!errors) return 0;
+  for (const key of errors.keys()) if (!backoff.isInBackOffSinceUpdate(key)) errors.delete(key);
+  return errors.size;
 }
 
 /** Upstream default: Always for ":latest" or untagged images, IfNotPresent otherwise. */

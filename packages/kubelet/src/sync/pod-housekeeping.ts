@@ -4,6 +4,7 @@ import type { KubeletLogger } from '../kubelet-logger';
 import type { PodCache } from '../pleg/pod-cache';
 import type { CrashLoopBackOff } from '../pod/crash-loop-backoff';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
+import { forgetSettledPullErrors } from './image-puller';
 import type { OrphanedRuntimePods } from './orphaned-runtime-pods';
 import type { PodStateStore } from './pod-state-store';
 
@@ -65,7 +66,11 @@ export class PodHousekeeping {
     await volumes
       .cleanUpOrphans(new Set(pods.uids()), new Set(cache.uids()))
       .catch((error) => logger.error({ err: String(error) }, 'Failed cleaning up orphaned pod directories'));
-    // Upstream's crashLoopBackOff.GC(): an entry past its expiry acts as none, so it need not be held.
-    for (const backOff of backOffs) backOff.gc();
+    // Upstream's crashLoopBackOff.GC(): an entry past its expiry acts as none, so it need not be
+    // held, nor the last pull error shown while it backed off.
+    for (const backOff of backOffs) {
+      backOff.gc();
+      forgetSettledPullErrors(backOff);
+    }
   }
 }
