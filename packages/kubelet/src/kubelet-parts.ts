@@ -208,6 +208,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   const podHousekeeping = new PodHousekeeping({
     orphans: new OrphanedRuntimePods({ pods: podState, cache, syncer, logger }),
     volumes,
+    resizer,
     backOffs: [syncer.crashBackOff, syncer.imageBackOff],
     pods: podState,
     cache,

@@ -6,6 +6,7 @@ import type { CrashLoopBackOff } from '../pod/crash-loop-backoff';
 import type { PodVolumeManager } from '../volumes/pod-volume-manager';
 import { forgetSettledPullErrors } from './image-puller';
 import type { OrphanedRuntimePods } from './orphaned-runtime-pods';
+import type { PodResizer } from './pod-resizer';
 import type { PodStateStore } from './pod-state-store';
 
 /** Upstream's housekeepingPeriod: how often orphaned pods and their directories are looked for. */
@@ -15,6 +16,8 @@ export const HOUSEKEEPING_PERIOD_MS = 2_000;
 export interface PodHousekeepingOptions {
   orphans: OrphanedRuntimePods;
   volumes: PodVolumeManager;
+  /** Its recorded allocations of pods that are gone are removed. */
+  resizer: Pick<PodResizer, 'removeOrphans'>;
   /** The crash-loop and image pull back-offs: their expired entries are dropped every sweep. */
   backOffs: readonly CrashLoopBackOff[];
   /** The kubelet's pods (upstream's desired state). */
@@ -28,8 +31,9 @@ export interface PodHousekeepingOptions {
 /**
  * The share of upstream's HandlePodCleanups that runs only once every pod source is ready, every
  * housekeeping period, one sweep at a time: running pods the kubelet does not hold are killed
- * (orphaned-runtime-pods.ts), then the volumes of pods that are gone are torn down and orphaned
- * pod directories removed ({@link PodVolumeManager.cleanUpOrphans}), and the back-offs' expired
+ * (orphaned-runtime-pods.ts), the allocations recorded for pods that are gone removed, the
+ * volumes of such pods torn down and orphaned pod directories removed
+ * ({@link PodVolumeManager.cleanUpOrphans}), and the back-offs' expired
  * entries dropped: with pods coming and going for months, they would otherwise only grow.
  */
 export class PodHousekeeping {
@@ -61,10 +65,14 @@ export class PodHousekeeping {
   }
 
   private async sweepOnce(): Promise<void> {
-    const { orphans, volumes, pods, cache, backOffs, logger } = this.options;
+    const { orphans, volumes, pods, cache, resizer, backOffs, logger } = this.options;
     await orphans.killOrphans();
+    const known = new Set(pods.uids());
+    await resizer
+      .removeOrphans(known)
+      .catch((error) => logger.error({ err: String(error) }, 'Failed to remove orphaned pod allocations'));
     await volumes
-      .cleanUpOrphans(new Set(pods.uids()), new Set(cache.uids()))
+      .cleanUpOrphans(known, new Set(cache.uids()))
       .catch((error) => logger.error({ err: String(error) }, 'Failed cleaning up orphaned pod directories'));
     // Upstream's crashLoopBackOff.GC(): an entry past its expiry acts as none, so it need not be
     // held, nor the last pull error shown while it backed off.

@@ -498,6 +498,15 @@ export class PodResizer {
     this.retryDeferred();
   }
 
+  /**
+   * Upstream's allocationManager.RemoveOrphanedPods (housekeeping, once the sources are ready):
+   * the recorded allocations of pods the kubelet does not have, such as one deleted while it was
+   * down, go from memory and the checkpoint.
+   */
+  async removeOrphans(known: ReadonlySet<string>): Promise<void> {
+    for (const uid of this.store.podUids()) if (!known.has(uid)) await this.removePod(uid);
+  }
+
   private forgetDeferred(uid: string): void {
     const index = this.deferred.indexOf(uid);
     if (index >= 0) this.deferred.splice(index, 1);
