@@ -242,6 +242,25 @@ describe('Kubelet on the fake CRI runtime', () => {
     expect(final.phase).toBe('Failed');
   });
 
+  it("ignores the source's removal of a pod whose cleanup is done (the API's delete event after the kubelet's own delete): no runtime call, no status write", async () => {
+    const pod = testPod();
+    h.kubelet.addPod(pod);
+    await h.settleThroughRelists();
+    h.kubelet.updatePod(deleting(pod));
+    await h.settleThroughRelists();
+    await h.kubelet.cleanups();
+    expect(h.writer.deleted).toEqual([pod.metadata.uid]);
+    expect(h.kubelet.getPod(pod.metadata.uid!)).toBeUndefined();
+    const calls = h.fake.calls.length;
+    const patches = h.writer.patches.length;
+    h.kubelet.removePod(deleting(pod));
+    await h.kubelet.settle();
+    await h.kubelet.cleanups();
+    expect(h.fake.calls.slice(calls)).toEqual([]);
+    expect(h.writer.patches.length).toBe(patches);
+    expect(h.kubelet.getPod(pod.metadata.uid!)).toBeUndefined();
+  });
+
   it('reports an invalid pod as Failed with a reason and never touches the runtime', async () => {
     const pod = testPod({
       containers: [

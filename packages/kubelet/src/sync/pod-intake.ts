@@ -81,7 +81,11 @@ export class PodIntake {
       return;
     }
     const uid = pod.metadata.uid ?? '';
-    const current = pods.pod(uid) ?? pod;
+    const current = pods.pod(uid);
+    // A pod the kubelet does not hold: its cleanup is done (the API's delete event of a pod comes
+    // after the kubelet deleted it) or it never came. Killing it again would cost runtime lists
+    // and a status write for nothing; anything of it still running is an orphan housekeeping stops.
+    if (!current) return;
     pods.markRemoved(uid);
     if (workers.isTerminated(uid)) {
       cleanup.inBackground(current);
