@@ -206,7 +206,7 @@ export function buildKubeletParts(kubeletOptions: KubeletOptions): KubeletParts 
   const containerGC = new ContainerGarbageCollector({ runtime, pods: requests, logger, clock });
   const eventedRelist = new EventedRelist(runtime, pleg, logger);
   const podHousekeeping = new PodHousekeeping({
-    orphans: new OrphanedRuntimePods({ pods: podState, cache, syncer, logger }),
+    orphans: new OrphanedRuntimePods({ pods: podState, cache, syncer, runtime, logger }),
     volumes,
     resizer,
     backOffs: [syncer.crashBackOff, syncer.imageBackOff],

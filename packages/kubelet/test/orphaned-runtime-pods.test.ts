@@ -76,6 +76,8 @@ describe("orphaned runtime pods (upstream HandlePodCleanups' 'Clean up orphaned 
         wasRemoved: () => false,
       },
       cache,
+      // A runtime that cannot give a container's annotations: the orphan is killed without a spec.
+      runtime: {},
       syncer: {
         killPod: async (pod, status, grace) => {
           expect(pod).toBeUndefined();
@@ -106,5 +108,29 @@ describe("orphaned runtime pods (upstream HandlePodCleanups' 'Clean up orphaned 
     cache.set('orphan', { ...orphan }, 1, 1);
     await orphans.killOrphans();
     expect(kills).toHaveLength(3);
+  });
+
+  it("runs the orphan's preStop hook from its container's annotations and records the Killing event, as upstream's restored spec", async () => {
+    const events: string[] = [];
+    h = await startEngine({
+      api: {
+        recordEvent: (pod, type, reason, message) =>
+          events.push(`${pod.metadata.name} ${type} ${reason}: ${message}`),
+      },
+    });
+    const gone = testPod({}, 'gone');
+    gone.spec.containers[0]!.lifecycle = { preStop: { exec: { command: ['sh', '-c', 'echo draining'] } } };
+    h.kubelet.addPod(gone);
+    await h.settleThroughRelists();
+    await h.kubelet.stop();
+    const next = await h.restart();
+    const calls = h.fake.calls.length;
+    events.length = 0;
+    await next.markSourcesReady();
+    const made = h.fake.calls.slice(calls);
+    // The hook ran (ExecSync), then the container was stopped.
+    expect(made.indexOf('ExecSync')).toBeGreaterThanOrEqual(0);
+    expect(made.indexOf('ExecSync')).toBeLessThan(made.indexOf('StopContainer'));
+    expect(events).toContain('gone Normal Killing: Stopping container app');
   });
 });

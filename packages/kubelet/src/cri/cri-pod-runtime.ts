@@ -95,6 +95,7 @@ function containerCalls(
   | 'createContainer'
   | 'startContainer'
   | 'stopContainer'
+  | 'containerAnnotations'
   | 'updateContainerResources'
   | 'removeContainer'
   | 'containerEvents'
@@ -116,6 +117,15 @@ function containerCalls(
 
     async startContainer(containerId: string): Promise<void> {
       await client.startContainer({ containerId });
+    },
+
+    async containerAnnotations(containerId: string): Promise<Record<string, string> | undefined> {
+      try {
+        return (await client.containerStatus({ containerId })).status?.annotations ?? undefined;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
     },
 
     async stopContainer(containerId: string, timeoutSeconds: number): Promise<void> {

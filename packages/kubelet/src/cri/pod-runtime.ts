@@ -96,6 +96,13 @@ export interface PodRuntime {
   startContainer(containerId: string): Promise<void>;
   /** SIGTERM, then SIGKILL after timeoutSeconds (CRI StopContainer). */
   stopContainer(containerId: string, timeoutSeconds: number): Promise<void>;
+  /**
+   * A container's annotations (CRI ContainerStatus), which hold what its pod spec said (preStop
+   * hook, grace period, ports): a restarted kubelet stops a container whose pod it no longer has
+   * from them, as upstream's restoreSpecsFromContainerLabels. Undefined when the runtime no longer
+   * has it. A runtime without it has such containers stopped without their preStop hook.
+   */
+  containerAnnotations?(containerId: string): Promise<Record<string, string> | undefined>;
   /** Removes a container that is not running (CRI RemoveContainer). */
   removeContainer(containerId: string): Promise<void>;
   /**

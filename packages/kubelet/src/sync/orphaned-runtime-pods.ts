@@ -1,3 +1,6 @@
+import type { Pod } from '../api/pod-types';
+import type { PodRuntime } from '../cri/pod-runtime';
+import { podFromContainerAnnotations } from '../cri/restored-pod-spec';
 import { isAnythingRunning, type PodRuntimeStatus } from '../cri/runtime-state';
 import type { KubeletLogger } from '../kubelet-logger';
 import type { PodCache } from '../pleg/pod-cache';
@@ -17,6 +20,8 @@ export interface OrphanedRuntimePodsOptions {
   /** The runtime's pods as the last relist or sync saw them (upstream's runtime cache). */
   cache: PodCache;
   syncer: Pick<PodSyncer, 'killPod'>;
+  /** Reads the orphan's containers' annotations: the spec they were made from (preStop hooks). */
+  runtime: Pick<PodRuntime, 'containerAnnotations'>;
   logger: KubeletLogger;
 }
 
@@ -49,19 +54,39 @@ export class OrphanedRuntimePods {
       logger.info({ podUID: uid }, 'Clean up orphaned pod containers');
       this.killedFrom.set(uid, status);
       kills.push(
-        syncer.killPod(undefined, status, ORPHANED_POD_GRACE_PERIOD_SECONDS).catch((error: unknown) => {
-          logger.error(
-            { podUID: uid, pod: `${status.namespace}/${status.name}`, err: String(error) },
-            'Failed to kill an orphaned pod',
-          );
-          // Tried again at the next sweep, whatever the cache holds by then.
-          this.killedFrom.delete(uid);
-        }),
+        this.restoredPod(status)
+          .then((pod) => syncer.killPod(pod, status, ORPHANED_POD_GRACE_PERIOD_SECONDS))
+          .catch((error: unknown) => {
+            logger.error(
+              { podUID: uid, pod: `${status.namespace}/${status.name}`, err: String(error) },
+              'Failed to kill an orphaned pod',
+            );
+            // Tried again at the next sweep, whatever the cache holds by then.
+            this.killedFrom.delete(uid);
+          }),
       );
     }
     // What the cache no longer holds, or holds newer, is not held here either.
     for (const [uid, status] of this.killedFrom)
       if (cache.get(uid)?.status !== status) this.killedFrom.delete(uid);
     await Promise.all(kills);
+  }
+
+  /**
+   * The orphan's spec as its running containers' annotations give it, as upstream's kill restores
+   * it: their preStop hooks run (within the override) and each stop is a `Killing` event. None
+   * when the runtime cannot say: the containers are stopped without their hooks.
+   */
+  private async restoredPod(status: PodRuntimeStatus): Promise<Pod | undefined> {
+    const { runtime } = this.options;
+    if (!runtime.containerAnnotations) return undefined;
+    const running = status.containers.filter((c) => c.state === 'running' || c.state === 'created');
+    const containers = await Promise.all(
+      running.map(async (c) => ({
+        name: c.name,
+        annotations: (await runtime.containerAnnotations?.(c.id)) ?? {},
+      })),
+    );
+    return podFromContainerAnnotations(status, containers);
   }
 }
