@@ -148,4 +148,33 @@ describe('volumeMode: Block', () => {
       'error DevicePath `dev/xvdb` must be an absolute path',
     );
   });
+
+  it('unmaps, unpublishes and unstages the block volume of a pod deleted while the kubelet was down, once the sources are ready', async () => {
+    const gone = blockPod('gone');
+    await h.volumes.setUp(gone, { objects: {} as never });
+    const paths = csiBlockPaths(h.root, 'pv-raw', 'uid-gone');
+    // The kubelet restarts; the pod was deleted meanwhile.
+    const next = h.restartVolumes();
+    await next.reconstruct();
+    expect(calls('NodeUnpublishVolume')).toEqual([]);
+    await next.cleanUpOrphans(new Set(), new Set());
+    expect(calls('NodeUnpublishVolume')).toEqual([{ volume_id: 'vol-raw', target_path: paths.publish }]);
+    expect(calls('NodeUnstageVolume')).toEqual([
+      { volume_id: 'vol-raw', staging_target_path: paths.staging },
+    ]);
+    await expect(lstat(paths.podDevice)).rejects.toThrow(/ENOENT/);
+    expect(h.plugin.published.size).toBe(0);
+  });
+
+  it('leaves the block volume of a pod still there mapped after a restart', async () => {
+    const keep = blockPod('keep');
+    await h.volumes.setUp(keep, { objects: {} as never });
+    const next = h.restartVolumes();
+    await next.reconstruct();
+    await next.cleanUpOrphans(new Set(['uid-keep']), new Set());
+    expect(calls('NodeUnpublishVolume')).toEqual([]);
+    expect(await readlink(csiBlockPaths(h.root, 'pv-raw', 'uid-keep').podDevice)).toBe(
+      csiBlockPaths(h.root, 'pv-raw', 'uid-keep').publish,
+    );
+  });
 });

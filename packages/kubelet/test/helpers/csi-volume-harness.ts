@@ -49,6 +49,8 @@ export interface CsiVolumeHarness {
   mounter: RecordingMounter;
   /** Pod events the CSI volumes recorded, as `reason: message`. */
   events: string[];
+  /** A new volume manager (with its CSI volumes) on the same root, driver and mounts: a restarted kubelet's. */
+  restartVolumes(): PodVolumeManager;
   close(): Promise<void>;
 }
 
@@ -92,22 +94,26 @@ export async function startCsiVolumeHarness(opts: CsiVolumeHarnessOptions = {}):
   const events: string[] = [];
   const recordEvent: PodEventRecorder = (_pod, _type, reason, message) =>
     events.push(`${reason}: ${message}`);
-  const csiVolumes = new CsiVolumes({
-    rootDir: root,
-    nodeName: NODE,
-    drivers,
-    objects: apiCsiStorageObjects(core, storage),
-    recordEvent,
-    ...(typeof opts.csi === 'function' ? opts.csi(core) : opts.csi),
-  });
+  const newCsiVolumes = () =>
+    new CsiVolumes({
+      rootDir: root,
+      nodeName: NODE,
+      drivers,
+      objects: apiCsiStorageObjects(core, storage),
+      recordEvent,
+      ...(typeof opts.csi === 'function' ? opts.csi(core) : opts.csi),
+    });
+  const csiVolumes = newCsiVolumes();
   const mounter = new RecordingMounter();
-  const volumes = new PodVolumeManager({
-    rootDir: root,
-    mounter,
-    csi: csiVolumes,
-    ...(opts.nfs ? { nfs: opts.nfs } : {}),
-    ...(opts.volumePluginDir ? { volumePluginDir: opts.volumePluginDir } : {}),
-  });
+  const newVolumes = (csi: CsiVolumes) =>
+    new PodVolumeManager({
+      rootDir: root,
+      mounter,
+      csi,
+      ...(opts.nfs ? { nfs: opts.nfs } : {}),
+      ...(opts.volumePluginDir ? { volumePluginDir: opts.volumePluginDir } : {}),
+    });
+  const volumes = newVolumes(csiVolumes);
   return {
     mounter,
     server,
@@ -118,6 +124,7 @@ export async function startCsiVolumeHarness(opts: CsiVolumeHarnessOptions = {}):
     csiVolumes,
     volumes,
     events,
+    restartVolumes: () => newVolumes(newCsiVolumes()),
     async close() {
       pm.stop();
       await registrar.stop();

@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeletLogger } from '../../kubelet-logger';
-import { podsDir } from '../../pod-dirs';
-import { csiPodVolumeDir, csiPodVolumesDir } from './csi-volume-paths';
+import { podsDir, podVolumeDevicesDir } from '../../pod-dirs';
+import { CSI_POD_VOLUME_DIR, csiPodVolumeDir, csiPodVolumesDir } from './csi-volume-paths';
 import { type CsiVolumes, readVolData, type VolData } from './csi-volumes';
 
 /** One CSI volume found under `<root>/pods/<uid>/volumes/kubernetes.io~csi/<name>`. */
@@ -26,16 +26,36 @@ async function csiVolumesOnDisk(rootDir: string): Promise<PodCsiVolume[]> {
 }
 
 /**
+ * The pods whose directory holds CSI block volume links (`pods/<uid>/volumeDevices/kubernetes.io~csi/<pv>`),
+ * the block share of upstream's getVolumesFromPodDir: a block volume's vol_data.json sits with
+ * its device paths (csi-block-volumes.ts), which its teardown reads.
+ */
+async function podsWithCsiBlockVolumes(rootDir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const podUid of await readdir(podsDir(rootDir)).catch(() => [] as string[])) {
+    const links = await readdir(join(podVolumeDevicesDir(rootDir, podUid), CSI_POD_VOLUME_DIR)).catch(
+      () => [] as string[],
+    );
+    if (links.length > 0) out.push(podUid);
+  }
+  return out;
+}
+
+/**
  * Upstream's volume reconstruction after a kubelet restart (reconstruct_new.go), for CSI volumes:
  * at start the pods' CSI volume directories are read; a volume whose `mount` is still a mount
  * point is taken back into the kubelet's state (in use, its staging this pod's), one that is not
  * failed reconstruction. Once the pod sources are ready, the volumes of pods no longer there are
  * torn down: a reconstructed one unpublished and, when nothing else uses it, unstaged; one that
- * failed reconstruction only unpublished (upstream's cleanupMounts). Pods still there keep theirs.
+ * failed reconstruction only unpublished (upstream's cleanupMounts). A pod gone with block volumes
+ * mapped has them unmapped, unpublished and, when nothing else uses them, unstaged. Pods still
+ * there keep theirs.
  */
 export class CsiReconstruction {
   private reconstructed: PodCsiVolume[] = [];
   private failed: PodCsiVolume[] = [];
+  /** Pods found with CSI block volumes mapped (their links under `volumeDevices`). */
+  private blockPods: string[] = [];
 
   constructor(
     private readonly csi: CsiVolumes,
@@ -63,6 +83,7 @@ export class CsiReconstruction {
       );
       this.failed.push(volume);
     }
+    this.blockPods = await podsWithCsiBlockVolumes(this.rootDir);
     this.logger.info({}, 'Volume reconstruction finished');
   }
 
@@ -88,13 +109,18 @@ export class CsiReconstruction {
     }
     this.failed = failed;
     const reconstructed: PodCsiVolume[] = [];
-    const gone = new Set(this.reconstructed.filter((v) => !isPodKnown(v.podUid)).map((v) => v.podUid));
+    const blockPods: string[] = [];
+    const gone = new Set(
+      [...this.reconstructed.map((v) => v.podUid), ...this.blockPods].filter((uid) => !isPodKnown(uid)),
+    );
     for (const uid of gone) {
       await this.csi.tearDownPod(uid).catch((error: unknown) => {
         this.logger.error({ podUID: uid, err: String(error) }, 'Failed to tear down a reconstructed volume');
         reconstructed.push(...this.reconstructed.filter((v) => v.podUid === uid));
+        if (this.blockPods.includes(uid)) blockPods.push(uid);
       });
     }
     this.reconstructed = reconstructed;
+    this.blockPods = blockPods;
   }
 }
