@@ -3,6 +3,7 @@ import type { Wire } from '@nodeagent/primitives';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProxyState, snapshotFromObjects } from '../src/index';
+import { CHAIN_NAME_CACHE_SLACK, chainNameCacheSizes } from '../src/iptables/chain-names';
 import {
   cidrLocalDetector,
   type IptablesBackendOptions,
@@ -224,5 +225,28 @@ describe('IptablesRuleCache', () => {
       }),
       { numRuns: 120 },
     );
+  });
+
+  it('holds the names of the live chains only once a full sync has seen endpoints come and go', () => {
+    const h = harness();
+    h.state.onService(undefined, web);
+    h.sync(true);
+    // 6,000 pod IPs over time, never reused, five at a time (partial syncs).
+    for (let round = 0; round < 1200; round++) {
+      const ips = Array.from(
+        { length: 5 },
+        (_, i) => `10.${100 + Math.floor(round / 200)}.${round % 200}.${i + 1}`,
+      );
+      h.state.onEndpointSlice(webSlice(...ips), false);
+      h.sync(false);
+    }
+    expect(chainNameCacheSizes().endpoints).toBeGreaterThan(1000);
+    h.sync(true);
+    // One live endpoint chain: at most twice that plus the slack, not the 6,000 ever seen.
+    expect(chainNameCacheSizes().endpoints).toBeLessThanOrEqual(2 * 5 + CHAIN_NAME_CACHE_SLACK);
+    // The live chains are named again as before, the kernel as a fresh render has it.
+    h.state.onEndpointSlice(webSlice('10.244.9.1'), false);
+    const { built } = h.sync(true);
+    h.expectKernelMatchesBuild(built);
   });
 });

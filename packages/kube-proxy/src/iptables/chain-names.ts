@@ -31,7 +31,8 @@ export const KUBE_PROXY_CANARY = 'KUBE-PROXY-CANARY';
 export const KUBE_FIREWALL = 'KUBE-FIREWALL';
 
 // Every sync names every chain again; hashing dominates rule generation without a cache.
-// Cleared wholesale when large so churn cannot grow it without bound. It holds an entry per
+// Trimmed after each full sync (trimChainNameCaches) and cleared wholesale when large, so churn
+// cannot grow it without bound. It holds an entry per
 // endpoint for the life of the process (11k at 1k Services), so keys, hashes and the names
 // built from them are flat strings: `a + b` and `${a}${b}` of 13 characters or more make V8
 // cons strings, a 32-byte node per `+` that keeps every piece alive (the base32 loop's
@@ -111,6 +112,25 @@ export function endpointChainName(servicePortKey: string, protocol: Protocol, en
     endpointChainCache.set(input, name);
   }
   return name;
+}
+
+/** What the name caches may hold beyond twice the live chains before a trim clears them. */
+export const CHAIN_NAME_CACHE_SLACK = 4096;
+
+/**
+ * Called after a full sync, which named every live chain: a cache holding more than twice the
+ * live ones (plus slack) holds mostly names of Services and endpoints long gone, so it is cleared
+ * and the next syncs name only what they render. The caches then follow the live cluster, not
+ * its history: with pod IPs never reused, every endpoint ever seen stayed until a million.
+ */
+export function trimChainNameCaches(live: { servicePorts: number; endpoints: number }): void {
+  if (hashCache.size > 2 * live.servicePorts + CHAIN_NAME_CACHE_SLACK) hashCache.clear();
+  if (endpointChainCache.size > 2 * live.endpoints + CHAIN_NAME_CACHE_SLACK) endpointChainCache.clear();
+}
+
+/** How many names the caches hold: service ports' hashes and endpoints' chain names. */
+export function chainNameCacheSizes(): { servicePorts: number; endpoints: number } {
+  return { servicePorts: hashCache.size, endpoints: endpointChainCache.size };
 }
 
 const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-SEP-'];

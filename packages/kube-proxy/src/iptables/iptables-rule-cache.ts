@@ -5,7 +5,7 @@ import type { ServicePort } from '../model/service-port';
 import { type JumpRule, renderRule } from '../shared/iptables-ruleset';
 import { NO_LOCAL_DETECTOR } from '../shared/local-detector';
 import type { BaseSetup } from './base-setup';
-import { isServiceChainName, serviceChainNames } from './chain-names';
+import { isServiceChainName, serviceChainNames, trimChainNameCaches } from './chain-names';
 import type { IptablesBackendOptions } from './iptables-backend-options';
 import { isLargeClusterMode } from './large-cluster-mode';
 import { SyncStreamNotFinishedError } from './sync-stream-not-finished-error';
@@ -281,11 +281,20 @@ export class IptablesRuleCache {
   }
 
   /** The rest of a full sync's payload once every service port is rendered, and its summary. */
+  /** Service ports and endpoint chains every fragment names, as a full sync has just rendered them. */
+  private liveChainCounts(): { servicePorts: number; endpoints: number } {
+    let endpoints = 0;
+    for (const fragment of this.fragments.values())
+      for (const chain of fragment.chains) if (chain.startsWith('KUBE-SEP-')) endpoints++;
+    return { servicePorts: this.fragments.size, endpoints };
+  }
+
   private finishFullSync(
     tally: FullSyncTally,
     kernel: { existingNatChains: Iterable<string>; setup?: BaseSetup },
   ): { tail: string; otherTables: string; summary: Omit<PreparedIptablesSync, 'payload'> } {
     const deleted: string[] = [];
+    trimChainNameCaches(this.liveChainCounts());
     // The set of active chains (100k names at 10k Services) only when the kernel has any of ours.
     let active: Set<string> | undefined;
     for (const c of kernel.existingNatChains) {
