@@ -1,5 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
+/** The reasons connectionErrorsTotal counts by. */
+const CONNECTION_ERROR_REASONS = ['no_endpoints', 'limit', 'dial'] as const;
+
 /**
  * Per-service connection counters of the userspace proxy. Upstream's userspace mode had none;
  * the names follow the kubeproxy_ prefix of the other metrics so one scrape covers both.
@@ -35,5 +38,16 @@ export class UserspaceMetrics {
       labelNames: ['service_port', 'protocol', 'reason'],
       registers,
     });
+  }
+
+  /**
+   * A service port that is gone, once its last connection closed: its series go (a Service
+   * re-created under the name starts at 0), so Services coming and going do not grow the scrape.
+   */
+  forgetServicePort(servicePort: string, protocol: 'TCP' | 'UDP'): void {
+    const labels = { service_port: servicePort, protocol };
+    this.connectionsTotal.remove(labels);
+    this.activeConnections.remove(labels);
+    for (const reason of CONNECTION_ERROR_REASONS) this.connectionErrorsTotal.remove({ ...labels, reason });
   }
 }

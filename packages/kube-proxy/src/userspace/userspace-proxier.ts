@@ -189,12 +189,23 @@ export class UserspaceProxier extends ProxierBase {
     const { proxy } = running;
     if (this.portAllocator) for (const port of proxy.boundPorts()) this.portAllocator.release(port);
     void proxy.stopListening();
-    if (proxy.activeConnections() === 0) return;
+    // Even without connections: the sync's end (pruneDraining) tells a re-opened port from a gone one.
     this.draining.add(proxy);
   }
 
   private pruneDraining(): void {
-    for (const p of this.draining) if (p.activeConnections() === 0) this.draining.delete(p);
+    for (const p of this.draining)
+      if (p.activeConnections() === 0) {
+        this.draining.delete(p);
+        this.forgetMetricsIfGone(p);
+      }
+  }
+
+  /** A drained proxy's service port no longer proxied (not merely re-opened): its series go. */
+  private forgetMetricsIfGone(proxy: ServiceProxy): void {
+    if (this.proxies.has(proxy.servicePort)) return;
+    for (const p of this.draining) if (p.servicePort === proxy.servicePort) return;
+    this.metrics?.forgetServicePort(proxy.servicePort, proxy instanceof UdpServiceProxy ? 'UDP' : 'TCP');
   }
 
   async syncProxyRules(): Promise<SyncResult | undefined> {

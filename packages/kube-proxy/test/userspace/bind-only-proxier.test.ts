@@ -125,6 +125,19 @@ describe('UserspaceProxier, bind-only on loopback', () => {
     expect(await counter(s.metrics, 'connectionErrorsTotal')).toBe(0);
   });
 
+  it("drops a deleted Service's series once its last connection has closed", async () => {
+    const s = await setup(1);
+    expect(await whoAnswers(s.clusterIP, s.svcPort)).toBe('b0');
+    const series = async () => (await s.metrics.connectionsTotal.get()).values.length;
+    expect(await series()).toBe(1);
+    s.proxier.onServiceDelete(service('web', s.clusterIP, [{ name: 'p', port: s.svcPort }]));
+    // The proxy's side of the connection may close a little after the client's.
+    await waitFor(() => s.proxier.activeConnections('default/web:p') === 0);
+    expect((await s.proxier.syncProxyRules())?.ok).toBe(true);
+    expect(await series()).toBe(0);
+    expect((await s.metrics.activeConnections.get()).values).toEqual([]);
+  });
+
   it('resets the client when no endpoint accepts, and counts it', async () => {
     const s = await setup(0, { extraEndpointIPs: (p) => [`${p}.50`, `${p}.51`] });
     expect(await whoAnswers(s.clusterIP, s.svcPort)).toBe('');
