@@ -87,6 +87,46 @@ describe('ServiceHealthServer', () => {
     });
   }
 
+  it("keeps a dual-stack kube-proxy's single-family Services served whichever family syncs, each with the larger count", async () => {
+    const server = new ServiceHealthServer({ bindAddresses: ['127.0.0.1'] });
+    closers.push(() => server.close());
+    const v4only = await freePort();
+    const both = await freePort();
+    await server.syncServices(
+      new Map([
+        ['default/v4only', v4only],
+        ['default/both', both],
+      ]),
+      'IPv4',
+    );
+    server.syncEndpoints(
+      new Map([
+        ['default/v4only', 1],
+        ['default/both', 1],
+      ]),
+      'IPv4',
+    );
+    // The IPv6 proxier's sync knows only the dual-stack Service: the IPv4-only one stays open.
+    await server.syncServices(new Map([['default/both', both]]), 'IPv6');
+    server.syncEndpoints(new Map([['default/both', 3]]), 'IPv6');
+    expect(server.served()).toEqual(
+      new Map([
+        ['default/v4only', v4only],
+        ['default/both', both],
+      ]),
+    );
+    const weight = async (port: number) => {
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      await res.text();
+      return [res.status, res.headers.get('x-load-balancing-endpoint-weight')];
+    };
+    expect(await weight(v4only)).toEqual([200, '1']);
+    expect(await weight(both)).toEqual([200, '3']);
+    // Gone from the IPv4 family too: closed.
+    await server.syncServices(new Map([['default/both', both]]), 'IPv4');
+    expect(server.served()).toEqual(new Map([['default/both', both]]));
+  });
+
   it('answers 200 with the local endpoint weight only when there are local endpoints', async () => {
     const server = new ServiceHealthServer({ bindAddresses: ['127.0.0.1'] });
     closers.push(() => server.close());

@@ -23,11 +23,24 @@ export interface ServiceHealthServerOptions {
  */
 export class ServiceHealthServer {
   private readonly services = new Map<string, ServiceHealth>();
+  /**
+   * Each IP family's last sets (a dual-stack kube-proxy's two proxiers share the server): one
+   * family's sync must not close the listener of a Service only the other family has.
+   */
+  private readonly portsByFamily = new Map<string, ReadonlyMap<string, number>>();
+  private readonly countsByFamily = new Map<string, ReadonlyMap<string, number>>();
 
   constructor(private readonly opts: ServiceHealthServerOptions = {}) {}
 
-  /** Sets the full set of "ns/name" → health-check node port; opens and closes listeners to match. */
-  async syncServices(ports: ReadonlyMap<string, number>): Promise<void> {
+  /**
+   * Sets the full set of "ns/name" → health-check node port of one IP family (one family's
+   * proxier: leave `family` out); opens and closes listeners to match every family's sets.
+   */
+  async syncServices(familyPorts: ReadonlyMap<string, number>, family = ''): Promise<void> {
+    this.portsByFamily.set(family, familyPorts);
+    const ports = new Map<string, number>();
+    for (const sets of this.portsByFamily.values())
+      for (const [name, port] of sets) if (!ports.has(name)) ports.set(name, port);
     for (const [name, sh] of [...this.services]) {
       if (ports.get(name) === sh.port) continue;
       this.services.delete(name);
@@ -49,9 +62,17 @@ export class ServiceHealthServer {
     }
   }
 
-  /** Sets local endpoint counts per "ns/name"; services absent from the map have 0. */
-  syncEndpoints(counts: ReadonlyMap<string, number>): void {
-    for (const [name, sh] of this.services) sh.localEndpoints = counts.get(name) ?? 0;
+  /**
+   * Sets one IP family's local endpoint counts per "ns/name" (leave `family` out for one family);
+   * a Service answers with the larger of its families' counts, absent from every map it has 0.
+   */
+  syncEndpoints(familyCounts: ReadonlyMap<string, number>, family = ''): void {
+    this.countsByFamily.set(family, familyCounts);
+    for (const [name, sh] of this.services) {
+      let count = 0;
+      for (const counts of this.countsByFamily.values()) count = Math.max(count, counts.get(name) ?? 0);
+      sh.localEndpoints = count;
+    }
   }
 
   /** Ports currently served, per "ns/name". */
@@ -63,6 +84,8 @@ export class ServiceHealthServer {
   async close(): Promise<void> {
     const all = [...this.services.values()].flatMap((s) => s.servers);
     this.services.clear();
+    this.portsByFamily.clear();
+    this.countsByFamily.clear();
     await Promise.all(all.map(closeServer));
   }
 

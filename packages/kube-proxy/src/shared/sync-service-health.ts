@@ -22,6 +22,6 @@ export async function syncServiceHealth(server: ServiceHealthServer, snapshot: P
     const ready = cat.localEndpoints.filter((e) => e.ready).length;
     local.set(sp.service, Math.max(local.get(sp.service) ?? 0, ready));
   }
-  await server.syncServices(ports);
-  server.syncEndpoints(local);
+  await server.syncServices(ports, snapshot.family);
+  server.syncEndpoints(local, snapshot.family);
 }
