@@ -173,9 +173,12 @@ export class Informer<T extends InformerObject> {
     return this.reflector.hasSynced();
   }
 
-  /** Resolves once the first full list has been stored; rejects if stopped first. */
-  waitForSync(): Promise<void> {
-    return this.reflector.waitForSync();
+  /**
+   * Resolves once the first full list has been stored; rejects if stopped first, or with
+   * `signal`'s reason once it aborts (the wait is then forgotten).
+   */
+  waitForSync(signal?: AbortSignal): Promise<void> {
+    return this.reflector.waitForSync(signal);
   }
 
   /** Net changes per object since the previous call (kube-proxy's change-tracker view); needs `trackDeltas`. */

@@ -155,11 +155,39 @@ export class Reflector<T extends InformerObject> {
     return this.synced;
   }
 
-  /** Resolves once the first full list has been applied; rejects if stopped before that. */
-  waitForSync(): Promise<void> {
+  /**
+   * Resolves once the first full list has been applied; rejects if stopped before that, or with
+   * `signal`'s reason once it aborts: a caller that gives up (a timeout) leaves no waiter behind,
+   * however many times it asks while the list keeps failing.
+   */
+  waitForSync(signal?: AbortSignal): Promise<void> {
     if (this.synced) return Promise.resolve();
     if (this.stopped) return Promise.reject(new InformerStoppedError());
-    return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (err: Error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      };
+      const onAbort = () => {
+        const index = this.syncWaiters.indexOf(waiter);
+        if (index >= 0) this.syncWaiters.splice(index, 1);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.syncWaiters.push(waiter);
+    });
+  }
+
+  /** Callers waiting for the first list (for tests and diagnostics). */
+  get syncWaiterCount(): number {
+    return this.syncWaiters.length;
   }
 
   /** Starts the list/watch loop (once). */

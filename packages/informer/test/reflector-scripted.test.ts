@@ -2,10 +2,12 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
   ApiStatusError,
+  IndexedStore,
   Informer,
   type ListerWatcher,
   type ListOptions,
   type ListPage,
+  Reflector,
   type WatchEvent,
   type WatchOptions,
   type Wire,
@@ -135,5 +137,24 @@ describe('Reflector with a scripted ListerWatcher', { timeout: 30_000 }, () => {
     expect(gaps[1]).toBeGreaterThanOrEqual(35);
     expect(gaps[2]).toBeGreaterThanOrEqual(75);
     await inf.stop();
+  });
+
+  it('forgets a wait for the first list that its caller gave up on, however often it asks', async () => {
+    // Never started: its first list never comes, as against an API server that does not answer.
+    const lw = new ScriptedListerWatcher([], []);
+    const reflector = new Reflector<Wire<V1ConfigMap>>(lw, new IndexedStore(), () => undefined);
+    for (let i = 0; i < 100; i++) {
+      const giveUp = new AbortController();
+      const wait = reflector.waitForSync(giveUp.signal);
+      giveUp.abort(new Error('gave up'));
+      await expect(wait).rejects.toThrow('gave up');
+    }
+    expect(reflector.syncWaiterCount).toBe(0);
+    // One that waits on is still held, and one already given up on is refused at once.
+    const pending = reflector.waitForSync();
+    expect(reflector.syncWaiterCount).toBe(1);
+    await expect(reflector.waitForSync(AbortSignal.abort(new Error('late')))).rejects.toThrow('late');
+    await reflector.stop();
+    await expect(pending).rejects.toThrow();
   });
 });

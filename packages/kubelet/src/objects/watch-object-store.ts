@@ -119,16 +119,15 @@ export class WatchObjectStore<T extends InformerObject> implements ObjectStore<T
 
   private async waitForSync(item: WatchedObject<T>, namespace: string, name: string): Promise<void> {
     const { clock, syncTimeoutMs = defaultSyncTimeoutMs } = this.options;
-    let timer: unknown;
-    const timeout = new Promise<false>((resolve) => {
-      timer = clock.setTimeout(() => resolve(false), syncTimeoutMs);
-      unrefTimer(timer);
-    });
-    const synced = item.informer.waitForSync().then(
+    // The informer forgets a wait given up on: a pod retried every second while the watch's
+    // list keeps failing must not leave a waiter behind each time.
+    const giveUp = new AbortController();
+    const timer = clock.setTimeout(() => giveUp.abort(), syncTimeoutMs);
+    unrefTimer(timer);
+    const ok = await item.informer.waitForSync(giveUp.signal).then(
       () => true,
       () => false,
     );
-    const ok = await Promise.race([synced, timeout]);
     clock.clearTimeout(timer);
     if (!ok) throw new ObjectCacheSyncError(objectKinds[this.options.kind].resource, namespace, name);
   }
