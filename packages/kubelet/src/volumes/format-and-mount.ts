@@ -1,24 +1,27 @@
-import { execFile } from 'node:child_process';
+import { isCommandNotFoundError, runCommand } from '@nodeagent/primitives';
 
-/** What a command ended with: its exit code (-1 when it could not run) and combined output. */
-interface CommandResult {
-  code: number;
-  output: string;
-  /** The executable was not found (ENOENT). */
-  missing: boolean;
-}
+/** The Debian packages of the tools used, named when one is missing. */
+const TOOL_PACKAGES: Record<string, string> = {
+  blkid: 'util-linux',
+  fsck: 'util-linux',
+  mount: 'mount',
+  'mkfs.ext3': 'e2fsprogs',
+  'mkfs.ext4': 'e2fsprogs',
+  'mkfs.xfs': 'xfsprogs',
+};
 
-function runCommand(file: string, args: string[]): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    execFile(file, args, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({
-        code,
-        output: `${stdout}${stderr}`,
-        missing: (error as NodeJS.ErrnoException | null)?.code === 'ENOENT',
-      });
-    });
+/**
+ * Runs a tool to its end (mount-utils gives these no time limit: formatting a large disk takes
+ * long) and answers its exit code (-1 when a signal ended it) and combined output; a missing
+ * tool rejects with a CommandNotFoundError naming it and its package.
+ */
+async function run(argv: string[]): Promise<{ code: number; output: string }> {
+  const tool = argv[0]!;
+  const { stdout, stderr, exitCode } = await runCommand(argv, {
+    timeoutMs: Number.POSITIVE_INFINITY,
+    ...(TOOL_PACKAGES[tool] ? { debianPackage: TOOL_PACKAGES[tool] } : {}),
   });
+  return { code: exitCode ?? -1, output: `${stdout}${stderr}` };
 }
 
 /** fsck's exit code for errors it found and left (mount-utils' fsckErrorsUncorrected). */
@@ -30,7 +33,7 @@ const FSCK_ERRORS_UNCORRECTED = 4;
  */
 async function diskFormat(source: string): Promise<string> {
   const args = ['-p', '-s', 'TYPE', '-s', 'PTTYPE', '-o', 'export', source];
-  const { code, output } = await runCommand('blkid', args);
+  const { code, output } = await run(['blkid', ...args]);
   if (code === 2) return '';
   if (code !== 0) throw new Error(`exit status ${code}: blkid ${args.join(' ')} failed: ${output.trim()}`);
   const fields = new Map(
@@ -69,21 +72,25 @@ export async function systemFormatAndMount(
         : fsType === 'xfs'
           ? ['-f', source]
           : [source];
-    const formatted = await runCommand(`mkfs.${fsType}`, args);
+    const formatted = await run([`mkfs.${fsType}`, ...args]);
     if (formatted.code !== 0)
       throw new Error(
         `format of disk ${JSON.stringify(source)} failed: type:(${JSON.stringify(fsType)}) target:(${JSON.stringify(target)}) options:(${JSON.stringify(args.join(' '))}) errcode:(exit status ${formatted.code}) output:(${formatted.output}) `,
       );
   } else if (!readOnly) {
-    const checked = await runCommand('fsck', ['-a', source]);
+    // fsck missing: mount-utils logs it and mounts.
+    const checked = await run(['fsck', '-a', source]).catch((error: unknown) => {
+      if (isCommandNotFoundError(error)) return { code: 0, output: '' };
+      throw error;
+    });
     if (checked.code === FSCK_ERRORS_UNCORRECTED)
       throw new Error(
         `'fsck' found errors on device ${source} but could not correct them: ${checked.output}`,
       );
-    // Errors it corrected (1), fsck missing or its other failures: mount-utils logs them and mounts.
+    // Errors it corrected (1) or its other failures: mount-utils logs them and mounts.
   }
   const args = ['-t', fsType, ...(options.length > 0 ? ['-o', options.join(',')] : []), source, target];
-  const mounted = await runCommand('mount', args);
+  const mounted = await run(['mount', ...args]);
   if (mounted.code !== 0)
     throw new Error(
       `mount failed: exit status ${mounted.code}\nMounting command: mount\nMounting arguments: ${args.join(' ')}\nOutput: ${mounted.output}`,
