@@ -11,6 +11,7 @@ import { RecordingMounter } from '../src/volumes/mounter';
 import { volumePluginDirs } from '../src/volumes/pod-volume-manager';
 import { type EngineHarness, startEngine, testPod } from './helpers/engine';
 import { flexDriverCalls, installFlexDriver } from './helpers/flex-driver';
+import { type LoggedLine, recordingLogger } from './helpers/recording-logger';
 
 let h: EngineHarness | undefined;
 let scratch: string;
@@ -23,11 +24,6 @@ afterEach(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-type Log = { msg?: string; obj: Record<string, unknown> };
-const recordingLogger = (logs: Log[]) => {
-  const push = (obj: object, msg?: string) => logs.push({ obj: obj as never, msg });
-  return { info: push, warn: push, error: push };
-};
 const exists = (path: string) =>
   stat(path).then(
     () => true,
@@ -128,7 +124,7 @@ describe('volumes of pods deleted while the kubelet was down (upstream reconstru
       execFlexRunner,
       mounter,
     );
-    const logs: Log[] = [];
+    const logs: LoggedLine[] = [];
     const reconstruction = new InTreeReconstruction(root, mounter, flexVolumes, recordingLogger(logs));
     await reconstruction.reconstruct();
 

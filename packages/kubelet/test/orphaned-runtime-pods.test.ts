@@ -3,6 +3,7 @@ import type { PodRuntimeStatus } from '../src/cri/runtime-state';
 import { PodCache } from '../src/pleg/pod-cache';
 import { ORPHANED_POD_GRACE_PERIOD_SECONDS, OrphanedRuntimePods } from '../src/sync/orphaned-runtime-pods';
 import { type EngineHarness, startEngine, testPod } from './helpers/engine';
+import { type LoggedLine, recordingLogger } from './helpers/recording-logger';
 import { runningPodRuntimeStatus } from './helpers/running-pod-runtime-status';
 
 let h: EngineHarness | undefined;
@@ -10,12 +11,6 @@ afterEach(async () => {
   await h?.close();
   h = undefined;
 });
-
-type Log = { msg?: string; obj: Record<string, unknown> };
-function recordingLogger(logs: Log[]) {
-  const push = (obj: object, msg?: string) => logs.push({ obj: obj as never, msg });
-  return { info: push, warn: push, error: push };
-}
 
 describe("orphaned runtime pods (upstream HandlePodCleanups' 'Clean up orphaned pod containers')", () => {
   it('after a restart, stops the running pod no source gives any more, once the sources are ready, and leaves the others running', async () => {
@@ -67,7 +62,7 @@ describe("orphaned runtime pods (upstream HandlePodCleanups' 'Clean up orphaned 
     for (const status of [orphan, known, stopped]) cache.set(status.uid, status, 0);
     const kills: [string, number | undefined][] = [];
     let failNext = true;
-    const logs: Log[] = [];
+    const logs: LoggedLine[] = [];
     const orphans = new OrphanedRuntimePods({
       pods: {
         pod: (uid) => (uid === 'known' ? testPod() : undefined),
