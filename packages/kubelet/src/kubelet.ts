@@ -125,10 +125,10 @@ export class Kubelet {
       this.options.config.featureGates,
     );
     // Upstream's container manager starts the DRA manager (its start-up ResourceSlice wipe, its
-    // reconcile loop) before the plugin manager lets drivers register.
+    // reconcile loop), and the volume plugins are initialised, before the plugin manager runs.
     this.dra.start(() => this.parts.requests.activePods());
-    // Upstream's CSI plugin sets up this node's CSINode when the volume plugins are initialized;
-    // the node is not Ready until it is done.
+    await this.volumes.initPlugins();
+    // Upstream's CSI plugin sets up the CSINode as the plugins initialise; the node is not Ready until then.
     if (this.parts.csiNodeInitialization) void this.parts.csiNodeInitialization.start();
     else if (!this.options.api)
       this.logger.warn({}, 'Skipping CSINode initialization, kubelet running in standalone mode');

@@ -45,12 +45,22 @@ const flexVolume = (extra: Record<string, unknown> = {}): Volume => ({
   flexVolume: { driver: 'vendor/share', fsType: 'cifs', options: { server: '192.0.2.7' }, ...extra },
 });
 
-function manager(): { volumes: PodVolumeManager; mounter: RecordingMounter; errors: string[] } {
+function manager(volumePluginDir = pluginDir): {
+  volumes: PodVolumeManager;
+  mounter: RecordingMounter;
+  errors: string[];
+  warnings: string[];
+} {
   const mounter = new RecordingMounter();
   const errors: string[] = [];
-  const logger = { info() {}, warn() {}, error: (_: object, msg?: string) => errors.push(msg ?? '') };
-  const volumes = new PodVolumeManager({ rootDir: root, mounter, volumePluginDir: pluginDir, logger });
-  return { volumes, mounter, errors };
+  const warnings: string[] = [];
+  const logger = {
+    info() {},
+    warn: (_: object, msg?: string) => warnings.push(msg ?? ''),
+    error: (fields: object, msg?: string) => errors.push([msg ?? '', ...Object.values(fields)].join(' ')),
+  };
+  const volumes = new PodVolumeManager({ rootDir: root, mounter, volumePluginDir, logger });
+  return { volumes, mounter, errors, warnings };
 }
 
 const volumeDir = () => join(root, 'pods', 'uid-flex', 'volumes', 'vendor~share', 'share');
@@ -148,8 +158,40 @@ describe('flexVolume through a driver under volumePluginDir (upstream pkg/volume
     const error = await notReady(volumes.setUp(podWith(flexVolume()), { objects }));
     expect(error.events.at(-1)).toContain('no volume plugin matched');
     expect(errors).toContain(
-      'Error dynamically probing plugins: Error creating Flexvolume plugin from directory vendor~share, skipping. Error: init command failed, status: Failure, reason: missing mount.cifs',
+      'Error dynamically probing plugins: Error creating Flexvolume plugin from directory vendor~share, skipping. Error: init command failed, status: Failure, reason: missing mount.cifs vendor~share',
     );
+  });
+});
+
+describe("the drivers' directory at start (upstream flexVolumeProber.Init)", () => {
+  it("is made 0755 when missing, with upstream's warning, and made again when removed later", async () => {
+    const missing = join(root, 'libexec', 'kubelet-plugins', 'volume', 'exec');
+    const { volumes, warnings } = manager(missing);
+    await volumes.initPlugins();
+    expect(((await stat(missing)).mode & 0o777).toString(8)).toBe('755');
+    expect(warnings).toEqual([`Flexvolume plugin directory at ${missing} does not exist. Recreating.`]);
+    // Present: nothing to say at the next start.
+    await manager(missing).volumes.initPlugins();
+    expect(warnings).toHaveLength(1);
+
+    await rm(missing, { recursive: true });
+    await notReady(volumes.setUp(podWith(flexVolume()), { objects }));
+    expect((await stat(missing)).isDirectory()).toBe(true);
+    expect(warnings).toHaveLength(2);
+  });
+
+  it('turns FlexVolume off when it cannot be made, as upstream falls back to a prober that finds nothing', async () => {
+    // sysfs refuses a new directory, as a read-only /usr would (EPERM there, EROFS here).
+    const refused = join('/sys', `na-flex-${process.pid}`, 'exec');
+    const { volumes, errors } = manager(refused);
+    await volumes.initPlugins();
+    expect(errors).toEqual([
+      `Error initializing dynamic plugin prober Error (re-)creating driver directory: mkdir ${join('/sys', `na-flex-${process.pid}`)}: operation not permitted`,
+    ]);
+    const error = await notReady(volumes.setUp(podWith(flexVolume()), { objects }));
+    expect(error.events.at(-1)).toContain('no volume plugin matched');
+    // Off for the kubelet's life: no probe, so no second attempt to make it.
+    expect(errors).toHaveLength(1);
   });
 });
 

@@ -120,7 +120,7 @@ describe('volumes of pods deleted while the kubelet was down (upstream reconstru
       await unmount(target);
     };
     const flexVolumes = new FlexVolumes(
-      new FlexDrivers(pluginDir, execFlexRunner, () => {}),
+      new FlexDrivers(pluginDir, execFlexRunner, recordingLogger([])),
       execFlexRunner,
       mounter,
     );

@@ -6,6 +6,7 @@ const GO_ERRNO: Record<string, string> = {
   EPERM: 'operation not permitted',
   ENOTDIR: 'not a directory',
   ENOENT: 'no such file or directory',
+  EROFS: 'read-only file system',
 };
 
 /** A filesystem error as Go prints its errno (`directory not empty`), else its own message. */

@@ -130,6 +130,11 @@ export class PodVolumeManager {
     return this.csi?.volumesInUse() ?? [];
   }
 
+  /** Upstream's InitPlugins at start: FlexVolume's driver directory made when missing. */
+  async initPlugins(): Promise<void> {
+    await this.flex?.init();
+  }
+
   /**
    * After a restart, before pods sync: the CSI volumes mounted on disk are taken back
    * (csi-reconstruction.ts), and the other volume directories noted (in-tree-reconstruction.ts).
@@ -471,8 +476,5 @@ function flexVolumes(
   mounter: Mounter,
   logger: KubeletLogger,
 ): FlexVolumes {
-  const drivers = new FlexDrivers(pluginDir, runner, (directory, message) =>
-    logger.error({ directory }, `Error dynamically probing plugins: ${message}`),
-  );
-  return new FlexVolumes(drivers, runner, mounter);
+  return new FlexVolumes(new FlexDrivers(pluginDir, runner, logger), runner, mounter);
 }

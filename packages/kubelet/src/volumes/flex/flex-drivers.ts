@@ -1,5 +1,7 @@
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { KubeletLogger } from '../../kubelet-logger';
+import { goErrnoText } from '../go-errno';
 import { callFlexDriver, type FlexCapabilities, type FlexRunner } from './flex-driver-call';
 
 /** An installed driver that answered `init`: its executable and capabilities. */
@@ -10,9 +12,6 @@ export interface FlexDriver {
   executable: string;
   capabilities: FlexCapabilities;
 }
-
-/** Where the probe found a driver unusable: the directory and upstream's reason. */
-export type FlexProbeError = (directory: string, message: string) => void;
 
 interface Probed {
   /** The executable's mtime when `init` ran (a changed executable is initialised again). */
@@ -29,12 +28,29 @@ interface Probed {
  */
 export class FlexDrivers {
   private readonly probed = new Map<string, Probed>();
+  /** The directory could not be made at start: no driver is probed (upstream's dummy prober). */
+  private disabled = false;
 
   constructor(
     private readonly pluginDir: string,
     private readonly runner: FlexRunner,
-    private readonly onProbeError: FlexProbeError = () => undefined,
+    private readonly logger: Pick<KubeletLogger, 'warn' | 'error'>,
   ) {}
+
+  /**
+   * Upstream's prober Init, when the volume plugins are initialised: the directory is made (0755)
+   * when missing, so that a driver installer's hostPath of type Directory finds it. Where it cannot
+   * be (a read-only /usr), FlexVolume is off for the kubelet's life and the other plugins go on,
+   * as upstream falls back to a prober that finds nothing.
+   */
+  async init(): Promise<void> {
+    try {
+      await this.createPluginDir();
+    } catch (error) {
+      this.logger.error({ err: (error as Error).message }, 'Error initializing dynamic plugin prober');
+      this.disabled = true;
+    }
+  }
 
   /** The driver `name` (`vendor/driver`), if installed and initialised. */
   async driver(name: string): Promise<FlexDriver | undefined> {
@@ -50,7 +66,13 @@ export class FlexDrivers {
   }
 
   private async probe(): Promise<void> {
-    const entries = await readdir(this.pluginDir, { withFileTypes: true }).catch(() => []);
+    if (this.disabled) return;
+    const entries = await readdir(this.pluginDir, { withFileTypes: true }).catch(async (error) => {
+      // Upstream's watch makes the directory again when it is removed, to keep watching it.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        await this.createPluginDir().catch(() => undefined);
+      return [];
+    });
     const present = new Set<string>();
     for (const entry of entries) {
       if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
@@ -74,10 +96,25 @@ export class FlexDrivers {
       const { capabilities } = await callFlexDriver(this.runner, executable, 'init');
       entry.driver = { name: parts.join('/'), executable, capabilities };
     } catch (error) {
-      this.onProbeError(
-        directory,
-        `Error creating Flexvolume plugin from directory ${directory}, skipping. Error: ${(error as Error).message}`,
+      this.logger.error(
+        { directory },
+        `Error dynamically probing plugins: Error creating Flexvolume plugin from directory ${directory}, skipping. Error: ${(error as Error).message}`,
       );
+    }
+  }
+
+  private async createPluginDir(): Promise<void> {
+    const exists = await stat(this.pluginDir).then(
+      () => true,
+      (error) => (error as NodeJS.ErrnoException).code !== 'ENOENT',
+    );
+    if (exists) return;
+    this.logger.warn({}, `Flexvolume plugin directory at ${this.pluginDir} does not exist. Recreating.`);
+    try {
+      await mkdir(this.pluginDir, { recursive: true, mode: 0o755 });
+    } catch (error) {
+      const path = (error as NodeJS.ErrnoException).path ?? this.pluginDir;
+      throw new Error(`Error (re-)creating driver directory: mkdir ${path}: ${goErrnoText(error)}`);
     }
   }
 }

@@ -62,6 +62,11 @@ export class FlexVolumes {
     private readonly mounter: Mounter,
   ) {}
 
+  /** The drivers' directory made when missing, as the volume plugins are initialised (FlexDrivers.init). */
+  init(): Promise<void> {
+    return this.drivers.init();
+  }
+
   /** Whether the driver `name` is installed and initialised (otherwise no plugin matches its volumes). */
   async hasDriver(name: string): Promise<boolean> {
     return (await this.drivers.driver(name)) !== undefined;
