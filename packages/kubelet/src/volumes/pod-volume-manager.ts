@@ -24,11 +24,11 @@ import { checkHostPath } from './host-path';
 import { setUpInTreeClaim } from './in-tree-claims';
 import { InTreeReconstruction } from './in-tree-reconstruction';
 import { unmountUnusedLocalDevices } from './local-volumes';
+import { MeasuredClaims } from './measured-claims';
 import { MountBackOff, mountKey } from './mount-backoff';
 import { type Mounter, systemMounter } from './mounter';
 import { mountNfs, type NfsMounter, systemNfsMounter } from './nfs-mount';
 import { OrphanedPodDirs } from './orphaned-pod-dirs';
-import { StatfsMeasuredClaims } from './statfs-measured-claims';
 import { type PayloadContext, volumePayload } from './volume-payloads';
 import { volumePluginDirs } from './volume-plugin-dirs';
 import {
@@ -97,8 +97,8 @@ export class PodVolumeManager {
    * the kernel's dentry cache (removeTree).
    */
   private readonly removed = new Set<string>();
-  /** Claims on local and nfs PersistentVolumes set up here, measured by statfs. */
-  private readonly measuredClaims = new StatfsMeasuredClaims();
+  /** Claims on local and nfs PersistentVolumes set up here: statfs, or a local Block volume's device size. */
+  private readonly measuredClaims = new MeasuredClaims();
 
   constructor(options: PodVolumeManagerOptions) {
     this.csi = options.csi;
@@ -157,7 +157,8 @@ export class PodVolumeManager {
 
   /**
    * The pod's volumes measured on their own, by the pod's volume name (the summary's): CSI volumes
-   * as their drivers measure them, claims on local and nfs PersistentVolumes by statfs.
+   * as their drivers measure them, claims on local and nfs PersistentVolumes by statfs, a local
+   * Block one by its device's size.
    */
   async csiVolumeStats(uid: string): Promise<Map<string, CsiVolumeUsage>> {
     const out = this.csi ? await this.csi.podVolumeStats(uid) : new Map<string, CsiVolumeUsage>();
@@ -348,11 +349,13 @@ export class PodVolumeManager {
         flex: this.flex,
         objects: context.objects,
       });
-      // Upstream measures local and nfs volumes by statfs; hostPath and FlexVolume ones have no metrics here.
-      if (!mounted.block && (claimed.inTree.pv.spec?.local || claimed.inTree.pv.spec?.nfs))
+      // Upstream measures local and nfs volumes by statfs, local Block ones by the device's size;
+      // hostPath and FlexVolume ones have no metrics here.
+      if (claimed.inTree.pv.spec?.local || claimed.inTree.pv.spec?.nfs)
         this.measuredClaims.record(uid, volume.name, {
           dir: mounted.hostPath,
           pvcRef: claimed.inTree.pvcRef,
+          ...(mounted.block ? { block: true } : {}),
         });
       return mounted;
     }

@@ -166,6 +166,16 @@ describe('a block claim in a real containerd pod', () => {
       'pv-local-raw',
     );
     expect(await readlink(link)).toBe(loopDevice);
+    // Upstream's MetricsBlock: the device's size as capacity, nothing else.
+    expect((await node.kubelet.volumes.csiVolumeStats(pod.metadata.uid!)).get('disk')).toEqual({
+      capacityBytes: 1024 * 1024,
+      availableBytes: 0,
+      usedBytes: 0,
+      inodes: 0,
+      inodesFree: 0,
+      inodesUsed: 0,
+      pvcRef: { name: 'local-raw', namespace: 'default' },
+    });
     node.deletePod('local-blk');
     await waitFor('the pod gone', () => (node.getPod('local-blk') ? undefined : true), 90_000);
     await waitFor(

@@ -1,19 +1,23 @@
+import { blockDeviceUsage } from './block-device-usage';
 import type { CsiVolumeUsage } from './csi/csi-volume-stats';
 import type { ClaimVolumeStats } from './csi/csi-volumes';
 import { statfsUsage } from './statfs-usage';
 
-/** One pod volume of a claim measured by statfs: where it is mounted and the claim it belongs to. */
+/** One pod volume of a claim measured here: where it is, the claim it belongs to, and whether it is a device. */
 interface MeasuredClaim {
+  /** The volume's directory, or for a Block volume the pod's link to the device. */
   dir: string;
   pvcRef: { name: string; namespace: string };
+  block?: boolean;
 }
 
 /**
  * The pod volumes of claims on local and nfs PersistentVolumes, which upstream's plugins measure
- * with statfs (MetricsStatFS): for the summary's pod volume stats and kubelet_volume_stats_*. A
- * volume whose statfs fails is left out of that round.
+ * themselves: by statfs (MetricsStatFS), and a local Block volume by its device's size
+ * (MetricsBlock). For the summary's pod volume stats and kubelet_volume_stats_*. A volume that
+ * cannot be measured is left out of that round.
  */
-export class StatfsMeasuredClaims {
+export class MeasuredClaims {
   private readonly byPod = new Map<string, Map<string, MeasuredClaim>>();
 
   /** Pod `uid`'s volume `name` is mounted at `dir` for claim `pvcRef`. */
@@ -32,7 +36,7 @@ export class StatfsMeasuredClaims {
   async podStats(uid: string): Promise<Map<string, CsiVolumeUsage>> {
     const out = new Map<string, CsiVolumeUsage>();
     for (const [name, claim] of this.byPod.get(uid) ?? []) {
-      const usage = await statfsUsage(claim.dir).catch(() => undefined);
+      const usage = await measure(claim).catch(() => undefined);
       if (usage) out.set(name, { ...usage, pvcRef: claim.pvcRef });
     }
     return out;
@@ -43,14 +47,19 @@ export class StatfsMeasuredClaims {
     const out: ClaimVolumeStats[] = [];
     const keys = new Set(seen);
     for (const volumes of this.byPod.values())
-      for (const { dir, pvcRef } of volumes.values()) {
+      for (const claim of volumes.values()) {
+        const { pvcRef } = claim;
         const key = `${pvcRef.namespace}/${pvcRef.name}`;
         if (keys.has(key)) continue;
-        const usage = await statfsUsage(dir).catch(() => undefined);
+        const usage = await measure(claim).catch(() => undefined);
         if (!usage) continue;
         keys.add(key);
         out.push({ namespace: pvcRef.namespace, claim: pvcRef.name, ...usage });
       }
     return out;
   }
+}
+
+function measure(claim: MeasuredClaim): Promise<CsiVolumeUsage> {
+  return claim.block ? blockDeviceUsage(claim.dir) : statfsUsage(claim.dir);
 }
