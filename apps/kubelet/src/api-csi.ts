@@ -3,13 +3,11 @@ import { apiRequest, type CoreV1Requests } from '@nodeagent/informer';
 import {
   apiCsiNodeInfo,
   apiCsiStorageObjects,
-  apiCsiTokens,
   type ClaimObject,
   type ClaimStatusWriter,
   type CsiNodeInfo,
   type CsiNodeInitializer,
   type CsiStorageObjects,
-  type CsiTokenRequester,
 } from '@nodeagent/kubelet/volumes';
 
 const seg = encodeURIComponent;
@@ -27,7 +25,6 @@ export function apiCsi(
 ): {
   nodeInfo: CsiNodeInfo & CsiNodeInitializer;
   objects: CsiStorageObjects;
-  tokens: CsiTokenRequester;
   claimStatus: ClaimStatusWriter;
 } {
   const get = (path: string) => apiRequest<unknown>(kubeConfig, { method: 'GET', path });
@@ -65,13 +62,5 @@ export function apiCsi(
           contentType: 'application/merge-patch+json',
         }),
     },
-    tokens: apiCsiTokens({
-      createNamespacedServiceAccountToken: ({ name, namespace, body }) =>
-        apiRequest(kubeConfig, {
-          method: 'POST',
-          path: `/api/v1/namespaces/${seg(namespace)}/serviceaccounts/${seg(name)}/token`,
-          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', ...body },
-        }),
-    }),
   };
 }

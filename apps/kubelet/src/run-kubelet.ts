@@ -59,7 +59,7 @@ import {
   nodeEventReasons,
   objectTtlFromNode,
 } from '@nodeagent/kubelet/sources';
-import { type CsiDriverWatch, podsDir } from '@nodeagent/kubelet/volumes';
+import { type ApiServiceAccountTokens, type CsiDriverWatch, podsDir } from '@nodeagent/kubelet/volumes';
 import { defaultLabels } from '@nodeagent/node-status';
 import { goArch, parseDuration, systemClock, type Wire } from '@nodeagent/primitives';
 import { apiCsi } from './api-csi';
@@ -252,9 +252,11 @@ async function startKubeletParts(
           onError: (error) => logger.warn({ err: String(error) }, 'configmap/secret watch'),
         })
       : undefined;
+  // Upstream's one token manager: projected volumes, CSI drivers and credential providers share it.
+  const tokens = core ? apiTokenSource(core) : undefined;
   const { credentialProviders, imagePullManager } = await imageDependencies(
     options,
-    { config, client, core, kubeConfig, metrics },
+    { config, client, core, tokens, kubeConfig, metrics },
     logger,
   );
   // Events made before TLS bootstrapping has issued the client certificate wait for it.
@@ -281,6 +283,7 @@ async function startKubeletParts(
     client,
     runtime: runtime.runtime,
     core,
+    tokens,
     kubeConfig,
     services,
     csiDriverWatch,
@@ -449,6 +452,7 @@ interface ImageDependencySources {
   config: ResolvedKubeletOptions['config'];
   client: CriClient;
   core: ReturnType<typeof coreV1Requests> | undefined;
+  tokens: ApiServiceAccountTokens | undefined;
   kubeConfig: KubeConfig | undefined;
   metrics: ReturnType<typeof createKubeletMetrics>;
 }
@@ -456,7 +460,7 @@ interface ImageDependencySources {
 /** The image credential provider plugins and the verified image pull manager. */
 async function imageDependencies(
   { flags }: ResolvedKubeletOptions,
-  { config, client, core, kubeConfig, metrics }: ImageDependencySources,
+  { config, client, core, tokens, kubeConfig, metrics }: ImageDependencySources,
   logger: KubeletLogger,
 ) {
   // Image credential provider plugins (upstream RegisterCredentialProviderPlugins): none without
@@ -465,7 +469,7 @@ async function imageDependencies(
     { configPath: flags.imageCredentialProviderConfig, binDir: flags.imageCredentialProviderBinDir },
     {
       registry: metrics.registry,
-      tokens: core ? apiTokenSource(core) : undefined,
+      tokens,
       serviceAccounts: kubeConfig ? apiServiceAccountGetter(kubeConfig) : undefined,
       log: { error: (message) => logger.error({ component: 'credential-provider' }, message) },
       serviceAccountTokenForCredentialProviders:
@@ -499,6 +503,8 @@ interface KubeletParts {
   /** The runtime stack's pod runtime (criRuntimeStack); the Kubelet adds its pod layers. */
   runtime: PodRuntime;
   core: ReturnType<typeof coreV1Requests> | undefined;
+  /** The kubelet's one service account token manager (none standalone). */
+  tokens: ApiServiceAccountTokens | undefined;
   kubeConfig: KubeConfig | undefined;
   services: ApiServiceLister | undefined;
   /** The cluster's CSIDrivers as a watch keeps them; none when standalone. */
@@ -528,7 +534,7 @@ interface KubeletParts {
 
 /** The pod-lifecycle engine over the CRI runtime, with the node's user namespaces and swap detected. */
 async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
-  const { flags, config, nodeName, hostIPs, client, runtime, core, kubeConfig, services, events } = parts;
+  const { flags, config, nodeName, hostIPs, client, runtime, core, tokens, kubeConfig, services, events } = parts;
   const { credentialProviders, imagePullManager, hostResolvConf, logger, metrics, summary, cgroups } = parts;
   // hostUsers: false pods get ID ranges cut from the kubelet's (getsubids kubelet) by idsPerPod; a
   // setting that cannot work stops the kubelet, as upstream's user namespace manager does.
@@ -563,7 +569,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       node: () => admissionNodeOf(parts.watchedNode()),
       objects: parts.objects,
       services,
-      tokens: core ? apiTokenSource(core) : undefined,
+      tokens,
       statusWriter: core ? apiPodStatusWriter(core) : undefined,
       recordEvent: events?.pod,
       recordNodeEvent: events?.node,
@@ -573,7 +579,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       // Registered CSI drivers go to the CSINode; pods' CSI volumes and claims mount through them.
       csi:
         kubeConfig && core
-          ? { ...apiCsi(kubeConfig, nodeName, core, events?.claim), driverWatch: parts.csiDriverWatch }
+          ? { ...apiCsi(kubeConfig, nodeName, core, events?.claim), tokens, driverWatch: parts.csiDriverWatch }
           : undefined,
       // DynamicResourceAllocation (GA): pods' ResourceClaims prepared through registered DRA drivers.
       dra: kubeConfig && core ? apiDra(kubeConfig, nodeName, core) : undefined,

@@ -39,6 +39,33 @@ describe('API clients', () => {
       await tokens.getToken(request),
     );
   });
+
+  it('serves projected volumes and CSI drivers from one cache, which a pod lets go of at once', async () => {
+    let now = Date.now();
+    const tokens = apiTokenSource(core, { now: () => now });
+    const projected = {
+      namespace: 'default',
+      serviceAccountName: 'default',
+      audiences: ['vault'],
+      expirationSeconds: 3600,
+      boundPod: { name: 'p', uid: 'u-3' },
+    };
+    const token = await tokens.getToken(projected);
+    // The same request from a CSI driver's tokenRequests gets the same token, with its expiry.
+    const csi = await tokens.requestToken(projected);
+    expect(csi.token).toBe(token);
+    expect(Date.parse(csi.expirationTimestamp)).toBeGreaterThan(now + 3_500_000);
+    // A driver's request without expirationSeconds is its own (the server's default lifetime).
+    const { expirationSeconds: _, ...unset } = projected;
+    expect((await tokens.requestToken(unset)).token).not.toBe(token);
+    await tokens.getToken({ ...projected, boundPod: { name: 'q', uid: 'u-4' } });
+    expect(tokens.size).toBe(3);
+    // The pod's volumes torn down: its tokens go, projected and CSI ones alike; the other pod's stay.
+    tokens.forgetPod('u-3');
+    expect(tokens.size).toBe(1);
+    now += 1_000;
+    expect((await tokens.requestToken(projected)).token).not.toBe(token);
+  });
 });
 
 describe('image pulls', () => {

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { V1CSIDriverSpec } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
-import { apiCsiTokens } from '../src/volumes/csi/api-csi-tokens';
 import { csiFsGroupPolicy, kubeletAppliesFsGroup } from '../src/volumes/csi/csi-fs-group';
+import { ApiServiceAccountTokens } from '../src/volumes/service-account-tokens';
 import {
   bindClaim,
   type CsiVolumeHarness,
@@ -165,7 +165,7 @@ describe('podInfoOnMount, tokenRequests and requiresRepublish', () => {
       },
       {
         csi: (core) => ({
-          tokens: apiCsiTokens({
+          tokens: new ApiServiceAccountTokens({
             createNamespacedServiceAccountToken: (param) => {
               requested.push(param);
               return core.createNamespacedServiceAccountToken(param as never);

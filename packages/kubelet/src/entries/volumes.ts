@@ -14,6 +14,7 @@ export {
   validatePayloadPath,
   writeAtomically,
 } from '../volumes/atomic-writer';
+export type { BoundTokenRequest } from '../volumes/bound-token-cache';
 export {
   apiCsiNodeInfo,
   type CsiNodeObject,
@@ -21,7 +22,6 @@ export {
   TopologyLabelCollisionError,
 } from '../volumes/csi/api-csi-node-info';
 export { apiCsiStorageObjects, type CsiStorageRequests } from '../volumes/csi/api-csi-storage-objects';
-export { apiCsiTokens, type CsiTokenRequests } from '../volumes/csi/api-csi-tokens';
 export { type CsiDriver, CsiDrivers } from '../volumes/csi/csi-drivers';
 export {
   attachFailedResourceExhausted,
@@ -103,6 +103,7 @@ export {
   type PodVolumeManagerOptions,
   volumePluginDirs,
 } from '../volumes/pod-volume-manager';
+export { ApiServiceAccountTokens, type ServiceAccountTokenRequests } from '../volumes/service-account-tokens';
 export {
   defaultConfigMapMode,
   defaultDownwardAPIMode,

@@ -4,46 +4,18 @@ import { httpStatusCode } from '../api/http-status-code';
 import { podName } from '../api/pod-name';
 import type { Pod } from '../api/pod-types';
 import { isMirrorPodOf } from '../pod/mirror-pod';
-import { BoundTokenCache } from '../volumes/bound-token-cache';
-import type { TokenSource } from '../volumes/volume-payloads';
+import { ApiServiceAccountTokens, type ServiceAccountTokenRequests } from '../volumes/service-account-tokens';
 
 /**
  * Service account tokens through the TokenRequest API (serviceaccounts/token), bound to the pod,
- * reused and let go as upstream's token manager does (BoundTokenCache).
+ * reused and let go as upstream's token manager does (ApiServiceAccountTokens). One for the whole
+ * kubelet: projected volumes, CSI drivers and credential providers share it.
  */
 export function apiTokenSource(
-  core: Pick<CoreV1Requests, 'createNamespacedServiceAccountToken'>,
+  core: ServiceAccountTokenRequests,
   options: { now?: () => number } = {},
-): TokenSource {
-  const now = options.now ?? Date.now;
-  const cache = new BoundTokenCache<string>(now);
-  return {
-    getToken: (request) =>
-      cache.get(request, async () => {
-        const issuedAt = now();
-        const response = await core.createNamespacedServiceAccountToken({
-          name: request.serviceAccountName,
-          namespace: request.namespace,
-          body: {
-            spec: {
-              audiences: request.audiences,
-              expirationSeconds: request.expirationSeconds,
-              boundObjectRef: {
-                apiVersion: 'v1',
-                kind: 'Pod',
-                name: request.boundPod.name,
-                uid: request.boundPod.uid,
-              },
-            },
-          },
-        });
-        const expiresAt = response.status?.expirationTimestamp
-          ? new Date(response.status.expirationTimestamp as unknown as string).getTime()
-          : issuedAt + request.expirationSeconds * 1000;
-        return { value: response.status?.token ?? '', expiresAt };
-      }),
-    forgetPod: (uid) => cache.forgetPod(uid),
-  };
+): ApiServiceAccountTokens {
+  return new ApiServiceAccountTokens(core, options.now);
 }
 
 /** The mirror pod the API server shows for a static pod (upstream mirror pod manager). */

@@ -1,5 +1,4 @@
 import type { Pod } from '../../api/pod-types';
-import { BoundTokenCache } from '../bound-token-cache';
 import type { CsiDriverObject } from './csi-storage-objects';
 
 /** A TokenRequest's spec as the kubelet sends it for a CSI driver (authentication/v1). */
@@ -17,25 +16,14 @@ export interface CsiTokenStatus {
   expirationTimestamp: string;
 }
 
-/** Mints service account tokens (serviceaccounts/token), rejecting with the API's error. */
-export type CsiTokenRequester = (request: CsiTokenRequest) => Promise<CsiTokenStatus>;
+/** Mints service account tokens (serviceaccounts/token), rejecting with the API's error (ApiServiceAccountTokens). */
+export interface CsiTokenRequester {
+  /** A token for the pod's service account with this audience, and when it expires. */
+  requestToken(request: CsiTokenRequest): Promise<CsiTokenStatus>;
+}
 
 /** The volume_context key carrying the tokens (upstream's serviceAccount.tokens). */
 export const SERVICE_ACCOUNT_TOKENS_KEY = 'csi.storage.k8s.io/serviceAccount.tokens';
-
-/**
- * Reuses a token until 80 % of its lifetime has passed, as upstream's token manager does, so a
- * driver with requiresRepublish gets the same token on each re-publish until it is due for renewal
- * (BoundTokenCache, which also drops expired tokens).
- */
-export function cachedCsiTokens(request: CsiTokenRequester, now: () => number = Date.now): CsiTokenRequester {
-  const cache = new BoundTokenCache<CsiTokenStatus>(now);
-  return (req) =>
-    cache.get(req, async () => {
-      const status = await request(req);
-      return { value: status, expiresAt: Date.parse(status.expirationTimestamp) };
-    });
-}
 
 /**
  * Upstream podServiceAccountTokenAttrs: for each of the CSIDriver's tokenRequests a token for the
@@ -60,7 +48,7 @@ export async function serviceAccountTokenAttrs(
     const audience = tr.audience ?? '';
     let status: CsiTokenStatus;
     try {
-      status = await tokens({
+      status = await tokens.requestToken({
         namespace: pod.metadata.namespace ?? 'default',
         serviceAccountName: pod.spec.serviceAccountName ?? 'default',
         audiences: audience === '' ? [] : [audience],
