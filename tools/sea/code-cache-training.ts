@@ -115,7 +115,7 @@ function kubeletHome(api: ApiServer, dir: string): string {
   // iptables it must leave alone.
   writeFileSync(
     join(dir, 'config.yaml'),
-    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(dir, 'logs')}\naddress: 127.0.0.1\nstaticPodPath: ${manifests}\nmakeIPTablesUtilChains: false\n`,
+    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(dir, 'logs')}\nvolumePluginDir: ${join(dir, 'volume-plugins')}\naddress: 127.0.0.1\nstaticPodPath: ${manifests}\nmakeIPTablesUtilChains: false\n`,
   );
   writeFileSync(
     join(manifests, 'static.yaml'),

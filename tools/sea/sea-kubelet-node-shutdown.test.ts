@@ -115,6 +115,7 @@ describe('nodeagent-kubelet (single executable) graceful node shutdown', { timeo
         'kind: KubeletConfiguration',
         'failSwapOn: false',
         `podLogsDir: ${join(dir, 'logs')}`,
+        `volumePluginDir: ${join(dir, 'volume-plugins')}`,
         'makeIPTablesUtilChains: false',
         'shutdownGracePeriod: 30s',
         'shutdownGracePeriodCriticalPods: 10s',

@@ -52,7 +52,7 @@ async function openFilesOnceStarted(maxOpenFiles: number): Promise<{ limits: str
   writeFileSync(
     config,
     // makeIPTablesUtilChains false: run as root on the host's network, it must leave the host's iptables alone.
-    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfailSwapOn: false\npodLogsDir: ${join(dir, 'logs')}\nmakeIPTablesUtilChains: false\n`,
+    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfailSwapOn: false\npodLogsDir: ${join(dir, 'logs')}\nvolumePluginDir: ${join(dir, 'volume-plugins')}\nmakeIPTablesUtilChains: false\n`,
   );
   const args = [
     `--config=${config}`,

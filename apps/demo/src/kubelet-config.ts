@@ -3,6 +3,8 @@ import { stringify } from 'yaml';
 export interface DemoKubeletSettings {
   /** Where the kubelet writes pod logs (under the state dir, not the host's /var/log/pods). */
   podLogsDir: string;
+  /** FlexVolume's driver directory, which the kubelet makes at start (under the state dir, not the host's /usr/libexec). */
+  volumePluginDir: string;
   /**
    * Whether the kubelet runs in the node's own network namespace. Without one (fake runtime,
    * no root) it shares the host's network and must not claim the host's ports.
@@ -21,6 +23,7 @@ export function demoKubeletConfiguration(settings: DemoKubeletSettings): Record<
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
     podLogsDir: settings.podLogsDir,
+    volumePluginDir: settings.volumePluginDir,
     ...(settings.ownNetns
       ? {
           // kubectl logs/exec reach this server from the in-process API server (through the

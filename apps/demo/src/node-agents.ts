@@ -149,6 +149,7 @@ export async function prepareNodeAgents(spec: NodeAgentsSpec): Promise<NodeAgent
     renderKubeletConfiguration(
       demoKubeletConfiguration({
         podLogsDir: join(layout.dir, 'pod-logs'),
+        volumePluginDir: join(layout.dir, 'volume-plugins'),
         ownNetns: Boolean(runtime.netnsPath),
         nodeLeaseDurationSeconds: spec.nodeLeaseDurationSeconds,
       }),

@@ -5,13 +5,18 @@ import { demoKubeletConfiguration, renderKubeletConfiguration } from '../src/kub
 describe('the KubeletConfiguration the demo writes', () => {
   it('runs alongside swap and passes upstream validation without the QoS cgroups', () => {
     const text = renderKubeletConfiguration(
-      demoKubeletConfiguration({ podLogsDir: '/tmp/state/pod-logs', ownNetns: true }),
+      demoKubeletConfiguration({
+        podLogsDir: '/tmp/state/pod-logs',
+        volumePluginDir: '/tmp/state/volume-plugins',
+        ownNetns: true,
+      }),
     );
     const config = parse(text) as Record<string, unknown>;
     expect(config).toMatchObject({
       apiVersion: 'kubelet.config.k8s.io/v1beta1',
       kind: 'KubeletConfiguration',
       podLogsDir: '/tmp/state/pod-logs',
+      volumePluginDir: '/tmp/state/volume-plugins',
       failSwapOn: false,
       // Upstream v1.35+ refuses cgroup v1 hosts unless failCgroupV1 is false.
       failCgroupV1: false,
@@ -33,7 +38,7 @@ describe('the KubeletConfiguration the demo writes', () => {
   });
 
   it('on the host network leaves the host ports alone', () => {
-    const config = demoKubeletConfiguration({ podLogsDir: '/x', ownNetns: false });
+    const config = demoKubeletConfiguration({ podLogsDir: '/x', volumePluginDir: '/y', ownNetns: false });
     expect(config).toMatchObject({
       enableServer: false,
       healthzPort: 0,

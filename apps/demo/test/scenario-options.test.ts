@@ -100,7 +100,7 @@ describe('scenario ReplicaSet', () => {
 
 describe('kubelet lease for the scenarios', () => {
   it('writes nodeLeaseDurationSeconds only when it departs from upstream 40 s', () => {
-    const base = { podLogsDir: '/tmp/x', ownNetns: true };
+    const base = { podLogsDir: '/tmp/x', volumePluginDir: '/tmp/y', ownNetns: true };
     expect(demoKubeletConfiguration({ ...base, nodeLeaseDurationSeconds: 8 }).nodeLeaseDurationSeconds).toBe(
       8,
     );

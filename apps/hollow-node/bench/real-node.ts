@@ -53,6 +53,7 @@ function kubeletConfig(home: string): string {
     'apiVersion: kubelet.config.k8s.io/v1beta1',
     'kind: KubeletConfiguration',
     `podLogsDir: ${join(home, 'logs')}`,
+    `volumePluginDir: ${join(home, 'volume-plugins')}`,
     'maxPods: 110',
     'clusterDNS: [10.96.0.10]',
     'clusterDomain: cluster.local',

@@ -30,13 +30,15 @@ const CALL_LOG_TRIM_MS = 10_000;
 
 /**
  * The hollow kubelet's configuration, shared by every node: upstream's defaults with maxPods, the
- * run's log directory and a cluster DNS address (pods with dnsPolicy ClusterFirst get a
- * resolv.conf as on a kubeadm cluster instead of the MissingClusterDNS event).
+ * run's log and FlexVolume directories (upstream's hollow kubelet probes no FlexVolume driver and
+ * makes no directory outside its own) and a cluster DNS address (pods with dnsPolicy ClusterFirst
+ * get a resolv.conf as on a kubeadm cluster instead of the MissingClusterDNS event).
  */
 function hollowKubeletConfiguration(runDir: string, options: HollowNodesOptions): KubeletConfiguration {
   return parseKubeletConfiguration({
     maxPods: options.maxPods ?? 110,
     podLogsDir: join(runDir, 'logs'),
+    volumePluginDir: join(runDir, 'volume-plugins'),
     clusterDNS: ['10.96.0.10'],
     clusterDomain: 'cluster.local',
     ...options.kubeletConfiguration,

@@ -82,7 +82,7 @@ export async function startKubelet(
   api.writeKubeconfig(join(home, 'kubeconfig'));
   writeFileSync(
     join(home, 'config.yaml'),
-    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(home, 'logs')}\naddress: 127.0.0.1\nmaxPods: ${options.maxPods ?? MAX_PODS}\n`,
+    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(home, 'logs')}\nvolumePluginDir: ${join(home, 'volume-plugins')}\naddress: 127.0.0.1\nmaxPods: ${options.maxPods ?? MAX_PODS}\n`,
   );
   const env = { ...options.env };
   if (options.gcTrace) {

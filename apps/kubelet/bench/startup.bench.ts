@@ -120,7 +120,7 @@ function writeHome(api: ApiServer, dir: string, nodeName: string, busybox: strin
   // makeIPTablesUtilChains false: the bench runs on the host's network and must leave its iptables alone.
   writeFileSync(
     join(home, 'config.yaml'),
-    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(home, 'logs')}\naddress: 127.0.0.1\nstaticPodPath: ${manifests}\nmakeIPTablesUtilChains: false\n${heldOpenFilesLimit()}`,
+    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\npodLogsDir: ${join(home, 'logs')}\nvolumePluginDir: ${join(home, 'volume-plugins')}\naddress: 127.0.0.1\nstaticPodPath: ${manifests}\nmakeIPTablesUtilChains: false\n${heldOpenFilesLimit()}`,
   );
   writeFileSync(
     join(manifests, 'static.yaml'),

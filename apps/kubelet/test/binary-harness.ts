@@ -129,6 +129,8 @@ export function fakeNodeFlags(options: {
     '--root-dir',
     options.rootDir,
     `--cert-dir=${options.certDir ?? join(options.rootDir, 'pki')}`,
+    // Made at start (FlexVolume's drivers): the node's own, never the host's /usr/libexec/kubernetes.
+    `--volume-plugin-dir=${join(options.rootDir, 'volume-plugins')}`,
     `--container-runtime-endpoint=${options.endpoint}`,
     `--port=${options.port}`,
     '--healthz-port=0',

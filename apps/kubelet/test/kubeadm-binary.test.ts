@@ -66,6 +66,7 @@ describe('nodeagent-kubelet started as kubeadm starts the kubelet', () => {
     const extraArgs = [
       `--root-dir=${join(dir, 'root')}`,
       `--cert-dir=${join(dir, 'pki')}`,
+      `--volume-plugin-dir=${join(dir, 'volume-plugins')}`,
       `--port=${port}`,
       `--read-only-port=${readOnlyPort}`,
       '--healthz-port=0',

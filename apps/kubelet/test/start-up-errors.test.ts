@@ -96,6 +96,8 @@ async function configFile(name: string, s: Settings): Promise<string> {
     `containerRuntimeEndpoint: ${s.endpoint ?? fake.endpoint}`,
     `imageServiceEndpoint: "${s.imageServiceEndpoint ?? ''}"`,
     `podLogsDir: ${s.podLogsDir ?? join(dir, `${name}-logs`)}`,
+    // Made at start: the case's own, never the host's /usr/libexec/kubernetes.
+    `volumePluginDir: ${join(dir, `${name}-volume-plugins`)}`,
     `rotateCertificates: ${s.rotateCertificates ?? false}`,
     'authorization: {mode: AlwaysAllow}',
     'failSwapOn: false',

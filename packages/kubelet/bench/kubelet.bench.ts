@@ -208,7 +208,10 @@ async function podStartOnContainerd(): Promise<void> {
     const kubelet = new Kubelet({
       node: benchNode(join(dir, 'root')),
       runtime: recorder.wrapRuntime(criPodRuntime(client)),
-      config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
+      config: parseKubeletConfiguration({
+        podLogsDir: join(dir, 'logs'),
+        volumePluginDir: join(dir, 'volume-plugins'),
+      }).config,
       api: {
         objects,
         statusWriter: recorder.wrapWriter(apiPodStatusWriter(core)),

@@ -103,7 +103,7 @@ async function run(): Promise<void> {
   const kubelet = new Kubelet({
     node: benchNode(join(dir, 'root')),
     runtime: criPodRuntime(startingClient),
-    config: parseKubeletConfiguration({ podLogsDir }).config,
+    config: parseKubeletConfiguration({ podLogsDir, volumePluginDir: join(dir, 'volume-plugins') }).config,
   });
   const server = await listen(
     createKubeletServer({

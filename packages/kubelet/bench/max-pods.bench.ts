@@ -275,7 +275,10 @@ async function maxPods(): Promise<Record<string, unknown>> {
     const kubelet = new Kubelet({
       node: benchNode(join(dir, 'root')),
       runtime,
-      config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
+      config: parseKubeletConfiguration({
+        podLogsDir: join(dir, 'logs'),
+        volumePluginDir: join(dir, 'volume-plugins'),
+      }).config,
       api: {
         objects,
         statusWriter,

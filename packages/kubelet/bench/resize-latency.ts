@@ -42,7 +42,10 @@ export async function resizeLatencyOnContainerd(rounds = 10): Promise<Record<str
   const kubelet = new Kubelet({
     node: { ...benchNode(join(dir, 'root')), allocatable: { ...allocatable } },
     runtime: criPodRuntime(client),
-    config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
+    config: parseKubeletConfiguration({
+      podLogsDir: join(dir, 'logs'),
+      volumePluginDir: join(dir, 'volume-plugins'),
+    }).config,
     api: {
       statusWriter: apiPodStatusWriter(core),
     },

@@ -41,7 +41,11 @@ beforeAll(async () => {
   core = server.kubeConfig().makeApiClient(CoreV1Api);
   fake = await FakeRuntime.start({ images: [{ ref: busybox }] });
   client = await createCriClient({ endpoint: fake.endpoint });
-  const config = parseKubeletConfiguration({ podLogsDir: join(dir, 'logs'), syncFrequency: '2s' }).config;
+  const config = parseKubeletConfiguration({
+    podLogsDir: join(dir, 'logs'),
+    volumePluginDir: join(dir, 'volume-plugins'),
+    syncFrequency: '2s',
+  }).config;
   expect(config.configMapAndSecretChangeDetectionStrategy).toBe('Watch');
   objects = new PodObjectManager({
     strategy: config.configMapAndSecretChangeDetectionStrategy,

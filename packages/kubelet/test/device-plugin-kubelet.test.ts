@@ -66,7 +66,10 @@ beforeEach(async () => {
   kubelet = new Kubelet({
     node: { name: 'node-a', rootDir, hostIPs: ['192.168.50.2'], memoryCapacity: 4 * 1024 ** 3 },
     runtime: withContainerDevices(recording, manager),
-    config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
+    config: parseKubeletConfiguration({
+      podLogsDir: join(dir, 'logs'),
+      volumePluginDir: join(dir, 'volume-plugins'),
+    }).config,
     api: { statusWriter: writer },
     pacing: {
       clock: new FakeClock(Date.now()),
@@ -290,6 +293,7 @@ describe('with feature gate ResourceHealthStatus off', () => {
       runtime: withContainerDevices(criPodRuntime(client), manager),
       config: parseKubeletConfiguration({
         podLogsDir: join(dir, 'logs-b'),
+        volumePluginDir: join(dir, 'volume-plugins'),
         featureGates: { ResourceHealthStatus: false },
       }).config,
       api: { statusWriter: new RecordingWriter() },

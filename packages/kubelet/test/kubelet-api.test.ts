@@ -50,6 +50,7 @@ beforeAll(async () => {
     runtime: criPodRuntime(client),
     config: parseKubeletConfiguration({
       podLogsDir: join(dir, 'logs'),
+      volumePluginDir: join(dir, 'volume-plugins'),
       clusterDNS: ['10.96.0.10'],
       clusterDomain: 'cluster.local',
     }).config,

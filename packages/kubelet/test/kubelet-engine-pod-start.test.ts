@@ -36,7 +36,10 @@ describe('pod start without waiting for a relist', () => {
         memoryCapacity: 4 * 1024 ** 3,
       },
       runtime: criPodRuntime(client),
-      config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
+      config: parseKubeletConfiguration({
+        podLogsDir: join(dir, 'logs'),
+        volumePluginDir: join(dir, 'volume-plugins'),
+      }).config,
       api: {
         statusWriter: writer,
       },

@@ -191,7 +191,11 @@ describe('PLEGOnDemandRelist in the kubelet (fake CRI without container events, 
         memoryCapacity: 4 * 1024 ** 3,
       },
       runtime: criPodRuntime(client),
-      config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs'), featureGates }).config,
+      config: parseKubeletConfiguration({
+        podLogsDir: join(dir, 'logs'),
+        volumePluginDir: join(dir, 'volume-plugins'),
+        featureGates,
+      }).config,
       api: { statusWriter: writer },
       pacing: {
         clock: new FakeClock(Date.now()),

@@ -113,7 +113,10 @@ describe('mirror pods once the Node is registered', () => {
         memoryCapacity: 2 * 1024 ** 3,
       },
       runtime: criPodRuntime(client),
-      config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
+      config: parseKubeletConfiguration({
+        podLogsDir: join(dir, 'logs'),
+        volumePluginDir: join(dir, 'volume-plugins'),
+      }).config,
       api: {
         statusWriter: apiPodStatusWriter(core),
       },

@@ -70,7 +70,10 @@ beforeAll(async () => {
       allocatable: { cpu: '2', memory: '4Gi', 'ephemeral-storage': '10Gi', pods: '110' },
     },
     runtime: recordingRuntime(criPodRuntime(client)),
-    config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
+    config: parseKubeletConfiguration({
+      podLogsDir: join(dir, 'logs'),
+      volumePluginDir: join(dir, 'volume-plugins'),
+    }).config,
     api: {
       objects: {
         getConfigMap: async (ns, name) => configMaps.get(`${ns}/${name}`),

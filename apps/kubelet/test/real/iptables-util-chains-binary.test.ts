@@ -27,7 +27,7 @@ async function startInNetns(name: string, extraFlags: string[]): Promise<Started
   const config = join(dir, `${name}.yaml`);
   await writeFile(
     config,
-    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfailSwapOn: false\npodLogsDir: ${join(dir, `${name}-logs`)}\n`,
+    `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfailSwapOn: false\npodLogsDir: ${join(dir, `${name}-logs`)}\nvolumePluginDir: ${join(dir, `${name}-volume-plugins`)}\n`,
   );
   // fakeNodeFlags without its host opt-out: this kubelet's iptables are the namespace's.
   const flags = fakeNodeFlags({

@@ -79,6 +79,7 @@ describe('nodeagent-kubelet runs static pods before any API server exists', () =
         'kind: KubeletConfiguration',
         `staticPodPath: ${manifests}`,
         `podLogsDir: ${join(dir, 'logs')}`,
+        `volumePluginDir: ${join(dir, 'volume-plugins')}`,
         `resolvConf: ${join(dir, 'resolv.conf')}`,
         'address: 127.0.0.1',
         'cgroupsPerQOS: false',

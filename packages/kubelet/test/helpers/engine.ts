@@ -116,7 +116,11 @@ export async function startEngine(
       },
       mounter: new RecordingMounter(),
     };
-    const kubelet = new Kubelet(withOverrides(base, overrides));
+    const options = withOverrides(base, overrides);
+    // FlexVolume's directory is made at start: the run's own, never the host's default.
+    if (options.config.volumePluginDir === parseKubeletConfiguration({}).config.volumePluginDir)
+      options.config = { ...options.config, volumePluginDir: join(dir, 'volume-plugins') };
+    const kubelet = new Kubelet(options);
     kubelets.push(kubelet);
     return kubelet;
   };

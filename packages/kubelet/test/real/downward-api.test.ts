@@ -91,7 +91,10 @@ beforeAll(async () => {
       memoryCapacity: 2 * 1024 ** 3,
     },
     runtime: criPodRuntime(client),
-    config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
+    config: parseKubeletConfiguration({
+      podLogsDir: join(dir, 'logs'),
+      volumePluginDir: join(dir, 'volume-plugins'),
+    }).config,
     pacing: {
       relistPeriodMs: 200,
       retryMs: 500,

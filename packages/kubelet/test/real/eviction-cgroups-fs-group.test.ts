@@ -48,7 +48,11 @@ function newKubelet(config: KubeletConfigurationInput, extra: KubeletOverrides =
           memoryCapacity: 2 * 1024 ** 3,
         },
         runtime: criPodRuntime(client),
-        config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs'), ...config }).config,
+        config: parseKubeletConfiguration({
+          podLogsDir: join(dir, 'logs'),
+          volumePluginDir: join(dir, 'volume-plugins'),
+          ...config,
+        }).config,
         pacing: {
           relistPeriodMs: 200,
           retryMs: 500,

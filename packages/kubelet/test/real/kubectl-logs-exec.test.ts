@@ -96,7 +96,7 @@ beforeAll(async () => {
       memoryCapacity: 2 * 1024 ** 3,
     },
     runtime: criPodRuntime(client),
-    config: parseKubeletConfiguration({ podLogsDir }).config,
+    config: parseKubeletConfiguration({ podLogsDir, volumePluginDir: join(dir, 'volume-plugins') }).config,
     pacing: {
       relistPeriodMs: 200,
       retryMs: 500,

@@ -41,7 +41,10 @@ function newKubelet(): Kubelet {
       memoryCapacity: 2 * 1024 ** 3,
     },
     runtime: criPodRuntime(client),
-    config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
+    config: parseKubeletConfiguration({
+      podLogsDir: join(dir, 'logs'),
+      volumePluginDir: join(dir, 'volume-plugins'),
+    }).config,
     pacing: {
       clock,
       relistPeriodMs: 200,

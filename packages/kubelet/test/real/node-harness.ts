@@ -203,8 +203,12 @@ export async function startNodeHarness(
           memoryCapacity: 2 * 1024 ** 3,
         },
         runtime: criPodRuntime(options.criClient?.(client) ?? client),
-        config: parseKubeletConfiguration({ podLogsDir, clusterDomain: 'cluster.local', ...options.config })
-          .config,
+        config: parseKubeletConfiguration({
+          podLogsDir,
+          volumePluginDir: join(dir, 'volume-plugins'),
+          clusterDomain: 'cluster.local',
+          ...options.config,
+        }).config,
         pacing: {
           relistPeriodMs: 200,
           retryMs: 500,

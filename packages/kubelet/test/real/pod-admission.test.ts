@@ -104,6 +104,7 @@ beforeAll(async () => {
     runtime: criPodRuntime(client),
     config: parseKubeletConfiguration({
       podLogsDir: join(dir, 'logs'),
+      volumePluginDir: join(dir, 'volume-plugins'),
       allowedUnsafeSysctls: ['kernel.msg*'],
     }).config,
     pacing: {

@@ -27,7 +27,10 @@ export interface PullCheckingKubeletOptions {
  * `dir/root`: a new one on the same `dir` reads the records an earlier one wrote (a restart).
  */
 export async function startPullCheckingKubelet(options: PullCheckingKubeletOptions): Promise<Kubelet> {
-  const config = parseKubeletConfiguration({ podLogsDir: join(options.dir, 'logs') }).config;
+  const config = parseKubeletConfiguration({
+    podLogsDir: join(options.dir, 'logs'),
+    volumePluginDir: join(options.dir, 'volume-plugins'),
+  }).config;
   const rootDir = join(options.dir, 'root');
   const imagePullManager = await imagePullManagerFromConfig(config, {
     rootDir,

@@ -111,7 +111,11 @@ beforeAll(async () => {
       memoryCapacity: 2 * 1024 ** 3,
     },
     runtime: criPodRuntime(client),
-    config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs'), seccompDefault: true }).config,
+    config: parseKubeletConfiguration({
+      podLogsDir: join(dir, 'logs'),
+      volumePluginDir: join(dir, 'volume-plugins'),
+      seccompDefault: true,
+    }).config,
     pacing: {
       relistPeriodMs: 200,
       retryMs: 500,
@@ -286,7 +290,12 @@ describe('security context on a real containerd', () => {
       { securityContext: { appArmorProfile: { type: 'Localhost', localhostProfile: 'k8s-x' } } },
     );
     const runtime = criPodRuntime(client);
-    const sandboxConfig = buildSandboxConfig(direct, { attempt: 0, clusterDNS: [], clusterDomain: '' });
+    const sandboxConfig = buildSandboxConfig(direct, {
+      attempt: 0,
+      clusterDNS: [],
+      clusterDomain: '',
+      podLogsDir: join(dir, 'logs'),
+    });
     await mkdir(sandboxConfig.logDirectory, { recursive: true });
     const sandboxId = await runtime.runPodSandbox(sandboxConfig);
     try {

@@ -114,7 +114,10 @@ beforeAll(async () => {
   kubelet = new Kubelet({
     node: { name: 'node-userns', rootDir, hostIPs: ['192.168.72.3'], memoryCapacity: 2 * 1024 ** 3 },
     runtime: criPodRuntime(client),
-    config: parseKubeletConfiguration({ podLogsDir: join(dir, 'logs') }).config,
+    config: parseKubeletConfiguration({
+      podLogsDir: join(dir, 'logs'),
+      volumePluginDir: join(dir, 'volume-plugins'),
+    }).config,
     pacing: { relistPeriodMs: 200, retryMs: 500 },
     api: {
       recordEvent: (p, _type, reason, message) => events.push({ uid: p.metadata.uid!, reason, message }),
