@@ -2,7 +2,7 @@ import { Protocol } from '@nodeagent/cri-client/types';
 import { describe, expect, it } from 'vitest';
 import type { Container } from '../src/api/pod-types';
 import { podQOSClass } from '../src/api/qos-class';
-import { buildContainerConfig, defaultMaskedPaths } from '../src/cri/container-config';
+import { buildContainerConfig, containerAnnotations, defaultMaskedPaths } from '../src/cri/container-config';
 import { containerHash } from '../src/cri/container-hash';
 import { parseResolvConf, podDNSConfig } from '../src/cri/dns-config';
 import {
@@ -187,6 +187,17 @@ describe('container config', () => {
       'io.kubernetes.container.preStopHandler': JSON.stringify({ sleep: { seconds: 3 } }),
       'io.kubernetes.container.ports': JSON.stringify([{ containerPort: 80 }]),
     });
+  });
+
+  it("records the pod's deletion grace period when the pod is already being deleted, as upstream", () => {
+    const deleting = { ...pod, metadata: { ...pod.metadata, deletionGracePeriodSeconds: 5 } };
+    expect(containerAnnotations(deleting, container, 0)).toMatchObject({
+      'io.kubernetes.pod.deletionGracePeriod': '5',
+      'io.kubernetes.pod.terminationGracePeriod': '30',
+    });
+    expect(containerAnnotations(pod, container, 0)).not.toHaveProperty(
+      'io.kubernetes.pod.deletionGracePeriod',
+    );
   });
 
   it('mounts volumes (with subPath and read-only sources) and the termination log', () => {

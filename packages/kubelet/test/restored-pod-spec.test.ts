@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { podFromContainerAnnotations } from '../src/cri/restored-pod-spec';
 
 describe("a pod spec restored from its containers' annotations (upstream restoreSpecsFromContainerLabels)", () => {
-  it('restores the preStop hook, ports, termination message path and the pod grace period; leaves out what does not parse', () => {
+  it('restores the preStop hook, ports, termination message path and the pod grace periods; leaves out what does not parse', () => {
     const pod = podFromContainerAnnotations({ name: 'web', namespace: 'shop', uid: 'u-1' }, [
       {
         name: 'app',
@@ -11,12 +11,13 @@ describe("a pod spec restored from its containers' annotations (upstream restore
           'io.kubernetes.container.ports': '[{"containerPort":8080,"protocol":"TCP"}]',
           'io.kubernetes.container.terminationMessagePath': '/dev/termination-log',
           'io.kubernetes.pod.terminationGracePeriod': '45',
+          'io.kubernetes.pod.deletionGracePeriod': '5',
         },
       },
       { name: 'sidecar', annotations: { 'io.kubernetes.container.preStopHandler': '{not json' } },
     ]);
     expect(pod).toEqual({
-      metadata: { name: 'web', namespace: 'shop', uid: 'u-1' },
+      metadata: { name: 'web', namespace: 'shop', uid: 'u-1', deletionGracePeriodSeconds: 5 },
       spec: {
         terminationGracePeriodSeconds: 45,
         containers: [

@@ -18,6 +18,7 @@ import {
   containerRestartCountAnnotation,
   containerTerminationMessagePathAnnotation,
   containerTerminationMessagePolicyAnnotation,
+  podDeletionGracePeriodAnnotation,
   podNameLabel,
   podNamespaceLabel,
   podTerminationGracePeriodAnnotation,
@@ -170,6 +171,11 @@ export function containerAnnotations(
       container.terminationMessagePath ?? defaultTerminationMessagePath,
     [containerTerminationMessagePolicyAnnotation]: container.terminationMessagePolicy ?? 'File',
   };
+  if (
+    pod.metadata.deletionGracePeriodSeconds !== undefined &&
+    pod.metadata.deletionGracePeriodSeconds !== null
+  )
+    annotations[podDeletionGracePeriodAnnotation] = String(pod.metadata.deletionGracePeriodSeconds);
   if (pod.spec.terminationGracePeriodSeconds !== undefined) {
     annotations[podTerminationGracePeriodAnnotation] = String(pod.spec.terminationGracePeriodSeconds);
   }

@@ -24,6 +24,8 @@ export const containerTerminationMessagePolicyAnnotation = 'io.kubernetes.contai
 export const containerPreStopHandlerAnnotation = 'io.kubernetes.container.preStopHandler';
 /** Container annotation: the spec's ports as JSON. */
 export const containerPortsAnnotation = 'io.kubernetes.container.ports';
+/** Container annotation: the pod's deletionGracePeriodSeconds when it was created, for stops after a kubelet restart. */
+export const podDeletionGracePeriodAnnotation = 'io.kubernetes.pod.deletionGracePeriod';
 /** Container annotation: the pod's terminationGracePeriodSeconds, for stops after a kubelet restart. */
 export const podTerminationGracePeriodAnnotation = 'io.kubernetes.pod.terminationGracePeriod';
 

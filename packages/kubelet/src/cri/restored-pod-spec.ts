@@ -4,6 +4,7 @@ import {
   containerPreStopHandlerAnnotation,
   containerTerminationMessagePathAnnotation,
   type PodIdentity,
+  podDeletionGracePeriodAnnotation,
   podTerminationGracePeriodAnnotation,
 } from './labels';
 
@@ -15,7 +16,7 @@ export interface AnnotatedContainer {
 
 /**
  * Upstream's restoreSpecsFromContainerLabels: the pod spec a container's annotations still carry
- * (its preStop hook, ports, termination message path, the pod's grace period), for stopping the
+ * (its preStop hook, ports, termination message path, the pod's grace periods), for stopping the
  * containers of a pod the kubelet no longer has, e.g. one deleted while it was down. Only what
  * stopping a container reads is restored; an annotation that does not parse is left out.
  */
@@ -23,16 +24,27 @@ export function podFromContainerAnnotations(
   identity: PodIdentity,
   containers: readonly AnnotatedContainer[],
 ): Pod {
-  const grace = containers
-    .map((c) => Number.parseInt(c.annotations[podTerminationGracePeriodAnnotation] ?? '', 10))
-    .find((n) => Number.isInteger(n));
+  const grace = firstInteger(containers, podTerminationGracePeriodAnnotation);
+  const deletionGrace = firstInteger(containers, podDeletionGracePeriodAnnotation);
   return {
-    metadata: { name: identity.name, namespace: identity.namespace, uid: identity.uid },
+    metadata: {
+      name: identity.name,
+      namespace: identity.namespace,
+      uid: identity.uid,
+      ...(deletionGrace !== undefined ? { deletionGracePeriodSeconds: deletionGrace } : {}),
+    },
     spec: {
       ...(grace !== undefined ? { terminationGracePeriodSeconds: grace } : {}),
       containers: containers.map(restoredContainer),
     },
   };
+}
+
+/** The first container's annotation `key` that parses as an integer. */
+function firstInteger(containers: readonly AnnotatedContainer[], key: string): number | undefined {
+  return containers
+    .map((c) => Number.parseInt(c.annotations[key] ?? '', 10))
+    .find((n) => Number.isInteger(n));
 }
 
 function restoredContainer({ name, annotations }: AnnotatedContainer): Container {
