@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type KubeletConfiguration, parseKubeletConfiguration } from '@nodeagent/kubelet';
@@ -104,6 +104,8 @@ export async function runInThisThread(options: HollowNodesOptions): Promise<Holl
   let nodes: HollowNode[];
   try {
     // Inside the try: a bad configuration or version lookup must not leave the run's dir behind.
+    // FlexVolume's directory made once here: each node would otherwise find it missing and say so.
+    await mkdir(join(runDir, 'volume-plugins'));
     const shared: HollowNodeShared = {
       credentials: options.clientCertificates
         ? bootstrappedCredentials(options.kubeConfig, runDir, logger)

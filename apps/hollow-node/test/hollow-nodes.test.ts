@@ -67,6 +67,11 @@ describe('three hollow nodes against the in-process API server', () => {
     expect((node.status?.capacity as Record<string, string> | undefined)?.pods).toBe('110');
   });
 
+  it("make FlexVolume's directory once, in the run's own dir: no node finds it missing", () => {
+    expect(logs.filter((line) => line.includes('Flexvolume plugin directory'))).toEqual([]);
+    expect(logs.filter((line) => line.includes('dynamic plugin prober'))).toEqual([]);
+  });
+
   it('renew each Lease: renewTime advances', async () => {
     expect(await until(() => names.every((n) => renewTime(n) !== undefined), 30_000)).toBe(true);
     const first = names.map(renewTime);
