@@ -256,7 +256,7 @@ async function startKubeletParts(
   const tokens = core ? apiTokenSource(core) : undefined;
   const { credentialProviders, imagePullManager } = await imageDependencies(
     options,
-    { config, client, core, tokens, kubeConfig, metrics },
+    { config, client, tokens, kubeConfig, metrics },
     logger,
   );
   // Events made before TLS bootstrapping has issued the client certificate wait for it.
@@ -451,7 +451,6 @@ async function connectApiServer(
 interface ImageDependencySources {
   config: ResolvedKubeletOptions['config'];
   client: CriClient;
-  core: ReturnType<typeof coreV1Requests> | undefined;
   tokens: ApiServiceAccountTokens | undefined;
   kubeConfig: KubeConfig | undefined;
   metrics: ReturnType<typeof createKubeletMetrics>;
@@ -460,7 +459,7 @@ interface ImageDependencySources {
 /** The image credential provider plugins and the verified image pull manager. */
 async function imageDependencies(
   { flags }: ResolvedKubeletOptions,
-  { config, client, core, tokens, kubeConfig, metrics }: ImageDependencySources,
+  { config, client, tokens, kubeConfig, metrics }: ImageDependencySources,
   logger: KubeletLogger,
 ) {
   // Image credential provider plugins (upstream RegisterCredentialProviderPlugins): none without
@@ -534,7 +533,7 @@ interface KubeletParts {
 
 /** The pod-lifecycle engine over the CRI runtime, with the node's user namespaces and swap detected. */
 async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
-  const { flags, config, nodeName, hostIPs, client, runtime, core, tokens, kubeConfig, services, events } = parts;
+  const { flags, config, nodeName, hostIPs, client, runtime, core, kubeConfig, services, events } = parts;
   const { credentialProviders, imagePullManager, hostResolvConf, logger, metrics, summary, cgroups } = parts;
   // hostUsers: false pods get ID ranges cut from the kubelet's (getsubids kubelet) by idsPerPod; a
   // setting that cannot work stops the kubelet, as upstream's user namespace manager does.
@@ -569,7 +568,7 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       node: () => admissionNodeOf(parts.watchedNode()),
       objects: parts.objects,
       services,
-      tokens,
+      tokens: parts.tokens,
       statusWriter: core ? apiPodStatusWriter(core) : undefined,
       recordEvent: events?.pod,
       recordNodeEvent: events?.node,
@@ -579,7 +578,11 @@ async function createKubelet(parts: KubeletParts): Promise<Kubelet> {
       // Registered CSI drivers go to the CSINode; pods' CSI volumes and claims mount through them.
       csi:
         kubeConfig && core
-          ? { ...apiCsi(kubeConfig, nodeName, core, events?.claim), tokens, driverWatch: parts.csiDriverWatch }
+          ? {
+              ...apiCsi(kubeConfig, nodeName, core, events?.claim),
+              tokens: parts.tokens,
+              driverWatch: parts.csiDriverWatch,
+            }
           : undefined,
       // DynamicResourceAllocation (GA): pods' ResourceClaims prepared through registered DRA drivers.
       dra: kubeConfig && core ? apiDra(kubeConfig, nodeName, core) : undefined,
