@@ -1,14 +1,9 @@
 import type { Pod } from '../../api/pod-types';
+import type { BoundTokenRequest } from '../bound-token-cache';
 import type { CsiDriverObject } from './csi-storage-objects';
 
-/** A TokenRequest's spec as the kubelet sends it for a CSI driver (authentication/v1). */
-export interface CsiTokenRequest {
-  namespace: string;
-  serviceAccountName: string;
-  audiences: string[];
-  expirationSeconds?: number;
-  boundPod: { name: string; uid: string };
-}
+/** A TokenRequest's spec as the kubelet sends it for a CSI driver: the token manager's request, which every token user shares. */
+export type CsiTokenRequest = BoundTokenRequest;
 
 /** A TokenRequest's status: the token and when it expires (RFC 3339). */
 export interface CsiTokenStatus {
