@@ -61,6 +61,31 @@ describe('kubelet_internal_checkpoint (upstream checkpoint.Data)', () => {
     });
   });
 
+  it('reads back checkpoints upstream kubelets wrote on real nodes, and writes the same bytes', () => {
+    // A GPU plugin's allocation without NUMA affinity (-1), and one on NUMA node 0 with device
+    // nodes, each as an upstream kubelet left it in device-plugins/kubelet_internal_checkpoint.
+    const written = [
+      '{"Data":{"PodDeviceEntries":[{"PodUID":"bf52b2cd-b611-4e79-86b1-280b283185c3","ContainerName":"check","ResourceName":"nvidia.com/gpu","DeviceIDs":{"-1":["tegra"]},"AllocResp":"Ch8KFk5WSURJQV9WSVNJQkxFX0RFVklDRVMSBXRlZ3Jh"}],"RegisteredDevices":{"nvidia.com/gpu":["tegra"]}},"Checksum":3660592824}',
+      '{"Data":{"PodDeviceEntries":[{"PodUID":"513cb897-0262-4868-826f-aa943ee45a38","ContainerName":"app","ResourceName":"nvidia.com/gpu","DeviceIDs":{"0":["GPU-77a702db-e37f-3a74-d46d-c5713f66058c"]},"AllocResp":"CkIKFk5WSURJQV9WSVNJQkxFX0RFVklDRVMSKEdQVS03N2E3MDJkYi1lMzdmLTNhNzQtZDQ2ZC1jNTcxM2Y2NjA1OGMaJAoOL2Rldi9udmlkaWFjdGwSDi9kZXYvbnZpZGlhY3RsGgJydxomCg8vZGV2L252aWRpYS11dm0SDy9kZXYvbnZpZGlhLXV2bRoCcncaMgoVL2Rldi9udmlkaWEtdXZtLXRvb2xzEhUvZGV2L252aWRpYS11dm0tdG9vbHMaAnJ3Gi4KEy9kZXYvbnZpZGlhLW1vZGVzZXQSEy9kZXYvbnZpZGlhLW1vZGVzZXQaAnJ3GiAKDC9kZXYvbnZpZGlhMBIML2Rldi9udmlkaWEwGgJydw=="}],"RegisteredDevices":{"nvidia.com/gpu":["GPU-77a702db-e37f-3a74-d46d-c5713f66058c","GPU-9b341c59-f96b-ba85-c137-78c3652fea65","GPU-c1e9f249-b37b-81c2-a8d9-ba5ca0294841"]}},"Checksum":133412836}',
+    ];
+    const [withoutNuma, onNode0] = written.map((text) => parseDeviceCheckpoint(text, 'cp'));
+    expect(withoutNuma!.entries[0]).toMatchObject({
+      podUid: 'bf52b2cd-b611-4e79-86b1-280b283185c3',
+      devicesPerNuma: new Map([[-1, ['tegra']]]),
+    });
+    expect(withoutNuma!.entries[0]!.response.envs).toEqual({ NVIDIA_VISIBLE_DEVICES: 'tegra' });
+    expect(onNode0!.entries[0]!.devicesPerNuma).toEqual(
+      new Map([[0, ['GPU-77a702db-e37f-3a74-d46d-c5713f66058c']]]),
+    );
+    expect(onNode0!.entries[0]!.response.devices).toContainEqual({
+      containerPath: '/dev/nvidia0',
+      hostPath: '/dev/nvidia0',
+      permissions: 'rw',
+    });
+    expect(onNode0!.registeredDevices.get('nvidia.com/gpu')).toHaveLength(3);
+    expect([withoutNuma, onNode0].map((checkpoint) => formatDeviceCheckpoint(checkpoint!))).toEqual(written);
+  });
+
   it('refuses a checkpoint whose checksum does not match with a typed error', () => {
     const text = formatDeviceCheckpoint({ entries: [], registeredDevices: new Map([['example.com/r', []]]) });
     expect(() => parseDeviceCheckpoint(text.replace('example.com/r', 'example.com/s'), '/x/cp')).toThrow(
