@@ -308,6 +308,7 @@ function csiVolumesOf(
         rootDir: options.node.rootDir,
         nodeName: options.node.name,
         drivers: csiDrivers,
+        ...(options.mounter ? { mounter: options.mounter } : {}),
         objects: csiApi.objects,
         tokens: csiApi.tokens,
         claimStatus: csiApi.claimStatus,

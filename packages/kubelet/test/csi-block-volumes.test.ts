@@ -77,6 +77,11 @@ describe('volumeMode: Block', () => {
       nodeName: NODE,
     });
     expect(h.volumes.volumesInUse()).toEqual([`kubernetes.io/csi/${DRIVER}^vol-raw`]);
+    // Upstream's MapBlockVolume lock: the device bound on volumeDevices/<pv>/dev/<pod uid>, a loop device over it.
+    const lock = join(h.root, 'plugins/kubernetes.io/csi/volumeDevices/pv-raw/dev/uid-db');
+    expect(paths.globalMap).toBe(join(h.root, 'plugins/kubernetes.io/csi/volumeDevices/pv-raw/dev'));
+    expect(h.mounter.deviceBinds).toEqual(new Map([[lock, paths.publish]]));
+    expect(h.mounter.loopDevices).toEqual(new Set([lock]));
 
     const config = buildContainerConfig(pod, pod.spec.containers[0]!, {
       restartCount: 0,
@@ -107,7 +112,13 @@ describe('volumeMode: Block', () => {
       { volume_id: 'vol-raw', target_path: csiBlockPaths(h.root, 'pv-raw', 'uid-a').publish },
     ]);
     expect(calls('NodeUnstageVolume')).toEqual([]);
+    // Only the first pod's lock is released.
+    const locks = (uid: string) => join(h.root, 'plugins/kubernetes.io/csi/volumeDevices/pv-raw/dev', uid);
+    expect([...h.mounter.loopDevices]).toEqual([locks('uid-b')]);
+    expect([...h.mounter.deviceBinds.keys()]).toEqual([locks('uid-b')]);
     await h.volumes.tearDown('uid-b');
+    expect(h.mounter.loopDevices.size).toBe(0);
+    expect(h.mounter.deviceBinds.size).toBe(0);
     const paths = csiBlockPaths(h.root, 'pv-raw', 'uid-b');
     expect(calls('NodeUnstageVolume')).toEqual([
       { volume_id: 'vol-raw', staging_target_path: paths.staging },

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readlink, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readlink, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1PersistentVolumeSpec } from '@kubernetes/client-node';
@@ -181,7 +181,7 @@ describe('claims bound to hostPath, local and nfs PersistentVolumes (upstream in
     );
   });
 
-  it("local, volumeMode Block: the PersistentVolume's device linked under the pod's volumeDevices for the runtime, unmeasured, gone with the pod", async () => {
+  it("local, volumeMode Block: the PersistentVolume's device bound and loop-held under the plugin's volumeDevices, linked under the pod's for the runtime, unmeasured, all gone with the pod", async () => {
     const device = join(scratch, 'dev', 'nvme1n1');
     await mkdir(join(scratch, 'dev'), { recursive: true });
     await writeFile(device, '');
@@ -197,12 +197,19 @@ describe('claims bound to hostPath, local and nfs PersistentVolumes (upstream in
     expect(mounted.get('d')).toEqual({ hostPath: link, readOnly: false, block: true });
     expect(await readlink(link)).toBe(device);
     expect(t.mounter.binds.size).toBe(0);
+    // Upstream's MapBlockVolume: the device bound on <globalMapPath>/<pod uid>, a loop device over it.
+    const lock = join(t.root, 'plugins', 'kubernetes.io~local-volume', 'volumeDevices', 'pv-data', 'uid-db');
+    expect(t.mounter.deviceBinds).toEqual(new Map([[lock, device]]));
+    expect(t.mounter.loopDevices).toEqual(new Set([lock]));
     // Upstream measures a block volume's device size (MetricsBlock), not a filesystem: no statfs figures.
     expect(await t.volumes.csiVolumeStats('uid-db')).toEqual(new Map());
     await t.volumes.setUp(pod, { objects: {} as never });
     expect(await readlink(link)).toBe(device);
     await t.volumes.tearDown('uid-db');
     await expect(readlink(link)).rejects.toThrow(/ENOENT/);
+    expect(t.mounter.deviceBinds.size).toBe(0);
+    expect(t.mounter.loopDevices.size).toBe(0);
+    await expect(lstat(lock)).rejects.toThrow(/ENOENT/);
   });
 
   it("local, volumeMode Block: a device that is not there fails in upstream's words", async () => {

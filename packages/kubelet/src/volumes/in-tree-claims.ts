@@ -70,7 +70,7 @@ async function setUp(
       throw new Error(
         'MapVolume.FindMapperPluginBySpec failed to find BlockVolumeMapper plugin. Volume plugin is nil.',
       );
-    return mapLocal(pod, spec.local.path, pvName, readOnly, host.rootDir);
+    return mapLocal(pod, { pv, pvName, readOnly, path: spec.local.path }, host);
   }
   // hostPath: the node's path itself goes to the containers, after the type check.
   if (spec.hostPath) {

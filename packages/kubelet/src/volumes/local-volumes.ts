@@ -1,5 +1,5 @@
-import { lstat, mkdir, readdir, readlink, rm, rmdir, stat, symlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { lstat, mkdir, readdir, realpath, rm, rmdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Pod } from '../api/pod-types';
 import type { MountedVolume } from '../cri/container-config';
 import { podsDir, podVolumeDevicesDir, podVolumesDir } from '../pod-dirs';
@@ -7,6 +7,7 @@ import { CsiVolumeOperationError } from './csi/csi-operation-error';
 import type { PersistentVolumeObject } from './csi/csi-storage-objects';
 import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { goErrnoText } from './go-errno';
+import { mapBlockVolume, unmapBlockVolume } from './map-block-volume';
 import { mountOptionsFromPV } from './mount-options';
 import type { Mounter } from './mounter';
 import { volumePluginDirs } from './volume-plugin-dirs';
@@ -147,34 +148,53 @@ export async function unmountUnusedLocalDevices(rootDir: string, mounter: Mounte
   }
 }
 
+/** Upstream's GetGlobalMapPath of a local Block volume: `plugins/kubernetes.io~local-volume/volumeDevices/<pv>`. */
+function localGlobalMapPath(rootDir: string, pvName: string): string {
+  return join(localPluginDir(rootDir, 'volumeDevices'), pvName);
+}
+
+/** The pod's link to a local Block volume: `pods/<uid>/volumeDevices/kubernetes.io~local-volume/<pv>`. */
+function localPodDeviceLink(rootDir: string, uid: string, pvName: string): string {
+  return join(podVolumeDevicesDir(rootDir, uid), volumePluginDirs.local, pvName);
+}
+
 /**
- * Upstream's local BlockVolumeMapper with MapBlockVolume: the PersistentVolume's path (a block
- * device) linked at `pods/<uid>/volumeDevices/kubernetes.io~local-volume/<pv>`, which the runtime
- * gets as the container's device (CRI Device; it resolves the link). Upstream also bind-mounts
- * the device under `plugins/kubernetes.io~local-volume/volumeDevices/<pv>/<pod uid>` and holds it
- * open through a loop device, as for CSI block volumes (csi-block-volumes.ts); this kubelet skips
- * that lock. The link goes with the pod's directory.
+ * Upstream's local BlockVolumeMapper with MapBlockVolume (map-block-volume.ts): the
+ * PersistentVolume's path (a block device, its symlinks resolved) bound on
+ * `plugins/kubernetes.io~local-volume/volumeDevices/<pv>/<pod uid>` and held open there by a loop
+ * device, and linked at `pods/<uid>/volumeDevices/kubernetes.io~local-volume/<pv>`, which the
+ * runtime gets as the container's device (CRI Device; it resolves the link).
  */
 export async function mapLocal(
   pod: Pod,
-  path: string,
-  pvName: string,
-  readOnly: boolean,
-  rootDir: string,
+  claim: LocalClaim & { path: string },
+  host: Pick<LocalVolumeHost, 'rootDir' | 'mounter'>,
 ): Promise<MountedVolume> {
+  const { path, pvName, readOnly } = claim;
+  const uid = pod.metadata.uid ?? '';
   if (path === '') throw new Error(`LocalVolume volume ${JSON.stringify(pvName)} path is empty`);
-  const link = join(podVolumeDevicesDir(rootDir, pod.metadata.uid ?? ''), volumePluginDirs.local, pvName);
+  const globalMapPath = localGlobalMapPath(host.rootDir, pvName);
   if (!(await lstat(path).catch(() => undefined)))
     throw new CsiVolumeOperationError(
       'MapVolume.MapBlockVolume',
       pvName,
-      `blkUtil.MapDevice failed. devicePath: ${path}, globalMapPath:${join(localPluginDir(rootDir, 'volumeDevices'), pvName)}, podUID: ${pod.metadata.uid ?? ''}, bindMount: true: stat ${path}: no such file or directory`,
+      `blkUtil.MapDevice failed. devicePath: ${path}, globalMapPath:${globalMapPath}, podUID: ${uid}, bindMount: true: stat ${path}: no such file or directory`,
       false,
     );
-  if ((await readlink(link).catch(() => undefined)) !== path) {
-    await mkdir(dirname(link), { recursive: true, mode: 0o750 });
-    await rm(link, { force: true });
-    await symlink(path, link);
+  const podDeviceLink = localPodDeviceLink(host.rootDir, uid, pvName);
+  await mapBlockVolume(
+    host.mounter,
+    { devicePath: await realpath(path), globalMapPath, podUid: uid, podDeviceLink },
+    pvName,
+  );
+  return { hostPath: podDeviceLink, readOnly, block: true };
+}
+
+/** UnmapBlockVolume of each local Block volume of pod `uid`: its loop device and bind released, its link removed. */
+export async function unmapLocalBlockVolumes(rootDir: string, uid: string, mounter: Mounter): Promise<void> {
+  const dir = join(podVolumeDevicesDir(rootDir, uid), volumePluginDirs.local);
+  for (const pvName of await readdir(dir).catch(() => [] as string[])) {
+    await unmapBlockVolume(mounter, localGlobalMapPath(rootDir, pvName), uid);
+    await rm(localPodDeviceLink(rootDir, uid, pvName), { force: true });
   }
-  return { hostPath: link, readOnly, block: true };
 }

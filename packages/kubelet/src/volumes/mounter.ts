@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { attachFileDevice, bindDeviceFile, detachFileDevice } from './block-device-lock';
 import { systemFormatAndMount } from './format-and-mount';
 
 const run = promisify(execFile);
@@ -20,6 +21,16 @@ export interface Mounter {
    * PersistentVolume on a disk). A mounter without it mounts no such volume.
    */
   formatAndMount?(source: string, target: string, fsType: string, options: string[]): Promise<void>;
+  /**
+   * Binds the block device `devicePath` on the file `target`, made when missing (a mapped block
+   * volume's per-pod bind, upstream's mapBindMountDevice). A mounter without it and the two
+   * below maps block volumes without upstream's lock on the device.
+   */
+  bindDeviceFile?(devicePath: string, target: string): Promise<void>;
+  /** Sets up a loop device over `path` unless one is there (upstream's AttachFileDevice). */
+  attachFileDevice?(path: string): Promise<void>;
+  /** Detaches the loop device over `path`; false when there was none (DetachFileDevice). */
+  detachFileDevice?(path: string): Promise<boolean>;
   /** Unmounts `target`; rejects when it is not a mount point. */
   unmount(target: string): Promise<void>;
   /** Whether something is mounted exactly at `target`. */
@@ -42,6 +53,9 @@ export const systemMounter: Mounter = {
       await run('mount', ['-o', ['bind', 'remount', ...remount.sort()].join(','), target]);
   },
   formatAndMount: systemFormatAndMount,
+  bindDeviceFile,
+  attachFileDevice,
+  detachFileDevice,
   async unmount(target) {
     await run('umount', [target]);
   },
@@ -78,11 +92,34 @@ export class RecordingMounter implements Mounter {
     this.deviceMounts.set(target, { source, fsType, options });
   }
 
+  /** Files a block device is bound on, by target: the device. */
+  readonly deviceBinds = new Map<string, string>();
+
+  /** Records `target` as mounted, bound to the device `devicePath`. */
+  async bindDeviceFile(devicePath: string, target: string): Promise<void> {
+    this.mounted.set(target, undefined);
+    this.deviceBinds.set(target, devicePath);
+  }
+
+  /** Paths a loop device was set up over and not detached since. */
+  readonly loopDevices = new Set<string>();
+
+  /** Records a loop device over `path`. */
+  async attachFileDevice(path: string): Promise<void> {
+    this.loopDevices.add(path);
+  }
+
+  /** Forgets the loop device over `path`; whether there was one. */
+  async detachFileDevice(path: string): Promise<boolean> {
+    return this.loopDevices.delete(path);
+  }
+
   /** Forgets `target`; never rejects. */
   async unmount(target: string): Promise<void> {
     this.mounted.delete(target);
     this.binds.delete(target);
     this.deviceMounts.delete(target);
+    this.deviceBinds.delete(target);
   }
 
   /** Whether `target` was recorded as mounted and not unmounted since. */

@@ -23,7 +23,7 @@ import { podFSGroup, setVolumeOwnership } from './fs-group';
 import { checkHostPath } from './host-path';
 import { setUpInTreeClaim } from './in-tree-claims';
 import { InTreeReconstruction } from './in-tree-reconstruction';
-import { unmountUnusedLocalDevices } from './local-volumes';
+import { unmapLocalBlockVolumes, unmountUnusedLocalDevices } from './local-volumes';
 import { MeasuredClaims } from './measured-claims';
 import { MountBackOff, mountKey } from './mount-backoff';
 import { type Mounter, systemMounter } from './mounter';
@@ -432,7 +432,9 @@ export class PodVolumeManager {
     if (this.removed.has(uid)) return;
     this.backOff.forgetPod(uid);
     this.waits.done(uid);
-    // CSI volumes first: a failed unpublish keeps the pod's directory (its vol_data.json) for the next try.
+    // Local block volumes' locks, then CSI volumes: a failed unpublish keeps the pod's directory
+    // (its vol_data.json) for the next try.
+    await unmapLocalBlockVolumes(this.rootDir, uid, this.mounter);
     await this.csi?.tearDownPod(uid);
     const volumesDir = podVolumesDir(this.rootDir, uid);
     const plugins = await readdir(volumesDir).catch(() => [] as string[]);

@@ -94,6 +94,8 @@ export async function startCsiVolumeHarness(opts: CsiVolumeHarnessOptions = {}):
   const events: string[] = [];
   const recordEvent: PodEventRecorder = (_pod, _type, reason, message) =>
     events.push(`${reason}: ${message}`);
+  // One recording mounter for the volume manager and CSI's block volumes (their binds and loop devices).
+  const mounter = new RecordingMounter();
   const newCsiVolumes = () =>
     new CsiVolumes({
       rootDir: root,
@@ -101,10 +103,10 @@ export async function startCsiVolumeHarness(opts: CsiVolumeHarnessOptions = {}):
       drivers,
       objects: apiCsiStorageObjects(core, storage),
       recordEvent,
+      mounter,
       ...(typeof opts.csi === 'function' ? opts.csi(core) : opts.csi),
     });
   const csiVolumes = newCsiVolumes();
-  const mounter = new RecordingMounter();
   const newVolumes = (csi: CsiVolumes) =>
     new PodVolumeManager({
       rootDir: root,

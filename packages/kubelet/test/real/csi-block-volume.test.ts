@@ -3,12 +3,14 @@
  * a device node with the numbers of a loop device the test attaches to a file of its own (no
  * mount anywhere), the kubelet links it under pods/<uid>/volumeDevices and hands it to the
  * container as a CRI device at /dev/xvda; what the container writes there lands in the file.
- * Deleting the pod unpublishes and unstages it. A claim on a local Block PersistentVolume whose
- * path is that loop device reaches the container the same way, without a driver. The loop device
+ * While the pod runs the kubelet holds the device as upstream's does: bound on a file of the pod's
+ * under plugins/…/volumeDevices and held open by a loop device over it. Deleting the pod releases
+ * that, unpublishes and unstages it. A claim on a local Block PersistentVolume whose path is that
+ * loop device reaches the container and is held the same way, without a driver. The loop device
  * is detached after the test.
  */
 import { execFile } from 'node:child_process';
-import { readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { StorageV1Api } from '@kubernetes/client-node';
@@ -26,6 +28,26 @@ let plugin: FakeCsiPlugin | undefined;
 let registrar: DriverRegistrar | undefined;
 let loopDevice: string | undefined;
 let backing: string;
+
+/** The loop devices whose backing file is under `dir`, by backing file (as the kernel names it in sysfs). */
+async function loopsUnder(dir: string): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const device of (await readdir('/sys/block')).filter((name) => name.startsWith('loop'))) {
+    const backing = await readFile(join('/sys/block', device, 'loop', 'backing_file'), 'utf8').catch(
+      () => '',
+    );
+    if (backing.startsWith(dir)) found.set(backing.trim(), `/dev/${device}`);
+  }
+  return found;
+}
+
+/** Mount points under `dir` in this mount namespace. */
+async function mountsUnder(dir: string): Promise<string[]> {
+  return (await readFile('/proc/self/mounts', 'utf8'))
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .filter((target) => target.startsWith(dir));
+}
 
 /** Calls go to `target()` once it exists: the CSI seam needs the harness's own API clients. */
 function late<T extends object>(target: () => T | undefined): T {
@@ -69,6 +91,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await registrar?.stop();
   await plugin?.stop();
+  // Whatever a failed assertion left of the kubelet's locks goes before the node's directory.
+  if (node) {
+    for (const loop of (await loopsUnder(join(node.dir, 'root'))).values())
+      await run('losetup', ['-d', loop]).catch(() => {});
+    for (const target of (await mountsUnder(node.dir)).reverse())
+      await run('umount', [target]).catch(() => {});
+  }
   await node?.stop();
   if (loopDevice) await run('losetup', ['-d', loopDevice]);
 }, 120_000);
@@ -100,9 +129,31 @@ describe('a block claim in a real containerd pod', () => {
       async () => ((await readFile(backing)).subarray(0, 11).toString() === 'hello-block' ? true : undefined),
       30_000,
     );
+    // Upstream's lock: the device bound on volumeDevices/<pv>/dev/<pod uid>, held open by a loop device over it.
+    const uid = node.getPod('blk')?.metadata?.uid ?? '';
+    const lock = join(
+      node.dir,
+      'root',
+      'plugins',
+      'kubernetes.io',
+      'csi',
+      'volumeDevices',
+      'pv-raw',
+      'dev',
+      uid,
+    );
+    expect(await mountsUnder(node.dir)).toContain(lock);
+    expect((await stat(lock)).rdev).toBe((await stat(loopDevice!)).rdev);
+    expect([...(await loopsUnder(join(node.dir, 'root'))).keys()]).toEqual([lock]);
 
     node.deletePod('blk');
     await waitFor('the pod gone', () => (node.getPod('blk') ? undefined : true), 90_000);
+    await waitFor(
+      'the lock released',
+      async () => ((await loopsUnder(join(node.dir, 'root'))).size === 0 ? true : undefined),
+      30_000,
+    );
+    expect(await mountsUnder(join(node.dir, 'root', 'plugins'))).toEqual([]);
     await waitFor('the volume unpublished', () => (plugin?.published.size === 0 ? true : undefined), 30_000);
     await waitFor('the volume unstaged', () => (plugin?.staged.size === 0 ? true : undefined), 30_000);
   });
@@ -166,6 +217,17 @@ describe('a block claim in a real containerd pod', () => {
       'pv-local-raw',
     );
     expect(await readlink(link)).toBe(loopDevice);
+    const lock = join(
+      node.dir,
+      'root',
+      'plugins',
+      'kubernetes.io~local-volume',
+      'volumeDevices',
+      'pv-local-raw',
+      pod.metadata.uid!,
+    );
+    expect(await mountsUnder(node.dir)).toContain(lock);
+    expect([...(await loopsUnder(join(node.dir, 'root'))).keys()]).toEqual([lock]);
     // Upstream's MetricsBlock: the device's size as capacity, nothing else.
     expect((await node.kubelet.volumes.csiVolumeStats(pod.metadata.uid!)).get('disk')).toEqual({
       capacityBytes: 1024 * 1024,
@@ -187,5 +249,7 @@ describe('a block claim in a real containerd pod', () => {
         ),
       30_000,
     );
+    expect((await loopsUnder(join(node.dir, 'root'))).size).toBe(0);
+    expect(await mountsUnder(join(node.dir, 'root', 'plugins'))).toEqual([]);
   });
 });

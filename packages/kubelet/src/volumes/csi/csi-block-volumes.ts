@@ -1,9 +1,11 @@
-import { lstat, mkdir, readdir, readFile, realpath, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AccessModeName, CsiNodeClient, VolumeCapability } from '@nodeagent/csi-client';
 import type { Pod } from '../../api/pod-types';
 import type { MountedVolume } from '../../cri/container-config';
 import { podVolumeDevicesDir } from '../../pod-dirs';
+import { mapBlockVolume, unmapBlockVolume } from '../map-block-volume';
+import type { Mounter } from '../mounter';
 import { csiOperationError } from './csi-operation-error';
 import { type CsiSecretReader, csiSecrets } from './csi-secrets';
 import type { PersistentVolumeObject } from './csi-storage-objects';
@@ -24,6 +26,8 @@ export function csiBlockPaths(rootDir: string, pvName: string, podUid: string) {
     publish: join(dir, 'publish', pvName, podUid),
     /** vol_data.json of the volume: `volumeDevices/<pv>/data`. */
     data: join(dir, pvName, 'data'),
+    /** GetGlobalMapPath: `volumeDevices/<pv>/dev`, where each pod's bind of the device is (`dev/<pod uid>`). */
+    globalMap: join(dir, pvName, 'dev'),
     /** The pod's link to the device: `pods/<uid>/volumeDevices/kubernetes.io~csi/<pv>`. */
     podDevice: join(podVolumeDevicesDir(rootDir, podUid), CSI_POD_VOLUME_DIR, pvName),
   };
@@ -74,12 +78,11 @@ export interface MappedBlockVolume {
 /**
  * `volumeMode: Block` claims as upstream's csiBlockMapper maps them: NodeStageVolume with a block
  * capability at `volumeDevices/staging/<pv>` (when the driver stages), NodePublishVolume to the
- * file `volumeDevices/publish/<pv>/<pod uid>` (the driver puts the device there), and a symlink to
- * it at `pods/<uid>/volumeDevices/kubernetes.io~csi/<pv>`, which the runtime gets as the
- * container's device (CRI Device). Upstream also bind-mounts the device under
- * `volumeDevices/<pv>/dev/<pod uid>` and holds it open through a loop device so it cannot go
- * away under a running container; this kubelet makes no mounts of its own on the host and skips
- * that lock.
+ * file `volumeDevices/publish/<pv>/<pod uid>` (the driver puts the device there), then
+ * MapBlockVolume (map-block-volume.ts): the device bound on `volumeDevices/<pv>/dev/<pod uid>`
+ * and held open there by a loop device, and a symlink to it at
+ * `pods/<uid>/volumeDevices/kubernetes.io~csi/<pv>`, which the runtime gets as the container's
+ * device (CRI Device).
  */
 export class CsiBlockVolumes {
   /** Pod device links of the volumes mapped now (teardown reads each volume's vol_data.json). */
@@ -90,6 +93,7 @@ export class CsiBlockVolumes {
   constructor(
     private readonly rootDir: string,
     private readonly client: (driver: string) => CsiNodeClient,
+    private readonly mounter: Mounter,
   ) {}
 
   /** SetUpDevice and MapPodDevice of one block claim for a pod (once; a mapped one is returned as is). */
@@ -160,21 +164,25 @@ export class CsiBlockVolumes {
         pvName,
         new Error(`blockMapper.MapPodDevice: the driver published nothing at ${paths.publish}`),
       );
-    await mkdir(dirname(paths.podDevice), { recursive: true, mode: 0o750 });
-    await rm(paths.podDevice, { force: true });
-    await symlink(paths.publish, paths.podDevice);
+    // Upstream's MapVolume resolves the device's host symlinks before it maps and expands it.
+    const devicePath = await realpath(paths.publish);
+    await mapBlockVolume(
+      this.mounter,
+      { devicePath, globalMapPath: paths.globalMap, podUid: uid, podDeviceLink: paths.podDevice },
+      pvName,
+    );
     this.mapped.add(paths.podDevice);
     return {
       volume: { hostPath: paths.podDevice, readOnly: input.readOnly, block: true },
-      // Upstream's MapVolume resolves the device's host symlinks before it maps and expands it.
-      devicePath: await realpath(paths.publish),
+      devicePath,
       ...(stages ? { stagingPath: paths.staging } : {}),
     };
   }
 
   /**
-   * Unmaps every block volume of pod `uid` (after its containers stopped): the pod's link,
-   * NodeUnpublishVolume, and NodeUnstageVolume once no other pod has the volume published.
+   * Unmaps every block volume of pod `uid` (after its containers stopped): UnmapBlockVolume (the
+   * loop device and the bind), NodeUnpublishVolume, the pod's link, and NodeUnstageVolume once no
+   * other pod has the volume published.
    */
   async tearDownPod(uid: string): Promise<void> {
     const dir = join(podVolumeDevicesDir(this.rootDir, uid), CSI_POD_VOLUME_DIR);
@@ -183,6 +191,7 @@ export class CsiBlockVolumes {
       const data = await readFile(join(paths.data, VOL_DATA_FILE), 'utf8')
         .then((t) => JSON.parse(t) as { driverName: string; volumeHandle: string })
         .catch(() => undefined);
+      await unmapBlockVolume(this.mounter, paths.globalMap, uid);
       if (!data) {
         await rm(paths.podDevice, { force: true });
         continue;

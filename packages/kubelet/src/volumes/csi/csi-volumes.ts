@@ -12,6 +12,7 @@ import type { MountedVolume } from '../../cri/container-config';
 import type { PodEventRecorder } from '../../events/event-reasons';
 import { podsDir } from '../../pod-dirs';
 import { goErrnoText } from '../go-errno';
+import { type Mounter, systemMounter } from '../mounter';
 import { CsiBlockVolumes, checkVolumeMode, csiBlockPaths } from './csi-block-volumes';
 import type { CsiDrivers } from './csi-drivers';
 import type { CsiExhaustedResource } from './csi-exhausted-resource';
@@ -134,6 +135,8 @@ export interface CsiVolumesOptions {
   tokens?: CsiTokenRequester;
   /** Pod events (FileSystemResizeSuccessful...); default none. */
   recordEvent?: PodEventRecorder;
+  /** Binds and loop devices of block volumes (default {@link systemMounter}, needs root). */
+  mounter?: Mounter;
   /** Whether the host runs SELinux (default: selinuxfs is mounted), for CSIDriver seLinuxMount. */
   selinuxEnabled?: boolean;
   /** Claim status updates of online expansion (NodeExpandVolume); none: claims are not expanded. */
@@ -193,7 +196,11 @@ export class CsiVolumes {
         return read(namespace, name);
       },
     );
-    this.block = new CsiBlockVolumes(opts.rootDir, (driver) => this.client(driver));
+    this.block = new CsiBlockVolumes(
+      opts.rootDir,
+      (driver) => this.client(driver),
+      opts.mounter ?? systemMounter,
+    );
   }
 
   private client(driver: string): CsiNodeClient {
