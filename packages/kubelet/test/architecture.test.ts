@@ -13,7 +13,8 @@ import { type ImportGraph, importCycles, importGraphOf } from '../../../tools/ci
 const KUBELET_LAYERS: readonly (readonly string[])[] = [
   // The base every part may use: the package's errors, timestamps, the logger shape, timers on the Clock, libc through koffi,
   // a file replaced whole (temporary sibling, sync, rename), a tree removed under a reused name,
-  // Go's gRPC code names, x/time/rate's token bucket, the paths of a pod's directories.
+  // Go's gRPC code names, x/time/rate's token bucket, the paths of a pod's directories,
+  // hashutil.DeepHashObject's FNV-32a over go-spew's print.
   [
     'errors.ts',
     'pod-dirs.ts',
@@ -25,6 +26,7 @@ const KUBELET_LAYERS: readonly (readonly string[])[] = [
     'remove-tree.ts',
     'go-grpc-codes.ts',
     'token-bucket.ts',
+    'deep-hash.ts',
   ],
   ['metrics.ts'],
   // The Kubernetes API shapes and what is derived from a Pod alone (QoS class).

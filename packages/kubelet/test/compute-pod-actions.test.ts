@@ -114,9 +114,9 @@ describe('computePodActions: containers', () => {
     expect(actions.containersToStart).toEqual([]);
   });
 
-  it('kills and restarts a container whose spec changed', () => {
+  it('kills and restarts a container whose image changed (the hash covers its name and image)', () => {
     const running = runtimeContainer(app);
-    const changed = makePod({ containers: [{ ...app, command: ['sleep', '1'] }] });
+    const changed = makePod({ containers: [{ ...app, image: `${app.image}-v2` }] });
     const actions = computePodActions(changed, runtimeStatus(changed, [readySandbox()], [running]));
     expect(actions.containersToKill).toEqual([
       {

@@ -239,11 +239,22 @@ describe('container config', () => {
     });
   });
 
-  it('changes the hash when the spec changes but not when resources do', () => {
-    expect(containerHash({ ...container, resources: { limits: { cpu: '2' } } })).toBe(
+  it("hashes the container as upstream's HashContainer: its name and image, nothing else", () => {
+    // Upstream's own test vector (container_hash: test_container, foo/image:v1 → 0x8e45cbd0),
+    // whatever its args and ports.
+    expect(
+      containerHash({
+        name: 'test_container',
+        image: 'foo/image:v1',
+        args: ['/bin/sh', '-c', 'echo abc'],
+        ports: [{ containerPort: 8001 }],
+      } as Container),
+    ).toBe('8e45cbd0');
+    expect(containerHash({ ...container, resources: { limits: { cpu: '2' } } } as Container)).toBe(
       containerHash(container),
     );
     expect(containerHash({ ...container, image: 'busybox:1.37' })).not.toBe(containerHash(container));
+    expect(containerHash({ ...container, name: 'other' })).not.toBe(containerHash(container));
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fnv32a } from '../src/cpumanager/checkpoint-checksum';
+import { fnv32a } from '../src/deep-hash';
 import {
   formatDeviceCheckpoint,
   parseDeviceCheckpoint,

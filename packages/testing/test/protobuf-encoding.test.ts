@@ -1,6 +1,7 @@
+import { goJson } from '@nodeagent/primitives/go-text';
 import { describe, expect, it } from 'vitest';
 import { encodeProtobufObject, encodeProtobufWatchEvent } from '../src/apiserver/index';
-import { goJson, ProtobufEncodingError } from '../src/apiserver/protobuf-encoding';
+import { ProtobufEncodingError } from '../src/apiserver/protobuf-encoding';
 import { encodeObjectMessage } from '../src/apiserver/protobuf-envelope';
 import { ProtobufWriter } from '../src/apiserver/protobuf-writer';
 import { decodeEnvelope, goView, referenceEncode, splitFrames } from './fixtures/protobuf-views';

@@ -1,3 +1,5 @@
+import { fnv32a } from '../deep-hash';
+
 /**
  * Upstream's checkpoint checksum (pkg/kubelet/checkpointmanager/checksum): FNV-32a over the
  * checkpoint struct as go-spew prints it for hashing (hashutil.DeepHashObject / dump.ForHash:
@@ -27,16 +29,6 @@ function dumpValue(value: GoDumpValue): string {
 export function goDumpForHash(typeName: string, fields: readonly GoDumpField[]): string {
   const body = fields.map((field) => `${field.name}:(${field.goType})${dumpValue(field.value)}`).join(' ');
   return `(*${typeName}){${body}}`;
-}
-
-/** FNV-32a of the text's UTF-8 bytes (Go's hash/fnv New32a). */
-export function fnv32a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(text, 'utf8')) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
 }
 
 /** Upstream checksum.New for a checkpoint struct whose Checksum field is 0. */

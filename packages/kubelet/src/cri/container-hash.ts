@@ -1,32 +1,16 @@
+import { goJson } from '@nodeagent/primitives/go-text';
 import type { Container } from '../api/pod-types';
+import { deepHashBytes } from '../deep-hash';
 
 /**
- * A hash of the parts of a container spec whose change requires a restart, stored on the runtime
- * container as io.kubernetes.container.hash. Like upstream, resources are left out (they can be
- * resized in place) and the hash is FNV-32a over a canonical encoding, rendered in hex.
+ * Upstream's HashContainer, stored on the runtime container as io.kubernetes.container.hash (in
+ * hex): DeepHashObject of the JSON of the container's name and image, the only fields of a
+ * running pod's container that can change and need a restart (resources are resized in place).
+ * The same value as upstream's kubelet, so that neither restarts the other's containers when a
+ * node changes from one to the other.
  */
-export function containerHash(container: Container): string {
-  const { resources: _resources, ...rest } = container;
-  return fnv32a(canonicalJson(rest)).toString(16);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-function fnv32a(text: string): number {
-  let hash = 0x811c9dc5;
-  const bytes = Buffer.from(text, 'utf8');
-  for (const byte of bytes) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash >>> 0;
+export function containerHash(container: Pick<Container, 'name' | 'image'>): string {
+  // json.Marshal of a map sorts its keys: image before name.
+  const picked = goJson({ image: container.image ?? '', name: container.name });
+  return deepHashBytes(Buffer.from(picked, 'utf8')).toString(16);
 }

@@ -1,4 +1,4 @@
-import { fnv32a } from '../cpumanager/checkpoint-checksum';
+import { fnv32a, spewBytes } from '../deep-hash';
 import type { ContainerAllocateResponse } from './deviceplugin-api';
 import { decodeContainerAllocateResponse, encodeContainerAllocateResponse } from './deviceplugin-services';
 import type { DevicesPerNuma } from './pod-devices';
@@ -61,8 +61,7 @@ function dumpForHash(data: WireData): string {
     const perNuma = sortedKeys(entry.DeviceIDs, true)
       .map((node) => `${node}:${strings(entry.DeviceIDs[node]!)}`)
       .join(' ');
-    const bytes = [...Buffer.from(entry.AllocResp, 'base64')].join(' ');
-    return `{PodUID:(string)${entry.PodUID} ContainerName:(string)${entry.ContainerName} ResourceName:(string)${entry.ResourceName} DeviceIDs:(checkpoint.DevicesPerNUMA)map[${perNuma}] AllocResp:([]uint8)[${bytes}]}`;
+    return `{PodUID:(string)${entry.PodUID} ContainerName:(string)${entry.ContainerName} ResourceName:(string)${entry.ResourceName} DeviceIDs:(checkpoint.DevicesPerNUMA)map[${perNuma}] AllocResp:([]uint8)${spewBytes(Buffer.from(entry.AllocResp, 'base64'))}}`;
   });
   const registered = data.RegisteredDevices ?? {};
   const devices = sortedKeys(registered)

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CodedError } from '@nodeagent/primitives';
+import { goJson } from '@nodeagent/primitives/go-text';
 import { readCheckpointFile, writeCheckpointFile } from '../cpumanager/checkpoint-file';
 import type { ClaimInfoState, PreparedDevice } from './claim-info';
 
@@ -59,14 +60,6 @@ function sortedRecord<T>(entries: Iterable<[string, T]>): Record<string, T> {
 
 function emptyAsNull<T>(list: T[]): T[] | null {
   return list.length === 0 ? null : list;
-}
-
-/** Go's encoding/json escapes <, >, & and the JavaScript line separators; the checksum covers those bytes. */
-function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
 }
 
 function toWire(state: ClaimInfoState): WireEntry {

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { fnv32a } from '../cpumanager/checkpoint-checksum';
+import { goJson } from '@nodeagent/primitives/go-text';
 import { readCheckpointFile, writeCheckpointFile } from '../cpumanager/checkpoint-file';
 import { ResourceManagerError } from '../cpumanager/resource-manager-error';
+import { fnv32a } from '../deep-hash';
 import type { ContainerMemoryAssignments, MemoryTable, NumaNodeMap } from './memory-state';
 
 /** Upstream's memoryManagerStateFileName, under --root-dir. */
@@ -145,17 +146,9 @@ export function memoryCheckpointChecksum(
   return goCheckpointChecksum(typeName, goView(policyName, content));
 }
 
-/** A JSON string as Go's json.Marshal writes it (HTML characters and U+2028/U+2029 escaped). */
-function goJsonString(text: string): string {
-  return JSON.stringify(text).replace(
-    /[<>&\u2028\u2029]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
-
 /** A JSON object with Go's key order: sorted as strings, so node 10 comes before node 2. */
 function goJsonObject<T>(record: Readonly<Record<string, T>>, encode: (value: T) => string): string {
-  const members = sortedKeys(record).map((key) => `${goJsonString(key)}:${encode(record[key]!)}`);
+  const members = sortedKeys(record).map((key) => `${goJson(key)}:${encode(record[key]!)}`);
   return `{${members.join(',')}}`;
 }
 
@@ -180,7 +173,7 @@ function encodeEntries(entries: ContainerMemoryAssignments): string {
     goJsonObject(containers, (blocks) => {
       const encoded = blocks.map(
         (block) =>
-          `{"numaAffinity":${JSON.stringify(block.numaAffinity)},"type":${goJsonString(block.type)},"size":${block.size}}`,
+          `{"numaAffinity":${JSON.stringify(block.numaAffinity)},"type":${goJson(block.type)},"size":${block.size}}`,
       );
       return `[${encoded.join(',')}]`;
     }),
@@ -198,7 +191,7 @@ export function encodeMemoryManagerCheckpoint(
   const entries =
     Object.keys(content.entries).length === 0 ? '' : `"entries":${encodeEntries(content.entries)},`;
   return (
-    `{"policyName":${goJsonString(policyName)},"machineState":${encodeMachineState(content.machineState)},` +
+    `{"policyName":${goJson(policyName)},"machineState":${encodeMachineState(content.machineState)},` +
     `${entries}"checksum":${memoryCheckpointChecksum(policyName, content)}}`
   );
 }

@@ -1,4 +1,5 @@
 import { FieldError } from '@nodeagent/primitives';
+import { goJson } from '@nodeagent/primitives/go-text';
 import type protobuf from 'protobufjs';
 import { GO_POINTER_FIELDS } from './go-pointer-fields';
 import { k8sProtobufType } from './k8s-proto-schema';
@@ -246,17 +247,6 @@ function writeTime(w: ProtobufWriter, f: FieldPlan, v: unknown): void {
   w.varint(lastTimeSeconds);
   w.byte(0x10);
   w.byte(0);
-}
-
-/**
- * JSON text as Go's encoding/json writes it: JSON.stringify's, with `<`, `>`, `&`, U+2028 and
- * U+2029 escaped as \u003c etc. (Go's HTML-safe default). Used for FieldsV1's Raw bytes.
- */
-export function goJson(v: unknown): string {
-  return JSON.stringify(v).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
 }
 
 /** Writes one message of type `fullName` (its content only) from its JSON object. */
