@@ -1,5 +1,6 @@
-// Vitest globalSetup: snapshot the host's namespaces, links, netns/overlay mounts and containers'
-// cgroups before the run and fail the run, naming each leftover, if tests left anything behind.
+// Vitest globalSetup: snapshot the host's namespaces, links, netns/overlay mounts and mounts in
+// the temp directory, containers' cgroups and loop devices over temp files before the run and
+// fail the run, naming each leftover, if tests left anything behind.
 // NODEAGENT_LEAK_CHECK=warn only prints the leaks (useful while others share the machine);
 // NODEAGENT_LEAK_CHECK=off disables the check.
 import type { HostSnapshot, LeakCheckOptions } from '@nodeagent/testing/netns';
@@ -38,6 +39,7 @@ export function createLeakCheck(options: LeakCheckSetupOptions = {}): () => Prom
       links: taken.links.filter(include),
       mounts: taken.mounts.filter(include),
       cgroups: taken.cgroups.filter(include),
+      loopDevices: taken.loopDevices.filter(include),
     };
   };
   return async function setup() {

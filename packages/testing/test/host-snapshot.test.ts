@@ -14,7 +14,13 @@ const mountinfo = (dir: string) =>
     `31 25 0:27 / ${dir}/pids rw,nosuid - cgroup cgroup rw,pids`,
   ].join('\n');
 
-const snapshot = (cgroups: string[]): HostSnapshot => ({ netns: [], links: [], mounts: [], cgroups });
+const snapshot = (cgroups: string[]): HostSnapshot => ({
+  netns: [],
+  links: [],
+  mounts: [],
+  cgroups,
+  loopDevices: [],
+});
 
 describe('listContainerCgroups', () => {
   it('finds nothing in hierarchies without a k8s.io cgroup', async () => {

@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   assertIfName,
@@ -10,6 +13,7 @@ import {
   type HostSnapshot,
   hasLeaks,
   InvalidNetnsNameError,
+  listTempLoopDevices,
   parseLinkNames,
   parseRelevantMounts,
   uniqueIfName,
@@ -61,18 +65,54 @@ describe('host snapshot parsing', () => {
     expect(parseRelevantMounts(info)).toEqual(['nsfs /run/netns/na-x-1-ab', 'overlay /var/lib/c/rootfs x']);
   });
 
+  it('keeps any mount in the temp directory (a volume a test kubelet left mounted), not the directory itself', () => {
+    const info = [
+      '40 1 0:30 / /scratch rw - tmpfs tmpfs rw',
+      '41 40 0:31 / /scratch/na-k-1/pods/u/volumes/kubernetes.io~secret/s rw - tmpfs tmpfs rw',
+      '42 40 8:0 /dev/loop3 /scratch/na-k-1/plugins/kubernetes.io/csi/volumeDevices/pv/dev/u rw - devtmpfs udev rw',
+      '43 1 0:32 / /scratchy rw - tmpfs tmpfs rw',
+    ].join('\n');
+    expect(parseRelevantMounts(info, '/scratch')).toEqual([
+      'tmpfs /scratch/na-k-1/pods/u/volumes/kubernetes.io~secret/s',
+      'devtmpfs /scratch/na-k-1/plugins/kubernetes.io/csi/volumeDevices/pv/dev/u',
+    ]);
+  });
+
+  it('lists loop devices over files in the temp directory, by device and backing file', async () => {
+    const sys = await mkdtemp(join(tmpdir(), 'na-sys-block-'));
+    try {
+      const loop = async (name: string, backing?: string) => {
+        await mkdir(join(sys, name, 'loop'), { recursive: true });
+        if (backing !== undefined) await writeFile(join(sys, name, 'loop', 'backing_file'), `${backing}\n`);
+      };
+      await loop('loop0', '/scratch/na-k-1/disk.img');
+      await loop('loop1', '/var/lib/images/other.img');
+      await loop('loop2'); // not set up: the kernel has no backing_file then
+      await loop('loop7', '/scratch/na-k-1/plugins/dev/u (deleted)');
+      await mkdir(join(sys, 'sda'));
+      expect(await listTempLoopDevices('/scratch', sys)).toEqual([
+        '/dev/loop0 /scratch/na-k-1/disk.img',
+        '/dev/loop7 /scratch/na-k-1/plugins/dev/u',
+      ]);
+    } finally {
+      await rm(sys, { recursive: true, force: true });
+    }
+  });
+
   it('reports only what appeared after the snapshot', () => {
     const before: HostSnapshot = {
       netns: ['a'],
       links: ['lo', 'eth0'],
       mounts: [],
       cgroups: ['/c/k8s.io/x'],
+      loopDevices: ['/dev/loop0 /tmp/disk.img'],
     };
     const after: HostSnapshot = {
       netns: ['b'],
       links: ['lo', 'eth0', 'nvx'],
       mounts: ['nsfs /run/netns/b'],
       cgroups: ['/c/k8s.io/x', '/c/k8s.io/y'],
+      loopDevices: ['/dev/loop0 /tmp/disk.img', '/dev/loop1 /tmp/na-x/plugins/dev/uid'],
     };
     const leaks = diffHostSnapshots(before, after);
     expect(leaks).toEqual({
@@ -80,26 +120,40 @@ describe('host snapshot parsing', () => {
       links: ['nvx'],
       mounts: ['nsfs /run/netns/b'],
       cgroups: ['/c/k8s.io/y'],
+      loopDevices: ['/dev/loop1 /tmp/na-x/plugins/dev/uid'],
     });
     expect(describeLeaks(leaks)).toContain('network namespaces: b');
     expect(describeLeaks(leaks)).toContain('container cgroups: /c/k8s.io/y');
-    expect(hasLeaks({ netns: [], links: [], mounts: [], cgroups: ['/c/k8s.io/y'] })).toBe(true);
+    expect(describeLeaks(leaks)).toContain('loop devices: /dev/loop1 /tmp/na-x/plugins/dev/uid');
+    expect(hasLeaks({ netns: [], links: [], mounts: [], cgroups: ['/c/k8s.io/y'], loopDevices: [] })).toBe(
+      true,
+    );
+    expect(
+      hasLeaks({ netns: [], links: [], mounts: [], cgroups: [], loopDevices: ['/dev/loop1 /tmp/x'] }),
+    ).toBe(true);
   });
 
   it('waits for leftovers to settle, then throws naming them', async () => {
-    const before: HostSnapshot = { netns: [], links: ['lo'], mounts: [], cgroups: [] };
+    const before: HostSnapshot = { netns: [], links: ['lo'], mounts: [], cgroups: [], loopDevices: [] };
     let calls = 0;
     const settling = async () => ({
       netns: [],
       links: calls++ < 2 ? ['lo', 'gone'] : ['lo'],
       mounts: [],
       cgroups: [],
+      loopDevices: [],
     });
     await expect(
       assertNoHostLeaks(before, { snapshot: settling, sleep: async () => {} }),
     ).resolves.toBeUndefined();
     expect(calls).toBe(3);
-    const stuck = async () => ({ netns: ['na-x-1-aa'], links: ['lo'], mounts: [], cgroups: [] });
+    const stuck = async () => ({
+      netns: ['na-x-1-aa'],
+      links: ['lo'],
+      mounts: [],
+      cgroups: [],
+      loopDevices: [],
+    });
     const error = await assertNoHostLeaks(before, {
       snapshot: stuck,
       sleep: async () => {},

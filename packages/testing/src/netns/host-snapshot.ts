@@ -1,12 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cgroupDirs, parseCgroupMounts } from './cgroup-mounts';
 import { parseMountinfo } from './mountinfo';
 import { listNetns, NETNS_RUN_DIR } from './netns';
 import { runCommand } from './run-command';
 
 /**
- * What a test run could leave behind in the host: namespaces, host links, netns/overlay mounts,
- * and containers' cgroups.
+ * What a test run could leave behind in the host: namespaces, host links, netns/overlay mounts
+ * and mounts under the temp directory, containers' cgroups, and loop devices over files in the
+ * temp directory.
  */
 export interface HostSnapshot {
   netns: string[];
@@ -14,6 +17,8 @@ export interface HostSnapshot {
   mounts: string[];
   /** containerd's per-container cgroups and their `/k8s.io` parent (listContainerCgroups). */
   cgroups: string[];
+  /** Loop devices whose backing file is in the temp directory, as "<device> <backing file>" (listTempLoopDevices). */
+  loopDevices: string[];
 }
 
 export interface HostLeaks extends HostSnapshot {}
@@ -29,17 +34,38 @@ export function parseLinkNames(output: string): string[] {
 }
 
 /**
- * Mounts that belong to namespaces or container layers, as "<fstype> <mountpoint>", from
- * /proc/self/mountinfo. The /run/netns directory's own mount is left out: `ip netns add` makes
- * it once per boot and it is shared by everyone, so it is not a leak.
+ * Mounts that belong to namespaces or container layers, or lie in the temp directory `tempDir`
+ * where tests keep their files (a kubelet's volume mounts and binds), as "<fstype> <mountpoint>",
+ * from /proc/self/mountinfo. The /run/netns directory's own mount is left out: `ip netns add`
+ * makes it once per boot and it is shared by everyone, so it is not a leak.
  */
-export function parseRelevantMounts(mountinfo: string): string[] {
+export function parseRelevantMounts(mountinfo: string, tempDir: string = tmpdir()): string[] {
   const mounts: string[] = [];
   for (const { point, fsType } of parseMountinfo(mountinfo)) {
     const isNetns = fsType === 'nsfs' || point.startsWith(`${NETNS_RUN_DIR}/`);
-    if (isNetns || fsType === 'overlay') mounts.push(`${fsType} ${point}`);
+    if (isNetns || fsType === 'overlay' || point.startsWith(`${tempDir}/`)) mounts.push(`${fsType} ${point}`);
   }
   return mounts;
+}
+
+/**
+ * Loop devices set up over files in `tempDir` (a test's disk image, a kubelet's hold on a block
+ * volume), as "<device> <backing file>", from the kernel's `<sysBlock>/loopN/loop/backing_file`.
+ */
+export async function listTempLoopDevices(
+  tempDir: string = tmpdir(),
+  sysBlock = '/sys/block',
+): Promise<string[]> {
+  const devices: string[] = [];
+  for (const name of await readdir(sysBlock).catch(() => [] as string[])) {
+    if (!name.startsWith('loop')) continue;
+    const backing = await readFile(join(sysBlock, name, 'loop', 'backing_file'), 'utf8').catch(
+      () => undefined,
+    );
+    const file = backing?.trim().replace(/ \(deleted\)$/, '');
+    if (file?.startsWith(`${tempDir}/`)) devices.push(`/dev/${name} ${file}`);
+  }
+  return devices;
 }
 
 /**
@@ -60,18 +86,20 @@ export async function listContainerCgroups(mountinfo: string): Promise<string[]>
   return cgroups;
 }
 
-/** The host's network namespaces, links, netns mounts and container cgroups now, to compare after a test. */
+/** The host's network namespaces, links, relevant mounts, container cgroups and temp-file loop devices now, to compare after a test. */
 export async function takeHostSnapshot(): Promise<HostSnapshot> {
-  const [netns, linkOutput, mountinfo] = await Promise.all([
+  const [netns, linkOutput, mountinfo, loopDevices] = await Promise.all([
     listNetns(),
     runCommand('ip', ['-o', 'link', 'show']).then((result) => result.stdout),
     readFile('/proc/self/mountinfo', 'utf8'),
+    listTempLoopDevices(),
   ]);
   return {
     netns,
     links: parseLinkNames(linkOutput),
     mounts: parseRelevantMounts(mountinfo),
     cgroups: await listContainerCgroups(mountinfo),
+    loopDevices,
   };
 }
 
@@ -86,12 +114,20 @@ export function diffHostSnapshots(before: HostSnapshot, after: HostSnapshot): Ho
     links: added(before.links, after.links),
     mounts: added(before.mounts, after.mounts),
     cgroups: added(before.cgroups, after.cgroups),
+    loopDevices: added(before.loopDevices, after.loopDevices),
   };
 }
 
 /** Whether a comparison found anything left behind. */
 export function hasLeaks(leaks: HostLeaks): boolean {
-  return leaks.netns.length + leaks.links.length + leaks.mounts.length + leaks.cgroups.length > 0;
+  return (
+    leaks.netns.length +
+      leaks.links.length +
+      leaks.mounts.length +
+      leaks.cgroups.length +
+      leaks.loopDevices.length >
+    0
+  );
 }
 
 /** What was left behind, as one line for a failure message. */
@@ -101,10 +137,11 @@ export function describeLeaks(leaks: HostLeaks): string {
   if (leaks.links.length > 0) parts.push(`host links: ${leaks.links.join(', ')}`);
   if (leaks.mounts.length > 0) parts.push(`mounts: ${leaks.mounts.join(', ')}`);
   if (leaks.cgroups.length > 0) parts.push(`container cgroups: ${leaks.cgroups.join(', ')}`);
+  if (leaks.loopDevices.length > 0) parts.push(`loop devices: ${leaks.loopDevices.join(', ')}`);
   return parts.join('; ');
 }
 
-/** A test run left namespaces, host links, mounts or container cgroups behind. */
+/** A test run left namespaces, host links, mounts, container cgroups or loop devices behind. */
 export class HostLeakError extends Error {
   readonly code = 'HOST_RESOURCES_LEAKED';
   constructor(readonly leaks: HostLeaks) {

@@ -16,6 +16,7 @@ export {
   hasLeaks,
   type LeakCheckOptions,
   listContainerCgroups,
+  listTempLoopDevices,
   parseLinkNames,
   parseRelevantMounts,
   takeHostSnapshot,
