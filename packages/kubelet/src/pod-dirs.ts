@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 // The directories under --root-dir that hold one pod's data, named as upstream's kubelet_getters
@@ -7,6 +8,11 @@ import { join } from 'node:path';
 /** `<rootDir>/pods`: every pod's directory (getPodsDir). */
 export function podsDir(rootDir: string): string {
   return join(rootDir, 'pods');
+}
+
+/** The uids of the pods that have a directory under `<rootDir>/pods`; none when it does not exist. */
+export function podDirectories(rootDir: string): Promise<string[]> {
+  return readdir(podsDir(rootDir)).catch(() => [] as string[]);
 }
 
 /** `<rootDir>/pods/<uid>`: the pod's directory (getPodDir). */

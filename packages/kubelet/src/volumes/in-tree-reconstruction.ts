@@ -1,7 +1,7 @@
 import { readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeletLogger } from '../kubelet-logger';
-import { podsDir, podVolumesDir } from '../pod-dirs';
+import { podDirectories, podVolumesDir } from '../pod-dirs';
 import { CSI_POD_VOLUME_DIR } from './csi/csi-volume-paths';
 import { type FlexVolumes, isFlexPluginDirectory } from './flex/flex-volumes';
 import { unmountUnusedLocalDevices } from './local-volumes';
@@ -55,10 +55,13 @@ export class InTreeReconstruction {
     private readonly logger: KubeletLogger,
   ) {}
 
-  /** Reads the disk (upstream getVolumesFromPodDir); call once, before pods are synced. */
-  async reconstruct(): Promise<void> {
+  /**
+   * Reads the disk (upstream getVolumesFromPodDir) of the pods `podUids` (default: every
+   * directory under `pods/`); call once, before pods are synced.
+   */
+  async reconstruct(podUids?: readonly string[]): Promise<void> {
     const found: PodVolumeOnDisk[] = [];
-    for (const podUid of await readdir(podsDir(this.rootDir)).catch(() => [] as string[])) {
+    for (const podUid of podUids ?? (await podDirectories(this.rootDir))) {
       const volumes = podVolumesDir(this.rootDir, podUid);
       for (const plugin of await readdir(volumes).catch(() => [] as string[])) {
         if (!this.hasPlugin(plugin)) continue;

@@ -2,7 +2,7 @@ import { lstat, mkdir, readdir, realpath, rm, rmdir, stat } from 'node:fs/promis
 import { join } from 'node:path';
 import type { Pod } from '../api/pod-types';
 import type { MountedVolume } from '../cri/container-config';
-import { podsDir, podVolumeDevicesDir, podVolumesDir } from '../pod-dirs';
+import { podDirectories, podVolumeDevicesDir, podVolumesDir } from '../pod-dirs';
 import { CsiVolumeOperationError } from './csi/csi-operation-error';
 import type { PersistentVolumeObject } from './csi/csi-storage-objects';
 import { podFSGroup, setVolumeOwnership } from './fs-group';
@@ -130,7 +130,7 @@ export async function unmountUnusedLocalDevices(rootDir: string, mounter: Mounte
   const mounts = localPluginDir(rootDir, 'mounts');
   const names = await readdir(mounts).catch(() => [] as string[]);
   if (names.length === 0) return;
-  const pods = await readdir(podsDir(rootDir)).catch(() => [] as string[]);
+  const pods = await podDirectories(rootDir);
   for (const name of names) {
     const global = join(mounts, name);
     let used = false;

@@ -2,7 +2,7 @@ import { lstat, readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { KubeletLogger } from '../kubelet-logger';
-import { podDir, podsDir, podVolumesDir } from '../pod-dirs';
+import { podDir, podDirectories, podVolumesDir } from '../pod-dirs';
 import { isParkingName } from '../remove-tree';
 import { goErrnoText } from './go-errno';
 import { MountPointInTheWayError, removeAllOneFilesystem } from './remove-all-one-filesystem';
@@ -53,7 +53,7 @@ export class OrphanedPodDirs {
     const removalErrors: string[] = [];
     let total = 0;
     let errorPods = 0;
-    for (const uid of await readdir(podsDir(rootDir)).catch(() => [] as string[])) {
+    for (const uid of await podDirectories(rootDir)) {
       // A tree removeTree parked is being removed; one left over goes with the next removal.
       if (known.has(uid) || isParkingName(uid)) continue;
       total++;

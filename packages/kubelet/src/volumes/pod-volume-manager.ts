@@ -6,7 +6,7 @@ import type { Pod, Volume } from '../api/pod-types';
 import type { MountedVolume } from '../cri/container-config';
 import { KubeletError, VolumeSetupError } from '../errors';
 import type { KubeletLogger } from '../kubelet-logger';
-import { podDir, podVolumesDir } from '../pod-dirs';
+import { podDir, podDirectories, podVolumesDir } from '../pod-dirs';
 import { removeTree } from '../remove-tree';
 import { writeAtomically } from './atomic-writer';
 import { AttachAndMountWaits } from './attach-and-mount-wait';
@@ -140,8 +140,10 @@ export class PodVolumeManager {
    * (csi-reconstruction.ts), and the other volume directories noted (in-tree-reconstruction.ts).
    */
   async reconstruct(): Promise<void> {
-    await this.reconstruction?.reconstruct();
-    await this.inTreeReconstruction.reconstruct();
+    // The pods directory is listed once for both.
+    const podUids = await podDirectories(this.rootDir);
+    await this.reconstruction?.reconstruct(podUids);
+    await this.inTreeReconstruction.reconstruct(podUids);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeletLogger } from '../../kubelet-logger';
-import { podsDir, podVolumeDevicesDir } from '../../pod-dirs';
+import { podDirectories, podVolumeDevicesDir } from '../../pod-dirs';
 import { CSI_POD_VOLUME_DIR, csiPodVolumeDir, csiPodVolumesDir } from './csi-volume-paths';
 import { type CsiVolumes, readVolData, type VolData } from './csi-volumes';
 
@@ -12,33 +12,30 @@ interface PodCsiVolume {
   data: VolData;
 }
 
-/** Every pod CSI volume on disk that has its vol_data.json (upstream getVolumesFromPodDir, CSI's share). */
-async function csiVolumesOnDisk(rootDir: string): Promise<PodCsiVolume[]> {
-  const out: PodCsiVolume[] = [];
-  for (const podUid of await readdir(podsDir(rootDir)).catch(() => [] as string[])) {
+/**
+ * What the pods' directories hold of CSI (upstream getVolumesFromPodDir, CSI's share), in one
+ * pass over `podUids`: every pod CSI volume that has its vol_data.json, and the pods with CSI
+ * block volume links (`pods/<uid>/volumeDevices/kubernetes.io~csi/<pv>`; a block volume's
+ * vol_data.json sits with its device paths, csi-block-volumes.ts, which its teardown reads).
+ */
+async function csiVolumesOnDisk(
+  rootDir: string,
+  podUids: readonly string[],
+): Promise<{ volumes: PodCsiVolume[]; blockPods: string[] }> {
+  const volumes: PodCsiVolume[] = [];
+  const blockPods: string[] = [];
+  for (const podUid of podUids) {
     const dir = csiPodVolumesDir(rootDir, podUid);
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const data = await readVolData(join(dir, name));
-      if (data) out.push({ podUid, name, data });
+      if (data) volumes.push({ podUid, name, data });
     }
-  }
-  return out;
-}
-
-/**
- * The pods whose directory holds CSI block volume links (`pods/<uid>/volumeDevices/kubernetes.io~csi/<pv>`),
- * the block share of upstream's getVolumesFromPodDir: a block volume's vol_data.json sits with
- * its device paths (csi-block-volumes.ts), which its teardown reads.
- */
-async function podsWithCsiBlockVolumes(rootDir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const podUid of await readdir(podsDir(rootDir)).catch(() => [] as string[])) {
     const links = await readdir(join(podVolumeDevicesDir(rootDir, podUid), CSI_POD_VOLUME_DIR)).catch(
       () => [] as string[],
     );
-    if (links.length > 0) out.push(podUid);
+    if (links.length > 0) blockPods.push(podUid);
   }
-  return out;
+  return { volumes, blockPods };
 }
 
 /**
@@ -64,9 +61,13 @@ export class CsiReconstruction {
     private readonly logger: KubeletLogger,
   ) {}
 
-  /** Reads the disk (upstream reconstructVolumes); call once, before pods are synced. */
-  async reconstruct(): Promise<void> {
-    for (const volume of await csiVolumesOnDisk(this.rootDir)) {
+  /**
+   * Reads the disk (upstream reconstructVolumes) of the pods `podUids` (default: every directory
+   * under `pods/`); call once, before pods are synced.
+   */
+  async reconstruct(podUids?: readonly string[]): Promise<void> {
+    const onDisk = await csiVolumesOnDisk(this.rootDir, podUids ?? (await podDirectories(this.rootDir)));
+    for (const volume of onDisk.volumes) {
       const mount = join(csiPodVolumeDir(this.rootDir, volume.podUid, volume.name), 'mount');
       if (await this.isMountPoint(mount).catch(() => false)) {
         this.csi.adopt(volume.podUid, volume.name, volume.data);
@@ -83,7 +84,7 @@ export class CsiReconstruction {
       );
       this.failed.push(volume);
     }
-    this.blockPods = await podsWithCsiBlockVolumes(this.rootDir);
+    this.blockPods = onDisk.blockPods;
     this.logger.info({}, 'Volume reconstruction finished');
   }
 

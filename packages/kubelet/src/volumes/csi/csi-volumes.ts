@@ -10,7 +10,7 @@ import { nodeSelectorTermsMatchLabels } from '@nodeagent/primitives/scheduling';
 import type { Pod, Volume } from '../../api/pod-types';
 import type { MountedVolume } from '../../cri/container-config';
 import type { PodEventRecorder } from '../../events/event-reasons';
-import { podsDir } from '../../pod-dirs';
+import { podDirectories } from '../../pod-dirs';
 import { goErrnoText } from '../go-errno';
 import { type Mounter, systemMounter } from '../mounter';
 import { CsiBlockVolumes, checkVolumeMode, csiBlockPaths } from './csi-block-volumes';
@@ -973,7 +973,7 @@ export class CsiVolumes {
 
   /** Whether another pod's vol_data.json still names this volume. */
   private async publishedElsewhere(driver: string, handle: string): Promise<boolean> {
-    for (const uid of await readdir(podsDir(this.opts.rootDir)).catch(() => [] as string[])) {
+    for (const uid of await podDirectories(this.opts.rootDir)) {
       const dir = csiPodVolumesDir(this.opts.rootDir, uid);
       for (const name of await readdir(dir).catch(() => [] as string[])) {
         const data = await this.readVolData(join(dir, name));
