@@ -15,6 +15,9 @@ export type { KubeletOverrides };
 import type { PodStatusWriter } from '../../src/status/status-manager';
 import { RecordingMounter } from '../../src/volumes/mounter';
 
+/** The configuration's default volumePluginDir: the host's, which a test kubelet never uses. */
+const HOST_VOLUME_PLUGIN_DIR = parseKubeletConfiguration({}).config.volumePluginDir;
+
 export const busybox = 'localhost/nodeagent/busybox:1.0';
 
 /** Records what the kubelet would send to the API server. */
@@ -118,7 +121,7 @@ export async function startEngine(
     };
     const options = withOverrides(base, overrides);
     // FlexVolume's directory is made at start: the run's own, never the host's default.
-    if (options.config.volumePluginDir === parseKubeletConfiguration({}).config.volumePluginDir)
+    if (options.config.volumePluginDir === HOST_VOLUME_PLUGIN_DIR)
       options.config = { ...options.config, volumePluginDir: join(dir, 'volume-plugins') };
     const kubelet = new Kubelet(options);
     kubelets.push(kubelet);
