@@ -157,7 +157,7 @@ describe('CSI volumes', () => {
     expect(inline.get('v')).toEqual({ hostPath: inlineTarget, readOnly: false });
     expect(claim.get('data')).toEqual({ hostPath: pvTarget, readOnly: false });
     expect(JSON.parse(await readFile(join(inlineTarget, '..', 'vol_data.json'), 'utf8'))).toMatchObject({
-      specVolumeID: 'v',
+      specVolID: 'v',
       driverName: DRIVER,
       nodeName: NODE,
       volumeLifecycleMode: 'Ephemeral',

@@ -51,7 +51,7 @@ import {
 /** vol_data.json as upstream writes it (volDataKey's names). */
 export interface VolData {
   /** The volume's spec name (a claim's PersistentVolume, an inline volume's own name). */
-  specVolumeID: string;
+  specVolID: string;
   /** The driver's volume ID. */
   volumeHandle: string;
   /** The CSI driver. */
@@ -244,7 +244,7 @@ export class CsiVolumes {
     const client = this.client(source.driver);
     const handle = inlineVolumeHandle(uid, volume.name);
     await this.writeVolData(uid, volume.name, {
-      specVolumeID: volume.name,
+      specVolID: volume.name,
       volumeHandle: handle,
       driverName: source.driver,
       nodeName: this.opts.nodeName,
@@ -479,7 +479,7 @@ export class CsiVolumes {
     // SetUp (upstream csi_mounter).
     // The pod's directory is named after the PersistentVolume (upstream's spec name).
     await this.writeVolData(uid, pvName, {
-      specVolumeID: pvName,
+      specVolID: pvName,
       volumeHandle: csi.volumeHandle,
       driverName: csi.driver,
       nodeName: this.opts.nodeName,
