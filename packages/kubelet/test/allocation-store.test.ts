@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../src/api/pod-types';
+import { fnv32a } from '../src/deep-hash';
 import { AllocationCheckpoint, AllocationCheckpointError } from '../src/pod/allocation-checkpoint';
 import { AllocationStore } from '../src/pod/allocation-store';
 
@@ -79,20 +80,61 @@ describe('AllocationStore', () => {
       requests: { cpu: '200m' },
       limits: { cpu: '200m' },
     });
+    // Upstream's file names containers only: the record is the running container's once asked with its id.
     expect(again.actuatedResources('u1', 'c')).toEqual({
+      containerId: '',
+      resources: { limits: { cpu: '200m' } },
+    });
+    expect(again.actuatedResources('u1', 'c', 'abc')).toEqual({
       containerId: 'abc',
       resources: { limits: { cpu: '200m' } },
     });
-    const text = JSON.parse(await readFile(join(dir, 'allocated_pods_state'), 'utf8'));
-    expect(text.data.podResourceInfoMap.u1.containerResources.c.requests.cpu).toBe('200m');
+    // Upstream's layout: Data is PodResourceCheckpointInfo's JSON as a string, the checksum over it.
+    const file = JSON.parse(await readFile(join(dir, 'allocated_pods_state'), 'utf8'));
+    expect(JSON.parse(file.data)).toEqual({
+      entries: {
+        u1: {
+          ContainerResources: {
+            c: { limits: { cpu: '200m' }, requests: { cpu: '200m' } },
+            side: { requests: { cpu: '10m' } },
+          },
+          PodLevelResources: null,
+        },
+      },
+    });
+    const actuated = JSON.parse(await readFile(join(dir, 'actuated_pods_state'), 'utf8'));
+    expect(JSON.parse(actuated.data).entries.u1.ContainerResources).toEqual({
+      c: { limits: { cpu: '200m' } },
+    });
     await again.removePod('u1');
     const third = new AllocationStore(dir);
     await third.load();
     expect(third.isAllocated('u1')).toBe(false);
   });
 
+  it("reads the checkpoint upstream's kubelet writes (its own test's file), and writes what upstream reads", async () => {
+    // From upstream's state_checkpoint_test.go (formatUpgraded): a file of an older v1.3x kubelet.
+    await writeFile(
+      join(dir, 'allocated_pods_state'),
+      '{"data":"{\\"entries\\":{\\"pod1\\":{\\"ContainerResources\\":{\\"container1\\":{\\"requests\\":{\\"cpu\\":\\"1Ki\\",\\"memory\\":\\"1Ki\\"}}}}}}","checksum":1178570812}',
+    );
+    const read = await new AllocationCheckpoint(dir, 'allocated_pods_state').load();
+    expect(read).toEqual({
+      pod1: { containerResources: { container1: { requests: { cpu: '1Ki', memory: '1Ki' } } } },
+    });
+    // Written back: the same Data with upstream's PodLevelResources field, checksummed as upstream checks it.
+    const file = new AllocationCheckpoint(dir, 'allocated_pods_state');
+    await file.save(read);
+    await file.settled();
+    expect(await readFile(join(dir, 'allocated_pods_state'), 'utf8')).toBe(
+      '{"data":"{\\"entries\\":{\\"pod1\\":{\\"ContainerResources\\":{\\"container1\\":{\\"requests\\":{\\"cpu\\":\\"1Ki\\",\\"memory\\":\\"1Ki\\"}}},\\"PodLevelResources\\":null}}}","checksum":' +
+        `${fnv32a('(string){"entries":{"pod1":{"ContainerResources":{"container1":{"requests":{"cpu":"1Ki","memory":"1Ki"}}},"PodLevelResources":null}}}')}}`,
+    );
+    expect(await new AllocationCheckpoint(dir, 'allocated_pods_state').load()).toEqual(read);
+  });
+
   it('reports a damaged checkpoint and starts over', async () => {
-    await writeFile(join(dir, 'allocated_pods_state'), '{"data":{"podResourceInfoMap":{}},"checksum":1}');
+    await writeFile(join(dir, 'allocated_pods_state'), '{"data":"{\\"entries\\":{}}","checksum":1}');
     await expect(new AllocationCheckpoint(dir, 'allocated_pods_state').load()).rejects.toBeInstanceOf(
       AllocationCheckpointError,
     );

@@ -316,7 +316,11 @@ describe('PodResizer on a fake runtime and a cgroup tree in a temporary director
     expect(r.store.actuatedResources('n', 'c')?.containerId).toBe('c1');
     expect(existsSync(file)).toBe(false);
     await r.store.settled();
-    expect(await readFile(file, 'utf8')).toContain('c/c1');
+    // Upstream's file names the container only.
+    const written = JSON.parse(await readFile(file, 'utf8')) as { data: string };
+    expect(JSON.parse(written.data).entries.n.ContainerResources).toEqual({
+      c: { limits: { cpu: '100m' }, requests: { cpu: '50m' } },
+    });
   });
 
   it('a failed actuated-record write is reported to the logger, and the status is still reported', async () => {

@@ -1,6 +1,8 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { goJson } from '@nodeagent/primitives/go-text';
 import type { ResourceRequirements } from '../api/pod-types';
+import { fnv32a } from '../deep-hash';
 import { KubeletError } from '../errors';
 import { replaceFile } from '../replace-file';
 
@@ -24,19 +26,63 @@ export class AllocationCheckpointError extends KubeletError {
   }
 }
 
-/** FNV-32a of the data's JSON: detects a truncated or hand-edited file. */
-function checksum(text: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(text, 'utf8')) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash >>> 0;
+/** Go's json.Marshal of a map: its keys sorted. */
+function sortedRecord<T, U>(record: Readonly<Record<string, T>>, encode: (value: T) => U): Record<string, U> {
+  const keys = Object.keys(record).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(keys.map((key) => [key, encode(record[key]!)]));
+}
+
+/** v1.ResourceRequirements as Go marshals it: limits, requests, claims, each left out when empty. */
+function wireRequirements(resources: ResourceRequirements): Record<string, unknown> {
+  const wire: Record<string, unknown> = {};
+  if (resources.limits && Object.keys(resources.limits).length > 0)
+    wire.limits = sortedRecord(resources.limits, String);
+  if (resources.requests && Object.keys(resources.requests).length > 0)
+    wire.requests = sortedRecord(resources.requests, String);
+  if (resources.claims && resources.claims.length > 0) wire.claims = resources.claims;
+  return wire;
+}
+
+/** One pod's entry as upstream's PodResourceInfo marshals it (its Go field names, no JSON tags). */
+interface WirePodInfo {
+  ContainerResources?: Record<string, ResourceRequirements> | null;
+  PodLevelResources?: ResourceRequirements | null;
 }
 
 /**
- * One checkpoint file (upstream state_checkpoint): the whole map is written on every change,
- * through a temporary file and a rename, so a crash leaves the old or the new version.
+ * The checkpoint's Data: upstream's PodResourceCheckpointInfo as JSON, `{"entries":{"<pod
+ * uid>":{"ContainerResources":{…},"PodLevelResources":…}}}`, maps sorted as Go sorts them.
+ */
+function encodeData(map: PodResourceInfoMap): string {
+  const entries = sortedRecord(map, (info) => ({
+    ContainerResources: sortedRecord(info.containerResources, wireRequirements),
+    PodLevelResources: info.podLevelResources ? wireRequirements(info.podLevelResources) : null,
+  }));
+  return goJson(Object.keys(entries).length > 0 ? { entries } : {});
+}
+
+function decodeData(data: string): PodResourceInfoMap {
+  const parsed = JSON.parse(data) as { entries?: Record<string, WirePodInfo> | null };
+  const map: PodResourceInfoMap = {};
+  for (const [uid, info] of Object.entries(parsed.entries ?? {})) {
+    map[uid] = {
+      containerResources: { ...(info.ContainerResources ?? {}) },
+      ...(info.PodLevelResources ? { podLevelResources: info.PodLevelResources } : {}),
+    };
+  }
+  return map;
+}
+
+/** Upstream's checksum.New of the Data string: FNV-32a of go-spew's print of it, `(string)<data>`. */
+function dataChecksum(data: string): number {
+  return fnv32a(`(string)${data}`);
+}
+
+/**
+ * One checkpoint file (upstream state_checkpoint), in upstream's format so that either kubelet
+ * reads what the other wrote: `{"data":"<PodResourceCheckpointInfo as JSON>","checksum":n}`.
+ * The whole map is written on every change, through a temporary file and a rename, so a crash
+ * leaves the old or the new version.
  */
 export class AllocationCheckpoint {
   readonly path: string;
@@ -58,16 +104,24 @@ export class AllocationCheckpoint {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
       throw new AllocationCheckpointError(this.path, (error as Error).message);
     }
-    let parsed: { data?: { podResourceInfoMap?: PodResourceInfoMap }; checksum?: number };
+    let parsed: { data?: unknown; checksum?: number };
     try {
       parsed = JSON.parse(text);
     } catch (error) {
       throw new AllocationCheckpointError(this.path, `not JSON: ${(error as Error).message}`);
     }
-    const data = parsed.data ?? {};
-    if (parsed.checksum !== checksum(JSON.stringify(data)))
+    if (typeof parsed.data !== 'string')
+      throw new AllocationCheckpointError(
+        this.path,
+        'not an allocation checkpoint: its data is not a string',
+      );
+    if (parsed.checksum !== dataChecksum(parsed.data))
       throw new AllocationCheckpointError(this.path, 'checksum mismatch: the file was changed or cut short');
-    return data.podResourceInfoMap ?? {};
+    try {
+      return decodeData(parsed.data);
+    } catch (error) {
+      throw new AllocationCheckpointError(this.path, `data not JSON: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -90,8 +144,8 @@ export class AllocationCheckpoint {
   }
 
   private async write(map: PodResourceInfoMap): Promise<void> {
-    const data = { podResourceInfoMap: map };
-    const text = JSON.stringify({ data, checksum: checksum(JSON.stringify(data)) });
+    const data = encodeData(map);
+    const text = goJson({ data, checksum: dataChecksum(data) });
     await mkdir(dirname(this.path), { recursive: true });
     await replaceFile(this.path, text, { mode: 0o600, temporaryPath: `${this.path}.tmp` });
   }

@@ -51,11 +51,11 @@ export class AllocationStore {
     this.actuatedPodLevel = {};
     for (const [uid, info] of Object.entries(actuated)) {
       if (info.podLevelResources) this.actuatedPodLevel[uid] = info.podLevelResources;
+      // Upstream's file names containers only: which container a record belongs to is learnt
+      // when it is next asked about (actuatedResources).
       const entries: Record<string, ActuatedResources> = {};
-      for (const [key, resources] of Object.entries(info.containerResources)) {
-        const [name, containerId = ''] = key.split('/');
-        entries[name!] = { containerId, resources };
-      }
+      for (const [name, resources] of Object.entries(info.containerResources))
+        entries[name] = { containerId: '', resources };
       this.actuated[uid] = entries;
     }
   }
@@ -114,8 +114,18 @@ export class AllocationStore {
     return { pod: { ...pod, spec }, differs: true };
   }
 
-  actuatedResources(uid: string, container: string): ActuatedResources | undefined {
-    return this.actuated[uid]?.[container];
+  /**
+   * The resources last applied to container `container` of pod `uid`. A record read back from
+   * the checkpoint names no container id; given the id of the one running now (`runningId`) it is
+   * taken as that container's: a kubelet restart restarts no container, so the record is the
+   * running one's, as upstream's name-keyed state assumes.
+   */
+  actuatedResources(uid: string, container: string, runningId?: string): ActuatedResources | undefined {
+    const record = this.actuated[uid]?.[container];
+    if (record?.containerId !== '' || runningId === undefined) return record;
+    const adopted = { ...record, containerId: runningId };
+    this.actuated[uid]![container] = adopted;
+    return adopted;
   }
 
   async setActuated(uid: string, container: string, actuated: ActuatedResources): Promise<void> {
@@ -171,12 +181,11 @@ export class AllocationStore {
   }
 
   private saveActuated(): Promise<void> {
-    // The container id rides in the key ("c/<id>"), so the file keeps upstream's shape.
+    // Keyed by container name, as upstream's file is; the container ids stay in memory.
     const map: PodResourceInfoMap = {};
     for (const [uid, containers] of Object.entries(this.actuated)) {
       const containerResources: Record<string, ResourceRequirements> = {};
-      for (const [name, entry] of Object.entries(containers))
-        containerResources[`${name}/${entry.containerId}`] = entry.resources;
+      for (const [name, entry] of Object.entries(containers)) containerResources[name] = entry.resources;
       map[uid] = { containerResources };
     }
     for (const [uid, podLevelResources] of Object.entries(this.actuatedPodLevel))

@@ -232,7 +232,7 @@ export class PodResizer {
     for (const container of resizableContainers(pod.spec)) {
       const running = findContainer(runtime, container.name);
       if (running?.state !== 'running') continue;
-      const applied = this.store.actuatedResources(uid, container.name);
+      const applied = this.store.actuatedResources(uid, container.name, running.id);
       const allocated = container.resources ?? {};
       if (!applied || applied.containerId !== running.id) {
         // Started from the allocation by an earlier sync (or before a restart lost the record).
@@ -429,7 +429,7 @@ export class PodResizer {
       if (!container) continue;
       const running = findContainer(runtime, container.name);
       if (running?.state !== 'running') continue;
-      let applied = this.store.actuatedResources(uid, container.name);
+      let applied = this.store.actuatedResources(uid, container.name, running.id);
       if (!applied || applied.containerId !== running.id) {
         // Started in this sync from the allocated spec.
         applied = { containerId: running.id, resources: container.resources ?? {} };
