@@ -52,13 +52,11 @@ export async function loopDeviceOf(path: string): Promise<string | undefined> {
 
 /**
  * Upstream's mapBindMountDevice: the device `devicePath` bound on the file `target` (made 0750,
- * with its directory, when missing); a bind already there is kept.
+ * with its directory, when missing). The caller asks first whether a bind is there already.
  */
 export async function bindDeviceFile(devicePath: string, target: string): Promise<void> {
   await mkdir(dirname(target), { recursive: true, mode: 0o750 });
   if (!(await lstat(target).catch(() => undefined))) await (await open(target, 'a+', 0o750)).close();
-  const mounts = await readFile('/proc/self/mounts', 'utf8');
-  if (mounts.split('\n').some((line) => line.split(' ')[1] === target)) return;
   const { exitCode, stdout, stderr } = await runCommand(['mount', '--bind', devicePath, target], {
     debianPackage: 'mount',
   });

@@ -42,13 +42,15 @@ export async function mapBlockVolume(
 ): Promise<void> {
   const { devicePath, globalMapPath, podUid, podDeviceLink } = mapping;
   const lock = join(globalMapPath, podUid);
-  await mounter.bindDeviceFile?.(devicePath, lock).catch((error: unknown) => {
-    throw mapError(
-      volume,
-      `blkUtil.MapDevice failed. devicePath: ${devicePath}, globalMapPath:${globalMapPath}, podUID: ${podUid}, bindMount: true`,
-      error,
-    );
-  });
+  // A bind already there (a repeated set-up, or one after a restart) is kept.
+  if (mounter.bindDeviceFile && !(await mounter.isMountPoint(lock)))
+    await mounter.bindDeviceFile(devicePath, lock).catch((error: unknown) => {
+      throw mapError(
+        volume,
+        `blkUtil.MapDevice failed. devicePath: ${devicePath}, globalMapPath:${globalMapPath}, podUID: ${podUid}, bindMount: true`,
+        error,
+      );
+    });
   if ((await readlink(podDeviceLink).catch(() => undefined)) !== devicePath) {
     try {
       await mkdir(dirname(podDeviceLink), { recursive: true, mode: 0o750 });

@@ -23,8 +23,8 @@ export interface Mounter {
   formatAndMount?(source: string, target: string, fsType: string, options: string[]): Promise<void>;
   /**
    * Binds the block device `devicePath` on the file `target`, made when missing (a mapped block
-   * volume's per-pod bind, upstream's mapBindMountDevice). A mounter without it and the two
-   * below maps block volumes without upstream's lock on the device.
+   * volume's per-pod bind, upstream's mapBindMountDevice; the caller asks isMountPoint first). A
+   * mounter without it and the two below maps block volumes without upstream's lock on the device.
    */
   bindDeviceFile?(devicePath: string, target: string): Promise<void>;
   /** Sets up a loop device over `path` unless one is there (upstream's AttachFileDevice). */

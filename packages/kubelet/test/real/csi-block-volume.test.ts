@@ -10,11 +10,12 @@
  * is detached after the test.
  */
 import { execFile } from 'node:child_process';
-import { readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { StorageV1Api } from '@kubernetes/client-node';
 import { type DriverRegistrar, FakeCsiPlugin, startDriverRegistrar } from '@nodeagent/testing/csi';
+import { listTempLoopDevices } from '@nodeagent/testing/netns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiCsiNodeInfo } from '../../src/volumes/csi/api-csi-node-info';
 import { apiCsiStorageObjects } from '../../src/volumes/csi/api-csi-storage-objects';
@@ -32,11 +33,9 @@ let backing: string;
 /** The loop devices whose backing file is under `dir`, by backing file (as the kernel names it in sysfs). */
 async function loopsUnder(dir: string): Promise<Map<string, string>> {
   const found = new Map<string, string>();
-  for (const device of (await readdir('/sys/block')).filter((name) => name.startsWith('loop'))) {
-    const backing = await readFile(join('/sys/block', device, 'loop', 'backing_file'), 'utf8').catch(
-      () => '',
-    );
-    if (backing.startsWith(dir)) found.set(backing.trim(), `/dev/${device}`);
+  for (const line of await listTempLoopDevices(dir)) {
+    const [device, file] = [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)];
+    found.set(file, device);
   }
   return found;
 }
