@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goJson } from '../src/go-text';
+import { goJson, goSortedMap } from '../src/go-text';
 
 describe('goJson (Go encoding/json text)', () => {
   it("escapes what Go's HTML-safe encoder escapes and nothing else", () => {
@@ -12,5 +12,17 @@ describe('goJson (Go encoding/json text)', () => {
     expect(goJson({ image: 'foo/image:v1', name: 'test_container' })).toBe(
       '{"image":"foo/image:v1","name":"test_container"}',
     );
+  });
+
+  it('writes a map in the key order Go writes it', () => {
+    expect(
+      goJson(
+        goSortedMap([
+          ['requests', 1],
+          ['limits', 2],
+          ['claims', 3],
+        ]),
+      ),
+    ).toBe('{"claims":3,"limits":2,"requests":1}');
   });
 });

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CodedError } from '@nodeagent/primitives';
-import { goJson } from '@nodeagent/primitives/go-text';
+import { goJson, goSortedMap } from '@nodeagent/primitives/go-text';
 import { readCheckpointFile, writeCheckpointFile } from '../cpumanager/checkpoint-file';
 import type { ClaimInfoState, PreparedDevice } from './claim-info';
 
@@ -53,11 +53,6 @@ interface WireData {
   Entries: WireEntry[] | null;
 }
 
-/** Go's json.Marshal of a string-keyed map: keys sorted. */
-function sortedRecord<T>(entries: Iterable<[string, T]>): Record<string, T> {
-  return Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
 function emptyAsNull<T>(list: T[]): T[] | null {
   return list.length === 0 ? null : list;
 }
@@ -67,8 +62,8 @@ function toWire(state: ClaimInfoState): WireEntry {
     ClaimUID: state.claimUid,
     ClaimName: state.claimName,
     Namespace: state.namespace,
-    PodUIDs: sortedRecord([...state.podUids].map((uid) => [uid, {}])),
-    DriverState: sortedRecord(
+    PodUIDs: goSortedMap([...state.podUids].map((uid) => [uid, {}])),
+    DriverState: goSortedMap(
       [...state.driverState].map(([driver, devices]) => [
         driver,
         {

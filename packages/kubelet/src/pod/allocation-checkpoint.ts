@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { goJson } from '@nodeagent/primitives/go-text';
+import { goJson, goSortedMap } from '@nodeagent/primitives/go-text';
 import type { ResourceRequirements } from '../api/pod-types';
 import { fnv32a } from '../deep-hash';
 import { KubeletError } from '../errors';
@@ -26,19 +26,18 @@ export class AllocationCheckpointError extends KubeletError {
   }
 }
 
-/** Go's json.Marshal of a map: its keys sorted. */
-function sortedRecord<T, U>(record: Readonly<Record<string, T>>, encode: (value: T) => U): Record<string, U> {
-  const keys = Object.keys(record).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return Object.fromEntries(keys.map((key) => [key, encode(record[key]!)]));
+/** A map as Go's json.Marshal writes it, each value encoded: keys sorted. */
+function goMapOf<T, U>(record: Readonly<Record<string, T>>, encode: (value: T) => U): Record<string, U> {
+  return goSortedMap(Object.entries(record).map(([key, value]) => [key, encode(value)] as const));
 }
 
 /** v1.ResourceRequirements as Go marshals it: limits, requests, claims, each left out when empty. */
 function wireRequirements(resources: ResourceRequirements): Record<string, unknown> {
   const wire: Record<string, unknown> = {};
   if (resources.limits && Object.keys(resources.limits).length > 0)
-    wire.limits = sortedRecord(resources.limits, String);
+    wire.limits = goMapOf(resources.limits, String);
   if (resources.requests && Object.keys(resources.requests).length > 0)
-    wire.requests = sortedRecord(resources.requests, String);
+    wire.requests = goMapOf(resources.requests, String);
   if (resources.claims && resources.claims.length > 0) wire.claims = resources.claims;
   return wire;
 }
@@ -54,8 +53,8 @@ interface WirePodInfo {
  * uid>":{"ContainerResources":{…},"PodLevelResources":…}}}`, maps sorted as Go sorts them.
  */
 function encodeData(map: PodResourceInfoMap): string {
-  const entries = sortedRecord(map, (info) => ({
-    ContainerResources: sortedRecord(info.containerResources, wireRequirements),
+  const entries = goMapOf(map, (info) => ({
+    ContainerResources: goMapOf(info.containerResources, wireRequirements),
     PodLevelResources: info.podLevelResources ? wireRequirements(info.podLevelResources) : null,
   }));
   return goJson(Object.keys(entries).length > 0 ? { entries } : {});

@@ -4,7 +4,7 @@
 export { goAggregateText } from './go-aggregate-text';
 export { type GoAtoiResult, goAtoi } from './go-atoi';
 export { goDialError, goDialTimeout } from './go-dial-error';
-export { goJson } from './go-json';
+export { goJson, goSortedMap } from './go-json';
 export { type GoParseIntResult, goParseInt } from './go-parse-int';
 export { goQuote } from './go-quote';
 export { joinHostPort } from './join-host-port';
